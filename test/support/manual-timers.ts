@@ -1,0 +1,62 @@
+import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
+
+interface Pending {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
+
+/**
+ * A fake clock with manual timers: time moves only when a test calls advance(). Timers fire in
+ * due order; a timer set from inside a firing timer fires in the same advance() when it is due.
+ */
+export class ManualTimers implements Timers, Clock {
+  #now = 0;
+  #wallOrigin: number;
+  #seq = 0;
+  #pending = new Map<number, Pending>();
+
+  constructor(wallOriginMs = 1_700_000_000_000) {
+    this.#wallOrigin = wallOriginMs;
+  }
+
+  nowMs(): number {
+    return this.#wallOrigin + this.#now;
+  }
+
+  monoMs(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const id = ++this.#seq;
+    this.#pending.set(id, { id, at: this.#now + Math.max(0, delayMs), fn });
+    return { __timer: true, id } as unknown as TimerHandle;
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle === undefined) return;
+    this.#pending.delete((handle as unknown as { id: number }).id);
+  }
+
+  /** Number of timers still pending. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Moves time forward by ms, firing every timer that comes due, in order. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      let next: Pending | undefined;
+      for (const p of this.#pending.values()) {
+        if (p.at <= target && (next === undefined || p.at < next.at || (p.at === next.at && p.id < next.id))) next = p;
+      }
+      if (next === undefined) break;
+      this.#pending.delete(next.id);
+      this.#now = next.at;
+      next.fn();
+    }
+    this.#now = target;
+  }
+}
