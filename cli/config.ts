@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import Type from 'typebox';
+import Value from 'typebox/value';
+import YAML from 'yaml';
+import { ConfigError } from '../common/errors.ts';
+
+/** Default ports (SPEC §2, DESIGN "Interfaces"). */
+export const DEFAULT_SIP_PORT = 5060;
+export const DEFAULT_SIP_TLS_PORT = 5061;
+export const DEFAULT_H323_PORT = 1720;
+export const DEFAULT_API_PORT = 8080;
+export const DEFAULT_RTP_RANGE = '10000-60000';
+
+const Port = Type.Integer({ minimum: -1, maximum: 65535, description: 'port; 0 = pick a free one, -1 = off' });
+
+const RouteSchema = Type.Object(
+  {
+    match: Type.Object(
+      {
+        userPrefix: Type.Optional(Type.String({ minLength: 1, description: 'Request-URI user starts with this' })),
+        host: Type.Optional(Type.String({ minLength: 1, description: 'Request-URI host equals this' })),
+      },
+      { additionalProperties: false },
+    ),
+    target: Type.String({ pattern: '^sips?:', description: 'next hop SIP URI, e.g. sip:127.0.0.1:5080;transport=udp' }),
+  },
+  { additionalProperties: false },
+);
+
+const SipSchema = Type.Object(
+  {
+    t1Ms: Type.Integer({ minimum: 10, maximum: 10_000, default: 500, description: 'RFC 3261 T1 (RTT estimate), ms' }),
+    t2Ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 4000, description: 'RFC 3261 T2, ms' }),
+    t4Ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000, description: 'RFC 3261 T4, ms' }),
+    timerDMs: Type.Integer({ minimum: 0, maximum: 120_000, default: 32_000, description: 'Timer D on UDP, ms' }),
+    maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536, description: 'largest SIP message accepted' }),
+    sessionExpiresSec: Type.Integer({ minimum: 90, maximum: 86_400, default: 1800, description: 'RFC 4028 session interval asked for and granted' }),
+    minSeSec: Type.Integer({ minimum: 90, maximum: 86_400, default: 90, description: 'RFC 4028 Min-SE Carillon accepts' }),
+    requestsPerSecPerSource: Type.Integer({ minimum: 1, default: 5000, description: 'per source IP request rate before 503' }),
+    burstPerSource: Type.Integer({ minimum: 1, default: 10_000, description: 'per source IP burst allowance' }),
+    tcpIdleTimeoutSec: Type.Integer({ minimum: 1, default: 3600, description: 'close idle TCP/TLS connections after this' }),
+    maxConnectionsPerSource: Type.Integer({ minimum: 1, default: 512, description: 'TCP/TLS connections per source IP' }),
+    tlsVerifyServer: Type.Boolean({ default: true, description: 'verify certificates of TLS peers Carillon connects to' }),
+    tlsCaFile: Type.Optional(Type.String({ description: 'PEM file of CAs trusted for outbound TLS' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    data: Type.String({ default: './data', description: 'data directory (SQLite file, CDRs, logs, recordings)' }),
+    bind: Type.String({ default: '0.0.0.0', description: 'address every listener binds' }),
+    advertise: Type.Optional(Type.String({ description: 'address written into Via/Contact (default: bind, or the first non-loopback IPv4 for 0.0.0.0)' })),
+    sipUdp: Type.Integer({ ...Port, default: DEFAULT_SIP_PORT }),
+    sipTcp: Type.Integer({ ...Port, default: DEFAULT_SIP_PORT }),
+    sipTls: Type.Integer({ ...Port, default: DEFAULT_SIP_TLS_PORT }),
+    h323: Type.Integer({ ...Port, default: DEFAULT_H323_PORT }),
+    api: Type.Integer({ ...Port, default: DEFAULT_API_PORT }),
+    rtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_RTP_RANGE, description: 'RTP/RTCP port range LOW-HIGH' }),
+    domain: Type.String({ default: 'carillon.local', description: 'meeting and voice connector domain' }),
+    mediaWorkers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'media worker threads; 0 = cores - 1 (at least 1)' }),
+    db: Type.Optional(Type.String({ description: 'sqlite file path or postgres:// URL (default: <data>/carillon.sqlite)' })),
+    tlsCert: Type.Optional(Type.String({ description: 'PEM certificate for SIP TLS (self-signed pair made in <data> when absent)' })),
+    tlsKey: Type.Optional(Type.String({ description: 'PEM private key for SIP TLS' })),
+    logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+    sip: Type.Optional(SipSchema),
+    routes: Type.Array(RouteSchema, { default: [], description: 'static SIP routes, first match wins' }),
+  },
+  { additionalProperties: false },
+);
+
+export type FileConfig = Type.Static<typeof ConfigSchema>;
+export type SipConfig = Type.Static<typeof SipSchema>;
+
+/** The resolved configuration every part of the server reads. */
+export interface ServerConfig extends Omit<FileConfig, 'sip'> {
+  readonly sip: SipConfig;
+  readonly rtpLow: number;
+  readonly rtpHigh: number;
+  readonly advertisedAddress: string;
+}
+
+/** Flag names (kebab-case) ↔ config keys, with env twins CARILLON_<SNAKE>. */
+export const FLAG_KEYS: Readonly<Record<string, keyof FileConfig>> = {
+  data: 'data',
+  bind: 'bind',
+  advertise: 'advertise',
+  'sip-udp': 'sipUdp',
+  'sip-tcp': 'sipTcp',
+  'sip-tls': 'sipTls',
+  h323: 'h323',
+  api: 'api',
+  'rtp-range': 'rtpRange',
+  domain: 'domain',
+  'media-workers': 'mediaWorkers',
+  db: 'db',
+  'tls-cert': 'tlsCert',
+  'tls-key': 'tlsKey',
+  'log-level': 'logLevel',
+};
+
+const NUMERIC = new Set<keyof FileConfig>(['sipUdp', 'sipTcp', 'sipTls', 'h323', 'api', 'mediaWorkers']);
+
+/** Reads a YAML or JSON config file into an untrusted object. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must hold an object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Config values from CARILLON_* environment variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+    const v = env[`CARILLON_${flag.replace(/-/g, '_').toUpperCase()}`];
+    if (v !== undefined && v !== '') out[key] = NUMERIC.has(key) ? Number(v) : v;
+  }
+  return out;
+}
+
+/** Config values from parsed CLI flags (kebab-case names). */
+export function configFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+    const v = flags[flag];
+    if (typeof v === 'string') out[key] = NUMERIC.has(key) ? Number(v) : v;
+  }
+  return out;
+}
+
+/**
+ * Merges layers (later wins: defaults < file < env < flags), validates against the schema and
+ * resolves derived values. Bad config throws ConfigError naming every fault.
+ */
+export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfig {
+  const merged: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      if (k === 'sip' && typeof v === 'object' && v !== null) merged.sip = { ...(merged.sip as object | undefined), ...v };
+      else merged[k] = v;
+    }
+  }
+  merged.sip = merged.sip ?? {};
+  const withDefaults = Value.Default(ConfigSchema, merged);
+  if (!Value.Check(ConfigSchema, withDefaults)) {
+    const faults = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => `${e.instancePath || '/'} ${e.message}`);
+    throw new ConfigError(`invalid configuration: ${faults.join('; ')}`);
+  }
+  const cfg = withDefaults as FileConfig;
+  const sip = Value.Default(SipSchema, cfg.sip ?? {}) as SipConfig;
+  const [low, high] = cfg.rtpRange.split('-').map(Number) as [number, number];
+  if (low < 1024 || high > 65535 || low >= high) throw new ConfigError(`invalid configuration: /rtpRange ${cfg.rtpRange} must be LOW-HIGH within 1024-65535`);
+  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) throw new ConfigError('invalid configuration: tlsCert and tlsKey go together');
+  if (sip.t2Ms < sip.t1Ms) throw new ConfigError('invalid configuration: /sip/t2Ms must be ≥ t1Ms');
+  if (sip.sessionExpiresSec < sip.minSeSec) throw new ConfigError('invalid configuration: /sip/sessionExpiresSec must be ≥ minSeSec');
+  return { ...cfg, sip, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
+}
+
+/** The address to advertise for a bind address: itself, or a local non-loopback IPv4 for a wildcard. */
+export function advertisedFor(bind: string): string {
+  if (bind !== '0.0.0.0' && bind !== '::') return bind;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}

@@ -1,0 +1,145 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { Clock, Timers } from '../common/clock.ts';
+import { nodeTimers, systemClock } from '../common/clock.ts';
+import type { Random } from '../common/random.ts';
+import { createCryptoRandom } from '../common/random.ts';
+import type { SocketFactory } from '../common/sockets.ts';
+import { nodeSockets } from '../common/sockets.ts';
+import { buildApp } from '../control-plane/api/app.ts';
+import { createMetricsRegistry } from '../metrics/registry.ts';
+import { SignalingEdge } from '../signaling/edge.ts';
+import type { SignalingStats } from '../signaling/edge.ts';
+import { routeRequestOf, routeStatic } from '../signaling/routing/static-routes.ts';
+import type { ServerConfig } from './config.ts';
+import { resolveConfig } from './config.ts';
+import { loadTlsMaterial } from './tls-material.ts';
+
+/** Ports chosen at start (what `<data>/ports.json` holds). null = that listener is off. */
+export interface Ports {
+  readonly sipUdp: number | null;
+  readonly sipTcp: number | null;
+  readonly sipTls: number | null;
+  /** H.323 signaling is not served yet; always null until the H.323 edge lands. */
+  readonly h323: number | null;
+  readonly api: number | null;
+}
+
+export interface ServerDeps {
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  readonly random?: Random;
+  readonly sockets?: SocketFactory;
+  readonly logger?: Logger;
+}
+
+export interface CarillonServer {
+  readonly config: ServerConfig;
+  /** Opens every listener, writes ports.json, resolves with the ports. */
+  start(): Promise<Ports>;
+  /** Stops new calls, ends live ones with BYE, closes listeners. Idempotent. */
+  close(): Promise<void>;
+  readonly ports: Ports;
+  stats(): SignalingStats;
+  /** The signaling edge (for tests and metrics). */
+  readonly edge: SignalingEdge;
+}
+
+/**
+ * Builds a server from a configuration (partial: defaults fill the rest). The composition root:
+ * every dependency is made here or injected.
+ */
+export function createServer(config: Partial<Record<string, unknown>> | ServerConfig, deps: ServerDeps = {}): CarillonServer {
+  const cfg: ServerConfig = 'advertisedAddress' in config ? (config as ServerConfig) : resolveConfig(config as Record<string, unknown>);
+  const clock = deps.clock ?? systemClock;
+  const timers = deps.timers ?? nodeTimers;
+  const random = deps.random ?? createCryptoRandom();
+  const sockets = deps.sockets ?? nodeSockets;
+  const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
+  let edge: SignalingEdge | undefined;
+  let app: FastifyInstance | undefined;
+  let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
+  let ready = false;
+  let closing: Promise<void> | undefined;
+
+  const routes = cfg.routes;
+  const router = (req: { uri: string }): ReturnType<typeof routeStatic> => {
+    const r = routeRequestOf(req.uri);
+    if (r === undefined) return { kind: 'reject', status: 416, rule: 'bad-request-uri' };
+    return routeStatic(routes, r);
+  };
+
+  const server: CarillonServer = {
+    config: cfg,
+    get ports() {
+      return ports;
+    },
+    get edge() {
+      if (edge === undefined) throw new Error('server not started');
+      return edge;
+    },
+    async start() {
+      mkdirSync(cfg.data, { recursive: true });
+      const tls = cfg.sipTls >= 0 ? await loadTlsMaterial(cfg.data, cfg.domain, cfg.tlsCert, cfg.tlsKey) : undefined;
+      const sip = cfg.sip;
+      const ca = sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile, 'utf8');
+      edge = new SignalingEdge(
+        {
+          bindAddress: cfg.bind,
+          advertisedAddress: cfg.advertisedAddress,
+          sipUdp: cfg.sipUdp,
+          sipTcp: cfg.sipTcp,
+          sipTls: cfg.sipTls,
+          tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key, verifyServer: sip.tlsVerifyServer, ...(ca === undefined ? {} : { ca }) },
+          timers: { t1Ms: sip.t1Ms, t2Ms: sip.t2Ms, t4Ms: sip.t4Ms, timerDMs: sip.timerDMs },
+          maxMessageBytes: sip.maxMessageBytes,
+          stream: {
+            idleTimeoutMs: sip.tcpIdleTimeoutSec * 1000,
+            maxConnectionsPerSource: sip.maxConnectionsPerSource,
+            maxConnections: 16_384,
+            maxMessageBytes: sip.maxMessageBytes,
+            maxPendingWriteBytes: 4 * 1024 * 1024,
+            connectTimeoutMs: 5_000,
+          },
+          rateLimit: { requestsPerSec: sip.requestsPerSecPerSource, burst: sip.burstPerSource },
+          sessionExpiresSec: sip.sessionExpiresSec,
+          minSeSec: sip.minSeSec,
+        },
+        { sockets, timers, clock, random, logger, router },
+      );
+      const sipPorts = await edge.start();
+      const e = edge;
+      const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats() }));
+      let apiPort: number | null = null;
+      if (cfg.api >= 0) {
+        app = buildApp({ ready: () => ready, metrics: registry });
+        await app.listen({ host: cfg.bind, port: cfg.api });
+        const addr = app.server.address();
+        apiPort = typeof addr === 'object' && addr !== null ? addr.port : null;
+      }
+      ports = { sipUdp: sipPorts.udp, sipTcp: sipPorts.tcp, sipTls: sipPorts.tls, h323: null, api: apiPort };
+      const tmp = path.join(cfg.data, 'ports.json.tmp');
+      writeFileSync(tmp, `${JSON.stringify(ports)}\n`);
+      renameSync(tmp, path.join(cfg.data, 'ports.json'));
+      ready = true;
+      logger.info({ ports, bind: cfg.bind, advertise: cfg.advertisedAddress }, 'carillon listening');
+      return ports;
+    },
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        await edge?.close();
+        await app?.close();
+        logger.info('carillon stopped');
+      })();
+      return closing;
+    },
+    stats() {
+      return edge?.stats() ?? { transactions: 0, clientTransactions: 0, serverTransactions: 0, dialogs: 0, calls: 0, connections: 0 };
+    },
+  };
+  return server;
+}

@@ -1,0 +1,28 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import tls from 'node:tls';
+
+/**
+ * Socket construction is injected (STYLE.md 6) so signaling and media never call
+ * dgram.createSocket or net.connect themselves. Production uses nodeSockets.
+ */
+export interface SocketFactory {
+  udp(type: 'udp4' | 'udp6'): dgram.Socket;
+  tcpServer(onConnection: (s: net.Socket) => void): net.Server;
+  tlsServer(options: tls.TlsOptions, onConnection: (s: tls.TLSSocket) => void): tls.Server;
+  tcpConnect(options: net.NetConnectOpts): net.Socket;
+  tlsConnect(options: tls.ConnectionOptions): tls.TLSSocket;
+}
+
+export const nodeSockets: SocketFactory = {
+  udp: (type) => dgram.createSocket({ type, reuseAddr: false }),
+  tcpServer: (onConnection) => net.createServer({ noDelay: true }, onConnection),
+  tlsServer: (options, onConnection) => tls.createServer(options, onConnection),
+  tcpConnect: (options) => net.connect(options),
+  tlsConnect: (options) => tls.connect(options),
+};
+
+/** IPv6 literal test for choosing the UDP socket family. */
+export function isIpv6(address: string): boolean {
+  return address.includes(':');
+}

@@ -1,0 +1,27 @@
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface AppDeps {
+  /** Whether every listener is up and the store is reachable. */
+  readonly ready: () => boolean;
+  readonly metrics: Registry;
+}
+
+/**
+ * The HTTP API on --api. This issue's surface: liveness, readiness and metrics; the Chime SDK
+ * Voice routes join it in the control-plane issue. No version banner in any header.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({ logger: false, return503OnClosing: true });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (deps.ready()) return { status: 'ready' };
+    return reply.code(503).send({ status: 'not ready' });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await deps.metrics.metrics();
+    return reply.header('content-type', deps.metrics.contentType).send(body);
+  });
+  return app;
+}

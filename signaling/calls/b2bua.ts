@@ -1,0 +1,610 @@
+import type { Logger } from 'pino';
+import type { Clock, Timers } from '../../common/clock.ts';
+import { callId as toCallId } from '../../common/ids.ts';
+import type { CallId } from '../../common/ids.ts';
+import type { Random } from '../../common/random.ts';
+import { Dialog, dialogKey } from '../sip/dialog/dialog.ts';
+import { destinationForUri } from '../sip/dialog/target.ts';
+import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
+import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
+import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
+import type { TransactionLayer } from '../sip/transaction/transaction-layer.ts';
+import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionUser } from '../sip/transaction/types.ts';
+import type { TransportHub } from '../sip/transport/transport-hub.ts';
+import type { Destination, Source, TransportName } from '../sip/transport/types.ts';
+import { createResponse, EMPTY_BODY } from '../sip/ua/responses.ts';
+import { Call, Leg } from './call.ts';
+import type { EndReason } from './call.ts';
+import { ACCEPT_VALUE, ALLOW_VALUE, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
+import { InDialog } from './in-dialog.ts';
+import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
+import type { Refusal } from './request-checks.ts';
+import { contactUri, cseqOf, fromTagOf, hasToken, requestUser, stripTag, toTagOf } from './sip-util.ts';
+import type { RouteDecision } from '../routing/static-routes.ts';
+import { outboundRequestUri } from '../routing/static-routes.ts';
+
+/** Decides where a new call goes (a pure function over the current config snapshot). */
+export type Router = (req: SipRequest, source: Source) => RouteDecision;
+
+export interface B2buaOptions {
+  readonly hub: TransportHub;
+  readonly timers: Timers;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly router: Router;
+  readonly t1Ms: number;
+  readonly t2Ms: number;
+  /** Session interval Carillon asks for and grants, seconds (RFC 4028). Default 1800. */
+  readonly sessionExpiresSec: number;
+  /** Smallest session interval Carillon accepts, seconds (≥ 90). */
+  readonly minSeSec: number;
+}
+
+/** Counters read at scrape time (STYLE.md 13). */
+export interface B2buaCounters {
+  callsStarted: number;
+  callsAnswered: number;
+  callsFailed: number;
+  callsEnded: number;
+  /** Final statuses sent to callers, by class (1xx unused). */
+  finalByClass: [number, number, number, number, number, number, number];
+  rejectedRequests: number;
+  strayResponses: number;
+}
+
+/** A dialog table entry: which call and which of its legs a dialog belongs to. */
+export interface DialogEntry {
+  readonly call: Call;
+  readonly leg: Leg;
+}
+
+const NOOP_CLIENT: ClientTransactionUser = {
+  onResponse: () => undefined,
+  onTimeout: () => undefined,
+  onTransportError: () => undefined,
+};
+
+/**
+ * The back-to-back user agent: every inbound INVITE becomes a Call with two legs, each with its
+ * own Call-ID, tags, branches and Contact (topology hiding). It is the transaction user of the
+ * transaction layer.
+ */
+export class B2bua implements TransactionUser {
+  readonly opts: B2buaOptions;
+  readonly calls = new Map<CallId, Call>();
+  readonly dialogs = new Map<string, DialogEntry>();
+  /** Caller INVITEs still waiting for a final answer, by Call-ID/From-tag/CSeq (merged-request check). */
+  readonly #pendingInvites = new Map<string, ServerTransaction>();
+  readonly #callByInvite = new WeakMap<ServerTransaction, Call>();
+  readonly counters: B2buaCounters = {
+    callsStarted: 0,
+    callsAnswered: 0,
+    callsFailed: 0,
+    callsEnded: 0,
+    finalByClass: [0, 0, 0, 0, 0, 0, 0],
+    rejectedRequests: 0,
+    strayResponses: 0,
+  };
+  #tx: TransactionLayer | undefined;
+  #draining = false;
+  readonly #inDialog: InDialog;
+  /** Carillon's own sent-by values ('host:port') for loop detection. */
+  ownSentBy = new Set<string>();
+
+  constructor(opts: B2buaOptions) {
+    this.opts = opts;
+    this.#inDialog = new InDialog(this);
+  }
+
+  /** Wires the transaction layer (which is built with this B2BUA as its user). */
+  attach(tx: TransactionLayer): void {
+    this.#tx = tx;
+  }
+
+  get tx(): TransactionLayer {
+    const tx = this.#tx;
+    if (tx === undefined) throw new Error('B2BUA used before attach()');
+    return tx;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Carillon's Contact for a transport. */
+  contactFor(transport: TransportName): string | undefined {
+    const local = this.opts.hub.local(transport);
+    if (local === undefined) return undefined;
+    return `<sip:${local.address}:${local.port};transport=${transport}>`;
+  }
+
+  // ---- TransactionUser ----
+
+  onRequest(tx: ServerTransaction): void {
+    const req = tx.request;
+    const toTag = toTagOf(req);
+    if (toTag !== undefined) {
+      this.#inDialog.onRequest(tx, toTag);
+      return;
+    }
+    const refusal = checkRequire(req);
+    if (refusal !== undefined) return this.refuse(tx, refusal);
+    switch (req.method) {
+      case 'INVITE':
+        this.#onInvite(tx);
+        return;
+      case 'OPTIONS':
+        // OPTIONS to Carillon itself: capabilities, and no version banner (SPEC §2).
+        tx.respond(
+          createResponse(req, 200, {
+            toTag: this.opts.random.token(10),
+            headers: [
+              { name: 'allow', value: ALLOW_VALUE },
+              { name: 'accept', value: ACCEPT_VALUE },
+              { name: 'supported', value: 'timer, 100rel' },
+            ],
+          }),
+        );
+        return;
+      case 'BYE':
+      case 'PRACK':
+      case 'UPDATE':
+      case 'INFO':
+      case 'NOTIFY':
+        // These only make sense inside a dialog.
+        return this.refuse(tx, { status: 481 });
+      default:
+        if (KNOWN_NOT_ALLOWED.has(req.method) || RELAYED_IN_DIALOG.has(req.method)) {
+          return this.refuse(tx, { status: 405, headers: [{ name: 'allow', value: ALLOW_VALUE }] });
+        }
+        // RFC 3261 §21.5.2: 501 for a method the server does not recognise.
+        return this.refuse(tx, { status: 501, headers: [{ name: 'allow', value: ALLOW_VALUE }] });
+    }
+  }
+
+  onAck(ack: SipRequest, _source: Source): void {
+    this.#inDialog.onAck(ack);
+  }
+
+  onCancel(invite: ServerTransaction, _cancel: SipRequest): void {
+    const entry = this.#callOfInvite(invite);
+    if (entry === undefined) {
+      if (!invite.finalSent) invite.respond(createResponse(invite.request, 487, { toTag: this.opts.random.token(10) }));
+      return;
+    }
+    const call = entry;
+    if (call.a.inviteServer === invite && !invite.finalSent) {
+      this.endCall(call, 'caller-cancel', 487);
+    }
+  }
+
+  onStrayResponse(_res: SipResponse, _source: Source): void {
+    this.counters.strayResponses++;
+  }
+
+  // ---- New calls ----
+
+  #onInvite(tx: ServerTransaction): void {
+    const req = tx.request;
+    if (this.#draining) return this.refuse(tx, { status: 503, headers: [{ name: 'retry-after', value: '30' }] });
+    const refusal =
+      checkMaxForwards(req) ?? checkOwnLoop(req, this.ownSentBy) ?? checkSessionInterval(req, this.opts.minSeSec);
+    if (refusal !== undefined) return this.refuse(tx, refusal);
+    const cseq = cseqOf(req);
+    const fromTag = fromTagOf(req);
+    const callIdA = getHeader(req, 'call-id');
+    const remoteTarget = contactUri(req);
+    if (cseq === undefined || callIdA === undefined) return this.refuse(tx, { status: 400, reason: 'Bad CSeq or Call-ID' });
+    if (remoteTarget === undefined) return this.refuse(tx, { status: 400, reason: 'Missing Contact' });
+    // RFC 3261 §8.2.2.2: the same request arriving again by another path (merged) → 482.
+    const mergeKey = `${callIdA}\u0000${fromTag ?? ''}\u0000${cseq.seq}`;
+    if (this.#pendingInvites.has(mergeKey)) return this.refuse(tx, { status: 482, reason: 'Merged Request' });
+
+    const decision = this.opts.router(req, tx.source);
+    if (decision.kind === 'reject') return this.refuse(tx, { status: decision.status });
+    const dest = destinationForUri(decision.target, 'udp');
+    if (dest === undefined) return this.refuse(tx, { status: 502, reason: 'Bad Route Target' });
+    const contactA = this.contactFor(tx.source.transport);
+    const contactB = this.contactFor(dest.transport);
+    if (contactA === undefined || contactB === undefined) return this.refuse(tx, { status: 503, reason: 'Transport Unavailable' });
+
+    const { random, timers, t1Ms, t2Ms, clock } = this.opts;
+    const id = toCallId(random.token(16));
+    const a = new Leg('uas', tx.source.transport, contactA, timers, t1Ms, t2Ms);
+    const b = new Leg('uac', dest.transport, contactB, timers, t1Ms, t2Ms);
+    const call = new Call(id, req, a, b, clock.monoMs());
+    const src = tx.source;
+    a.dialog = new Dialog({
+      callId: callIdA,
+      localTag: random.token(10),
+      ...(fromTag === undefined ? {} : { remoteTag: fromTag }),
+      localUri: stripTag(getHeader(req, 'to') ?? ''),
+      remoteUri: stripTag(getHeader(req, 'from') ?? ''),
+      localSeq: 0,
+      remoteSeq: cseq.seq,
+      remoteTarget,
+      routeSet: getHeaderValues(req, 'record-route'),
+      flow:
+        src.connectionId === undefined
+          ? { transport: src.transport, address: src.address, port: src.port }
+          : { transport: src.transport, address: src.address, port: src.port, connectionId: src.connectionId },
+      state: 'early',
+    });
+    a.inviteServer = tx;
+    a.supports100rel = hasToken(req, 'supported', '100rel') || hasToken(req, 'require', '100rel');
+    a.requires100rel = hasToken(req, 'require', '100rel');
+    a.supportsTimer = hasToken(req, 'supported', 'timer') || hasToken(req, 'require', 'timer');
+    a.allowsUpdate = hasToken(req, 'allow', 'update');
+    this.#decideCallerSessionTimer(a, req);
+    this.calls.set(id, call);
+    this.dialogs.set(a.dialog.key, { call, leg: a });
+    this.#pendingInvites.set(mergeKey, tx);
+    call.mergeKey = mergeKey;
+    this.#callByInvite.set(tx, call);
+    this.counters.callsStarted++;
+
+    this.#sendCalleeInvite(call, decision.target, dest, req, this.opts.sessionExpiresSec);
+  }
+
+  /** RFC 4028 §9 as UAS: the interval and refresher for the caller's leg. */
+  #decideCallerSessionTimer(a: Leg, req: SipRequest): void {
+    const se = parseSessionExpires(getHeader(req, 'session-expires'));
+    const theirMin = parseMinSe(getHeader(req, 'min-se')) ?? 0;
+    const floor = Math.max(this.opts.minSeSec, theirMin);
+    let interval = se === undefined ? this.opts.sessionExpiresSec : Math.min(se.intervalSec, this.opts.sessionExpiresSec);
+    if (interval < floor) interval = floor;
+    a.sessionIntervalSec = interval;
+    const refresher = se?.refresher ?? (a.supportsTimer ? 'uac' : 'uas');
+    a.localRefresher = refresher === 'uas';
+  }
+
+  #sendCalleeInvite(call: Call, target: string, dest: Destination, req: SipRequest, sessionExpiresSec: number): void {
+    const b = call.b;
+    const random = this.opts.random;
+    const bTag = b.dialog?.localTag ?? random.token(10);
+    const bCallId = b.dialog?.callId ?? random.token(20);
+    const seq = (b.dialog?.localSeq ?? 0) + 1;
+    const headers: SipHeader[] = [
+      { name: 'max-forwards', value: String(Math.max(0, maxForwards(req) - 1)) },
+      { name: 'from', value: `${stripTag(getHeader(req, 'from') ?? '')};tag=${bTag}` },
+      { name: 'to', value: stripTag(getHeader(req, 'to') ?? '') },
+      { name: 'call-id', value: bCallId },
+      { name: 'cseq', value: `${seq} INVITE` },
+      { name: 'contact', value: b.contact },
+      { name: 'allow', value: ALLOW_VALUE },
+      { name: 'supported', value: call.a.supports100rel ? 'timer, 100rel' : 'timer' },
+      { name: 'session-expires', value: String(sessionExpiresSec) },
+      { name: 'min-se', value: String(this.opts.minSeSec) },
+    ];
+    copyCrossingHeaders(req, headers);
+    const invite: SipRequest = { kind: 'request', method: 'INVITE', uri: outboundRequestUri(target, requestUser(req)), headers, body: req.body };
+    // The callee leg's dialog is created now in its early form so that its identifiers exist
+    // for CANCEL/ACK; the remote tag and target come with the first tagged response.
+    b.dialog = new Dialog({
+      callId: bCallId,
+      localTag: bTag,
+      localUri: stripTag(getHeader(req, 'from') ?? ''),
+      remoteUri: stripTag(getHeader(req, 'to') ?? ''),
+      localSeq: seq,
+      remoteTarget: invite.uri,
+      routeSet: [],
+      flow:
+        dest.transport === 'udp'
+          ? { transport: dest.transport }
+          : { transport: dest.transport, address: dest.address, port: dest.port },
+      state: 'early',
+    });
+    b.lastSdp = req.body.length > 0 ? req.body : undefined;
+    b.lastContentType = getHeader(req, 'content-type');
+    call.transition('calling');
+    const user: ClientTransactionUser = {
+      onResponse: (res, ct) => this.#onCalleeResponse(call, res, ct, target, dest),
+      onTimeout: () => this.endCall(call, 'timeout', 408),
+      onTransportError: () => this.endCall(call, 'transport-error', 503),
+    };
+    const ct = this.tx.sendRequest(invite, dest, user);
+    b.inviteClient = ct;
+    call.calleeInvite = ct;
+  }
+
+  #onCalleeResponse(call: Call, res: SipResponse, ct: ClientTransaction, target: string, dest: Destination): void {
+    const status = res.status;
+    if (status === 100) return;
+    const b = call.b;
+    const bDialog = b.dialog;
+    if (bDialog === undefined) return;
+    const tag = toTagOf(res);
+    if (call.ended || call.state === 'ending') {
+      // Too late: the caller is gone. A 2xx still needs an ACK and a BYE (RFC 3261 §15).
+      if (status >= 200 && status < 300 && tag !== undefined) this.#ackAndByeStray(bDialog, res, dest, ct);
+      return;
+    }
+    if (call.calleeInvite !== ct) {
+      // An answer to an INVITE that was replaced (422 retry): only a stray 2xx matters.
+      if (status >= 200 && status < 300 && tag !== undefined && tag !== bDialog.remoteTag) this.#ackAndByeStray(bDialog, res, dest, ct);
+      return;
+    }
+    if (status < 200) {
+      if (tag !== undefined) this.#learnCalleeDialog(bDialog, res, tag, false);
+      if (tag !== undefined && hasToken(res, 'require', '100rel')) this.#inDialog.prackCallee(call, res);
+      call.transition('early');
+      this.#relayProvisionalToCaller(call, res);
+      return;
+    }
+    b.inviteClient = undefined;
+    if (status < 300) {
+      if (tag === undefined) return;
+      if (bDialog.state === 'confirmed') {
+        // A 2xx retransmission (resend our ACK if we sent it) or a second fork's 2xx.
+        if (tag === bDialog.remoteTag) this.#inDialog.resendOwedAck(b, cseqOf(res)?.seq);
+        else this.#ackAndByeStray(bDialog, res, dest, ct);
+        return;
+      }
+      this.#learnCalleeDialog(bDialog, res, tag, true);
+      b.supportsTimer = hasToken(res, 'supported', 'timer') || hasToken(res, 'require', 'timer');
+      b.allowsUpdate = hasToken(res, 'allow', 'update');
+      const se = parseSessionExpires(getHeader(res, 'session-expires'));
+      b.sessionIntervalSec = se?.intervalSec ?? this.opts.sessionExpiresSec;
+      b.localRefresher = se === undefined || se.refresher !== 'uas';
+      b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
+      call.answeredMs = this.opts.clock.monoMs();
+      this.counters.callsAnswered++;
+      this.#answerCaller(call, res);
+      return;
+    }
+    // Final failure. RFC 4028 §7.4: a 422 is retried once with the Min-SE it names.
+    if (status === 422) {
+      const minSe = parseMinSe(getHeader(res, 'min-se'));
+      const current = parseSessionExpires(getHeader(ct.request, 'session-expires'))?.intervalSec ?? 0;
+      if (minSe !== undefined && minSe > current && minSe <= 86_400) {
+        this.#sendCalleeInvite(call, target, dest, call.invite, minSe);
+        return;
+      }
+    }
+    // A challenge is for Carillon's own credentials toward the callee; the caller can't answer it.
+    const relayStatus = status === 401 || status === 407 ? 403 : status;
+    const reason = relayStatus === status ? res.reason : undefined;
+    const headers: SipHeader[] = [];
+    copyCrossingHeaders(res, headers);
+    this.endCall(call, 'rejected', relayStatus, reason, headers);
+  }
+
+  #learnCalleeDialog(d: Dialog, res: SipResponse, tag: string, confirmed: boolean): void {
+    if (d.state === 'confirmed') return;
+    d.remoteTag = tag;
+    const target = contactUri(res);
+    if (target !== undefined) d.remoteTarget = target;
+    const rr = getHeaderValues(res, 'record-route');
+    if (rr.length > 0 || confirmed) d.routeSet = rr.reverse();
+    if (confirmed) d.transition('confirmed');
+  }
+
+  /** Relays a callee provisional (18x) to the caller, reliably when the caller asked (RFC 3262). */
+  #relayProvisionalToCaller(call: Call, res: SipResponse): void {
+    const a = call.a;
+    const st = a.inviteServer;
+    const d = a.dialog;
+    if (st === undefined || st.finalSent || d === undefined) return;
+    const headers: SipHeader[] = [{ name: 'contact', value: a.contact }, { name: 'allow', value: ALLOW_VALUE }];
+    copyCrossingHeaders(res, headers);
+    const reliable = a.supports100rel && !a.prackWait.active && (a.requires100rel || hasToken(res, 'require', '100rel') || res.body.length > 0);
+    if (reliable) {
+      a.rseq += 1;
+      headers.push({ name: 'require', value: '100rel' }, { name: 'rseq', value: String(a.rseq) });
+    }
+    const out = createResponse(st.request, res.status, { toTag: d.localTag, reason: res.reason, headers, body: res.body, copyRecordRoute: true });
+    if (res.body.length > 0) {
+      a.lastSdp = res.body;
+      a.lastContentType = getHeader(res, 'content-type');
+    }
+    st.respond(out);
+    if (reliable) {
+      a.prackWaitRseq = a.rseq;
+      a.prackWait.start(
+        a.transport !== 'udp',
+        () => {
+          if (!st.finalSent) st.respond(out);
+        },
+        () => {
+          a.prackWaitRseq = undefined;
+        },
+      );
+    }
+  }
+
+  /** Sends the callee's 2xx on to the caller and waits for the caller's ACK (§13.3.1.4). */
+  #answerCaller(call: Call, res: SipResponse): void {
+    const a = call.a;
+    const st = a.inviteServer;
+    const d = a.dialog;
+    if (st === undefined || d === undefined || st.finalSent) return;
+    const out = this.#build2xxForCaller(a, st.request, res);
+    a.prackWait.stop();
+    a.prackWaitRseq = undefined;
+    this.#finalToCaller(call, out);
+    d.transition('confirmed');
+    call.transition('answered');
+    this.#inDialog.awaitAck(call, a, st, out);
+  }
+
+  /** A 2xx for `leg`'s peer carrying the other side's answer and this leg's session timer. */
+  #build2xxForCaller(leg: Leg, req: SipRequest, res: SipResponse): SipResponse {
+    const d = leg.dialog as Dialog;
+    const headers: SipHeader[] = [
+      { name: 'contact', value: leg.contact },
+      { name: 'allow', value: ALLOW_VALUE },
+      { name: 'supported', value: 'timer, 100rel' },
+    ];
+    this.#inDialog.sessionTimerHeaders(leg, headers, 'uas');
+    copyCrossingHeaders(res, headers);
+    if (res.body.length > 0) {
+      leg.lastSdp = res.body;
+      leg.lastContentType = getHeader(res, 'content-type');
+    }
+    return createResponse(req, res.status, { toTag: d.localTag, reason: res.reason, headers, body: res.body, copyRecordRoute: true });
+  }
+
+  #finalToCaller(call: Call, res: SipResponse): void {
+    const st = call.a.inviteServer;
+    if (st === undefined || st.finalSent) return;
+    st.respond(res);
+    call.finalStatus = res.status;
+    const cls = Math.floor(res.status / 100);
+    if (cls >= 1 && cls <= 6) this.counters.finalByClass[cls]! += 1;
+    this.#forgetPendingInvite(call);
+  }
+
+  #forgetPendingInvite(call: Call): void {
+    if (call.mergeKey === undefined) return;
+    this.#pendingInvites.delete(call.mergeKey);
+    call.mergeKey = undefined;
+  }
+
+  /** ACKs a 2xx nobody wants any more and hangs it up. */
+  #ackAndByeStray(d: Dialog, res: SipResponse, dest: Destination, ct: ClientTransaction): void {
+    const tag = toTagOf(res);
+    if (tag === undefined) return;
+    const stray = new Dialog({
+      callId: d.callId,
+      localTag: d.localTag,
+      remoteTag: tag,
+      localUri: d.localUri,
+      remoteUri: d.remoteUri,
+      localSeq: cseqOf(res)?.seq ?? d.localSeq,
+      remoteTarget: contactUri(res) ?? ct.request.uri,
+      routeSet: getHeaderValues(res, 'record-route').reverse(),
+      flow: d.flow.address === undefined ? { transport: dest.transport } : d.flow,
+      state: 'confirmed',
+    });
+    const contact = this.contactFor(dest.transport) ?? '';
+    const ack = stray.createRequest('ACK', contact, [], EMPTY_BODY);
+    const target = stray.destination() ?? dest;
+    this.#inDialog.sendAck(ack, target);
+    const bye = stray.createRequest('BYE', contact, []);
+    this.tx.sendRequest(bye, target, NOOP_CLIENT);
+  }
+
+  #callOfInvite(invite: ServerTransaction): Call | undefined {
+    const call = this.#callByInvite.get(invite);
+    return call === undefined || call.ended ? undefined : call;
+  }
+
+  // ---- Teardown ----
+
+  /**
+   * Ends a call (idempotent): a final `callerStatus` to the caller if it has none yet, CANCEL to
+   * an unanswered callee, BYE to every confirmed dialog except the one that hung up, then every
+   * timer and table entry of the call released.
+   */
+  endCall(call: Call, reason: EndReason, callerStatus = 500, callerReason?: string, callerHeaders: readonly SipHeader[] = [], byeExcept?: Leg): void {
+    if (call.ended) return;
+    const { a, b } = call;
+    const byeReason: SipHeader[] = reasonHeader(reason);
+    // Caller side.
+    const st = a.inviteServer;
+    if (st !== undefined && !st.finalSent && a.dialog !== undefined) {
+      const res = createResponse(st.request, callerStatus, {
+        toTag: a.dialog.localTag,
+        ...(callerReason === undefined ? {} : { reason: callerReason }),
+        headers: callerHeaders,
+      });
+      this.#finalToCaller(call, res);
+      if (callerStatus >= 300) this.counters.callsFailed++;
+    } else if (a.dialog?.state === 'confirmed' && byeExcept !== a) {
+      this.#inDialog.sendBye(a, byeReason);
+    }
+    // Callee side.
+    const ict = call.calleeInvite;
+    if (b.dialog?.state === 'confirmed') {
+      if (byeExcept !== b) {
+        // An ACK still owed must go first, or the callee keeps retransmitting its 2xx.
+        if (b.owedAck !== undefined && b.owedAck.ack === undefined) this.#inDialog.sendOwedAck(b, EMPTY_BODY, undefined);
+        this.#inDialog.sendBye(b, byeReason);
+      }
+    } else if (ict !== undefined && ict.state !== 'terminated' && ict.state !== 'completed' && ict.state !== 'accepted') {
+      this.tx.cancel(ict, byeReason);
+    }
+    call.transition('ending');
+    call.transition('ended');
+    call.endedMs = this.opts.clock.monoMs();
+    call.endReason = reason;
+    this.#forgetPendingInvite(call);
+    if (a.dialog !== undefined) this.dialogs.delete(a.dialog.key);
+    if (b.dialog !== undefined) this.dialogs.delete(b.dialog.key);
+    a.close();
+    b.close();
+    this.calls.delete(call.id);
+    this.counters.callsEnded++;
+    this.opts.logger.debug(
+      {
+        call: call.id,
+        reason,
+        status: call.finalStatus,
+        durationMs: Math.round((call.endedMs ?? 0) - (call.answeredMs ?? call.endedMs ?? 0)),
+        setupMs: call.answeredMs === undefined ? undefined : Math.round(call.answeredMs - call.startedMs),
+      },
+      'call ended',
+    );
+  }
+
+  /** Answers a request statelessly-in-transaction with a refusal and counts it. */
+  refuse(tx: ServerTransaction, r: Refusal): void {
+    this.counters.rejectedRequests++;
+    const opts: { toTag: string; reason?: string; headers?: readonly SipHeader[] } = { toTag: this.opts.random.token(10) };
+    if (r.reason !== undefined) opts.reason = r.reason;
+    if (r.headers !== undefined) opts.headers = r.headers;
+    tx.respond(createResponse(tx.request, r.status, opts));
+  }
+
+  /**
+   * Stops taking new calls and hangs up every live one (SIGTERM). Resolves once no transaction
+   * is left or `deadlineMs` passes.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.#draining = true;
+    for (const call of [...this.calls.values()]) this.endCall(call, 'shutdown', 503);
+    const until = this.opts.clock.monoMs() + deadlineMs;
+    while (this.opts.clock.monoMs() < until) {
+      const c = this.tx.counts();
+      if (c.client === 0) return;
+      await new Promise<void>((resolve) => this.opts.timers.setTimeout(resolve, 50));
+    }
+  }
+
+  stats(): { calls: number; dialogs: number } {
+    return { calls: this.calls.size, dialogs: this.dialogs.size };
+  }
+}
+
+/** RFC 3326 Reason header for a BYE/CANCEL Carillon originates. */
+function reasonHeader(reason: EndReason): SipHeader[] {
+  switch (reason) {
+    case 'caller-bye':
+    case 'callee-bye':
+    case 'caller-cancel':
+    case 'rejected':
+    case 'no-route':
+      return [];
+    case 'timeout':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Request Timeout"' }];
+    case 'transport-error':
+      return [{ name: 'reason', value: 'SIP;cause=503;text="Transport Failure"' }];
+    case 'ack-timeout':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="ACK Timeout"' }];
+    case 'session-expired':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Session Timer Expired"' }];
+    case 'refresh-failed':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Session Refresh Failed"' }];
+    case 'shutdown':
+      return [{ name: 'reason', value: 'SIP;cause=503;text="Service Shutting Down"' }];
+    case 'internal-error':
+      return [{ name: 'reason', value: 'SIP;cause=500;text="Internal Error"' }];
+    default: {
+      const never: never = reason;
+      return never;
+    }
+  }
+}
+
+export { dialogKey };

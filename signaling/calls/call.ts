@@ -1,0 +1,158 @@
+import type { CallId } from '../../common/ids.ts';
+import type { Timers } from '../../common/clock.ts';
+import type { Dialog } from '../sip/dialog/dialog.ts';
+import { SessionTimer } from '../sip/dialog/session-timer.ts';
+import type { SipRequest } from '../sip/message/types.ts';
+import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
+import type { Destination, TransportName } from '../sip/transport/types.ts';
+import { Retransmitter } from '../sip/ua/retransmitter.ts';
+
+/**
+ * A call's life (STYLE.md 5). routing: Carillon is choosing where the call goes; calling: the
+ * outbound INVITE is out; early: a provisional with a tag came back; answered: the callee's 2xx
+ * was sent to the caller, ACK pending; confirmed: both dialogs are up; ending: the call is being
+ * torn down (CANCEL or BYE out); ended: nothing left.
+ */
+export type CallState = 'routing' | 'calling' | 'early' | 'answered' | 'confirmed' | 'ending' | 'ended';
+
+export const CALL_TRANSITIONS = {
+  routing: ['calling', 'ending', 'ended'],
+  calling: ['early', 'answered', 'ending', 'ended'],
+  early: ['answered', 'ending', 'ended'],
+  answered: ['confirmed', 'ending', 'ended'],
+  confirmed: ['ending', 'ended'],
+  ending: ['ended'],
+  ended: [],
+} as const satisfies Record<CallState, readonly CallState[]>;
+
+/** Why a call ended: a bounded set, used as a metric label and in the call summary. */
+export type EndReason =
+  | 'caller-bye'
+  | 'callee-bye'
+  | 'caller-cancel'
+  | 'rejected'
+  | 'no-route'
+  | 'timeout'
+  | 'transport-error'
+  | 'ack-timeout'
+  | 'session-expired'
+  | 'refresh-failed'
+  | 'shutdown'
+  | 'internal-error';
+
+export type LegRole = 'uas' | 'uac';
+
+/** An INVITE (initial or re-INVITE) this leg sent and whose 2xx needs an ACK from us. */
+export interface OwedAck {
+  readonly cseq: number;
+  ack: SipRequest | undefined;
+  destination: Destination | undefined;
+}
+
+/**
+ * One side of a call: the caller's leg (Carillon is UAS) or the callee's (Carillon is UAC).
+ * Owns its dialog, its retransmission timers and its session timer; Call.close() releases them.
+ */
+export class Leg {
+  readonly role: LegRole;
+  readonly transport: TransportName;
+  /** Carillon's Contact on this leg. */
+  readonly contact: string;
+  dialog: Dialog | undefined;
+  /** Peer advertised (or required) these (RFC 3262, RFC 4028, RFC 3311). */
+  supports100rel = false;
+  requires100rel = false;
+  supportsTimer = false;
+  allowsUpdate = false;
+  /** The INVITE server transaction currently open on this leg (caller's initial or a re-INVITE). */
+  inviteServer: ServerTransaction | undefined;
+  /** The INVITE client transaction currently open on this leg. */
+  inviteClient: ClientTransaction | undefined;
+  /** Our 2xx to this peer that waits for its ACK (§13.3.1.4). */
+  readonly ackWait: Retransmitter;
+  /** CSeq number of the INVITE whose 2xx awaits the peer's ACK. */
+  ackWaitCseq: number | undefined;
+  /** ACK we owe this peer for a 2xx it sent us (sent once the other side ACKs). */
+  owedAck: OwedAck | undefined;
+  /** RSeq of the last reliable provisional sent on this leg (RFC 3262 §7.1). */
+  rseq = 0;
+  /** Reliable provisional waiting for PRACK. */
+  readonly prackWait: Retransmitter;
+  prackWaitRseq: number | undefined;
+  /** Last session description Carillon sent on this leg (session refresh re-INVITEs reuse it). */
+  lastSdp: Buffer | undefined;
+  lastContentType: string | undefined;
+  readonly sessionTimer: SessionTimer;
+  /** Session interval agreed on this leg, 0 when no session timer runs. */
+  sessionIntervalSec = 0;
+  /** Whether Carillon refreshes this leg (else the peer does). */
+  localRefresher = false;
+
+  constructor(role: LegRole, transport: TransportName, contact: string, timers: Timers, t1Ms: number, t2Ms: number) {
+    this.role = role;
+    this.transport = transport;
+    this.contact = contact;
+    this.ackWait = new Retransmitter(timers, t1Ms, t2Ms);
+    this.prackWait = new Retransmitter(timers, t1Ms, t2Ms);
+    this.sessionTimer = new SessionTimer(timers);
+  }
+
+  /** Stops every timer this leg owns. Idempotent. */
+  close(): void {
+    this.ackWait.stop();
+    this.prackWait.stop();
+    this.sessionTimer.stop();
+    this.inviteClient = undefined;
+    this.inviteServer = undefined;
+    this.dialog?.transition('terminated');
+  }
+}
+
+/** One call: the caller's leg `a` and the callee's leg `b`. */
+export class Call {
+  readonly id: CallId;
+  readonly a: Leg;
+  readonly b: Leg;
+  readonly startedMs: number;
+  answeredMs: number | undefined;
+  endedMs: number | undefined;
+  endReason: EndReason | undefined;
+  /** Final status the caller received (for the summary line and metrics). */
+  finalStatus: number | undefined;
+  /** The caller's original INVITE. */
+  readonly invite: SipRequest;
+  /** The INVITE client transaction that sets up the callee leg (replaced on a 422 retry). */
+  calleeInvite: ClientTransaction | undefined;
+  /** Merged-request key of the caller's INVITE while it waits for its final response. */
+  mergeKey: string | undefined;
+  #state: CallState = 'routing';
+
+  constructor(id: CallId, invite: SipRequest, a: Leg, b: Leg, startedMs: number) {
+    this.id = id;
+    this.invite = invite;
+    this.a = a;
+    this.b = b;
+    this.startedMs = startedMs;
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  /** Moves to `to` when legal; returns false (and stays) when not. */
+  transition(to: CallState): boolean {
+    if (this.#state === to) return true;
+    const legal: readonly CallState[] = CALL_TRANSITIONS[this.#state];
+    if (!legal.includes(to)) return false;
+    this.#state = to;
+    return true;
+  }
+
+  other(leg: Leg): Leg {
+    return leg === this.a ? this.b : this.a;
+  }
+
+  get ended(): boolean {
+    return this.#state === 'ended';
+  }
+}

@@ -1,0 +1,56 @@
+import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
+import { parseCSeq } from '../sip/message/cseq.ts';
+import { getTag, parseNameAddr } from '../sip/message/name-addr.ts';
+import type { SipMessage, SipRequest } from '../sip/message/types.ts';
+
+/** A From/To value with its tag parameter removed (the dialog keeps tags apart). */
+export function stripTag(value: string): string {
+  const gt = value.lastIndexOf('>');
+  const head = gt >= 0 ? value.slice(0, gt + 1) : '';
+  const tail = gt >= 0 ? value.slice(gt + 1) : value;
+  return head + tail.replace(/;\s*tag\s*=\s*[^;\s]*/i, '');
+}
+
+export function toTagOf(msg: SipMessage): string | undefined {
+  const v = getHeader(msg, 'to');
+  return v === undefined ? undefined : getTag(v);
+}
+
+export function fromTagOf(msg: SipMessage): string | undefined {
+  const v = getHeader(msg, 'from');
+  return v === undefined ? undefined : getTag(v);
+}
+
+export function cseqOf(msg: SipMessage): { seq: number; method: string } | undefined {
+  const v = getHeader(msg, 'cseq');
+  return v === undefined ? undefined : parseCSeq(v);
+}
+
+/** The URI of the first Contact, or undefined when absent or '*'. */
+export function contactUri(msg: SipMessage): string | undefined {
+  const first = getHeaderValues(msg, 'contact')[0];
+  if (first === undefined || first === '*') return undefined;
+  return parseNameAddr(first)?.uri;
+}
+
+/** Whether a comma-list header holds a token (case-insensitive). */
+export function hasToken(msg: SipMessage, name: string, token: string): boolean {
+  for (const v of getHeaderValues(msg, name)) if (v.toLowerCase() === token) return true;
+  return false;
+}
+
+/** Whether a request has a session description (any body with a Content-Type). */
+export function hasBody(msg: SipMessage): boolean {
+  return msg.body.length > 0;
+}
+
+/** User part of the Request-URI (e.g. the dialed number), when it has one. */
+export function requestUser(req: SipRequest): string | undefined {
+  const u = req.uri;
+  const colon = u.indexOf(':');
+  const at = u.indexOf('@');
+  if (colon < 0 || at < 0 || at < colon) return undefined;
+  const userinfo = u.slice(colon + 1, at);
+  const pw = userinfo.indexOf(':');
+  return pw < 0 ? userinfo : userinfo.slice(0, pw);
+}

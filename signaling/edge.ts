@@ -1,0 +1,289 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
+import type { Random } from '../common/random.ts';
+import type { SocketFactory } from '../common/sockets.ts';
+import { TokenBuckets } from '../common/token-bucket.ts';
+import { B2bua } from './calls/b2bua.ts';
+import type { Router } from './calls/b2bua.ts';
+import { getFirstListValue, setHeader } from './sip/message/headers.ts';
+import { parseMessage } from './sip/message/parse.ts';
+import { serializeMessage } from './sip/message/serialize.ts';
+import type { SipHeader, SipRequest, SipResponse } from './sip/message/types.ts';
+import { parseVia, writeVia } from './sip/message/via.ts';
+import { responseDestination } from './sip/transaction/response-destination.ts';
+import { TransactionLayer } from './sip/transaction/transaction-layer.ts';
+import type { TransactionTimerConfig } from './sip/transaction/types.ts';
+import { StreamTransport } from './sip/transport/stream-transport.ts';
+import type { StreamLimits } from './sip/transport/stream-transport.ts';
+import { TransportHub } from './sip/transport/transport-hub.ts';
+import type { Source, TransportName } from './sip/transport/types.ts';
+import { UdpTransport } from './sip/transport/udp-transport.ts';
+import { createResponse } from './sip/ua/responses.ts';
+
+export interface EdgeConfig {
+  readonly bindAddress: string;
+  /** Address written in Via/Contact; defaults to the bind address (or a local one for 0.0.0.0). */
+  readonly advertisedAddress: string;
+  /** Listening ports; 0 picks a free one, -1 disables the transport. */
+  readonly sipUdp: number;
+  readonly sipTcp: number;
+  readonly sipTls: number;
+  readonly tls: { readonly cert: string; readonly key: string; readonly verifyServer: boolean; readonly ca?: string } | undefined;
+  readonly timers: TransactionTimerConfig;
+  readonly maxMessageBytes: number;
+  readonly stream: StreamLimits;
+  /** Requests per second per source IP before 503 (burst allows short peaks). */
+  readonly rateLimit: { readonly requestsPerSec: number; readonly burst: number };
+  readonly sessionExpiresSec: number;
+  readonly minSeSec: number;
+}
+
+export interface EdgeDeps {
+  readonly sockets: SocketFactory;
+  readonly timers: Timers;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly router: Router;
+}
+
+/** Counters for /metrics and tests. */
+export interface EdgeCounters {
+  messagesReceived: number;
+  requestsReceived: number;
+  responsesReceived: number;
+  parseErrors: number;
+  badRequestsAnswered: number;
+  unparseableResponses: number;
+  misroutedResponses: number;
+  rateLimited: number;
+}
+
+export interface SignalingStats {
+  readonly transactions: number;
+  readonly clientTransactions: number;
+  readonly serverTransactions: number;
+  readonly dialogs: number;
+  readonly calls: number;
+  readonly connections: number;
+}
+
+const SWEEP_MS = 30_000;
+
+/**
+ * The signaling edge: transports → message parsing → per-source rate limit → transactions →
+ * the B2BUA. Owns every listener and closes them on close().
+ */
+export class SignalingEdge {
+  readonly #cfg: EdgeConfig;
+  readonly #deps: EdgeDeps;
+  readonly hub: TransportHub;
+  readonly transactions: TransactionLayer;
+  readonly b2bua: B2bua;
+  readonly #udp: UdpTransport | undefined;
+  readonly #tcp: StreamTransport | undefined;
+  readonly #tls: StreamTransport | undefined;
+  readonly #buckets: TokenBuckets;
+  #sweep: TimerHandle | undefined;
+  #closed = false;
+  readonly counters: EdgeCounters = {
+    messagesReceived: 0,
+    requestsReceived: 0,
+    responsesReceived: 0,
+    parseErrors: 0,
+    badRequestsAnswered: 0,
+    unparseableResponses: 0,
+    misroutedResponses: 0,
+    rateLimited: 0,
+  };
+
+  constructor(cfg: EdgeConfig, deps: EdgeDeps) {
+    this.#cfg = cfg;
+    this.#deps = deps;
+    const onMessage = (buf: Buffer, source: Source): void => this.#onMessage(buf, source);
+    if (cfg.sipUdp >= 0) {
+      this.#udp = new UdpTransport({ sockets: deps.sockets, bindAddress: cfg.bindAddress, port: cfg.sipUdp, onDatagram: onMessage });
+    }
+    const streamBase = { sockets: deps.sockets, timers: deps.timers, bindAddress: cfg.bindAddress, limits: cfg.stream, onMessage };
+    if (cfg.sipTcp >= 0) this.#tcp = new StreamTransport({ ...streamBase, kind: 'tcp', port: cfg.sipTcp });
+    if (cfg.sipTls >= 0 && cfg.tls !== undefined) this.#tls = new StreamTransport({ ...streamBase, kind: 'tls', port: cfg.sipTls, tls: cfg.tls });
+    this.hub = new TransportHub({
+      ...(this.#udp === undefined ? {} : { udp: this.#udp }),
+      ...(this.#tcp === undefined ? {} : { tcp: this.#tcp }),
+      ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+      advertisedAddress: cfg.advertisedAddress,
+    });
+    this.b2bua = new B2bua({
+      hub: this.hub,
+      timers: deps.timers,
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger,
+      router: deps.router,
+      t1Ms: cfg.timers.t1Ms,
+      t2Ms: cfg.timers.t2Ms,
+      sessionExpiresSec: cfg.sessionExpiresSec,
+      minSeSec: cfg.minSeSec,
+    });
+    this.transactions = new TransactionLayer({
+      sender: this.hub,
+      user: this.b2bua,
+      timers: deps.timers,
+      random: deps.random,
+      config: cfg.timers,
+    });
+    this.b2bua.attach(this.transactions);
+    this.#buckets = new TokenBuckets(cfg.rateLimit.requestsPerSec, cfg.rateLimit.burst);
+  }
+
+  /** Opens every enabled listener; resolves with the ports chosen. */
+  async start(): Promise<{ udp: number | null; tcp: number | null; tls: number | null }> {
+    const udp = this.#udp === undefined ? null : await this.#udp.listen();
+    const tcp = this.#tcp === undefined ? null : await this.#tcp.listen();
+    const tls = this.#tls === undefined ? null : await this.#tls.listen();
+    const adv = this.#cfg.advertisedAddress;
+    for (const t of ['udp', 'tcp', 'tls'] as const) {
+      const local = this.hub.local(t);
+      if (local === undefined) continue;
+      this.b2bua.ownSentBy.add(`${adv.includes(':') ? `[${adv}]` : adv}:${local.port}`);
+    }
+    const sweep = (): void => {
+      this.#buckets.sweep(this.#deps.clock.monoMs());
+      this.#sweep = this.#deps.timers.setTimeout(sweep, SWEEP_MS);
+    };
+    this.#sweep = this.#deps.timers.setTimeout(sweep, SWEEP_MS);
+    return { udp, tcp, tls };
+  }
+
+  #onMessage(buf: Buffer, source: Source): void {
+    if (this.#closed) return;
+    this.counters.messagesReceived++;
+    // RFC 5626 keep-alives over UDP (CRLF or a STUN binding) carry no SIP.
+    if (buf.length <= 4 && (buf[0] === 0x0d || buf[0] === 0x0a)) return;
+    const parsed = parseMessage(buf, { maxBytes: this.#cfg.maxMessageBytes });
+    if (!parsed.ok) {
+      this.counters.parseErrors++;
+      const partial = parsed.partial;
+      if (partial === undefined) {
+        this.counters.unparseableResponses++;
+        return;
+      }
+      if (partial.method === 'ACK') return; // never answer an ACK
+      if (!this.#admit(source)) return;
+      this.#answerStateless(partial, source, parsed.status, parsed.reason);
+      return;
+    }
+    const msg = parsed.message;
+    if (msg.kind === 'request') {
+      this.counters.requestsReceived++;
+      if (!this.#admit(source)) {
+        if (msg.method !== 'ACK') this.#answerStateless(msg, source, 503, undefined, [{ name: 'retry-after', value: '5' }]);
+        return;
+      }
+      stampReceived(msg, source);
+      this.transactions.receiveRequest(msg, source);
+    } else {
+      this.counters.responsesReceived++;
+      if (!this.#isOurs(msg)) {
+        // RFC 3261 §18.1.2: a response whose top Via isn't ours is discarded.
+        this.counters.misroutedResponses++;
+        return;
+      }
+      this.transactions.receiveResponse(msg, source);
+    }
+  }
+
+  /** Per-source rate limit; counts refusals. */
+  #admit(source: Source): boolean {
+    if (this.#buckets.take(source.address, this.#deps.clock.monoMs())) return true;
+    this.counters.rateLimited++;
+    return false;
+  }
+
+  #isOurs(res: SipResponse): boolean {
+    const top = getFirstListValue(res, 'via');
+    if (top === undefined) return false;
+    const via = parseVia(top);
+    if (via === undefined) return false;
+    return this.b2bua.ownSentBy.has(`${via.host}:${via.port ?? 5060}`);
+  }
+
+  /**
+   * Answers outside any transaction: a malformed request (400 with a Warning naming the fault,
+   * RFC 3261 §21.4.1/§20.43) or a rate-limited one (503 + Retry-After).
+   */
+  #answerStateless(req: SipRequest, source: Source, status: number, reason: string | undefined, headers: SipHeader[] = []): void {
+    const top = getFirstListValue(req, 'via');
+    const via = top === undefined ? undefined : parseVia(top);
+    if (via === undefined) return; // nowhere to send it
+    if (reason !== undefined) {
+      headers.push({ name: 'warning', value: `399 carillon "${reason.replace(/["\\]/g, '')}"` });
+    }
+    if (status >= 400 && status < 500) this.counters.badRequestsAnswered++;
+    stampReceived(req, source);
+    const res = createResponse(req, status, { toTag: this.#deps.random.token(10), headers });
+    const dest = responseDestination(parseVia(getFirstListValue(req, 'via') ?? '') ?? via, source);
+    this.hub.sendRaw(serializeMessage(res), dest);
+  }
+
+  stats(): SignalingStats {
+    const t = this.transactions.counts();
+    const b = this.b2bua.stats();
+    return {
+      transactions: t.client + t.server,
+      clientTransactions: t.client,
+      serverTransactions: t.server,
+      dialogs: b.dialogs,
+      calls: b.calls,
+      connections: (this.#tcp?.connectionCount ?? 0) + (this.#tls?.connectionCount ?? 0),
+    };
+  }
+
+  /** Local port of a transport, once listening. */
+  port(t: TransportName): number | null {
+    return this.hub.local(t)?.port ?? null;
+  }
+
+  /** Stops new calls, hangs up live ones, then closes the listeners. */
+  async close(drainMs = 5_000): Promise<void> {
+    if (this.#closed) return;
+    await this.b2bua.drain(drainMs);
+    this.#closed = true;
+    this.#deps.timers.clearTimeout(this.#sweep);
+    this.transactions.close();
+    await Promise.all([this.#udp?.close(), this.#tcp?.close(), this.#tls?.close()]);
+  }
+}
+
+/**
+ * RFC 3261 §18.2.1 and RFC 3581 §4: the server transport adds `received` with the source
+ * address, and fills an empty `rport` with the source port, on the topmost Via.
+ */
+export function stampReceived(req: SipRequest, source: Source): void {
+  const hs = req.headers;
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i] as SipHeader;
+    if (h.name !== 'via') continue;
+    const comma = h.value.indexOf(',');
+    const first = comma < 0 ? h.value : (getFirstListValue(req, 'via') ?? h.value);
+    const via = parseVia(first);
+    if (via === undefined) return;
+    const rport = via.params.get('rport');
+    let changed = false;
+    if (via.host !== source.address && `[${source.address}]` !== via.host) {
+      via.params.set('received', source.address);
+      changed = true;
+    }
+    if (rport === null) {
+      via.params.set('received', source.address);
+      via.params.set('rport', String(source.port));
+      changed = true;
+    }
+    if (!changed) return;
+    const rest = comma < 0 ? '' : h.value.slice(h.value.indexOf(first) + first.length);
+    h.value = writeVia(via) + rest;
+    return;
+  }
+}
+
+export { setHeader };

@@ -1,0 +1,52 @@
+import { parseUri, writeUri } from '../sip/message/uri.ts';
+
+/** A direct SIP peering route from the config file (first match wins). */
+export interface StaticRoute {
+  readonly match: { readonly userPrefix?: string; readonly host?: string };
+  /** Next hop, e.g. 'sip:127.0.0.1:5080;transport=udp'. */
+  readonly target: string;
+}
+
+/** What the router decided and how (STYLE.md 11: decisions say how they were made). */
+export type RouteDecision =
+  | { readonly kind: 'forward'; readonly target: string; readonly rule: string }
+  | { readonly kind: 'reject'; readonly status: number; readonly rule: string };
+
+export interface RouteRequest {
+  /** Request-URI user part (the dialed number or name), if any. */
+  readonly user: string | undefined;
+  /** Request-URI host, lower-cased. */
+  readonly host: string;
+}
+
+/** Reads user and host out of a Request-URI for routing. */
+export function routeRequestOf(requestUri: string): RouteRequest | undefined {
+  const uri = parseUri(requestUri);
+  if (uri === undefined) return undefined;
+  if (uri.scheme === 'tel') return { user: uri.number, host: '' };
+  if (uri.scheme === 'other') return undefined;
+  return { user: uri.user, host: uri.host.toLowerCase() };
+}
+
+/** Pure: the first route whose every given condition holds; none → 404. */
+export function routeStatic(routes: readonly StaticRoute[], req: RouteRequest): RouteDecision {
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i] as StaticRoute;
+    const { userPrefix, host } = r.match;
+    if (userPrefix !== undefined && (req.user === undefined || !req.user.startsWith(userPrefix))) continue;
+    if (host !== undefined && host.toLowerCase() !== req.host) continue;
+    return { kind: 'forward', target: r.target, rule: `routes[${i}]` };
+  }
+  return { kind: 'reject', status: 404, rule: 'no-route' };
+}
+
+/**
+ * The outbound Request-URI: the target, carrying the dialed user when the target names none
+ * (a trunk next hop needs the number in the Request-URI).
+ */
+export function outboundRequestUri(target: string, user: string | undefined): string {
+  const uri = parseUri(target);
+  if (uri === undefined || uri.scheme !== 'sip' && uri.scheme !== 'sips') return target;
+  if (uri.user !== undefined || user === undefined || user.length === 0) return target;
+  return writeUri({ ...uri, user });
+}

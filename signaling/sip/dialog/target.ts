@@ -1,0 +1,34 @@
+import { isIP } from 'node:net';
+import { parseUri } from '../message/uri.ts';
+import type { Destination, TransportName } from '../transport/types.ts';
+
+/**
+ * Destination for a SIP URI whose host is an IP literal (RFC 3263 §4 with the name step skipped):
+ * transport from `;transport=`, `sips:` meaning TLS, else the given default; port from the URI
+ * or the transport's default. Host names are resolved by routing before a call is placed;
+ * here they yield undefined. TODO(rfc3263 §4.1): NAPTR/SRV for in-dialog host names.
+ */
+export function destinationForUri(uriText: string, defaultTransport: TransportName): Destination | undefined {
+  const uri = parseUri(uriText);
+  if (uri === undefined || uri.scheme === 'tel' || uri.scheme === 'other') return undefined;
+  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
+  if (isIP(host) === 0) return undefined;
+  const transport = transportOf(uri.params.get('transport'), uri.scheme === 'sips', defaultTransport);
+  const port = uri.port ?? (transport === 'tls' ? 5061 : 5060);
+  return { transport, address: host, port };
+}
+
+export function transportOf(param: string | null | undefined, sips: boolean, fallback: TransportName): TransportName {
+  if (sips) return 'tls';
+  if (param === undefined || param === null) return fallback;
+  switch (param.toLowerCase()) {
+    case 'udp':
+      return 'udp';
+    case 'tcp':
+      return 'tcp';
+    case 'tls':
+      return 'tls';
+    default:
+      return fallback;
+  }
+}
