@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../common/errors.ts';
+import { configFromEnv, configFromFlags, readConfigFile, resolveConfig } from '../../cli/config.ts';
+
+describe('config', () => {
+  it('fills every default', () => {
+    const c = resolveConfig({});
+    expect(c.sipUdp).toBe(5060);
+    expect(c.sipTls).toBe(5061);
+    expect(c.api).toBe(8080);
+    expect(c.rtpLow).toBe(10000);
+    expect(c.rtpHigh).toBe(60000);
+    expect(c.sip.t1Ms).toBe(500);
+    expect(c.sip.sessionExpiresSec).toBe(1800);
+    expect(c.routes).toEqual([]);
+  });
+
+  it('layers file < env < flags', () => {
+    const c = resolveConfig(
+      { sipUdp: 1, bind: '127.0.0.1', sip: { t1Ms: 100 } },
+      configFromEnv({ CARILLON_SIP_UDP: '2', CARILLON_API: '0' }),
+      configFromFlags({ 'sip-udp': '3' }),
+    );
+    expect(c.sipUdp).toBe(3);
+    expect(c.api).toBe(0);
+    expect(c.bind).toBe('127.0.0.1');
+    expect(c.advertisedAddress).toBe('127.0.0.1');
+    expect(c.sip.t1Ms).toBe(100);
+    expect(c.sip.t2Ms).toBe(4000);
+  });
+
+  it('reads YAML files with routes', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cfg-'));
+    const file = path.join(dir, 'c.yaml');
+    writeFileSync(file, 'sipUdp: 0\nroutes:\n  - match: { userPrefix: "+1206" }\n    target: "sip:127.0.0.1:5080;transport=udp"\n');
+    const c = resolveConfig(readConfigFile(file));
+    expect(c.routes).toEqual([{ match: { userPrefix: '+1206' }, target: 'sip:127.0.0.1:5080;transport=udp' }]);
+  });
+
+  it.each([
+    [{ sipUdp: 70000 }, '/sipUdp'],
+    [{ unknownKey: 1 }, 'additional'],
+    [{ rtpRange: '5000-4000' }, 'rtpRange'],
+    [{ routes: [{ match: {}, target: 'http://x' }] }, '/routes/0/target'],
+    [{ sip: { t1Ms: 1000, t2Ms: 500 } }, 't2Ms'],
+    [{ tlsCert: '/x' }, 'tlsCert'],
+  ])('rejects bad config %j with ConfigError', (layer, hint) => {
+    try {
+      resolveConfig(layer as Record<string, unknown>);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).code).toBe('CONFIG_INVALID');
+      expect((err as ConfigError).message).toContain(hint);
+    }
+  });
+
+  it('rejects an unreadable or non-object file', () => {
+    expect(() => readConfigFile('/nonexistent/carillon.yaml')).toThrow(ConfigError);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cfg-'));
+    const file = path.join(dir, 'c.yaml');
+    writeFileSync(file, '- 1\n- 2\n');
+    expect(() => readConfigFile(file)).toThrow(ConfigError);
+  });
+});
