@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer } from '../../cli/server.ts';
+import type { CarillonServer, Ports } from '../../cli/server.ts';
+
+/**
+ * Timer bases for tests: T1 = 50 ms so that every UDP transaction has ended 64·T1 = 3.2 s after
+ * its last message, and idle checks don't wait half a minute.
+ */
+export const TEST_SIP_TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 500, timerDMs: 500 } as const;
+
+export interface TestServer {
+  readonly server: CarillonServer;
+  readonly ports: Ports;
+  readonly dataDir: string;
+  /** Waits until no transaction, dialog or call is left; returns the last stats seen. */
+  waitIdle(timeoutMs?: number): Promise<ReturnType<CarillonServer['stats']>>;
+  close(): Promise<void>;
+}
+
+/** Boots a real server in this process on 127.0.0.1 with every port picked free. */
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carillon-test-'));
+  const sipOverride = (overrides.sip ?? {}) as Record<string, unknown>;
+  const server = createServer({
+    data: dataDir,
+    bind: '127.0.0.1',
+    sipUdp: 0,
+    sipTcp: 0,
+    sipTls: 0,
+    api: 0,
+    logLevel: process.env.CARILLON_TEST_LOG ?? 'silent',
+    ...overrides,
+    sip: { ...TEST_SIP_TIMERS, tlsVerifyServer: false, ...sipOverride },
+  });
+  const ports = await server.start();
+  return {
+    server,
+    ports,
+    dataDir,
+    async waitIdle(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = server.stats();
+        if ((s.transactions === 0 && s.dialogs === 0 && s.calls === 0) || Date.now() > deadline) return s;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
