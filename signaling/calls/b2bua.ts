@@ -295,6 +295,7 @@ export class B2bua implements TransactionUser {
           : { transport: dest.transport, address: dest.address, port: dest.port },
       state: 'early',
     });
+    this.dialogs.set(b.dialog.key, { call, leg: b });
     b.lastSdp = req.body.length > 0 ? req.body : undefined;
     b.lastContentType = getHeader(req, 'content-type');
     call.transition('calling');
