@@ -19,7 +19,7 @@ import { ACCEPT_VALUE, ALLOW_VALUE, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELA
 import { InDialog } from './in-dialog.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
 import type { Refusal } from './request-checks.ts';
-import { contactUri, cseqOf, fromTagOf, hasToken, requestUser, stripTag, toTagOf } from './sip-util.ts';
+import { contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, stripTag, toTagOf } from './sip-util.ts';
 import type { RouteDecision } from '../routing/static-routes.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
 
@@ -110,6 +110,12 @@ export class B2bua implements TransactionUser {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Host Carillon writes for itself (advertised address). */
+  get #ownHost(): string {
+    const local = this.opts.hub.local('udp') ?? this.opts.hub.local('tcp') ?? this.opts.hub.local('tls');
+    return local?.address ?? '127.0.0.1';
   }
 
   /** Carillon's Contact for a transport. */
@@ -265,9 +271,10 @@ export class B2bua implements TransactionUser {
     const bTag = b.dialog?.localTag ?? random.token(10);
     const bCallId = b.dialog?.callId ?? random.token(20);
     const seq = (b.dialog?.localSeq ?? 0) + 1;
+    const from = b.dialog?.localUri ?? hideFromHost(stripTag(getHeader(req, 'from') ?? ''), this.#ownHost);
     const headers: SipHeader[] = [
       { name: 'max-forwards', value: String(Math.max(0, maxForwards(req) - 1)) },
-      { name: 'from', value: `${stripTag(getHeader(req, 'from') ?? '')};tag=${bTag}` },
+      { name: 'from', value: `${from};tag=${bTag}` },
       { name: 'to', value: stripTag(getHeader(req, 'to') ?? '') },
       { name: 'call-id', value: bCallId },
       { name: 'cseq', value: `${seq} INVITE` },
@@ -284,7 +291,7 @@ export class B2bua implements TransactionUser {
     b.dialog = new Dialog({
       callId: bCallId,
       localTag: bTag,
-      localUri: stripTag(getHeader(req, 'from') ?? ''),
+      localUri: from,
       remoteUri: stripTag(getHeader(req, 'to') ?? ''),
       localSeq: seq,
       remoteTarget: invite.uri,

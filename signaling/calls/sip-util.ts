@@ -1,6 +1,7 @@
 import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import { parseCSeq } from '../sip/message/cseq.ts';
-import { getTag, parseNameAddr } from '../sip/message/name-addr.ts';
+import { getTag, parseNameAddr, writeNameAddr } from '../sip/message/name-addr.ts';
+import { parseUri, writeUri } from '../sip/message/uri.ts';
 import type { SipMessage, SipRequest } from '../sip/message/types.ts';
 
 /** A From/To value with its tag parameter removed (the dialog keeps tags apart). */
@@ -53,4 +54,22 @@ export function requestUser(req: SipRequest): string | undefined {
   const userinfo = u.slice(colon + 1, at);
   const pw = userinfo.indexOf(':');
   return pw < 0 ? userinfo : userinfo.slice(0, pw);
+}
+
+/**
+ * Topology hiding for the From a B2BUA puts on its outbound leg: the caller's identity (display
+ * name and user part) is kept, its host and port become Carillon's own, and URI parameters other
+ * than user=phone are dropped. Values that aren't SIP URIs pass unchanged.
+ */
+export function hideFromHost(value: string, host: string): string {
+  const na = parseNameAddr(value);
+  if (na === undefined) return value;
+  const uri = parseUri(na.uri);
+  if (uri === undefined || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return value;
+  const params = new Map<string, string | null>();
+  const userParam = uri.params.get('user');
+  if (userParam !== undefined) params.set('user', userParam);
+  const hidden = { scheme: uri.scheme, host, params, ...(uri.user === undefined ? {} : { user: uri.user }) };
+  const out = { uri: writeUri(hidden), params: new Map<string, string | null>(), ...(na.displayName === undefined ? {} : { displayName: na.displayName }) };
+  return writeNameAddr(out);
 }

@@ -1,0 +1,232 @@
+/**
+ * SIPp scenario documents for the integration tests and load benchmarks, built from small
+ * message blocks so every scenario speaks the same dialect. Each UAC scenario has a UAS twin.
+ * UAC requests after the 2xx go to [next_url] with [routes] (rrs="true"), i.e. to the Contact
+ * Carillon put in its 200 — a B2BUA answers with its own Contact.
+ */
+
+const SDP = (direction: 'sendrecv' | 'sendonly' = 'sendrecv'): string => `v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a=${direction}`;
+
+const cdata = (s: string): string => `<![CDATA[\n${s}\n]]>`;
+
+// ---- caller (UAC) side ----
+const UAC_FROM = 'From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
+const UAC_TO = 'To: <sip:[service]@[remote_ip]:[remote_port]>';
+const UAC_CONTACT = 'Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>';
+
+const uacInvite = (extra = ''): string => `  <send retrans="500">${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${UAC_FROM}
+${UAC_TO}
+Call-ID: [call_id]
+CSeq: 1 INVITE
+${UAC_CONTACT}
+Max-Forwards: 70
+${extra}Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP()}`)}</send>`;
+
+const uacAck = (cseq: number): string => `  <send>${cdata(`ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ACK
+${UAC_CONTACT}
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>`;
+
+const uacBye = (cseq: number): string => `  <send retrans="500">${cdata(`BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} BYE
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>
+  <recv response="200" crlf="true"/>`;
+
+const uacReinvite = (cseq: number): string => `  <send retrans="500">${cdata(`INVITE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} INVITE
+${UAC_CONTACT}
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP('sendonly')}`)}</send>
+  <recv response="100" optional="true"/>
+  <recv response="200" crlf="true"/>
+${uacAck(cseq)}`;
+
+const provisionals = `  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>`;
+
+/** Answers an in-dialog request from Carillon with 200 (SDP when `sdp`). */
+const answer200 = (sdp: boolean): string => `  <send>${cdata(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+${sdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${SDP()}` : 'Content-Length: 0\n'}`)}</send>`;
+
+const checkSendonly = `    <action><ereg regexp="a=sendonly" search_in="body" check_it="true" assign_to="hold"/></action>`;
+
+/** SIPp refuses variables that are set but never used; declare them referenced. */
+const references = (body: string): string => {
+  const vars = [...body.matchAll(/assign_to="([^"]+)"/g)].flatMap((m) => (m[1] as string).split(','));
+  return vars.length === 0 ? '' : `  <Reference variables="${[...new Set(vars)].join(',')}"/>\n`;
+};
+
+const scenario = (name: string, body: string): string =>
+  `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="${name}">\n${body}\n${references(body)}  <ResponseTimeRepartition value="10, 20, 50, 100, 200, 500, 1000"/>\n</scenario>\n`;
+
+// ---- callee (UAS) side ----
+const UAS_TAG = ';tag=[pid]SIPpTag01[call_number]';
+const uasReply = (status: string, opts: { sdp?: boolean; tag?: boolean; retrans?: boolean } = {}): string => `  <send${opts.retrans === true ? ' retrans="500"' : ''}>${cdata(`SIP/2.0 ${status}
+[last_Via:]
+[last_From:]
+[last_To:]${opts.tag === false ? '' : UAS_TAG}
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+${opts.sdp === true ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${SDP()}` : 'Content-Length: 0\n'}`)}</send>`;
+
+/** Keeps the INVITE's From (the peer, with its tag) and To (us) for requests the callee sends. */
+const uasRecvInvite = (): string => `  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="peer"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="local"/>
+    </action>
+  </recv>`;
+
+/** A request the callee originates inside the dialog (to Carillon's Contact). */
+const uasRequest = (method: string, cseq: number, sdp: boolean): string => `  <send retrans="500">${cdata(`${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: [$local]${UAS_TAG}
+To: [$peer]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+${sdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${SDP('sendonly')}` : 'Content-Length: 0\n'}`)}</send>`;
+
+const uasAck = (cseq: number): string => `  <send>${cdata(`ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: [$local]${UAS_TAG}
+To: [$peer]
+Call-ID: [call_id]
+CSeq: ${cseq} ACK
+Content-Length: 0
+`)}</send>`;
+
+const recvByeAnswer = `  <recv request="BYE"/>
+${answer200(false)}`;
+
+/** Every scenario pair, by name. `pause` in ms is where the call holds. */
+export const SCENARIOS = {
+  /** INVITE → (100/180/183) → 200 → ACK → hold → BYE. */
+  'uac-basic': (pauseMs: number) =>
+    scenario('uac-basic', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(2)}`),
+  /** 180 then 200 with SDP, ACK, then waits for the BYE. */
+  'uas-basic': () => scenario('uas-basic', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n${recvByeAnswer}`),
+  /** Answers at once (no 180): the load benchmark's callee. */
+  'uas-answer': () => scenario('uas-answer', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n${recvByeAnswer}`),
+  /** INVITE → 180 → CANCEL → 200 (CANCEL) → 487 → ACK. */
+  'uac-cancel': () =>
+    scenario(
+      'uac-cancel',
+      `${uacInvite()}\n  <recv response="100" optional="true"/>\n  <recv response="180"/>\n  <send>${cdata(`CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+${UAC_FROM}
+${UAC_TO}
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>\n  <recv response="200"/>\n  <recv response="487" crlf="true"/>\n  <send>${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>`,
+    ),
+  /** Rings until CANCELled: 200 for the CANCEL, 487 for the INVITE, waits for the ACK. */
+  'uas-ring-forever': () =>
+    scenario(
+      'uas-ring-forever',
+      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n  <recv request="CANCEL"/>\n${uasReply('200 OK', { tag: true })}\n  <send>${cdata(`SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:]${UAS_TAG}
+[last_Call-ID:]
+CSeq: [last_cseq_number] INVITE
+Content-Length: 0
+`)}</send>\n  <recv request="ACK" crlf="true"/>`,
+    ),
+  /** Expects the callee's 486 to reach it. */
+  'uac-expect-486': () => scenario('uac-expect-486', `${uacInvite()}\n${provisionals}\n  <recv response="486" crlf="true"/>\n  <send>${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>`),
+  /** Busy: 486, waits for the ACK. */
+  'uas-busy': () => scenario('uas-busy', `${uasRecvInvite()}\n${uasReply('486 Busy Here')}\n  <recv request="ACK" crlf="true"/>`),
+  /** Caller that waits for the callee's BYE. */
+  'uac-receive-bye': () =>
+    scenario('uac-receive-bye', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvByeAnswer}`),
+  /** Callee that hangs up after `pauseMs`. */
+  'uas-bye': (pauseMs: number) =>
+    scenario('uas-bye', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('BYE', 1, false)}\n  <recv response="200" crlf="true"/>`),
+  /** Caller puts the call on hold (re-INVITE a=sendonly), then hangs up. */
+  'uac-hold': (pauseMs: number) =>
+    scenario('uac-hold', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <pause milliseconds="${pauseMs}"/>\n${uacReinvite(2)}\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(3)}`),
+  /** Callee that accepts a re-INVITE (and checks it asks for hold), then waits for BYE. */
+  'uas-accept-reinvite': () =>
+    scenario(
+      'uas-accept-reinvite',
+      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <recv request="INVITE">\n${checkSendonly}\n  </recv>\n${answer200(true)}\n  <recv request="ACK"/>\n${recvByeAnswer}`,
+    ),
+  /** Callee puts the call on hold, then waits for the caller's BYE. */
+  'uas-hold': (pauseMs: number) =>
+    scenario(
+      'uas-hold',
+      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('INVITE', 1, true)}\n  <recv response="100" optional="true"/>\n  <recv response="200"/>\n${uasAck(1)}\n${recvByeAnswer}`,
+    ),
+  /** Caller that accepts the callee's re-INVITE (checking it asks for hold), then hangs up. */
+  'uac-accept-reinvite': (pauseMs: number) =>
+    scenario(
+      'uac-accept-reinvite',
+      `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <recv request="INVITE">\n${checkSendonly}\n  </recv>\n${answer200(true)}\n  <recv request="ACK"/>\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(2)}`,
+    ),
+} as const;
+
+export type ScenarioName = keyof typeof SCENARIOS;

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SCENARIOS } from './sipp-scenarios.ts';
+import type { ScenarioName } from './sipp-scenarios.ts';
+
+export interface SippOptions {
+  readonly scenario: ScenarioName;
+  /** Hold/pause in the scenario, ms (scenarios that take one). Default 100. */
+  readonly pauseMs?: number;
+  /** Where the UAC sends ('127.0.0.1:5060'); absent for a UAS. */
+  readonly remote?: string;
+  /** Local SIP port SIPp binds on 127.0.0.1. */
+  readonly port: number;
+  readonly transport: 'udp' | 'tcp';
+  /** Calls to make (UAC) or to take before exiting (UAS). */
+  readonly calls: number;
+  /** Calls per second (UAC). */
+  readonly rate?: number;
+  /** Most simultaneous calls (UAC). */
+  readonly limit?: number;
+  /** Overall limit; SIPp exits by itself then. Default 60 s. */
+  readonly timeoutSec?: number;
+  /** Request-URI user. Default '+12065550100'. */
+  readonly service?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+export interface SippResult {
+  readonly exitCode: number | null;
+  readonly successful: number;
+  readonly failed: number;
+  readonly retransmissions: number;
+  readonly output: string;
+  /** Text of SIPp's error trace, if it wrote one. */
+  readonly errors: string;
+  readonly dir: string;
+}
+
+export interface SippHandle {
+  readonly done: Promise<SippResult>;
+  readonly child: ChildProcess;
+  kill(): void;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts SIPp with a scenario from SCENARIOS; resolves when it exits. */
+export function startSipp(opts: SippOptions): SippHandle {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `carillon-sipp-${opts.scenario}-`));
+  const file = path.join(dir, `${opts.scenario}.xml`);
+  writeFileSync(file, SCENARIOS[opts.scenario](opts.pauseMs ?? 100));
+  const args = [
+    '-sf', file,
+    '-i', '127.0.0.1',
+    '-p', String(opts.port),
+    '-t', opts.transport === 'udp' ? 'u1' : 't1',
+    '-m', String(opts.calls),
+    '-s', opts.service ?? '+12065550100',
+    '-nostdin',
+    '-buff_size', '4194304',
+    '-timeout', `${opts.timeoutSec ?? 60}s`,
+    '-timeout_error',
+    '-recv_timeout', '10000',
+    '-trace_err',
+    '-trace_stat',
+    '-fd', '1',
+    '-max_recv_loops', '10000',
+  ];
+  if (opts.rate !== undefined) args.push('-r', String(opts.rate));
+  if (opts.limit !== undefined) args.push('-l', String(opts.limit));
+  if (opts.extraArgs !== undefined) args.push(...opts.extraArgs);
+  if (opts.remote !== undefined) args.unshift(opts.remote);
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    output += b.toString('latin1');
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+  });
+  child.stderr?.on('data', (b: Buffer) => (output += b.toString('latin1')));
+  const done = new Promise<SippResult>((resolve) => {
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve(summarize(code, output, dir));
+    });
+  });
+  return { done, child, kill: () => child.kill('SIGKILL') };
+}
+
+/** Runs a SIPp UAC to completion. */
+export function runSipp(opts: SippOptions): Promise<SippResult> {
+  return startSipp(opts).done;
+}
+
+/** Kills every SIPp still running (afterEach/afterAll safety net). */
+export function killAllSipp(): void {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
+}
+
+function lastCount(output: string, label: string): number {
+  const re = new RegExp(`${label}\\s*\\|\\s*(\\d+)\\s*\\|\\s*(\\d+)`, 'g');
+  let m: RegExpExecArray | null;
+  let last = 0;
+  while ((m = re.exec(output)) !== null) last = Number(m[2]);
+  return last;
+}
+
+function summarize(code: number | null, output: string, dir: string): SippResult {
+  let errors = '';
+  for (const f of readdirSync(dir)) if (f.endsWith('_errors.log')) errors += readFileSync(path.join(dir, f), 'latin1');
+  return {
+    exitCode: code,
+    successful: lastCount(output, 'Successful call'),
+    failed: lastCount(output, 'Failed call'),
+    retransmissions: lastCount(output, 'Retransmissions'),
+    output,
+    errors,
+    dir,
+  };
+}
