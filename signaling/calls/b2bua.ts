@@ -207,6 +207,11 @@ export class B2bua implements TransactionUser {
     const mergeKey = `${callIdA}\u0000${fromTag ?? ''}\u0000${cseq.seq}`;
     if (this.#pendingInvites.has(mergeKey)) return this.refuse(tx, { status: 482, reason: 'Merged Request' });
 
+    // Carillon anchors sessions it can describe: SDP, alone or inside multipart (SIPREC). RFC 3261 §21.4.16.
+    const contentType = (getHeader(req, 'content-type') ?? '').toLowerCase();
+    if (req.body.length > 0 && !contentType.startsWith('application/sdp') && !contentType.startsWith('multipart/')) {
+      return this.refuse(tx, { status: 415, headers: [{ name: 'accept', value: ACCEPT_VALUE }] });
+    }
     const decision = this.opts.router(req, tx.source);
     if (decision.kind === 'reject') return this.refuse(tx, { status: decision.status });
     const dest = destinationForUri(decision.target, 'udp');

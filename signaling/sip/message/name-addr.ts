@@ -39,12 +39,15 @@ export function parseNameAddr(value: string): NameAddr | undefined {
   if (lt >= 0 && (displayName !== undefined || !hasBareUriBefore(v, lt))) {
     if (displayName === undefined) {
       const dn = v.slice(0, lt).trim();
+      // An unquoted display name is tokens separated by LWS (RFC 3261 §25.1).
+      if (dn.length > 0 && !/^[A-Za-z0-9.!%*_+`'~-]+(?:[ \t]+[A-Za-z0-9.!%*_+`'~-]+)*$/.test(dn)) return undefined;
       if (dn.length > 0) displayName = dn;
     }
     const gt = v.indexOf('>', lt + 1);
     if (gt < 0) return undefined;
-    const uri = v.slice(lt + 1, gt).trim();
-    if (uri.length === 0 || !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) return undefined;
+    // No LWS inside the angle brackets (RFC 4475 §3.1.2.14).
+    const uri = v.slice(lt + 1, gt);
+    if (uri.length === 0 || !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>]*$/.test(uri)) return undefined;
     const params = parseParams(v, gt + 1);
     if (params === undefined) return undefined;
     if (!/^\s*(;|$)/.test(v.slice(gt + 1))) return undefined;
@@ -55,7 +58,8 @@ export function parseNameAddr(value: string): NameAddr | undefined {
   // addr-spec: the URI ends at the first ';' (its params are header params).
   const semi = v.indexOf(';');
   const uri = (semi < 0 ? v : v.slice(0, semi)).trim();
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"]+$/.test(uri)) return undefined;
+  // RFC 3261 §20.10: a URI with a comma, '?' or ';' must be in angle brackets.
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>",?]+$/.test(uri)) return undefined;
   const params = semi < 0 ? new Map<string, string | null>() : parseParams(v, semi);
   if (params === undefined) return undefined;
   return { uri, params };

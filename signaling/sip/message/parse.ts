@@ -51,7 +51,7 @@ export function parseMessage(buf: Buffer, opts: { maxBytes?: number } = {}): Sip
   let msg: SipMessage;
   let partialReq: SipRequest | undefined;
   if (startLine.startsWith('SIP/')) {
-    const m = /^SIP\/(\d+\.\d+) ([1-6]\d\d) ?(.*)$/.exec(startLine);
+    const m = /^SIP\/(\d+\.\d+) ([1-6]\d\d)(?: (.*))?$/.exec(startLine);
     if (m === null) return fail(400, 'Bad Status-Line');
     if (m[1] !== '2.0') return fail(505, 'Version Not Supported');
     msg = { kind: 'response', status: Number(m[2]), reason: m[3] ?? '', headers: [], body: EMPTY };
@@ -128,6 +128,9 @@ function readHeaders(lines: string[], out: SipHeader[]): string | undefined {
 const SINGLE = ['to', 'from', 'call-id', 'cseq'] as const;
 
 function validateRequest(req: SipRequest): { status: number; reason: string } | undefined {
+  let contentLengths = 0;
+  for (const h of req.headers) if (h.name === 'content-length') contentLengths++;
+  if (contentLengths > 1) return { status: 400, reason: 'Multiple Content-Length headers' };
   for (const name of SINGLE) {
     let n = 0;
     for (const h of req.headers) if (h.name === name) n++;
@@ -151,6 +154,8 @@ function validateRequest(req: SipRequest): { status: number; reason: string } | 
   const uri = parseUri(req.uri);
   if (uri === undefined) return { status: 400, reason: 'Bad Request-URI' };
   if (uri.scheme === 'other') return { status: 416, reason: 'Unsupported URI Scheme' };
+  // RFC 3261 §19.1.1: headers are not allowed in a Request-URI.
+  if (uri.scheme !== 'tel' && uri.headers !== undefined) return { status: 400, reason: 'Headers in Request-URI' };
   return undefined;
 }
 

@@ -27,8 +27,10 @@ const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 function parseSip(scheme: 'sip' | 'sips', rest: string): SipUri | undefined {
   if (rest.length === 0 || /[\s<>"]/.test(rest)) return undefined;
+  // '?' may appear in the user part; headers start at the first '?' after the last '@'.
   let headers: string | undefined;
-  const q = rest.indexOf('?');
+  const lastAt = rest.lastIndexOf('@');
+  const q = rest.indexOf('?', lastAt + 1);
   let main = rest;
   if (q >= 0) {
     headers = rest.slice(q + 1);
