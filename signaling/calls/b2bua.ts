@@ -358,8 +358,9 @@ export class B2bua implements TransactionUser {
       b.supportsTimer = hasToken(res, 'supported', 'timer') || hasToken(res, 'require', 'timer');
       b.allowsUpdate = hasToken(res, 'allow', 'update');
       const se = parseSessionExpires(getHeader(res, 'session-expires'));
-      b.sessionIntervalSec = se?.intervalSec ?? this.opts.sessionExpiresSec;
-      b.localRefresher = se === undefined || se.refresher !== 'uas';
+      // RFC 4028 §7.2: a 2xx without Session-Expires means no session timer on this leg.
+      b.sessionIntervalSec = se?.intervalSec ?? 0;
+      b.localRefresher = se !== undefined && se.refresher !== 'uas';
       b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
       call.answeredMs = this.opts.clock.monoMs();
       this.counters.callsAnswered++;

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer } from '../../cli/server.ts';
-import type { CarillonServer, Ports } from '../../cli/server.ts';
+import type { CarillonServer, Ports, ServerDeps } from '../../cli/server.ts';
+import type { Timers } from '../../common/clock.ts';
+import { nodeTimers } from '../../common/clock.ts';
 
 /**
  * Timer bases for tests: T1 = 50 ms so that every UDP transaction has ended 64·T1 = 3.2 s after
@@ -19,8 +21,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Timers that run every delay of 10 s or more `factor` times faster: session timers (minutes)
+ * and Timer C compress into test time while T1-based SIP timers keep their real pace.
+ */
+export function compressedTimers(factor: number): Timers {
+  return {
+    setTimeout: (fn, ms) => nodeTimers.setTimeout(fn, ms >= 10_000 ? ms / factor : ms),
+    clearTimeout: (h) => nodeTimers.clearTimeout(h),
+  };
+}
+
 /** Boots a real server in this process on 127.0.0.1 with every port picked free. */
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Record<string, unknown> = {}, deps: ServerDeps = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carillon-test-'));
   const sipOverride = (overrides.sip ?? {}) as Record<string, unknown>;
   const server = createServer({
@@ -33,7 +46,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     logLevel: process.env.CARILLON_TEST_LOG ?? 'silent',
     ...overrides,
     sip: { ...TEST_SIP_TIMERS, tlsVerifyServer: false, ...sipOverride },
-  });
+  }, deps);
   const ports = await server.start();
   return {
     server,

@@ -203,6 +203,9 @@ Content-Length: 0
   /** Caller that waits for the callee's BYE. */
   'uac-receive-bye': () =>
     scenario('uac-receive-bye', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvByeAnswer}`),
+  /** Caller that asks for session timers as refresher (RFC 4028), then never refreshes and waits for BYE. */
+  'uac-timer-silent': () =>
+    scenario('uac-timer-silent', `${uacInvite('Supported: timer\nSession-Expires: 90;refresher=uac\n')}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvByeAnswer}`),
   /** Callee that hangs up after `pauseMs`. */
   'uas-bye': (pauseMs: number) =>
     scenario('uas-bye', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('BYE', 1, false)}\n  <recv response="200" crlf="true"/>`),
