@@ -98,7 +98,7 @@ function validEscapes(s: string): boolean {
 function parseTel(rest: string): TelUri | undefined {
   const semi = rest.indexOf(';');
   const number = semi < 0 ? rest : rest.slice(0, semi);
-  if (!/^\+?[0-9A-Fa-f*#().\-]+$/.test(number) || !/[0-9A-Fa-f*#]/.test(number)) return undefined;
+  if (!/^\+?[0-9A-Fa-f*#().-]+$/.test(number) || !/[0-9A-Fa-f*#]/.test(number)) return undefined;
   const params = semi < 0 ? new Map<string, string | null>() : parseParams(rest, semi);
   if (params === undefined) return undefined;
   return { scheme: 'tel', number, params };

@@ -161,10 +161,11 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
 }
 
 /**
- * RFC 3261 §17.1.1.3: the ACK for a non-2xx final has the INVITE's Request-URI, Call-ID, From,
- * CSeq number, Route set and single top Via, and the response's To (with its tag).
+ * A request that rides on an INVITE's transaction identity (RFC 3261 §9.1 CANCEL, §17.1.1.3 ACK
+ * for a non-2xx): the INVITE's Request-URI, single top Via, Route set, Call-ID, From, Max-Forwards
+ * and CSeq number, with `method`; To is the INVITE's unless `to` is given.
  */
-export function buildAckForFailure(invite: SipRequest, res: SipResponse): SipRequest {
+export function requestOnInvite(invite: SipRequest, method: 'ACK' | 'CANCEL', to?: string, extra: readonly SipHeader[] = []): SipRequest {
   const headers: SipHeader[] = [];
   let viaDone = false;
   for (const h of invite.headers) {
@@ -182,18 +183,23 @@ export function buildAckForFailure(invite: SipRequest, res: SipResponse): SipReq
       case 'max-forwards':
         headers.push({ name: h.name, value: h.value });
         break;
+      case 'to':
+        headers.push({ name: 'to', value: to ?? h.value });
+        break;
       case 'cseq':
-        headers.push({ name: 'cseq', value: `${h.value.trim().split(/\s+/)[0] ?? '1'} ACK` });
+        headers.push({ name: 'cseq', value: `${h.value.trim().split(/\s+/)[0] ?? '1'} ${method}` });
         break;
-      case 'to': {
-        let to = h.value;
-        for (const r of res.headers) if (r.name === 'to') to = r.value;
-        headers.push({ name: 'to', value: to });
-        break;
-      }
       default:
         break;
     }
   }
-  return { kind: 'request', method: 'ACK', uri: invite.uri, headers, body: Buffer.alloc(0) };
+  for (const h of extra) headers.push(h);
+  return { kind: 'request', method, uri: invite.uri, headers, body: Buffer.alloc(0) };
+}
+
+/** RFC 3261 §17.1.1.3: the ACK for a non-2xx final carries the response's To (with its tag). */
+export function buildAckForFailure(invite: SipRequest, res: SipResponse): SipRequest {
+  let to: string | undefined;
+  for (const r of res.headers) if (r.name === 'to') to = r.value;
+  return requestOnInvite(invite, 'ACK', to);
 }

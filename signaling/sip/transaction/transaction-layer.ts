@@ -4,7 +4,7 @@ import { getFirstListValue, getHeader, prependHeader } from '../message/headers.
 import type { SipHeader, SipRequest, SipResponse } from '../message/types.ts';
 import { BRANCH_MAGIC_COOKIE, parseVia, viaBranch } from '../message/via.ts';
 import type { Destination, SipSender, Source, TransportName } from '../transport/types.ts';
-import { InviteClientTransaction } from './invite-client-transaction.ts';
+import { InviteClientTransaction, requestOnInvite } from './invite-client-transaction.ts';
 import { InviteServerTransaction } from './invite-server-transaction.ts';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.ts';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.ts';
@@ -126,7 +126,7 @@ export class TransactionLayer {
     this.#server.set(storeKey, tx);
     if (method === 'CANCEL') {
       // §9.2: the CANCEL matches the INVITE with the same branch/sent-by.
-      const invite = this.#server.get(key.replace(/\u0000CANCEL$/, '\u0000INVITE'));
+      const invite = this.#server.get(`${key.slice(0, key.length - 'CANCEL'.length)}INVITE`);
       if (invite === undefined || invite.kind !== 'ist') {
         tx.respond(simpleResponse(req, 481, 'Call/Transaction Does Not Exist', undefined));
         return;
@@ -186,7 +186,7 @@ export class TransactionLayer {
     if (ict.kind !== 'ict') return;
     const send = (): void => {
       if (ict.state !== 'proceeding') return;
-      const cancel = buildCancel(ict.request, extraHeaders);
+      const cancel = requestOnInvite(ict.request, 'CANCEL', undefined, extraHeaders);
       this.#startClient(cancel, ict.destination, ict.branch, NOOP_USER);
     };
     if (ict.state === 'proceeding') send();
@@ -235,32 +235,3 @@ function simpleResponse(req: SipRequest, status: number, reason: string, to: str
   return { kind: 'response', status, reason, headers, body: Buffer.alloc(0) };
 }
 
-function buildCancel(invite: SipRequest, extra: readonly SipHeader[]): SipRequest {
-  const headers: SipHeader[] = [];
-  let viaDone = false;
-  for (const h of invite.headers) {
-    switch (h.name) {
-      case 'via':
-        if (!viaDone) {
-          const comma = h.value.indexOf(',');
-          headers.push({ name: 'via', value: comma < 0 ? h.value : h.value.slice(0, comma).trim() });
-          viaDone = true;
-        }
-        break;
-      case 'route':
-      case 'call-id':
-      case 'from':
-      case 'to':
-      case 'max-forwards':
-        headers.push({ name: h.name, value: h.value });
-        break;
-      case 'cseq':
-        headers.push({ name: 'cseq', value: `${h.value.trim().split(/\s+/)[0] ?? '1'} CANCEL` });
-        break;
-      default:
-        break;
-    }
-  }
-  for (const h of extra) headers.push(h);
-  return { kind: 'request', method: 'CANCEL', uri: invite.uri, headers, body: Buffer.alloc(0) };
-}
