@@ -2,7 +2,8 @@ import type { SipHeader, SipRequest, SipResponse } from '../message/types.ts';
 import type { Destination, SendFailure, SipSender } from '../transport/types.ts';
 import { isReliable } from '../transport/types.ts';
 import type { Timers } from '../../../common/clock.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { serializeMessage } from '../message/serialize.ts';
+import { releasedRequest, TransactionBase } from './transaction-base.ts';
 import type { ClientTransaction, ClientTransactionUser, IctState, TransactionTimerConfig } from './types.ts';
 
 /** RFC 3261 §17.1.1 with RFC 6026 (Accepted state). */
@@ -24,7 +25,8 @@ export interface IctHooks {
 /** INVITE client transaction: Timers A (retransmit), B (timeout), C (ringing), D (absorb), M (accepted). */
 export class InviteClientTransaction extends TransactionBase<IctState> implements ClientTransaction {
   readonly kind = 'ict' as const;
-  readonly request: SipRequest;
+  #request: SipRequest;
+  #requestBytes: Buffer | undefined;
   readonly destination: Destination;
   readonly branch: string;
   readonly #sender: SipSender;
@@ -32,7 +34,7 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
   readonly #user: ClientTransactionUser;
   readonly #hooks: IctHooks;
   readonly #reliable: boolean;
-  #ack: SipRequest | undefined;
+  #ackBytes: Buffer | undefined;
   #intervalA = 0;
   /** Whether a provisional response arrived (CANCEL may be sent only after one, §9.1). */
   provisionalSeen = false;
@@ -41,7 +43,7 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
 
   constructor(req: SipRequest, dest: Destination, branch: string, sender: SipSender, timers: Timers, cfg: TransactionTimerConfig, user: ClientTransactionUser, hooks: IctHooks) {
     super('calling', ICT_TRANSITIONS, timers);
-    this.request = req;
+    this.#request = req;
     this.destination = dest;
     this.branch = branch;
     this.#sender = sender;
@@ -51,9 +53,14 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
     this.#reliable = isReliable(dest.transport);
   }
 
+  get request(): SipRequest {
+    return this.#request;
+  }
+
   /** Sends the INVITE and starts Timers A and B. */
   start(): void {
-    this.#send(this.request);
+    this.#requestBytes = serializeMessage(this.#request);
+    this.#send(this.#requestBytes);
     if (!this.#reliable) {
       this.#intervalA = this.#cfg.t1Ms;
       this.timer(this.#intervalA, this.#timerA);
@@ -62,8 +69,8 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
   }
 
   readonly #timerA = (): void => {
-    if (this.state !== 'calling') return;
-    this.#send(this.request);
+    if (this.state !== 'calling' || this.#requestBytes === undefined) return;
+    this.#send(this.#requestBytes);
     this.#intervalA *= 2;
     this.timer(this.#intervalA, this.#timerA);
   };
@@ -74,8 +81,14 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
     this.#user.onTimeout(this);
   };
 
-  #send(msg: SipRequest): void {
-    this.#sender.send(msg, this.destination, this.#onSendError);
+  #send(bytes: Buffer): void {
+    this.#sender.sendRaw(bytes, this.destination, this.#onSendError);
+  }
+
+  /** Keeps only what absorbing retransmissions needs (called once the TU has seen the final). */
+  #release(): void {
+    this.#request = releasedRequest(this.#request.method);
+    this.#requestBytes = undefined;
   }
 
   readonly #onSendError = (f: SendFailure): void => {
@@ -102,12 +115,14 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
           this.pendingCancel = undefined;
           this.transition('accepted');
           this.#user.onResponse(res, this);
+          this.#release();
         } else {
           this.pendingCancel = undefined;
-          this.#ack = buildAckForFailure(this.request, res);
-          this.#send(this.#ack);
+          this.#ackBytes = serializeMessage(buildAckForFailure(this.#request, res));
+          this.#send(this.#ackBytes);
           this.transition('completed');
           this.#user.onResponse(res, this);
+          this.#release();
         }
         return;
       case 'accepted':
@@ -116,7 +131,7 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
         return;
       case 'completed':
         // Retransmitted final: resend the ACK (§17.1.1.2).
-        if (status >= 300 && this.#ack !== undefined) this.#send(this.#ack);
+        if (status >= 300 && this.#ackBytes !== undefined) this.#send(this.#ackBytes);
         return;
       case 'terminated':
         return;
@@ -144,6 +159,7 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
         return;
       case 'terminated':
         this.pendingCancel = undefined;
+        this.#ackBytes = undefined;
         this.#hooks.onTerminated(this);
         return;
       case 'calling':

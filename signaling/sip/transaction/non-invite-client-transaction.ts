@@ -2,7 +2,8 @@ import type { Timers } from '../../../common/clock.ts';
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import type { Destination, SendFailure, SipSender } from '../transport/types.ts';
 import { isReliable } from '../transport/types.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { serializeMessage } from '../message/serialize.ts';
+import { releasedRequest, TransactionBase } from './transaction-base.ts';
 import type { ClientTransaction, ClientTransactionUser, NictState, TransactionTimerConfig } from './types.ts';
 
 /** RFC 3261 §17.1.2. */
@@ -20,7 +21,8 @@ export interface NictHooks {
 /** Non-INVITE client transaction: Timers E (retransmit, capped at T2), F (timeout), K (absorb). */
 export class NonInviteClientTransaction extends TransactionBase<NictState> implements ClientTransaction {
   readonly kind = 'nict' as const;
-  readonly request: SipRequest;
+  #request: SipRequest;
+  #requestBytes: Buffer | undefined;
   readonly destination: Destination;
   readonly branch: string;
   readonly #sender: SipSender;
@@ -32,7 +34,7 @@ export class NonInviteClientTransaction extends TransactionBase<NictState> imple
 
   constructor(req: SipRequest, dest: Destination, branch: string, sender: SipSender, timers: Timers, cfg: TransactionTimerConfig, user: ClientTransactionUser, hooks: NictHooks) {
     super('trying', NICT_TRANSITIONS, timers);
-    this.request = req;
+    this.#request = req;
     this.destination = dest;
     this.branch = branch;
     this.#sender = sender;
@@ -42,7 +44,12 @@ export class NonInviteClientTransaction extends TransactionBase<NictState> imple
     this.#reliable = isReliable(dest.transport);
   }
 
+  get request(): SipRequest {
+    return this.#request;
+  }
+
   start(): void {
+    this.#requestBytes = serializeMessage(this.#request);
     this.#send();
     this.#armE(this.#cfg.t1Ms);
     this.timer(64 * this.#cfg.t1Ms, this.#timerF);
@@ -69,7 +76,7 @@ export class NonInviteClientTransaction extends TransactionBase<NictState> imple
   };
 
   #send(): void {
-    this.#sender.send(this.request, this.destination, this.#onSendError);
+    if (this.#requestBytes !== undefined) this.#sender.sendRaw(this.#requestBytes, this.destination, this.#onSendError);
   }
 
   readonly #onSendError = (f: SendFailure): void => {
@@ -93,6 +100,10 @@ export class NonInviteClientTransaction extends TransactionBase<NictState> imple
           this.transition('completed');
         }
         this.#user.onResponse(res, this);
+        if (res.status >= 200) {
+          this.#request = releasedRequest(this.#request.method);
+          this.#requestBytes = undefined;
+        }
         return;
       case 'completed':
       case 'terminated':

@@ -2,7 +2,8 @@ import type { Timers } from '../../../common/clock.ts';
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import type { Destination, SipSender, Source } from '../transport/types.ts';
 import { isReliable } from '../transport/types.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { serializeMessage } from '../message/serialize.ts';
+import { releasedRequest, TransactionBase } from './transaction-base.ts';
 import type { NistState, ServerTransaction, TransactionTimerConfig } from './types.ts';
 
 /** RFC 3261 §17.2.2. */
@@ -20,24 +21,28 @@ export interface NistHooks {
 /** Non-INVITE server transaction: absorbs retransmissions; Timer J ends it. */
 export class NonInviteServerTransaction extends TransactionBase<NistState> implements ServerTransaction {
   readonly kind = 'nist' as const;
-  readonly request: SipRequest;
+  #request: SipRequest;
   readonly source: Source;
   readonly #dest: Destination;
   readonly #sender: SipSender;
   readonly #cfg: TransactionTimerConfig;
   readonly #hooks: NistHooks;
   readonly #reliable: boolean;
-  #last: SipResponse | undefined;
+  #lastBytes: Buffer | undefined;
 
   constructor(req: SipRequest, source: Source, dest: Destination, sender: SipSender, timers: Timers, cfg: TransactionTimerConfig, hooks: NistHooks) {
     super('trying', NIST_TRANSITIONS, timers);
-    this.request = req;
+    this.#request = req;
     this.source = source;
     this.#dest = dest;
     this.#sender = sender;
     this.#cfg = cfg;
     this.#hooks = hooks;
     this.#reliable = isReliable(source.transport);
+  }
+
+  get request(): SipRequest {
+    return this.#request;
   }
 
   get finalSent(): boolean {
@@ -47,10 +52,12 @@ export class NonInviteServerTransaction extends TransactionBase<NistState> imple
   respond(res: SipResponse): void {
     const st = this.state;
     if (st !== 'trying' && st !== 'proceeding') return;
-    this.#last = res;
-    this.#sender.send(res, this.#dest, this.#onSendError);
-    if (res.status >= 200) this.transition('completed');
-    else if (st === 'trying') this.transition('proceeding');
+    this.#lastBytes = serializeMessage(res);
+    this.#sender.sendRaw(this.#lastBytes, this.#dest, this.#onSendError);
+    if (res.status >= 200) {
+      this.#request = releasedRequest(this.#request.method);
+      this.transition('completed');
+    } else if (st === 'trying') this.transition('proceeding');
   }
 
   readonly #onSendError = (): void => {
@@ -60,7 +67,7 @@ export class NonInviteServerTransaction extends TransactionBase<NistState> imple
   /** A retransmission of the request: resend the last response (§17.2.2). */
   receive(): void {
     const st = this.state;
-    if ((st === 'proceeding' || st === 'completed') && this.#last !== undefined) this.#sender.send(this.#last, this.#dest);
+    if ((st === 'proceeding' || st === 'completed') && this.#lastBytes !== undefined) this.#sender.sendRaw(this.#lastBytes, this.#dest);
   }
 
   protected onEnter(to: NistState): void {
@@ -69,6 +76,7 @@ export class NonInviteServerTransaction extends TransactionBase<NistState> imple
         this.timer(this.#reliable ? 0 : 64 * this.#cfg.t1Ms, () => this.transition('terminated'));
         return;
       case 'terminated':
+        this.#lastBytes = undefined;
         this.#hooks.onTerminated(this);
         return;
       case 'trying':

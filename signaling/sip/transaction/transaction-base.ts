@@ -1,5 +1,6 @@
 import type { TimerHandle, Timers } from '../../../common/clock.ts';
 import { InternalError } from '../../../common/errors.ts';
+import type { SipRequest } from '../message/types.ts';
 
 /**
  * What every transaction machine shares: its state, a transition table checked on every move,
@@ -42,4 +43,20 @@ export abstract class TransactionBase<S extends string> {
     for (const h of this.#handles) this.#timers.clearTimeout(h);
     this.#handles = [];
   }
+}
+
+const released = new Map<string, SipRequest>();
+
+/**
+ * Stand-in for a request a finished transaction no longer needs: lingering transactions (Timers
+ * D, J, K, L, M absorb retransmissions for up to 64·T1) keep only bytes, so a busy server doesn't
+ * hold every message of the last half-minute as objects.
+ */
+export function releasedRequest(method: string): SipRequest {
+  let r = released.get(method);
+  if (r === undefined) {
+    r = { kind: 'request', method, uri: '', headers: [], body: Buffer.alloc(0) };
+    if (released.size < 64) released.set(method, r);
+  }
+  return r;
 }

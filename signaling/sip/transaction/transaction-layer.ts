@@ -131,7 +131,7 @@ export class TransactionLayer {
         tx.respond(simpleResponse(req, 481, 'Call/Transaction Does Not Exist', undefined));
         return;
       }
-      tx.respond(simpleResponse(req, 200, 'OK', toOf(invite.lastResponse)));
+      tx.respond(simpleResponse(req, 200, 'OK', invite.lastTo));
       if (!invite.finalSent) this.#user.onCancel(invite, req);
       return;
     }
@@ -219,10 +219,6 @@ function clientKey(branch: string, method: string): string {
 
 function trying(req: SipRequest): SipResponse {
   return simpleResponse(req, 100, 'Trying', undefined);
-}
-
-function toOf(res: SipResponse | undefined): string | undefined {
-  return res === undefined ? undefined : getHeader(res, 'to');
 }
 
 /** A response copying Via/From/To/Call-ID/CSeq (§8.2.6.2); `to` overrides the To value. */

@@ -42,6 +42,8 @@ export interface SipSender {
    * asynchronously, when the message could not be handed to the network.
    */
   send(msg: SipMessage, dest: Destination, onError?: (f: SendFailure) => void): void;
+  /** Sends bytes already serialized (retransmissions of a message sent before). */
+  sendRaw(buf: Buffer, dest: Destination, onError?: (f: SendFailure) => void): void;
   /** The address/port/transport Carillon puts in its own Via and Contact for a given transport. */
   local(transport: TransportName): { readonly address: string; readonly port: number } | undefined;
 }

@@ -26,6 +26,11 @@ class FakeSender implements SipSender {
     if (!r.ok) throw new Error(`unserializable: ${r.reason}`);
     this.sent.push({ at: this.clock.monoMs(), msg: r.message, dest });
   }
+  sendRaw(buf: Buffer, dest: Destination, onError?: (f: SendFailure) => void): void {
+    const r = parseMessage(buf);
+    if (!r.ok) throw new Error(`unparseable: ${r.reason}`);
+    this.send(r.message, dest, onError);
+  }
   local(_t: TransportName): { address: string; port: number } {
     return { address: '127.0.0.1', port: 5060 };
   }
