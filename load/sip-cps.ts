@@ -60,8 +60,8 @@ function pct(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
 }
 
-async function runPair(target: string, rate: number, uasPort: number, uacPort: number): Promise<{ uac: SippResult; wallMs: number }> {
-  const calls = rate * seconds;
+async function runPair(target: string, rate: number, uasPort: number, uacPort: number, forSeconds = seconds): Promise<{ uac: SippResult; wallMs: number }> {
+  const calls = rate * forSeconds;
   const uas = startSipp({ scenario: 'uas-answer', port: uasPort, transport: 'udp', calls, timeoutSec: seconds + 60 });
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
@@ -113,6 +113,10 @@ async function main(): Promise<void> {
   try {
     if (server !== undefined) {
       for (let i = 0; i < 200 && !existsSync(path.join(dir, 'data', 'ports.json')); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (server !== undefined) {
+      // Warm-up (not measured): JIT and heap reach their steady state before the first rate.
+      await runPair(`127.0.0.1:${sipPort}`, 500, uasPort, uacPort, 4);
     }
     for (const rate of rates) {
       const direct = await runPair(`127.0.0.1:${uasPort}`, rate, uasPort, uacPort);

@@ -53,6 +53,12 @@ export interface B2buaCounters {
   strayResponses: number;
 }
 
+/** What the callee INVITE's transaction keeps: the call while it lasts, and the callee leg. */
+export interface CalleeHandle {
+  call: Call | undefined;
+  readonly b: Leg;
+}
+
 /** A dialog table entry: which call and which of its legs a dialog belongs to. */
 export interface DialogEntry {
   readonly call: Call;
@@ -311,26 +317,37 @@ export class B2bua implements TransactionUser {
     b.lastSdp = req.body.length > 0 ? req.body : undefined;
     b.lastContentType = getHeader(req, 'content-type');
     call.transition('calling');
+    // The transaction outlives the call by up to 64·T1 (RFC 6026 Timer M); it holds this handle,
+    // which lets go of the call when the call ends so nothing large lingers with it.
+    const handle: CalleeHandle = { call, b };
+    call.calleeHandle = handle;
     const user: ClientTransactionUser = {
-      onResponse: (res, ct) => this.#onCalleeResponse(call, res, ct, target, dest),
-      onTimeout: () => this.endCall(call, 'timeout', 408),
-      onTransportError: () => this.endCall(call, 'transport-error', 503),
+      onResponse: (res, ct) => this.#onCalleeResponse(handle, res, ct, target, dest),
+      onTimeout: () => {
+        if (handle.call !== undefined) this.endCall(handle.call, 'timeout', 408);
+      },
+      onTransportError: () => {
+        if (handle.call !== undefined) this.endCall(handle.call, 'transport-error', 503);
+      },
     };
     const ct = this.tx.sendRequest(invite, dest, user);
     b.inviteClient = ct;
     call.calleeInvite = ct;
   }
 
-  #onCalleeResponse(call: Call, res: SipResponse, ct: ClientTransaction, target: string, dest: Destination): void {
+  #onCalleeResponse(handle: CalleeHandle, res: SipResponse, ct: ClientTransaction, target: string, dest: Destination): void {
     const status = res.status;
     if (status === 100) return;
-    const b = call.b;
+    const { call, b } = handle;
     const bDialog = b.dialog;
     if (bDialog === undefined) return;
     const tag = toTagOf(res);
-    if (call.ended || call.state === 'ending') {
-      // Too late: the caller is gone. A 2xx still needs an ACK and a BYE (RFC 3261 §15).
-      if (status >= 200 && status < 300 && tag !== undefined) this.#ackAndByeStray(bDialog, res, dest, ct);
+    if (call === undefined || call.ended || call.state === 'ending') {
+      if (status < 200 || status >= 300 || tag === undefined) return;
+      // A retransmitted 2xx of the dialog we had: resend our ACK. Any other 2xx came too late:
+      // the caller is gone, so it gets an ACK and a BYE (RFC 3261 §15).
+      if (tag === bDialog.remoteTag && b.owedAck?.ack !== undefined) this.#inDialog.resendOwedAck(b, cseqOf(res)?.seq);
+      else this.#ackAndByeStray(bDialog, res, dest, ct);
       return;
     }
     if (call.calleeInvite !== ct) {
@@ -545,6 +562,8 @@ export class B2bua implements TransactionUser {
     call.endReason = reason;
     this.#forgetPendingInvite(call);
     if (a.dialog !== undefined) this.dialogs.delete(a.dialog.key);
+    if (a.inviteServer !== undefined) this.#callByInvite.delete(a.inviteServer);
+    if (call.calleeHandle !== undefined) call.calleeHandle.call = undefined;
     if (b.dialog !== undefined) this.dialogs.delete(b.dialog.key);
     a.close();
     b.close();

@@ -123,6 +123,8 @@ export class Call {
   readonly invite: SipRequest;
   /** The INVITE client transaction that sets up the callee leg (replaced on a 422 retry). */
   calleeInvite: ClientTransaction | undefined;
+  /** The callee INVITE transaction's hold on this call (released when the call ends). */
+  calleeHandle: { call: Call | undefined } | undefined;
   /** Merged-request key of the caller's INVITE while it waits for its final response. */
   mergeKey: string | undefined;
   #state: CallState = 'routing';
