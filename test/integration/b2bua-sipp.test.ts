@@ -109,6 +109,20 @@ describe('SIPp → Carillon B2BUA → SIPp', () => {
     await expectIdleAndClose(t);
   }, 60_000);
 
+  it('INFO (DTMF relay) and UPDATE inside the dialog pass through', async () => {
+    const { uac, uas, t } = await callThrough({ uac: 'uac-info-update', uas: 'uas-info-update', transport: 'udp', calls: 10, rate: 10 });
+    expectAllOk(uac, 10);
+    expectAllOk(uas, 10);
+    await expectIdleAndClose(t);
+  }, 60_000);
+
+  it('reliable provisionals (RFC 3262): PRACK on both legs, then the call completes', async () => {
+    const { uac, uas, t } = await callThrough({ uac: 'uac-100rel', uas: 'uas-100rel', transport: 'udp', calls: 10, rate: 10 });
+    expectAllOk(uac, 10);
+    expectAllOk(uas, 10);
+    await expectIdleAndClose(t);
+  }, 60_000);
+
   it('hold both ways over TCP', async () => {
     const a = await callThrough({ uac: 'uac-hold', uas: 'uas-accept-reinvite', transport: 'tcp', calls: 10, rate: 10 });
     expectAllOk(a.uac, 10);

@@ -75,6 +75,19 @@ ${SDP('sendonly')}`)}</send>
   <recv response="200" crlf="true"/>
 ${uacAck(cseq)}`;
 
+/** A non-INVITE request from the caller inside the dialog, answered 200. `tail` = headers after Max-Forwards. */
+const uacInDialog = (method: string, cseq: number, tail: string): string => `  <send retrans="500">${cdata(`${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+${UAC_CONTACT}
+Max-Forwards: 70
+${tail}`)}</send>
+  <recv response="200"/>`;
+
 const provisionals = `  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>`;
@@ -206,6 +219,110 @@ Content-Length: 0
   /** Caller that asks for session timers as refresher (RFC 4028), then never refreshes and waits for BYE. */
   'uac-timer-silent': () =>
     scenario('uac-timer-silent', `${uacInvite('Supported: timer\nSession-Expires: 90;refresher=uac\n')}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvByeAnswer}`),
+  /** Caller that sends INFO (DTMF relay) and UPDATE inside the dialog, then hangs up. */
+  'uac-info-update': () =>
+    scenario(
+      'uac-info-update',
+      `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${uacInDialog('INFO', 2, 'Content-Type: application/dtmf-relay\nContent-Length: [len]\n\nSignal=5\nDuration=160')}\n${uacInDialog('UPDATE', 3, 'Content-Length: 0\n')}\n${uacBye(4)}`,
+    ),
+  /** Callee that answers INFO (checking the digit arrived) and UPDATE, then waits for BYE. */
+  'uas-info-update': () =>
+    scenario(
+      'uas-info-update',
+      `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <recv request="INFO">\n    <action><ereg regexp="Signal=5" search_in="body" check_it="true" assign_to="digit"/></action>\n  </recv>\n${answer200(false)}\n  <recv request="UPDATE"/>\n${answer200(false)}\n${recvByeAnswer}`,
+    ),
+  /** Caller that supports 100rel: PRACKs the reliable 183 (RFC 3262), then completes the call. */
+  'uac-100rel': () =>
+    scenario(
+      'uac-100rel',
+      `  <send retrans="500" start_txn="invite">${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${UAC_FROM}
+${UAC_TO}
+Call-ID: [call_id]
+CSeq: 1 INVITE
+${UAC_CONTACT}
+Max-Forwards: 70
+Supported: 100rel
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP()}`)}</send>
+  <recv response="100" optional="true" response_txn="invite"/>
+  <recv response="183" rrs="true" response_txn="invite">
+    <action>
+      <ereg regexp="100rel" search_in="hdr" header="Require:" check_it="true" assign_to="req"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="RSeq:" check_it="true" assign_to="rseq"/>
+    </action>
+  </recv>
+  <send retrans="500" start_txn="prack">${cdata(`PRACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 PRACK
+RAck: [$rseq] 1 INVITE
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>
+  <recv response="200" response_txn="prack"/>
+  <recv response="200" rrs="true" response_txn="invite"/>
+  <send ack_txn="invite">${cdata(`ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>
+${uacBye(3)}`,
+    ),
+  /** Callee that sends a reliable 183 (Require: 100rel, RSeq), waits for Carillon's PRACK, then answers. */
+  'uas-100rel': () =>
+    scenario(
+      'uas-100rel',
+      `  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" check_it="true" assign_to="ivia"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="peer"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="local"/>
+      <ereg regexp="100rel" search_in="hdr" header="Supported:" check_it="true" assign_to="sup"/>
+    </action>
+  </recv>
+  <send retrans="500">${cdata(`SIP/2.0 183 Session Progress
+[last_Via:]
+[last_From:]
+[last_To:]${UAS_TAG}
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Require: 100rel
+RSeq: 1
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP()}`)}</send>
+  <recv request="PRACK">
+    <action><ereg regexp="^ *1 1 INVITE" search_in="hdr" header="RAck:" check_it="true" assign_to="rack"/></action>
+  </recv>
+${answer200(false)}
+  <send retrans="500">${cdata(`SIP/2.0 200 OK
+Via: [$ivia]
+From: [$peer]
+To: [$local]${UAS_TAG}
+[last_Call-ID:]
+CSeq: 1 INVITE
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP()}`)}</send>
+  <recv request="ACK" crlf="true"/>
+${recvByeAnswer}`,
+    ),
   /** Callee that hangs up after `pauseMs`. */
   'uas-bye': (pauseMs: number) =>
     scenario('uas-bye', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('BYE', 1, false)}\n  <recv response="200" crlf="true"/>`),
