@@ -13,8 +13,8 @@ import type { ClientTransaction, ClientTransactionUser, ServerTransaction, Trans
 import type { TransportHub } from '../sip/transport/transport-hub.ts';
 import type { Destination, Source, TransportName } from '../sip/transport/types.ts';
 import { createResponse, EMPTY_BODY } from '../sip/ua/responses.ts';
-import { Call, Leg } from './call.ts';
-import type { EndReason } from './call.ts';
+import { Call, Leg, reasonHeader } from './call.ts';
+import type { B2buaCounters, CalleeHandle, DialogEntry, EndReason } from './call.ts';
 import { ACCEPT_VALUE, ALLOW_VALUE, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
 import { InDialog } from './in-dialog.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
@@ -39,30 +39,6 @@ export interface B2buaOptions {
   readonly sessionExpiresSec: number;
   /** Smallest session interval Carillon accepts, seconds (≥ 90). */
   readonly minSeSec: number;
-}
-
-/** Counters read at scrape time (STYLE.md 13). */
-export interface B2buaCounters {
-  callsStarted: number;
-  callsAnswered: number;
-  callsFailed: number;
-  callsEnded: number;
-  /** Final statuses sent to callers, by class (1xx unused). */
-  finalByClass: [number, number, number, number, number, number, number];
-  rejectedRequests: number;
-  strayResponses: number;
-}
-
-/** What the callee INVITE's transaction keeps: the call while it lasts, and the callee leg. */
-export interface CalleeHandle {
-  call: Call | undefined;
-  readonly b: Leg;
-}
-
-/** A dialog table entry: which call and which of its legs a dialog belongs to. */
-export interface DialogEntry {
-  readonly call: Call;
-  readonly leg: Leg;
 }
 
 const NOOP_CLIENT: ClientTransactionUser = {
@@ -610,34 +586,5 @@ export class B2bua implements TransactionUser {
   }
 }
 
-/** RFC 3326 Reason header for a BYE/CANCEL Carillon originates. */
-function reasonHeader(reason: EndReason): SipHeader[] {
-  switch (reason) {
-    case 'caller-bye':
-    case 'callee-bye':
-    case 'caller-cancel':
-    case 'rejected':
-    case 'no-route':
-      return [];
-    case 'timeout':
-      return [{ name: 'reason', value: 'SIP;cause=408;text="Request Timeout"' }];
-    case 'transport-error':
-      return [{ name: 'reason', value: 'SIP;cause=503;text="Transport Failure"' }];
-    case 'ack-timeout':
-      return [{ name: 'reason', value: 'SIP;cause=408;text="ACK Timeout"' }];
-    case 'session-expired':
-      return [{ name: 'reason', value: 'SIP;cause=408;text="Session Timer Expired"' }];
-    case 'refresh-failed':
-      return [{ name: 'reason', value: 'SIP;cause=408;text="Session Refresh Failed"' }];
-    case 'shutdown':
-      return [{ name: 'reason', value: 'SIP;cause=503;text="Service Shutting Down"' }];
-    case 'internal-error':
-      return [{ name: 'reason', value: 'SIP;cause=500;text="Internal Error"' }];
-    default: {
-      const never: never = reason;
-      return never;
-    }
-  }
-}
-
 export { dialogKey };
+export type { B2buaCounters, CalleeHandle, DialogEntry };

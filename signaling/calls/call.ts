@@ -2,7 +2,7 @@ import type { CallId } from '../../common/ids.ts';
 import type { Timers } from '../../common/clock.ts';
 import type { Dialog } from '../sip/dialog/dialog.ts';
 import { SessionTimer } from '../sip/dialog/session-timer.ts';
-import type { SipRequest } from '../sip/message/types.ts';
+import type { SipHeader, SipRequest } from '../sip/message/types.ts';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
@@ -158,3 +158,59 @@ export class Call {
     return this.#state === 'ended';
   }
 }
+
+/** Counters read at scrape time (STYLE.md 13). */
+export interface B2buaCounters {
+  callsStarted: number;
+  callsAnswered: number;
+  callsFailed: number;
+  callsEnded: number;
+  /** Final statuses sent to callers, by class (1xx unused). */
+  finalByClass: [number, number, number, number, number, number, number];
+  rejectedRequests: number;
+  strayResponses: number;
+}
+
+/** What the callee INVITE's transaction keeps: the call while it lasts, and the callee leg. */
+export interface CalleeHandle {
+  call: Call | undefined;
+  readonly b: Leg;
+}
+
+/** A dialog table entry: which call and which of its legs a dialog belongs to. */
+export interface DialogEntry {
+  readonly call: Call;
+  readonly leg: Leg;
+}
+
+
+/** RFC 3326 Reason header for a BYE/CANCEL Carillon originates. */
+export function reasonHeader(reason: EndReason): SipHeader[] {
+  switch (reason) {
+    case 'caller-bye':
+    case 'callee-bye':
+    case 'caller-cancel':
+    case 'rejected':
+    case 'no-route':
+      return [];
+    case 'timeout':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Request Timeout"' }];
+    case 'transport-error':
+      return [{ name: 'reason', value: 'SIP;cause=503;text="Transport Failure"' }];
+    case 'ack-timeout':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="ACK Timeout"' }];
+    case 'session-expired':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Session Timer Expired"' }];
+    case 'refresh-failed':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Session Refresh Failed"' }];
+    case 'shutdown':
+      return [{ name: 'reason', value: 'SIP;cause=503;text="Service Shutting Down"' }];
+    case 'internal-error':
+      return [{ name: 'reason', value: 'SIP;cause=500;text="Internal Error"' }];
+    default: {
+      const never: never = reason;
+      return never;
+    }
+  }
+}
+

@@ -21,7 +21,7 @@ const UAC_FROM = 'From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag
 const UAC_TO = 'To: <sip:[service]@[remote_ip]:[remote_port]>';
 const UAC_CONTACT = 'Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>';
 
-const uacInvite = (extra = ''): string => `  <send retrans="500">${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+const uacInvite = (extra = '', sendAttrs = ''): string => `  <send retrans="500"${sendAttrs}>${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 ${UAC_FROM}
 ${UAC_TO}
@@ -235,19 +235,7 @@ Content-Length: 0
   'uac-100rel': () =>
     scenario(
       'uac-100rel',
-      `  <send retrans="500" start_txn="invite">${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-${UAC_FROM}
-${UAC_TO}
-Call-ID: [call_id]
-CSeq: 1 INVITE
-${UAC_CONTACT}
-Max-Forwards: 70
-Supported: 100rel
-Content-Type: application/sdp
-Content-Length: [len]
-
-${SDP()}`)}</send>
+      `${uacInvite('Supported: 100rel\n', ' start_txn="invite"')}
   <recv response="100" optional="true" response_txn="invite"/>
   <recv response="183" rrs="true" response_txn="invite">
     <action>

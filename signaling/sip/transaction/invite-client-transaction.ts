@@ -1,10 +1,9 @@
-import type { SipHeader, SipRequest, SipResponse } from '../message/types.ts';
-import type { Destination, SendFailure, SipSender } from '../transport/types.ts';
-import { isReliable } from '../transport/types.ts';
-import type { Timers } from '../../../common/clock.ts';
 import { serializeMessage } from '../message/serialize.ts';
-import { releasedRequest, TransactionBase } from './transaction-base.ts';
-import type { ClientTransaction, ClientTransactionUser, IctState, TransactionTimerConfig } from './types.ts';
+import type { SipHeader, SipRequest, SipResponse } from '../message/types.ts';
+import type { Destination, SendFailure } from '../transport/types.ts';
+import { ClientTransactionBase } from './transaction-base.ts';
+import type { TerminationHook, TransactionEnv } from './transaction-base.ts';
+import type { ClientTransaction, ClientTransactionUser, IctState } from './types.ts';
 
 /** RFC 3261 §17.1.1 with RFC 6026 (Accepted state). */
 export const ICT_TRANSITIONS = {
@@ -18,22 +17,10 @@ export const ICT_TRANSITIONS = {
 /** Timer C (RFC 3261 §16.6): an INVITE left ringing this long is given up (> 3 min). */
 export const TIMER_C_MS = 181_000;
 
-export interface IctHooks {
-  onTerminated(tx: InviteClientTransaction): void;
-}
-
 /** INVITE client transaction: Timers A (retransmit), B (timeout), C (ringing), D (absorb), M (accepted). */
-export class InviteClientTransaction extends TransactionBase<IctState> implements ClientTransaction {
+export class InviteClientTransaction extends ClientTransactionBase<IctState> implements ClientTransaction {
   readonly kind = 'ict' as const;
-  #request: SipRequest;
-  #requestBytes: Buffer | undefined;
-  readonly destination: Destination;
-  readonly branch: string;
-  readonly #sender: SipSender;
-  readonly #cfg: TransactionTimerConfig;
-  readonly #user: ClientTransactionUser;
-  readonly #hooks: IctHooks;
-  readonly #reliable: boolean;
+  readonly #hooks: TerminationHook<InviteClientTransaction>;
   #ackBytes: Buffer | undefined;
   #intervalA = 0;
   /** Whether a provisional response arrived (CANCEL may be sent only after one, §9.1). */
@@ -41,36 +28,24 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
   /** A CANCEL waiting for the first provisional response. */
   pendingCancel: (() => void) | undefined;
 
-  constructor(req: SipRequest, dest: Destination, branch: string, sender: SipSender, timers: Timers, cfg: TransactionTimerConfig, user: ClientTransactionUser, hooks: IctHooks) {
-    super('calling', ICT_TRANSITIONS, timers);
-    this.#request = req;
-    this.destination = dest;
-    this.branch = branch;
-    this.#sender = sender;
-    this.#cfg = cfg;
-    this.#user = user;
+  constructor(req: SipRequest, dest: Destination, branch: string, env: TransactionEnv, user: ClientTransactionUser, hooks: TerminationHook<InviteClientTransaction>) {
+    super('calling', ICT_TRANSITIONS, req, dest, branch, env, user);
     this.#hooks = hooks;
-    this.#reliable = isReliable(dest.transport);
-  }
-
-  get request(): SipRequest {
-    return this.#request;
   }
 
   /** Sends the INVITE and starts Timers A and B. */
   start(): void {
-    this.#requestBytes = serializeMessage(this.#request);
-    this.#send(this.#requestBytes);
-    if (!this.#reliable) {
-      this.#intervalA = this.#cfg.t1Ms;
+    this.sendFirst();
+    if (!this.reliable) {
+      this.#intervalA = this.env.cfg.t1Ms;
       this.timer(this.#intervalA, this.#timerA);
     }
-    this.timer(64 * this.#cfg.t1Ms, this.#timerB);
+    this.timer(64 * this.env.cfg.t1Ms, this.#timerB);
   }
 
   readonly #timerA = (): void => {
-    if (this.state !== 'calling' || this.#requestBytes === undefined) return;
-    this.#send(this.#requestBytes);
+    if (this.state !== 'calling') return;
+    this.sendBytes(this.requestBytes);
     this.#intervalA *= 2;
     this.timer(this.#intervalA, this.#timerA);
   };
@@ -78,24 +53,14 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
   readonly #timerB = (): void => {
     if (this.state !== 'calling') return;
     this.transition('terminated');
-    this.#user.onTimeout(this);
+    this.user.onTimeout(this);
   };
 
-  #send(bytes: Buffer): void {
-    this.#sender.sendRaw(bytes, this.destination, this.#onSendError);
-  }
-
-  /** Keeps only what absorbing retransmissions needs (called once the TU has seen the final). */
-  #release(): void {
-    this.#request = releasedRequest(this.#request.method);
-    this.#requestBytes = undefined;
-  }
-
-  readonly #onSendError = (f: SendFailure): void => {
+  protected readonly onSendError = (f: SendFailure): void => {
     if (this.state === 'terminated') return;
     const wasFinal = this.state === 'completed' || this.state === 'accepted';
     this.transition('terminated');
-    if (!wasFinal) this.#user.onTransportError(this, f);
+    if (!wasFinal) this.user.onTransportError(this, f);
   };
 
   receive(res: SipResponse): void {
@@ -110,28 +75,28 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
           const cancel = this.pendingCancel;
           this.pendingCancel = undefined;
           cancel?.();
-          this.#user.onResponse(res, this);
+          this.user.onResponse(res, this);
         } else if (status < 300) {
           this.pendingCancel = undefined;
           this.transition('accepted');
-          this.#user.onResponse(res, this);
-          this.#release();
+          this.user.onResponse(res, this);
+          this.release();
         } else {
           this.pendingCancel = undefined;
-          this.#ackBytes = serializeMessage(buildAckForFailure(this.#request, res));
-          this.#send(this.#ackBytes);
+          this.#ackBytes = serializeMessage(buildAckForFailure(this.request, res));
+          this.sendBytes(this.#ackBytes);
           this.transition('completed');
-          this.#user.onResponse(res, this);
-          this.#release();
+          this.user.onResponse(res, this);
+          this.release();
         }
         return;
       case 'accepted':
         // RFC 6026 §8.4: 2xx retransmissions go to the TU, which ACKs them itself.
-        if (status >= 200 && status < 300) this.#user.onResponse(res, this);
+        if (status >= 200 && status < 300) this.user.onResponse(res, this);
         return;
       case 'completed':
         // Retransmitted final: resend the ACK (§17.1.1.2).
-        if (status >= 300 && this.#ackBytes !== undefined) this.#send(this.#ackBytes);
+        if (status >= 300) this.sendBytes(this.#ackBytes);
         return;
       case 'terminated':
         return;
@@ -148,14 +113,14 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
         this.timer(TIMER_C_MS, () => {
           if (this.state !== 'proceeding') return;
           this.transition('terminated');
-          this.#user.onTimeout(this);
+          this.user.onTimeout(this);
         });
         return;
       case 'accepted':
-        this.timer(64 * this.#cfg.t1Ms, () => this.transition('terminated'));
+        this.timer(64 * this.env.cfg.t1Ms, () => this.transition('terminated'));
         return;
       case 'completed':
-        this.timer(this.#reliable ? 0 : this.#cfg.timerDMs, () => this.transition('terminated'));
+        this.timer(this.reliable ? 0 : this.env.cfg.timerDMs, () => this.transition('terminated'));
         return;
       case 'terminated':
         this.pendingCancel = undefined;
@@ -169,10 +134,6 @@ export class InviteClientTransaction extends TransactionBase<IctState> implement
         return never;
       }
     }
-  }
-
-  terminate(): void {
-    if (this.state !== 'terminated') this.transition('terminated');
   }
 }
 

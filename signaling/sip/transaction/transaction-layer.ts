@@ -9,6 +9,7 @@ import { InviteServerTransaction } from './invite-server-transaction.ts';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.ts';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.ts';
 import { responseDestination } from './response-destination.ts';
+import type { TransactionEnv } from './transaction-base.ts';
 import { DEFAULT_TIMER_CONFIG } from './types.ts';
 import type { ClientTransaction, ClientTransactionUser, TransactionCounts, TransactionTimerConfig, TransactionUser } from './types.ts';
 
@@ -63,9 +64,8 @@ function serverKey(req: SipRequest, method: string): string | undefined {
 export class TransactionLayer {
   readonly #sender: SipSender;
   readonly #user: TransactionUser;
-  readonly #timers: Timers;
   readonly #random: Random;
-  readonly #cfg: TransactionTimerConfig;
+  readonly #env: TransactionEnv;
   readonly #server = new Map<string, ServerTx>();
   readonly #client = new Map<string, ClientTx>();
   readonly #serverKeys = new WeakMap<ServerTx, string>();
@@ -88,9 +88,9 @@ export class TransactionLayer {
   constructor(opts: TransactionLayerOptions) {
     this.#sender = opts.sender;
     this.#user = opts.user;
-    this.#timers = opts.timers;
+
     this.#random = opts.random;
-    this.#cfg = { ...DEFAULT_TIMER_CONFIG, ...opts.config };
+    this.#env = { sender: opts.sender, timers: opts.timers, cfg: { ...DEFAULT_TIMER_CONFIG, ...opts.config } };
   }
 
   receiveRequest(req: SipRequest, source: Source): void {
@@ -112,7 +112,7 @@ export class TransactionLayer {
     if (top === undefined) return;
     const dest = responseDestination(top, source);
     if (method === 'INVITE') {
-      const tx = new InviteServerTransaction(req, source, dest, this.#sender, this.#timers, this.#cfg, this.#user, this.#serverHooks);
+      const tx = new InviteServerTransaction(req, source, dest, this.#env, this.#user, this.#serverHooks);
       this.#serverKeys.set(tx, key);
       this.#server.set(key, tx);
       // §17.2.1: answer 100 at once so the client stops retransmitting.
@@ -120,7 +120,7 @@ export class TransactionLayer {
       this.#user.onRequest(tx);
       return;
     }
-    const tx = new NonInviteServerTransaction(req, source, dest, this.#sender, this.#timers, this.#cfg, this.#serverHooks);
+    const tx = new NonInviteServerTransaction(req, source, dest, this.#env, this.#serverHooks);
     const storeKey = method === 'CANCEL' ? `${key}\u0000C` : key;
     this.#serverKeys.set(tx, storeKey);
     this.#server.set(storeKey, tx);
@@ -165,8 +165,8 @@ export class TransactionLayer {
   #startClient(req: SipRequest, dest: Destination, branch: string, user: ClientTransactionUser): ClientTx {
     const tx =
       req.method === 'INVITE'
-        ? new InviteClientTransaction(req, dest, branch, this.#sender, this.#timers, this.#cfg, user, this.#clientHooks)
-        : new NonInviteClientTransaction(req, dest, branch, this.#sender, this.#timers, this.#cfg, user, this.#clientHooks);
+        ? new InviteClientTransaction(req, dest, branch, this.#env, user, this.#clientHooks)
+        : new NonInviteClientTransaction(req, dest, branch, this.#env, user, this.#clientHooks);
     this.#client.set(clientKey(branch, req.method), tx);
     if (this.#closed) {
       tx.terminate();
