@@ -1,3 +1,4 @@
+import dns from 'node:dns/promises';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -29,6 +30,8 @@ export interface Ports {
 }
 
 export interface ServerDeps {
+  /** Next-hop host name → IPv4 address (default: the system resolver). */
+  readonly resolve?: (host: string) => Promise<string>;
   readonly clock?: Clock;
   readonly timers?: Timers;
   readonly random?: Random;
@@ -58,6 +61,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const timers = deps.timers ?? nodeTimers;
   const random = deps.random ?? createCryptoRandom();
   const sockets = deps.sockets ?? nodeSockets;
+  const resolve = deps.resolve ?? (async (host: string) => (await dns.lookup(host, { family: 4 })).address);
   const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
   let edge: SignalingEdge | undefined;
   let app: FastifyInstance | undefined;
@@ -108,7 +112,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router },
+        { sockets, timers, clock, random, logger, router, resolve },
       );
       const sipPorts = await edge.start();
       const e = edge;

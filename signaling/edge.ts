@@ -45,6 +45,8 @@ export interface EdgeDeps {
   readonly random: Random;
   readonly logger: Logger;
   readonly router: Router;
+  /** Next-hop host name → address. */
+  readonly resolve: (host: string) => Promise<string>;
 }
 
 /** Counters for /metrics and tests. */
@@ -120,6 +122,7 @@ export class SignalingEdge {
       random: deps.random,
       logger: deps.logger,
       router: deps.router,
+      resolve: deps.resolve,
       t1Ms: cfg.timers.t1Ms,
       t2Ms: cfg.timers.t2Ms,
       sessionExpiresSec: cfg.sessionExpiresSec,

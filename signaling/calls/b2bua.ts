@@ -4,7 +4,8 @@ import { callId as toCallId } from '../../common/ids.ts';
 import type { CallId } from '../../common/ids.ts';
 import type { Random } from '../../common/random.ts';
 import { Dialog, dialogKey } from '../sip/dialog/dialog.ts';
-import { destinationForUri } from '../sip/dialog/target.ts';
+import { nextHopOf } from '../sip/dialog/target.ts';
+import { isIP } from 'node:net';
 import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
 import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
@@ -39,6 +40,8 @@ export interface B2buaOptions {
   readonly sessionExpiresSec: number;
   /** Smallest session interval Carillon accepts, seconds (≥ 90). */
   readonly minSeSec: number;
+  /** Resolves a next-hop host name to an address (injected; production uses DNS). */
+  readonly resolve: (host: string) => Promise<string>;
 }
 
 const NOOP_CLIENT: ClientTransactionUser = {
@@ -196,16 +199,16 @@ export class B2bua implements TransactionUser {
     }
     const decision = this.opts.router(req, tx.source);
     if (decision.kind === 'reject') return this.refuse(tx, { status: decision.status });
-    const dest = destinationForUri(decision.target, 'udp');
-    if (dest === undefined) return this.refuse(tx, { status: 502, reason: 'Bad Route Target' });
+    const next = nextHopOf(decision.target);
+    if (next === undefined) return this.refuse(tx, { status: 502, reason: 'Bad Route Target' });
     const contactA = this.contactFor(tx.source.transport);
-    const contactB = this.contactFor(dest.transport);
+    const contactB = this.contactFor(next.transport);
     if (contactA === undefined || contactB === undefined) return this.refuse(tx, { status: 503, reason: 'Transport Unavailable' });
 
     const { random, timers, t1Ms, t2Ms, clock } = this.opts;
     const id = toCallId(random.token(16));
     const a = new Leg('uas', tx.source.transport, contactA, timers, t1Ms, t2Ms);
-    const b = new Leg('uac', dest.transport, contactB, timers, t1Ms, t2Ms);
+    const b = new Leg('uac', next.transport, contactB, timers, t1Ms, t2Ms);
     const call = new Call(id, req, a, b, clock.monoMs());
     const src = tx.source;
     a.dialog = new Dialog({
@@ -237,7 +240,18 @@ export class B2bua implements TransactionUser {
     this.#callByInvite.set(tx, call);
     this.counters.callsStarted++;
 
-    this.#sendCalleeInvite(call, decision.target, dest, req, this.opts.sessionExpiresSec);
+    if (isIP(next.host) !== 0) {
+      this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address: next.host, port: next.port }, req, this.opts.sessionExpiresSec);
+      return;
+    }
+    // A host name: resolve it (A record; TODO(rfc3263 §4.2) NAPTR/SRV) while the call waits in 'routing'.
+    this.opts.resolve(next.host).then(
+      (address) => {
+        if (call.ended) return;
+        this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address, port: next.port }, req, this.opts.sessionExpiresSec);
+      },
+      () => this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]),
+    );
   }
 
   /** RFC 4028 §9 as UAS: the interval and refresher for the caller's leg. */

@@ -19,10 +19,10 @@ interface PairOptions {
 }
 
 /** SIPp UAC → Carillon → SIPp UAS; returns both sides' results once both exited. */
-async function callThrough(opts: PairOptions): Promise<{ uac: SippResult; uas: SippResult; t: TestServer }> {
+async function callThrough(opts: PairOptions & { readonly targetHost?: string }): Promise<{ uac: SippResult; uas: SippResult; t: TestServer }> {
   const uasPort = await freePort();
   const uacPort = await freePort();
-  const t = await startTestServer({ routes: [{ match: {}, target: `sip:127.0.0.1:${uasPort};transport=${opts.transport}` }] });
+  const t = await startTestServer({ routes: [{ match: {}, target: `sip:${opts.targetHost ?? '127.0.0.1'}:${uasPort};transport=${opts.transport}` }] });
   try {
     const uas = startSipp({ scenario: opts.uas, port: uasPort, transport: opts.transport, calls: opts.calls, pauseMs: opts.pauseMs ?? 100, timeoutSec: 90 });
     await new Promise((r) => setTimeout(r, 300));
@@ -120,6 +120,13 @@ describe('SIPp → Carillon B2BUA → SIPp', () => {
     const { uac, uas, t } = await callThrough({ uac: 'uac-100rel', uas: 'uas-100rel', transport: 'udp', calls: 10, rate: 10 });
     expectAllOk(uac, 10);
     expectAllOk(uas, 10);
+    await expectIdleAndClose(t);
+  }, 60_000);
+
+  it('a route target given by host name is resolved before the callee leg is placed', async () => {
+    const { uac, uas, t } = await callThrough({ uac: 'uac-basic', uas: 'uas-basic', transport: 'udp', calls: 5, rate: 5, targetHost: 'localhost' });
+    expectAllOk(uac, 5);
+    expectAllOk(uas, 5);
     await expectIdleAndClose(t);
   }, 60_000);
 

@@ -111,6 +111,26 @@ describe('SIP answers Carillon gives itself', () => {
   });
 });
 
+describe('next hop that does not resolve', () => {
+  it('the caller gets 503 with Retry-After, and nothing is left', async () => {
+    // An injected resolver that fails like NXDOMAIN: the test sends no DNS query anywhere.
+    const nxdomain = (): Promise<string> => Promise.reject(new Error('ENOTFOUND'));
+    const t = await startTestServer({ routes: [{ match: {}, target: 'sip:pbx.example.invalid;transport=udp' }] }, { resolve: nxdomain });
+    const peer = new RawUdpPeer();
+    await peer.open();
+    try {
+      peer.send(request('INVITE', peer.port, { extra: 'Content-Type: application/sdp\r\n' }), t.ports.sipUdp as number);
+      const res = await peer.waitFor((r) => r.status !== undefined && r.status >= 200, 10_000);
+      expect(res?.status).toBe(503);
+      expect(res?.text).toMatch(/\r\nRetry-After: \d+\r\n/);
+      expect(await t.waitIdle()).toMatchObject({ transactions: 0, dialogs: 0, calls: 0 });
+    } finally {
+      peer.close();
+      await t.close();
+    }
+  });
+});
+
 describe('per-source rate limit', () => {
   it('answers 503 with Retry-After past the limit and counts it', async () => {
     const t = await startTestServer({ sip: { requestsPerSecPerSource: 1, burstPerSource: 5 } });

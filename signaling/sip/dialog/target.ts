@@ -32,3 +32,12 @@ export function transportOf(param: string | null | undefined, sips: boolean, fal
       return fallback;
   }
 }
+
+/** Transport, host and port a SIP URI names as next hop, before any name resolution. */
+export function nextHopOf(uriText: string, defaultTransport: TransportName = 'udp'): { transport: TransportName; host: string; port: number } | undefined {
+  const uri = parseUri(uriText);
+  if (uri === undefined || uri.scheme === 'tel' || uri.scheme === 'other') return undefined;
+  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
+  const transport = transportOf(uri.params.get('transport'), uri.scheme === 'sips', defaultTransport);
+  return { transport, host, port: uri.port ?? (transport === 'tls' ? 5061 : 5060) };
+}
