@@ -18,7 +18,13 @@ import type { SippResult } from '../test/support/sipp.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const { values } = parseArgs({
-  options: { rates: { type: 'string', default: '500,1000,1500,2000,2500' }, seconds: { type: 'string', default: '10' }, 'direct-only': { type: 'boolean', default: false } },
+  options: {
+    rates: { type: 'string', default: '500,1000,1500,2000,2500' },
+    seconds: { type: 'string', default: '10' },
+    'direct-only': { type: 'boolean', default: false },
+    /** Extra Node flags for the Carillon process, e.g. "--max-semi-space-size=64". */
+    'node-flags': { type: 'string', default: '' },
+  },
 });
 const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ logLevel: 'error', routes: [{ match: {}, target: `sip:127.0.0.1:${uasPort};transport=udp` }] }));
   const server = values['direct-only']
     ? undefined
-    : spawn(process.execPath, ['--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', path.join(dir, 'data'), '--bind', '127.0.0.1',
+    : spawn(process.execPath, [...values['node-flags'].split(' ').filter((f) => f !== ''), '--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', path.join(dir, 'data'), '--bind', '127.0.0.1',
         '--sip-udp', String(sipPort), '--sip-tcp=-1', '--sip-tls=-1', '--api', '0', '--config', path.join(dir, 'c.json')], { cwd: ROOT, stdio: 'ignore' });
   try {
     if (server !== undefined) {
