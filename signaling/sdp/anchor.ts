@@ -1,0 +1,130 @@
+import sdpTransform from 'sdp-transform';
+
+/**
+ * SDP anchoring (RFC 4566, RFC 3264): what Carillon reads from one side's session description
+ * and how it rewrites it for the other side so that all media flows through Carillon's ports.
+ * Pure functions over text; the media engine owns the ports.
+ */
+
+/** One media line as the peer described it. */
+export interface MediaDescription {
+  readonly index: number;
+  readonly type: string;
+  /** Where the peer wants to receive RTP (c= of the media or of the session). */
+  readonly address: string | undefined;
+  readonly port: number;
+  /** RTCP port (a=rtcp, else port + 1); equal to `port` under rtcp-mux. */
+  readonly rtcpPort: number;
+  readonly rtcpMux: boolean;
+  readonly direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  /** Payload types offered, in order. */
+  readonly payloads: readonly number[];
+  /** payload type → encoding name (upper case) and clock rate. */
+  readonly codecs: ReadonlyMap<number, { readonly name: string; readonly clockRateHz: number }>;
+}
+
+export interface SessionDescription {
+  readonly media: readonly MediaDescription[];
+}
+
+/** Static payload types of RFC 3551 that may appear without a=rtpmap. */
+const STATIC: Readonly<Record<number, { name: string; clockRateHz: number }>> = {
+  0: { name: 'PCMU', clockRateHz: 8000 },
+  8: { name: 'PCMA', clockRateHz: 8000 },
+  9: { name: 'G722', clockRateHz: 8000 },
+  18: { name: 'G729', clockRateHz: 8000 },
+};
+
+/** Reads the media lines of an SDP body; undefined when it is not a usable description. */
+export function readSdp(text: string): SessionDescription | undefined {
+  let parsed: ReturnType<typeof sdpTransform.parse>;
+  try {
+    parsed = sdpTransform.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed.media === undefined || parsed.media.length === 0) return undefined;
+  const sessionAddress = parsed.connection?.ip;
+  const media: MediaDescription[] = [];
+  parsed.media.forEach((m, index) => {
+    const payloads = String(m.payloads ?? '')
+      .split(' ')
+      .filter((p) => p !== '')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n >= 0 && n <= 127);
+    const codecs = new Map<number, { name: string; clockRateHz: number }>();
+    for (const p of payloads) {
+      const known = STATIC[p];
+      if (known !== undefined) codecs.set(p, known);
+    }
+    for (const r of m.rtp ?? []) codecs.set(r.payload, { name: r.codec.toUpperCase(), clockRateHz: r.rate ?? 8000 });
+    const rtcpMux = m.rtcpMux !== undefined;
+    const port = m.port;
+    const direction = m.direction ?? 'sendrecv';
+    media.push({
+      index,
+      type: m.type,
+      address: m.connection?.ip ?? sessionAddress,
+      port,
+      rtcpPort: rtcpMux ? port : (m.rtcp?.port ?? port + 1),
+      rtcpMux,
+      direction,
+      payloads,
+      codecs,
+    });
+  });
+  return { media };
+}
+
+/** Carillon's own address and ports for each media line of a description it sends. */
+export interface AnchorPorts {
+  readonly address: string;
+  /** Per media index: RTP port (0 rejects the line); RTCP is the next port unless rtcp-mux. */
+  readonly ports: readonly number[];
+}
+
+/**
+ * Rewrites a description so the other side sends to Carillon: session and media c= lines,
+ * m= ports, a=rtcp, and the origin address; everything else (codecs, direction, fmtp,
+ * telephone-event, crypto for now) is kept. Returns undefined when the text does not parse.
+ */
+export function anchorSdp(text: string, anchor: AnchorPorts): string | undefined {
+  let parsed: ReturnType<typeof sdpTransform.parse>;
+  try {
+    parsed = sdpTransform.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed.media === undefined) return undefined;
+  const ipVer = anchor.address.includes(':') ? 6 : 4;
+  if (parsed.origin !== undefined) {
+    parsed.origin.address = anchor.address;
+    parsed.origin.ipVer = ipVer;
+  }
+  parsed.connection = { version: ipVer, ip: anchor.address };
+  parsed.media.forEach((m, i) => {
+    const port = anchor.ports[i] ?? 0;
+    m.port = port;
+    if (m.connection !== undefined) m.connection = { version: ipVer, ip: anchor.address };
+    if (m.rtcpMux !== undefined) delete m.rtcp;
+    else if (port === 0) delete m.rtcp;
+    else m.rtcp = { port: port + 1, netType: 'IN', ipVer, address: anchor.address };
+  });
+  return sdpTransform.write(parsed);
+}
+
+/**
+ * Offer/answer codec intersection (RFC 3264 §6.1): the answerer's payload types that the offer
+ * also carries, matched by encoding name and clock rate, in the answerer's order.
+ */
+export function commonCodecs(offer: MediaDescription, answer: MediaDescription): number[] {
+  const offered = new Set<string>();
+  for (const p of offer.payloads) {
+    const c = offer.codecs.get(p);
+    if (c !== undefined) offered.add(`${c.name}/${c.clockRateHz}`);
+  }
+  return answer.payloads.filter((p) => {
+    const c = answer.codecs.get(p);
+    return c !== undefined && offered.has(`${c.name}/${c.clockRateHz}`);
+  });
+}

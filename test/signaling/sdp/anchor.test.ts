@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { anchorSdp, commonCodecs, readSdp } from '../../../signaling/sdp/anchor.ts';
+
+const OFFER = [
+  'v=0',
+  'o=- 20518 0 IN IP4 192.0.2.10',
+  's=-',
+  'c=IN IP4 192.0.2.10',
+  't=0 0',
+  'm=audio 40000 RTP/AVP 0 8 101',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-16',
+  'a=sendonly',
+  'm=video 40002 RTP/AVP 96',
+  'c=IN IP4 192.0.2.11',
+  'a=rtpmap:96 H264/90000',
+  'a=rtcp-mux',
+  '',
+].join('\r\n');
+
+describe('SDP anchoring', () => {
+  it('reads media lines: addresses, ports, RTCP, direction, codecs', () => {
+    const s = readSdp(OFFER);
+    expect(s?.media).toHaveLength(2);
+    const [a, v] = s!.media;
+    expect(a).toMatchObject({ type: 'audio', address: '192.0.2.10', port: 40000, rtcpPort: 40001, rtcpMux: false, direction: 'sendonly', payloads: [0, 8, 101] });
+    expect(a!.codecs.get(0)).toEqual({ name: 'PCMU', clockRateHz: 8000 });
+    expect(a!.codecs.get(101)).toEqual({ name: 'TELEPHONE-EVENT', clockRateHz: 8000 });
+    expect(v).toMatchObject({ address: '192.0.2.11', port: 40002, rtcpPort: 40002, rtcpMux: true });
+    expect(v!.codecs.get(96)).toEqual({ name: 'H264', clockRateHz: 90000 });
+  });
+
+  it('rewrites every address and port to Carillon, keeping codecs and direction', () => {
+    const out = anchorSdp(OFFER, { address: '203.0.113.5', ports: [10000, 10002] });
+    expect(out).toBeDefined();
+    expect(out).not.toContain('192.0.2.');
+    const s = readSdp(out!);
+    expect(s!.media.map((m) => [m.address, m.port, m.rtcpPort, m.direction])).toEqual([
+      ['203.0.113.5', 10000, 10001, 'sendonly'],
+      ['203.0.113.5', 10002, 10002, 'sendrecv'],
+    ]);
+    expect(out).toContain('a=fmtp:101 0-16');
+  });
+
+  it('a zero port rejects a media line', () => {
+    const s = readSdp(anchorSdp(OFFER, { address: '203.0.113.5', ports: [10000] })!);
+    expect(s!.media[1]!.port).toBe(0);
+  });
+
+  it('intersects codecs by name and rate, in the answerer’s order', () => {
+    const offer = readSdp(OFFER)!.media[0]!;
+    const answer = readSdp('v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 8 9 96\r\na=rtpmap:96 telephone-event/8000\r\n')!.media[0]!;
+    expect(commonCodecs(offer, answer)).toEqual([8, 96]);
+  });
+
+  it('never throws on random text', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (t) => {
+        readSdp(t);
+        anchorSdp(t, { address: '127.0.0.1', ports: [10000] });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
