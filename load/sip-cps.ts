@@ -24,6 +24,8 @@ const { values } = parseArgs({
     'direct-only': { type: 'boolean', default: false },
     /** Extra Node flags for the Carillon process, e.g. "--max-semi-space-size=64". */
     'node-flags': { type: 'string', default: '' },
+    /** Pin Carillon to CPU 1 and both SIPps to CPU 0 (a per-core figure, less co-scheduling noise). */
+    pin: { type: 'boolean', default: false },
   },
 });
 const rates = values.rates.split(',').map(Number);
@@ -68,7 +70,8 @@ function pct(sorted: number[], p: number): number | null {
 
 async function runPair(target: string, rate: number, uasPort: number, uacPort: number, forSeconds = seconds): Promise<{ uac: SippResult; wallMs: number }> {
   const calls = rate * forSeconds;
-  const uas = startSipp({ scenario: 'uas-answer', port: uasPort, transport: 'udp', calls, timeoutSec: seconds + 60 });
+  const cpu = values.pin ? { cpu: 0 } : {};
+  const uas = startSipp({ scenario: 'uas-answer', port: uasPort, transport: 'udp', calls, timeoutSec: seconds + 60, ...cpu });
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
   const uac = await runSipp({
@@ -82,6 +85,7 @@ async function runPair(target: string, rate: number, uasPort: number, uacPort: n
     limit: rate * 4,
     timeoutSec: seconds + 40,
     extraArgs: ['-trace_rtt', '-rtt_freq', '1'],
+    ...cpu,
   });
   const wallMs = Date.now() - t0;
   const uasDone = await Promise.race([uas.done, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ logLevel: 'error', routes: [{ match: {}, target: `sip:127.0.0.1:${uasPort};transport=udp` }] }));
   const server = values['direct-only']
     ? undefined
-    : spawn(process.execPath, [...values['node-flags'].split(' ').filter((f) => f !== ''), '--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', path.join(dir, 'data'), '--bind', '127.0.0.1',
+    : spawn(values.pin ? 'taskset' : process.execPath, [...(values.pin ? ['-c', '1', process.execPath] : []), ...values['node-flags'].split(' ').filter((f) => f !== ''), '--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', path.join(dir, 'data'), '--bind', '127.0.0.1',
         '--sip-udp', String(sipPort), '--sip-tcp=-1', '--sip-tls=-1', '--api', '0', '--config', path.join(dir, 'c.json')], { cwd: ROOT, stdio: 'ignore' });
   try {
     if (server !== undefined) {

@@ -26,6 +26,8 @@ export interface SippOptions {
   /** Request-URI user. Default '+12065550100'. */
   readonly service?: string;
   readonly extraArgs?: readonly string[];
+  /** Pin SIPp to this CPU (taskset), for benchmarks that keep generator and server apart. */
+  readonly cpu?: number;
 }
 
 export interface SippResult {
@@ -73,7 +75,10 @@ export function startSipp(opts: SippOptions): SippHandle {
   if (opts.limit !== undefined) args.push('-l', String(opts.limit));
   if (opts.extraArgs !== undefined) args.push(...opts.extraArgs);
   if (opts.remote !== undefined) args.unshift(opts.remote);
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    opts.cpu === undefined
+      ? spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('taskset', ['-c', String(opts.cpu), 'sipp', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   child.stdout?.on('data', (b: Buffer) => {
