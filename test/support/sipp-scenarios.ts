@@ -254,7 +254,7 @@ RAck: [$rseq] 1 INVITE
 Max-Forwards: 70
 Content-Length: 0
 `)}</send>
-  <recv response="200" response_txn="prack"/>
+  <recv response="200" response_txn="prack" optional="global"/>
   <recv response="200" rrs="true" response_txn="invite"/>
   <send ack_txn="invite">${cdata(`ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]

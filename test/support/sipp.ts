@@ -127,3 +127,15 @@ function summarize(code: number | null, output: string, dir: string): SippResult
     dir,
   };
 }
+
+/**
+ * SIPp's error trace minus the benign kind: a response retransmitted by the peer (it was slow to
+ * see the first copy under CI load) reaching a call SIPp had already finished successfully.
+ */
+export function realErrors(r: SippResult): string {
+  return r.errors
+    .split(/(?=\d{4}-\d{2}-\d{2}\t)/)
+    .filter((e) => e.includes('\t') && !/Dead call \S+ \(successful\)/.test(e))
+    .join('')
+    .slice(0, 2000);
+}
