@@ -44,11 +44,6 @@ export interface B2buaOptions {
   readonly resolve: (host: string) => Promise<string>;
 }
 
-const NOOP_CLIENT: ClientTransactionUser = {
-  onResponse: () => undefined,
-  onTimeout: () => undefined,
-  onTransportError: () => undefined,
-};
 
 /**
  * The back-to-back user agent: every inbound INVITE becomes a Call with two legs, each with its
@@ -337,12 +332,12 @@ export class B2bua implements TransactionUser {
       // A retransmitted 2xx of the dialog we had: resend our ACK. Any other 2xx came too late:
       // the caller is gone, so it gets an ACK and a BYE (RFC 3261 §15).
       if (tag === bDialog.remoteTag && b.owedAck?.ack !== undefined) this.#inDialog.resendOwedAck(b, cseqOf(res)?.seq);
-      else this.#ackAndByeStray(bDialog, res, dest, ct);
+      else this.#inDialog.ackAndByeStray(bDialog, res, dest, ct);
       return;
     }
     if (call.calleeInvite !== ct) {
       // An answer to an INVITE that was replaced (422 retry): only a stray 2xx matters.
-      if (status >= 200 && status < 300 && tag !== undefined && tag !== bDialog.remoteTag) this.#ackAndByeStray(bDialog, res, dest, ct);
+      if (status >= 200 && status < 300 && tag !== undefined && tag !== bDialog.remoteTag) this.#inDialog.ackAndByeStray(bDialog, res, dest, ct);
       return;
     }
     if (status < 200) {
@@ -358,7 +353,7 @@ export class B2bua implements TransactionUser {
       if (bDialog.state === 'confirmed') {
         // A 2xx retransmission (resend our ACK if we sent it) or a second fork's 2xx.
         if (tag === bDialog.remoteTag) this.#inDialog.resendOwedAck(b, cseqOf(res)?.seq);
-        else this.#ackAndByeStray(bDialog, res, dest, ct);
+        else this.#inDialog.ackAndByeStray(bDialog, res, dest, ct);
         return;
       }
       this.#learnCalleeDialog(bDialog, res, tag, true);
@@ -480,30 +475,6 @@ export class B2bua implements TransactionUser {
     if (call.mergeKey === undefined) return;
     this.#pendingInvites.delete(call.mergeKey);
     call.mergeKey = undefined;
-  }
-
-  /** ACKs a 2xx nobody wants any more and hangs it up. */
-  #ackAndByeStray(d: Dialog, res: SipResponse, dest: Destination, ct: ClientTransaction): void {
-    const tag = toTagOf(res);
-    if (tag === undefined) return;
-    const stray = new Dialog({
-      callId: d.callId,
-      localTag: d.localTag,
-      remoteTag: tag,
-      localUri: d.localUri,
-      remoteUri: d.remoteUri,
-      localSeq: cseqOf(res)?.seq ?? d.localSeq,
-      remoteTarget: contactUri(res) ?? ct.request.uri,
-      routeSet: getHeaderValues(res, 'record-route').reverse(),
-      flow: d.flow.address === undefined ? { transport: dest.transport } : d.flow,
-      state: 'confirmed',
-    });
-    const contact = this.contactFor(dest.transport) ?? '';
-    const ack = stray.createRequest('ACK', contact, [], EMPTY_BODY);
-    const target = stray.destination() ?? dest;
-    this.#inDialog.sendAck(ack, target);
-    const bye = stray.createRequest('BYE', contact, []);
-    this.tx.sendRequest(bye, target, NOOP_CLIENT);
   }
 
   #callOfInvite(invite: ServerTransaction): Call | undefined {

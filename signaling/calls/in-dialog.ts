@@ -1,16 +1,16 @@
-import { getHeader } from '../sip/message/headers.ts';
+import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
 import { stampVia } from '../sip/transaction/transaction-layer.ts';
-import type { ClientTransactionUser, ServerTransaction } from '../sip/transaction/types.ts';
+import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination } from '../sip/transport/types.ts';
 import { createResponse, EMPTY_BODY } from '../sip/ua/responses.ts';
 import type { B2bua } from './b2bua.ts';
-import { dialogKey } from '../sip/dialog/dialog.ts';
+import { Dialog, dialogKey } from '../sip/dialog/dialog.ts';
 import type { Call, EndReason, Leg } from './call.ts';
 import { ALLOW_VALUE, copyCrossingHeaders } from './header-policy.ts';
 import { checkMaxForwards, maxForwards } from './request-checks.ts';
 import { parseSessionExpires } from '../sip/dialog/session-timer.ts';
-import { cseqOf, contactUri } from './sip-util.ts';
+import { cseqOf, contactUri, toTagOf } from './sip-util.ts';
 
 const NOOP_CLIENT: ClientTransactionUser = {
   onResponse: () => undefined,
@@ -244,6 +244,31 @@ export class InDialog {
     tx.respond(createResponse(tx.request, 200));
   }
 
+  /** ACKs a 2xx nobody wants any more and hangs it up. */
+  ackAndByeStray(d: Dialog, res: SipResponse, dest: Destination, ct: ClientTransaction): void {
+    const b2b = this.#b2b;
+    const tag = toTagOf(res);
+    if (tag === undefined) return;
+    const stray = new Dialog({
+      callId: d.callId,
+      localTag: d.localTag,
+      remoteTag: tag,
+      localUri: d.localUri,
+      remoteUri: d.remoteUri,
+      localSeq: cseqOf(res)?.seq ?? d.localSeq,
+      remoteTarget: contactUri(res) ?? ct.request.uri,
+      routeSet: getHeaderValues(res, 'record-route').reverse(),
+      flow: d.flow.address === undefined ? { transport: dest.transport } : d.flow,
+      state: 'confirmed',
+    });
+    const contact = b2b.contactFor(dest.transport) ?? '';
+    const ack = stray.createRequest('ACK', contact, [], EMPTY_BODY);
+    const target = stray.destination() ?? dest;
+    this.sendAck(ack, target);
+    const bye = stray.createRequest('BYE', contact, []);
+    b2b.tx.sendRequest(bye, target, NOOP_CLIENT);
+  }
+
   // ---- Session timers (RFC 4028) ----
 
   /**
@@ -354,4 +379,3 @@ function toTagOfAck(ack: SipRequest): string | undefined {
   return m?.[1];
 }
 
-export { contactUri };

@@ -88,6 +88,17 @@ Max-Forwards: 70
 ${tail}`)}</send>
   <recv response="200"/>`;
 
+/** ACK for a failure final: same branch as the INVITE (its Via comes back in the response). */
+const uacAckFailure = `<send>${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+${UAC_FROM}
+${UAC_TO}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>`;
+
 const provisionals = `  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>`;
@@ -178,15 +189,7 @@ Call-ID: [call_id]
 CSeq: 1 CANCEL
 Max-Forwards: 70
 Content-Length: 0
-`)}</send>\n  <recv response="200"/>\n  <recv response="487" crlf="true"/>\n  <send>${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-[last_Via:]
-${UAC_FROM}
-${UAC_TO}[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-`)}</send>`,
+`)}</send>\n  <recv response="200"/>\n  <recv response="487" crlf="true"/>\n${uacAckFailure}`,
     ),
   /** Rings until CANCELled: 200 for the CANCEL, 487 for the INVITE, waits for the ACK. */
   'uas-ring-forever': () =>
@@ -202,15 +205,7 @@ Content-Length: 0
 `)}</send>\n  <recv request="ACK" crlf="true"/>`,
     ),
   /** Expects the callee's 486 to reach it. */
-  'uac-expect-486': () => scenario('uac-expect-486', `${uacInvite()}\n${provisionals}\n  <recv response="486" crlf="true"/>\n  <send>${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-[last_Via:]
-${UAC_FROM}
-${UAC_TO}[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-`)}</send>`),
+  'uac-expect-486': () => scenario('uac-expect-486', `${uacInvite()}\n${provisionals}\n  <recv response="486" crlf="true"/>\n${uacAckFailure}`),
   /** Busy: 486, waits for the ACK. */
   'uas-busy': () => scenario('uas-busy', `${uasRecvInvite()}\n${uasReply('486 Busy Here')}\n  <recv request="ACK" crlf="true"/>`),
   /** Caller that waits for the callee's BYE. */
