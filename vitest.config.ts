@@ -7,8 +7,10 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Integration tests start real peers on loopback ports; a small pool keeps the 2-core CI calm.
-    maxWorkers: 2,
+    // Integration tests drive real peers (SIPp at hundreds of calls per second, baresip, stunnel)
+    // whose retransmission timers are real: one file at a time keeps a 2-core machine from
+    // starving them. The whole suite stays around three minutes.
+    fileParallelism: false,
     reporters: ['default'],
   },
 });
