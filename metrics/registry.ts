@@ -42,6 +42,7 @@ export function createMetricsRegistry(source: () => SignalingMetricsSource | und
   };
   counter('carillon_sip_messages_received_total', 'SIP messages received on every transport', (s) => s.edge.messagesReceived);
   counter('carillon_sip_parse_errors_total', 'SIP messages that failed to parse', (s) => s.edge.parseErrors);
+  counter('carillon_sip_unanswerable_total', 'Unparseable messages dropped without an answer', (s) => s.edge.unanswerable);
   counter('carillon_sip_bad_requests_answered_total', 'Malformed requests answered with 4xx', (s) => s.edge.badRequestsAnswered);
   counter('carillon_sip_rate_limited_total', 'Requests refused by the per-source rate limit', (s) => s.edge.rateLimited);
   counter('carillon_sip_misrouted_responses_total', 'Responses dropped because their top Via was not ours', (s) => s.edge.misroutedResponses);

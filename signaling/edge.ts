@@ -56,7 +56,8 @@ export interface EdgeCounters {
   responsesReceived: number;
   parseErrors: number;
   badRequestsAnswered: number;
-  unparseableResponses: number;
+  /** Unparseable messages with nothing to answer to (responses, or requests without a usable start line or Via). */
+  unanswerable: number;
   misroutedResponses: number;
   rateLimited: number;
 }
@@ -94,7 +95,7 @@ export class SignalingEdge {
     responsesReceived: 0,
     parseErrors: 0,
     badRequestsAnswered: 0,
-    unparseableResponses: 0,
+    unanswerable: 0,
     misroutedResponses: 0,
     rateLimited: 0,
   };
@@ -168,7 +169,7 @@ export class SignalingEdge {
       this.counters.parseErrors++;
       const partial = parsed.partial;
       if (partial === undefined) {
-        this.counters.unparseableResponses++;
+        this.counters.unanswerable++;
         return;
       }
       if (partial.method === 'ACK') return; // never answer an ACK
