@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../../common/clock.ts';
 import { callId as toCallId } from '../../common/ids.ts';
@@ -5,7 +6,6 @@ import type { CallId } from '../../common/ids.ts';
 import type { Random } from '../../common/random.ts';
 import { Dialog, dialogKey } from '../sip/dialog/dialog.ts';
 import { nextHopOf } from '../sip/dialog/target.ts';
-import { isIP } from 'node:net';
 import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
 import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
@@ -43,7 +43,6 @@ export interface B2buaOptions {
   /** Resolves a next-hop host name to an address (injected; production uses DNS). */
   readonly resolve: (host: string) => Promise<string>;
 }
-
 
 /**
  * The back-to-back user agent: every inbound INVITE becomes a Call with two legs, each with its

@@ -56,10 +56,16 @@ describe('two real softphones (baresip) through Carillon', () => {
       expect(b.lost).toBe(0);
       // Media came only from inside the namespace.
       for (const from of [...a.rtpFrom, ...b.rtpFrom]) expect(from.startsWith(ns.address.slice(0, ns.address.lastIndexOf('.')))).toBe(true);
-      const m = metrics();
+      // Back to zero: calls and dialogs at once, transactions once their UDP timers ran out.
+      let m = metrics();
+      for (let i = 0; i < 100 && !/^carillon_sip_transactions_active 0$/m.test(m); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        m = metrics();
+      }
       expect(m).toMatch(/^carillon_calls_answered_total 1$/m);
       expect(m).toMatch(/^carillon_calls_active 0$/m);
       expect(m).toMatch(/^carillon_sip_dialogs_active 0$/m);
+      expect(m).toMatch(/^carillon_sip_transactions_active 0$/m);
     } finally {
       server.kill('SIGTERM');
       const code = await Promise.race([serverExit, new Promise<null>((r) => setTimeout(() => r(null), 12_000))]);
