@@ -7,6 +7,8 @@ const RTP_SEQ_MOD = 1 << 16;
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 const MIN_SEQUENTIAL = 2;
+/** Extended sequence numbers remembered for duplicate detection (a power of two). */
+const SEEN_WINDOW = 1024;
 
 export class StreamStats {
   readonly clockRateHz: number;
@@ -24,7 +26,10 @@ export class StreamStats {
   transit = 0;
   /** Interarrival jitter estimate in RTP timestamp units (A.8, floating point). */
   jitter = 0;
+  /** Packets received twice (not counted as received, so they cannot hide loss). */
+  duplicates = 0;
   #hasTransit = false;
+  readonly #seen = new Float64Array(SEEN_WINDOW).fill(-1);
 
   constructor(clockRateHz: number) {
     this.clockRateHz = clockRateHz;
@@ -38,6 +43,7 @@ export class StreamStats {
     this.received = 0;
     this.receivedPrior = 0;
     this.expectedPrior = 0;
+    this.#seen.fill(-1);
   }
 
   /**
@@ -52,6 +58,7 @@ export class StreamStats {
         this.maxSeq = seq;
         if (this.probation === 0) {
           this.#init(seq);
+          this.#seen[seq & (SEEN_WINDOW - 1)] = seq;
           this.#count(rtpTimestamp, arrivalMs, payloadBytes);
           return true;
         }
@@ -61,19 +68,30 @@ export class StreamStats {
       }
       return false;
     }
+    let ext: number;
     if (udelta < MAX_DROPOUT) {
       if (seq < this.maxSeq) this.cycles += RTP_SEQ_MOD;
       this.maxSeq = seq;
+      ext = this.cycles + seq;
     } else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
       // A very large jump: resynchronise only if the next packet follows it.
       if (seq === this.badSeq) {
         this.#init(seq);
+        ext = seq;
       } else {
         this.badSeq = (seq + 1) & (RTP_SEQ_MOD - 1);
         return false;
       }
+    } else {
+      // A late (reordered) or duplicate packet: it belongs before maxSeq, maybe in the previous cycle.
+      ext = seq > this.maxSeq ? this.cycles - RTP_SEQ_MOD + seq : this.cycles + seq;
     }
-    // else: duplicate or reordered packet, counted below.
+    const slot = ext & (SEEN_WINDOW - 1);
+    if (this.#seen[slot] === ext) {
+      this.duplicates++;
+      return false;
+    }
+    this.#seen[slot] = ext;
     this.#count(rtpTimestamp, arrivalMs, payloadBytes);
     return true;
   }
@@ -103,7 +121,7 @@ export class StreamStats {
     return this.received === 0 ? 0 : this.extendedMax - this.baseSeq + 1;
   }
 
-  /** Cumulative packets lost (A.3); negative with duplicates. */
+  /** Cumulative packets lost (A.3); duplicates are not counted as received, so this is never hidden by them. */
   get cumulativeLost(): number {
     return this.expected - this.received;
   }

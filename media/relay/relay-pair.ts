@@ -1,86 +1,177 @@
 import type dgram from 'node:dgram';
 import type { Clock } from '../../common/clock.ts';
+import { DtmfDetector } from '../dtmf/telephone-event.ts';
+import { createRtcpSummary, ntpMiddle32FromUnixMs, readRtcpCompound } from '../rtcp/compound.ts';
+import type { DlrrSubBlock } from '../rtcp/compound.ts';
+import type { ReportBlock } from '../rtcp/report-block.ts';
+import { rttMicros } from '../rtcp/sender-receiver-report.ts';
 import { StreamStats } from '../quality/stream-stats.ts';
 import { createRtpHeader, isRtcpPayloadType, parseRtpInto } from '../rtp/rtp-header.ts';
 import type { PortPair } from './port-pool.ts';
 
-/** Counters of one direction into Carillon (read at scrape/record time, STYLE.md 13). */
+/** Counters of one direction (read at scrape/record time, STYLE.md 13). */
 export interface DirectionCounters {
   rtpPackets: number;
   rtpBytes: number;
   rtcpPackets: number;
   rtcpBytes: number;
-  /** Datagrams that were neither RTP nor RTCP, or came before a destination was known. */
+  /** Datagrams that were neither RTP nor RTCP, came from a stranger, or had nowhere to go. */
   dropped: number;
 }
 
+function counters(): DirectionCounters {
+  return { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, rtcpBytes: 0, dropped: 0 };
+}
+
+/** SRs relayed toward a side, remembered to time that side's answers (pass-through RTT). */
+const RELAYED_SR_SLOTS = 4;
+
 /**
  * One side of an anchored stream: the RTP/RTCP ports Carillon opened toward an endpoint, where
- * that endpoint receives (from its SDP, then latched from what it actually sends), and what has
- * come in from it.
+ * that endpoint receives (from its SDP, then latched from what it actually sends), what has come
+ * in from it, what Carillon sent it, and what it reported about that in RTCP.
  */
 export class RelaySide {
   readonly ports: PortPair;
-  /** Where this side's endpoint receives RTP; RTCP goes to rtcpPort. */
+  /** Where this side's endpoint receives RTP; RTCP goes to peerRtcpPort. */
   peerAddress: string | undefined;
   peerPort = 0;
   peerRtcpPort = 0;
+  rtcpMux = false;
   /** Whether the peer address was learnt from received packets (symmetric RTP, NAT). */
   latched = false;
   /** Strict mode: accept and send only to the SDP address, never latch. */
   readonly strict: boolean;
-  readonly received: DirectionCounters = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, rtcpBytes: 0, dropped: 0 };
-  readonly stats: StreamStats;
+  /** From this endpoint into Carillon. */
+  readonly received: DirectionCounters = counters();
+  /** From Carillon to this endpoint (relayed packets and Carillon's own RTCP). */
+  readonly sent: DirectionCounters = counters();
+  /** Receive statistics of the current source (replaced when the endpoint changes SSRC). */
+  stats: StreamStats;
+  /** Expected/received packets of earlier sources of this endpoint (loss stays cumulative). */
+  priorExpected = 0;
+  priorReceived = 0;
   /** Times the latched source changed (re-latching on a new SSRC). */
   relatches = 0;
   lastSsrc = -1;
+  /** Monotonic ms of the last RTP packet from this endpoint (-1: none yet). */
+  lastRtpMs = -1;
+  /** The endpoint's SDP direction says it is on hold (sendonly/inactive, or no address). */
+  hold = false;
+  /** Payload types that carry telephone-event on this side (bit per type 0–127 in two words). */
+  dtmfPtLow = 0;
+  dtmfPtHigh = 0;
+  readonly dtmf = new DtmfDetector();
+  /** Carillon's own SSRC in the RTCP it sends this endpoint. */
+  ownSsrc: number;
+  nextRtcpMs = 0;
+  /** The endpoint's last SR: NTP middle-32 and local arrival (for LSR/DLSR in our reports). */
+  peerSrMiddle32 = 0;
+  peerSrArrivalMs = 0;
+  /** What the endpoint reported (RTCP) about the stream Carillon sends it; -1 = never reported. */
+  reportedCumulativeLost = -1;
+  reportedFractionLost = -1;
+  reportedJitterUnits = -1;
+  /** Last round-trip time between Carillon and this endpoint, µs (-1 = not measured). */
+  rttUs = -1;
+  readonly relayedSrMiddle = new Float64Array(RELAYED_SR_SLOTS);
+  readonly relayedSrMs = new Float64Array(RELAYED_SR_SLOTS);
+  relayedSrNext = 0;
+  /** SSRC continuity: after the endpoint changes SSRC, rewrite to keep the first one. */
+  rewrite = false;
+  outSsrc = -1;
+  seqOffset = 0;
+  tsOffset = 0;
+  lastOutSeq = 0;
+  lastOutTs = 0;
+  lastTsStep: number;
 
-  constructor(ports: PortPair, clockRateHz: number, strict: boolean) {
+  constructor(ports: PortPair, clockRateHz: number, strict: boolean, ownSsrc = 0) {
     this.ports = ports;
     this.stats = new StreamStats(clockRateHz);
+    this.lastTsStep = Math.round(clockRateHz / 50);
     this.strict = strict;
+    this.ownSsrc = ownSsrc >>> 0;
   }
 
   /** Sets where the endpoint said it receives (SDP c=/m=/a=rtcp). */
-  setRemote(address: string, port: number, rtcpPort: number): void {
-    if (this.latched && !this.strict) return;
+  setRemote(address: string | undefined, port: number, rtcpPort: number, rtcpMux = false): void {
+    this.rtcpMux = rtcpMux;
+    if (this.latched && !this.strict && address !== undefined) return;
     this.peerAddress = address;
     this.peerPort = port;
-    this.peerRtcpPort = rtcpPort;
+    this.peerRtcpPort = rtcpMux ? port : rtcpPort;
+    if (address === undefined) this.latched = false;
+  }
+
+  setDtmfPayloadTypes(pts: readonly number[]): void {
+    this.dtmfPtLow = 0;
+    this.dtmfPtHigh = 0;
+    for (const pt of pts) {
+      if (pt < 32) this.dtmfPtLow |= 1 << pt;
+      else if (pt >= 96 && pt < 128) this.dtmfPtHigh |= 1 << (pt - 96);
+    }
+  }
+
+  /** Packets lost so far from this endpoint, across source changes. */
+  get packetsLost(): number {
+    return this.priorExpected - this.priorReceived + this.stats.cumulativeLost;
+  }
+
+  get packetsExpected(): number {
+    return this.priorExpected + this.stats.expected;
+  }
+
+  isDtmf(pt: number): boolean {
+    if (pt < 32) return (this.dtmfPtLow & (1 << pt)) !== 0;
+    return pt >= 96 && (this.dtmfPtHigh & (1 << (pt - 96))) !== 0;
   }
 }
+
+/** Called (rarely) when a DTMF digit completes on a side. */
+export type DtmfListener = (from: RelaySide, event: number, durationUnits: number) => void;
 
 /**
  * Relays one media stream between two endpoints through Carillon's ports (STYLE.md 3–4): the
  * handler reads the header in place into a struct reused for every packet, counts, latches, and
  * sends the very Buffer it received on the other side's socket. No logging, no per-packet objects
- * of ours.
+ * of ours. RTCP is relayed too, and read for what it says about each leg (RTT, reported loss).
  */
 export class RelayPair {
   readonly a: RelaySide;
   readonly b: RelaySide;
   readonly #clock: Clock;
   readonly #header = createRtpHeader();
+  readonly #rtcp = createRtcpSummary();
+  /** Wall-clock ms at monotonic 0: Carillon's NTP times are wallBase + mono, so RTT math is monotonic. */
+  readonly #wallBaseMs: number;
+  onDtmf: DtmfListener | undefined;
   #closed = false;
 
   constructor(a: RelaySide, b: RelaySide, clock: Clock) {
     this.a = a;
     this.b = b;
     this.#clock = clock;
+    this.#wallBaseMs = clock.nowMs() - clock.monoMs();
     this.#wire(a, b);
     this.#wire(b, a);
   }
 
+  /** Carillon's NTP-clock time in Unix ms (monotonic underneath). */
+  ntpUnixMs(): number {
+    return this.#wallBaseMs + this.#clock.monoMs();
+  }
+
   #wire(from: RelaySide, to: RelaySide): void {
     from.ports.rtp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtp(from, to, buf, rinfo));
-    from.ports.rtcp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtcp(from, to, buf, rinfo));
+    from.ports.rtcp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtcp(from, to, buf, rinfo, false));
   }
 
   #onRtp(from: RelaySide, to: RelaySide, buf: Buffer, rinfo: dgram.RemoteInfo): void {
     const len = buf.length;
     if (isRtcpPayloadType(buf, len)) {
       // rtcp-mux (RFC 5761): RTCP arrives on the RTP port.
-      this.#countRtcp(from, to, buf, rinfo, true);
+      this.#onRtcp(from, to, buf, rinfo, true);
       return;
     }
     const h = this.#header;
@@ -88,30 +179,104 @@ export class RelayPair {
       from.received.dropped++;
       return;
     }
+    const now = this.#clock.monoMs();
     from.received.rtpPackets++;
     from.received.rtpBytes += len;
-    from.stats.update(h.sequence, h.timestamp, this.#clock.monoMs(), h.payloadLength);
+    from.lastRtpMs = now;
+    from.stats.update(h.sequence, h.timestamp, now, h.payloadLength);
+    if (from.isDtmf(h.payloadType)) {
+      const ev = from.dtmf.onPacket(buf, h.payloadOffset, h.payloadLength, h.timestamp);
+      if (ev >= 0 && this.onDtmf !== undefined) this.onDtmf(from, ev, from.dtmf.lastDurationUnits);
+    }
     if (to.peerAddress === undefined) {
       from.received.dropped++;
       return;
     }
+    if (from.rewrite) this.#rewrite(from, buf, h.sequence, h.timestamp);
+    else {
+      from.lastOutSeq = h.sequence;
+      from.lastOutTs = h.timestamp;
+    }
+    to.sent.rtpPackets++;
+    to.sent.rtpBytes += len;
     to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
   }
 
-  #onRtcp(from: RelaySide, to: RelaySide, buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    this.#countRtcp(from, to, buf, rinfo, false);
+  /** SSRC/sequence/timestamp continuity (the receiver sees one stream across a source change). */
+  #rewrite(side: RelaySide, buf: Buffer, seq: number, ts: number): void {
+    const outSeq = (seq + side.seqOffset) & 0xffff;
+    const outTs = (ts + side.tsOffset) >>> 0;
+    buf.writeUInt16BE(outSeq, 2);
+    buf.writeUInt32BE(outTs, 4);
+    buf.writeUInt32BE(side.outSsrc >>> 0, 8);
+    side.lastOutSeq = outSeq;
+    side.lastOutTs = outTs;
   }
 
-  #countRtcp(from: RelaySide, to: RelaySide, buf: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
+  #onRtcp(from: RelaySide, to: RelaySide, buf: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
     if (from.peerAddress !== undefined && from.strict && rinfo.address !== from.peerAddress) {
       from.received.dropped++;
       return;
     }
+    const len = buf.length;
+    const s = this.#rtcp;
+    if (!readRtcpCompound(buf, len, s)) {
+      from.received.dropped++;
+      return;
+    }
+    if (!from.strict && !muxed && from.latched && rinfo.address === from.peerAddress) from.peerRtcpPort = rinfo.port;
     from.received.rtcpPackets++;
-    from.received.rtcpBytes += buf.length;
+    from.received.rtcpBytes += len;
+    this.#learnFromRtcp(from, to);
     if (to.peerAddress === undefined) return;
-    if (muxed) to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
+    to.sent.rtcpPackets++;
+    to.sent.rtcpBytes += len;
+    if (to.rtcpMux) to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
     else to.ports.rtcp.send(buf, to.peerRtcpPort, to.peerAddress);
+  }
+
+  /** RTT and the endpoint's view of what it receives, from the compound just read. */
+  #learnFromRtcp(from: RelaySide, to: RelaySide): void {
+    const s = this.#rtcp;
+    const now = this.#clock.monoMs();
+    if (s.hasSr) {
+      from.peerSrMiddle32 = s.srMiddle32;
+      from.peerSrArrivalMs = now;
+      // The SR goes on to `to`; its answer from there times the `to` leg.
+      const slot = to.relayedSrNext;
+      to.relayedSrMiddle[slot] = s.srMiddle32;
+      to.relayedSrMs[slot] = now;
+      to.relayedSrNext = (slot + 1) % RELAYED_SR_SLOTS;
+    }
+    const forwardedSsrc = to.rewrite ? to.outSsrc : to.lastSsrc;
+    for (let i = 0; i < s.blockCount; i++) {
+      const blk = s.blocks[i] as ReportBlock;
+      if (blk.ssrc === from.ownSsrc) this.#rttFromOwn(from, blk.lsr, blk.dlsr, now);
+      else if (blk.lsr !== 0) this.#rttFromRelayed(from, blk.lsr, blk.dlsr, now);
+      if (blk.ssrc === forwardedSsrc >>> 0) {
+        from.reportedCumulativeLost = blk.cumulativeLost;
+        from.reportedFractionLost = blk.fractionLost;
+        from.reportedJitterUnits = blk.jitter;
+      }
+    }
+    for (let i = 0; i < s.dlrrCount; i++) {
+      const d = s.dlrr[i] as DlrrSubBlock;
+      if (d.ssrc === from.ownSsrc) this.#rttFromOwn(from, d.lrr, d.dlrr, now);
+    }
+  }
+
+  #rttFromOwn(side: RelaySide, lsr: number, dlsr: number, nowMono: number): void {
+    const rtt = rttMicros(ntpMiddle32FromUnixMs(this.#wallBaseMs + nowMono), lsr, dlsr);
+    if (rtt !== undefined) side.rttUs = rtt;
+  }
+
+  #rttFromRelayed(side: RelaySide, lsr: number, dlsr: number, nowMono: number): void {
+    for (let k = 0; k < RELAYED_SR_SLOTS; k++) {
+      if (side.relayedSrMiddle[k] !== lsr) continue;
+      const us = (nowMono - (side.relayedSrMs[k] as number)) * 1000 - (dlsr * 1_000_000) / 65536;
+      if (us > 0 && us < 10_000_000) side.rttUs = us;
+      return;
+    }
   }
 
   /**
@@ -119,17 +284,37 @@ export class RelayPair {
    * is, so media goes back to the NAT binding it sends from, not to the private SDP address.
    */
   #accept(side: RelaySide, rinfo: dgram.RemoteInfo, ssrc: number): boolean {
-    if (side.strict) return side.peerAddress === undefined || (rinfo.address === side.peerAddress && rinfo.port === side.peerPort);
+    if (side.strict) {
+      if (side.peerAddress !== undefined && (rinfo.address !== side.peerAddress || rinfo.port !== side.peerPort)) return false;
+      if (ssrc !== side.lastSsrc) this.#newSource(side, ssrc);
+      return true;
+    }
     if (!side.latched || ssrc !== side.lastSsrc) {
       if (side.latched && (rinfo.address !== side.peerAddress || rinfo.port !== side.peerPort)) side.relatches++;
       side.peerAddress = rinfo.address;
       side.peerPort = rinfo.port;
-      side.peerRtcpPort = rinfo.port + 1;
+      side.peerRtcpPort = side.rtcpMux ? rinfo.port : rinfo.port + 1;
       side.latched = true;
-      side.lastSsrc = ssrc;
+      if (ssrc !== side.lastSsrc) this.#newSource(side, ssrc);
       return true;
     }
     return rinfo.address === side.peerAddress && rinfo.port === side.peerPort;
+  }
+
+  /** A new SSRC from an endpoint: keep the stream the other side sees continuous. */
+  #newSource(side: RelaySide, ssrc: number): void {
+    if (side.lastSsrc !== -1) {
+      if (!side.rewrite) {
+        side.rewrite = true;
+        side.outSsrc = side.lastSsrc;
+      }
+      side.seqOffset = (side.lastOutSeq + 1 - this.#header.sequence) & 0xffff;
+      side.tsOffset = (side.lastOutTs + side.lastTsStep - this.#header.timestamp) >>> 0;
+      side.priorExpected += side.stats.expected;
+      side.priorReceived += side.stats.received;
+      side.stats = new StreamStats(side.stats.clockRateHz);
+    }
+    side.lastSsrc = ssrc;
   }
 
   get closed(): boolean {

@@ -27,10 +27,15 @@ describe('RTP receive statistics (RFC 3550 A.1/A.3/A.8)', () => {
     expect(s.takeFractionLost()).toBe(0);
   });
 
-  it('reordering and duplicates do not count as loss (duplicates make it negative)', () => {
+  it('reordering and duplicates do not count as loss, and duplicates cannot hide loss', () => {
     const s = new StreamStats(8000);
     feed(s, [1, 2, 3, 5, 4, 6, 7, 7, 8]);
-    expect(s.cumulativeLost).toBe(-1);
+    expect(s.cumulativeLost).toBe(0);
+    expect(s.duplicates).toBe(1);
+    const t = new StreamStats(8000);
+    feed(t, [65530, 65531, 65532, 65534, 65535, 2, 65533, 0, 3, 3, 65535]); // loses 1; reorder and duplicates across the wrap
+    expect(t.cumulativeLost).toBe(1);
+    expect(t.duplicates).toBe(2);
   });
 
   it('jitter converges to the mean absolute transit difference / (15/16 filter)', () => {

@@ -1,0 +1,199 @@
+import { createReportBlock, REPORT_BLOCK_BYTES, writeReportBlock } from './report-block.ts';
+import type { ReportBlock } from './report-block.ts';
+import { createSenderReceiverReport, ntpMiddle32, parseSenderReceiverReportInto, RTCP_SR } from './sender-receiver-report.ts';
+
+/**
+ * Compound RTCP (RFC 3550 §6.1): what Carillon needs from a compound packet a peer sent (its SR
+ * times and counts, every reception report block, XR DLRR sub-blocks, BYE), read into one
+ * reusable summary, and Carillon's own compound report (SR or RR, SDES CNAME, XR RRTR).
+ */
+export const RTCP_SDES = 202;
+export const RTCP_BYE = 203;
+export const RTCP_XR = 207;
+const XR_RRTR = 4;
+const XR_DLRR = 5;
+const MAX_BLOCKS = 8;
+
+export interface DlrrSubBlock {
+  ssrc: number;
+  /** Middle 32 bits of the RRTR NTP time being answered. */
+  lrr: number;
+  /** Delay since that RRTR, 1/65536 s. */
+  dlrr: number;
+}
+
+/** A compound packet's content, overwritten by every read (nothing allocated per packet). */
+export interface RtcpSummary {
+  /** An SR was present: its sender SSRC, NTP middle-32 and counts. */
+  hasSr: boolean;
+  srSsrc: number;
+  srMiddle32: number;
+  /** SSRC of the first SR/RR (the reporter). */
+  reporterSsrc: number;
+  blockCount: number;
+  readonly blocks: ReportBlock[];
+  dlrrCount: number;
+  readonly dlrr: DlrrSubBlock[];
+  bye: boolean;
+  /** Packets of the compound that were not well formed (the walk stopped there). */
+  malformed: boolean;
+}
+
+export function createRtcpSummary(): RtcpSummary {
+  const blocks: ReportBlock[] = [];
+  const dlrr: DlrrSubBlock[] = [];
+  for (let i = 0; i < MAX_BLOCKS; i++) {
+    blocks.push(createReportBlock());
+    dlrr.push({ ssrc: 0, lrr: 0, dlrr: 0 });
+  }
+  return { hasSr: false, srSsrc: 0, srMiddle32: 0, reporterSsrc: 0, blockCount: 0, blocks, dlrrCount: 0, dlrr, bye: false, malformed: false };
+}
+
+const scratchReport = createSenderReceiverReport();
+
+/** Reads `buf[0..len)` as compound RTCP into `out`. Returns false when not even one packet parses. */
+export function readRtcpCompound(buf: Buffer, len: number, out: RtcpSummary): boolean {
+  out.hasSr = false;
+  out.blockCount = 0;
+  out.dlrrCount = 0;
+  out.bye = false;
+  out.malformed = false;
+  out.reporterSsrc = 0;
+  let offset = 0;
+  let packets = 0;
+  while (offset + 4 <= len) {
+    const b0 = buf[offset] as number;
+    if (b0 >> 6 !== 2) break;
+    const pt = buf[offset + 1] as number;
+    const total = (buf.readUInt16BE(offset + 2) + 1) * 4;
+    if (offset + total > len) break;
+    if (pt === 200 || pt === 201) {
+      const r = parseSenderReceiverReportInto(buf, offset, len, scratchReport);
+      if (typeof r !== 'number') break;
+      if (out.reporterSsrc === 0) out.reporterSsrc = scratchReport.ssrc;
+      if (pt === RTCP_SR) {
+        out.hasSr = true;
+        out.srSsrc = scratchReport.ssrc;
+        out.srMiddle32 = ntpMiddle32(scratchReport.ntpHigh, scratchReport.ntpLow);
+      }
+      for (let i = 0; i < scratchReport.blockCount && out.blockCount < MAX_BLOCKS; i++) {
+        const from = scratchReport.blocks[i] as ReportBlock;
+        const to = out.blocks[out.blockCount++] as ReportBlock;
+        to.ssrc = from.ssrc;
+        to.fractionLost = from.fractionLost;
+        to.cumulativeLost = from.cumulativeLost;
+        to.extendedHighestSeq = from.extendedHighestSeq;
+        to.jitter = from.jitter;
+        to.lsr = from.lsr;
+        to.dlsr = from.dlsr;
+      }
+    } else if (pt === RTCP_BYE) {
+      out.bye = true;
+    } else if (pt === RTCP_XR && total >= 8) {
+      readXr(buf, offset + 8, offset + total, out);
+    }
+    packets++;
+    offset += total;
+  }
+  out.malformed = offset !== len;
+  return packets > 0;
+}
+
+function readXr(buf: Buffer, start: number, end: number, out: RtcpSummary): void {
+  let p = start;
+  while (p + 4 <= end) {
+    const bt = buf[p] as number;
+    const blockEnd = p + (buf.readUInt16BE(p + 2) + 1) * 4;
+    if (blockEnd > end) return;
+    if (bt === XR_DLRR) {
+      for (let q = p + 4; q + 12 <= blockEnd && out.dlrrCount < MAX_BLOCKS; q += 12) {
+        const d = out.dlrr[out.dlrrCount++] as DlrrSubBlock;
+        d.ssrc = buf.readUInt32BE(q);
+        d.lrr = buf.readUInt32BE(q + 4);
+        d.dlrr = buf.readUInt32BE(q + 8);
+      }
+    }
+    p = blockEnd;
+  }
+}
+
+/** What Carillon reports on one leg in its own compound RTCP. */
+export interface OwnReport {
+  ssrc: number;
+  /** Send an SR (with these sender counts) rather than an RR. */
+  sender: boolean;
+  ntpHigh: number;
+  ntpLow: number;
+  rtpTimestamp: number;
+  packetCount: number;
+  octetCount: number;
+  /** A reception report about the stream this leg sends Carillon, when one was received. */
+  hasBlock: boolean;
+  readonly block: ReportBlock;
+  /** CNAME, ASCII, at most 255 bytes. */
+  cname: string;
+}
+
+export function createOwnReport(ssrc: number, cname: string): OwnReport {
+  return { ssrc, sender: true, ntpHigh: 0, ntpLow: 0, rtpTimestamp: 0, packetCount: 0, octetCount: 0, hasBlock: false, block: createReportBlock(), cname };
+}
+
+/** Writes SR/RR + SDES(CNAME) + XR(RRTR) into `buf` at 0; returns the compound's length. */
+export function writeOwnReport(r: OwnReport, buf: Buffer): number {
+  const rc = r.hasBlock ? 1 : 0;
+  let p = 0;
+  const srLen = 8 + (r.sender ? 20 : 0) + rc * REPORT_BLOCK_BYTES;
+  buf[0] = 0x80 | rc;
+  buf[1] = r.sender ? 200 : 201;
+  buf.writeUInt16BE(srLen / 4 - 1, 2);
+  buf.writeUInt32BE(r.ssrc >>> 0, 4);
+  p = 8;
+  if (r.sender) {
+    buf.writeUInt32BE(r.ntpHigh >>> 0, p);
+    buf.writeUInt32BE(r.ntpLow >>> 0, p + 4);
+    buf.writeUInt32BE(r.rtpTimestamp >>> 0, p + 8);
+    buf.writeUInt32BE(r.packetCount >>> 0, p + 12);
+    buf.writeUInt32BE(r.octetCount >>> 0, p + 16);
+    p += 20;
+  }
+  if (rc === 1) p += writeReportBlock(r.block, buf, p);
+  // SDES: one chunk, CNAME item, END, padded to 32 bits.
+  const sdesStart = p;
+  const nameLen = Math.min(255, r.cname.length);
+  buf[p] = 0x81;
+  buf[p + 1] = RTCP_SDES;
+  buf.writeUInt32BE(r.ssrc >>> 0, p + 4);
+  buf[p + 8] = 1;
+  buf[p + 9] = nameLen;
+  buf.write(r.cname.slice(0, nameLen), p + 10, 'latin1');
+  let q = p + 10 + nameLen;
+  buf[q++] = 0;
+  while ((q - sdesStart) % 4 !== 0) buf[q++] = 0;
+  buf.writeUInt16BE((q - sdesStart) / 4 - 1, sdesStart + 2);
+  p = q;
+  // XR with a receiver reference time block (RFC 3611 §4.4): peers answer with DLRR.
+  buf[p] = 0x80;
+  buf[p + 1] = RTCP_XR;
+  buf.writeUInt16BE(4, p + 2);
+  buf.writeUInt32BE(r.ssrc >>> 0, p + 4);
+  buf[p + 8] = XR_RRTR;
+  buf[p + 9] = 0;
+  buf.writeUInt16BE(2, p + 10);
+  buf.writeUInt32BE(r.ntpHigh >>> 0, p + 12);
+  buf.writeUInt32BE(r.ntpLow >>> 0, p + 16);
+  return p + 20;
+}
+
+/** NTP time (seconds since 1900, 32.32 fixed point) for milliseconds since 1970. */
+export function ntpFromUnixMs(ms: number): { high: number; low: number } {
+  const secs = Math.floor(ms / 1000);
+  const frac = ms / 1000 - secs;
+  return { high: (secs + 2_208_988_800) >>> 0, low: Math.floor(frac * 0x1_0000_0000) >>> 0 };
+}
+
+/** NTP middle-32 (1/65536 s units) for milliseconds since 1970, without allocating. */
+export function ntpMiddle32FromUnixMs(ms: number): number {
+  const secs = Math.floor(ms / 1000) + 2_208_988_800;
+  const frac16 = Math.floor((ms / 1000 - Math.floor(ms / 1000)) * 65536);
+  return (((secs & 0xffff) << 16) | frac16) >>> 0;
+}
