@@ -1,0 +1,236 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type {
+  AllocatedPorts,
+  MediaCommand,
+  MediaEvent,
+  MediaReply,
+  MediaSideName,
+  MediaStatus,
+  MediaWorkerOptions,
+  RemoteMedia,
+  SessionSnapshot,
+} from './protocol.ts';
+
+/** What signaling needs from the media plane (the engine, or anything speaking its API). */
+export interface MediaControl {
+  allocate(session: string, index: number, kind: string, clockRateHz: number): Promise<AllocatedPorts | 'ports-exhausted'>;
+  update(session: string, index: number, side: MediaSideName, remote: RemoteMedia): Promise<void>;
+  /** Ends a session; resolves with its final figures (undefined when it had no streams). */
+  delete(session: string): Promise<SessionSnapshot | undefined>;
+  query(session: string): Promise<SessionSnapshot | undefined>;
+  /** Events (DTMF digits, media timeouts) for sessions. */
+  onEvent: ((e: MediaEvent) => void) | undefined;
+}
+
+export interface MediaEngineOptions extends Omit<MediaWorkerOptions, 'low' | 'high'> {
+  readonly low: number;
+  readonly high: number;
+  /** Worker threads; 0 = cores − 1, at least 1. */
+  readonly workers: number;
+}
+
+interface WorkerSlot {
+  readonly index: number;
+  readonly options: MediaWorkerOptions;
+  worker: Worker;
+  readonly pending: Map<number, (r: MediaReply) => void>;
+  sessions: number;
+}
+
+/** Splits [low, high] into `n` slices of whole even/odd pairs. */
+export function sliceRange(low: number, high: number, n: number): { low: number; high: number }[] {
+  const first = low % 2 === 0 ? low : low + 1;
+  const pairs = Math.floor((high - first + 1) / 2);
+  const per = Math.floor(pairs / n);
+  const out: { low: number; high: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const lo = first + 2 * per * i;
+    const count = i === n - 1 ? pairs - per * i : per;
+    out.push({ low: lo, high: lo + 2 * count - 1 });
+  }
+  return out;
+}
+
+/** The worker entry next to this module (TypeScript sources under tsx or vitest, JavaScript when built). */
+function spawn(options: MediaWorkerOptions): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const target = new URL('./worker.ts', here).href;
+    const api = import.meta.resolve('tsx/esm/api');
+    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+    return new Worker(code, { eval: true, workerData: options });
+  }
+  return new Worker(new URL('./worker.js', here), { workerData: options });
+}
+
+/**
+ * The media engine (DESIGN.md process model): media worker threads, each owning a slice of the
+ * RTP port range, driven by commands. A session stays on the worker that allocated it.
+ */
+export class MediaEngine implements MediaControl {
+  readonly #slots: WorkerSlot[] = [];
+  readonly #sessionSlot = new Map<string, WorkerSlot>();
+  readonly #logger: Logger;
+  #nextId = 1;
+  #closing = false;
+  onEvent: ((e: MediaEvent) => void) | undefined;
+
+  private constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  static async start(opts: MediaEngineOptions, logger: Logger): Promise<MediaEngine> {
+    const engine = new MediaEngine(logger);
+    const n = opts.workers > 0 ? opts.workers : Math.max(1, availableParallelism() - 1);
+    const slices = sliceRange(opts.low, opts.high, n);
+    await Promise.all(
+      slices.map(async (slice, index) => {
+        const options: MediaWorkerOptions = {
+          bindAddress: opts.bindAddress,
+          low: slice.low,
+          high: slice.high,
+          strict: opts.strict,
+          mediaTimeoutMs: opts.mediaTimeoutMs,
+          rtcpIntervalMs: opts.rtcpIntervalMs,
+          cname: opts.cname,
+        };
+        const slot: WorkerSlot = { index, options, worker: spawn(options), pending: new Map(), sessions: 0 };
+        engine.#slots.push(slot);
+        await engine.#wire(slot);
+      }),
+    );
+    engine.#slots.sort((x, y) => x.index - y.index);
+    return engine;
+  }
+
+  get workers(): number {
+    return this.#slots.length;
+  }
+
+  #wire(slot: WorkerSlot): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const w = slot.worker;
+      w.on('message', (msg: { id?: number; reply?: MediaReply; event?: MediaEvent; ready?: boolean }) => {
+        if (msg.ready === true) {
+          resolve();
+          return;
+        }
+        if (msg.event !== undefined) {
+          this.onEvent?.(msg.event);
+          return;
+        }
+        if (msg.id !== undefined && msg.reply !== undefined) {
+          const done = slot.pending.get(msg.id);
+          slot.pending.delete(msg.id);
+          done?.(msg.reply);
+        }
+      });
+      w.on('error', (err) => {
+        this.#logger.error({ err, worker: slot.index }, 'media worker failed');
+        reject(err);
+      });
+      w.on('exit', (code) => {
+        for (const done of slot.pending.values()) done({ ok: false, error: 'internal' });
+        slot.pending.clear();
+        if (this.#closing) return;
+        // A worker that died took its sockets with it: its calls lose media, new ones get a fresh worker.
+        this.#logger.error({ code, worker: slot.index }, 'media worker exited; restarting it');
+        for (const [id, s] of this.#sessionSlot) if (s === slot) this.#sessionSlot.delete(id);
+        slot.sessions = 0;
+        slot.worker = spawn(slot.options);
+        this.#wire(slot).catch(() => undefined);
+      });
+    });
+  }
+
+  #send(slot: WorkerSlot, cmd: MediaCommand): Promise<MediaReply> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      slot.pending.set(id, resolve);
+      slot.worker.postMessage({ id, cmd });
+    });
+  }
+
+  #slotFor(session: string): WorkerSlot {
+    let slot = this.#sessionSlot.get(session);
+    if (slot === undefined) {
+      slot = this.#slots.reduce((best, s) => (s.sessions < best.sessions ? s : best));
+      slot.sessions++;
+      this.#sessionSlot.set(session, slot);
+    }
+    return slot;
+  }
+
+  async allocate(session: string, index: number, kind: string, clockRateHz: number): Promise<AllocatedPorts | 'ports-exhausted'> {
+    const r = await this.#send(this.#slotFor(session), { op: 'allocate', session, index, kind, clockRateHz });
+    if (r.ok && r.ports !== undefined) return r.ports;
+    return 'ports-exhausted';
+  }
+
+  async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot !== undefined) await this.#send(slot, { op: 'update', session, index, side, remote });
+  }
+
+  async delete(session: string): Promise<SessionSnapshot | undefined> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) return undefined;
+    this.#sessionSlot.delete(session);
+    slot.sessions--;
+    const r = await this.#send(slot, { op: 'delete', session });
+    return r.ok ? r.snapshot : undefined;
+  }
+
+  async query(session: string): Promise<SessionSnapshot | undefined> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) return undefined;
+    const r = await this.#send(slot, { op: 'query', session });
+    return r.ok ? r.snapshot : undefined;
+  }
+
+  /** Every worker's counters, summed (scrape time). */
+  async status(): Promise<MediaStatus> {
+    const all = await Promise.all(this.#slots.map((s) => this.#send(s, { op: 'status' })));
+    const sum: Record<keyof MediaStatus, number> = {
+      sessions: 0,
+      streams: 0,
+      portPairsInUse: 0,
+      portPairsCapacity: 0,
+      portsSkipped: 0,
+      packetsRelayed: 0,
+      bytesRelayed: 0,
+      packetsDropped: 0,
+      latchEvents: 0,
+      mediaTimeouts: 0,
+      dtmfEvents: 0,
+      rtcpSent: 0,
+    };
+    for (const r of all) {
+      if (!r.ok || r.status === undefined) continue;
+      for (const k of Object.keys(sum) as (keyof MediaStatus)[]) sum[k] += r.status[k];
+    }
+    return sum;
+  }
+
+  /** Closes every session (ports back) and stops the workers. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await Promise.all(
+      this.#slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            const w = slot.worker;
+            const done = (): void => resolve();
+            w.once('exit', done);
+            w.on('message', (m: { closed?: boolean }) => {
+              if (m.closed === true) void w.terminate();
+            });
+            w.postMessage({ shutdown: true });
+          }),
+      ),
+    );
+  }
+}

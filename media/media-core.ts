@@ -1,0 +1,327 @@
+import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
+import type { Random } from '../common/random.ts';
+import type { SocketFactory } from '../common/sockets.ts';
+import { dtmfDigit } from './dtmf/telephone-event.ts';
+import type {
+  AllocateCommand,
+  MediaCommand,
+  MediaEvent,
+  MediaReply,
+  MediaStatus,
+  MediaWorkerOptions,
+  SessionSnapshot,
+  SideSnapshot,
+  StreamSnapshot,
+  UpdateCommand,
+} from './protocol.ts';
+import { createOwnReport, ntpFromUnixMs, writeOwnReport } from './rtcp/compound.ts';
+import { PortPool } from './relay/port-pool.ts';
+import type { PortPair } from './relay/port-pool.ts';
+import { RelayPair, RelaySide } from './relay/relay-pair.ts';
+
+export interface MediaCoreDeps {
+  readonly sockets: SocketFactory;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+}
+
+interface StreamEntry {
+  readonly index: number;
+  readonly kind: string;
+  readonly clockRateHz: number;
+  readonly pair: RelayPair;
+}
+
+interface Session {
+  readonly id: string;
+  readonly streams: Map<number, StreamEntry>;
+  /** Idle time counts from here (creation, or the end of a hold). */
+  activityFloorMs: number;
+  timedOut: boolean;
+  deleted: boolean;
+}
+
+/** How often the housekeeping tick runs (RTCP due times, media timeout). */
+const TICK_MS = 250;
+
+/**
+ * The media plane of one worker: a slice of the port range, the sessions (one per call) and their
+ * streams (one per m-line), Carillon's own RTCP on every leg, the media timeout, and counters.
+ * Commands come from signaling (through the worker boundary); events go back.
+ */
+export class MediaCore {
+  readonly #opts: MediaWorkerOptions;
+  readonly #deps: MediaCoreDeps;
+  readonly #emit: (e: MediaEvent) => void;
+  readonly #pool: PortPool;
+  readonly #sessions = new Map<string, Session>();
+  readonly #pendingAlloc = new Map<string, Promise<MediaReply>>();
+  #tick: TimerHandle | undefined;
+  #closed = false;
+  /** Totals of streams already deleted (live ones are summed at status time). */
+  #closedRelayed = 0;
+  #closedBytes = 0;
+  #closedDropped = 0;
+  #closedLatches = 0;
+  #mediaTimeouts = 0;
+  #dtmfEvents = 0;
+  #rtcpSent = 0;
+
+  constructor(opts: MediaWorkerOptions, deps: MediaCoreDeps, emit: (e: MediaEvent) => void) {
+    this.#opts = opts;
+    this.#deps = deps;
+    this.#emit = emit;
+    this.#pool = new PortPool({ sockets: deps.sockets, bindAddress: opts.bindAddress, low: opts.low, high: opts.high });
+    this.#schedule();
+  }
+
+  handle(cmd: MediaCommand): MediaReply | Promise<MediaReply> {
+    switch (cmd.op) {
+      case 'allocate':
+        return this.allocate(cmd);
+      case 'update':
+        return this.update(cmd);
+      case 'delete':
+        return this.delete(cmd.session);
+      case 'query': {
+        const s = this.#sessions.get(cmd.session);
+        return s === undefined ? { ok: false, error: 'no-such-session' } : { ok: true, snapshot: this.#snapshot(s) };
+      }
+      case 'status':
+        return { ok: true, status: this.status() };
+      default: {
+        const never: never = cmd;
+        return never;
+      }
+    }
+  }
+
+  /** Opens (or returns) the two port pairs of one stream of a session. */
+  allocate(cmd: AllocateCommand): Promise<MediaReply> {
+    const key = `${cmd.session}\u0000${cmd.index}`;
+    const pending = this.#pendingAlloc.get(key);
+    if (pending !== undefined) return pending;
+    const p = this.#allocate(cmd).finally(() => this.#pendingAlloc.delete(key));
+    this.#pendingAlloc.set(key, p);
+    return p;
+  }
+
+  async #allocate(cmd: AllocateCommand): Promise<MediaReply> {
+    let session = this.#sessions.get(cmd.session);
+    const existing = session?.streams.get(cmd.index);
+    if (existing !== undefined) return { ok: true, ports: { aPort: existing.pair.a.ports.rtpPort, bPort: existing.pair.b.ports.rtpPort } };
+    if (this.#closed) return { ok: false, error: 'internal' };
+    const pa = await this.#pool.allocate();
+    const pb = pa === undefined ? undefined : await this.#pool.allocate();
+    if (pa === undefined || pb === undefined) {
+      if (pa !== undefined) this.#pool.release(pa);
+      return { ok: false, error: 'ports-exhausted' };
+    }
+    session = this.#sessions.get(cmd.session);
+    if (session === undefined) {
+      session = { id: cmd.session, streams: new Map(), activityFloorMs: this.#deps.clock.monoMs(), timedOut: false, deleted: false };
+      this.#sessions.set(cmd.session, session);
+    }
+    const pair = this.#openPair(session, cmd, pa, pb);
+    session.streams.set(cmd.index, { index: cmd.index, kind: cmd.kind, clockRateHz: cmd.clockRateHz, pair });
+    return { ok: true, ports: { aPort: pa.rtpPort, bPort: pb.rtpPort } };
+  }
+
+  #openPair(session: Session, cmd: AllocateCommand, pa: PortPair, pb: PortPair): RelayPair {
+    const { random, clock } = this.#deps;
+    const a = new RelaySide(pa, cmd.clockRateHz, this.#opts.strict, Math.floor(random.float() * 0x1_0000_0000));
+    const b = new RelaySide(pb, cmd.clockRateHz, this.#opts.strict, Math.floor(random.float() * 0x1_0000_0000));
+    const now = clock.monoMs();
+    a.nextRtcpMs = now + this.#rtcpDelay();
+    b.nextRtcpMs = now + this.#rtcpDelay();
+    const pair = new RelayPair(a, b, clock);
+    pair.onDtmf = (from, event, durationUnits) => {
+      const digit = dtmfDigit(event);
+      if (digit === undefined) return;
+      this.#dtmfEvents++;
+      this.#emit({ ev: 'dtmf', session: session.id, side: from === a ? 'a' : 'b', digit, durationMs: Math.round((durationUnits * 1000) / cmd.clockRateHz) });
+    };
+    return pair;
+  }
+
+  /** RFC 3550 §6.3.5: the interval randomised over [0.5, 1.5] × the mean. */
+  #rtcpDelay(): number {
+    return this.#opts.rtcpIntervalMs * (0.5 + this.#deps.random.float());
+  }
+
+  /** Sets where one side's endpoint receives, its direction and DTMF payload types. */
+  update(cmd: UpdateCommand): MediaReply {
+    const session = this.#sessions.get(cmd.session);
+    if (session === undefined) return { ok: false, error: 'no-such-session' };
+    const stream = session.streams.get(cmd.index);
+    if (stream === undefined) return { ok: false, error: 'no-such-stream' };
+    const side = cmd.side === 'a' ? stream.pair.a : stream.pair.b;
+    const r = cmd.remote;
+    const wasHeld = this.#held(session);
+    side.setRemote(r.address, r.port, r.rtcpPort, r.rtcpMux);
+    side.hold = r.address === undefined || r.direction === 'sendonly' || r.direction === 'inactive';
+    side.setDtmfPayloadTypes(r.dtmfPayloadTypes);
+    if (wasHeld && !this.#held(session)) session.activityFloorMs = this.#deps.clock.monoMs();
+    return { ok: true };
+  }
+
+  /** Ends a session: closes its streams, returns its ports, and hands back its final figures. */
+  delete(id: string): MediaReply {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return { ok: false, error: 'no-such-session' };
+    const snapshot = this.#snapshot(session);
+    for (const s of session.streams.values()) {
+      s.pair.close();
+      for (const side of [s.pair.a, s.pair.b]) {
+        this.#closedRelayed += side.sent.rtpPackets;
+        this.#closedBytes += side.sent.rtpBytes;
+        this.#closedDropped += side.received.dropped;
+        this.#closedLatches += side.relatches + (side.latched ? 1 : 0);
+        this.#pool.release(side.ports);
+      }
+    }
+    session.streams.clear();
+    session.deleted = true;
+    this.#sessions.delete(id);
+    return { ok: true, snapshot };
+  }
+
+  status(): MediaStatus {
+    let relayed = this.#closedRelayed;
+    let bytes = this.#closedBytes;
+    let dropped = this.#closedDropped;
+    let latches = this.#closedLatches;
+    let streams = 0;
+    for (const s of this.#sessions.values()) {
+      for (const st of s.streams.values()) {
+        streams++;
+        for (const side of [st.pair.a, st.pair.b]) {
+          relayed += side.sent.rtpPackets;
+          bytes += side.sent.rtpBytes;
+          dropped += side.received.dropped;
+          latches += side.relatches + (side.latched ? 1 : 0);
+        }
+      }
+    }
+    return {
+      sessions: this.#sessions.size,
+      streams,
+      portPairsInUse: this.#pool.inUse,
+      portPairsCapacity: this.#pool.capacity,
+      portsSkipped: this.#pool.skipped,
+      packetsRelayed: relayed,
+      bytesRelayed: bytes,
+      packetsDropped: dropped,
+      latchEvents: latches,
+      mediaTimeouts: this.#mediaTimeouts,
+      dtmfEvents: this.#dtmfEvents,
+      rtcpSent: this.#rtcpSent,
+    };
+  }
+
+  /** Closes every session and stops the tick (worker shutdown). */
+  close(): void {
+    this.#closed = true;
+    this.#deps.timers.clearTimeout(this.#tick);
+    for (const id of [...this.#sessions.keys()]) this.delete(id);
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#tick = this.#deps.timers.setTimeout(() => {
+      this.#onTick();
+      this.#schedule();
+    }, TICK_MS);
+  }
+
+  #onTick(): void {
+    const now = this.#deps.clock.monoMs();
+    const timeout = this.#opts.mediaTimeoutMs;
+    for (const session of this.#sessions.values()) {
+      let last = session.activityFloorMs;
+      for (const st of session.streams.values()) {
+        const { a, b } = st.pair;
+        if (a.lastRtpMs > last) last = a.lastRtpMs;
+        if (b.lastRtpMs > last) last = b.lastRtpMs;
+        if (now >= a.nextRtcpMs) this.#sendOwnRtcp(st.pair, a, b, now);
+        if (now >= b.nextRtcpMs) this.#sendOwnRtcp(st.pair, b, a, now);
+      }
+      if (timeout > 0 && !session.timedOut && !this.#held(session) && session.streams.size > 0 && now - last >= timeout) {
+        session.timedOut = true;
+        this.#mediaTimeouts++;
+        this.#emit({ ev: 'timeout', session: session.id, idleMs: Math.round(now - last) });
+      }
+    }
+  }
+
+  #held(session: Session): boolean {
+    for (const st of session.streams.values()) if (st.pair.a.hold || st.pair.b.hold) return true;
+    return false;
+  }
+
+  /** Carillon's own SR (+ report block, SDES, XR RRTR) to one leg (RFC 3550 §6.4). */
+  #sendOwnRtcp(pair: RelayPair, side: RelaySide, other: RelaySide, now: number): void {
+    side.nextRtcpMs = now + this.#rtcpDelay();
+    if (side.peerAddress === undefined || side.peerRtcpPort === 0) return;
+    const r = createOwnReport(side.ownSsrc, this.#opts.cname);
+    const ntp = ntpFromUnixMs(pair.ntpUnixMs());
+    r.ntpHigh = ntp.high;
+    r.ntpLow = ntp.low;
+    r.rtpTimestamp = other.lastOutTs;
+    r.packetCount = side.sent.rtpPackets;
+    r.octetCount = Math.max(0, side.sent.rtpBytes - 12 * side.sent.rtpPackets);
+    if (side.lastSsrc !== -1) {
+      r.hasBlock = true;
+      const blk = r.block;
+      blk.ssrc = side.rewrite ? side.outSsrc : side.lastSsrc;
+      blk.fractionLost = side.stats.takeFractionLost();
+      blk.cumulativeLost = side.packetsLost;
+      blk.extendedHighestSeq = side.stats.extendedMax;
+      blk.jitter = side.stats.jitter;
+      blk.lsr = side.peerSrMiddle32;
+      blk.dlsr = side.peerSrMiddle32 === 0 ? 0 : Math.round((now - side.peerSrArrivalMs) * 65.536);
+    }
+    const buf = Buffer.allocUnsafe(64 + this.#opts.cname.length + 24);
+    const len = writeOwnReport(r, buf);
+    side.sent.rtcpPackets++;
+    side.sent.rtcpBytes += len;
+    this.#rtcpSent++;
+    const socket = side.rtcpMux ? side.ports.rtp : side.ports.rtcp;
+    socket.send(buf, 0, len, side.rtcpMux ? side.peerPort : side.peerRtcpPort, side.peerAddress);
+  }
+
+  #snapshot(session: Session): SessionSnapshot {
+    const streams: StreamSnapshot[] = [];
+    for (const st of session.streams.values()) {
+      streams.push({ index: st.index, kind: st.kind, clockRateHz: st.clockRateHz, a: sideSnapshot(st.pair.a), b: sideSnapshot(st.pair.b) });
+    }
+    streams.sort((x, y) => x.index - y.index);
+    return { streams };
+  }
+}
+
+function sideSnapshot(s: RelaySide): SideSnapshot {
+  const rate = s.stats.clockRateHz;
+  return {
+    rtpPackets: s.received.rtpPackets,
+    rtpBytes: s.received.rtpBytes,
+    rtcpPackets: s.received.rtcpPackets,
+    rtcpBytes: s.received.rtcpBytes,
+    packetsExpected: s.packetsExpected,
+    packetsLost: Math.max(0, s.packetsLost),
+    jitterUs: Math.round(s.stats.jitterUs),
+    sentRtpPackets: s.sent.rtpPackets,
+    sentRtpBytes: s.sent.rtpBytes,
+    sentRtcpPackets: s.sent.rtcpPackets,
+    sentRtcpBytes: s.sent.rtcpBytes,
+    reportedLost: s.reportedCumulativeLost < 0 && s.reportedFractionLost < 0 ? null : Math.max(0, s.reportedCumulativeLost),
+    reportedFractionLost: s.reportedFractionLost < 0 ? null : s.reportedFractionLost,
+    reportedJitterUs: s.reportedJitterUnits < 0 ? null : Math.round((s.reportedJitterUnits * 1_000_000) / rate),
+    rttUs: s.rttUs < 0 ? null : Math.round(s.rttUs),
+    dropped: s.received.dropped,
+    latched: s.latched,
+    relatches: s.relatches,
+    duplicates: s.stats.duplicates,
+  };
+}

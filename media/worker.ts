@@ -1,0 +1,36 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { nodeTimers, systemClock } from '../common/clock.ts';
+import { createCryptoRandom } from '../common/random.ts';
+import { nodeSockets } from '../common/sockets.ts';
+import { MediaCore } from './media-core.ts';
+import type { MediaCommand, MediaReply, MediaWorkerOptions } from './protocol.ts';
+
+/**
+ * A media worker thread: owns its slice of the RTP port range and every socket in it. Commands
+ * arrive as `{ id, cmd }` and are answered as `{ id, reply }`; events go up as `{ event }`.
+ */
+const port = parentPort;
+if (port === null) throw new Error('media/worker.ts runs only as a worker thread');
+
+const core = new MediaCore(
+  workerData as MediaWorkerOptions,
+  { sockets: nodeSockets, clock: systemClock, timers: nodeTimers, random: createCryptoRandom() },
+  (event) => port.postMessage({ event }),
+);
+
+port.on('message', (msg: { id: number; cmd: MediaCommand } | { shutdown: true }) => {
+  if ('shutdown' in msg) {
+    core.close();
+    port.postMessage({ closed: true });
+    return;
+  }
+  const answer = (reply: MediaReply): void => port.postMessage({ id: msg.id, reply });
+  try {
+    const r = core.handle(msg.cmd);
+    if (r instanceof Promise) r.then(answer, () => answer({ ok: false, error: 'internal' }));
+    else answer(r);
+  } catch {
+    answer({ ok: false, error: 'internal' });
+  }
+});
+port.postMessage({ ready: true });

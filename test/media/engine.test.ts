@@ -1,0 +1,94 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaEngine, sliceRange } from '../../media/engine.ts';
+import type { MediaEvent, RemoteMedia } from '../../media/protocol.ts';
+import { dtmfPacket, RtpPeer, until } from '../support/rtp-peer.ts';
+
+function remote(p: RtpPeer, extra: Partial<RemoteMedia> = {}): RemoteMedia {
+  return { address: '127.0.0.1', port: p.rtpPort, rtcpPort: p.rtpPort + 1, rtcpMux: false, direction: 'sendrecv', dtmfPayloadTypes: [101], ...extra };
+}
+
+describe('sliceRange', () => {
+  it('splits a range into whole RTP/RTCP pairs per worker', () => {
+    expect(sliceRange(10000, 60000, 1)).toEqual([{ low: 10000, high: 59999 }]);
+    const s = sliceRange(10001, 10020, 3);
+    expect(s).toEqual([
+      { low: 10002, high: 10007 },
+      { low: 10008, high: 10013 },
+      { low: 10014, high: 10019 },
+    ]);
+  });
+});
+
+describe('MediaEngine (worker threads)', () => {
+  let engine: MediaEngine;
+  const events: MediaEvent[] = [];
+  const low = 46000 + 2 * Math.floor(Math.random() * 500);
+  beforeAll(async () => {
+    engine = await MediaEngine.start(
+      { workers: 2, bindAddress: '127.0.0.1', low, high: low + 399, strict: false, mediaTimeoutMs: 1500, rtcpIntervalMs: 200, cname: 'carillon@test' },
+      pino({ level: 'silent' }),
+    );
+    engine.onEvent = (e) => events.push(e);
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it('relays between two endpoints, detects DTMF, times out an idle session and releases every port', async () => {
+    const before = await engine.status();
+    expect(before.portPairsInUse).toBe(0);
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    try {
+      const ports = await engine.allocate('s1', 0, 'audio', 8000);
+      if (ports === 'ports-exhausted') throw new Error('exhausted');
+      await engine.update('s1', 0, 'a', remote(A));
+      await engine.update('s1', 0, 'b', remote(B));
+      A.sendTo('127.0.0.1', ports.aPort);
+      B.sendTo('127.0.0.1', ports.bPort);
+      const sentA = await A.sendStream({ packets: 20, ptimeMs: 5, ssrc: 0xa });
+      const sentB = await B.sendStream({ packets: 20, ptimeMs: 5, ssrc: 0xb });
+      await until(() => A.received.length >= 20 && B.received.length >= 20);
+      expect(B.received.map((r) => r.packet.toString('hex'))).toEqual(sentA.map((s) => s.bytes.toString('hex')));
+      expect(A.received.map((r) => r.packet.toString('hex'))).toEqual(sentB.map((s) => s.bytes.toString('hex')));
+      // Digit 5 from the caller, end packet sent three times: reported once.
+      for (const [i, end] of [false, false, true, true, true].entries()) {
+        A.sendRaw(dtmfPacket({ seq: 1020 + i, ts: 90000, ssrc: 0xa, pt: 101, event: 5, end, duration: 160 * (i + 1) }));
+      }
+      await until(() => events.some((e) => e.ev === 'dtmf'));
+      const dtmf = events.filter((e) => e.ev === 'dtmf');
+      expect(dtmf).toEqual([{ ev: 'dtmf', session: 's1', side: 'a', digit: '5', durationMs: 60 }]);
+      // Carillon's own RTCP reached both endpoints (interval 200 ms here).
+      await until(() => A.rtcpReceived.length > 0 && B.rtcpReceived.length > 0);
+      // Nothing more is sent: the session times out (1.5 s here).
+      await until(() => events.some((e) => e.ev === 'timeout' && e.session === 's1'), 5000);
+      const snap = await engine.delete('s1');
+      const s0 = snap?.streams[0];
+      expect(s0?.a.rtpPackets).toBe(25);
+      expect(s0?.b.sentRtpPackets).toBe(25);
+      expect(s0?.a.packetsLost).toBe(0);
+      const after = await engine.status();
+      expect(after.portPairsInUse).toBe(0);
+      expect(after.mediaTimeouts).toBe(before.mediaTimeouts + 1);
+      expect(after.packetsRelayed).toBeGreaterThanOrEqual(45);
+    } finally {
+      A.close();
+      B.close();
+    }
+  });
+
+  it('spreads sessions over the workers and reports exhaustion instead of failing', async () => {
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = await engine.allocate(`x${i}`, 0, 'audio', 8000);
+      if (p === 'ports-exhausted') throw new Error('exhausted');
+      got.push(p.aPort);
+    }
+    // Two workers, two slices: both halves of the range are in use.
+    expect(got.some((p) => p < low + 200)).toBe(true);
+    expect(got.some((p) => p >= low + 200)).toBe(true);
+    for (let i = 0; i < 4; i++) await engine.delete(`x${i}`);
+    expect((await engine.status()).portPairsInUse).toBe(0);
+  });
+});
