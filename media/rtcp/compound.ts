@@ -141,13 +141,12 @@ export function createOwnReport(ssrc: number, cname: string): OwnReport {
 /** Writes SR/RR + SDES(CNAME) + XR(RRTR) into `buf` at 0; returns the compound's length. */
 export function writeOwnReport(r: OwnReport, buf: Buffer): number {
   const rc = r.hasBlock ? 1 : 0;
-  let p = 0;
   const srLen = 8 + (r.sender ? 20 : 0) + rc * REPORT_BLOCK_BYTES;
   buf[0] = 0x80 | rc;
   buf[1] = r.sender ? 200 : 201;
   buf.writeUInt16BE(srLen / 4 - 1, 2);
   buf.writeUInt32BE(r.ssrc >>> 0, 4);
-  p = 8;
+  let p = 8;
   if (r.sender) {
     buf.writeUInt32BE(r.ntpHigh >>> 0, p);
     buf.writeUInt32BE(r.ntpLow >>> 0, p + 4);
