@@ -47,6 +47,16 @@ const SipSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const MediaSchema = Type.Object(
+  {
+    strictSource: Type.Boolean({ default: false, description: 'accept media only from the SDP address (no symmetric-RTP latching)' }),
+    rtcpIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5_000, description: "mean interval of Carillon's own RTCP on each leg" }),
+    qualityIntervalSec: Type.Integer({ minimum: 1, maximum: 3_600, default: 60, description: 'media quality record interval' }),
+    region: Type.String({ default: 'local', description: 'aws_region written in quality records and logs' }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: Type.String({ default: './data', description: 'data directory (SQLite file, CDRs, logs, recordings)' }),
@@ -60,6 +70,8 @@ export const ConfigSchema = Type.Object(
     rtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_RTP_RANGE, description: 'RTP/RTCP port range LOW-HIGH' }),
     domain: Type.String({ default: 'carillon.local', description: 'meeting and voice connector domain' }),
     mediaWorkers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'media worker threads; 0 = cores - 1 (at least 1)' }),
+    mediaTimeout: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'seconds without RTP in either direction that end an answered call (0 = never; not while on hold)' }),
+    media: Type.Optional(MediaSchema),
     db: Type.Optional(Type.String({ description: 'sqlite file path or postgres:// URL (default: <data>/carillon.sqlite)' })),
     tlsCert: Type.Optional(Type.String({ description: 'PEM certificate for SIP TLS (self-signed pair made in <data> when absent)' })),
     tlsKey: Type.Optional(Type.String({ description: 'PEM private key for SIP TLS' })),
@@ -74,8 +86,11 @@ export type FileConfig = Type.Static<typeof ConfigSchema>;
 export type SipConfig = Type.Static<typeof SipSchema>;
 
 /** The resolved configuration every part of the server reads. */
-export interface ServerConfig extends Omit<FileConfig, 'sip'> {
+export type MediaConfig = Type.Static<typeof MediaSchema>;
+
+export interface ServerConfig extends Omit<FileConfig, 'sip' | 'media'> {
   readonly sip: SipConfig;
+  readonly media: MediaConfig;
   readonly rtpLow: number;
   readonly rtpHigh: number;
   readonly advertisedAddress: string;
@@ -94,13 +109,14 @@ export const FLAG_KEYS: Readonly<Record<string, keyof FileConfig>> = {
   'rtp-range': 'rtpRange',
   domain: 'domain',
   'media-workers': 'mediaWorkers',
+  'media-timeout': 'mediaTimeout',
   db: 'db',
   'tls-cert': 'tlsCert',
   'tls-key': 'tlsKey',
   'log-level': 'logLevel',
 };
 
-const NUMERIC = new Set<keyof FileConfig>(['sipUdp', 'sipTcp', 'sipTls', 'h323', 'api', 'mediaWorkers']);
+const NUMERIC = new Set<keyof FileConfig>(['sipUdp', 'sipTcp', 'sipTls', 'h323', 'api', 'mediaWorkers', 'mediaTimeout']);
 
 /** Reads a YAML or JSON config file into an untrusted object. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -150,11 +166,12 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
-      if (k === 'sip' && typeof v === 'object' && v !== null) merged.sip = { ...(merged.sip as object | undefined), ...v };
+      if ((k === 'sip' || k === 'media') && typeof v === 'object' && v !== null) merged[k] = { ...(merged[k] as object | undefined), ...v };
       else merged[k] = v;
     }
   }
   merged.sip = merged.sip ?? {};
+  merged.media = merged.media ?? {};
   const withDefaults = Value.Default(ConfigSchema, merged);
   if (!Value.Check(ConfigSchema, withDefaults)) {
     const faults = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => `${e.instancePath || '/'} ${e.message}`);
@@ -162,12 +179,13 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   }
   const cfg = withDefaults as FileConfig;
   const sip = Value.Default(SipSchema, cfg.sip ?? {}) as SipConfig;
+  const media = Value.Default(MediaSchema, cfg.media ?? {}) as MediaConfig;
   const [low, high] = cfg.rtpRange.split('-').map(Number) as [number, number];
   if (low < 1024 || high > 65535 || low >= high) throw new ConfigError(`invalid configuration: /rtpRange ${cfg.rtpRange} must be LOW-HIGH within 1024-65535`);
   if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) throw new ConfigError('invalid configuration: tlsCert and tlsKey go together');
   if (sip.t2Ms < sip.t1Ms) throw new ConfigError('invalid configuration: /sip/t2Ms must be ≥ t1Ms');
   if (sip.sessionExpiresSec < sip.minSeSec) throw new ConfigError('invalid configuration: /sip/sessionExpiresSec must be ≥ minSeSec');
-  return { ...cfg, sip, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
+  return { ...cfg, sip, media, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
 }
 
 /** The address to advertise for a bind address: itself, or a local non-loopback IPv4 for a wildcard. */

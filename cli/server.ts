@@ -12,6 +12,10 @@ import type { SocketFactory } from '../common/sockets.ts';
 import { nodeSockets } from '../common/sockets.ts';
 import { buildApp } from '../control-plane/api/app.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
+import { MediaEngine } from '../media/engine.ts';
+import type { MediaStatus } from '../media/protocol.ts';
+import { QualityLog } from '../media/quality/quality-log.ts';
+import { MediaAnchoring } from '../signaling/calls/call-media.ts';
 import { SignalingEdge } from '../signaling/edge.ts';
 import type { SignalingStats } from '../signaling/edge.ts';
 import { routeRequestOf, routeStatic } from '../signaling/routing/static-routes.ts';
@@ -49,6 +53,8 @@ export interface CarillonServer {
   stats(): SignalingStats;
   /** The signaling edge (for tests and metrics). */
   readonly edge: SignalingEdge;
+  /** The media workers' counters, summed (port pool, packets, timeouts). */
+  mediaStatus(): Promise<MediaStatus>;
 }
 
 /**
@@ -64,6 +70,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const resolve = deps.resolve ?? (async (host: string) => (await dns.lookup(host, { family: 4 })).address);
   const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
   let edge: SignalingEdge | undefined;
+  let engine: MediaEngine | undefined;
+  let qualityLog: QualityLog | undefined;
   let app: FastifyInstance | undefined;
   let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
   let ready = false;
@@ -89,6 +97,30 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       mkdirSync(cfg.data, { recursive: true });
       const tls = cfg.sipTls >= 0 ? await loadTlsMaterial(cfg.data, cfg.domain, cfg.tlsCert, cfg.tlsKey) : undefined;
       const sip = cfg.sip;
+      engine = await MediaEngine.start(
+        {
+          workers: cfg.mediaWorkers,
+          bindAddress: cfg.bind,
+          low: cfg.rtpLow,
+          high: cfg.rtpHigh,
+          strict: cfg.media.strictSource,
+          mediaTimeoutMs: cfg.mediaTimeout * 1000,
+          rtcpIntervalMs: cfg.media.rtcpIntervalMs,
+          cname: `carillon@${cfg.advertisedAddress}`,
+        },
+        logger,
+      );
+      qualityLog = new QualityLog(cfg.data);
+      const media = new MediaAnchoring({
+        control: engine,
+        address: cfg.advertisedAddress,
+        clock,
+        timers,
+        logger,
+        qualityLog,
+        qualityIntervalMs: cfg.media.qualityIntervalSec * 1000,
+        region: cfg.media.region,
+      });
       const ca = sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile, 'utf8');
       edge = new SignalingEdge(
         {
@@ -112,11 +144,12 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, resolve },
+        { sockets, timers, clock, random, logger, router, resolve, media },
       );
       const sipPorts = await edge.start();
       const e = edge;
-      const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats() }));
+      const eng = engine;
+      const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
         app = buildApp({ ready: () => ready, metrics: registry });
@@ -137,9 +170,15 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         ready = false;
         await edge?.close();
         await app?.close();
+        await engine?.close();
+        await qualityLog?.flush();
         logger.info('carillon stopped');
       })();
       return closing;
+    },
+    async mediaStatus() {
+      if (engine === undefined) throw new Error('server not started');
+      return engine.status();
     },
     stats() {
       return edge?.stats() ?? { transactions: 0, clientTransactions: 0, serverTransactions: 0, dialogs: 0, calls: 0, connections: 0 };

@@ -17,6 +17,8 @@ import type {
 export interface MediaControl {
   allocate(session: string, index: number, kind: string, clockRateHz: number): Promise<AllocatedPorts | 'ports-exhausted'>;
   update(session: string, index: number, side: MediaSideName, remote: RemoteMedia): Promise<void>;
+  /** Starts the media timeout of a session (the call was answered). */
+  arm(session: string): Promise<void>;
   /** Ends a session; resolves with its final figures (undefined when it had no streams). */
   delete(session: string): Promise<SessionSnapshot | undefined>;
   query(session: string): Promise<SessionSnapshot | undefined>;
@@ -172,6 +174,11 @@ export class MediaEngine implements MediaControl {
   async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia): Promise<void> {
     const slot = this.#sessionSlot.get(session);
     if (slot !== undefined) await this.#send(slot, { op: 'update', session, index, side, remote });
+  }
+
+  async arm(session: string): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot !== undefined) await this.#send(slot, { op: 'arm', session });
   }
 
   async delete(session: string): Promise<SessionSnapshot | undefined> {

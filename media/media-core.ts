@@ -38,6 +38,8 @@ interface Session {
   readonly streams: Map<number, StreamEntry>;
   /** Idle time counts from here (creation, or the end of a hold). */
   activityFloorMs: number;
+  /** The media timeout applies (the call was answered). */
+  armed: boolean;
   timedOut: boolean;
   deleted: boolean;
 }
@@ -82,6 +84,13 @@ export class MediaCore {
         return this.allocate(cmd);
       case 'update':
         return this.update(cmd);
+      case 'arm': {
+        const s = this.#sessions.get(cmd.session);
+        if (s === undefined) return { ok: false, error: 'no-such-session' };
+        s.armed = true;
+        s.activityFloorMs = this.#deps.clock.monoMs();
+        return { ok: true };
+      }
       case 'delete':
         return this.delete(cmd.session);
       case 'query': {
@@ -120,7 +129,7 @@ export class MediaCore {
     }
     session = this.#sessions.get(cmd.session);
     if (session === undefined) {
-      session = { id: cmd.session, streams: new Map(), activityFloorMs: this.#deps.clock.monoMs(), timedOut: false, deleted: false };
+      session = { id: cmd.session, streams: new Map(), activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, deleted: false };
       this.#sessions.set(cmd.session, session);
     }
     const pair = this.#openPair(session, cmd, pa, pb);
@@ -247,7 +256,7 @@ export class MediaCore {
         if (now >= a.nextRtcpMs) this.#sendOwnRtcp(st.pair, a, b, now);
         if (now >= b.nextRtcpMs) this.#sendOwnRtcp(st.pair, b, a, now);
       }
-      if (timeout > 0 && !session.timedOut && !this.#held(session) && session.streams.size > 0 && now - last >= timeout) {
+      if (timeout > 0 && session.armed && !session.timedOut && !this.#held(session) && session.streams.size > 0 && now - last >= timeout) {
         session.timedOut = true;
         this.#mediaTimeouts++;
         this.#emit({ ev: 'timeout', session: session.id, idleMs: Math.round(now - last) });

@@ -46,11 +46,17 @@ export interface QueryCommand {
   readonly session: string;
 }
 
+/** The call is answered: the media timeout counts from now (never while it rings). */
+export interface ArmCommand {
+  readonly op: 'arm';
+  readonly session: string;
+}
+
 export interface StatusCommand {
   readonly op: 'status';
 }
 
-export type MediaCommand = AllocateCommand | UpdateCommand | DeleteCommand | QueryCommand | StatusCommand;
+export type MediaCommand = AllocateCommand | UpdateCommand | ArmCommand | DeleteCommand | QueryCommand | StatusCommand;
 
 /** Ports Carillon opened for one stream: `a` is what the caller sends to, `b` the callee. */
 export interface AllocatedPorts {

@@ -1,12 +1,15 @@
 import client from 'prom-client';
 import type { EdgeCounters, SignalingStats } from '../signaling/edge.ts';
 import type { B2buaCounters } from '../signaling/calls/b2bua.ts';
+import type { MediaStatus } from '../media/protocol.ts';
 
 /** What the signaling metrics read at scrape time (STYLE.md 13: counters in objects, no labels from ids). */
 export interface SignalingMetricsSource {
   readonly edge: EdgeCounters;
   readonly calls: B2buaCounters;
   stats(): SignalingStats;
+  /** The media workers' counters (asked of the workers at scrape time). */
+  media?: () => Promise<MediaStatus>;
 }
 
 /**
@@ -54,5 +57,61 @@ export function createMetricsRegistry(source: () => SignalingMetricsSource | und
   gauge('carillon_sip_dialogs_active', 'SIP dialogs in progress', (s) => s.stats().dialogs);
   gauge('carillon_sip_transactions_active', 'SIP transactions in progress', (s) => s.stats().transactions);
   gauge('carillon_sip_connections_active', 'Open TCP/TLS connections', (s) => s.stats().connections);
+  addMediaMetrics(registry, () => source()?.media?.());
   return registry;
+}
+
+type MediaRead = (m: MediaStatus) => number;
+
+/**
+ * Media-plane metrics. The workers are asked once per scrape (the first metric's collect starts
+ * the question; the others reuse the answer).
+ */
+function addMediaMetrics(registry: client.Registry, ask: () => Promise<MediaStatus> | undefined): void {
+  let pending: Promise<MediaStatus | undefined> | undefined;
+  const status = (): Promise<MediaStatus | undefined> => {
+    pending ??= (ask() ?? Promise.resolve(undefined)).finally(() => {
+      setImmediate(() => {
+        pending = undefined;
+      });
+    });
+    return pending;
+  };
+  const def = (kind: 'counter' | 'gauge', name: string, help: string, read: MediaRead): void => {
+    if (kind === 'counter') {
+      new client.Counter({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const m = await status();
+          if (m === undefined) return;
+          this.reset();
+          this.inc(read(m));
+        },
+      });
+    } else {
+      new client.Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const m = await status();
+          if (m !== undefined) this.set(read(m));
+        },
+      });
+    }
+  };
+  def('gauge', 'carillon_media_port_pairs_in_use', 'RTP/RTCP port pairs held by calls', (m) => m.portPairsInUse);
+  def('gauge', 'carillon_media_port_pairs_capacity', 'RTP/RTCP port pairs in the configured range', (m) => m.portPairsCapacity);
+  def('counter', 'carillon_media_ports_skipped_total', 'Port pairs skipped because another process held them', (m) => m.portsSkipped);
+  def('gauge', 'carillon_media_sessions_active', 'Calls with anchored media', (m) => m.sessions);
+  def('gauge', 'carillon_media_streams_active', 'Anchored media streams (m-lines)', (m) => m.streams);
+  def('counter', 'carillon_media_packets_relayed_total', 'RTP packets relayed', (m) => m.packetsRelayed);
+  def('counter', 'carillon_media_bytes_relayed_total', 'RTP bytes relayed', (m) => m.bytesRelayed);
+  def('counter', 'carillon_media_packets_dropped_total', 'Datagrams dropped (not RTP/RTCP, from a stranger, or no destination yet)', (m) => m.packetsDropped);
+  def('counter', 'carillon_media_latch_events_total', 'Endpoints whose media source was learnt or relearnt (symmetric RTP)', (m) => m.latchEvents);
+  def('counter', 'carillon_media_timeouts_total', 'Calls ended because no RTP flowed for the media timeout', (m) => m.mediaTimeouts);
+  def('counter', 'carillon_media_dtmf_events_total', 'RFC 4733 DTMF digits detected', (m) => m.dtmfEvents);
+  def('counter', 'carillon_media_rtcp_reports_sent_total', "Carillon's own RTCP reports sent", (m) => m.rtcpSent);
 }

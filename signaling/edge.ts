@@ -4,6 +4,7 @@ import type { Random } from '../common/random.ts';
 import type { SocketFactory } from '../common/sockets.ts';
 import { TokenBuckets } from '../common/token-bucket.ts';
 import { B2bua } from './calls/b2bua.ts';
+import type { MediaAnchoring } from './calls/call-media.ts';
 import type { Router } from './calls/b2bua.ts';
 import { getFirstListValue, setHeader } from './sip/message/headers.ts';
 import { parseMessage } from './sip/message/parse.ts';
@@ -47,6 +48,8 @@ export interface EdgeDeps {
   readonly router: Router;
   /** Next-hop host name → address. */
   readonly resolve: (host: string) => Promise<string>;
+  /** Media anchoring for calls (absent: bodies cross untouched). */
+  readonly media?: MediaAnchoring | undefined;
 }
 
 /** Counters for /metrics and tests. */
@@ -128,6 +131,8 @@ export class SignalingEdge {
       t2Ms: cfg.timers.t2Ms,
       sessionExpiresSec: cfg.sessionExpiresSec,
       minSeSec: cfg.minSeSec,
+      media: deps.media,
+      onDtmf: (call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'),
     });
     this.transactions = new TransactionLayer({
       sender: this.hub,

@@ -18,10 +18,14 @@ import { Call, Leg, reasonHeader } from './call.ts';
 import type { B2buaCounters, CalleeHandle, DialogEntry, EndReason } from './call.ts';
 import { ACCEPT_VALUE, ALLOW_VALUE, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
 import { InDialog } from './in-dialog.ts';
+import { decideCallerSessionTimer, learnCalleeDialog, relayProvisionalToCaller } from './leg-setup.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
 import type { Refusal } from './request-checks.ts';
 import { contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, stripTag, toTagOf } from './sip-util.ts';
 import type { RouteDecision } from '../routing/static-routes.ts';
+import type { MediaAnchoring, SdpRole } from './call-media.ts';
+import { qualityContextOf } from './call-media.ts';
+import type { SipMessage } from '../sip/message/types.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
 
 /** Decides where a new call goes (a pure function over the current config snapshot). */
@@ -42,6 +46,10 @@ export interface B2buaOptions {
   readonly minSeSec: number;
   /** Resolves a next-hop host name to an address (injected; production uses DNS). */
   readonly resolve: (host: string) => Promise<string>;
+  /** Media anchoring (absent: bodies cross untouched). */
+  readonly media?: MediaAnchoring | undefined;
+  /** Called with every DTMF digit detected in a call's media (the meeting IVR listens here). */
+  readonly onDtmf?: ((call: Call, side: 'caller' | 'callee', digit: string, durationMs: number) => void) | undefined;
 }
 
 /**
@@ -226,38 +234,56 @@ export class B2bua implements TransactionUser {
     a.requires100rel = hasToken(req, 'require', '100rel');
     a.supportsTimer = hasToken(req, 'supported', 'timer') || hasToken(req, 'require', 'timer');
     a.allowsUpdate = hasToken(req, 'allow', 'update');
-    this.#decideCallerSessionTimer(a, req);
+    decideCallerSessionTimer(a, req, this.opts.sessionExpiresSec, this.opts.minSeSec);
     this.calls.set(id, call);
     this.dialogs.set(a.dialog.key, { call, leg: a });
     this.#pendingInvites.set(mergeKey, tx);
     call.mergeKey = mergeKey;
     this.#callByInvite.set(tx, call);
     this.counters.callsStarted++;
-
-    if (isIP(next.host) !== 0) {
-      this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address: next.host, port: next.port }, req, this.opts.sessionExpiresSec);
-      return;
+    const anchoring = this.opts.media;
+    if (anchoring !== undefined) {
+      call.media = anchoring.open(id, qualityContextOf(req, id, anchoring.opts.region), {
+        onTimeout: () => this.endCall(call, 'media-timeout'),
+        onDtmf: (side, digit, durationMs) => this.opts.onDtmf?.(call, side === 'a' ? 'caller' : 'callee', digit, durationMs),
+      });
     }
-    // A host name: resolve it (A record; TODO(rfc3263 §4.2) NAPTR/SRV) while the call waits in 'routing'.
-    this.opts.resolve(next.host).then(
-      (address) => {
-        if (call.ended) return;
-        this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address, port: next.port }, req, this.opts.sessionExpiresSec);
-      },
-      () => this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]),
-    );
+    this.viaMedia(call, 'a', req, 'offer', (body) => {
+      call.calleeOfferBody = body;
+      if (isIP(next.host) !== 0) {
+        this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address: next.host, port: next.port }, req, this.opts.sessionExpiresSec);
+        return;
+      }
+      // A host name: resolve it (A record; TODO(rfc3263 §4.2) NAPTR/SRV) while the call waits in 'routing'.
+      this.opts.resolve(next.host).then(
+        (address) => {
+          if (call.ended) return;
+          this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address, port: next.port }, req, this.opts.sessionExpiresSec);
+        },
+        () => this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]),
+      );
+    });
   }
 
-  /** RFC 4028 §9 as UAS: the interval and refresher for the caller's leg. */
-  #decideCallerSessionTimer(a: Leg, req: SipRequest): void {
-    const se = parseSessionExpires(getHeader(req, 'session-expires'));
-    const theirMin = parseMinSe(getHeader(req, 'min-se')) ?? 0;
-    const floor = Math.max(this.opts.minSeSec, theirMin);
-    let interval = se === undefined ? this.opts.sessionExpiresSec : Math.min(se.intervalSec, this.opts.sessionExpiresSec);
-    if (interval < floor) interval = floor;
-    a.sessionIntervalSec = interval;
-    const refresher = se?.refresher ?? (a.supportsTimer ? 'uac' : 'uas');
-    a.localRefresher = refresher === 'uas';
+  /**
+   * Passes a message's body crossing from leg `from` through media anchoring (in order, per
+   * call), then continues with the rewritten body; a body Carillon can't anchor ends the call
+   * with the status the anchoring chose (or `onFail` decides).
+   */
+  viaMedia(call: Call, from: 'a' | 'b', msg: SipMessage, role: SdpRole, then: (body: Buffer) => void, onFail?: (status: number, reason: string) => void): void {
+    const media = call.media;
+    if (media === undefined) return then(msg.body);
+    media.translate(from, msg.body, getHeader(msg, 'content-type'), role).then(
+      (r) => {
+        if (call.ended) return;
+        if (r.ok) then(r.body);
+        else if (onFail !== undefined) onFail(r.status, r.reason);
+        else this.endCall(call, 'media-unavailable', r.status, r.reason);
+      },
+      () => {
+        if (!call.ended) this.endCall(call, 'internal-error', 500);
+      },
+    );
   }
 
   #sendCalleeInvite(call: Call, target: string, dest: Destination, req: SipRequest, sessionExpiresSec: number): void {
@@ -280,7 +306,8 @@ export class B2bua implements TransactionUser {
       { name: 'min-se', value: String(this.opts.minSeSec) },
     ];
     copyCrossingHeaders(req, headers);
-    const invite: SipRequest = { kind: 'request', method: 'INVITE', uri: outboundRequestUri(target, requestUser(req)), headers, body: req.body };
+    const body = call.calleeOfferBody ?? req.body;
+    const invite: SipRequest = { kind: 'request', method: 'INVITE', uri: outboundRequestUri(target, requestUser(req)), headers, body };
     // The callee leg's dialog is created now in its early form so that its identifiers exist
     // for CANCEL/ACK; the remote tag and target come with the first tagged response.
     b.dialog = new Dialog({
@@ -298,7 +325,7 @@ export class B2bua implements TransactionUser {
       state: 'early',
     });
     this.dialogs.set(b.dialog.key, { call, leg: b });
-    b.lastSdp = req.body.length > 0 ? req.body : undefined;
+    b.lastSdp = body.length > 0 ? body : undefined;
     b.lastContentType = getHeader(req, 'content-type');
     call.transition('calling');
     // The transaction outlives the call by up to 64·T1 (RFC 6026 Timer M); it holds this handle,
@@ -340,10 +367,10 @@ export class B2bua implements TransactionUser {
       return;
     }
     if (status < 200) {
-      if (tag !== undefined) this.#learnCalleeDialog(bDialog, res, tag, false);
+      if (tag !== undefined) learnCalleeDialog(bDialog, res, tag, false);
       if (tag !== undefined && hasToken(res, 'require', '100rel')) this.#inDialog.prackCallee(call, res);
       call.transition('early');
-      this.#relayProvisionalToCaller(call, res);
+      this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => relayProvisionalToCaller(call, res, body));
       return;
     }
     b.inviteClient = undefined;
@@ -355,7 +382,7 @@ export class B2bua implements TransactionUser {
         else this.#inDialog.ackAndByeStray(bDialog, res, dest, ct);
         return;
       }
-      this.#learnCalleeDialog(bDialog, res, tag, true);
+      learnCalleeDialog(bDialog, res, tag, true);
       b.supportsTimer = hasToken(res, 'supported', 'timer') || hasToken(res, 'require', 'timer');
       b.allowsUpdate = hasToken(res, 'allow', 'update');
       const se = parseSessionExpires(getHeader(res, 'session-expires'));
@@ -365,7 +392,8 @@ export class B2bua implements TransactionUser {
       b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
       call.answeredMs = this.opts.clock.monoMs();
       this.counters.callsAnswered++;
-      this.#answerCaller(call, res);
+      call.media?.answered();
+      this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => this.#answerCaller(call, res, body));
       return;
     }
     // Final failure. RFC 4028 §7.4: a 422 is retried once with the Min-SE it names.
@@ -385,56 +413,23 @@ export class B2bua implements TransactionUser {
     this.endCall(call, 'rejected', relayStatus, reason, headers);
   }
 
-  #learnCalleeDialog(d: Dialog, res: SipResponse, tag: string, confirmed: boolean): void {
-    if (d.state === 'confirmed') return;
-    d.remoteTag = tag;
-    const target = contactUri(res);
-    if (target !== undefined) d.remoteTarget = target;
-    const rr = getHeaderValues(res, 'record-route');
-    if (rr.length > 0 || confirmed) d.routeSet = rr.reverse();
-    if (confirmed) d.transition('confirmed');
-  }
-
-  /** Relays a callee provisional (18x) to the caller, reliably when the caller asked (RFC 3262). */
-  #relayProvisionalToCaller(call: Call, res: SipResponse): void {
-    const a = call.a;
-    const st = a.inviteServer;
-    const d = a.dialog;
-    if (st === undefined || st.finalSent || d === undefined) return;
-    const headers: SipHeader[] = [{ name: 'contact', value: a.contact }, { name: 'allow', value: ALLOW_VALUE }];
-    copyCrossingHeaders(res, headers);
-    const reliable = a.supports100rel && !a.prackWait.active && (a.requires100rel || hasToken(res, 'require', '100rel') || res.body.length > 0);
-    if (reliable) {
-      a.rseq += 1;
-      headers.push({ name: 'require', value: '100rel' }, { name: 'rseq', value: String(a.rseq) });
-    }
-    const out = createResponse(st.request, res.status, { toTag: d.localTag, reason: res.reason, headers, body: res.body, copyRecordRoute: true });
-    if (res.body.length > 0) {
-      a.lastSdp = res.body;
-      a.lastContentType = getHeader(res, 'content-type');
-    }
-    st.respond(out);
-    if (reliable) {
-      a.prackWaitRseq = a.rseq;
-      a.prackWait.start(
-        a.transport !== 'udp',
-        () => {
-          if (!st.finalSent) st.respond(out);
-        },
-        () => {
-          a.prackWaitRseq = undefined;
-        },
-      );
-    }
+  /** The callee's description answers the caller's offer, or is the offer when the INVITE had none. */
+  #answerRole(call: Call): SdpRole {
+    return call.invite.body.length > 0 ? 'answer' : 'offer';
   }
 
   /** Sends the callee's 2xx on to the caller and waits for the caller's ACK (§13.3.1.4). */
-  #answerCaller(call: Call, res: SipResponse): void {
+  #answerCaller(call: Call, res: SipResponse, body: Buffer): void {
     const a = call.a;
     const st = a.inviteServer;
     const d = a.dialog;
     if (st === undefined || d === undefined || st.finalSent) return;
-    const out = this.#build2xxForCaller(a, st.request, res);
+    // RFC 3262 §3: no 2xx before the PRACK of a reliable provisional that carried a session description.
+    if (a.prackWaitRseq !== undefined && a.prackWaitHasSdp) {
+      a.afterPrack = () => this.#answerCaller(call, res, body);
+      return;
+    }
+    const out = this.#build2xxForCaller(a, st.request, res, body);
     a.prackWait.stop();
     a.prackWaitRseq = undefined;
     this.#finalToCaller(call, out);
@@ -444,7 +439,7 @@ export class B2bua implements TransactionUser {
   }
 
   /** A 2xx for `leg`'s peer carrying the other side's answer and this leg's session timer. */
-  #build2xxForCaller(leg: Leg, req: SipRequest, res: SipResponse): SipResponse {
+  #build2xxForCaller(leg: Leg, req: SipRequest, res: SipResponse, body: Buffer): SipResponse {
     const d = leg.dialog as Dialog;
     const headers: SipHeader[] = [
       { name: 'contact', value: leg.contact },
@@ -453,11 +448,11 @@ export class B2bua implements TransactionUser {
     ];
     this.#inDialog.sessionTimerHeaders(leg, headers, 'uas');
     copyCrossingHeaders(res, headers);
-    if (res.body.length > 0) {
-      leg.lastSdp = res.body;
+    if (body.length > 0) {
+      leg.lastSdp = body;
       leg.lastContentType = getHeader(res, 'content-type');
     }
-    return createResponse(req, res.status, { toTag: d.localTag, reason: res.reason, headers, body: res.body, copyRecordRoute: true });
+    return createResponse(req, res.status, { toTag: d.localTag, reason: res.reason, headers, body, copyRecordRoute: true });
   }
 
   #finalToCaller(call: Call, res: SipResponse): void {
@@ -527,6 +522,7 @@ export class B2bua implements TransactionUser {
     if (b.dialog !== undefined) this.dialogs.delete(b.dialog.key);
     a.close();
     b.close();
+    void call.media?.close();
     this.calls.delete(call.id);
     this.counters.callsEnded++;
     this.opts.logger.debug(

@@ -6,6 +6,7 @@ import type { SipHeader, SipRequest } from '../sip/message/types.ts';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
+import type { CallMedia } from './call-media.ts';
 
 /**
  * A call's life (STYLE.md 5). routing: Carillon is choosing where the call goes; calling: the
@@ -38,6 +39,8 @@ export type EndReason =
   | 'session-expired'
   | 'refresh-failed'
   | 'shutdown'
+  | 'media-timeout'
+  | 'media-unavailable'
   | 'internal-error';
 
 export type LegRole = 'uas' | 'uac';
@@ -79,6 +82,10 @@ export class Leg {
   /** Reliable provisional waiting for PRACK. */
   readonly prackWait: Retransmitter;
   prackWaitRseq: number | undefined;
+  /** The provisional waiting for PRACK carried a session description (no 2xx until it is PRACKed). */
+  prackWaitHasSdp = false;
+  /** A 2xx held back until the PRACK comes (RFC 3262 §3). */
+  afterPrack: (() => void) | undefined;
   /** Last session description Carillon sent on this leg (session refresh re-INVITEs reuse it). */
   lastSdp: Buffer | undefined;
   lastContentType: string | undefined;
@@ -101,6 +108,7 @@ export class Leg {
   close(): void {
     this.ackWait.stop();
     this.prackWait.stop();
+    this.afterPrack = undefined;
     this.sessionTimer.stop();
     this.inviteClient = undefined;
     this.inviteServer = undefined;
@@ -125,6 +133,10 @@ export class Call {
   calleeInvite: ClientTransaction | undefined;
   /** The callee INVITE transaction's hold on this call (released when the call ends). */
   calleeHandle: { call: Call | undefined } | undefined;
+  /** Anchored media of the call (absent when media anchoring is off). */
+  media: CallMedia | undefined;
+  /** The caller's offer as rewritten for the callee (sent again on a 422 retry). */
+  calleeOfferBody: Buffer | undefined;
   /** Merged-request key of the caller's INVITE while it waits for its final response. */
   mergeKey: string | undefined;
   #state: CallState = 'routing';
@@ -207,6 +219,10 @@ export function reasonHeader(reason: EndReason): SipHeader[] {
       return [{ name: 'reason', value: 'SIP;cause=503;text="Service Shutting Down"' }];
     case 'internal-error':
       return [{ name: 'reason', value: 'SIP;cause=500;text="Internal Error"' }];
+    case 'media-timeout':
+      return [{ name: 'reason', value: 'SIP;cause=408;text="Media Timeout"' }];
+    case 'media-unavailable':
+      return [{ name: 'reason', value: 'SIP;cause=503;text="Media Unavailable"' }];
     default: {
       const never: never = reason;
       return never;

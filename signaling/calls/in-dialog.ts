@@ -11,6 +11,7 @@ import { ALLOW_VALUE, copyCrossingHeaders } from './header-policy.ts';
 import { checkMaxForwards, maxForwards } from './request-checks.ts';
 import { parseSessionExpires } from '../sip/dialog/session-timer.ts';
 import { cseqOf, contactUri, toTagOf } from './sip-util.ts';
+import { runAfterPrack } from './leg-setup.ts';
 
 const NOOP_CLIENT: ClientTransactionUser = {
   onResponse: () => undefined,
@@ -55,17 +56,19 @@ export class InDialog {
       case 'PRACK':
         this.#onPrack(tx, leg);
         return;
-      case 'INVITE':
+      case 'INVITE': {
         if (leg.inviteServer !== undefined && !leg.inviteServer.finalSent) {
           // RFC 3261 §14.2: a second INVITE before the first got its final response.
           return b2b.refuse(tx, { status: 500, reason: 'Request Pending', headers: [{ name: 'retry-after', value: '1' }] });
         }
         // An INVITE crossing one of ours on either leg (glare), or before the call is confirmed → 491.
-        if (call.state !== 'confirmed' || leg.inviteClient !== undefined || call.other(leg).inviteClient !== undefined) {
+        const otherServer = call.other(leg).inviteServer;
+        if (call.state !== 'confirmed' || leg.inviteClient !== undefined || call.other(leg).inviteClient !== undefined || (otherServer !== undefined && !otherServer.finalSent)) {
           return b2b.refuse(tx, { status: 491 });
         }
         this.#relay(call, leg, tx);
         return;
+      }
       default:
         if (checkMaxForwards(req) !== undefined) return b2b.refuse(tx, { status: 483 });
         this.#relay(call, leg, tx);
@@ -73,8 +76,17 @@ export class InDialog {
     }
   }
 
-  /** Relays an in-dialog request from `from` to the other leg and its responses back. */
+  /** Relays an in-dialog request from `from` to the other leg, its body through media anchoring. */
   #relay(call: Call, from: Leg, tx: ServerTransaction): void {
+    const req = tx.request;
+    if (req.method === 'INVITE') from.inviteServer = tx;
+    const role = req.method === 'INVITE' || req.method === 'UPDATE' ? 'offer' : 'answer';
+    this.#b2b.viaMedia(call, sideOf(call, from), req, role, (body) => this.#relayWith(call, from, tx, body), (status, reason) => {
+      if (!tx.finalSent) tx.respond(createResponse(req, status, { reason }));
+    });
+  }
+
+  #relayWith(call: Call, from: Leg, tx: ServerTransaction, body: Buffer): void {
     const b2b = this.#b2b;
     const req = tx.request;
     const to = call.other(from);
@@ -89,10 +101,10 @@ export class InDialog {
       this.sessionTimerHeaders(to, headers, 'uac');
     }
     copyCrossingHeaders(req, headers);
-    const out = toDialog.createRequest(req.method, to.contact, headers, req.body);
+    const out = toDialog.createRequest(req.method, to.contact, headers, body);
     setMaxForwards(out, maxForwards(req) - 1);
-    if (req.body.length > 0) {
-      to.lastSdp = req.body;
+    if (body.length > 0) {
+      to.lastSdp = body;
       to.lastContentType = getHeader(req, 'content-type');
     }
     if (isInvite) from.inviteServer = tx;
@@ -122,6 +134,14 @@ export class InDialog {
       this.resendOwedAck(to, cseqOf(res)?.seq);
       return;
     }
+    if (status >= 200 && isInvite) to.inviteClient = undefined;
+    const offered = tx.request.body.length > 0;
+    this.#b2b.viaMedia(call, sideOf(call, to), res, offered ? 'answer' : 'offer', (body) => this.#respondWith(call, from, to, tx, res, isInvite, body));
+  }
+
+  #respondWith(call: Call, from: Leg, to: Leg, tx: ServerTransaction, res: SipResponse, isInvite: boolean, body: Buffer): void {
+    const status = res.status;
+    if (tx.finalSent) return;
     const headers: SipHeader[] = [];
     const ok = status >= 200 && status < 300;
     if (ok && (isInvite || tx.request.method === 'UPDATE')) {
@@ -130,12 +150,11 @@ export class InDialog {
       this.sessionTimerHeaders(from, headers, 'uas');
     }
     copyCrossingHeaders(res, headers);
-    const out = createResponse(tx.request, status, { reason: res.reason, headers, body: res.body });
-    if (res.body.length > 0) {
-      from.lastSdp = res.body;
+    const out = createResponse(tx.request, status, { reason: res.reason, headers, body });
+    if (body.length > 0) {
+      from.lastSdp = body;
       from.lastContentType = getHeader(res, 'content-type');
     }
-    if (status >= 200 && isInvite) to.inviteClient = undefined;
     tx.respond(out);
     if (ok && isInvite) {
       to.owedAck = { cseq: cseqOf(res)?.seq ?? 0, ack: undefined, destination: undefined };
@@ -171,7 +190,8 @@ export class InDialog {
     leg.ackWait.stop();
     leg.ackWaitCseq = undefined;
     const other = call.other(leg);
-    this.sendOwedAck(other, ack.body, getHeader(ack, 'content-type'));
+    if (ack.body.length === 0) this.sendOwedAck(other, ack.body, undefined);
+    else b2b.viaMedia(call, sideOf(call, leg), ack, 'answer', (body) => this.sendOwedAck(other, body, getHeader(ack, 'content-type')));
     if (call.state === 'answered') {
       call.transition('confirmed');
       this.startSessionTimers(call);
@@ -242,6 +262,7 @@ export class InDialog {
     leg.prackWait.stop();
     leg.prackWaitRseq = undefined;
     tx.respond(createResponse(tx.request, 200));
+    runAfterPrack(leg);
   }
 
   /** ACKs a 2xx nobody wants any more and hangs it up. */
@@ -379,3 +400,7 @@ function toTagOfAck(ack: SipRequest): string | undefined {
   return m?.[1];
 }
 
+
+function sideOf(call: Call, leg: Leg): 'a' | 'b' {
+  return leg === call.a ? 'a' : 'b';
+}

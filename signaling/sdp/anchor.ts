@@ -81,6 +81,8 @@ export interface AnchorPorts {
   readonly address: string;
   /** Per media index: RTP port (0 rejects the line); RTCP is the next port unless rtcp-mux. */
   readonly ports: readonly number[];
+  /** Per media index: payload types to keep (answers keep only what the offer had); undefined keeps all. */
+  readonly keepPayloads?: readonly (readonly number[] | undefined)[];
 }
 
 /**
@@ -106,6 +108,14 @@ export function anchorSdp(text: string, anchor: AnchorPorts): string | undefined
     const port = anchor.ports[i] ?? 0;
     m.port = port;
     if (m.connection !== undefined) m.connection = { version: ipVer, ip: anchor.address };
+    const keep = anchor.keepPayloads?.[i];
+    if (keep !== undefined && keep.length > 0) {
+      const set = new Set(keep);
+      m.payloads = keep.join(' ');
+      m.rtp = m.rtp.filter((r) => set.has(r.payload));
+      if (m.fmtp !== undefined) m.fmtp = m.fmtp.filter((f) => set.has(f.payload));
+      if (m.rtcpFb !== undefined) m.rtcpFb = m.rtcpFb.filter((f) => f.payload === '*' || set.has(Number(f.payload)));
+    }
     if (m.rtcpMux !== undefined) delete m.rtcp;
     else if (port === 0) delete m.rtcp;
     else m.rtcp = { port: port + 1, netType: 'IN', ipVer, address: anchor.address };

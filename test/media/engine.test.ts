@@ -61,7 +61,9 @@ describe('MediaEngine (worker threads)', () => {
       expect(dtmf).toEqual([{ ev: 'dtmf', session: 's1', side: 'a', digit: '5', durationMs: 60 }]);
       // Carillon's own RTCP reached both endpoints (interval 200 ms here).
       await until(() => A.rtcpReceived.length > 0 && B.rtcpReceived.length > 0);
-      // Nothing more is sent: the session times out (1.5 s here).
+      // Nothing more is sent: once armed (answered), the session times out (1.5 s here).
+      expect(events.some((e) => e.ev === 'timeout')).toBe(false);
+      await engine.arm('s1');
       await until(() => events.some((e) => e.ev === 'timeout' && e.session === 's1'), 5000);
       const snap = await engine.delete('s1');
       const s0 = snap?.streams[0];

@@ -61,7 +61,15 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, d
       }
     },
     async close() {
+      // Every test that used a server ends with its media port pool exactly as it started.
+      const deadline = Date.now() + 5_000;
+      let inUse = (await server.mediaStatus()).portPairsInUse;
+      while (inUse !== 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        inUse = (await server.mediaStatus()).portPairsInUse;
+      }
       await server.close();
+      if (inUse !== 0) throw new Error(`media port pairs still in use after the test: ${inUse}`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
