@@ -107,6 +107,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           mediaTimeoutMs: cfg.mediaTimeout * 1000,
           rtcpIntervalMs: cfg.media.rtcpIntervalMs,
           cname: `carillon@${cfg.advertisedAddress}`,
+          releaseDelayMs: cfg.media.releaseDelayMs,
         },
         logger,
       );

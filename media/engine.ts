@@ -97,6 +97,7 @@ export class MediaEngine implements MediaControl {
           mediaTimeoutMs: opts.mediaTimeoutMs,
           rtcpIntervalMs: opts.rtcpIntervalMs,
           cname: opts.cname,
+          releaseDelayMs: opts.releaseDelayMs,
         };
         const slot: WorkerSlot = { index, options, worker: spawn(options), pending: new Map(), sessions: 0 };
         engine.#slots.push(slot);

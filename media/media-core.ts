@@ -15,6 +15,7 @@ import type {
   UpdateCommand,
 } from './protocol.ts';
 import { createOwnReport, ntpFromUnixMs, writeOwnReport } from './rtcp/compound.ts';
+import { ntpMiddle32 } from './rtcp/sender-receiver-report.ts';
 import { PortPool } from './relay/port-pool.ts';
 import type { PortPair } from './relay/port-pool.ts';
 import { RelayPair, RelaySide } from './relay/relay-pair.ts';
@@ -180,6 +181,7 @@ export class MediaCore {
     const session = this.#sessions.get(id);
     if (session === undefined) return { ok: false, error: 'no-such-session' };
     const snapshot = this.#snapshot(session);
+    const held: PortPair[] = [];
     for (const s of session.streams.values()) {
       s.pair.close();
       for (const side of [s.pair.a, s.pair.b]) {
@@ -187,9 +189,17 @@ export class MediaCore {
         this.#closedBytes += side.sent.rtpBytes;
         this.#closedDropped += side.received.dropped;
         this.#closedLatches += side.relatches + (side.latched ? 1 : 0);
-        this.#pool.release(side.ports);
+        held.push(side.ports);
       }
     }
+    // The ports stay bound a moment, silently taking the endpoints' last packets: a closed port
+    // would answer them with ICMP unreachable, which some phones treat as a failed call before
+    // the BYE reaches them.
+    const release = (): void => {
+      for (const p of held) this.#pool.release(p);
+    };
+    if (this.#opts.releaseDelayMs > 0 && !this.#closed) this.#deps.timers.setTimeout(release, this.#opts.releaseDelayMs);
+    else release();
     session.streams.clear();
     session.deleted = true;
     this.#sessions.delete(id);
@@ -234,6 +244,7 @@ export class MediaCore {
     this.#closed = true;
     this.#deps.timers.clearTimeout(this.#tick);
     for (const id of [...this.#sessions.keys()]) this.delete(id);
+    this.#pool.releaseAll();
   }
 
   #schedule(): void {
@@ -269,12 +280,24 @@ export class MediaCore {
     return false;
   }
 
-  /** Carillon's own SR (+ report block, SDES, XR RRTR) to one leg (RFC 3550 §6.4). */
+  /**
+   * Carillon's own RTCP to one leg (RFC 3550 §6.4), sent only when the other endpoint's RTCP is
+   * not reaching it (a carrier or SIPp that sends none): an SR for the stream Carillon forwards
+   * (its SSRC and counts, so the endpoint sees one consistent source), with a report block about
+   * what this endpoint sends, SDES CNAME and an XR RRTR. When the other endpoint reports, its
+   * RTCP is relayed instead and Carillon adds nothing the endpoints could confuse.
+   */
   #sendOwnRtcp(pair: RelayPair, side: RelaySide, other: RelaySide, now: number): void {
+    const interval = this.#opts.rtcpIntervalMs;
     side.nextRtcpMs = now + this.#rtcpDelay();
     if (side.peerAddress === undefined || side.peerRtcpPort === 0) return;
-    const r = createOwnReport(side.ownSsrc, this.#opts.cname);
-    const ntp = ntpFromUnixMs(pair.ntpUnixMs());
+    if (side.lastRelayedRtcpMs >= 0 && now - side.lastRelayedRtcpMs < 2 * interval) return;
+    const forwarded = side.forwardedSsrc(other);
+    if (forwarded === -1 && side.lastSsrc === -1) return;
+    const r = createOwnReport(forwarded === -1 ? side.ownSsrc : forwarded, this.#opts.cname);
+    const unixMs = pair.ntpUnixMs();
+    const ntp = ntpFromUnixMs(unixMs);
+    r.sender = forwarded !== -1;
     r.ntpHigh = ntp.high;
     r.ntpLow = ntp.low;
     r.rtpTimestamp = other.lastOutTs;
@@ -283,7 +306,7 @@ export class MediaCore {
     if (side.lastSsrc !== -1) {
       r.hasBlock = true;
       const blk = r.block;
-      blk.ssrc = side.rewrite ? side.outSsrc : side.lastSsrc;
+      blk.ssrc = side.lastSsrc;
       blk.fractionLost = side.stats.takeFractionLost();
       blk.cumulativeLost = side.packetsLost;
       blk.extendedHighestSeq = side.stats.extendedMax;
@@ -293,6 +316,7 @@ export class MediaCore {
     }
     const buf = Buffer.allocUnsafe(64 + this.#opts.cname.length + 24);
     const len = writeOwnReport(r, buf);
+    side.rememberSr(ntpMiddle32(ntp.high, ntp.low), now);
     side.sent.rtcpPackets++;
     side.sent.rtcpBytes += len;
     this.#rtcpSent++;

@@ -141,4 +141,6 @@ export interface MediaWorkerOptions {
   /** Mean interval of Carillon's own RTCP on each leg (RFC 3550: 5 s). */
   readonly rtcpIntervalMs: number;
   readonly cname: string;
+  /** How long a finished call's ports stay bound (absorbing late packets) before reuse. */
+  readonly releaseDelayMs: number;
 }

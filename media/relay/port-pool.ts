@@ -23,7 +23,7 @@ export interface PortPoolOptions {
  */
 export class PortPool {
   readonly #opts: PortPoolOptions;
-  readonly #inUse = new Set<number>();
+  readonly #inUse = new Map<number, PortPair | undefined>();
   #next: number;
   readonly #first: number;
   readonly #pairs: number;
@@ -53,10 +53,14 @@ export class PortPool {
       const port = this.#first + 2 * this.#next;
       this.#next = (this.#next + 1) % this.#pairs;
       if (this.#inUse.has(port)) continue;
-      this.#inUse.add(port);
+      this.#inUse.set(port, undefined);
       const rtp = await this.#bind(port);
       const rtcp = rtp === undefined ? undefined : await this.#bind(port + 1);
-      if (rtp !== undefined && rtcp !== undefined) return { rtpPort: port, rtp, rtcp };
+      if (rtp !== undefined && rtcp !== undefined) {
+        const pair = { rtpPort: port, rtp, rtcp };
+        this.#inUse.set(port, pair);
+        return pair;
+      }
       rtp?.close();
       this.#inUse.delete(port);
       this.skipped++;
@@ -74,6 +78,11 @@ export class PortPool {
         // already closed
       }
     }
+  }
+
+  /** Closes every pair still handed out (shutdown). */
+  releaseAll(): void {
+    for (const pair of [...this.#inUse.values()]) if (pair !== undefined) this.release(pair);
   }
 
   #bind(port: number): Promise<dgram.Socket | undefined> {

@@ -1,10 +1,9 @@
 import type dgram from 'node:dgram';
 import type { Clock } from '../../common/clock.ts';
 import { DtmfDetector } from '../dtmf/telephone-event.ts';
-import { createRtcpSummary, ntpMiddle32FromUnixMs, readRtcpCompound } from '../rtcp/compound.ts';
+import { createRtcpSummary, readRtcpCompound } from '../rtcp/compound.ts';
 import type { DlrrSubBlock } from '../rtcp/compound.ts';
 import type { ReportBlock } from '../rtcp/report-block.ts';
-import { rttMicros } from '../rtcp/sender-receiver-report.ts';
 import { StreamStats } from '../quality/stream-stats.ts';
 import { createRtpHeader, isRtcpPayloadType, parseRtpInto } from '../rtp/rtp-header.ts';
 import type { PortPair } from './port-pool.ts';
@@ -23,7 +22,7 @@ function counters(): DirectionCounters {
   return { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, rtcpBytes: 0, dropped: 0 };
 }
 
-/** SRs relayed toward a side, remembered to time that side's answers (pass-through RTT). */
+/** SRs sent toward a side (relayed or Carillon's own), remembered to time that side's answers. */
 const RELAYED_SR_SLOTS = 4;
 
 /**
@@ -74,9 +73,11 @@ export class RelaySide {
   reportedJitterUnits = -1;
   /** Last round-trip time between Carillon and this endpoint, µs (-1 = not measured). */
   rttUs = -1;
-  readonly relayedSrMiddle = new Float64Array(RELAYED_SR_SLOTS);
-  readonly relayedSrMs = new Float64Array(RELAYED_SR_SLOTS);
-  relayedSrNext = 0;
+  readonly srSentMiddle = new Float64Array(RELAYED_SR_SLOTS);
+  readonly srSentMs = new Float64Array(RELAYED_SR_SLOTS);
+  srSentNext = 0;
+  /** When RTCP from the other endpoint was last relayed to this one (-1: never). */
+  lastRelayedRtcpMs = -1;
   /** SSRC continuity: after the endpoint changes SSRC, rewrite to keep the first one. */
   rewrite = false;
   outSsrc = -1;
@@ -120,6 +121,19 @@ export class RelaySide {
 
   get packetsExpected(): number {
     return this.priorExpected + this.stats.expected;
+  }
+
+  /** Remembers an SR (NTP middle-32) that reached this endpoint at `atMs`: its LSR answer gives the RTT. */
+  rememberSr(middle32: number, atMs: number): void {
+    const slot = this.srSentNext;
+    this.srSentMiddle[slot] = middle32;
+    this.srSentMs[slot] = atMs;
+    this.srSentNext = (slot + 1) % RELAYED_SR_SLOTS;
+  }
+
+  /** The SSRC of the stream Carillon forwards to this endpoint, or -1. */
+  forwardedSsrc(other: RelaySide): number {
+    return other.rewrite ? other.outSsrc : other.lastSsrc;
   }
 
   isDtmf(pt: number): boolean {
@@ -227,33 +241,34 @@ export class RelayPair {
     if (!from.strict && !muxed && from.latched && rinfo.address === from.peerAddress) from.peerRtcpPort = rinfo.port;
     from.received.rtcpPackets++;
     from.received.rtcpBytes += len;
-    this.#learnFromRtcp(from, to);
+    const now = this.#learnFromRtcp(from, to);
     if (to.peerAddress === undefined) return;
+    to.lastRelayedRtcpMs = now;
     to.sent.rtcpPackets++;
     to.sent.rtcpBytes += len;
     if (to.rtcpMux) to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
     else to.ports.rtcp.send(buf, to.peerRtcpPort, to.peerAddress);
   }
 
-  /** RTT and the endpoint's view of what it receives, from the compound just read. */
-  #learnFromRtcp(from: RelaySide, to: RelaySide): void {
+  /**
+   * RTT and the endpoint's view of what it receives, from the compound just read. The RTT of a
+   * leg needs no clock agreement: Carillon remembers when each SR (relayed or its own) reached
+   * the endpoint, and the endpoint's LSR/DLSR answer to it closes the loop (RFC 3550 §6.4.1).
+   */
+  #learnFromRtcp(from: RelaySide, to: RelaySide): number {
     const s = this.#rtcp;
     const now = this.#clock.monoMs();
     if (s.hasSr) {
       from.peerSrMiddle32 = s.srMiddle32;
       from.peerSrArrivalMs = now;
       // The SR goes on to `to`; its answer from there times the `to` leg.
-      const slot = to.relayedSrNext;
-      to.relayedSrMiddle[slot] = s.srMiddle32;
-      to.relayedSrMs[slot] = now;
-      to.relayedSrNext = (slot + 1) % RELAYED_SR_SLOTS;
+      if (to.peerAddress !== undefined) to.rememberSr(s.srMiddle32, now);
     }
-    const forwardedSsrc = to.rewrite ? to.outSsrc : to.lastSsrc;
+    const forwarded = from.forwardedSsrc(to) >>> 0;
     for (let i = 0; i < s.blockCount; i++) {
       const blk = s.blocks[i] as ReportBlock;
-      if (blk.ssrc === from.ownSsrc) this.#rttFromOwn(from, blk.lsr, blk.dlsr, now);
-      else if (blk.lsr !== 0) this.#rttFromRelayed(from, blk.lsr, blk.dlsr, now);
-      if (blk.ssrc === forwardedSsrc >>> 0) {
+      if (blk.lsr !== 0) this.#rtt(from, blk.lsr, blk.dlsr, now);
+      if (blk.ssrc === forwarded) {
         from.reportedCumulativeLost = blk.cumulativeLost;
         from.reportedFractionLost = blk.fractionLost;
         from.reportedJitterUnits = blk.jitter;
@@ -261,19 +276,15 @@ export class RelayPair {
     }
     for (let i = 0; i < s.dlrrCount; i++) {
       const d = s.dlrr[i] as DlrrSubBlock;
-      if (d.ssrc === from.ownSsrc) this.#rttFromOwn(from, d.lrr, d.dlrr, now);
+      if (d.lrr !== 0) this.#rtt(from, d.lrr, d.dlrr, now);
     }
+    return now;
   }
 
-  #rttFromOwn(side: RelaySide, lsr: number, dlsr: number, nowMono: number): void {
-    const rtt = rttMicros(ntpMiddle32FromUnixMs(this.#wallBaseMs + nowMono), lsr, dlsr);
-    if (rtt !== undefined) side.rttUs = rtt;
-  }
-
-  #rttFromRelayed(side: RelaySide, lsr: number, dlsr: number, nowMono: number): void {
+  #rtt(side: RelaySide, lsr: number, dlsr: number, nowMono: number): void {
     for (let k = 0; k < RELAYED_SR_SLOTS; k++) {
-      if (side.relayedSrMiddle[k] !== lsr) continue;
-      const us = (nowMono - (side.relayedSrMs[k] as number)) * 1000 - (dlsr * 1_000_000) / 65536;
+      if (side.srSentMiddle[k] !== lsr) continue;
+      const us = (nowMono - (side.srSentMs[k] as number)) * 1000 - (dlsr * 1_000_000) / 65536;
       if (us > 0 && us < 10_000_000) side.rttUs = us;
       return;
     }

@@ -175,6 +175,7 @@ export class CallMedia {
     const p = this.#chain.then(async () => {
       const final = await control.delete(this.session);
       this.#anchoring.forget(this.session);
+      logger.debug({ call: this.#ctx.endpointId, media: final }, 'media session closed');
       if (final === undefined || final.streams.length === 0) return;
       qualityLog.write(qualityRecord(this.#ctx, clock.nowMs(), final, this.#prev, true));
       const audio = audioStream(final);

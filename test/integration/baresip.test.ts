@@ -66,6 +66,19 @@ describe('two real softphones (baresip) through Carillon', () => {
       expect(m).toMatch(/^carillon_calls_active 0$/m);
       expect(m).toMatch(/^carillon_sip_dialogs_active 0$/m);
       expect(m).toMatch(/^carillon_sip_transactions_active 0$/m);
+      // The media went through Carillon's ports, and the call-end quality record says so.
+      expect(m).toMatch(/^carillon_media_port_pairs_in_use 0$/m);
+      const relayed = Number(/^carillon_media_packets_relayed_total (\d+)$/m.exec(m)?.[1] ?? 0);
+      expect(relayed).toBeGreaterThan(600);
+      const qfile = path.join(dir, 'data', 'logs', 'voice-connector', 'default', 'media-quality.jsonl');
+      const records = readFileSync(qfile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const last = records.at(-1) ?? {};
+      expect(last).toMatchObject({ voice_connector_id: 'default', call_ended: true, from_sip_user: 'alice', to_country: 'US', cust2vc_packets_lost: 0, rem2vc_packets_lost: 0 });
+      expect(last.cust2vc_rtp_packets).toBeGreaterThan(300);
+      expect(last.rem2vc_rtp_packets).toBeGreaterThan(300);
+      // Both phones send RTCP (relayed; RTT is checked against injected truth in media-quality.test.ts).
+      expect(last.cust2vc_rtcp_packets).toBeGreaterThan(0);
+      expect(last.mos_btwn_vc_and_cust).toBeGreaterThanOrEqual(4.3);
     } finally {
       server.kill('SIGTERM');
       const code = await Promise.race([serverExit, new Promise<null>((r) => setTimeout(() => r(null), 12_000))]);

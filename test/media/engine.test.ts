@@ -26,7 +26,7 @@ describe('MediaEngine (worker threads)', () => {
   const low = 46000 + 2 * Math.floor(Math.random() * 500);
   beforeAll(async () => {
     engine = await MediaEngine.start(
-      { workers: 2, bindAddress: '127.0.0.1', low, high: low + 399, strict: false, mediaTimeoutMs: 1500, rtcpIntervalMs: 200, cname: 'carillon@test' },
+      { workers: 2, bindAddress: '127.0.0.1', low, high: low + 399, strict: false, mediaTimeoutMs: 1500, rtcpIntervalMs: 200, cname: "carillon@test", releaseDelayMs: 0 },
       pino({ level: 'silent' }),
     );
     engine.onEvent = (e) => events.push(e);

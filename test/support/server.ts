@@ -36,6 +36,7 @@ export function compressedTimers(factor: number): Timers {
 export async function startTestServer(overrides: Record<string, unknown> = {}, deps: ServerDeps = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carillon-test-'));
   const sipOverride = (overrides.sip ?? {}) as Record<string, unknown>;
+  const mediaOverride = (overrides.media ?? {}) as Record<string, unknown>;
   const server = createServer({
     data: dataDir,
     bind: '127.0.0.1',
@@ -46,6 +47,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, d
     logLevel: process.env.CARILLON_TEST_LOG ?? 'silent',
     ...overrides,
     sip: { ...TEST_SIP_TIMERS, tlsVerifyServer: false, ...sipOverride },
+    media: { releaseDelayMs: 300, ...mediaOverride },
   }, deps);
   const ports = await server.start();
   return {
