@@ -281,8 +281,8 @@ export class MediaCore {
   }
 
   /**
-   * Carillon's own RTCP to one leg (RFC 3550 §6.4), sent only when the other endpoint's RTCP is
-   * not reaching it (a carrier or SIPp that sends none): an SR for the stream Carillon forwards
+   * Carillon's own RTCP to one leg (RFC 3550 §6.4), sent only when the other endpoint's sender
+   * reports are not reaching it (a carrier or SIPp that sends none): an SR for the stream Carillon forwards
    * (its SSRC and counts, so the endpoint sees one consistent source), with a report block about
    * what this endpoint sends, SDES CNAME and an XR RRTR. When the other endpoint reports, its
    * RTCP is relayed instead and Carillon adds nothing the endpoints could confuse.
@@ -291,7 +291,7 @@ export class MediaCore {
     const interval = this.#opts.rtcpIntervalMs;
     side.nextRtcpMs = now + this.#rtcpDelay();
     if (side.peerAddress === undefined || side.peerRtcpPort === 0) return;
-    if (side.lastRelayedRtcpMs >= 0 && now - side.lastRelayedRtcpMs < 2 * interval) return;
+    if (side.lastRelayedSrMs >= 0 && now - side.lastRelayedSrMs < 2 * interval) return;
     const forwarded = side.forwardedSsrc(other);
     if (forwarded === -1 && side.lastSsrc === -1) return;
     const r = createOwnReport(forwarded === -1 ? side.ownSsrc : forwarded, this.#opts.cname);

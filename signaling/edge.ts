@@ -132,8 +132,8 @@ export class SignalingEdge {
       sessionExpiresSec: cfg.sessionExpiresSec,
       minSeSec: cfg.minSeSec,
       media: deps.media,
-      onDtmf: (call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'),
     });
+    this.b2bua.dtmfListeners.add((call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
     this.transactions = new TransactionLayer({
       sender: this.hub,
       user: this.b2bua,

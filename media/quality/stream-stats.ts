@@ -47,10 +47,12 @@ export class StreamStats {
   }
 
   /**
-   * Counts one packet (A.1 update_seq). `arrivalMs` is the local arrival time in milliseconds.
+   * Counts one packet (A.1 update_seq). `arrivalMs` is the local arrival time in milliseconds;
+   * `timing` false leaves it out of the jitter estimate (RFC 4733 events carry the event's start
+   * time, not the sampling instant).
    * Returns false for a packet judged invalid (probation or a big jump not yet confirmed).
    */
-  update(seq: number, rtpTimestamp: number, arrivalMs: number, payloadBytes: number): boolean {
+  update(seq: number, rtpTimestamp: number, arrivalMs: number, payloadBytes: number, timing = true): boolean {
     const udelta = (seq - this.maxSeq + RTP_SEQ_MOD) % RTP_SEQ_MOD;
     if (this.probation > 0) {
       if (seq === (this.maxSeq + 1) % RTP_SEQ_MOD) {
@@ -59,7 +61,7 @@ export class StreamStats {
         if (this.probation === 0) {
           this.#init(seq);
           this.#seen[seq & (SEEN_WINDOW - 1)] = seq;
-          this.#count(rtpTimestamp, arrivalMs, payloadBytes);
+          this.#count(rtpTimestamp, arrivalMs, payloadBytes, timing);
           return true;
         }
       } else {
@@ -92,13 +94,14 @@ export class StreamStats {
       return false;
     }
     this.#seen[slot] = ext;
-    this.#count(rtpTimestamp, arrivalMs, payloadBytes);
+    this.#count(rtpTimestamp, arrivalMs, payloadBytes, timing);
     return true;
   }
 
-  #count(rtpTimestamp: number, arrivalMs: number, payloadBytes: number): void {
+  #count(rtpTimestamp: number, arrivalMs: number, payloadBytes: number, timing: boolean): void {
     this.received++;
     this.bytes += payloadBytes;
+    if (!timing) return;
     // A.8: transit = arrival (in RTP units) − timestamp; J += (|D| − J) / 16.
     const arrival = (arrivalMs * this.clockRateHz) / 1000;
     const transit = arrival - rtpTimestamp;

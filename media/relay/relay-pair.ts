@@ -76,8 +76,8 @@ export class RelaySide {
   readonly srSentMiddle = new Float64Array(RELAYED_SR_SLOTS);
   readonly srSentMs = new Float64Array(RELAYED_SR_SLOTS);
   srSentNext = 0;
-  /** When RTCP from the other endpoint was last relayed to this one (-1: never). */
-  lastRelayedRtcpMs = -1;
+  /** When an SR from the other endpoint was last relayed to this one (-1: never). */
+  lastRelayedSrMs = -1;
   /** SSRC continuity: after the endpoint changes SSRC, rewrite to keep the first one. */
   rewrite = false;
   outSsrc = -1;
@@ -197,8 +197,9 @@ export class RelayPair {
     from.received.rtpPackets++;
     from.received.rtpBytes += len;
     from.lastRtpMs = now;
-    from.stats.update(h.sequence, h.timestamp, now, h.payloadLength);
-    if (from.isDtmf(h.payloadType)) {
+    const dtmf = from.isDtmf(h.payloadType);
+    from.stats.update(h.sequence, h.timestamp, now, h.payloadLength, !dtmf);
+    if (dtmf) {
       const ev = from.dtmf.onPacket(buf, h.payloadOffset, h.payloadLength, h.timestamp);
       if (ev >= 0 && this.onDtmf !== undefined) this.onDtmf(from, ev, from.dtmf.lastDurationUnits);
     }
@@ -243,7 +244,7 @@ export class RelayPair {
     from.received.rtcpBytes += len;
     const now = this.#learnFromRtcp(from, to);
     if (to.peerAddress === undefined) return;
-    to.lastRelayedRtcpMs = now;
+    if (s.hasSr) to.lastRelayedSrMs = now;
     to.sent.rtcpPackets++;
     to.sent.rtcpBytes += len;
     if (to.rtcpMux) to.ports.rtp.send(buf, to.peerPort, to.peerAddress);

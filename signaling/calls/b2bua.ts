@@ -48,9 +48,10 @@ export interface B2buaOptions {
   readonly resolve: (host: string) => Promise<string>;
   /** Media anchoring (absent: bodies cross untouched). */
   readonly media?: MediaAnchoring | undefined;
-  /** Called with every DTMF digit detected in a call's media (the meeting IVR listens here). */
-  readonly onDtmf?: ((call: Call, side: 'caller' | 'callee', digit: string, durationMs: number) => void) | undefined;
 }
+
+/** A DTMF digit detected in a call's media, in either direction (the meeting IVR listens here). */
+export type DtmfListener = (call: Call, side: 'caller' | 'callee', digit: string, durationMs: number) => void;
 
 /**
  * The back-to-back user agent: every inbound INVITE becomes a Call with two legs, each with its
@@ -76,6 +77,8 @@ export class B2bua implements TransactionUser {
   #tx: TransactionLayer | undefined;
   #draining = false;
   readonly #inDialog: InDialog;
+  /** Who hears DTMF digits detected in calls' media. */
+  readonly dtmfListeners = new Set<DtmfListener>();
   /** Carillon's own sent-by values ('host:port') for loop detection. */
   ownSentBy = new Set<string>();
 
@@ -245,7 +248,9 @@ export class B2bua implements TransactionUser {
     if (anchoring !== undefined) {
       call.media = anchoring.open(id, qualityContextOf(req, id, anchoring.opts.region), {
         onTimeout: () => this.endCall(call, 'media-timeout'),
-        onDtmf: (side, digit, durationMs) => this.opts.onDtmf?.(call, side === 'a' ? 'caller' : 'callee', digit, durationMs),
+        onDtmf: (side, digit, durationMs) => {
+          for (const l of this.dtmfListeners) l(call, side === 'a' ? 'caller' : 'callee', digit, durationMs);
+        },
       });
     }
     this.viaMedia(call, 'a', req, 'offer', (body) => {

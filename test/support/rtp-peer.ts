@@ -56,11 +56,14 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** `count` distinct indexes out of [1, n−1) chosen by `seed` (loss patterns). */
-export function pickIndexes(n: number, count: number, seed: number): Set<number> {
+/**
+ * `count` distinct indexes out of [from, n−1) chosen by `seed` (loss and reorder patterns). The
+ * first packets are left alone: a receiver validates a new source on them (RFC 3550 A.1).
+ */
+export function pickIndexes(n: number, count: number, seed: number, from = 5): Set<number> {
   const rnd = seeded(seed);
   const out = new Set<number>();
-  while (out.size < count) out.add(1 + Math.floor(rnd() * (n - 2)));
+  while (out.size < count) out.add(from + Math.floor(rnd() * (n - 1 - from)));
   return out;
 }
 

@@ -14,6 +14,18 @@ m=audio [media_port] RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 a=${direction}`;
 
+/** SDP whose media port is the call's line of the injection file (a test RTP peer's port), with telephone-event. */
+const SDP_MEDIA = `v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio [field0] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=sendrecv`;
+
 const cdata = (s: string): string => `<![CDATA[\n${s}\n]]>`;
 
 // ---- caller (UAC) side ----
@@ -21,7 +33,7 @@ const UAC_FROM = 'From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag
 const UAC_TO = 'To: <sip:[service]@[remote_ip]:[remote_port]>';
 const UAC_CONTACT = 'Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>';
 
-const uacInvite = (extra = '', sendAttrs = ''): string => `  <send retrans="500"${sendAttrs}>${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+const uacInvite = (extra = '', sendAttrs = '', sdp = SDP()): string => `  <send retrans="500"${sendAttrs}>${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 ${UAC_FROM}
 ${UAC_TO}
@@ -32,7 +44,7 @@ Max-Forwards: 70
 ${extra}Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP()}`)}</send>`;
+${sdp}`)}</send>`;
 
 const uacAck = (cseq: number): string => `  <send>${cdata(`ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -126,14 +138,14 @@ const scenario = (name: string, body: string): string =>
 
 // ---- callee (UAS) side ----
 const UAS_TAG = ';tag=[pid]SIPpTag01[call_number]';
-const uasReply = (status: string, opts: { sdp?: boolean; tag?: boolean; retrans?: boolean } = {}): string => `  <send${opts.retrans === true ? ' retrans="500"' : ''}>${cdata(`SIP/2.0 ${status}
+const uasReply = (status: string, opts: { sdp?: boolean; tag?: boolean; retrans?: boolean; body?: string } = {}): string => `  <send${opts.retrans === true ? ' retrans="500"' : ''}>${cdata(`SIP/2.0 ${status}
 [last_Via:]
 [last_From:]
 [last_To:]${opts.tag === false ? '' : UAS_TAG}
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-${opts.sdp === true ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${SDP()}` : 'Content-Length: 0\n'}`)}</send>`;
+${opts.sdp === true ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${opts.body ?? SDP()}` : 'Content-Length: 0\n'}`)}</send>`;
 
 /** Keeps the INVITE's From (the peer, with its tag) and To (us) for requests the callee sends. */
 const uasRecvInvite = (): string => `  <recv request="INVITE" crlf="true" rrs="true">
@@ -166,6 +178,12 @@ Content-Length: 0
 `)}</send>`;
 
 const recvByeAnswer = `  <recv request="BYE"/>
+${answer200(false)}`;
+
+/** Takes a BYE that must say why: Carillon ended the call because no media flowed. */
+const recvMediaTimeoutBye = `  <recv request="BYE">
+    <action><ereg regexp="Media Timeout" search_in="hdr" header="Reason:" check_it="true" assign_to="why"/></action>
+  </recv>
 ${answer200(false)}`;
 
 /** Every scenario pair, by name. `pause` in ms is where the call holds. */
@@ -330,6 +348,18 @@ ${recvByeAnswer}`,
       'uac-accept-reinvite',
       `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <recv request="INVITE">\n${checkSendonly}\n  </recv>\n${answer200(true)}\n  <recv request="ACK"/>\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(2)}`,
     ),
+  /** Caller whose media is a test RTP peer (injection file): holds the call `pauseMs`, then hangs up. */
+  'uac-media': (pauseMs: number) =>
+    scenario('uac-media', `${uacInvite('', '', SDP_MEDIA)}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(2)}`),
+  /** Callee whose media is a test RTP peer (injection file); waits for the BYE. */
+  'uas-media': () =>
+    scenario('uas-media', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true, body: SDP_MEDIA })}\n  <recv request="ACK" crlf="true"/>\n${recvByeAnswer}`),
+  /** Caller that sends no media and expects Carillon's media-timeout BYE. */
+  'uac-media-timeout': () =>
+    scenario('uac-media-timeout', `${uacInvite('', '', SDP_MEDIA)}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvMediaTimeoutBye}`),
+  /** Callee that sends no media and expects Carillon's media-timeout BYE. */
+  'uas-media-timeout': () =>
+    scenario('uas-media-timeout', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true, body: SDP_MEDIA })}\n  <recv request="ACK" crlf="true"/>\n${recvMediaTimeoutBye}`),
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

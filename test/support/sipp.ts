@@ -26,6 +26,8 @@ export interface SippOptions {
   /** Request-URI user. Default '+12065550100'. */
   readonly service?: string;
   readonly extraArgs?: readonly string[];
+  /** Injection file lines ([field0]… per call, in order), e.g. each call's media port. */
+  readonly injection?: readonly string[];
   /** Pin SIPp to this CPU (taskset), for benchmarks that keep generator and server apart. */
   readonly cpu?: number;
 }
@@ -74,6 +76,11 @@ export function startSipp(opts: SippOptions): SippHandle {
   if (opts.rate !== undefined) args.push('-r', String(opts.rate));
   if (opts.limit !== undefined) args.push('-l', String(opts.limit));
   if (opts.extraArgs !== undefined) args.push(...opts.extraArgs);
+  if (opts.injection !== undefined) {
+    const inf = path.join(dir, 'injection.csv');
+    writeFileSync(inf, `SEQUENTIAL\n${opts.injection.map((l) => `${l};`).join('\n')}\n`);
+    args.push('-inf', inf);
+  }
   if (opts.remote !== undefined) args.unshift(opts.remote);
   const child =
     opts.cpu === undefined
