@@ -13,6 +13,10 @@ declare -A bin_of=(
   [tshark]=tshark
   [iproute2]=ip
 )
+if [ "${1:-}" = "--bench" ]; then
+  bin_of[rtpengine-daemon]=rtpengine
+  bin_of[gcc]=gcc
+fi
 missing=()
 for pkg in "${!bin_of[@]}"; do
   command -v "${bin_of[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
