@@ -37,6 +37,9 @@ export class RelaySide {
   peerPort = 0;
   peerRtcpPort = 0;
   rtcpMux = false;
+  /** What the endpoint's SDP last said (latching overrides it until the SDP changes). */
+  sdpAddress: string | undefined;
+  sdpPort = 0;
   /** Whether the peer address was learnt from received packets (symmetric RTP, NAT). */
   latched = false;
   /** Strict mode: accept and send only to the SDP address, never latch. */
@@ -98,11 +101,16 @@ export class RelaySide {
   /** Sets where the endpoint said it receives (SDP c=/m=/a=rtcp). */
   setRemote(address: string | undefined, port: number, rtcpPort: number, rtcpMux = false): void {
     this.rtcpMux = rtcpMux;
-    if (this.latched && !this.strict && address !== undefined) return;
+    // A new SDP address (re-INVITE to another endpoint) drops what was latched: media goes there
+    // until the new endpoint's own packets teach its real source. The same SDP again keeps the latch.
+    const changed = address !== this.sdpAddress || port !== this.sdpPort;
+    this.sdpAddress = address;
+    this.sdpPort = port;
+    if (this.latched && !this.strict && address !== undefined && !changed) return;
+    this.latched = false;
     this.peerAddress = address;
     this.peerPort = port;
     this.peerRtcpPort = rtcpMux ? port : rtcpPort;
-    if (address === undefined) this.latched = false;
   }
 
   setDtmfPayloadTypes(pts: readonly number[]): void {

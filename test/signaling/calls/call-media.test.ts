@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeTimers, systemClock } from '../../../common/clock.ts';
+import { MediaEngine } from '../../../media/engine.ts';
+import { QualityLog } from '../../../media/quality/quality-log.ts';
+import { countryOf, MediaAnchoring } from '../../../signaling/calls/call-media.ts';
+import type { CallMedia } from '../../../signaling/calls/call-media.ts';
+import { readSdp } from '../../../signaling/sdp/anchor.ts';
+import { RtpPeer, until } from '../../support/rtp-peer.ts';
+
+const CTX = { voiceConnectorId: 'default', callId: 'c', fromUser: 'a', fromCountry: null, toUser: 'b', toCountry: null, endpointId: 'e', region: 'local', custSide: 'a' as const };
+const HANDLERS = { onTimeout: () => undefined, onDtmf: () => undefined };
+
+function sdp(port: number, extra: string[] = [], payloads = '0 8 101'): Buffer {
+  return Buffer.from(
+    ['v=0', 'o=x 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP ${payloads}`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', ...extra, ''].join('\r\n'),
+  );
+}
+
+function portOf(body: Buffer): number {
+  return readSdp(body.toString())?.media[0]?.port ?? -1;
+}
+
+describe('CallMedia: SDP anchoring against the real media engine', () => {
+  let engine: MediaEngine;
+  let anchoring: MediaAnchoring;
+  let dir: string;
+  const low = 47000 + 2 * Math.floor(Math.random() * 400);
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-callmedia-'));
+    engine = await MediaEngine.start(
+      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 7, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0 },
+      pino({ level: 'silent' }),
+    );
+    anchoring = new MediaAnchoring({ control: engine, address: '127.0.0.1', clock: systemClock, timers: nodeTimers, logger: pino({ level: 'silent' }), qualityLog: new QualityLog(dir), qualityIntervalMs: 60_000, region: 'local' });
+  });
+  afterAll(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function translate(m: CallMedia, from: 'a' | 'b', body: Buffer, role: 'offer' | 'answer'): Promise<Buffer> {
+    const r = await m.translate(from, body, 'application/sdp', role);
+    if (!r.ok) throw new Error(`${r.status} ${r.reason}`);
+    return r.body;
+  }
+
+  it('rewrites offers and answers to its ports, and a re-INVITE moves the forwarding to the new port', async () => {
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    const B2 = await RtpPeer.open();
+    const m = anchoring.open('s1', CTX, HANDLERS);
+    try {
+      const toCallee = await translate(m, 'a', sdp(A.rtpPort), 'offer');
+      const toCaller = await translate(m, 'b', sdp(B.rtpPort, [], '0 101'), 'answer');
+      const text = toCallee.toString();
+      expect(text).toMatch(/c=IN IP4 127\.0\.0\.1/);
+      expect(text).toMatch(new RegExp(`a=rtcp:${portOf(toCallee) + 1}`));
+      expect(portOf(toCallee)).not.toBe(A.rtpPort);
+      expect(portOf(toCaller)).not.toBe(portOf(toCallee));
+      A.sendTo('127.0.0.1', portOf(toCaller));
+      B.sendTo('127.0.0.1', portOf(toCallee));
+      await A.sendStream({ packets: 5, ptimeMs: 5, ssrc: 1 });
+      await B.sendStream({ packets: 5, ptimeMs: 5, ssrc: 2 });
+      await until(() => B.received.length === 5 && A.received.length === 5);
+      // The callee re-INVITEs from another port (a transfer, a new media server): audio follows
+      // at once, although B had been latched.
+      const reoffer = await translate(m, 'b', sdp(B2.rtpPort), 'offer');
+      expect(portOf(reoffer)).toBe(portOf(toCaller));
+      await translate(m, 'a', sdp(A.rtpPort), 'answer');
+      await A.sendStream({ packets: 5, ptimeMs: 5, ssrc: 1, firstSeq: 2000 });
+      await until(() => B2.received.length === 5);
+      expect(B.received.length).toBe(5);
+      // The same SDP again (a session refresh) keeps the latch.
+      B2.sendTo('127.0.0.1', portOf(toCallee));
+      await B2.sendStream({ packets: 3, ptimeMs: 5, ssrc: 77 });
+      await translate(m, 'b', sdp(B2.rtpPort), 'offer');
+      await until(() => A.received.length === 8);
+    } finally {
+      await m.close();
+      A.close();
+      B.close();
+      B2.close();
+    }
+  });
+
+  it('keeps only offered codecs in an answer, honours hold and rejected lines, refuses unreadable SDP', async () => {
+    const m = anchoring.open('s2', CTX, HANDLERS);
+    try {
+      await translate(m, 'a', sdp(30000, [], '0 101'), 'offer');
+      const answer = (await translate(m, 'b', sdp(30002, [], '8 0 101'), 'answer')).toString();
+      expect(answer).toMatch(/m=audio \d+ RTP\/AVP 0 101\r\n/);
+      expect(answer).not.toMatch(/PCMA/);
+      const hold = (await translate(m, 'a', sdp(30000, ['a=sendonly']), 'offer')).toString();
+      expect(hold).toMatch(/a=sendonly/);
+      const two = Buffer.from(`${sdp(30000).toString()}m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n`);
+      const rejected = (await translate(m, 'a', two, 'offer')).toString();
+      expect(rejected).toMatch(/m=video 0 /);
+      const bad = await m.translate('a', Buffer.from('this is not sdp'), 'application/sdp', 'offer');
+      expect(bad).toEqual({ ok: false, status: 488, reason: 'Unreadable Session Description' });
+      // Not SDP at all (e.g. an INFO body): passed through untouched.
+      const info = await m.translate('a', Buffer.from('Signal=5\r\nDuration=160\r\n'), 'application/dtmf-relay', 'offer');
+      expect(info.ok && info.body.toString()).toBe('Signal=5\r\nDuration=160\r\n');
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('answers 503 when the port range is used up, and gives every port back', async () => {
+    const calls: CallMedia[] = [];
+    try {
+      // 8 ports = 4 pairs = 2 streams.
+      for (let i = 0; i < 2; i++) {
+        const m = anchoring.open(`full${i}`, CTX, HANDLERS);
+        calls.push(m);
+        await translate(m, 'a', sdp(31000 + 2 * i), 'offer');
+      }
+      const m = anchoring.open('full-extra', CTX, HANDLERS);
+      calls.push(m);
+      expect(await m.translate('a', sdp(31100), 'application/sdp', 'offer')).toEqual({ ok: false, status: 503, reason: 'Media Ports Exhausted' });
+    } finally {
+      for (const m of calls) await m.close();
+    }
+    expect((await engine.status()).portPairsInUse).toBe(0);
+  });
+
+  it('knows the country of phone-number users only', () => {
+    expect(countryOf('+12065550100')).toBe('US');
+    expect(countryOf('442071838750')).toBe('GB');
+    expect(countryOf('alice')).toBeNull();
+    expect(countryOf(undefined)).toBeNull();
+  });
+});
