@@ -1,0 +1,40 @@
+/**
+ * Hosts Carillon's media engine for the relay benchmark (pinned to a core by the driver): opens N
+ * anchored streams through the same command API signaling uses, each with its caller side at the
+ * generator's A socket and its callee side at the B socket, writes the generator's config, prints
+ * READY, and on SIGTERM prints the engine's counters and exits.
+ *
+ *   node --import tsx load/media/carillon-host.ts N GEN_BASE CFG_FILE [WORKERS]
+ */
+import { writeFileSync } from 'node:fs';
+import pino from 'pino';
+import { MediaEngine } from '../../media/engine.ts';
+
+const [n, genBase, cfgFile, workers] = [Number(process.argv[2]), Number(process.argv[3]), String(process.argv[4]), Number(process.argv[5] ?? 1)];
+if (!(n > 0 && n <= 5000)) throw new Error('N must be 1..5000');
+const engine = await MediaEngine.start(
+  { workers, bindAddress: '127.0.0.1', low: 30000, high: 30000 + 4 * n + 99, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 'carillon@bench', releaseDelayMs: 0 },
+  pino({ level: 'warn' }),
+);
+const lines: string[] = [];
+for (let i = 0; i < n; i++) {
+  const session = `bench-${i}`;
+  const ports = await engine.allocate(session, 0, 'audio', 8000);
+  if (ports === 'ports-exhausted') throw new Error('port range exhausted');
+  const remote = (port: number) => ({ address: '127.0.0.1', port, rtcpPort: port + 100, rtcpMux: false, direction: 'sendrecv' as const, dtmfPayloadTypes: [] });
+  await engine.update(session, 0, 'a', remote(genBase));
+  await engine.update(session, 0, 'b', remote(genBase + 1));
+  await engine.arm(session);
+  // Generator line: A socket, B socket, where A sends (Carillon's caller-facing port), where B sends.
+  lines.push(`${genBase} ${genBase + 1} 127.0.0.1 ${ports.aPort} 127.0.0.1 ${ports.bPort}`);
+}
+writeFileSync(cfgFile, `${lines.join('\n')}\n`);
+console.log('READY');
+process.on('SIGTERM', () => {
+  void engine.status().then(async (s) => {
+    console.log(JSON.stringify(s));
+    await engine.close();
+    process.exit(0);
+  });
+});
+setInterval(() => undefined, 1000);
