@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -14,8 +15,18 @@ export interface SocketFactory {
   tlsConnect(options: tls.ConnectionOptions): tls.TLSSocket;
 }
 
+/**
+ * dgram resolves every destination before sending, even an IP literal (a deferred callback per
+ * datagram). Literals are answered at once here; names still go to the system resolver.
+ */
+function literalFirstLookup(hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, { family: options.family ?? 0, all: false }, (err, address, fam) => callback(err, address, fam));
+}
+
 export const nodeSockets: SocketFactory = {
-  udp: (type) => dgram.createSocket({ type, reuseAddr: false }),
+  udp: (type) => dgram.createSocket({ type, reuseAddr: false, lookup: literalFirstLookup }),
   tcpServer: (onConnection) => net.createServer({ noDelay: true }, onConnection),
   tlsServer: (options, onConnection) => tls.createServer(options, onConnection),
   tcpConnect: (options) => net.connect(options),

@@ -29,6 +29,8 @@ const { values } = parseArgs({
     relays: { type: 'string', default: 'carillon,rtpengine' },
     repeat: { type: 'string', default: '1' },
     workers: { type: 'string', default: '1' },
+    /** Extra Node flags for the Carillon process, e.g. "--max-semi-space-size=32". */
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const streamsList = values.streams.split(',').map(Number);
@@ -96,7 +98,8 @@ function mport(s: Bencoded | undefined): number {
 
 async function startRelay(relay: 'carillon' | 'rtpengine', n: number, cfg: string): Promise<ChildProcess> {
   if (relay === 'carillon') {
-    const child = spawn('taskset', ['-c', '1', process.execPath, '--import', 'tsx', path.join(ROOT, 'load', 'media', 'carillon-host.ts'), String(n), String(GEN_BASE), cfg, values.workers], {
+    const flags = values['node-flags'].split(' ').filter((f) => f !== '');
+    const child = spawn('taskset', ['-c', '1', process.execPath, ...flags, '--import', 'tsx', path.join(ROOT, 'load', 'media', 'carillon-host.ts'), String(n), String(GEN_BASE), cfg, values.workers], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -2,7 +2,9 @@
  * Hosts Carillon's media engine for the relay benchmark (pinned to a core by the driver): opens N
  * anchored streams through the same command API signaling uses, each with its caller side at the
  * generator's A socket and its callee side at the B socket, writes the generator's config, prints
- * READY, and on SIGTERM prints the engine's counters and exits.
+ * READY, and on SIGTERM prints the engine's counters and exits. Carillon's own RTCP is pushed
+ * past the run (the generator sends none and would count SRs as stray packets; rtpengine, the
+ * reference, generates none either).
  *
  *   node --import tsx load/media/carillon-host.ts N GEN_BASE CFG_FILE [WORKERS]
  */
@@ -13,7 +15,7 @@ import { MediaEngine } from '../../media/engine.ts';
 const [n, genBase, cfgFile, workers] = [Number(process.argv[2]), Number(process.argv[3]), String(process.argv[4]), Number(process.argv[5] ?? 1)];
 if (!(n > 0 && n <= 5000)) throw new Error('N must be 1..5000');
 const engine = await MediaEngine.start(
-  { workers, bindAddress: '127.0.0.1', low: 30000, high: 30000 + 4 * n + 99, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 'carillon@bench', releaseDelayMs: 0 },
+  { workers, bindAddress: '127.0.0.1', low: 30000, high: 30000 + 4 * n + 99, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 60_000, cname: 'carillon@bench', releaseDelayMs: 0 },
   pino({ level: 'warn' }),
 );
 const lines: string[] = [];

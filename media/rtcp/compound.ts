@@ -1,6 +1,6 @@
-import { createReportBlock, REPORT_BLOCK_BYTES, writeReportBlock } from './report-block.ts';
+import { createReportBlock } from './report-block.ts';
 import type { ReportBlock } from './report-block.ts';
-import { createSenderReceiverReport, ntpMiddle32, parseSenderReceiverReportInto, RTCP_SR } from './sender-receiver-report.ts';
+import { createSenderReceiverReport, ntpMiddle32, parseSenderReceiverReportInto, RTCP_RR, RTCP_SR, writeSenderReceiverReport } from './sender-receiver-report.ts';
 
 /**
  * Compound RTCP (RFC 3550 §6.1): what Carillon needs from a compound packet a peer sent (its SR
@@ -50,6 +50,7 @@ export function createRtcpSummary(): RtcpSummary {
 }
 
 const scratchReport = createSenderReceiverReport();
+const scratchOwn = createSenderReceiverReport();
 
 /** Reads `buf[0..len)` as compound RTCP into `out`. Returns false when not even one packet parses. */
 export function readRtcpCompound(buf: Buffer, len: number, out: RtcpSummary): boolean {
@@ -140,22 +141,17 @@ export function createOwnReport(ssrc: number, cname: string): OwnReport {
 
 /** Writes SR/RR + SDES(CNAME) + XR(RRTR) into `buf` at 0; returns the compound's length. */
 export function writeOwnReport(r: OwnReport, buf: Buffer): number {
-  const rc = r.hasBlock ? 1 : 0;
-  const srLen = 8 + (r.sender ? 20 : 0) + rc * REPORT_BLOCK_BYTES;
-  buf[0] = 0x80 | rc;
-  buf[1] = r.sender ? 200 : 201;
-  buf.writeUInt16BE(srLen / 4 - 1, 2);
-  buf.writeUInt32BE(r.ssrc >>> 0, 4);
-  let p = 8;
-  if (r.sender) {
-    buf.writeUInt32BE(r.ntpHigh >>> 0, p);
-    buf.writeUInt32BE(r.ntpLow >>> 0, p + 4);
-    buf.writeUInt32BE(r.rtpTimestamp >>> 0, p + 8);
-    buf.writeUInt32BE(r.packetCount >>> 0, p + 12);
-    buf.writeUInt32BE(r.octetCount >>> 0, p + 16);
-    p += 20;
-  }
-  if (rc === 1) p += writeReportBlock(r.block, buf, p);
+  const sr = scratchOwn;
+  sr.packetType = r.sender ? RTCP_SR : RTCP_RR;
+  sr.ssrc = r.ssrc;
+  sr.ntpHigh = r.ntpHigh;
+  sr.ntpLow = r.ntpLow;
+  sr.rtpTimestamp = r.rtpTimestamp;
+  sr.packetCount = r.packetCount;
+  sr.octetCount = r.octetCount;
+  sr.blockCount = r.hasBlock ? 1 : 0;
+  Object.assign(sr.blocks[0] as ReportBlock, r.block);
+  let p = writeSenderReceiverReport(sr, buf, 0);
   // SDES: one chunk, CNAME item, END, padded to 32 bits.
   const sdesStart = p;
   const nameLen = Math.min(255, r.cname.length);
