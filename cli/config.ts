@@ -52,6 +52,7 @@ export const MediaSchema = Type.Object(
     strictSource: Type.Boolean({ default: false, description: 'accept media only from the SDP address (no symmetric-RTP latching)' }),
     rtcpIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5_000, description: "mean interval of Carillon's own RTCP on each leg" }),
     qualityIntervalSec: Type.Integer({ minimum: 1, maximum: 3_600, default: 60, description: 'media quality record interval' }),
+    relay: Type.Union([Type.Literal('native'), Type.Literal('sockets')], { default: 'native', description: 'what moves RTP: the native mover (recvmmsg on its own thread; IPv4) when built, else Node sockets' }),
     releaseDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_000, description: "how long a finished call's ports stay bound, absorbing late packets" }),
     region: Type.String({ default: 'local', description: 'aws_region written in quality records and logs' }),
   },

@@ -108,6 +108,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           rtcpIntervalMs: cfg.media.rtcpIntervalMs,
           cname: `carillon@${cfg.advertisedAddress}`,
           releaseDelayMs: cfg.media.releaseDelayMs,
+          nativeRelay: cfg.media.relay === 'native',
         },
         logger,
       );

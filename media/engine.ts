@@ -98,6 +98,7 @@ export class MediaEngine implements MediaControl {
           rtcpIntervalMs: opts.rtcpIntervalMs,
           cname: opts.cname,
           releaseDelayMs: opts.releaseDelayMs,
+          nativeRelay: opts.nativeRelay,
         };
         const slot: WorkerSlot = { index, options, worker: spawn(options), pending: new Map(), sessions: 0 };
         engine.#slots.push(slot);
@@ -214,6 +215,7 @@ export class MediaEngine implements MediaControl {
       mediaTimeouts: 0,
       dtmfEvents: 0,
       rtcpSent: 0,
+      nativeWorkers: 0,
     };
     for (const r of all) {
       if (!r.ok || r.status === undefined) continue;

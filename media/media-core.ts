@@ -16,9 +16,9 @@ import type {
 } from './protocol.ts';
 import { createOwnReport, ntpFromUnixMs, writeOwnReport } from './rtcp/compound.ts';
 import { ntpMiddle32 } from './rtcp/sender-receiver-report.ts';
-import { PortPool } from './relay/port-pool.ts';
-import type { PortPair } from './relay/port-pool.ts';
-import { RelayPair, RelaySide } from './relay/relay-pair.ts';
+import { createRelayBackend } from './relay/backend.ts';
+import type { RelayBackend } from './relay/backend.ts';
+import type { MediaPorts, MediaRelay, RelaySide } from './relay/relay-pair.ts';
 
 export interface MediaCoreDeps {
   readonly sockets: SocketFactory;
@@ -31,7 +31,7 @@ interface StreamEntry {
   readonly index: number;
   readonly kind: string;
   readonly clockRateHz: number;
-  readonly pair: RelayPair;
+  readonly pair: MediaRelay;
 }
 
 interface Session {
@@ -57,7 +57,7 @@ export class MediaCore {
   readonly #opts: MediaWorkerOptions;
   readonly #deps: MediaCoreDeps;
   readonly #emit: (e: MediaEvent) => void;
-  readonly #pool: PortPool;
+  readonly #backend: RelayBackend;
   readonly #sessions = new Map<string, Session>();
   readonly #pendingAlloc = new Map<string, Promise<MediaReply>>();
   #tick: TimerHandle | undefined;
@@ -75,7 +75,7 @@ export class MediaCore {
     this.#opts = opts;
     this.#deps = deps;
     this.#emit = emit;
-    this.#pool = new PortPool({ sockets: deps.sockets, bindAddress: opts.bindAddress, low: opts.low, high: opts.high });
+    this.#backend = createRelayBackend(opts, deps);
     this.#schedule();
   }
 
@@ -122,10 +122,10 @@ export class MediaCore {
     const existing = session?.streams.get(cmd.index);
     if (existing !== undefined) return { ok: true, ports: { aPort: existing.pair.a.ports.rtpPort, bPort: existing.pair.b.ports.rtpPort } };
     if (this.#closed) return { ok: false, error: 'internal' };
-    const pa = await this.#pool.allocate();
-    const pb = pa === undefined ? undefined : await this.#pool.allocate();
+    const pa = await this.#backend.allocate();
+    const pb = pa === undefined ? undefined : await this.#backend.allocate();
     if (pa === undefined || pb === undefined) {
-      if (pa !== undefined) this.#pool.release(pa);
+      if (pa !== undefined) this.#backend.release(pa);
       return { ok: false, error: 'ports-exhausted' };
     }
     session = this.#sessions.get(cmd.session);
@@ -138,14 +138,13 @@ export class MediaCore {
     return { ok: true, ports: { aPort: pa.rtpPort, bPort: pb.rtpPort } };
   }
 
-  #openPair(session: Session, cmd: AllocateCommand, pa: PortPair, pb: PortPair): RelayPair {
+  #openPair(session: Session, cmd: AllocateCommand, pa: MediaPorts, pb: MediaPorts): MediaRelay {
     const { random, clock } = this.#deps;
-    const a = new RelaySide(pa, cmd.clockRateHz, this.#opts.strict, Math.floor(random.float() * 0x1_0000_0000));
-    const b = new RelaySide(pb, cmd.clockRateHz, this.#opts.strict, Math.floor(random.float() * 0x1_0000_0000));
+    const pair = this.#backend.open(pa, pb, cmd.clockRateHz, this.#opts.strict, Math.floor(random.float() * 0x1_0000_0000), Math.floor(random.float() * 0x1_0000_0000));
+    const { a, b } = pair;
     const now = clock.monoMs();
     a.nextRtcpMs = now + this.#rtcpDelay();
     b.nextRtcpMs = now + this.#rtcpDelay();
-    const pair = new RelayPair(a, b, clock);
     pair.onDtmf = (from, event, durationUnits) => {
       const digit = dtmfDigit(event);
       if (digit === undefined) return;
@@ -172,6 +171,7 @@ export class MediaCore {
     side.setRemote(r.address, r.port, r.rtcpPort, r.rtcpMux);
     side.hold = r.address === undefined || r.direction === 'sendonly' || r.direction === 'inactive';
     side.setDtmfPayloadTypes(r.dtmfPayloadTypes);
+    stream.pair.remoteChanged(side);
     if (wasHeld && !this.#held(session)) session.activityFloorMs = this.#deps.clock.monoMs();
     return { ok: true };
   }
@@ -181,7 +181,7 @@ export class MediaCore {
     const session = this.#sessions.get(id);
     if (session === undefined) return { ok: false, error: 'no-such-session' };
     const snapshot = this.#snapshot(session);
-    const held: PortPair[] = [];
+    const held: MediaPorts[] = [];
     for (const s of session.streams.values()) {
       s.pair.close();
       for (const side of [s.pair.a, s.pair.b]) {
@@ -196,7 +196,7 @@ export class MediaCore {
     // would answer them with ICMP unreachable, which some phones treat as a failed call before
     // the BYE reaches them.
     const release = (): void => {
-      for (const p of held) this.#pool.release(p);
+      for (const p of held) this.#backend.release(p);
     };
     if (this.#opts.releaseDelayMs > 0 && !this.#closed) this.#deps.timers.setTimeout(release, this.#opts.releaseDelayMs);
     else release();
@@ -215,6 +215,7 @@ export class MediaCore {
     for (const s of this.#sessions.values()) {
       for (const st of s.streams.values()) {
         streams++;
+        st.pair.sync();
         for (const side of [st.pair.a, st.pair.b]) {
           relayed += side.sent.rtpPackets;
           bytes += side.sent.rtpBytes;
@@ -226,9 +227,9 @@ export class MediaCore {
     return {
       sessions: this.#sessions.size,
       streams,
-      portPairsInUse: this.#pool.inUse,
-      portPairsCapacity: this.#pool.capacity,
-      portsSkipped: this.#pool.skipped,
+      portPairsInUse: this.#backend.inUse,
+      portPairsCapacity: this.#backend.capacity,
+      portsSkipped: this.#backend.skipped,
       packetsRelayed: relayed,
       bytesRelayed: bytes,
       packetsDropped: dropped,
@@ -236,6 +237,7 @@ export class MediaCore {
       mediaTimeouts: this.#mediaTimeouts,
       dtmfEvents: this.#dtmfEvents,
       rtcpSent: this.#rtcpSent,
+      nativeWorkers: this.#backend.kind === 'native' ? 1 : 0,
     };
   }
 
@@ -244,7 +246,7 @@ export class MediaCore {
     this.#closed = true;
     this.#deps.timers.clearTimeout(this.#tick);
     for (const id of [...this.#sessions.keys()]) this.delete(id);
-    this.#pool.releaseAll();
+    this.#backend.close();
   }
 
   #schedule(): void {
@@ -261,6 +263,7 @@ export class MediaCore {
     for (const session of this.#sessions.values()) {
       let last = session.activityFloorMs;
       for (const st of session.streams.values()) {
+        st.pair.sync();
         const { a, b } = st.pair;
         if (a.lastRtpMs > last) last = a.lastRtpMs;
         if (b.lastRtpMs > last) last = b.lastRtpMs;
@@ -287,7 +290,7 @@ export class MediaCore {
    * what this endpoint sends, SDES CNAME and an XR RRTR. When the other endpoint reports, its
    * RTCP is relayed instead and Carillon adds nothing the endpoints could confuse.
    */
-  #sendOwnRtcp(pair: RelayPair, side: RelaySide, other: RelaySide, now: number): void {
+  #sendOwnRtcp(pair: MediaRelay, side: RelaySide, other: RelaySide, now: number): void {
     const interval = this.#opts.rtcpIntervalMs;
     side.nextRtcpMs = now + this.#rtcpDelay();
     if (side.peerAddress === undefined || side.peerRtcpPort === 0) return;
@@ -319,14 +322,16 @@ export class MediaCore {
     side.rememberSr(ntpMiddle32(ntp.high, ntp.low), now);
     side.sent.rtcpPackets++;
     side.sent.rtcpBytes += len;
+    side.ownRtcpPackets++;
+    side.ownRtcpBytes += len;
     this.#rtcpSent++;
-    const socket = side.rtcpMux ? side.ports.rtp : side.ports.rtcp;
-    socket.send(buf, 0, len, side.rtcpMux ? side.peerPort : side.peerRtcpPort, side.peerAddress);
+    pair.sendFrom(side, buf, len, !side.rtcpMux, side.rtcpMux ? side.peerPort : side.peerRtcpPort, side.peerAddress);
   }
 
   #snapshot(session: Session): SessionSnapshot {
     const streams: StreamSnapshot[] = [];
     for (const st of session.streams.values()) {
+      st.pair.sync();
       streams.push({ index: st.index, kind: st.kind, clockRateHz: st.clockRateHz, a: sideSnapshot(st.pair.a), b: sideSnapshot(st.pair.b) });
     }
     streams.sort((x, y) => x.index - y.index);

@@ -118,6 +118,8 @@ export interface MediaStatus {
   readonly mediaTimeouts: number;
   readonly dtmfEvents: number;
   readonly rtcpSent: number;
+  /** Workers whose packets the native mover moves (the others use Node sockets). */
+  readonly nativeWorkers: number;
 }
 
 export type MediaReply =
@@ -143,4 +145,6 @@ export interface MediaWorkerOptions {
   readonly cname: string;
   /** How long a finished call's ports stay bound (absorbing late packets) before reuse. */
   readonly releaseDelayMs: number;
+  /** Move RTP with the native mover when it is built (IPv4); else with Node sockets. */
+  readonly nativeRelay: boolean;
 }

@@ -15,7 +15,7 @@ import { MediaEngine } from '../../media/engine.ts';
 const [n, genBase, cfgFile, workers] = [Number(process.argv[2]), Number(process.argv[3]), String(process.argv[4]), Number(process.argv[5] ?? 1)];
 if (!(n > 0 && n <= 5000)) throw new Error('N must be 1..5000');
 const engine = await MediaEngine.start(
-  { workers, bindAddress: '127.0.0.1', low: 30000, high: 30000 + 4 * n + 99, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 60_000, cname: 'carillon@bench', releaseDelayMs: 0 },
+  { workers, bindAddress: '127.0.0.1', low: 30000, high: 30000 + 4 * n + 99, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 60_000, cname: 'carillon@bench', releaseDelayMs: 0, nativeRelay: process.env.CARILLON_BENCH_RELAY !== 'sockets' },
   pino({ level: 'warn' }),
 );
 const lines: string[] = [];

@@ -26,9 +26,14 @@ export class DtmfDetector {
    */
   onPacket(buf: Buffer, payloadOffset: number, payloadLength: number, timestamp: number): number {
     if (payloadLength < 4) return -1;
-    const event = buf[payloadOffset] as number;
-    const end = ((buf[payloadOffset + 1] as number) & 0x80) !== 0;
-    const duration = buf.readUInt16BE(payloadOffset + 2);
+    return this.onWord(buf.readUInt32BE(payloadOffset), timestamp);
+  }
+
+  /** The same, from the payload's first 32-bit word (event, E bit, volume, duration). */
+  onWord(word: number, timestamp: number): number {
+    const event = word >>> 24;
+    const end = (word & 0x800000) !== 0;
+    const duration = word & 0xffff;
     let completed = -1;
     if (timestamp !== this.#timestamp) {
       if (!this.#reported && this.#event >= 0) completed = this.#finish(this.#event, this.#durationUnits);

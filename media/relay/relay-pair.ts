@@ -8,6 +8,11 @@ import { StreamStats } from '../quality/stream-stats.ts';
 import { createRtpHeader, isRtcpPayloadType, parseRtpInto } from '../rtp/rtp-header.ts';
 import type { PortPair } from './port-pool.ts';
 
+/** What a side knows of its ports, whatever moves the packets (sockets here, or the native mover). */
+export interface MediaPorts {
+  readonly rtpPort: number;
+}
+
 /** Counters of one direction (read at scrape/record time, STYLE.md 13). */
 export interface DirectionCounters {
   rtpPackets: number;
@@ -30,8 +35,8 @@ const RELAYED_SR_SLOTS = 4;
  * that endpoint receives (from its SDP, then latched from what it actually sends), what has come
  * in from it, what Carillon sent it, and what it reported about that in RTCP.
  */
-export class RelaySide {
-  readonly ports: PortPair;
+export class RelaySide<P extends MediaPorts = MediaPorts> {
+  readonly ports: P;
   /** Where this side's endpoint receives RTP; RTCP goes to peerRtcpPort. */
   peerAddress: string | undefined;
   peerPort = 0;
@@ -64,6 +69,9 @@ export class RelaySide {
   dtmfPtLow = 0;
   dtmfPtHigh = 0;
   readonly dtmf = new DtmfDetector();
+  /** Carillon's own RTCP sent to this endpoint (also inside `sent`). */
+  ownRtcpPackets = 0;
+  ownRtcpBytes = 0;
   /** Carillon's own SSRC in the RTCP it sends this endpoint. */
   ownSsrc: number;
   nextRtcpMs = 0;
@@ -90,7 +98,7 @@ export class RelaySide {
   lastOutTs = 0;
   lastTsStep: number;
 
-  constructor(ports: PortPair, clockRateHz: number, strict: boolean, ownSsrc = 0) {
+  constructor(ports: P, clockRateHz: number, strict: boolean, ownSsrc = 0) {
     this.ports = ports;
     this.stats = new StreamStats(clockRateHz);
     this.lastTsStep = Math.round(clockRateHz / 50);
@@ -140,7 +148,7 @@ export class RelaySide {
   }
 
   /** The SSRC of the stream Carillon forwards to this endpoint, or -1. */
-  forwardedSsrc(other: RelaySide): number {
+  forwardedSsrc(other: RelaySide<MediaPorts>): number {
     return other.rewrite ? other.outSsrc : other.lastSsrc;
   }
 
@@ -154,119 +162,89 @@ export class RelaySide {
 export type DtmfListener = (from: RelaySide, event: number, durationUnits: number) => void;
 
 /**
- * Relays one media stream between two endpoints through Carillon's ports (STYLE.md 3–4): the
- * handler reads the header in place into a struct reused for every packet, counts, latches, and
- * sends the very Buffer it received on the other side's socket. No logging, no per-packet objects
- * of ours. RTCP is relayed too, and read for what it says about each leg (RTT, reported loss).
+ * What every relay of one stream shares, however its packets move: per-packet statistics, DTMF
+ * and activity, RTCP reading (RTT, what each endpoint reports) and relaying, SSRC continuity
+ * state, and Carillon's NTP clock. Subclasses move the datagrams.
  */
-export class RelayPair {
-  readonly a: RelaySide;
-  readonly b: RelaySide;
-  readonly #clock: Clock;
-  readonly #header = createRtpHeader();
+export abstract class MediaRelay<P extends MediaPorts = MediaPorts> {
+  readonly a: RelaySide<P>;
+  readonly b: RelaySide<P>;
+  protected readonly clock: Clock;
   readonly #rtcp = createRtcpSummary();
   /** Wall-clock ms at monotonic 0: Carillon's NTP times are wallBase + mono, so RTT math is monotonic. */
   readonly #wallBaseMs: number;
   onDtmf: DtmfListener | undefined;
   #closed = false;
 
-  constructor(a: RelaySide, b: RelaySide, clock: Clock) {
+  constructor(a: RelaySide<P>, b: RelaySide<P>, clock: Clock) {
     this.a = a;
     this.b = b;
-    this.#clock = clock;
+    this.clock = clock;
     this.#wallBaseMs = clock.nowMs() - clock.monoMs();
-    this.#wire(a, b);
-    this.#wire(b, a);
   }
 
   /** Carillon's NTP-clock time in Unix ms (monotonic underneath). */
   ntpUnixMs(): number {
-    return this.#wallBaseMs + this.#clock.monoMs();
+    return this.#wallBaseMs + this.clock.monoMs();
   }
 
-  #wire(from: RelaySide, to: RelaySide): void {
-    from.ports.rtp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtp(from, to, buf, rinfo));
-    from.ports.rtcp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtcp(from, to, buf, rinfo, false));
+  /** Sends a datagram out of `side`'s RTP (or RTCP) port to `address:port`. */
+  abstract sendFrom(side: RelaySide<P>, buf: Buffer, len: number, viaRtcp: boolean, port: number, address: string): void;
+
+  /** A side's SDP changed (`side.setRemote` ran): tell whatever moves the packets. */
+  remoteChanged(_side: RelaySide<P>): void {
+    // the socket relay reads the side itself
   }
 
-  #onRtp(from: RelaySide, to: RelaySide, buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    const len = buf.length;
-    if (isRtcpPayloadType(buf, len)) {
-      // rtcp-mux (RFC 5761): RTCP arrives on the RTP port.
-      this.#onRtcp(from, to, buf, rinfo, true);
-      return;
-    }
-    const h = this.#header;
-    if (parseRtpInto(buf, len, h) !== undefined || !this.#accept(from, rinfo, h.ssrc)) {
-      from.received.dropped++;
-      return;
-    }
-    const now = this.#clock.monoMs();
-    from.received.rtpPackets++;
-    from.received.rtpBytes += len;
-    from.lastRtpMs = now;
-    const dtmf = from.isDtmf(h.payloadType);
-    from.stats.update(h.sequence, h.timestamp, now, h.payloadLength, !dtmf);
-    if (dtmf) {
-      const ev = from.dtmf.onPacket(buf, h.payloadOffset, h.payloadLength, h.timestamp);
+  /** Brings the sides' counters and peers up to date (a no-op where the sides are the truth). */
+  sync(): void {
+    // sides are updated per packet
+  }
+
+  /** Statistics, DTMF and activity for one accepted RTP packet from `from`. */
+  protected noteRtp(from: RelaySide<P>, seq: number, ts: number, pt: number, payloadLength: number, firstWord: number, nowMs: number): void {
+    from.lastRtpMs = nowMs;
+    const dtmf = from.isDtmf(pt);
+    from.stats.update(seq, ts, nowMs, payloadLength, !dtmf);
+    if (dtmf && payloadLength >= 4) {
+      const ev = from.dtmf.onWord(firstWord, ts);
       if (ev >= 0 && this.onDtmf !== undefined) this.onDtmf(from, ev, from.dtmf.lastDurationUnits);
     }
-    if (to.peerAddress === undefined) {
+  }
+
+  /**
+   * An RTCP compound from `from`'s endpoint that arrived at `atMs`: read it, learn from it, and
+   * relay it to `to` (unless `relayed`: the native mover already did, on arrival).
+   */
+  protected handleRtcp(from: RelaySide<P>, to: RelaySide<P>, buf: Buffer, len: number, address: string, port: number, muxed: boolean, atMs: number, relayed = false): void {
+    if (from.peerAddress !== undefined && from.strict && address !== from.peerAddress) {
       from.received.dropped++;
       return;
     }
-    if (from.rewrite) this.#rewrite(from, buf, h.sequence, h.timestamp);
-    else {
-      from.lastOutSeq = h.sequence;
-      from.lastOutTs = h.timestamp;
-    }
-    to.sent.rtpPackets++;
-    to.sent.rtpBytes += len;
-    to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
-  }
-
-  /** SSRC/sequence/timestamp continuity (the receiver sees one stream across a source change). */
-  #rewrite(side: RelaySide, buf: Buffer, seq: number, ts: number): void {
-    const outSeq = (seq + side.seqOffset) & 0xffff;
-    const outTs = (ts + side.tsOffset) >>> 0;
-    buf.writeUInt16BE(outSeq, 2);
-    buf.writeUInt32BE(outTs, 4);
-    buf.writeUInt32BE(side.outSsrc >>> 0, 8);
-    side.lastOutSeq = outSeq;
-    side.lastOutTs = outTs;
-  }
-
-  #onRtcp(from: RelaySide, to: RelaySide, buf: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
-    if (from.peerAddress !== undefined && from.strict && rinfo.address !== from.peerAddress) {
-      from.received.dropped++;
-      return;
-    }
-    const len = buf.length;
     const s = this.#rtcp;
     if (!readRtcpCompound(buf, len, s)) {
       from.received.dropped++;
       return;
     }
-    if (!from.strict && !muxed && from.latched && rinfo.address === from.peerAddress) from.peerRtcpPort = rinfo.port;
+    if (!from.strict && !muxed && from.latched && address === from.peerAddress) from.peerRtcpPort = port;
     from.received.rtcpPackets++;
     from.received.rtcpBytes += len;
-    const now = this.#learnFromRtcp(from, to);
+    this.#learnFromRtcp(from, to, atMs);
     if (to.peerAddress === undefined) return;
-    if (s.hasSr) to.lastRelayedSrMs = now;
+    if (s.hasSr) to.lastRelayedSrMs = atMs;
+    if (relayed) return;
     to.sent.rtcpPackets++;
     to.sent.rtcpBytes += len;
-    if (to.rtcpMux) to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
-    else to.ports.rtcp.send(buf, to.peerRtcpPort, to.peerAddress);
+    if (to.rtcpMux) this.sendFrom(to, buf, len, false, to.peerPort, to.peerAddress);
+    else this.sendFrom(to, buf, len, true, to.peerRtcpPort, to.peerAddress);
   }
-
   /**
    * RTT and the endpoint's view of what it receives, from the compound just read. The RTT of a
    * leg needs no clock agreement: Carillon remembers when each SR (relayed or its own) reached
    * the endpoint, and the endpoint's LSR/DLSR answer to it closes the loop (RFC 3550 §6.4.1).
    */
-  #learnFromRtcp(from: RelaySide, to: RelaySide): number {
+  #learnFromRtcp(from: RelaySide<P>, to: RelaySide<P>, now: number): void {
     const s = this.#rtcp;
-    const now = this.#clock.monoMs();
     if (s.hasSr) {
       from.peerSrMiddle32 = s.srMiddle32;
       from.peerSrArrivalMs = now;
@@ -287,10 +265,9 @@ export class RelayPair {
       const d = s.dlrr[i] as DlrrSubBlock;
       if (d.lrr !== 0) this.#rtt(from, d.lrr, d.dlrr, now);
     }
-    return now;
   }
 
-  #rtt(side: RelaySide, lsr: number, dlsr: number, nowMono: number): void {
+  #rtt(side: RelaySide<P>, lsr: number, dlsr: number, nowMono: number): void {
     for (let k = 0; k < RELAYED_SR_SLOTS; k++) {
       if (side.srSentMiddle[k] !== lsr) continue;
       const us = (nowMono - (side.srSentMs[k] as number)) * 1000 - (dlsr * 1_000_000) / 65536;
@@ -299,14 +276,110 @@ export class RelayPair {
     }
   }
 
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops relaying (the owner releases the ports). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.detach();
+  }
+
+  protected abstract detach(): void;
+}
+
+/** A new SSRC from an endpoint: keep the stream the other side sees continuous (seq/ts of the new source's first packet). */
+export function newSource(side: RelaySide<MediaPorts>, ssrc: number, seq: number, ts: number): void {
+  if (side.lastSsrc !== -1) {
+    if (!side.rewrite) {
+      side.rewrite = true;
+      side.outSsrc = side.lastSsrc;
+    }
+    side.seqOffset = (side.lastOutSeq + 1 - seq) & 0xffff;
+    side.tsOffset = (side.lastOutTs + side.lastTsStep - ts) >>> 0;
+    side.priorExpected += side.stats.expected;
+    side.priorReceived += side.stats.received;
+    side.stats = new StreamStats(side.stats.clockRateHz);
+  }
+  side.lastSsrc = ssrc;
+}
+
+/**
+ * Relays one media stream between two endpoints through Carillon's own sockets (STYLE.md 3–4):
+ * the handler reads the header in place into a struct reused for every packet, counts, latches,
+ * and sends the very Buffer it received on the other side's socket. No logging, no per-packet
+ * objects of ours.
+ */
+export class RelayPair extends MediaRelay<PortPair> {
+  readonly #header = createRtpHeader();
+
+  constructor(a: RelaySide<PortPair>, b: RelaySide<PortPair>, clock: Clock) {
+    super(a, b, clock);
+    this.#wire(a, b);
+    this.#wire(b, a);
+  }
+
+  sendFrom(side: RelaySide<PortPair>, buf: Buffer, len: number, viaRtcp: boolean, port: number, address: string): void {
+    (viaRtcp ? side.ports.rtcp : side.ports.rtp).send(buf, 0, len, port, address);
+  }
+
+  #wire(from: RelaySide<PortPair>, to: RelaySide<PortPair>): void {
+    from.ports.rtp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtp(from, to, buf, rinfo));
+    from.ports.rtcp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.handleRtcp(from, to, buf, buf.length, rinfo.address, rinfo.port, false, this.clock.monoMs()));
+  }
+
+  #onRtp(from: RelaySide<PortPair>, to: RelaySide<PortPair>, buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    const len = buf.length;
+    if (isRtcpPayloadType(buf, len)) {
+      // rtcp-mux (RFC 5761): RTCP arrives on the RTP port.
+      this.handleRtcp(from, to, buf, len, rinfo.address, rinfo.port, true, this.clock.monoMs());
+      return;
+    }
+    const h = this.#header;
+    if (parseRtpInto(buf, len, h) !== undefined || !this.#accept(from, rinfo, h.ssrc)) {
+      from.received.dropped++;
+      return;
+    }
+    from.received.rtpPackets++;
+    from.received.rtpBytes += len;
+    this.noteRtp(from, h.sequence, h.timestamp, h.payloadType, h.payloadLength, h.payloadLength >= 4 ? buf.readUInt32BE(h.payloadOffset) : 0, this.clock.monoMs());
+    if (to.peerAddress === undefined) {
+      from.received.dropped++;
+      return;
+    }
+    if (from.rewrite) this.#rewrite(from, buf, h.sequence, h.timestamp);
+    else {
+      from.lastOutSeq = h.sequence;
+      from.lastOutTs = h.timestamp;
+    }
+    to.sent.rtpPackets++;
+    to.sent.rtpBytes += len;
+    to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
+  }
+
+  /** SSRC/sequence/timestamp continuity (the receiver sees one stream across a source change). */
+  #rewrite(side: RelaySide<PortPair>, buf: Buffer, seq: number, ts: number): void {
+    const outSeq = (seq + side.seqOffset) & 0xffff;
+    const outTs = (ts + side.tsOffset) >>> 0;
+    buf.writeUInt16BE(outSeq, 2);
+    buf.writeUInt32BE(outTs, 4);
+    buf.writeUInt32BE(side.outSsrc >>> 0, 8);
+    side.lastOutSeq = outSeq;
+    side.lastOutTs = outTs;
+  }
+
   /**
    * Symmetric RTP latching: the first packets (and a new SSRC) teach where the endpoint really
    * is, so media goes back to the NAT binding it sends from, not to the private SDP address.
    */
-  #accept(side: RelaySide, rinfo: dgram.RemoteInfo, ssrc: number): boolean {
+  #accept(side: RelaySide<PortPair>, rinfo: dgram.RemoteInfo, ssrc: number): boolean {
+    const h = this.#header;
     if (side.strict) {
       if (side.peerAddress !== undefined && (rinfo.address !== side.peerAddress || rinfo.port !== side.peerPort)) return false;
-      if (ssrc !== side.lastSsrc) this.#newSource(side, ssrc);
+      if (ssrc !== side.lastSsrc) newSource(side, ssrc, h.sequence, h.timestamp);
       return true;
     }
     if (!side.latched || ssrc !== side.lastSsrc) {
@@ -315,36 +388,13 @@ export class RelayPair {
       side.peerPort = rinfo.port;
       side.peerRtcpPort = side.rtcpMux ? rinfo.port : rinfo.port + 1;
       side.latched = true;
-      if (ssrc !== side.lastSsrc) this.#newSource(side, ssrc);
+      if (ssrc !== side.lastSsrc) newSource(side, ssrc, h.sequence, h.timestamp);
       return true;
     }
     return rinfo.address === side.peerAddress && rinfo.port === side.peerPort;
   }
 
-  /** A new SSRC from an endpoint: keep the stream the other side sees continuous. */
-  #newSource(side: RelaySide, ssrc: number): void {
-    if (side.lastSsrc !== -1) {
-      if (!side.rewrite) {
-        side.rewrite = true;
-        side.outSsrc = side.lastSsrc;
-      }
-      side.seqOffset = (side.lastOutSeq + 1 - this.#header.sequence) & 0xffff;
-      side.tsOffset = (side.lastOutTs + side.lastTsStep - this.#header.timestamp) >>> 0;
-      side.priorExpected += side.stats.expected;
-      side.priorReceived += side.stats.received;
-      side.stats = new StreamStats(side.stats.clockRateHz);
-    }
-    side.lastSsrc = ssrc;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Stops relaying (the owner releases the ports to the pool). Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected detach(): void {
     for (const s of [this.a, this.b]) {
       s.ports.rtp.removeAllListeners('message');
       s.ports.rtcp.removeAllListeners('message');

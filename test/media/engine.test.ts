@@ -20,16 +20,18 @@ describe('sliceRange', () => {
   });
 });
 
-describe('MediaEngine (worker threads)', () => {
+describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s relay)', (relay) => {
   let engine: MediaEngine;
   const events: MediaEvent[] = [];
-  const low = 46000 + 2 * Math.floor(Math.random() * 500);
+  const low = 46000 + 2 * Math.floor(Math.random() * 500) + (relay === 'native' ? 0 : 1000);
   beforeAll(async () => {
     engine = await MediaEngine.start(
-      { workers: 2, bindAddress: '127.0.0.1', low, high: low + 399, strict: false, mediaTimeoutMs: 1500, rtcpIntervalMs: 200, cname: "carillon@test", releaseDelayMs: 0 },
+      { workers: 2, bindAddress: '127.0.0.1', low, high: low + 399, strict: false, mediaTimeoutMs: 1500, rtcpIntervalMs: 200, cname: 'carillon@test', releaseDelayMs: 0, nativeRelay: relay === 'native' },
       pino({ level: 'silent' }),
     );
     engine.onEvent = (e) => events.push(e);
+    // The native mover is built by `npm ci`; a missing build is a failure here, not a silent fallback.
+    expect((await engine.status()).nativeWorkers).toBe(relay === 'native' ? 2 : 0);
   });
   afterAll(async () => {
     await engine.close();

@@ -32,7 +32,7 @@ describe('CallMedia: SDP anchoring against the real media engine', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-callmedia-'));
     engine = await MediaEngine.start(
-      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 7, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0 },
+      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 7, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0, nativeRelay: true },
       pino({ level: 'silent' }),
     );
     anchoring = new MediaAnchoring({ control: engine, address: '127.0.0.1', clock: systemClock, timers: nodeTimers, logger: pino({ level: 'silent' }), qualityLog: new QualityLog(dir), qualityIntervalMs: 60_000, region: 'local' });

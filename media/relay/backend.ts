@@ -1,0 +1,165 @@
+import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
+import type { SocketFactory } from '../../common/sockets.ts';
+import { isIpv6 } from '../../common/sockets.ts';
+import type { MediaWorkerOptions } from '../protocol.ts';
+import { loadNativeAddon, NativeMover, NativeRelayPair } from './native-relay.ts';
+import type { NativePorts } from './native-relay.ts';
+import { PortPool } from './port-pool.ts';
+import type { PortPair } from './port-pool.ts';
+import { RelayPair, RelaySide } from './relay-pair.ts';
+import type { MediaPorts, MediaRelay } from './relay-pair.ts';
+
+/**
+ * What moves a worker's packets: Node sockets (RelayPair), or the native mover (NativeRelayPair)
+ * when it is built and the bind address is IPv4. Both hand out port pairs from the worker's slice
+ * round robin, skipping ports other processes hold.
+ */
+export interface RelayBackend {
+  readonly kind: 'native' | 'sockets';
+  readonly capacity: number;
+  readonly inUse: number;
+  readonly skipped: number;
+  allocate(): Promise<MediaPorts | undefined>;
+  release(p: MediaPorts): void;
+  open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay;
+  close(): void;
+}
+
+export interface BackendDeps {
+  readonly sockets: SocketFactory;
+  readonly clock: Clock;
+  readonly timers: Timers;
+}
+
+export function createRelayBackend(opts: MediaWorkerOptions, deps: BackendDeps): RelayBackend {
+  const addon = opts.nativeRelay && !isIpv6(opts.bindAddress) ? loadNativeAddon() : undefined;
+  return addon === undefined ? new SocketBackend(opts, deps) : new NativeBackend(opts, deps, new NativeMover(addon, pairsIn(opts) * 2 + 2));
+}
+
+function pairsIn(opts: MediaWorkerOptions): number {
+  const first = opts.low % 2 === 0 ? opts.low : opts.low + 1;
+  return Math.max(0, Math.floor((opts.high - first + 1) / 2));
+}
+
+class SocketBackend implements RelayBackend {
+  readonly kind = 'sockets';
+  readonly #pool: PortPool;
+  readonly #pairs = new Map<number, PortPair>();
+  readonly #clock: Clock;
+
+  constructor(opts: MediaWorkerOptions, deps: BackendDeps) {
+    this.#pool = new PortPool({ sockets: deps.sockets, bindAddress: opts.bindAddress, low: opts.low, high: opts.high });
+    this.#clock = deps.clock;
+  }
+
+  get capacity(): number {
+    return this.#pool.capacity;
+  }
+  get inUse(): number {
+    return this.#pool.inUse;
+  }
+  get skipped(): number {
+    return this.#pool.skipped;
+  }
+
+  async allocate(): Promise<MediaPorts | undefined> {
+    const p = await this.#pool.allocate();
+    if (p !== undefined) this.#pairs.set(p.rtpPort, p);
+    return p;
+  }
+
+  release(p: MediaPorts): void {
+    const pair = this.#pairs.get(p.rtpPort);
+    if (pair === undefined) return;
+    this.#pairs.delete(p.rtpPort);
+    this.#pool.release(pair);
+  }
+
+  open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay {
+    const pa = this.#pairs.get(a.rtpPort);
+    const pb = this.#pairs.get(b.rtpPort);
+    if (pa === undefined || pb === undefined) throw new Error('ports not from this pool');
+    return new RelayPair(new RelaySide(pa, clockRateHz, strict, ssrcA), new RelaySide(pb, clockRateHz, strict, ssrcB), this.#clock);
+  }
+
+  close(): void {
+    this.#pool.releaseAll();
+    this.#pairs.clear();
+  }
+}
+
+/** How often the native mover's rings are drained (statistics, DTMF, RTCP relaying). */
+const DRAIN_MS = 10;
+
+class NativeBackend implements RelayBackend {
+  readonly kind = 'native';
+  readonly capacity: number;
+  skipped = 0;
+  readonly #opts: MediaWorkerOptions;
+  readonly #deps: BackendDeps;
+  readonly #mover: NativeMover;
+  readonly #inUse = new Map<number, NativePorts>();
+  readonly #first: number;
+  #next = 0;
+  #timer: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(opts: MediaWorkerOptions, deps: BackendDeps, mover: NativeMover) {
+    this.#opts = opts;
+    this.#deps = deps;
+    this.#mover = mover;
+    this.#first = opts.low % 2 === 0 ? opts.low : opts.low + 1;
+    this.capacity = pairsIn(opts);
+    this.#drainLoop();
+  }
+
+  get inUse(): number {
+    return this.#inUse.size;
+  }
+
+  #drainLoop(): void {
+    if (this.#closed) return;
+    this.#timer = this.#deps.timers.setTimeout(() => {
+      this.#mover.drain();
+      this.#drainLoop();
+    }, DRAIN_MS);
+  }
+
+  allocate(): Promise<MediaPorts | undefined> {
+    for (let tried = 0; tried < this.capacity; tried++) {
+      const port = this.#first + 2 * this.#next;
+      this.#next = (this.#next + 1) % this.capacity;
+      if (this.#inUse.has(port)) continue;
+      const p = this.#mover.bind(this.#opts.bindAddress, port);
+      if (p === undefined) {
+        this.skipped++;
+        continue;
+      }
+      this.#inUse.set(port, p);
+      return Promise.resolve(p);
+    }
+    return Promise.resolve(undefined);
+  }
+
+  release(p: MediaPorts): void {
+    const n = this.#inUse.get(p.rtpPort);
+    if (n === undefined) return;
+    this.#inUse.delete(p.rtpPort);
+    this.#mover.release(n);
+  }
+
+  open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay {
+    const na = this.#inUse.get(a.rtpPort);
+    const nb = this.#inUse.get(b.rtpPort);
+    if (na === undefined || nb === undefined) throw new Error('ports not from this mover');
+    return new NativeRelayPair(new RelaySide(na, clockRateHz, strict, ssrcA), new RelaySide(nb, clockRateHz, strict, ssrcB), this.#deps.clock, this.#mover);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#deps.timers.clearTimeout(this.#timer);
+    this.#mover.drain();
+    for (const p of [...this.#inUse.values()]) this.release(p);
+    this.#mover.destroy();
+  }
+}
