@@ -15,8 +15,10 @@ import type {
 
 /** What signaling needs from the media plane (the engine, or anything speaking its API). */
 export interface MediaControl {
-  allocate(session: string, index: number, kind: string, clockRateHz: number): Promise<AllocatedPorts | 'ports-exhausted'>;
-  update(session: string, index: number, side: MediaSideName, remote: RemoteMedia): Promise<void>;
+  /** Opens a stream's ports; `then` also sets one side's remote in the same step. */
+  allocate(session: string, index: number, kind: string, clockRateHz: number, then?: { side: MediaSideName; remote: RemoteMedia }): Promise<AllocatedPorts | 'ports-exhausted'>;
+  /** Sets where one side receives; `arm` also starts the media timeout (the call is answered). */
+  update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm?: boolean): Promise<void>;
   /** Starts the media timeout of a session (the call was answered). */
   arm(session: string): Promise<void>;
   /** Ends a session; resolves with its final figures (undefined when it had no streams). */
@@ -167,15 +169,15 @@ export class MediaEngine implements MediaControl {
     return slot;
   }
 
-  async allocate(session: string, index: number, kind: string, clockRateHz: number): Promise<AllocatedPorts | 'ports-exhausted'> {
-    const r = await this.#send(this.#slotFor(session), { op: 'allocate', session, index, kind, clockRateHz });
+  async allocate(session: string, index: number, kind: string, clockRateHz: number, then?: { side: MediaSideName; remote: RemoteMedia }): Promise<AllocatedPorts | 'ports-exhausted'> {
+    const r = await this.#send(this.#slotFor(session), then === undefined ? { op: 'allocate', session, index, kind, clockRateHz } : { op: 'allocate', session, index, kind, clockRateHz, then });
     if (r.ok && r.ports !== undefined) return r.ports;
     return 'ports-exhausted';
   }
 
-  async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia): Promise<void> {
+  async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm = false): Promise<void> {
     const slot = this.#sessionSlot.get(session);
-    if (slot !== undefined) await this.#send(slot, { op: 'update', session, index, side, remote });
+    if (slot !== undefined) await this.#send(slot, arm ? { op: 'update', session, index, side, remote, arm } : { op: 'update', session, index, side, remote });
   }
 
   async arm(session: string): Promise<void> {

@@ -85,13 +85,8 @@ export class MediaCore {
         return this.allocate(cmd);
       case 'update':
         return this.update(cmd);
-      case 'arm': {
-        const s = this.#sessions.get(cmd.session);
-        if (s === undefined) return { ok: false, error: 'no-such-session' };
-        s.armed = true;
-        s.activityFloorMs = this.#deps.clock.monoMs();
-        return { ok: true };
-      }
+      case 'arm':
+        return this.#arm(cmd.session) ? { ok: true } : { ok: false, error: 'no-such-session' };
       case 'delete':
         return this.delete(cmd.session);
       case 'query': {
@@ -135,7 +130,19 @@ export class MediaCore {
     }
     const pair = this.#openPair(session, cmd, pa, pb);
     session.streams.set(cmd.index, { index: cmd.index, kind: cmd.kind, clockRateHz: cmd.clockRateHz, pair });
+    if (cmd.then !== undefined) this.update({ op: 'update', session: cmd.session, index: cmd.index, side: cmd.then.side, remote: cmd.then.remote });
     return { ok: true, ports: { aPort: pa.rtpPort, bPort: pb.rtpPort } };
+  }
+
+  /** The call was answered: the media timeout counts from now. */
+  #arm(id: string): boolean {
+    const s = this.#sessions.get(id);
+    if (s === undefined) return false;
+    if (!s.armed) {
+      s.armed = true;
+      s.activityFloorMs = this.#deps.clock.monoMs();
+    }
+    return true;
   }
 
   #openPair(session: Session, cmd: AllocateCommand, pa: MediaPorts, pb: MediaPorts): MediaRelay {
@@ -172,6 +179,7 @@ export class MediaCore {
     side.hold = r.address === undefined || r.direction === 'sendonly' || r.direction === 'inactive';
     side.setDtmfPayloadTypes(r.dtmfPayloadTypes);
     stream.pair.remoteChanged(side);
+    if (cmd.arm === true) this.#arm(cmd.session);
     if (wasHeld && !this.#held(session)) session.activityFloorMs = this.#deps.clock.monoMs();
     return { ok: true };
   }

@@ -26,6 +26,8 @@ export interface AllocateCommand {
   readonly index: number;
   readonly kind: string;
   readonly clockRateHz: number;
+  /** Where one side receives, set in the same step (saves a round trip per call). */
+  readonly then?: { readonly side: MediaSideName; readonly remote: RemoteMedia };
 }
 
 export interface UpdateCommand {
@@ -34,6 +36,8 @@ export interface UpdateCommand {
   readonly index: number;
   readonly side: MediaSideName;
   readonly remote: RemoteMedia;
+  /** The call is answered with this description: start the media timeout too. */
+  readonly arm?: boolean;
 }
 
 export interface DeleteCommand {

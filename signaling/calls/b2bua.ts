@@ -275,10 +275,10 @@ export class B2bua implements TransactionUser {
    * call), then continues with the rewritten body; a body Carillon can't anchor ends the call
    * with the status the anchoring chose (or `onFail` decides).
    */
-  viaMedia(call: Call, from: 'a' | 'b', msg: SipMessage, role: SdpRole, then: (body: Buffer) => void, onFail?: (status: number, reason: string) => void): void {
+  viaMedia(call: Call, from: 'a' | 'b', msg: SipMessage, role: SdpRole, then: (body: Buffer) => void, onFail?: (status: number, reason: string) => void, answers = false): void {
     const media = call.media;
     if (media === undefined) return then(msg.body);
-    media.translate(from, msg.body, getHeader(msg, 'content-type'), role).then(
+    media.translate(from, msg.body, getHeader(msg, 'content-type'), role, answers).then(
       (r) => {
         if (call.ended) return;
         if (r.ok) then(r.body);
@@ -398,7 +398,7 @@ export class B2bua implements TransactionUser {
       call.answeredMs = this.opts.clock.monoMs();
       this.counters.callsAnswered++;
       call.media?.answered();
-      this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => this.#answerCaller(call, res, body));
+      this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => this.#answerCaller(call, res, body), undefined, true);
       return;
     }
     // Final failure. RFC 4028 §7.4: a 422 is retried once with the Min-SE it names.

@@ -87,6 +87,8 @@ export class CallMedia {
   #qualityTimer: TimerHandle | undefined;
   #prev: SessionSnapshot | undefined;
   #closed = false;
+  /** The engine knows the call is answered (media timeout running). */
+  #armed = false;
 
   constructor(anchoring: MediaAnchoring, session: string, ctx: QualityContext, handlers: CallMediaHandlers) {
     this.#anchoring = anchoring;
@@ -95,15 +97,23 @@ export class CallMedia {
     this.handlers = handlers;
   }
 
-  /** Rewrites a body crossing from side `from` to the other side (queued behind earlier ones). */
-  translate(from: MediaSideName, body: Buffer, contentType: string | undefined, role: SdpRole): Promise<Translation> {
-    const run = (): Promise<Translation> => this.#translate(from, body, contentType, role);
+  /**
+   * Rewrites a body crossing from side `from` to the other side (queued behind earlier ones).
+   * `arm`: this message answers the call (a 2xx), so the media timeout starts with it.
+   */
+  translate(from: MediaSideName, body: Buffer, contentType: string | undefined, role: SdpRole, arm = false): Promise<Translation> {
+    const run = async (): Promise<Translation> => {
+      const out = await this.#translate(from, body, contentType, role, arm);
+      if (arm && !this.#armed) await this.#anchoring.opts.control.arm(this.session);
+      this.#armed ||= arm;
+      return out;
+    };
     const p = this.#chain.then(run, run);
     this.#chain = p.catch(() => undefined);
     return p;
   }
 
-  async #translate(from: MediaSideName, body: Buffer, contentType: string | undefined, role: SdpRole): Promise<Translation> {
+  async #translate(from: MediaSideName, body: Buffer, contentType: string | undefined, role: SdpRole, arm: boolean): Promise<Translation> {
     if (body.length === 0 || this.#closed) return { ok: true, body };
     if (!(contentType ?? '').toLowerCase().startsWith('application/sdp')) return { ok: true, body };
     const text = body.toString('utf8');
@@ -118,22 +128,27 @@ export class CallMedia {
         keep.push(undefined);
         continue;
       }
-      let allocated = this.#ports.get(m.index);
-      if (allocated === undefined) {
-        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m));
-        if (r === 'ports-exhausted') return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
-        allocated = r;
-        this.#ports.set(m.index, r);
-      }
       const holdAddress = m.address === undefined || m.address === '0.0.0.0' || m.address === '::';
-      await control.update(this.session, m.index, from, {
+      const remote = {
         address: holdAddress ? undefined : m.address,
         port: m.port,
         rtcpPort: m.rtcpPort,
         rtcpMux: m.rtcpMux,
         direction: m.direction,
         dtmfPayloadTypes: m.payloads.filter((p) => m.codecs.get(p)?.name === 'TELEPHONE-EVENT'),
-      });
+      };
+      let allocated = this.#ports.get(m.index);
+      if (allocated === undefined) {
+        // Ports and this side's address in one step.
+        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { side: from, remote });
+        if (r === 'ports-exhausted') return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
+        allocated = r;
+        this.#ports.set(m.index, r);
+      } else {
+        const armNow = arm && !this.#armed;
+        await control.update(this.session, m.index, from, remote, armNow);
+        this.#armed ||= armNow;
+      }
       ports.push(from === 'a' ? allocated.bPort : allocated.aPort);
       keep.push(role === 'answer' ? answerPayloads(this.#lastOffer, m) : undefined);
     }
@@ -143,11 +158,10 @@ export class CallMedia {
     return { ok: true, body: Buffer.from(out, 'utf8') };
   }
 
-  /** The call was answered: media timeout and per-interval quality records start. */
+  /** The call was answered: per-interval quality records start (the 2xx's translation arms the timeout). */
   answered(): void {
     if (this.#closed) return;
-    const { control, timers, qualityIntervalMs } = this.#anchoring.opts;
-    void this.#chain.then(() => control.arm(this.session));
+    const { timers, qualityIntervalMs } = this.#anchoring.opts;
     const tick = (): void => {
       this.#qualityTimer = timers.setTimeout(() => {
         void this.#record().finally(() => {
