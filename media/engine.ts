@@ -41,6 +41,8 @@ interface WorkerSlot {
   worker: Worker;
   readonly pending: Map<number, (r: MediaReply) => void>;
   sessions: number;
+  /** Commands waiting for this turn's single postMessage. */
+  outbox: { id: number; cmd: MediaCommand }[];
 }
 
 /** Splits [low, high] into `n` slices of whole even/odd pairs. */
@@ -102,7 +104,7 @@ export class MediaEngine implements MediaControl {
           releaseDelayMs: opts.releaseDelayMs,
           nativeRelay: opts.nativeRelay,
         };
-        const slot: WorkerSlot = { index, options, worker: spawn(options), pending: new Map(), sessions: 0 };
+        const slot: WorkerSlot = { index, options, worker: spawn(options), pending: new Map(), sessions: 0, outbox: [] };
         engine.#slots.push(slot);
         await engine.#wire(slot);
       }),
@@ -118,7 +120,7 @@ export class MediaEngine implements MediaControl {
   #wire(slot: WorkerSlot): Promise<void> {
     return new Promise((resolve, reject) => {
       const w = slot.worker;
-      w.on('message', (msg: { id?: number; reply?: MediaReply; event?: MediaEvent; ready?: boolean }) => {
+      w.on('message', (msg: { replies?: [number, MediaReply][]; event?: MediaEvent; ready?: boolean }) => {
         if (msg.ready === true) {
           resolve();
           return;
@@ -127,10 +129,10 @@ export class MediaEngine implements MediaControl {
           this.onEvent?.(msg.event);
           return;
         }
-        if (msg.id !== undefined && msg.reply !== undefined) {
-          const done = slot.pending.get(msg.id);
-          slot.pending.delete(msg.id);
-          done?.(msg.reply);
+        for (const [id, reply] of msg.replies ?? []) {
+          const done = slot.pending.get(id);
+          slot.pending.delete(id);
+          done?.(reply);
         }
       });
       w.on('error', (err) => {
@@ -151,11 +153,21 @@ export class MediaEngine implements MediaControl {
     });
   }
 
+  /**
+   * Queues a command; every command of this event-loop turn goes to the worker in one message
+   * (a postMessage costs more than the command: batching is what keeps media cheap per call).
+   */
   #send(slot: WorkerSlot, cmd: MediaCommand): Promise<MediaReply> {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       slot.pending.set(id, resolve);
-      slot.worker.postMessage({ id, cmd });
+      if (slot.outbox.push({ id, cmd }) === 1) {
+        setImmediate(() => {
+          const batch = slot.outbox;
+          slot.outbox = [];
+          slot.worker.postMessage({ batch });
+        });
+      }
     });
   }
 
@@ -240,7 +252,7 @@ export class MediaEngine implements MediaControl {
             w.on('message', (m: { closed?: boolean }) => {
               if (m.closed === true) void w.terminate();
             });
-            w.postMessage({ shutdown: true });
+            setImmediate(() => w.postMessage({ shutdown: true }));
           }),
       ),
     );

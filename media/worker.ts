@@ -18,19 +18,32 @@ const core = new MediaCore(
   (event) => port.postMessage({ event }),
 );
 
-port.on('message', (msg: { id: number; cmd: MediaCommand } | { shutdown: true }) => {
+/** Replies of this turn, sent back in one message. */
+let outbox: [number, MediaReply][] = [];
+const answer = (id: number, reply: MediaReply): void => {
+  if (outbox.push([id, reply]) === 1) {
+    setImmediate(() => {
+      const replies = outbox;
+      outbox = [];
+      port.postMessage({ replies });
+    });
+  }
+};
+
+port.on('message', (msg: { batch: { id: number; cmd: MediaCommand }[] } | { shutdown: true }) => {
   if ('shutdown' in msg) {
     core.close();
     port.postMessage({ closed: true });
     return;
   }
-  const answer = (reply: MediaReply): void => port.postMessage({ id: msg.id, reply });
-  try {
-    const r = core.handle(msg.cmd);
-    if (r instanceof Promise) r.then(answer, () => answer({ ok: false, error: 'internal' }));
-    else answer(r);
-  } catch {
-    answer({ ok: false, error: 'internal' });
+  for (const { id, cmd } of msg.batch) {
+    try {
+      const r = core.handle(cmd);
+      if (r instanceof Promise) r.then((reply) => answer(id, reply), () => answer(id, { ok: false, error: 'internal' }));
+      else answer(id, r);
+    } catch {
+      answer(id, { ok: false, error: 'internal' });
+    }
   }
 });
 port.postMessage({ ready: true });
