@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaEngine, sliceRange } from '../../media/engine.ts';
@@ -94,5 +95,45 @@ describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s r
     expect(got.some((p) => p >= low + 200)).toBe(true);
     for (let i = 0; i < 4; i++) await engine.delete(`x${i}`);
     expect((await engine.status()).portPairsInUse).toBe(0);
+  });
+});
+
+describe.each(['native', 'sockets'] as const)('port pool (%s relay)', (relay) => {
+  it('skips ports another process holds, never failing because of them, and says when none is left', async () => {
+    const low = 45000 + 2 * Math.floor(Math.random() * 400) + (relay === 'native' ? 0 : 1000);
+    // Another process holds the RTP port of pairs 1 and 3 of an 8-pair range.
+    const held = await Promise.all(
+      [low + 2, low + 6].map(
+        (port) =>
+          new Promise<dgram.Socket>((resolve, reject) => {
+            const s = dgram.createSocket('udp4');
+            s.once('error', reject);
+            s.bind(port, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
+    const engine = await MediaEngine.start(
+      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 15, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0, nativeRelay: relay === 'native' },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const got: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const p = await engine.allocate(`s${i}`, 0, 'audio', 8000);
+        if (p === 'ports-exhausted') throw new Error('exhausted too early');
+        got.push(p.aPort, p.bPort);
+      }
+      expect(got).not.toContain(low + 2);
+      expect(got).not.toContain(low + 6);
+      expect(await engine.allocate('s3', 0, 'audio', 8000)).toBe('ports-exhausted');
+      const st = await engine.status();
+      expect(st.portsSkipped).toBeGreaterThanOrEqual(2);
+      expect(st.portPairsInUse).toBe(6);
+      for (let i = 0; i < 4; i++) await engine.delete(`s${i}`);
+      expect((await engine.status()).portPairsInUse).toBe(0);
+    } finally {
+      await engine.close();
+      for (const s of held) s.close();
+    }
   });
 });
