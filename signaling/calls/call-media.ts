@@ -6,7 +6,7 @@ import type { AllocatedPorts, MediaEvent, MediaSideName, SessionSnapshot } from 
 import type { QualityLog } from '../../media/quality/quality-log.ts';
 import { audioStream, legFigures, qualityRecord } from '../../media/quality/record.ts';
 import type { QualityContext } from '../../media/quality/record.ts';
-import { anchorSdp, commonCodecs, readSdp } from '../sdp/anchor.ts';
+import { anchorDescription, commonCodecs, readSdp } from '../sdp/anchor.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
 import { getHeader } from '../sip/message/headers.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
@@ -153,7 +153,7 @@ export class CallMedia {
       keep.push(role === 'answer' ? answerPayloads(this.#lastOffer, m) : undefined);
     }
     if (role === 'offer') this.#lastOffer = desc;
-    const out = anchorSdp(text, { address, ports, keepPayloads: keep });
+    const out = anchorDescription(desc, { address, ports, keepPayloads: keep });
     if (out === undefined) return { ok: false, status: 488, reason: 'Unreadable Session Description' };
     return { ok: true, body: Buffer.from(out, 'utf8') };
   }

@@ -23,8 +23,12 @@ export interface MediaDescription {
   readonly codecs: ReadonlyMap<number, { readonly name: string; readonly clockRateHz: number }>;
 }
 
+type ParsedSdp = ReturnType<typeof sdpTransform.parse>;
+
 export interface SessionDescription {
   readonly media: readonly MediaDescription[];
+  /** The parsed form, for rewriting without parsing the text again (rewriting consumes it). */
+  readonly parsed: ParsedSdp;
 }
 
 /** Static payload types of RFC 3551 that may appear without a=rtpmap. */
@@ -37,7 +41,7 @@ const STATIC: Readonly<Record<number, { name: string; clockRateHz: number }>> = 
 
 /** Reads the media lines of an SDP body; undefined when it is not a usable description. */
 export function readSdp(text: string): SessionDescription | undefined {
-  let parsed: ReturnType<typeof sdpTransform.parse>;
+  let parsed: ParsedSdp;
   try {
     parsed = sdpTransform.parse(text);
   } catch {
@@ -73,7 +77,7 @@ export function readSdp(text: string): SessionDescription | undefined {
       codecs,
     });
   });
-  return { media };
+  return { media, parsed };
 }
 
 /** Carillon's own address and ports for each media line of a description it sends. */
@@ -91,12 +95,21 @@ export interface AnchorPorts {
  * telephone-event, crypto for now) is kept. Returns undefined when the text does not parse.
  */
 export function anchorSdp(text: string, anchor: AnchorPorts): string | undefined {
-  let parsed: ReturnType<typeof sdpTransform.parse>;
+  let parsed: ParsedSdp;
   try {
     parsed = sdpTransform.parse(text);
   } catch {
     return undefined;
   }
+  return anchorParsed(parsed, anchor);
+}
+
+/** anchorSdp for a description readSdp already parsed (one parse per body); consumes `desc.parsed`. */
+export function anchorDescription(desc: SessionDescription, anchor: AnchorPorts): string | undefined {
+  return anchorParsed(desc.parsed, anchor);
+}
+
+function anchorParsed(parsed: ParsedSdp, anchor: AnchorPorts): string | undefined {
   if (parsed.media === undefined) return undefined;
   const ipVer = anchor.address.includes(':') ? 6 : 4;
   if (parsed.origin !== undefined) {
