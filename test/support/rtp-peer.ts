@@ -75,6 +75,9 @@ export class RtpPeer {
   target: { address: string; port: number; rtcpPort: number } | undefined;
   #rtcpAnswerDelayMs: number | undefined;
   #rtcpSsrc = 0x5eed0001;
+  #closed = false;
+  /** How long each RR answer was really held (ms), in order. */
+  readonly rtcpHoldsMs: number[] = [];
 
   private constructor(rtp: dgram.Socket, rtcp: dgram.Socket) {
     this.rtp = rtp;
@@ -165,7 +168,18 @@ export class RtpPeer {
     rr.writeUInt32BE(this.#rtcpSsrc, 4);
     blocks.forEach((blk, i) => blk.copy(rr, 8 + 24 * i));
     const t = this.target;
-    setTimeout(() => this.rtcp.send(rr, t.rtcpPort, t.address), delay);
+    const got = performance.now();
+    const due = got + delay;
+    // Timer lateness would add to the injected delay: wake a little early, spin to the exact time,
+    // and record the hold really applied (the RTT truth).
+    setTimeout(() => {
+      while (performance.now() < due) {
+        // spin
+      }
+      if (this.#closed) return;
+      this.rtcp.send(rr, t.rtcpPort, t.address);
+      this.rtcpHoldsMs.push(performance.now() - got);
+    }, Math.max(0, delay - 2));
   }
 
   /** From now on, answer each SR after `delayMs` (the injected round trip). */
@@ -231,6 +245,7 @@ export class RtpPeer {
   }
 
   close(): void {
+    this.#closed = true;
     for (const s of [this.rtp, this.rtcp]) {
       try {
         s.close();
