@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import dns from 'node:dns/promises';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,10 @@ import { createCryptoRandom } from '../common/random.ts';
 import type { SocketFactory } from '../common/sockets.ts';
 import { nodeSockets } from '../common/sockets.ts';
 import { buildApp } from '../control-plane/api/app.ts';
+import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
+import { seedAdminKey } from '../control-plane/store/access-keys.ts';
+import { openStore } from '../control-plane/store/store.ts';
+import type { Store } from '../control-plane/store/store.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { MediaEngine } from '../media/engine.ts';
 import type { MediaStatus } from '../media/protocol.ts';
@@ -72,6 +77,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let edge: SignalingEdge | undefined;
   let engine: MediaEngine | undefined;
   let qualityLog: QualityLog | undefined;
+  let store: Store | undefined;
   let app: FastifyInstance | undefined;
   let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
   let ready = false;
@@ -154,7 +160,14 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
-        app = buildApp({ ready: () => ready, metrics: registry });
+        store = await openStore(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'));
+        const seeded = await seedAdminKey(store, cfg.data, process.env, crypto.randomBytes, clock);
+        if (seeded !== undefined) logger.info({ accessKeyId: seeded.accessKeyId }, 'admin access key seeded');
+        app = buildApp({
+          ready: () => ready,
+          metrics: registry,
+          chime: { store, clock, random, domain: cfg.domain, accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
+        });
         await app.listen({ host: cfg.bind, port: cfg.api });
         const addr = app.server.address();
         apiPort = typeof addr === 'object' && addr !== null ? addr.port : null;
@@ -172,6 +185,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         ready = false;
         await edge?.close();
         await app?.close();
+        await store?.close();
         await engine?.close();
         await qualityLog?.flush();
         logger.info('carillon stopped');

@@ -1,16 +1,20 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { registerChimeApi } from './chime/plugin.ts';
+import type { ChimeApiDeps } from './chime/plugin.ts';
 
 export interface AppDeps {
   /** Whether every listener is up and the store is reachable. */
   readonly ready: () => boolean;
   readonly metrics: Registry;
+  /** The Chime SDK Voice–compatible API (absent: health and metrics only). */
+  readonly chime?: ChimeApiDeps | undefined;
 }
 
 /**
- * The HTTP API on --api. This issue's surface: liveness, readiness and metrics; the Chime SDK
- * Voice routes join it in the control-plane issue. No version banner in any header.
+ * The HTTP API on --api: liveness, readiness, metrics, and the Chime SDK Voice–compatible API.
+ * No version banner in any header.
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: false, return503OnClosing: true });
@@ -23,5 +27,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const body = await deps.metrics.metrics();
     return reply.header('content-type', deps.metrics.contentType).send(body);
   });
+  if (deps.chime !== undefined) registerChimeApi(app, deps.chime);
   return app;
 }

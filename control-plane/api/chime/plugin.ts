@@ -1,0 +1,108 @@
+import crypto from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../../../common/clock.ts';
+import type { Random } from '../../../common/random.ts';
+import type { Store } from '../../store/store.ts';
+import { ChimeError, sendChimeError } from '../errors.ts';
+import { verifySigV4 } from '../sigv4.ts';
+import { actionAllowed } from './policy.ts';
+import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received (SigV4 signs it). */
+    rawBody?: string;
+    /** Who signed the request. */
+    accessKeyId?: string;
+  }
+  interface FastifyContextConfig {
+    /** The Chime action this route performs (`chime:CreateVoiceConnector`), for policies and audit. */
+    action?: string;
+  }
+}
+
+export interface ChimeApiDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Voice connector domain: OutboundHostName is `<id>.voiceconnector.<domain>`. */
+  readonly domain: string;
+  /** 12-digit account id in ARNs. */
+  readonly accountId: string;
+  /** Regions CreateVoiceConnector accepts (ListAvailableVoiceConnectorRegions). */
+  readonly regions: readonly string[];
+}
+
+/**
+ * The Chime SDK Voice–compatible API (restJson1; reference/chime-sdk-voice-api.md): every route
+ * SigV4-verified against the store's access keys, authorised by the key's action patterns,
+ * audited, and answering errors the way the official SDK recognises them.
+ */
+export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void {
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      req.rawBody = text;
+      if (text === '') return done(null, {});
+      try {
+        done(null, JSON.parse(text));
+      } catch {
+        done(new ChimeError('BadRequestException', 'The request body is not valid JSON'), undefined);
+      }
+    });
+
+    scope.addHook('preHandler', async (req, reply) => {
+      const action = req.routeOptions.config.action ?? 'chime:Unknown';
+      const result = await verifySigV4(
+        { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? '' },
+        async (akid) => (await deps.store.db.selectFrom('access_keys').select('secret_access_key').where('access_key_id', '=', akid).executeTakeFirst())?.secret_access_key,
+        deps.clock.nowMs(),
+      );
+      if ('failure' in result) {
+        const why = result.failure === 'expired' ? 'Signature expired: the request time is more than 15 minutes from the server time' : result.failure === 'unknown-key' ? 'The access key ID is not known' : 'The request signature is missing or does not match';
+        return sendChimeError(reply, new ChimeError('ForbiddenException', why));
+      }
+      req.accessKeyId = result.accessKeyId;
+      const key = await deps.store.db.selectFrom('access_keys').select('actions').where('access_key_id', '=', result.accessKeyId).executeTakeFirst();
+      const patterns = key === undefined ? [] : (JSON.parse(key.actions) as string[]);
+      if (!actionAllowed(patterns, action)) return sendChimeError(reply, new ChimeError('AccessDeniedException', `${result.accessKeyId} is not allowed to perform ${action}`));
+      return undefined;
+    });
+
+    // Audited before the answer leaves: a caller that got an answer is in the log.
+    scope.addHook('onSend', async (req, reply, payload) => {
+      reply.header('x-amzn-RequestId', crypto.randomUUID());
+      const action = req.routeOptions.config.action ?? 'chime:Unknown';
+      const resource = (req.params as Record<string, string> | undefined)?.voiceConnectorId ?? null;
+      const typeHeader = reply.getHeader('x-amzn-ErrorType');
+      try {
+        await deps.store.db
+          .insertInto('audit')
+          .values({
+            at: new Date(deps.clock.nowMs()).toISOString(),
+            access_key_id: req.accessKeyId ?? null,
+            source_ip: req.ip,
+            action,
+            resource,
+            status: reply.statusCode,
+            outcome: typeof typeHeader === 'string' ? typeHeader : 'Success',
+          })
+          .execute();
+      } catch {
+        // the audit never fails a request that already ran
+      }
+      return payload;
+    });
+
+    scope.setErrorHandler((err: FastifyError | ChimeError, _req: FastifyRequest, reply: FastifyReply) => {
+      if (err instanceof ChimeError) return sendChimeError(reply, err);
+      if ('validation' in err && err.validation !== undefined) return sendChimeError(reply, new ChimeError('BadRequestException', err.message));
+      if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) return sendChimeError(reply, new ChimeError('BadRequestException', err.message));
+      return sendChimeError(reply, new ChimeError('ServiceFailureException', 'The service failed to process the request'));
+    });
+
+    scope.setNotFoundHandler((req, reply) => sendChimeError(reply, new ChimeError('NotFoundException', `No operation at ${req.method} ${req.url.split('?')[0] ?? ''}`)));
+
+    registerVoiceConnectorRoutes(scope, deps);
+  });
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { VoiceConnectorTable } from '../../store/store.ts';
+import { ChimeError, notFound } from '../errors.ts';
+import type { ChimeApiDeps } from './plugin.ts';
+import { bodyOf, decodeToken, encodeToken, maxResults, NON_EMPTY, optEnum, optTags, reqBoolean, reqString } from './validate.ts';
+
+/** Voice connector CRUD (reference §2.1). */
+export const VOICE_CONNECTOR_REGIONS = ['us-east-1', 'us-west-2', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'ap-northeast-2', 'ap-northeast-1', 'ap-southeast-1', 'ap-southeast-2'] as const;
+const INTEGRATION_TYPES = ['CONNECT_CALL_TRANSFER_CONNECTOR', 'CONNECT_ANALYTICS_CONNECTOR'] as const;
+const NETWORK_TYPES = ['IPV4_ONLY', 'DUAL_STACK'] as const;
+const NAME = /^[a-zA-Z0-9 _.-]+$/;
+
+export function voiceConnectorArn(deps: ChimeApiDeps, region: string, id: string): string {
+  return `arn:aws:chime:${region}:${deps.accountId}:vc/${id}`;
+}
+
+function toWire(deps: ChimeApiDeps, r: VoiceConnectorTable): Record<string, unknown> {
+  return {
+    VoiceConnectorId: r.id,
+    AwsRegion: r.aws_region,
+    Name: r.name,
+    OutboundHostName: `${r.id}.voiceconnector.${deps.domain}`,
+    RequireEncryption: r.require_encryption === 1,
+    CreatedTimestamp: r.created_at,
+    UpdatedTimestamp: r.updated_at,
+    VoiceConnectorArn: voiceConnectorArn(deps, r.aws_region, r.id),
+    ...(r.integration_type === null ? {} : { IntegrationType: r.integration_type }),
+    ...(r.network_type === null ? {} : { NetworkType: r.network_type }),
+  };
+}
+
+/** The path label, decoded once; an empty or blank id is a bad request (reference §1.2). */
+export function idParam(params: unknown, name: string): string {
+  const v = (params as Record<string, string | undefined>)[name];
+  if (v === undefined || !NON_EMPTY.test(v)) throw new ChimeError('BadRequestException', `${name} is required`);
+  return v;
+}
+
+export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeApiDeps): void {
+  const { db } = deps.store;
+  const now = (): string => new Date(deps.clock.nowMs()).toISOString();
+
+  const load = async (id: string): Promise<VoiceConnectorTable> => {
+    const r = await db.selectFrom('voice_connectors').selectAll().where('id', '=', id).executeTakeFirst();
+    if (r === undefined) throw notFound(`VoiceConnector ${id} not found`);
+    return r;
+  };
+
+  app.post('/voice-connectors', { config: { action: 'chime:CreateVoiceConnector' } }, async (req, reply) => {
+    const b = bodyOf(req.body);
+    const name = reqString(b, 'Name', 1, 256, NAME);
+    const requireEncryption = reqBoolean(b, 'RequireEncryption');
+    const region = optEnum(b, 'AwsRegion', VOICE_CONNECTOR_REGIONS) ?? 'us-east-1';
+    if (!deps.regions.includes(region)) throw new ChimeError('BadRequestException', `AwsRegion ${region} is not offered here`);
+    const integration = optEnum(b, 'IntegrationType', INTEGRATION_TYPES);
+    const network = optEnum(b, 'NetworkType', NETWORK_TYPES);
+    const tags = optTags(b, 'Tags');
+    const at = now();
+    const row: VoiceConnectorTable = {
+      id: deps.random.token(22),
+      name,
+      aws_region: region,
+      require_encryption: requireEncryption ? 1 : 0,
+      integration_type: integration ?? null,
+      network_type: network ?? null,
+      created_at: at,
+      updated_at: at,
+      version: 1,
+    };
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('voice_connectors').values(row).execute();
+      for (const t of tags ?? []) await tx.insertInto('tags').values({ resource_arn: voiceConnectorArn(deps, region, row.id), key: t.Key, value: t.Value }).execute();
+    });
+    return reply.code(201).send({ VoiceConnector: toWire(deps, row) });
+  });
+
+  app.get('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:GetVoiceConnector' } }, async (req) => {
+    const id = idParam(req.params, 'voiceConnectorId');
+    return { VoiceConnector: toWire(deps, await load(id)) };
+  });
+
+  app.put('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:UpdateVoiceConnector' } }, async (req) => {
+    const id = idParam(req.params, 'voiceConnectorId');
+    const b = bodyOf(req.body);
+    const name = reqString(b, 'Name', 1, 256, NAME);
+    const requireEncryption = reqBoolean(b, 'RequireEncryption');
+    const current = await load(id);
+    const at = now();
+    // Optimistic concurrency: an update that raced another one fails whole, with 409.
+    const r = await db
+      .updateTable('voice_connectors')
+      .set({ name, require_encryption: requireEncryption ? 1 : 0, updated_at: at, version: current.version + 1 })
+      .where('id', '=', id)
+      .where('version', '=', current.version)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new ChimeError('ConflictException', `VoiceConnector ${id} was changed by another request; retry`);
+    return { VoiceConnector: toWire(deps, { ...current, name, require_encryption: requireEncryption ? 1 : 0, updated_at: at, version: current.version + 1 }) };
+  });
+
+  app.delete('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:DeleteVoiceConnector' } }, async (req, reply) => {
+    const id = idParam(req.params, 'voiceConnectorId');
+    const current = await load(id);
+    await db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('voice_connectors').where('id', '=', id).execute();
+      await tx.deleteFrom('tags').where('resource_arn', '=', voiceConnectorArn(deps, current.aws_region, id)).execute();
+    });
+    return reply.code(204).send();
+  });
+
+  app.get('/voice-connectors', { config: { action: 'chime:ListVoiceConnectors' } }, async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const limit = maxResults(q, 100);
+    const after = decodeToken(q['next-token']);
+    let query = db.selectFrom('voice_connectors').selectAll().orderBy('id').limit(limit + 1);
+    if (after !== undefined) query = query.where('id', '>', after);
+    const rows = await query.execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { VoiceConnectors: page.map((r) => toWire(deps, r)), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.id) } : {}) };
+  });
+
+  app.get('/voice-connector-regions', { config: { action: 'chime:ListAvailableVoiceConnectorRegions' } }, async () => ({ VoiceConnectorRegions: [...deps.regions] }));
+}

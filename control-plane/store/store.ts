@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Generated, Migration, MigrationProvider } from 'kysely';
+import pg from 'pg';
+
+/**
+ * The durable store: Kysely over better-sqlite3 (default, one WAL file in the data dir) or
+ * PostgreSQL (`--db postgres://…`), one schema and one set of migrations for both.
+ * Timestamps are ISO-8601 strings; booleans are 0/1 integers (portable across both).
+ */
+export interface VoiceConnectorTable {
+  id: string;
+  name: string;
+  aws_region: string;
+  require_encryption: number;
+  integration_type: string | null;
+  network_type: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Bumped by every update: conflicting concurrent updates fail instead of half-applying. */
+  version: number;
+}
+
+export interface AccessKeyTable {
+  access_key_id: string;
+  /** SigV4 needs the secret itself to recompute signatures. */
+  secret_access_key: string;
+  /** JSON array of action patterns (`chime:*`, `chime:List*`, `chime:GetVoiceConnector`). */
+  actions: string;
+  created_at: string;
+}
+
+export interface TagTable {
+  resource_arn: string;
+  key: string;
+  value: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  access_key_id: string | null;
+  source_ip: string;
+  action: string;
+  resource: string | null;
+  status: number;
+  outcome: string;
+}
+
+export interface StoreSchema {
+  voice_connectors: VoiceConnectorTable;
+  access_keys: AccessKeyTable;
+  tags: TagTable;
+  audit: AuditTable;
+}
+
+export type StoreDb = Kysely<StoreSchema>;
+
+const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> => ({
+  '0001-initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('voice_connectors')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(256)', (c) => c.notNull())
+        .addColumn('aws_region', 'varchar(32)', (c) => c.notNull())
+        .addColumn('require_encryption', 'integer', (c) => c.notNull())
+        .addColumn('integration_type', 'varchar(64)')
+        .addColumn('network_type', 'varchar(32)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('access_keys')
+        .addColumn('access_key_id', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('secret_access_key', 'varchar(256)', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('tags')
+        .addColumn('resource_arn', 'varchar(512)', (c) => c.notNull())
+        .addColumn('key', 'varchar(128)', (c) => c.notNull())
+        .addColumn('value', 'varchar(256)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tags_pk', ['resource_arn', 'key'])
+        .execute();
+      await db.schema
+        .createTable('audit')
+        .addColumn('id', dialect === 'sqlite' ? 'integer' : 'serial', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('access_key_id', 'varchar(128)')
+        .addColumn('source_ip', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(128)', (c) => c.notNull())
+        .addColumn('resource', 'varchar(512)')
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(128)', (c) => c.notNull())
+        .execute();
+    },
+  },
+});
+
+export interface Store {
+  readonly db: StoreDb;
+  readonly dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store named by `url` (a `postgres://` URL, or a SQLite file path; default
+ * `<data>/carillon.sqlite`) and brings its schema up to date. `pgSchema` puts every table in
+ * that PostgreSQL schema (tests use a fresh one per run).
+ */
+export async function openStore(url: string, opts: { pgSchema?: string } = {}): Promise<Store> {
+  let db: StoreDb;
+  let dialect: Store['dialect'];
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const schema = opts.pgSchema;
+    const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) });
+    if (schema !== undefined) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    }
+    db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+    dialect = 'postgres';
+  } else {
+    mkdirSync(path.dirname(url), { recursive: true });
+    const sqlite = new Database(url);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    dialect = 'sqlite';
+  }
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return { db, dialect, close: () => db.destroy() };
+}
+
+/** Drops a PostgreSQL schema made for a test run. */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await pool.end();
+  }
+}
+
+export { sql };

@@ -1,0 +1,137 @@
+import crypto from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  AccessDeniedException,
+  BadRequestException,
+  ChimeSDKVoiceClient,
+  CreateVoiceConnectorCommand,
+  DeleteVoiceConnectorCommand,
+  ForbiddenException,
+  GetVoiceConnectorCommand,
+  ListAvailableVoiceConnectorRegionsCommand,
+  NotFoundException,
+  paginateListVoiceConnectors,
+  UpdateVoiceConnectorCommand,
+} from '@aws-sdk/client-chime-sdk-voice';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/clock.ts';
+import { createCryptoRandom } from '../../common/random.ts';
+import { buildApp } from '../../control-plane/api/app.ts';
+import { READ_ONLY_ACTIONS } from '../../control-plane/api/chime/policy.ts';
+import { VOICE_CONNECTOR_REGIONS } from '../../control-plane/api/chime/voice-connectors.ts';
+import { newAccessKey, putAccessKey, seedAdminKey } from '../../control-plane/store/access-keys.ts';
+import type { AccessKey } from '../../control-plane/store/access-keys.ts';
+import { dropPgSchema, openStore } from '../../control-plane/store/store.ts';
+import type { Store } from '../../control-plane/store/store.ts';
+
+const PG_URL = process.env.CARILLON_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+describe.each(['sqlite', 'postgres'] as const)('voice connectors through the official SDK client (%s store)', (backend) => {
+  let dir: string;
+  let store: Store;
+  let app: FastifyInstance;
+  let endpoint: string;
+  let admin: AccessKey;
+  let readOnly: AccessKey;
+  const schema = `carillon_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
+  const client = (key: AccessKey, region = 'eu-west-2'): ChimeSDKVoiceClient =>
+    new ChimeSDKVoiceClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
+    store = backend === 'sqlite' ? await openStore(path.join(dir, 'carillon.sqlite')) : await openStore(PG_URL, { pgSchema: schema });
+    const seeded = await seedAdminKey(store, dir, {}, crypto.randomBytes, systemClock);
+    if (seeded === undefined) throw new Error('no admin key seeded');
+    admin = seeded;
+    readOnly = newAccessKey(crypto.randomBytes, READ_ONLY_ACTIONS);
+    await putAccessKey(store, readOnly, systemClock);
+    app = buildApp({
+      ready: () => true,
+      metrics: new Registry(),
+      chime: { store, clock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    if (backend === 'postgres') await dropPgSchema(PG_URL, schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates, reads, updates, lists across pages and deletes voice connectors', async () => {
+    const c = client(admin);
+    const created = await c.send(new CreateVoiceConnectorCommand({ Name: 'pbx-main', RequireEncryption: false, AwsRegion: 'eu-west-2', Tags: [{ Key: 'team', Value: 'voice' }] }));
+    const vc = created.VoiceConnector;
+    expect(created.$metadata.httpStatusCode).toBe(201);
+    expect(vc?.VoiceConnectorId).toMatch(/^[a-z0-9]{22}$/);
+    expect(vc?.OutboundHostName).toBe(`${vc?.VoiceConnectorId}.voiceconnector.carillon.test`);
+    expect(vc?.CreatedTimestamp).toBeInstanceOf(Date);
+    expect(vc?.VoiceConnectorArn).toBe(`arn:aws:chime:eu-west-2:000000000000:vc/${vc?.VoiceConnectorId}`);
+    const id = vc?.VoiceConnectorId as string;
+    const got = await c.send(new GetVoiceConnectorCommand({ VoiceConnectorId: id }));
+    expect(got.VoiceConnector).toMatchObject({ Name: 'pbx-main', RequireEncryption: false, AwsRegion: 'eu-west-2' });
+    const updated = await c.send(new UpdateVoiceConnectorCommand({ VoiceConnectorId: id, Name: 'pbx main 2', RequireEncryption: true }));
+    expect(updated.VoiceConnector).toMatchObject({ Name: 'pbx main 2', RequireEncryption: true });
+    // Default region when none is given.
+    const ids = [id];
+    for (let i = 0; i < 6; i++) ids.push((await c.send(new CreateVoiceConnectorCommand({ Name: `trunk-${i}`, RequireEncryption: i % 2 === 0 }))).VoiceConnector?.VoiceConnectorId as string);
+    const listed: string[] = [];
+    let pages = 0;
+    for await (const page of paginateListVoiceConnectors({ client: c, pageSize: 3 }, {})) {
+      pages++;
+      for (const v of page.VoiceConnectors ?? []) listed.push(v.VoiceConnectorId as string);
+    }
+    expect(pages).toBe(3);
+    expect(listed.sort()).toEqual([...ids].sort());
+    const del = await c.send(new DeleteVoiceConnectorCommand({ VoiceConnectorId: id }));
+    expect(del.$metadata.httpStatusCode).toBe(204);
+    await expect(c.send(new GetVoiceConnectorCommand({ VoiceConnectorId: id }))).rejects.toBeInstanceOf(NotFoundException);
+    const regions = await c.send(new ListAvailableVoiceConnectorRegionsCommand({}));
+    expect(regions.VoiceConnectorRegions).toContain('us-east-1');
+  });
+
+  it('validates every input on the server (the SDK validates nothing)', async () => {
+    const c = client(admin);
+    for (const input of [
+      { Name: '!!bad!!', RequireEncryption: false },
+      { Name: 'ok' } as { Name: string; RequireEncryption: boolean },
+      { Name: 'x'.repeat(257), RequireEncryption: false },
+      { Name: 'ok', RequireEncryption: false, AwsRegion: 'mars-1' as 'us-east-1' },
+    ]) {
+      const err = await c.send(new CreateVoiceConnectorCommand(input)).catch((e: unknown) => e);
+      expect(err, JSON.stringify(input).slice(0, 60)).toBeInstanceOf(BadRequestException);
+      expect((err as BadRequestException).$metadata.httpStatusCode).toBe(400);
+    }
+    await expect(c.send(new GetVoiceConnectorCommand({ VoiceConnectorId: 'nosuchconnector0000000' }))).rejects.toBeInstanceOf(NotFoundException);
+    await expect(c.send(new GetVoiceConnectorCommand({ VoiceConnectorId: '' }))).rejects.toSatisfy((e: unknown) => e instanceof BadRequestException || e instanceof NotFoundException);
+  });
+
+  it('refuses unsigned, wrongly signed and unknown-key requests (403), and writes with a read-only key', async () => {
+    const unsigned = await fetch(`${endpoint}/voice-connectors`);
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
+    expect(await unsigned.json()).toMatchObject({ Code: 'Forbidden' });
+    await expect(client({ ...admin, secretAccessKey: 'wrong-secret' }).send(new ListAvailableVoiceConnectorRegionsCommand({}))).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(client({ ...admin, accessKeyId: 'AKIANOSUCHKEY0000000' }).send(new ListAvailableVoiceConnectorRegionsCommand({}))).rejects.toBeInstanceOf(ForbiddenException);
+    const ro = client(readOnly, 'ap-southeast-2');
+    await expect(ro.send(new ListAvailableVoiceConnectorRegionsCommand({}))).resolves.toBeDefined();
+    await expect(ro.send(new CreateVoiceConnectorCommand({ Name: 'nope', RequireEncryption: false }))).rejects.toBeInstanceOf(AccessDeniedException);
+    // Every call is in the audit log: who, from where, what, outcome.
+    const audit = await store.db.selectFrom('audit').selectAll().where('access_key_id', '=', readOnly.accessKeyId).execute();
+    expect(audit.map((a) => [a.action, a.status, a.outcome])).toEqual(
+      expect.arrayContaining([
+        ['chime:ListAvailableVoiceConnectorRegions', 200, 'Success'],
+        ['chime:CreateVoiceConnector', 403, 'AccessDeniedException'],
+      ]),
+    );
+    expect(audit[0]?.source_ip).toBe('127.0.0.1');
+  });
+});
