@@ -49,8 +49,29 @@ export interface AuditTable {
   outcome: string;
 }
 
+/** One configuration document per voice connector and kind (termination, origination, …). */
+export interface VoiceConnectorDocumentTable {
+  voice_connector_id: string;
+  kind: string;
+  /** JSON in the API's own shape. */
+  body: string;
+  updated_at: string;
+}
+
+/** SIP digest credentials for termination: hashes only (RFC 7616 HA1), never the password. */
+export interface TerminationCredentialTable {
+  voice_connector_id: string;
+  username: string;
+  realm: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  created_at: string;
+}
+
 export interface StoreSchema {
   voice_connectors: VoiceConnectorTable;
+  voice_connector_documents: VoiceConnectorDocumentTable;
+  termination_credentials: TerminationCredentialTable;
   access_keys: AccessKeyTable;
   tags: TagTable;
   audit: AuditTable;
@@ -97,6 +118,28 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addColumn('resource', 'varchar(512)')
         .addColumn('status', 'integer', (c) => c.notNull())
         .addColumn('outcome', 'varchar(128)', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0002-voice-connector-documents': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('voice_connector_documents')
+        .addColumn('voice_connector_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('voice_connector_documents_pk', ['voice_connector_id', 'kind'])
+        .execute();
+      await db.schema
+        .createTable('termination_credentials')
+        .addColumn('voice_connector_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('username', 'varchar(128)', (c) => c.notNull())
+        .addColumn('realm', 'varchar(256)', (c) => c.notNull())
+        .addColumn('ha1_md5', 'varchar(32)', (c) => c.notNull())
+        .addColumn('ha1_sha256', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('termination_credentials_pk', ['voice_connector_id', 'username'])
         .execute();
     },
   },

@@ -1,11 +1,6 @@
-import crypto from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   AccessDeniedException,
   BadRequestException,
-  ChimeSDKVoiceClient,
   CreateVoiceConnectorCommand,
   DeleteVoiceConnectorCommand,
   ForbiddenException,
@@ -15,55 +10,28 @@ import {
   paginateListVoiceConnectors,
   UpdateVoiceConnectorCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
-import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
+import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../common/clock.ts';
-import { createCryptoRandom } from '../../common/random.ts';
-import { buildApp } from '../../control-plane/api/app.ts';
-import { READ_ONLY_ACTIONS } from '../../control-plane/api/chime/policy.ts';
-import { VOICE_CONNECTOR_REGIONS } from '../../control-plane/api/chime/voice-connectors.ts';
-import { newAccessKey, putAccessKey, seedAdminKey } from '../../control-plane/store/access-keys.ts';
 import type { AccessKey } from '../../control-plane/store/access-keys.ts';
-import { dropPgSchema, openStore } from '../../control-plane/store/store.ts';
 import type { Store } from '../../control-plane/store/store.ts';
-
-const PG_URL = process.env.CARILLON_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { startChimeApi } from '../support/chime-api.ts';
+import type { ChimeApiUnderTest } from '../support/chime-api.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('voice connectors through the official SDK client (%s store)', (backend) => {
-  let dir: string;
+  let api: ChimeApiUnderTest;
   let store: Store;
-  let app: FastifyInstance;
   let endpoint: string;
   let admin: AccessKey;
   let readOnly: AccessKey;
-  const schema = `carillon_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-  const client = (key: AccessKey, region = 'eu-west-2'): ChimeSDKVoiceClient =>
-    new ChimeSDKVoiceClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 });
+  const client = (key: AccessKey, region = 'eu-west-2'): ChimeSDKVoiceClient => api.client(key, region);
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
-    store = backend === 'sqlite' ? await openStore(path.join(dir, 'carillon.sqlite')) : await openStore(PG_URL, { pgSchema: schema });
-    const seeded = await seedAdminKey(store, dir, {}, crypto.randomBytes, systemClock);
-    if (seeded === undefined) throw new Error('no admin key seeded');
-    admin = seeded;
-    readOnly = newAccessKey(crypto.randomBytes, READ_ONLY_ACTIONS);
-    await putAccessKey(store, readOnly, systemClock);
-    app = buildApp({
-      ready: () => true,
-      metrics: new Registry(),
-      chime: { store, clock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    api = await startChimeApi(backend);
+    ({ store, endpoint, admin, readOnly } = api);
   });
 
   afterAll(async () => {
-    await app.close();
-    await store.close();
-    if (backend === 'postgres') await dropPgSchema(PG_URL, schema);
-    rmSync(dir, { recursive: true, force: true });
+    await api.close();
   });
 
   it('creates, reads, updates, lists across pages and deletes voice connectors', async () => {

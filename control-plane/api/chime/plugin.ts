@@ -6,6 +6,7 @@ import type { Store } from '../../store/store.ts';
 import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { actionAllowed } from './policy.ts';
+import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
 import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
 
 declare module 'fastify' {
@@ -18,7 +19,16 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The Chime action this route performs (`chime:CreateVoiceConnector`), for policies and audit. */
     action?: string;
+    /** Routes shared by several operations (reference §1.2): the action per `?operation=` value. */
+    actionByOperation?: Readonly<Record<string, string>>;
   }
+}
+
+/** The action a request performs: by its `?operation=` where the route is shared, else the route's. */
+export function actionOf(req: FastifyRequest): string {
+  const cfg = req.routeOptions.config;
+  const op = (req.query as Record<string, string | undefined> | undefined)?.operation;
+  return (op === undefined ? undefined : cfg.actionByOperation?.[op]) ?? cfg.action ?? 'chime:Unknown';
 }
 
 export interface ChimeApiDeps {
@@ -52,7 +62,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     });
 
     scope.addHook('preHandler', async (req, reply) => {
-      const action = req.routeOptions.config.action ?? 'chime:Unknown';
+      const action = actionOf(req);
       const result = await verifySigV4(
         { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? '' },
         async (akid) => (await deps.store.db.selectFrom('access_keys').select('secret_access_key').where('access_key_id', '=', akid).executeTakeFirst())?.secret_access_key,
@@ -72,7 +82,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     // Audited before the answer leaves: a caller that got an answer is in the log.
     scope.addHook('onSend', async (req, reply, payload) => {
       reply.header('x-amzn-RequestId', crypto.randomUUID());
-      const action = req.routeOptions.config.action ?? 'chime:Unknown';
+      const action = actionOf(req);
       const resource = (req.params as Record<string, string> | undefined)?.voiceConnectorId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
@@ -104,5 +114,6 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     scope.setNotFoundHandler((req, reply) => sendChimeError(reply, new ChimeError('NotFoundException', `No operation at ${req.method} ${req.url.split('?')[0] ?? ''}`)));
 
     registerVoiceConnectorRoutes(scope, deps);
+    registerVoiceConnectorConfigRoutes(scope, deps);
   });
 }

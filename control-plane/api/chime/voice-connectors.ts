@@ -102,6 +102,8 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     const current = await load(id);
     await db.transaction().execute(async (tx) => {
       await tx.deleteFrom('voice_connectors').where('id', '=', id).execute();
+      await tx.deleteFrom('voice_connector_documents').where('voice_connector_id', '=', id).execute();
+      await tx.deleteFrom('termination_credentials').where('voice_connector_id', '=', id).execute();
       await tx.deleteFrom('tags').where('resource_arn', '=', voiceConnectorArn(deps, current.aws_region, id)).execute();
     });
     return reply.code(204).send();

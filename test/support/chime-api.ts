@@ -1,0 +1,61 @@
+import crypto from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { systemClock } from '../../common/clock.ts';
+import { createCryptoRandom } from '../../common/random.ts';
+import { buildApp } from '../../control-plane/api/app.ts';
+import { READ_ONLY_ACTIONS } from '../../control-plane/api/chime/policy.ts';
+import { VOICE_CONNECTOR_REGIONS } from '../../control-plane/api/chime/voice-connectors.ts';
+import { newAccessKey, putAccessKey, seedAdminKey } from '../../control-plane/store/access-keys.ts';
+import type { AccessKey } from '../../control-plane/store/access-keys.ts';
+import { dropPgSchema, openStore } from '../../control-plane/store/store.ts';
+import type { Store } from '../../control-plane/store/store.ts';
+
+/** PostgreSQL for the store tests (the machine's server, trust auth); a fresh schema per run. */
+export const PG_URL = process.env.CARILLON_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface ChimeApiUnderTest {
+  readonly endpoint: string;
+  readonly store: Store;
+  readonly admin: AccessKey;
+  readonly readOnly: AccessKey;
+  client(key?: AccessKey, region?: string): ChimeSDKVoiceClient;
+  close(): Promise<void>;
+}
+
+/** The API over real HTTP on 127.0.0.1 with a SQLite file or a PostgreSQL schema of its own. */
+export async function startChimeApi(backend: 'sqlite' | 'postgres'): Promise<ChimeApiUnderTest> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
+  const schema = `carillon_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
+  const store = backend === 'sqlite' ? await openStore(path.join(dir, 'carillon.sqlite')) : await openStore(PG_URL, { pgSchema: schema });
+  const admin = await seedAdminKey(store, dir, {}, crypto.randomBytes, systemClock);
+  if (admin === undefined) throw new Error('no admin key seeded');
+  const readOnly = newAccessKey(crypto.randomBytes, READ_ONLY_ACTIONS);
+  await putAccessKey(store, readOnly, systemClock);
+  const app: FastifyInstance = buildApp({
+    ready: () => true,
+    metrics: new Registry(),
+    chime: { store, clock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  return {
+    endpoint,
+    store,
+    admin,
+    readOnly,
+    client: (key = admin, region = 'eu-west-2') =>
+      new ChimeSDKVoiceClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 }),
+    async close() {
+      await app.close();
+      await store.close();
+      if (backend === 'postgres') await dropPgSchema(PG_URL, schema);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
