@@ -68,8 +68,20 @@ export interface TerminationCredentialTable {
   created_at: string;
 }
 
+export interface VoiceConnectorGroupTable {
+  id: string;
+  name: string;
+  /** JSON array of { VoiceConnectorId, Priority }. */
+  items: string;
+  call_distribution_type: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
 export interface StoreSchema {
   voice_connectors: VoiceConnectorTable;
+  voice_connector_groups: VoiceConnectorGroupTable;
   voice_connector_documents: VoiceConnectorDocumentTable;
   termination_credentials: TerminationCredentialTable;
   access_keys: AccessKeyTable;
@@ -140,6 +152,20 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addColumn('ha1_sha256', 'varchar(64)', (c) => c.notNull())
         .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
         .addPrimaryKeyConstraint('termination_credentials_pk', ['voice_connector_id', 'username'])
+        .execute();
+    },
+  },
+  '0003-voice-connector-groups': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('voice_connector_groups')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(256)', (c) => c.notNull())
+        .addColumn('items', 'text', (c) => c.notNull())
+        .addColumn('call_distribution_type', 'varchar(64)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
         .execute();
     },
   },

@@ -6,6 +6,7 @@ import type { Store } from '../../store/store.ts';
 import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { actionAllowed } from './policy.ts';
+import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
 import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
 import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
 
@@ -83,7 +84,8 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     scope.addHook('onSend', async (req, reply, payload) => {
       reply.header('x-amzn-RequestId', crypto.randomUUID());
       const action = actionOf(req);
-      const resource = (req.params as Record<string, string> | undefined)?.voiceConnectorId ?? null;
+      const params = req.params as Record<string, string> | undefined;
+      const resource = params?.voiceConnectorId ?? params?.groupId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
         await deps.store.db
@@ -115,5 +117,6 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
 
     registerVoiceConnectorRoutes(scope, deps);
     registerVoiceConnectorConfigRoutes(scope, deps);
+    registerGroupAndTagRoutes(scope, deps);
   });
 }

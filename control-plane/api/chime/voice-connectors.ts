@@ -100,6 +100,9 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
   app.delete('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:DeleteVoiceConnector' } }, async (req, reply) => {
     const id = idParam(req.params, 'voiceConnectorId');
     const current = await load(id);
+    const groups = await db.selectFrom('voice_connector_groups').select(['id', 'items']).execute();
+    const inGroup = groups.find((g) => (JSON.parse(g.items) as { VoiceConnectorId: string }[]).some((i) => i.VoiceConnectorId === id));
+    if (inGroup !== undefined) throw new ChimeError('ConflictException', `VoiceConnector ${id} is in VoiceConnectorGroup ${inGroup.id}`, 'VoiceConnectorGroupAssociationsExist');
     await db.transaction().execute(async (tx) => {
       await tx.deleteFrom('voice_connectors').where('id', '=', id).execute();
       await tx.deleteFrom('voice_connector_documents').where('voice_connector_id', '=', id).execute();
