@@ -14,7 +14,7 @@ function bytes(d: SourceData): Buffer {
   return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
 }
 
-class Sha256 {
+export class Sha256 {
   readonly #h: crypto.Hash | crypto.Hmac;
   constructor(secret?: SourceData) {
     this.#h = secret === undefined ? crypto.createHash('sha256') : crypto.createHmac('sha256', bytes(secret));

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../common/clock.ts';
+import { ADMIN_ACTIONS } from '../api/chime/policy.ts';
 import type { Store } from './store.ts';
 
 /** An access key pair with its allowed action patterns. */
@@ -36,13 +37,13 @@ export async function seedAdminKey(store: Store, dataDir: string, env: NodeJS.Pr
   const id = env.CARILLON_ACCESS_KEY_ID;
   const secret = env.CARILLON_SECRET_ACCESS_KEY;
   if (id !== undefined && secret !== undefined && id !== '' && secret !== '') {
-    const key = { accessKeyId: id, secretAccessKey: secret, actions: ['chime:*'] };
+    const key = { accessKeyId: id, secretAccessKey: secret, actions: ADMIN_ACTIONS };
     await putAccessKey(store, key, clock);
     return key;
   }
   const any = await store.db.selectFrom('access_keys').select('access_key_id').limit(1).executeTakeFirst();
   if (any !== undefined) return undefined;
-  const key = newAccessKey(randomBytes, ['chime:*']);
+  const key = newAccessKey(randomBytes, ADMIN_ACTIONS);
   await putAccessKey(store, key, clock);
   writeFileSync(path.join(dataDir, 'admin-credentials.json'), `${JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey }, null, 2)}\n`, { mode: 0o600 });
   return key;

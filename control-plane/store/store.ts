@@ -79,8 +79,52 @@ export interface VoiceConnectorGroupTable {
   version: number;
 }
 
+/**
+ * Every number Carillon knows: `Available` in the imported inventory, then a Chime
+ * PhoneNumberStatus once ordered (Unassigned, Assigned, DeleteInProgress …).
+ */
+export interface PhoneNumberTable {
+  e164: string;
+  type: string;
+  country: string;
+  state: string | null;
+  city: string | null;
+  status: string;
+  product_type: string | null;
+  order_id: string | null;
+  calling_name: string | null;
+  calling_name_status: string;
+  calling_name_updated_at: string | null;
+  name: string | null;
+  /** JSON array of { Name, Value, AssociatedTimestamp }. */
+  associations: string;
+  created_at: string;
+  updated_at: string;
+  deletion_at: string | null;
+}
+
+export interface PhoneNumberOrderTable {
+  id: string;
+  product_type: string;
+  status: string;
+  order_type: string;
+  /** JSON array of { E164PhoneNumber, Status }. */
+  numbers: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
 export interface StoreSchema {
   voice_connectors: VoiceConnectorTable;
+  phone_numbers: PhoneNumberTable;
+  phone_number_orders: PhoneNumberOrderTable;
+  settings: SettingTable;
   voice_connector_groups: VoiceConnectorGroupTable;
   voice_connector_documents: VoiceConnectorDocumentTable;
   termination_credentials: TerminationCredentialTable;
@@ -166,6 +210,45 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
         .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
         .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0004-phone-numbers': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('phone_numbers')
+        .addColumn('e164', 'varchar(16)', (c) => c.primaryKey())
+        .addColumn('type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('country', 'varchar(2)', (c) => c.notNull())
+        .addColumn('state', 'varchar(64)')
+        .addColumn('city', 'varchar(128)')
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('product_type', 'varchar(32)')
+        .addColumn('order_id', 'varchar(36)')
+        .addColumn('calling_name', 'varchar(15)')
+        .addColumn('calling_name_status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('calling_name_updated_at', 'varchar(32)')
+        .addColumn('name', 'varchar(256)')
+        .addColumn('associations', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('deletion_at', 'varchar(32)')
+        .execute();
+      await db.schema
+        .createTable('phone_number_orders')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('product_type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('order_type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('numbers', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
         .execute();
     },
   },

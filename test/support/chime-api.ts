@@ -6,6 +6,7 @@ import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { systemClock } from '../../common/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import { createCryptoRandom } from '../../common/random.ts';
 import { buildApp } from '../../control-plane/api/app.ts';
 import { READ_ONLY_ACTIONS } from '../../control-plane/api/chime/policy.ts';
@@ -28,7 +29,7 @@ export interface ChimeApiUnderTest {
 }
 
 /** The API over real HTTP on 127.0.0.1 with a SQLite file or a PostgreSQL schema of its own. */
-export async function startChimeApi(backend: 'sqlite' | 'postgres'): Promise<ChimeApiUnderTest> {
+export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { clock?: Clock } = {}): Promise<ChimeApiUnderTest> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
   const schema = `carillon_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
   const store = backend === 'sqlite' ? await openStore(path.join(dir, 'carillon.sqlite')) : await openStore(PG_URL, { pgSchema: schema });
@@ -39,7 +40,7 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres'): Promise<Chi
   const app: FastifyInstance = buildApp({
     ready: () => true,
     metrics: new Registry(),
-    chime: { store, clock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
+    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { VoiceConnectorGroupTable } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
+import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
 import { idParam, voiceConnectorArn } from './voice-connectors.ts';
 import { bodyOf, checkString, decodeToken, encodeToken, maxResults, optEnum, optTags, reqString } from './validate.ts';
@@ -104,6 +105,7 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     const id = idParam(req.params, 'groupId');
     const current = await load(id);
     if ((JSON.parse(current.items) as Item[]).length > 0) throw new ChimeError('ConflictException', `VoiceConnectorGroup ${id} still holds voice connectors`);
+    if (await hasAssociatedNumbers(db, 'VoiceConnectorGroupId', id)) throw new ChimeError('ConflictException', `VoiceConnectorGroup ${id} still has phone numbers`, 'PhoneNumberAssociationsExist');
     await db.transaction().execute(async (tx) => {
       await tx.deleteFrom('voice_connector_groups').where('id', '=', id).execute();
       await tx.deleteFrom('tags').where('resource_arn', '=', groupArn(deps, id)).execute();

@@ -7,6 +7,7 @@ import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { actionAllowed } from './policy.ts';
 import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
+import { registerPhoneNumberRoutes } from './phone-numbers.ts';
 import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
 import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
 
@@ -35,6 +36,8 @@ export function actionOf(req: FastifyRequest): string {
 export interface ChimeApiDeps {
   readonly store: Store;
   readonly clock: Clock;
+  /** Time for the SigV4 skew check (default `clock`; tests move `clock` days ahead and keep this real). */
+  readonly signingClock?: Clock | undefined;
   readonly random: Random;
   /** Voice connector domain: OutboundHostName is `<id>.voiceconnector.<domain>`. */
   readonly domain: string;
@@ -67,7 +70,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
       const result = await verifySigV4(
         { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? '' },
         async (akid) => (await deps.store.db.selectFrom('access_keys').select('secret_access_key').where('access_key_id', '=', akid).executeTakeFirst())?.secret_access_key,
-        deps.clock.nowMs(),
+        (deps.signingClock ?? deps.clock).nowMs(),
       );
       if ('failure' in result) {
         const why = result.failure === 'expired' ? 'Signature expired: the request time is more than 15 minutes from the server time' : result.failure === 'unknown-key' ? 'The access key ID is not known' : 'The request signature is missing or does not match';
@@ -85,7 +88,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
       reply.header('x-amzn-RequestId', crypto.randomUUID());
       const action = actionOf(req);
       const params = req.params as Record<string, string> | undefined;
-      const resource = params?.voiceConnectorId ?? params?.groupId ?? null;
+      const resource = params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
         await deps.store.db
@@ -118,5 +121,6 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     registerVoiceConnectorRoutes(scope, deps);
     registerVoiceConnectorConfigRoutes(scope, deps);
     registerGroupAndTagRoutes(scope, deps);
+    registerPhoneNumberRoutes(scope, deps);
   });
 }

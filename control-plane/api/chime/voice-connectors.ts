@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { VoiceConnectorTable } from '../../store/store.ts';
 import { ChimeError, notFound } from '../errors.ts';
+import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
 import { bodyOf, decodeToken, encodeToken, maxResults, NON_EMPTY, optEnum, optTags, reqBoolean, reqString } from './validate.ts';
 
@@ -103,6 +104,7 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     const groups = await db.selectFrom('voice_connector_groups').select(['id', 'items']).execute();
     const inGroup = groups.find((g) => (JSON.parse(g.items) as { VoiceConnectorId: string }[]).some((i) => i.VoiceConnectorId === id));
     if (inGroup !== undefined) throw new ChimeError('ConflictException', `VoiceConnector ${id} is in VoiceConnectorGroup ${inGroup.id}`, 'VoiceConnectorGroupAssociationsExist');
+    if (await hasAssociatedNumbers(db, 'VoiceConnectorId', id)) throw new ChimeError('ConflictException', `VoiceConnector ${id} still has phone numbers`, 'PhoneNumberAssociationsExist');
     await db.transaction().execute(async (tx) => {
       await tx.deleteFrom('voice_connectors').where('id', '=', id).execute();
       await tx.deleteFrom('voice_connector_documents').where('voice_connector_id', '=', id).execute();

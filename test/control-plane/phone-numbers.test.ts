@@ -1,0 +1,135 @@
+import {
+  AssociatePhoneNumbersWithVoiceConnectorCommand,
+  BadRequestException,
+  BatchDeletePhoneNumberCommand,
+  BatchUpdatePhoneNumberCommand,
+  ConflictException,
+  CreatePhoneNumberOrderCommand,
+  CreateVoiceConnectorCommand,
+  DeletePhoneNumberCommand,
+  DeleteVoiceConnectorCommand,
+  DisassociatePhoneNumbersFromVoiceConnectorCommand,
+  GetPhoneNumberCommand,
+  GetPhoneNumberOrderCommand,
+  GetPhoneNumberSettingsCommand,
+  ListPhoneNumbersCommand,
+  ListSupportedPhoneNumberCountriesCommand,
+  NotFoundException,
+  paginateSearchAvailablePhoneNumbers,
+  RestorePhoneNumberCommand,
+  SearchAvailablePhoneNumbersCommand,
+  UpdatePhoneNumberCommand,
+  UpdatePhoneNumberSettingsCommand,
+} from '@aws-sdk/client-chime-sdk-voice';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../common/clock.ts';
+import { Sha256 } from '../../control-plane/api/sigv4.ts';
+import { startChimeApi } from '../support/chime-api.ts';
+import type { ChimeApiUnderTest } from '../support/chime-api.ts';
+
+const DAY = 24 * 3600 * 1000;
+
+describe.each(['sqlite', 'postgres'] as const)('phone numbers under Chime rules, through the SDK (%s store)', (backend) => {
+  let api: ChimeApiUnderTest;
+  let offsetMs = 0;
+  const clock: Clock = { nowMs: () => Date.now() + offsetMs, monoMs: () => performance.now() + offsetMs };
+
+  /** The operator's own import route, signed like every route. */
+  async function importNumbers(numbers: { E164PhoneNumber: string; Type: string; Country: string; State?: string; City?: string }[]): Promise<Response> {
+    const url = new URL(`${api.endpoint}/carillon/v1/phone-number-inventory`);
+    const body = JSON.stringify({ PhoneNumbers: numbers });
+    const signer = new SignatureV4({ service: 'chime', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: api.admin.accessKeyId, secretAccessKey: api.admin.secretAccessKey } });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.host, path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body });
+    return fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
+  }
+
+  beforeAll(async () => {
+    api = await startChimeApi(backend, { clock });
+    const res = await importNumbers([
+      ...Array.from({ length: 8 }, (_, i) => ({ E164PhoneNumber: `+1206555010${i}`, Type: 'Local', Country: 'US', State: 'WA', City: 'Seattle' })),
+      { E164PhoneNumber: '+15035550100', Type: 'Local', Country: 'US', State: 'OR', City: 'Portland' },
+      { E164PhoneNumber: '+18885550100', Type: 'TollFree', Country: 'US' },
+      { E164PhoneNumber: '+442071838750', Type: 'Local', Country: 'GB', City: 'London' },
+    ]);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ Imported: 11 });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('searches the inventory, orders numbers, and keeps per-number and order status', async () => {
+    const c = api.client();
+    expect((await c.send(new SearchAvailablePhoneNumbersCommand({ AreaCode: '206', Country: 'US' }))).E164PhoneNumbers).toHaveLength(8);
+    expect((await c.send(new SearchAvailablePhoneNumbersCommand({ City: 'Portland' }))).E164PhoneNumbers).toEqual(['+15035550100']);
+    expect((await c.send(new SearchAvailablePhoneNumbersCommand({ TollFreePrefix: '888' }))).E164PhoneNumbers).toEqual(['+18885550100']);
+    expect((await c.send(new SearchAvailablePhoneNumbersCommand({ Country: 'GB' }))).E164PhoneNumbers).toEqual(['+442071838750']);
+    let seen = 0;
+    for await (const p of paginateSearchAvailablePhoneNumbers({ client: c, pageSize: 3 }, { State: 'WA' })) seen += p.E164PhoneNumbers?.length ?? 0;
+    expect(seen).toBe(8);
+    await expect(c.send(new SearchAvailablePhoneNumbersCommand({ TollFreePrefix: '999' }))).rejects.toBeInstanceOf(BadRequestException);
+    const order = await c.send(new CreatePhoneNumberOrderCommand({ ProductType: 'VoiceConnector', E164PhoneNumbers: ['+12065550100', '+12065550101', '+19995550100'] }));
+    expect(order.$metadata.httpStatusCode).toBe(201);
+    expect(order.PhoneNumberOrder).toMatchObject({ Status: 'Partial', OrderType: 'New', ProductType: 'VoiceConnector' });
+    expect(order.PhoneNumberOrder?.OrderedPhoneNumbers).toEqual([
+      { E164PhoneNumber: '+12065550100', Status: 'Acquired' },
+      { E164PhoneNumber: '+12065550101', Status: 'Acquired' },
+      { E164PhoneNumber: '+19995550100', Status: 'Failed' },
+    ]);
+    const got = await c.send(new GetPhoneNumberOrderCommand({ PhoneNumberOrderId: order.PhoneNumberOrder?.PhoneNumberOrderId }));
+    expect(got.PhoneNumberOrder?.Status).toBe('Partial');
+    const n = await c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+12065550100' }));
+    expect(n.PhoneNumber).toMatchObject({ E164PhoneNumber: '+12065550100', Status: 'Unassigned', Type: 'Local', Country: 'US', ProductType: 'VoiceConnector', OrderId: order.PhoneNumberOrder?.PhoneNumberOrderId });
+    // Ordered numbers are no longer available.
+    expect((await c.send(new SearchAvailablePhoneNumbersCommand({ AreaCode: '206' }))).E164PhoneNumbers).toHaveLength(6);
+    expect((await c.send(new ListSupportedPhoneNumberCountriesCommand({ ProductType: 'VoiceConnector' }))).PhoneNumberCountries?.map((x) => x.CountryCode)).toEqual(['GB', 'US']);
+  });
+
+  it('associates numbers with a voice connector; assigned numbers and their connector cannot be deleted', async () => {
+    const c = api.client();
+    const vc = (await c.send(new CreateVoiceConnectorCommand({ Name: 'pbx', RequireEncryption: false }))).VoiceConnector?.VoiceConnectorId as string;
+    await c.send(new CreatePhoneNumberOrderCommand({ ProductType: 'VoiceConnector', E164PhoneNumbers: ['+12065550102'] }));
+    const a = await c.send(new AssociatePhoneNumbersWithVoiceConnectorCommand({ VoiceConnectorId: vc, E164PhoneNumbers: ['+12065550102', '+12065550107'] }));
+    expect(a.PhoneNumberErrors).toEqual([expect.objectContaining({ PhoneNumberId: '+12065550107', ErrorCode: 'NotFound' })]);
+    const n = (await c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+12065550102' }))).PhoneNumber;
+    expect(n?.Status).toBe('Assigned');
+    expect(n?.Associations?.[0]).toMatchObject({ Name: 'VoiceConnectorId', Value: vc });
+    const listed = await c.send(new ListPhoneNumbersCommand({ FilterName: 'VoiceConnectorId', FilterValue: vc }));
+    expect(listed.PhoneNumbers?.map((p) => p.E164PhoneNumber)).toEqual(['+12065550102']);
+    await expect(c.send(new DeletePhoneNumberCommand({ PhoneNumberId: '+12065550102' }))).rejects.toBeInstanceOf(BadRequestException);
+    const del = await c.send(new DeleteVoiceConnectorCommand({ VoiceConnectorId: vc })).catch((e: unknown) => e);
+    expect(del).toBeInstanceOf(ConflictException);
+    expect((del as ConflictException).Code).toBe('PhoneNumberAssociationsExist');
+    await c.send(new DisassociatePhoneNumbersFromVoiceConnectorCommand({ VoiceConnectorId: vc, E164PhoneNumbers: ['+12065550102'] }));
+    expect((await c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+12065550102' }))).PhoneNumber?.Status).toBe('Unassigned');
+    await c.send(new DeleteVoiceConnectorCommand({ VoiceConnectorId: vc }));
+  });
+
+  it('calling names change at most once per 7 days; deleted numbers can be restored for 7 days, then are gone', async () => {
+    const c = api.client();
+    await c.send(new CreatePhoneNumberOrderCommand({ ProductType: 'VoiceConnector', E164PhoneNumbers: ['+12065550103', '+12065550104', '+12065550105'] }));
+    const u = await c.send(new UpdatePhoneNumberCommand({ PhoneNumberId: '+12065550103', CallingName: 'Carillon Inc' }));
+    expect(u.PhoneNumber).toMatchObject({ CallingName: 'Carillon Inc', CallingNameStatus: 'UpdateSucceeded' });
+    await expect(c.send(new UpdatePhoneNumberCommand({ PhoneNumberId: '+12065550103', CallingName: 'Other Name' }))).rejects.toBeInstanceOf(ConflictException);
+    await expect(c.send(new UpdatePhoneNumberCommand({ PhoneNumberId: '+12065550104', CallingName: 'This name is far too long' }))).rejects.toBeInstanceOf(BadRequestException);
+    const batch = await c.send(new BatchUpdatePhoneNumberCommand({ UpdatePhoneNumberRequestItems: [{ PhoneNumberId: '+12065550103', CallingName: 'Again' }, { PhoneNumberId: '+12065550104', Name: 'front desk' }] }));
+    expect(batch.PhoneNumberErrors).toEqual([expect.objectContaining({ PhoneNumberId: '+12065550103', ErrorCode: 'Conflict' })]);
+    await c.send(new UpdatePhoneNumberSettingsCommand({ CallingName: 'Carillon' }));
+    expect((await c.send(new GetPhoneNumberSettingsCommand({}))).CallingName).toBe('Carillon');
+    await expect(c.send(new UpdatePhoneNumberSettingsCommand({ CallingName: 'Changed' }))).rejects.toBeInstanceOf(ConflictException);
+    offsetMs += 7 * DAY + 1000;
+    await c.send(new UpdatePhoneNumberCommand({ PhoneNumberId: '+12065550103', CallingName: 'Other Name' }));
+    await c.send(new UpdatePhoneNumberSettingsCommand({ CallingName: 'Changed' }));
+
+    await c.send(new DeletePhoneNumberCommand({ PhoneNumberId: '+12065550104' }));
+    expect((await c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+12065550104' }))).PhoneNumber).toMatchObject({ Status: 'DeleteInProgress', DeletionTimestamp: expect.any(Date) });
+    offsetMs += 6 * DAY;
+    expect((await c.send(new RestorePhoneNumberCommand({ PhoneNumberId: '+12065550104' }))).PhoneNumber?.Status).toBe('Unassigned');
+    const bd = await c.send(new BatchDeletePhoneNumberCommand({ PhoneNumberIds: ['+12065550104', '+12065550105'] }));
+    expect(bd.PhoneNumberErrors).toEqual([]);
+    offsetMs += 7 * DAY + 1000;
+    await expect(c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+12065550104' }))).rejects.toBeInstanceOf(NotFoundException);
+    await expect(c.send(new RestorePhoneNumberCommand({ PhoneNumberId: '+12065550105' }))).rejects.toBeInstanceOf(NotFoundException);
+  });
+});
