@@ -2,9 +2,11 @@
 import { parseArgs } from 'node:util';
 import { CarillonError } from '../common/errors.ts';
 import { configFromEnv, configFromFlags, FLAG_KEYS, readConfigFile, resolveConfig } from './config.ts';
+import { numbersCommand } from './numbers.ts';
 import { createServer } from './server.ts';
 
 const USAGE = `usage: carillon serve [options]
+       carillon numbers import FILE.csv --data DIR [--db URL]   (header PhoneNumber,Type,Country,State,City)
 
   --data DIR            data directory (default ./data)
   --bind ADDR           listen address (default 0.0.0.0)
@@ -64,6 +66,9 @@ async function main(): Promise<void> {
   switch (command) {
     case 'serve':
       await serve(rest);
+      return;
+    case 'numbers':
+      await numbersCommand(rest);
       return;
     case undefined:
     case 'help':

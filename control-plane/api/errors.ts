@@ -1,21 +1,13 @@
 import type { FastifyReply } from 'fastify';
+import { CarillonError } from '../../common/errors.ts';
+import type { ChimeErrorType } from '../../common/errors.ts';
 
 /**
  * Chime restJson1 errors (reference §1.6): the `x-amzn-ErrorType` header names the exception —
  * without it the SDK cannot tell a NotFoundException from anything else — and the body carries
  * `{ Code, Message }`.
  */
-export type ChimeErrorType =
-  | 'BadRequestException'
-  | 'ResourceLimitExceededException'
-  | 'UnauthorizedClientException'
-  | 'ForbiddenException'
-  | 'AccessDeniedException'
-  | 'NotFoundException'
-  | 'ConflictException'
-  | 'ThrottledClientException'
-  | 'ServiceFailureException'
-  | 'ServiceUnavailableException';
+export type { ChimeErrorType };
 
 const STATUS: Readonly<Record<ChimeErrorType, [number, string]>> = {
   BadRequestException: [400, 'BadRequest'],
@@ -28,19 +20,20 @@ const STATUS: Readonly<Record<ChimeErrorType, [number, string]>> = {
   ThrottledClientException: [429, 'Throttled'],
   ServiceFailureException: [500, 'ServiceFailure'],
   ServiceUnavailableException: [503, 'ServiceUnavailable'],
+  UnprocessableEntityException: [422, 'Unprocessable'],
 };
 
-export class ChimeError extends Error {
+/** A Chime API error: the project's error with its HTTP status, exception type and Chime `Code`. */
+export class ChimeError extends CarillonError {
   readonly type: ChimeErrorType;
   readonly status: number;
-  readonly code: string;
 
   constructor(type: ChimeErrorType, message: string, code?: string) {
-    super(message);
-    this.type = type;
     const [status, defaultCode] = STATUS[type];
+    super(code ?? defaultCode, message, { sipStatus: status >= 500 ? 500 : 400, httpStatus: status, errorType: type });
+    this.name = type;
+    this.type = type;
     this.status = status;
-    this.code = code ?? defaultCode;
   }
 }
 
