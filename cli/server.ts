@@ -15,6 +15,7 @@ import { buildApp } from '../control-plane/api/app.ts';
 import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
 import { openStore } from '../control-plane/store/store.ts';
+import { ConfigSnapshots } from '../control-plane/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { MediaEngine } from '../media/engine.ts';
@@ -60,6 +61,8 @@ export interface CarillonServer {
   readonly edge: SignalingEdge;
   /** The media workers' counters, summed (port pool, packets, timeouts). */
   mediaStatus(): Promise<MediaStatus>;
+  /** The control plane's configuration snapshots (undefined with the API off). */
+  readonly snapshots: ConfigSnapshots | undefined;
 }
 
 /**
@@ -78,6 +81,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let engine: MediaEngine | undefined;
   let qualityLog: QualityLog | undefined;
   let store: Store | undefined;
+  let snapshots: ConfigSnapshots | undefined;
   let app: FastifyInstance | undefined;
   let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
   let ready = false;
@@ -162,11 +166,13 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       if (cfg.api >= 0) {
         store = await openStore(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'));
         const seeded = await seedAdminKey(store, cfg.data, process.env, crypto.randomBytes, clock);
+        snapshots = new ConfigSnapshots(store);
+        await snapshots.refresh();
         if (seeded !== undefined) logger.info({ accessKeyId: seeded.accessKeyId }, 'admin access key seeded');
         app = buildApp({
           ready: () => ready,
           metrics: registry,
-          chime: { store, clock, random, domain: cfg.domain, accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
+          chime: { store, clock, random, domain: cfg.domain, accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots },
         });
         await app.listen({ host: cfg.bind, port: cfg.api });
         const addr = app.server.address();
@@ -191,6 +197,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         logger.info('carillon stopped');
       })();
       return closing;
+    },
+    get snapshots() {
+      return snapshots;
     },
     async mediaStatus() {
       if (engine === undefined) throw new Error('server not started');

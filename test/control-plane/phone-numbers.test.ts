@@ -21,10 +21,8 @@ import {
   UpdatePhoneNumberCommand,
   UpdatePhoneNumberSettingsCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../common/clock.ts';
-import { Sha256 } from '../../control-plane/api/sigv4.ts';
 import { startChimeApi } from '../support/chime-api.ts';
 import type { ChimeApiUnderTest } from '../support/chime-api.ts';
 
@@ -36,13 +34,8 @@ describe.each(['sqlite', 'postgres'] as const)('phone numbers under Chime rules,
   const clock: Clock = { nowMs: () => Date.now() + offsetMs, monoMs: () => performance.now() + offsetMs };
 
   /** The operator's own import route, signed like every route. */
-  async function importNumbers(numbers: { E164PhoneNumber: string; Type: string; Country: string; State?: string; City?: string }[]): Promise<Response> {
-    const url = new URL(`${api.endpoint}/carillon/v1/phone-number-inventory`);
-    const body = JSON.stringify({ PhoneNumbers: numbers });
-    const signer = new SignatureV4({ service: 'chime', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: api.admin.accessKeyId, secretAccessKey: api.admin.secretAccessKey } });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.host, path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body });
-    return fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
-  }
+  const importNumbers = (numbers: { E164PhoneNumber: string; Type: string; Country: string; State?: string; City?: string }[]): Promise<Response> =>
+    api.signedFetch('POST', '/carillon/v1/phone-number-inventory', { PhoneNumbers: numbers });
 
   beforeAll(async () => {
     api = await startChimeApi(backend, { clock });

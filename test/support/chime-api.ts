@@ -14,6 +14,9 @@ import { VOICE_CONNECTOR_REGIONS } from '../../control-plane/api/chime/voice-con
 import { newAccessKey, putAccessKey, seedAdminKey } from '../../control-plane/store/access-keys.ts';
 import type { AccessKey } from '../../control-plane/store/access-keys.ts';
 import { dropPgSchema, openStore } from '../../control-plane/store/store.ts';
+import { ConfigSnapshots } from '../../control-plane/config-snapshot.ts';
+import { Sha256 } from '../../control-plane/api/sigv4.ts';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { Store } from '../../control-plane/store/store.ts';
 
 /** PostgreSQL for the store tests (the machine's server, trust auth); a fresh schema per run. */
@@ -24,6 +27,9 @@ export interface ChimeApiUnderTest {
   readonly store: Store;
   readonly admin: AccessKey;
   readonly readOnly: AccessKey;
+  readonly snapshots: ConfigSnapshots;
+  /** A signed request with the admin key to a Carillon route (outside the SDK's operations). */
+  signedFetch(method: string, pathAndQuery: string, body?: unknown): Promise<Response>;
   client(key?: AccessKey, region?: string): ChimeSDKVoiceClient;
   close(): Promise<void>;
 }
@@ -37,10 +43,12 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
   if (admin === undefined) throw new Error('no admin key seeded');
   const readOnly = newAccessKey(crypto.randomBytes, READ_ONLY_ACTIONS);
   await putAccessKey(store, readOnly, systemClock);
+  const snapshots = new ConfigSnapshots(store);
+  await snapshots.refresh();
   const app: FastifyInstance = buildApp({
     ready: () => true,
     metrics: new Registry(),
-    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS },
+    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
@@ -50,6 +58,17 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
     store,
     admin,
     readOnly,
+    snapshots,
+    async signedFetch(method, pathAndQuery, body) {
+      const url = new URL(`${endpoint}${pathAndQuery}`);
+      const text = body === undefined ? '' : JSON.stringify(body);
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = v;
+      const headers: Record<string, string> = { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+      const signer = new SignatureV4({ service: 'chime', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
+      const signed = await signer.sign({ method, protocol: 'http:', hostname: url.host, path: url.pathname, query, headers, body: text });
+      return fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body === undefined ? {} : { body: text }) });
+    },
     client: (key = admin, region = 'eu-west-2') =>
       new ChimeSDKVoiceClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 }),
     async close() {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../../common/clock.ts';
 import type { Random } from '../../../common/random.ts';
+import type { ConfigSnapshots } from '../../config-snapshot.ts';
 import type { Store } from '../../store/store.ts';
 import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
@@ -45,6 +46,8 @@ export interface ChimeApiDeps {
   readonly accountId: string;
   /** Regions CreateVoiceConnector accepts (ListAvailableVoiceConnectorRegions). */
   readonly regions: readonly string[];
+  /** Rebuilt after every successful change, for signaling to read. */
+  readonly snapshots?: ConfigSnapshots | undefined;
 }
 
 /**
@@ -107,6 +110,25 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
         // the audit never fails a request that already ran
       }
       return payload;
+    });
+
+    // A change that succeeded is published to signaling before the caller hears of it.
+    scope.addHook('onSend', async (req, reply, payload) => {
+      if (req.method !== 'GET' && reply.statusCode < 300 && deps.snapshots !== undefined) await deps.snapshots.refresh();
+      return payload;
+    });
+
+    // Who did what, queryable (newest first; `?max-results`, `?access-key-id`, `?action`).
+    scope.get('/carillon/v1/audit', { config: { action: 'carillon:ListAudit' } }, async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const limit = Math.min(1000, Math.max(1, Number(q['max-results'] ?? 100) || 100));
+      let query = deps.store.db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(limit);
+      if (q['access-key-id'] !== undefined) query = query.where('access_key_id', '=', q['access-key-id']);
+      if (q.action !== undefined) query = query.where('action', '=', q.action);
+      const rows = await query.execute();
+      return {
+        AuditEvents: rows.map((r) => ({ Time: r.at, AccessKeyId: r.access_key_id, SourceIp: r.source_ip, Action: r.action, Resource: r.resource, Status: r.status, Outcome: r.outcome })),
+      };
     });
 
     scope.setErrorHandler((err: FastifyError | ChimeError, _req: FastifyRequest, reply: FastifyReply) => {

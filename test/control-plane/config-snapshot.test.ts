@@ -1,0 +1,59 @@
+import {
+  AssociatePhoneNumbersWithVoiceConnectorCommand,
+  CreatePhoneNumberOrderCommand,
+  CreateVoiceConnectorCommand,
+  CreateVoiceConnectorGroupCommand,
+  PutVoiceConnectorOriginationCommand,
+  PutVoiceConnectorTerminationCommand,
+  PutVoiceConnectorTerminationCredentialsCommand,
+} from '@aws-sdk/client-chime-sdk-voice';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConfigSnapshot } from '../../control-plane/config-snapshot.ts';
+import { startChimeApi } from '../support/chime-api.ts';
+import type { ChimeApiUnderTest } from '../support/chime-api.ts';
+
+describe('the configuration snapshot signaling reads, and the audit route', () => {
+  let api: ChimeApiUnderTest;
+  beforeAll(async () => {
+    api = await startChimeApi('sqlite');
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('is rebuilt whole after every change, before the caller gets its answer, and frozen', async () => {
+    const seen: ConfigSnapshot[] = [];
+    api.snapshots.onChange((s) => seen.push(s));
+    const c = api.client();
+    const g0 = api.snapshots.current.generation;
+    const id = (await c.send(new CreateVoiceConnectorCommand({ Name: 'pbx', RequireEncryption: true }))).VoiceConnector?.VoiceConnectorId as string;
+    expect(api.snapshots.current.voiceConnectors.get(id)).toMatchObject({ name: 'pbx', requireEncryption: true });
+    await c.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: id, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 2 } }));
+    await c.send(new PutVoiceConnectorOriginationCommand({ VoiceConnectorId: id, Origination: { Routes: [{ Host: '127.0.0.1', Port: 5090, Protocol: 'UDP', Priority: 1, Weight: 1 }] } }));
+    await c.send(new PutVoiceConnectorTerminationCredentialsCommand({ VoiceConnectorId: id, Credentials: [{ Username: 'pbx', Password: 'pw' }] }));
+    const gid = (await c.send(new CreateVoiceConnectorGroupCommand({ Name: 'g', VoiceConnectorItems: [{ VoiceConnectorId: id, Priority: 1 }] }))).VoiceConnectorGroup?.VoiceConnectorGroupId as string;
+    expect((await api.signedFetch('POST', '/carillon/v1/phone-number-inventory', { PhoneNumbers: [{ E164PhoneNumber: '+12065550100', Type: 'Local', Country: 'US' }] })).status).toBe(200);
+    await c.send(new CreatePhoneNumberOrderCommand({ ProductType: 'VoiceConnector', E164PhoneNumbers: ['+12065550100'] }));
+    await c.send(new AssociatePhoneNumbersWithVoiceConnectorCommand({ VoiceConnectorId: id, E164PhoneNumbers: ['+12065550100'] }));
+    const s = api.snapshots.current;
+    expect(s.generation).toBeGreaterThan(g0 + 5);
+    const vc = s.voiceConnectors.get(id);
+    expect(vc?.documents.termination).toMatchObject({ CpsLimit: 2, CidrAllowedList: ['127.0.0.1/32'] });
+    expect(vc?.documents.origination).toMatchObject({ Routes: [{ Host: '127.0.0.1', Port: 5090 }] });
+    expect(vc?.credentials.map((x) => x.username)).toEqual(['pbx']);
+    expect(s.groups.get(gid)).toEqual([{ voiceConnectorId: id, priority: 1 }]);
+    expect(s.numbers.get('+12065550100')).toEqual({ kind: 'VoiceConnectorId', id });
+    expect(Object.isFrozen(vc)).toBe(true);
+    expect(seen.at(-1)).toBe(s);
+  });
+
+  it('lists audit events, newest first, filtered by key or action', async () => {
+    const res = await api.signedFetch('GET', `/carillon/v1/audit?action=chime:CreateVoiceConnector&max-results=5`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { AuditEvents: { Action: string; AccessKeyId: string; SourceIp: string; Status: number; Outcome: string }[] };
+    expect(body.AuditEvents.length).toBeGreaterThan(0);
+    expect(body.AuditEvents[0]).toMatchObject({ Action: 'chime:CreateVoiceConnector', AccessKeyId: api.admin.accessKeyId, SourceIp: '127.0.0.1', Status: 201, Outcome: 'Success' });
+    const ro = await fetch(`${api.endpoint}/carillon/v1/audit`);
+    expect(ro.status).toBe(403);
+  });
+});
