@@ -20,6 +20,7 @@ import {
   SearchAvailablePhoneNumbersCommand,
   UpdatePhoneNumberCommand,
   UpdatePhoneNumberSettingsCommand,
+  ValidateE911AddressCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../common/clock.ts';
@@ -124,5 +125,17 @@ describe.each(['sqlite', 'postgres'] as const)('phone numbers under Chime rules,
     offsetMs += 7 * DAY + 1000;
     await expect(c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+12065550104' }))).rejects.toBeInstanceOf(NotFoundException);
     await expect(c.send(new RestorePhoneNumberCommand({ PhoneNumberId: '+12065550105' }))).rejects.toBeInstanceOf(NotFoundException);
+  });
+
+  it('validates E911 addresses: stored and returned normalised when well formed, result 2 when not', async () => {
+    const c = api.client();
+    const ok = await c.send(new ValidateE911AddressCommand({ AwsAccountId: '000000000000', StreetNumber: '410', StreetInfo: 'Terry Ave N', City: 'Seattle', State: 'wa', Country: 'US', PostalCode: '98109-5210' }));
+    expect(ok.$metadata.httpStatusCode).toBe(202);
+    expect(ok.ValidationResult).toBe(0);
+    expect(ok.AddressExternalId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ok.Address).toMatchObject({ streetNumber: '410', streetName: 'Terry Ave N', state: 'WA', postalCode: '98109', postalCodePlus4: '5210', country: 'US' });
+    const bad = await c.send(new ValidateE911AddressCommand({ AwsAccountId: '000000000000', StreetNumber: 'x', StreetInfo: 'Main St', City: 'Nowhere', State: 'Washington', Country: 'US', PostalCode: '9810' }));
+    expect(bad.ValidationResult).toBe(2);
+    await expect(c.send(new ValidateE911AddressCommand({ AwsAccountId: '000000000000', StreetNumber: '1', StreetInfo: 'Main St', City: 'X', State: 'WA', Country: 'US' } as never))).rejects.toBeInstanceOf(BadRequestException);
   });
 });

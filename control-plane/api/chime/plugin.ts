@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.ts';
 import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { actionAllowed } from './policy.ts';
+import { registerE911Routes } from './e911.ts';
 import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
 import { registerPhoneNumberRoutes } from './phone-numbers.ts';
 import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
@@ -144,5 +145,6 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     registerVoiceConnectorConfigRoutes(scope, deps);
     registerGroupAndTagRoutes(scope, deps);
     registerPhoneNumberRoutes(scope, deps);
+    registerE911Routes(scope, deps);
   });
 }
