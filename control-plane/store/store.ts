@@ -120,7 +120,39 @@ export interface SettingTable {
   updated_at: string;
 }
 
+/** Legacy chime accounts (Team, or Enterprise set by an admin); deleted ones keep a tombstone. */
+export interface AccountTable {
+  id: string;
+  name: string;
+  type: string;
+  status: string;
+  default_license: string;
+  /** JSON AccountSettings. */
+  settings: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface UserTable {
+  id: string;
+  account_id: string;
+  email: string;
+  display_name: string | null;
+  license: string;
+  user_type: string;
+  registration_status: string;
+  invitation_status: string;
+  invited_at: string;
+  registered_at: string | null;
+  /** 10-digit personal meeting PIN. */
+  pin: string;
+  /** JSON telephony settings. */
+  settings: string;
+}
+
 export interface StoreSchema {
+  accounts: AccountTable;
+  users: UserTable;
   voice_connectors: VoiceConnectorTable;
   phone_numbers: PhoneNumberTable;
   phone_number_orders: PhoneNumberOrderTable;
@@ -249,6 +281,36 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addColumn('key', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('value', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0005-accounts-users': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(100)', (c) => c.notNull())
+        .addColumn('type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('default_license', 'varchar(16)', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('deleted_at', 'varchar(32)')
+        .execute();
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('account_id', 'varchar(36)', (c) => c.notNull())
+        .addColumn('email', 'varchar(256)', (c) => c.notNull())
+        .addColumn('display_name', 'varchar(256)')
+        .addColumn('license', 'varchar(16)', (c) => c.notNull())
+        .addColumn('user_type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('registration_status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('invitation_status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('invited_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('registered_at', 'varchar(32)')
+        .addColumn('pin', 'varchar(10)', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
         .execute();
     },
   },

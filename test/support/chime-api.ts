@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ChimeClient } from '@aws-sdk/client-chime';
 import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
@@ -31,6 +32,8 @@ export interface ChimeApiUnderTest {
   /** A signed request with the admin key to a Carillon route (outside the SDK's operations). */
   signedFetch(method: string, pathAndQuery: string, body?: unknown): Promise<Response>;
   client(key?: AccessKey, region?: string): ChimeSDKVoiceClient;
+  /** The legacy chime client (accounts and users), endpoint `<api>/chime`. */
+  legacyClient(key?: AccessKey): ChimeClient;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,8 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
       const signed = await signer.sign({ method, protocol: 'http:', hostname: url.host, path: url.pathname, query, headers, body: text });
       return fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body === undefined ? {} : { body: text }) });
     },
+    legacyClient: (key = admin) =>
+      new ChimeClient({ endpoint: `${endpoint}/chime`, region: 'us-east-1', credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 }),
     client: (key = admin, region = 'eu-west-2') =>
       new ChimeSDKVoiceClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 }),
     async close() {

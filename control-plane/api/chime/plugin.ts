@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.ts';
 import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { actionAllowed } from './policy.ts';
+import { registerAccountAdminRoutes, registerAccountRoutes } from './accounts.ts';
 import { registerE911Routes } from './e911.ts';
 import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
 import { registerPhoneNumberRoutes } from './phone-numbers.ts';
@@ -92,7 +93,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
       reply.header('x-amzn-RequestId', crypto.randomUUID());
       const action = actionOf(req);
       const params = req.params as Record<string, string> | undefined;
-      const resource = params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? null;
+      const resource = params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.userId ?? params?.accountId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
         await deps.store.db
@@ -146,5 +147,8 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     registerGroupAndTagRoutes(scope, deps);
     registerPhoneNumberRoutes(scope, deps);
     registerE911Routes(scope, deps);
+    registerAccountAdminRoutes(scope, deps);
+    // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
+    void scope.register(async (legacy) => registerAccountRoutes(legacy, deps), { prefix: '/chime' });
   });
 }
