@@ -4,6 +4,7 @@ import {
   CreateVoiceConnectorCommand,
   DeleteVoiceConnectorCommand,
   ForbiddenException,
+  ThrottledClientException,
   GetVoiceConnectorCommand,
   ListAvailableVoiceConnectorRegionsCommand,
   NotFoundException,
@@ -101,5 +102,13 @@ describe.each(['sqlite', 'postgres'] as const)('voice connectors through the off
       ]),
     );
     expect(audit[0]?.source_ip).toBe('127.0.0.1');
+  });
+
+  it('throttles a key past its rate with 429 ThrottledClientException (the SDK retries those)', async () => {
+    const c = client(readOnly);
+    const results = await Promise.allSettled(Array.from({ length: 600 }, () => c.send(new ListAvailableVoiceConnectorRegionsCommand({}))));
+    const throttled = results.filter((r) => r.status === 'rejected' && r.reason instanceof ThrottledClientException);
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(400);
   });
 });

@@ -6,6 +6,7 @@ import type { ConfigSnapshots } from '../../config-snapshot.ts';
 import type { Store } from '../../store/store.ts';
 import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
+import { TokenBuckets } from '../../../common/token-bucket.ts';
 import { actionAllowed } from './policy.ts';
 import { registerAccountAdminRoutes, registerAccountRoutes } from './accounts.ts';
 import { registerE911Routes } from './e911.ts';
@@ -50,6 +51,8 @@ export interface ChimeApiDeps {
   readonly regions: readonly string[];
   /** Rebuilt after every successful change, for signaling to read. */
   readonly snapshots?: ConfigSnapshots | undefined;
+  /** Requests per second (and burst) each access key may make before 429 ThrottledClientException. */
+  readonly rateLimit?: { readonly perSec: number; readonly burst: number } | undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export interface ChimeApiDeps {
  * audited, and answering errors the way the official SDK recognises them.
  */
 export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void {
+  const buckets = new TokenBuckets(deps.rateLimit?.perSec ?? 200, deps.rateLimit?.burst ?? 400);
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
@@ -82,6 +86,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
         return sendChimeError(reply, new ChimeError('ForbiddenException', why));
       }
       req.accessKeyId = result.accessKeyId;
+      if (!buckets.take(result.accessKeyId, deps.clock.monoMs())) return sendChimeError(reply, new ChimeError('ThrottledClientException', 'Rate exceeded; retry with backoff'));
       const key = await deps.store.db.selectFrom('access_keys').select('actions').where('access_key_id', '=', result.accessKeyId).executeTakeFirst();
       const patterns = key === undefined ? [] : (JSON.parse(key.actions) as string[]);
       if (!actionAllowed(patterns, action)) return sendChimeError(reply, new ChimeError('AccessDeniedException', `${result.accessKeyId} is not allowed to perform ${action}`));
