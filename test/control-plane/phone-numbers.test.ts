@@ -138,4 +138,29 @@ describe.each(['sqlite', 'postgres'] as const)('phone numbers under Chime rules,
     expect(bad.ValidationResult).toBe(2);
     await expect(c.send(new ValidateE911AddressCommand({ AwsAccountId: '000000000000', StreetNumber: '1', StreetInfo: 'Main St', City: 'X', State: 'WA', Country: 'US' } as never))).rejects.toBeInstanceOf(BadRequestException);
   });
+
+  it('port-in orders advance through the Chime statuses by admin routes; the port-out PIN is 4–10 alphanumerics', async () => {
+    const c = api.client();
+    const created = await api.signedFetch('POST', '/carillon/v1/port-in-orders', { E164PhoneNumbers: ['+13125550100', '+18005550199'] });
+    expect(created.status).toBe(201);
+    const orderId = ((await created.json()) as { PhoneNumberOrder: { PhoneNumberOrderId: string } }).PhoneNumberOrder.PhoneNumberOrderId;
+    expect((await c.send(new GetPhoneNumberOrderCommand({ PhoneNumberOrderId: orderId }))).PhoneNumberOrder).toMatchObject({ OrderType: 'Porting', Status: 'Submitted' });
+    expect((await c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+18005550199' }))).PhoneNumber).toMatchObject({ Status: 'PortinInProgress', Type: 'TollFree', Country: 'US' });
+    const step = async (Status: string): Promise<number> => (await api.signedFetch('POST', `/carillon/v1/port-in-orders/${orderId}/status`, { Status })).status;
+    expect(await step('Successful')).toBe(400);
+    for (const s of ['PendingDocuments', 'FOC', 'Successful']) expect(await step(s)).toBe(200);
+    expect((await c.send(new GetPhoneNumberOrderCommand({ PhoneNumberOrderId: orderId }))).PhoneNumberOrder?.OrderedPhoneNumbers).toEqual([
+      { E164PhoneNumber: '+13125550100', Status: 'Acquired' },
+      { E164PhoneNumber: '+18005550199', Status: 'Acquired' },
+    ]);
+    expect((await c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+13125550100' }))).PhoneNumber?.Status).toBe('Unassigned');
+    expect(await step('Cancelled')).toBe(400);
+    // A cancelled port leaves nothing behind.
+    const other = (await (await api.signedFetch('POST', '/carillon/v1/port-in-orders', { E164PhoneNumbers: ['+13125550101'] })).json()) as { PhoneNumberOrder: { PhoneNumberOrderId: string } };
+    for (const s of ['CancelRequested', 'Cancelled']) expect((await api.signedFetch('POST', `/carillon/v1/port-in-orders/${other.PhoneNumberOrder.PhoneNumberOrderId}/status`, { Status: s })).status).toBe(200);
+    await expect(c.send(new GetPhoneNumberCommand({ PhoneNumberId: '+13125550101' }))).rejects.toBeInstanceOf(NotFoundException);
+    expect((await api.signedFetch('PUT', '/carillon/v1/port-out-pin', { Pin: '12ab' })).status).toBe(204);
+    expect(await (await api.signedFetch('GET', '/carillon/v1/port-out-pin')).json()).toMatchObject({ Pin: '12ab' });
+    for (const bad of ['123', '12345678901', '12-45']) expect((await api.signedFetch('PUT', '/carillon/v1/port-out-pin', { Pin: bad })).status).toBe(400);
+  });
 });

@@ -10,6 +10,7 @@ import { TokenBuckets } from '../../../common/token-bucket.ts';
 import { actionAllowed } from './policy.ts';
 import { registerAccountAdminRoutes, registerAccountRoutes } from './accounts.ts';
 import { registerE911Routes } from './e911.ts';
+import { registerPortingRoutes } from './porting.ts';
 import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
 import { registerPhoneNumberRoutes } from './phone-numbers.ts';
 import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
@@ -152,6 +153,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     registerGroupAndTagRoutes(scope, deps);
     registerPhoneNumberRoutes(scope, deps);
     registerE911Routes(scope, deps);
+    registerPortingRoutes(scope, deps);
     registerAccountAdminRoutes(scope, deps);
     // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
     void scope.register(async (legacy) => registerAccountRoutes(legacy, deps), { prefix: '/chime' });
