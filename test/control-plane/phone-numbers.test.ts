@@ -21,6 +21,8 @@ import {
   UpdatePhoneNumberCommand,
   UpdatePhoneNumberSettingsCommand,
   ValidateE911AddressCommand,
+  GetGlobalSettingsCommand,
+  UpdateGlobalSettingsCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../common/clock.ts';
@@ -137,6 +139,14 @@ describe.each(['sqlite', 'postgres'] as const)('phone numbers under Chime rules,
     const bad = await c.send(new ValidateE911AddressCommand({ AwsAccountId: '000000000000', StreetNumber: 'x', StreetInfo: 'Main St', City: 'Nowhere', State: 'Washington', Country: 'US', PostalCode: '9810' }));
     expect(bad.ValidationResult).toBe(2);
     await expect(c.send(new ValidateE911AddressCommand({ AwsAccountId: '000000000000', StreetNumber: '1', StreetInfo: 'Main St', City: 'X', State: 'WA', Country: 'US' } as never))).rejects.toBeInstanceOf(BadRequestException);
+  });
+
+  it('keeps the account-wide voice connector CDR bucket', async () => {
+    const c = api.client();
+    expect((await c.send(new GetGlobalSettingsCommand({}))).VoiceConnector).toEqual({});
+    await c.send(new UpdateGlobalSettingsCommand({ VoiceConnector: { CdrBucket: 'carillon-cdrs' } }));
+    expect((await c.send(new GetGlobalSettingsCommand({}))).VoiceConnector).toEqual({ CdrBucket: 'carillon-cdrs' });
+    await expect(c.send(new UpdateGlobalSettingsCommand({ VoiceConnector: { CdrBucket: 'Bad Bucket!' } }))).rejects.toBeInstanceOf(BadRequestException);
   });
 
   it('port-in orders advance through the Chime statuses by admin routes; the port-out PIN is 4–10 alphanumerics', async () => {

@@ -2,15 +2,33 @@ import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../errors.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, reqString } from './validate.ts';
+import { bodyOf, checkString, reqString } from './validate.ts';
 
 /**
- * ValidateE911Address (reference §2.8): every member required; the address is format-checked
+ * Account-wide settings and ValidateE911Address (reference §2.8).
+ *
+ * ValidateE911Address: every member required; the address is format-checked
  * (US: two-letter state, ZIP or ZIP+4, a street number that starts with a digit) and stored under
  * an AddressExternalId. ValidationResult 0 = valid, 2 = not valid (no candidates: Carillon has no
  * address database to suggest from, and says so rather than guess).
  */
 export function registerE911Routes(app: FastifyInstance, deps: ChimeApiDeps): void {
+  // Account-wide settings (reference §2.8): the voice connector CDR bucket.
+  app.get('/settings', { config: { action: 'chime:GetGlobalSettings' } }, async () => {
+    const r = await deps.store.db.selectFrom('settings').select('value').where('key', '=', 'global').executeTakeFirst();
+    return r === undefined ? { VoiceConnector: {} } : (JSON.parse(r.value) as object);
+  });
+  app.put('/settings', { config: { action: 'chime:UpdateGlobalSettings' } }, async (req, reply) => {
+    const vc = bodyOf(req.body).VoiceConnector;
+    const bucket = vc === undefined ? undefined : bodyOf(vc).CdrBucket;
+    const value = { VoiceConnector: bucket === undefined ? {} : { CdrBucket: checkString('VoiceConnector.CdrBucket', bucket, 3, 255, /^[a-z0-9][a-z0-9.-]+[a-z0-9]$/) } };
+    await deps.store.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('settings').where('key', '=', 'global').execute();
+      await tx.insertInto('settings').values({ key: 'global', value: JSON.stringify(value), updated_at: new Date(deps.clock.nowMs()).toISOString() }).execute();
+    });
+    return reply.code(204).send();
+  });
+
   app.post('/emergency-calling/address', { config: { action: 'chime:ValidateE911Address' } }, async (req, reply) => {
     const b = bodyOf(req.body);
     const f = (name: string): string => reqString(b, name, 1, 256, /\S/);
