@@ -349,7 +349,10 @@ export async function openStore(url: string, opts: { pgSchema?: string } = {}): 
     dialect = 'sqlite';
   }
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  // With a schema of its own, the migration bookkeeping lives there too (Kysely otherwise looks
+  // for it across every schema and can find another store's).
+  const schema = dialect === 'postgres' ? opts.pgSchema : undefined;
+  const { error } = await new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) }).migrateToLatest();
   if (error !== undefined) {
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));

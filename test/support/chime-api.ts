@@ -38,7 +38,7 @@ export interface ChimeApiUnderTest {
 }
 
 /** The API over real HTTP on 127.0.0.1 with a SQLite file or a PostgreSQL schema of its own. */
-export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { clock?: Clock } = {}): Promise<ChimeApiUnderTest> {
+export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { clock?: Clock; rateLimit?: { perSec: number; burst: number } } = {}): Promise<ChimeApiUnderTest> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
   const schema = `carillon_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
   const store = backend === 'sqlite' ? await openStore(path.join(dir, 'carillon.sqlite')) : await openStore(PG_URL, { pgSchema: schema });
@@ -51,7 +51,7 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
   const app: FastifyInstance = buildApp({
     ready: () => true,
     metrics: new Registry(),
-    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots },
+    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots, rateLimit: opts.rateLimit },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
