@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountTable, UserTable } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, checkString, decodeToken, encodeToken, maxResults, optEnum } from './validate.ts';
+import { bodyOf, listPage, checkString, decodeToken, maxResults, optEnum } from './validate.ts';
 
 /**
  * The legacy `chime` accounts and users (SPEC.md §6; reference §3), served under `/chime` so the
@@ -84,9 +84,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ChimeApiDeps):
     }
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { Accounts: page.map((a) => accountWire(deps, a)), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.id) } : {}) };
+    return listPage(rows, limit, 'Accounts', (a) => accountWire(deps, a), (r) => r.id);
   });
 
   app.get('/accounts/:accountId', { config: { action: 'chime:GetAccount' } }, async (req) => ({ Account: accountWire(deps, await account(req.params)) }));
@@ -201,9 +199,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ChimeApiDeps):
     if (q['user-type'] !== undefined) query = query.where('user_type', '=', q['user-type']);
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { Users: page.map(userWire), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.id) } : {}) };
+    return listPage(rows, limit, 'Users', userWire, (r) => r.id);
   });
 
   app.get('/accounts/:accountId/users/:userId', { config: { action: 'chime:GetUser' } }, async (req) => ({ User: userWire(await user(await account(req.params), req.params)) }));

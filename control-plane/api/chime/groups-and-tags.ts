@@ -4,7 +4,7 @@ import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
 import { idParam, voiceConnectorArn } from './voice-connectors.ts';
-import { bodyOf, checkString, decodeToken, encodeToken, maxResults, optEnum, optTags, reqString } from './validate.ts';
+import { bodyOf, listPage, checkString, decodeToken, maxResults, optEnum, optTags, reqString } from './validate.ts';
 import type { Body } from './validate.ts';
 
 /** Voice connector groups (reference §2.6) and resource tags (Tag/Untag/ListTagsForResource). */
@@ -120,9 +120,7 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     let query = db.selectFrom('voice_connector_groups').selectAll().orderBy('id').limit(limit + 1);
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { VoiceConnectorGroups: page.map((r) => toWire(deps, r)), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.id) } : {}) };
+    return listPage(rows, limit, 'VoiceConnectorGroups', (r) => toWire(deps, r), (r) => r.id);
   });
 
   // ---- Tags ----

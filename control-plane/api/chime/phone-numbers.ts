@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { PhoneNumberTable, StoreSchema } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, checkString, decodeToken, encodeToken, maxResults } from './validate.ts';
+import { bodyOf, listPage, checkString, decodeToken, maxResults } from './validate.ts';
 import type { Body } from './validate.ts';
 
 /**
@@ -155,9 +155,7 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     if (q['toll-free-prefix'] !== undefined) query = query.where('type', '=', 'TollFree').where('e164', 'like', `+1${checkString('toll-free-prefix', q['toll-free-prefix'], 3, 3, /^8(00|33|44|55|66|77|88)$/)}%`);
     if (after !== undefined) query = query.where('e164', '>', after);
     const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { E164PhoneNumbers: page.map((r) => r.e164), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.e164) } : {}) };
+    return listPage(rows, limit, 'E164PhoneNumbers', (r) => r.e164, (r) => r.e164);
   });
 
   app.get('/phone-number-countries', { config: { action: 'chime:ListSupportedPhoneNumberCountries' } }, async (req) => {
@@ -224,9 +222,7 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     let query = db.selectFrom('phone_number_orders').selectAll().orderBy('id').limit(limit + 1);
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { PhoneNumberOrders: page.map(orderWire), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.id) } : {}) };
+    return listPage(rows, limit, 'PhoneNumberOrders', orderWire, (r) => r.id);
   });
 
   app.get('/phone-numbers/:phoneNumberId', { config: { action: 'chime:GetPhoneNumber' } }, async (req) => ({ PhoneNumber: toWire(deps, await owned(label(req.params))) }));
@@ -246,9 +242,7 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
       if (fname !== 'VoiceConnectorId' && fname !== 'VoiceConnectorGroupId' && fname !== 'SipRuleId') throw badRequest('filter-name must be VoiceConnectorId, VoiceConnectorGroupId or SipRuleId');
       rows = rows.filter((r) => (JSON.parse(r.associations) as Association[]).some((a) => a.Name === fname && (q['filter-value'] === undefined || a.Value === q['filter-value'])));
     }
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { PhoneNumbers: page.map((r) => toWire(deps, r)), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.e164) } : {}) };
+    return listPage(rows, limit, 'PhoneNumbers', (r) => toWire(deps, r), (r) => r.e164);
   });
 
   /** One attribute per update (ProductType, CallingName or Name); a calling name at most once per 7 days. */

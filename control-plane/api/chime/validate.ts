@@ -86,3 +86,13 @@ export function decodeToken(token: string | undefined): string | undefined {
   }
   throw badRequest('next-token is not valid');
 }
+
+/**
+ * One page of a list answer: `rows` were fetched with `limit + 1` so a further page shows itself;
+ * the page's items go under `member`, and `NextToken` names the last one's cursor.
+ */
+export function listPage<T>(rows: readonly T[], limit: number, member: string, wire: (r: T) => unknown, cursor: (r: T) => string): Record<string, unknown> {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { [member]: page.map(wire), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(cursor(last)) } : {}) };
+}

@@ -3,7 +3,7 @@ import type { VoiceConnectorTable } from '../../store/store.ts';
 import { ChimeError, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, decodeToken, encodeToken, maxResults, NON_EMPTY, optEnum, optTags, reqBoolean, reqString } from './validate.ts';
+import { bodyOf, listPage, decodeToken, maxResults, NON_EMPTY, optEnum, optTags, reqBoolean, reqString } from './validate.ts';
 
 /** Voice connector CRUD (reference §2.1). */
 export const VOICE_CONNECTOR_REGIONS = ['us-east-1', 'us-west-2', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'ap-northeast-2', 'ap-northeast-1', 'ap-southeast-1', 'ap-southeast-2'] as const;
@@ -121,9 +121,7 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     let query = db.selectFrom('voice_connectors').selectAll().orderBy('id').limit(limit + 1);
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { VoiceConnectors: page.map((r) => toWire(deps, r)), ...(rows.length > limit && last !== undefined ? { NextToken: encodeToken(last.id) } : {}) };
+    return listPage(rows, limit, 'VoiceConnectors', (r) => toWire(deps, r), (r) => r.id);
   });
 
   app.get('/voice-connector-regions', { config: { action: 'chime:ListAvailableVoiceConnectorRegions' } }, async () => ({ VoiceConnectorRegions: [...deps.regions] }));
