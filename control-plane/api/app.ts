@@ -27,6 +27,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const body = await deps.metrics.metrics();
     return reply.header('content-type', deps.metrics.contentType).send(body);
   });
-  if (deps.chime !== undefined) registerChimeApi(app, deps.chime);
+  if (deps.chime !== undefined) {
+    const docs = registerChimeApi(app, deps.chime);
+    // The API's description, generated from the routes as registered (public, like /healthz).
+    app.get('/docs', async () => docs());
+  }
   return app;
 }

@@ -56,4 +56,18 @@ describe('the configuration snapshot signaling reads, and the audit route', () =
     const ro = await fetch(`${api.endpoint}/carillon/v1/audit`);
     expect(ro.status).toBe(403);
   });
+
+  it('publishes an OpenAPI description of every route at /docs, generated from the routes as registered', async () => {
+    const res = await fetch(`${api.endpoint}/docs`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { operationId: string; summary: string; parameters: { name: string; in: string }[] }>> };
+    expect(doc.openapi).toBe('3.0.3');
+    expect(doc.paths['/voice-connectors/{voiceConnectorId}']?.get?.operationId).toBe('GetVoiceConnector');
+    expect(doc.paths['/voice-connectors/{voiceConnectorId}']?.get?.parameters).toEqual([{ name: 'voiceConnectorId', in: 'path', required: true, schema: { type: 'string' } }]);
+    expect(doc.paths['/phone-numbers']?.post?.summary).toContain('BatchDeletePhoneNumber (?operation=batch-delete)');
+    expect(doc.paths['/chime/accounts']?.post?.operationId).toBe('CreateAccount');
+    expect(doc.paths['/voice-connector-regions']?.get?.operationId).toBe('ListAvailableVoiceConnectorRegions');
+    const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
+    expect(operations.length).toBeGreaterThan(60);
+  });
 });

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Clock } from '../../../common/clock.ts';
 import type { Random } from '../../../common/random.ts';
 import type { ConfigSnapshots } from '../../config-snapshot.ts';
@@ -10,6 +10,7 @@ import { TokenBuckets } from '../../../common/token-bucket.ts';
 import { actionAllowed } from './policy.ts';
 import { registerAccountAdminRoutes, registerAccountRoutes } from './accounts.ts';
 import { registerE911Routes } from './e911.ts';
+import { openApiDocument } from './openapi.ts';
 import { registerPortingRoutes } from './porting.ts';
 import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
 import { registerPhoneNumberRoutes } from './phone-numbers.ts';
@@ -61,9 +62,13 @@ export interface ChimeApiDeps {
  * SigV4-verified against the store's access keys, authorised by the key's action patterns,
  * audited, and answering errors the way the official SDK recognises them.
  */
-export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void {
+export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () => Record<string, unknown> {
+  const routes: RouteOptions[] = [];
   const buckets = new TokenBuckets(deps.rateLimit?.perSec ?? 200, deps.rateLimit?.burst ?? 400);
   void app.register(async (scope) => {
+    scope.addHook('onRoute', (r) => {
+      routes.push(r);
+    });
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
       req.rawBody = text;
@@ -158,4 +163,5 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): void
     // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
     void scope.register(async (legacy) => registerAccountRoutes(legacy, deps), { prefix: '/chime' });
   });
+  return () => openApiDocument(routes, 'Carillon control plane');
 }
