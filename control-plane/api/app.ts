@@ -20,8 +20,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: false, return503OnClosing: true });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    if (deps.ready()) return { status: 'ready' };
-    return reply.code(503).send({ status: 'not ready' });
+    if (!deps.ready()) return reply.code(503).send({ status: 'not ready' });
+    // Ready means the store answers too.
+    if (deps.chime !== undefined) {
+      try {
+        await deps.chime.store.db.selectFrom('settings').select('key').limit(1).execute();
+      } catch {
+        return reply.code(503).send({ status: 'store unreachable' });
+      }
+    }
+    return { status: 'ready' };
   });
   app.get('/metrics', async (_req, reply) => {
     const body = await deps.metrics.metrics();
