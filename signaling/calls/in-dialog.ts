@@ -368,6 +368,8 @@ export class InDialog {
             const ack = d.createRequest('ACK', leg.contact, [], EMPTY_BODY, cseqOf(res)?.seq ?? d.localSeq);
             this.sendAck(ack, d.destination() ?? dest);
           }
+          // The peer's answer to a refresh may move its media: the engine learns it (nothing crosses).
+          if (res.body.length > 0) b2b.viaMedia(call, sideOf(call, leg), res, 'answer', () => undefined, () => undefined);
           this.#learnRefresh(leg, res);
           this.startSessionTimers(call);
         } else if (endsDialog(res.status)) {
