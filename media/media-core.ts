@@ -174,6 +174,9 @@ export class MediaCore {
     if (stream === undefined) return { ok: false, error: 'no-such-stream' };
     const side = cmd.side === 'a' ? stream.pair.a : stream.pair.b;
     const r = cmd.remote;
+    // The packet path sends to these numbers: anything but a port is refused here, not there.
+    const port = (p: number): boolean => Number.isInteger(p) && p >= 0 && p <= 65535;
+    if (!port(r.port) || !port(r.rtcpPort) || r.dtmfPayloadTypes.some((pt) => !Number.isInteger(pt))) return { ok: false, error: 'bad-remote' };
     const wasHeld = this.#held(session);
     side.setRemote(r.address, r.port, r.rtcpPort, r.rtcpMux);
     side.hold = r.address === undefined || r.direction === 'sendonly' || r.direction === 'inactive';

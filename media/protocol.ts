@@ -128,7 +128,7 @@ export interface MediaStatus {
 
 export type MediaReply =
   | { readonly ok: true; readonly ports?: AllocatedPorts; readonly snapshot?: SessionSnapshot; readonly status?: MediaStatus }
-  | { readonly ok: false; readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-stream' | 'internal' };
+  | { readonly ok: false; readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-stream' | 'bad-remote' | 'internal' };
 
 /** Unsolicited events from a worker. */
 export type MediaEvent =

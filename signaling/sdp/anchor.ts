@@ -50,6 +50,7 @@ export function readSdp(text: string): SessionDescription | undefined {
   if (parsed.media === undefined || parsed.media.length === 0) return undefined;
   const sessionAddress = parsed.connection?.ip;
   const media: MediaDescription[] = [];
+  let invalid = false;
   parsed.media.forEach((m, index) => {
     const payloads = String(m.payloads ?? '')
       .split(' ')
@@ -64,20 +65,32 @@ export function readSdp(text: string): SessionDescription | undefined {
     for (const r of m.rtp ?? []) codecs.set(r.payload, { name: r.codec.toUpperCase(), clockRateHz: r.rate ?? 8000 });
     const rtcpMux = m.rtcpMux !== undefined;
     const port = m.port;
+    const rtcpPort = rtcpMux ? port : (m.rtcp?.port ?? port + 1);
+    if (!validPort(port) || (port !== 0 && !validPort(rtcpPort))) {
+      invalid = true;
+      return;
+    }
     const direction = m.direction ?? 'sendrecv';
+    for (const r of m.rtp ?? []) if (!Number.isInteger(r.payload)) invalid = true;
     media.push({
       index,
       type: m.type,
       address: m.connection?.ip ?? sessionAddress,
       port,
-      rtcpPort: rtcpMux ? port : (m.rtcp?.port ?? port + 1),
+      rtcpPort,
       rtcpMux,
       direction,
       payloads,
       codecs,
     });
   });
+  // A port or payload type that is not a number makes the whole description unusable (488).
+  if (invalid) return undefined;
   return { media, parsed };
+}
+
+function validPort(p: unknown): p is number {
+  return typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 65535;
 }
 
 /** Carillon's own address and ports for each media line of a description it sends. */

@@ -63,4 +63,29 @@ describe('SDP anchoring', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('mutated descriptions either read into sane numbers or are refused, never throw', () => {
+    const base = ['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 4000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=rtcp:4001', 'a=sendrecv', 'm=video 5000 RTP/AVP 96', 'a=rtpmap:96 H264/90000'];
+    const junk = fc.oneof(fc.constantFrom('-1', '70000', 'abc', '', '4000/2', '1e9', 'NaN', '0x10', '99999999999999999999'), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(3), junk), { maxLength: 6 }), (edits) => {
+        const lines = [...base];
+        for (const [i, kind, j] of edits) {
+          const line = lines[i % lines.length] ?? '';
+          if (kind === 0) lines.splice(i % lines.length, 1);
+          else if (kind === 1) lines.splice(i % lines.length, 0, line);
+          else lines[i % lines.length] = line.replace(/\d+/, j);
+        }
+        const text = `${lines.join('\r\n')}\r\n`;
+        const d = readSdp(text);
+        for (const m of d?.media ?? []) {
+          expect(Number.isInteger(m.port) && m.port >= 0 && m.port <= 65535).toBe(true);
+          expect(Number.isInteger(m.rtcpPort) && m.rtcpPort >= 0 && m.rtcpPort <= 65535).toBe(true);
+          for (const p of m.payloads) expect(Number.isInteger(p)).toBe(true);
+        }
+        anchorSdp(text, { address: '127.0.0.1', ports: [10000, 10002] });
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
