@@ -5,7 +5,7 @@ import { createRtcpSummary, readRtcpCompound } from '../rtcp/compound.ts';
 import type { DlrrSubBlock } from '../rtcp/compound.ts';
 import type { ReportBlock } from '../rtcp/report-block.ts';
 import { StreamStats } from '../quality/stream-stats.ts';
-import { createRtpHeader, isRtcpPayloadType, parseRtpInto } from '../rtp/rtp-header.ts';
+import { createRtpHeader, isRtcpPayloadType, parseRtpInto, rewriteRtpInPlace } from '../rtp/rtp-header.ts';
 import type { PortPair } from './port-pool.ts';
 
 /** What a side knows of its ports, whatever moves the packets (sockets here, or the native mover). */
@@ -364,9 +364,7 @@ export class RelayPair extends MediaRelay<PortPair> {
   #rewrite(side: RelaySide<PortPair>, buf: Buffer, seq: number, ts: number): void {
     const outSeq = (seq + side.seqOffset) & 0xffff;
     const outTs = (ts + side.tsOffset) >>> 0;
-    buf.writeUInt16BE(outSeq, 2);
-    buf.writeUInt32BE(outTs, 4);
-    buf.writeUInt32BE(side.outSsrc >>> 0, 8);
+    rewriteRtpInPlace(buf, outSeq, outTs, side.outSsrc);
     side.lastOutSeq = outSeq;
     side.lastOutTs = outTs;
   }

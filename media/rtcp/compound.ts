@@ -186,9 +186,3 @@ export function ntpFromUnixMs(ms: number): { high: number; low: number } {
   return { high: (secs + 2_208_988_800) >>> 0, low: Math.floor(frac * 0x1_0000_0000) >>> 0 };
 }
 
-/** NTP middle-32 (1/65536 s units) for milliseconds since 1970, without allocating. */
-export function ntpMiddle32FromUnixMs(ms: number): number {
-  const secs = Math.floor(ms / 1000) + 2_208_988_800;
-  const frac16 = Math.floor((ms / 1000 - Math.floor(ms / 1000)) * 65536);
-  return (((secs & 0xffff) << 16) | frac16) >>> 0;
-}

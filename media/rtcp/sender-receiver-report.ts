@@ -102,15 +102,3 @@ export function ntpMiddle32(ntpHigh: number, ntpLow: number): number {
   return (((ntpHigh & 0xffff) << 16) | (ntpLow >>> 16)) >>> 0;
 }
 
-/**
- * Round-trip time from a report block (RFC 3550 §6.4.1): A − LSR − DLSR, all in 1/65536 s, where
- * A is the arrival time as NTP middle-32. Returns microseconds, or undefined when the block
- * carries no LSR or the result is not plausible (≤ 0 or over 10 s).
- */
-export function rttMicros(arrivalMiddle32: number, lsr: number, dlsr: number): number | undefined {
-  if (lsr === 0) return undefined;
-  const units = (arrivalMiddle32 - lsr - dlsr) | 0;
-  const us = (units * 1_000_000) / 65536;
-  if (us <= 0 || us > 10_000_000) return undefined;
-  return us;
-}

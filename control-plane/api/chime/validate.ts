@@ -18,11 +18,6 @@ export function reqString(b: Body, name: string, min: number, max: number, patte
   return checkString(name, v, min, max, pattern);
 }
 
-export function optString(b: Body, name: string, min: number, max: number, pattern?: RegExp): string | undefined {
-  const v = b[name];
-  return v === undefined ? undefined : checkString(name, v, min, max, pattern);
-}
-
 export function checkString(name: string, v: unknown, min: number, max: number, pattern?: RegExp): string {
   if (typeof v !== 'string') throw badRequest(`${name} must be a string`);
   if (v.length < min || v.length > max) throw badRequest(`${name} must be ${min}..${max} characters long`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createOwnReport, createRtcpSummary, ntpFromUnixMs, ntpMiddle32FromUnixMs, readRtcpCompound, writeOwnReport } from '../../../media/rtcp/compound.ts';
+import { createOwnReport, createRtcpSummary, ntpFromUnixMs, readRtcpCompound, writeOwnReport } from '../../../media/rtcp/compound.ts';
 import { ntpMiddle32 } from '../../../media/rtcp/sender-receiver-report.ts';
 
 /** An XR packet with one DLRR block of the given sub-blocks (RFC 3611 §4.5). */
@@ -35,7 +35,6 @@ describe('compound RTCP', () => {
     expect(s.hasSr).toBe(true);
     expect(s.srSsrc).toBe(0x1234);
     expect(s.srMiddle32).toBe(ntpMiddle32(ntp.high, ntp.low));
-    expect(s.srMiddle32).toBe(ntpMiddle32FromUnixMs(1_796_000_000_123));
     expect(s.blockCount).toBe(1);
     expect(s.blocks[0]).toEqual({ ssrc: 0xabc, fractionLost: 12, cumulativeLost: 7, extendedHighestSeq: 1500, jitter: 40, lsr: 0x11112222, dlsr: 6553 });
   });
