@@ -62,16 +62,20 @@ export function readSdp(text: string): SessionDescription | undefined {
       const known = STATIC[p];
       if (known !== undefined) codecs.set(p, known);
     }
-    for (const r of m.rtp ?? []) codecs.set(r.payload, { name: r.codec.toUpperCase(), clockRateHz: r.rate ?? 8000 });
+    for (const r of m.rtp ?? []) {
+      // sdp-transform leaves members out of lines it can't read: such an rtpmap says nothing.
+      if (typeof r.codec !== 'string' || !Number.isInteger(r.payload)) continue;
+      codecs.set(r.payload, { name: r.codec.toUpperCase(), clockRateHz: typeof r.rate === 'number' && r.rate > 0 ? r.rate : 8000 });
+    }
     const rtcpMux = m.rtcpMux !== undefined;
     const port = m.port;
-    const rtcpPort = rtcpMux ? port : (m.rtcp?.port ?? port + 1);
+    // A rejected line (port 0) has no RTCP either.
+    const rtcpPort = port === 0 ? 0 : rtcpMux ? port : (m.rtcp?.port ?? port + 1);
     if (!validPort(port) || (port !== 0 && !validPort(rtcpPort))) {
       invalid = true;
       return;
     }
     const direction = m.direction ?? 'sendrecv';
-    for (const r of m.rtp ?? []) if (!Number.isInteger(r.payload)) invalid = true;
     media.push({
       index,
       type: m.type,

@@ -85,7 +85,7 @@ describe('SDP anchoring', () => {
         }
         anchorSdp(text, { address: '127.0.0.1', ports: [10000, 10002] });
       }),
-      { numRuns: 3000 },
+      { numRuns: 20_000 },
     );
   });
 });
