@@ -1,4 +1,4 @@
-import { createReportBlock } from './report-block.ts';
+import { copyReportBlock, createReportBlock } from './report-block.ts';
 import type { ReportBlock } from './report-block.ts';
 import { createSenderReceiverReport, ntpMiddle32, parseSenderReceiverReportInto, RTCP_RR, RTCP_SR, writeSenderReceiverReport } from './sender-receiver-report.ts';
 
@@ -78,15 +78,7 @@ export function readRtcpCompound(buf: Buffer, len: number, out: RtcpSummary): bo
         out.srMiddle32 = ntpMiddle32(scratchReport.ntpHigh, scratchReport.ntpLow);
       }
       for (let i = 0; i < scratchReport.blockCount && out.blockCount < MAX_BLOCKS; i++) {
-        const from = scratchReport.blocks[i] as ReportBlock;
-        const to = out.blocks[out.blockCount++] as ReportBlock;
-        to.ssrc = from.ssrc;
-        to.fractionLost = from.fractionLost;
-        to.cumulativeLost = from.cumulativeLost;
-        to.extendedHighestSeq = from.extendedHighestSeq;
-        to.jitter = from.jitter;
-        to.lsr = from.lsr;
-        to.dlsr = from.dlsr;
+        copyReportBlock(out.blocks[out.blockCount++] as ReportBlock, scratchReport.blocks[i] as ReportBlock);
       }
     } else if (pt === RTCP_BYE) {
       out.bye = true;
@@ -150,7 +142,7 @@ export function writeOwnReport(r: OwnReport, buf: Buffer): number {
   sr.packetCount = r.packetCount;
   sr.octetCount = r.octetCount;
   sr.blockCount = r.hasBlock ? 1 : 0;
-  Object.assign(sr.blocks[0] as ReportBlock, r.block);
+  copyReportBlock(sr.blocks[0] as ReportBlock, r.block);
   let p = writeSenderReceiverReport(sr, buf, 0);
   // SDES: one chunk, CNAME item, END, padded to 32 bits.
   const sdesStart = p;

@@ -36,6 +36,17 @@ export function createReportBlock(): ReportBlock {
   return { ssrc: 0, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lsr: 0, dlsr: 0 };
 }
 
+/** Copies every field of `from` into `to` (reused structs, nothing allocated). */
+export function copyReportBlock(to: ReportBlock, from: ReportBlock): void {
+  to.ssrc = from.ssrc;
+  to.fractionLost = from.fractionLost;
+  to.cumulativeLost = from.cumulativeLost;
+  to.extendedHighestSeq = from.extendedHighestSeq;
+  to.jitter = from.jitter;
+  to.lsr = from.lsr;
+  to.dlsr = from.dlsr;
+}
+
 /** Reads a block at `offset` into `out` (the caller checked that 24 bytes are there). */
 export function readReportBlockInto(buf: Buffer, offset: number, out: ReportBlock): void {
   out.ssrc = buf.readUInt32BE(offset);
