@@ -71,6 +71,7 @@ export const ConfigSchema = Type.Object(
     api: Type.Integer({ ...Port, default: DEFAULT_API_PORT }),
     rtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_RTP_RANGE, description: 'RTP/RTCP port range LOW-HIGH' }),
     domain: Type.String({ default: 'carillon.local', description: 'meeting and voice connector domain' }),
+    accountId: Type.String({ default: '000000000000', pattern: '^\\d{12}$', description: '12-digit account id in the ARNs the API returns (keep the old AWS account id so stored ARNs still match)' }),
     mediaWorkers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'media worker threads; 0 = cores - 1 (at least 1)' }),
     mediaTimeout: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'seconds without RTP in either direction that end an answered call (0 = never; not while on hold)' }),
     media: Type.Optional(MediaSchema),

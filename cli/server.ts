@@ -172,7 +172,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         app = buildApp({
           ready: () => ready,
           metrics: registry,
-          chime: { store, clock, random, domain: cfg.domain, accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots },
+          chime: { store, clock, random, domain: cfg.domain, accountId: cfg.accountId, regions: VOICE_CONNECTOR_REGIONS, snapshots },
         });
         await app.listen({ host: cfg.bind, port: cfg.api });
         const addr = app.server.address();

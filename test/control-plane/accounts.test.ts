@@ -1,4 +1,6 @@
 import {
+  AssociatePhoneNumberWithUserCommand,
+  AssociateSigninDelegateGroupsWithAccountCommand,
   BadRequestException,
   BatchSuspendUserCommand,
   BatchUnsuspendUserCommand,
@@ -7,6 +9,8 @@ import {
   CreateAccountCommand,
   CreateUserCommand,
   DeleteAccountCommand,
+  DisassociatePhoneNumberFromUserCommand,
+  DisassociateSigninDelegateGroupsFromAccountCommand,
   GetAccountCommand,
   GetAccountSettingsCommand,
   GetUserCommand,
@@ -87,5 +91,30 @@ describe.each(['sqlite', 'postgres'] as const)('legacy chime accounts and users 
     let n = 0;
     for await (const p of paginateListAccounts({ client: c, pageSize: 2 }, {})) n += p.Accounts?.length ?? 0;
     expect(n).toBe(4);
+  });
+
+  it('sign-in delegate groups on Enterprise accounts; a user’s own number through Associate/DisassociatePhoneNumberWithUser', async () => {
+    const c = api.legacyClient();
+    const team = (await c.send(new CreateAccountCommand({ Name: 'Small Team' }))).Account?.AccountId as string;
+    await expect(c.send(new AssociateSigninDelegateGroupsWithAccountCommand({ AccountId: team, SigninDelegateGroups: [{ GroupName: 'staff' }] }))).rejects.toBeInstanceOf(BadRequestException);
+    const ent = (await c.send(new CreateAccountCommand({ Name: 'Directory Co' }))).Account?.AccountId as string;
+    expect((await api.signedFetch('POST', `/carillon/v1/accounts/${ent}/type`, { AccountType: 'EnterpriseDirectory' })).status).toBe(200);
+    await c.send(new AssociateSigninDelegateGroupsWithAccountCommand({ AccountId: ent, SigninDelegateGroups: [{ GroupName: 'staff' }, { GroupName: 'contractors' }] }));
+    expect((await c.send(new GetAccountCommand({ AccountId: ent }))).Account?.SigninDelegateGroups).toEqual([{ GroupName: 'staff' }, { GroupName: 'contractors' }]);
+    await c.send(new DisassociateSigninDelegateGroupsFromAccountCommand({ AccountId: ent, GroupNames: ['staff'] }));
+    expect((await c.send(new GetAccountCommand({ AccountId: ent }))).Account?.SigninDelegateGroups).toEqual([{ GroupName: 'contractors' }]);
+
+    const number = '+12065550177';
+    expect((await api.signedFetch('POST', '/carillon/v1/phone-number-inventory', { PhoneNumbers: [{ E164PhoneNumber: number, Type: 'Local', Country: 'US' }] })).status).toBe(200);
+    expect((await api.signedFetch('POST', '/phone-number-orders', { ProductType: 'VoiceConnector', E164PhoneNumbers: [number] })).status).toBe(201);
+    const u = (await c.send(new CreateUserCommand({ AccountId: team, Email: 'desk@example.com' }))).User?.UserId as string;
+    await expect(c.send(new AssociatePhoneNumberWithUserCommand({ AccountId: team, UserId: u, E164PhoneNumber: '+12065550100' }))).rejects.toBeInstanceOf(NotFoundException);
+    await c.send(new AssociatePhoneNumberWithUserCommand({ AccountId: team, UserId: u, E164PhoneNumber: number }));
+    expect((await c.send(new GetUserCommand({ AccountId: team, UserId: u }))).User?.PrimaryProvisionedNumber).toBe(number);
+    const assigned = (await (await api.signedFetch('GET', `/phone-numbers/${encodeURIComponent(number)}`)).json()) as { PhoneNumber: { Status: string; Associations: { Name: string; Value: string }[] } };
+    expect(assigned.PhoneNumber).toMatchObject({ Status: 'Assigned', Associations: [{ Name: 'UserId', Value: u }] });
+    await c.send(new DisassociatePhoneNumberFromUserCommand({ AccountId: team, UserId: u }));
+    expect((await c.send(new GetUserCommand({ AccountId: team, UserId: u }))).User?.PrimaryProvisionedNumber).toBeUndefined();
+    await expect(c.send(new DisassociatePhoneNumberFromUserCommand({ AccountId: team, UserId: u }))).rejects.toBeInstanceOf(NotFoundException);
   });
 });

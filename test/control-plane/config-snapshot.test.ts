@@ -57,16 +57,39 @@ describe('the configuration snapshot signaling reads, and the audit route', () =
     expect(ro.status).toBe(403);
   });
 
-  it('publishes an OpenAPI description of every route at /docs, generated from the routes as registered', async () => {
+  it('publishes an OpenAPI description of every route at /docs, from the schemas that validate requests', async () => {
     const res = await fetch(`${api.endpoint}/docs`);
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { operationId: string; summary: string; parameters: { name: string; in: string }[] }>> };
+    type Schema = { type?: string; required?: string[]; properties?: Record<string, Schema>; maxLength?: number; oneOf?: (Schema & { title: string })[]; enum?: string[] };
+    type Op = { operationId: string; summary: string; parameters: { name: string; in: string; required: boolean; schema: Schema }[]; requestBody?: { content: { 'application/json': { schema: Schema } } } };
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, Op>> };
     expect(doc.openapi).toBe('3.0.3');
     expect(doc.paths['/voice-connectors/{voiceConnectorId}']?.get?.operationId).toBe('GetVoiceConnector');
-    expect(doc.paths['/voice-connectors/{voiceConnectorId}']?.get?.parameters).toEqual([{ name: 'voiceConnectorId', in: 'path', required: true, schema: { type: 'string' } }]);
+    expect(doc.paths['/voice-connectors/{voiceConnectorId}']?.get?.parameters).toEqual([{ name: 'voiceConnectorId', in: 'path', required: true, schema: { type: 'string', minLength: 1, pattern: '\\S' } }]);
     expect(doc.paths['/phone-numbers']?.post?.summary).toContain('BatchDeletePhoneNumber (?operation=batch-delete)');
     expect(doc.paths['/chime/accounts']?.post?.operationId).toBe('CreateAccount');
     expect(doc.paths['/voice-connector-regions']?.get?.operationId).toBe('ListAvailableVoiceConnectorRegions');
+
+    // Request bodies and queries come from the validating schemas: what the document says is what the server enforces.
+    const create = doc.paths['/voice-connectors']?.post?.requestBody?.content['application/json'].schema;
+    expect(create?.required).toEqual(['Name', 'RequireEncryption']);
+    const maxName = create?.properties?.Name?.maxLength ?? 0;
+    expect(maxName).toBe(256);
+    const tooLong = await api.signedFetch('POST', '/voice-connectors', { Name: 'n'.repeat(maxName + 1), RequireEncryption: false });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    expect(((await tooLong.json()) as { Message: string }).Message).toMatch(/^Name .*256/);
+    const batch = doc.paths['/phone-numbers']?.post?.requestBody?.content['application/json'].schema;
+    expect(batch?.oneOf?.map((b) => b.title).sort()).toEqual(['BatchDeletePhoneNumber', 'BatchUpdatePhoneNumber']);
+    const operation = doc.paths['/phone-numbers']?.post?.parameters.find((p) => p.name === 'operation');
+    expect(operation).toMatchObject({ in: 'query', required: true, schema: { enum: ['batch-update', 'batch-delete'] } });
+    const maxResults = doc.paths['/voice-connectors']?.get?.parameters.find((p) => p.name === 'max-results');
+    expect(maxResults).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', maximum: 100 } });
+    const tooMany = await api.signedFetch('GET', '/voice-connectors?max-results=101');
+    expect(tooMany.status).toBe(400);
+    const unknownOperation = await api.signedFetch('POST', '/phone-numbers?operation=batch-nothing', {});
+    expect(unknownOperation.status).toBe(404);
+    expect(unknownOperation.headers.get('x-amzn-errortype')).toBe('NotFoundException');
     const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
     expect(operations.length).toBeGreaterThan(60);
   });

@@ -1,8 +1,21 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import { badRequest } from '../errors.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, checkString, reqString } from './validate.ts';
+import { NON_BLANK, Str } from './schema.ts';
+import type { ChimeScope } from './schema.ts';
+
+const GlobalSettings = Type.Object({ VoiceConnector: Type.Optional(Type.Object({ CdrBucket: Type.Optional(Str(3, 255, '^[a-z0-9][a-z0-9.-]+[a-z0-9]$')) })) });
+const AddressPart = Str(1, 256, NON_BLANK);
+const E911Address = Type.Object({
+  AwsAccountId: Str(1, 64, NON_BLANK),
+  StreetNumber: AddressPart,
+  StreetInfo: AddressPart,
+  City: AddressPart,
+  State: AddressPart,
+  Country: AddressPart,
+  PostalCode: AddressPart,
+});
 
 /**
  * Account-wide settings and ValidateE911Address (reference §2.8).
@@ -12,16 +25,15 @@ import { bodyOf, checkString, reqString } from './validate.ts';
  * an AddressExternalId. ValidationResult 0 = valid, 2 = not valid (no candidates: Carillon has no
  * address database to suggest from, and says so rather than guess).
  */
-export function registerE911Routes(app: FastifyInstance, deps: ChimeApiDeps): void {
+export function registerE911Routes(app: ChimeScope, deps: ChimeApiDeps): void {
   // Account-wide settings (reference §2.8): the voice connector CDR bucket.
   app.get('/settings', { config: { action: 'chime:GetGlobalSettings' } }, async () => {
     const r = await deps.store.db.selectFrom('settings').select('value').where('key', '=', 'global').executeTakeFirst();
     return r === undefined ? { VoiceConnector: {} } : (JSON.parse(r.value) as object);
   });
-  app.put('/settings', { config: { action: 'chime:UpdateGlobalSettings' } }, async (req, reply) => {
-    const vc = bodyOf(req.body).VoiceConnector;
-    const bucket = vc === undefined ? undefined : bodyOf(vc).CdrBucket;
-    const value = { VoiceConnector: bucket === undefined ? {} : { CdrBucket: checkString('VoiceConnector.CdrBucket', bucket, 3, 255, /^[a-z0-9][a-z0-9.-]+[a-z0-9]$/) } };
+  app.put('/settings', { config: { action: 'chime:UpdateGlobalSettings' }, schema: { body: GlobalSettings } }, async (req, reply) => {
+    const bucket = req.body.VoiceConnector?.CdrBucket;
+    const value = { VoiceConnector: bucket === undefined ? {} : { CdrBucket: bucket } };
     await deps.store.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('settings').where('key', '=', 'global').execute();
       await tx.insertInto('settings').values({ key: 'global', value: JSON.stringify(value), updated_at: new Date(deps.clock.nowMs()).toISOString() }).execute();
@@ -29,11 +41,9 @@ export function registerE911Routes(app: FastifyInstance, deps: ChimeApiDeps): vo
     return reply.code(204).send();
   });
 
-  app.post('/emergency-calling/address', { config: { action: 'chime:ValidateE911Address' } }, async (req, reply) => {
-    const b = bodyOf(req.body);
-    const f = (name: string): string => reqString(b, name, 1, 256, /\S/);
-    reqString(b, 'AwsAccountId', 1, 64, /\S/);
-    const address = { streetNumber: f('StreetNumber'), streetInfo: f('StreetInfo'), city: f('City'), state: f('State'), country: f('Country'), postalCode: f('PostalCode') };
+  app.post('/emergency-calling/address', { config: { action: 'chime:ValidateE911Address' }, schema: { body: E911Address } }, async (req, reply) => {
+    const b = req.body;
+    const address = { streetNumber: b.StreetNumber, streetInfo: b.StreetInfo, city: b.City, state: b.State, country: b.Country, postalCode: b.PostalCode };
     const country = address.country.toUpperCase();
     if (!/^[A-Z]{2}$/.test(country)) throw badRequest('Country must be an ISO 3166 alpha-2 code');
     let valid = /^\d/.test(address.streetNumber);

@@ -1,14 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import type { VoiceConnectorGroupTable } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { idParam, voiceConnectorArn } from './voice-connectors.ts';
-import { bodyOf, listPage, checkString, decodeToken, maxResults, optEnum, optTags, reqString } from './validate.ts';
-import type { Body } from './validate.ts';
+import { voiceConnectorArn } from './voice-connectors.ts';
+import { listPage, decodeToken } from './paging.ts';
+import { Labels, NAME_PATTERN, NON_BLANK, Paging, Str, TagList } from './schema.ts';
+import type { ChimeScope } from './schema.ts';
 
 /** Voice connector groups (reference §2.6) and resource tags (Tag/Untag/ListTagsForResource). */
-const NAME = /^[a-zA-Z0-9 _.-]+$/;
 const DISTRIBUTION = ['PriorityWeightedDistribution', 'LoadBalancedDistribution'] as const;
 const GROUP_REGION = 'us-east-1';
 
@@ -21,22 +21,19 @@ export function groupArn(deps: ChimeApiDeps, id: string): string {
   return `arn:aws:chime:${GROUP_REGION}:${deps.accountId}:vcg/${id}`;
 }
 
-function items(b: Body, required: boolean): Item[] | undefined {
-  const v = b.VoiceConnectorItems;
-  if (v === undefined) {
-    if (required) throw badRequest('VoiceConnectorItems is required');
-    return undefined;
-  }
-  if (!Array.isArray(v)) throw badRequest('VoiceConnectorItems must be a list');
-  if (v.length > 3) throw new ChimeError('ResourceLimitExceededException', 'A voice connector group holds at most 3 voice connectors');
-  const out = v.map((x: unknown, i) => {
-    const o = bodyOf(x);
-    const p = o.Priority;
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 99) throw badRequest(`VoiceConnectorItems[${i}].Priority must be an integer 1..99`);
-    return { VoiceConnectorId: checkString(`VoiceConnectorItems[${i}].VoiceConnectorId`, o.VoiceConnectorId, 1, 64, /\S/), Priority: p };
-  });
-  if (new Set(out.map((x) => x.VoiceConnectorId)).size !== out.length) throw badRequest('A voice connector appears twice in VoiceConnectorItems');
-  return out;
+// More than 3 items is ResourceLimitExceeded, not a malformed request: the list length is checked in code.
+const Items = Type.Array(Type.Object({ VoiceConnectorId: Str(1, 64, NON_BLANK), Priority: Type.Integer({ minimum: 1, maximum: 99 }) }));
+const GroupLabel = Labels('groupId');
+const CreateGroup = Type.Object({ Name: Str(1, 256, NAME_PATTERN), VoiceConnectorItems: Type.Optional(Items), CallDistributionType: Type.Optional(Type.Enum([...DISTRIBUTION])) });
+const UpdateGroup = Type.Object({ Name: Str(1, 256, NAME_PATTERN), VoiceConnectorItems: Items, CallDistributionType: Type.Optional(Type.Enum([...DISTRIBUTION])) });
+const ARN_PATTERN = '^arn[/:\\-_.a-zA-Z0-9]+$';
+const TagResource = Type.Object({ ResourceARN: Str(1, 1024, ARN_PATTERN), Tags: TagList });
+const UntagResource = Type.Object({ ResourceARN: Str(1, 1024, ARN_PATTERN), TagKeys: Type.Array(Str(1, 128), { minItems: 1, maxItems: 50 }) });
+
+function items(list: readonly Item[]): readonly Item[] {
+  if (list.length > 3) throw new ChimeError('ResourceLimitExceededException', 'A voice connector group holds at most 3 voice connectors');
+  if (new Set(list.map((x) => x.VoiceConnectorId)).size !== list.length) throw badRequest('A voice connector appears twice in VoiceConnectorItems');
+  return list;
 }
 
 function toWire(deps: ChimeApiDeps, r: VoiceConnectorGroupTable): Record<string, unknown> {
@@ -51,7 +48,7 @@ function toWire(deps: ChimeApiDeps, r: VoiceConnectorGroupTable): Record<string,
   };
 }
 
-export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDeps): void {
+export function registerGroupAndTagRoutes(app: ChimeScope, deps: ChimeApiDeps): void {
   const { db } = deps.store;
   const now = (): string => new Date(deps.clock.nowMs()).toISOString();
 
@@ -67,11 +64,9 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     return r;
   };
 
-  app.post('/voice-connector-groups', { config: { action: 'chime:CreateVoiceConnectorGroup' } }, async (req, reply) => {
-    const b = bodyOf(req.body);
-    const name = reqString(b, 'Name', 1, 256, NAME);
-    const list = items(b, false) ?? [];
-    const dist = optEnum(b, 'CallDistributionType', DISTRIBUTION);
+  app.post('/voice-connector-groups', { config: { action: 'chime:CreateVoiceConnectorGroup' }, schema: { body: CreateGroup } }, async (req, reply) => {
+    const { Name: name, CallDistributionType: dist } = req.body;
+    const list = items(req.body.VoiceConnectorItems ?? []);
     await checkMembers(list);
     const at = now();
     const row: VoiceConnectorGroupTable = { id: deps.random.token(22), name, items: JSON.stringify(list), call_distribution_type: dist ?? null, created_at: at, updated_at: at, version: 1 };
@@ -79,14 +74,12 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     return reply.code(201).send({ VoiceConnectorGroup: toWire(deps, row) });
   });
 
-  app.get('/voice-connector-groups/:groupId', { config: { action: 'chime:GetVoiceConnectorGroup' } }, async (req) => ({ VoiceConnectorGroup: toWire(deps, await load(idParam(req.params, 'groupId'))) }));
+  app.get('/voice-connector-groups/:groupId', { config: { action: 'chime:GetVoiceConnectorGroup' }, schema: { params: GroupLabel } }, async (req) => ({ VoiceConnectorGroup: toWire(deps, await load(req.params.groupId)) }));
 
-  app.put('/voice-connector-groups/:groupId', { config: { action: 'chime:UpdateVoiceConnectorGroup' } }, async (req, reply) => {
-    const id = idParam(req.params, 'groupId');
-    const b = bodyOf(req.body);
-    const name = reqString(b, 'Name', 1, 256, NAME);
-    const list = items(b, true) ?? [];
-    const dist = optEnum(b, 'CallDistributionType', DISTRIBUTION);
+  app.put('/voice-connector-groups/:groupId', { config: { action: 'chime:UpdateVoiceConnectorGroup' }, schema: { params: GroupLabel, body: UpdateGroup } }, async (req, reply) => {
+    const id = req.params.groupId;
+    const { Name: name, CallDistributionType: dist } = req.body;
+    const list = items(req.body.VoiceConnectorItems);
     const current = await load(id);
     await checkMembers(list);
     const at = now();
@@ -101,8 +94,8 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     return reply.code(202).send({ VoiceConnectorGroup: toWire(deps, next) });
   });
 
-  app.delete('/voice-connector-groups/:groupId', { config: { action: 'chime:DeleteVoiceConnectorGroup' } }, async (req, reply) => {
-    const id = idParam(req.params, 'groupId');
+  app.delete('/voice-connector-groups/:groupId', { config: { action: 'chime:DeleteVoiceConnectorGroup' }, schema: { params: GroupLabel } }, async (req, reply) => {
+    const id = req.params.groupId;
     const current = await load(id);
     if ((JSON.parse(current.items) as Item[]).length > 0) throw new ChimeError('ConflictException', `VoiceConnectorGroup ${id} still holds voice connectors`);
     if (await hasAssociatedNumbers(db, 'VoiceConnectorGroupId', id)) throw new ChimeError('ConflictException', `VoiceConnectorGroup ${id} still has phone numbers`, 'PhoneNumberAssociationsExist');
@@ -113,9 +106,9 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     return reply.code(204).send();
   });
 
-  app.get('/voice-connector-groups', { config: { action: 'chime:ListVoiceConnectorGroups' } }, async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const limit = maxResults(q, 100);
+  app.get('/voice-connector-groups', { config: { action: 'chime:ListVoiceConnectorGroups' }, schema: { querystring: Type.Object(Paging(100)) } }, async (req) => {
+    const q = req.query;
+    const limit = q['max-results'] ?? 100;
     const after = decodeToken(q['next-token']);
     let query = db.selectFrom('voice_connector_groups').selectAll().orderBy('id').limit(limit + 1);
     if (after !== undefined) query = query.where('id', '>', after);
@@ -126,8 +119,7 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
   // ---- Tags ----
 
   /** The resource an ARN names must exist here; returns the ARN as stored. */
-  const resource = async (arn: unknown): Promise<string> => {
-    const s = checkString('ResourceARN', arn, 1, 1024, /^arn[/:\-_.a-zA-Z0-9]+$/);
+  const resource = async (s: string): Promise<string> => {
     const m = /^arn:aws:chime:([a-z0-9-]+):(\d{12}):(vc|vcg)\/([a-z0-9]+)$/.exec(s);
     if (m === null) throw notFound(`No resource ${s}`);
     const [, region, , kind, id] = m as unknown as [string, string, string, string, string];
@@ -140,35 +132,27 @@ export function registerGroupAndTagRoutes(app: FastifyInstance, deps: ChimeApiDe
     return groupArn(deps, id);
   };
 
-  const tagActions = { 'tag-resource': 'chime:TagResource', 'untag-resource': 'chime:UntagResource' };
-  app.post('/tags', { config: { actionByOperation: tagActions } }, async (req, reply) => {
-    const op = (req.query as Record<string, string | undefined>).operation;
-    const b = bodyOf(req.body);
-    if (op === 'tag-resource') {
-      const tags = optTags(b, 'Tags');
-      if (tags === undefined) throw badRequest('Tags is required');
-      const arn = await resource(b.ResourceARN);
-      await db.transaction().execute(async (tx) => {
-        for (const t of tags) {
-          await tx.deleteFrom('tags').where('resource_arn', '=', arn).where('key', '=', t.Key).execute();
-          await tx.insertInto('tags').values({ resource_arn: arn, key: t.Key, value: t.Value }).execute();
-        }
-        const count = await tx.selectFrom('tags').select((eb) => eb.fn.countAll<string>().as('n')).where('resource_arn', '=', arn).executeTakeFirst();
-        if (Number(count?.n ?? 0) > 50) throw new ChimeError('ResourceLimitExceededException', 'A resource holds at most 50 tags');
-      });
-    } else if (op === 'untag-resource') {
-      const keys = b.TagKeys;
-      if (!Array.isArray(keys) || keys.length < 1 || keys.length > 50) throw badRequest('TagKeys must be a list of 1..50 keys');
-      const arn = await resource(b.ResourceARN);
-      for (const [i, k] of keys.entries()) await db.deleteFrom('tags').where('resource_arn', '=', arn).where('key', '=', checkString(`TagKeys[${i}]`, k, 1, 128)).execute();
-    } else {
-      throw badRequest('operation must be tag-resource or untag-resource');
-    }
+  app.post('/tags', { constraints: { operation: 'tag-resource' }, config: { action: 'chime:TagResource' }, schema: { body: TagResource } }, async (req, reply) => {
+    const arn = await resource(req.body.ResourceARN);
+    await db.transaction().execute(async (tx) => {
+      for (const t of req.body.Tags) {
+        await tx.deleteFrom('tags').where('resource_arn', '=', arn).where('key', '=', t.Key).execute();
+        await tx.insertInto('tags').values({ resource_arn: arn, key: t.Key, value: t.Value }).execute();
+      }
+      const count = await tx.selectFrom('tags').select((eb) => eb.fn.countAll<string>().as('n')).where('resource_arn', '=', arn).executeTakeFirst();
+      if (Number(count?.n ?? 0) > 50) throw new ChimeError('ResourceLimitExceededException', 'A resource holds at most 50 tags');
+    });
     return reply.code(204).send();
   });
 
-  app.get('/tags', { config: { action: 'chime:ListTagsForResource' } }, async (req) => {
-    const arn = await resource((req.query as Record<string, string | undefined>).arn);
+  app.post('/tags', { constraints: { operation: 'untag-resource' }, config: { action: 'chime:UntagResource' }, schema: { body: UntagResource } }, async (req, reply) => {
+    const arn = await resource(req.body.ResourceARN);
+    for (const k of req.body.TagKeys) await db.deleteFrom('tags').where('resource_arn', '=', arn).where('key', '=', k).execute();
+    return reply.code(204).send();
+  });
+
+  app.get('/tags', { config: { action: 'chime:ListTagsForResource' }, schema: { querystring: Type.Object({ arn: Str(1, 1024, ARN_PATTERN) }) } }, async (req) => {
+    const arn = await resource(req.query.arn);
     const rows = await db.selectFrom('tags').select(['key', 'value']).where('resource_arn', '=', arn).orderBy('key').execute();
     return { Tags: rows.map((r) => ({ Key: r.key, Value: r.value })) };
   });

@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import Type from 'typebox';
+import type { Static } from 'typebox';
 import type { PhoneNumberTable, StoreSchema } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, listPage, checkString, decodeToken, maxResults } from './validate.ts';
-import type { Body } from './validate.ts';
+import { listPage, decodeToken } from './paging.ts';
+import { checker, CountryCode, E164Number, Labels, NON_BLANK, Paging, Str } from './schema.ts';
+import type { ChimeScope } from './schema.ts';
 
 /**
  * Phone numbers under Chime's rules (SPEC.md §5; reference §2.5, §2.7, §2.8): an inventory the
@@ -14,13 +16,45 @@ import type { Body } from './validate.ts';
  * 7-day queue with restore, then release for good, and association with voice connectors/groups.
  */
 export const E164 = /^\+?[1-9]\d{1,14}$/;
-const CALLING_NAME = /^$|^[a-zA-Z0-9 ]{2,15}$/;
-const PHONE_NUMBER_NAME = /^$|^[a-zA-Z0-9,._-]+(\s+[a-zA-Z0-9,._-]+)*$/;
-const PRODUCT_TYPES = ['VoiceConnector', 'SipMediaApplicationDialIn'];
+export const PRODUCT_TYPES = ['VoiceConnector', 'SipMediaApplicationDialIn'] as const;
+const ProductType = Type.Enum([...PRODUCT_TYPES]);
+const CallingName = Str(0, 15, '^$|^[a-zA-Z0-9 ]{2,15}$');
+const PhoneNumberName = Str(0, 256, '^$|^[a-zA-Z0-9,._-]+(\\s+[a-zA-Z0-9,._-]+)*$');
+const NumberLabel = Labels('phoneNumberId');
+const NumberType = Type.Enum(['Local', 'TollFree']);
+
+const InventoryEntry = Type.Object({ E164PhoneNumber: E164Number, Type: NumberType, Country: CountryCode, State: Type.Optional(Str(0, 64)), City: Type.Optional(Str(0, 128)) });
+const ImportInventory = Type.Object({ PhoneNumbers: Type.Array(InventoryEntry, { minItems: 1, maxItems: 10_000 }) });
+const SearchQuery = Type.Object({
+  type: Type.Enum(['phone-numbers']),
+  country: Type.Optional(CountryCode),
+  state: Type.Optional(Type.String()),
+  city: Type.Optional(Type.String()),
+  'phone-number-type': Type.Optional(NumberType),
+  'area-code': Type.Optional(Str(3, 3, '^[0-9]{3}$')),
+  'toll-free-prefix': Type.Optional(Str(3, 3, '^8(00|33|44|55|66|77|88)$')),
+  ...Paging(500),
+});
+// More than 500 numbers is ResourceLimitExceeded, checked in code.
+const CreateOrder = Type.Object({ ProductType, E164PhoneNumbers: Type.Array(E164Number, { minItems: 1 }), Name: Type.Optional(PhoneNumberName) });
+const UpdateMembers = { ProductType: Type.Optional(ProductType), CallingName: Type.Optional(CallingName), Name: Type.Optional(PhoneNumberName) };
+const UpdateNumber = Type.Object(UpdateMembers);
+const BatchUpdate = Type.Object({ UpdatePhoneNumberRequestItems: Type.Array(Type.Object({ PhoneNumberId: Str(1, 32, NON_BLANK), ...UpdateMembers }), { minItems: 1 }) });
+const BatchDelete = Type.Object({ PhoneNumberIds: Type.Array(Str(1, 32, NON_BLANK), { minItems: 1 }) });
+const ListNumbersQuery = Type.Object({
+  status: Type.Optional(Type.String()),
+  'product-type': Type.Optional(ProductType),
+  'filter-name': Type.Optional(Type.Enum(['VoiceConnectorId', 'VoiceConnectorGroupId', 'SipRuleId'])),
+  'filter-value': Type.Optional(Type.String()),
+  ...Paging(100),
+});
+// Entries that are not E.164 numbers are per-number errors in the answer, not a bad request.
+const Associate = Type.Object({ E164PhoneNumbers: Type.Array(Type.String(), { minItems: 1 }), ForceAssociate: Type.Optional(Type.Boolean()) });
+const Disassociate = Type.Object({ E164PhoneNumbers: Type.Array(Type.String(), { minItems: 1 }) });
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 export interface Association {
-  Name: 'VoiceConnectorId' | 'VoiceConnectorGroupId';
+  Name: 'VoiceConnectorId' | 'VoiceConnectorGroupId' | 'UserId';
   Value: string;
   AssociatedTimestamp: string;
 }
@@ -67,15 +101,15 @@ interface ImportedNumber {
   readonly city: string | null;
 }
 
-/** Validates one inventory entry (API `{E164PhoneNumber, Type, Country, State?, City?}` or CSV row). */
-export function inventoryEntry(o: Body, where: string): ImportedNumber {
-  const e164 = normalizeE164(checkString(`${where}.E164PhoneNumber`, o.E164PhoneNumber, 2, 16, E164));
-  const type = o.Type;
-  if (type !== 'Local' && type !== 'TollFree') throw badRequest(`${where}.Type must be Local or TollFree`);
-  const country = checkString(`${where}.Country`, o.Country, 2, 2, /^[A-Z]{2}$/);
-  const state = o.State === undefined || o.State === '' ? null : checkString(`${where}.State`, o.State, 1, 64);
-  const city = o.City === undefined || o.City === '' ? null : checkString(`${where}.City`, o.City, 1, 128);
-  return { e164, type, country, state, city };
+function imported(o: Static<typeof InventoryEntry>): ImportedNumber {
+  return { e164: normalizeE164(o.E164PhoneNumber), type: o.Type, country: o.Country, state: o.State === undefined || o.State === '' ? null : o.State, city: o.City === undefined || o.City === '' ? null : o.City };
+}
+
+const checkEntry = checker(InventoryEntry, 'entry');
+
+/** Validates one inventory entry that did not come through the API (a CSV row), by the API's own schema. */
+export function inventoryEntry(o: unknown, where: string): ImportedNumber {
+  return imported(checkEntry(o, where));
 }
 
 /** Adds numbers to the inventory (existing ones are left as they are); returns how many were new. */
@@ -112,7 +146,7 @@ export async function importInventory(db: Kysely<StoreSchema>, entries: readonly
   return added;
 }
 
-export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDeps): void {
+export function registerPhoneNumberRoutes(app: ChimeScope, deps: ChimeApiDeps): void {
   const { db } = deps.store;
   const nowMs = (): number => deps.clock.nowMs();
   const now = (): string => new Date(nowMs()).toISOString();
@@ -123,59 +157,39 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     if (r === undefined) throw notFound(`PhoneNumber ${e164} not found`);
     return r;
   };
-  const label = (params: unknown): string => {
-    const v = (params as Record<string, string | undefined>).phoneNumberId;
-    if (v === undefined || !/\S/.test(v)) throw badRequest('PhoneNumberId is required');
-    return v;
-  };
+  app.post('/carillon/v1/phone-number-inventory', { config: { action: 'carillon:ImportPhoneNumbers' }, schema: { body: ImportInventory } }, async (req) => ({
+    Imported: await importInventory(db, req.body.PhoneNumbers.map(imported), now()),
+  }));
 
-  app.post('/carillon/v1/phone-number-inventory', { config: { action: 'carillon:ImportPhoneNumbers' } }, async (req) => {
-    const list = bodyOf(req.body).PhoneNumbers;
-    if (!Array.isArray(list) || list.length < 1 || list.length > 10_000) throw badRequest('PhoneNumbers must be a list of 1..10000 numbers');
-    const entries = list.map((x: unknown, i) => inventoryEntry(bodyOf(x), `PhoneNumbers[${i}]`));
-    return { Imported: await importInventory(db, entries, now()) };
-  });
-
-  app.get('/search', { config: { action: 'chime:SearchAvailablePhoneNumbers' } }, async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    if (q.type !== 'phone-numbers') throw badRequest('type=phone-numbers is required');
-    const limit = maxResults(q, 500);
+  app.get('/search', { config: { action: 'chime:SearchAvailablePhoneNumbers' }, schema: { querystring: SearchQuery } }, async (req) => {
+    const q = req.query;
+    const limit = q['max-results'] ?? 500;
     const after = decodeToken(q['next-token']);
     let query = db.selectFrom('phone_numbers').select('e164').where('status', '=', 'Available').orderBy('e164').limit(limit + 1);
-    if (q.country !== undefined) query = query.where('country', '=', checkString('country', q.country, 2, 2, /^[A-Z]{2}$/));
+    if (q.country !== undefined) query = query.where('country', '=', q.country);
     if (q.state !== undefined) query = query.where('state', '=', q.state);
     if (q.city !== undefined) query = query.where('city', '=', q.city);
-    if (q['phone-number-type'] !== undefined) {
-      const t = q['phone-number-type'];
-      if (t !== 'Local' && t !== 'TollFree') throw badRequest('phone-number-type must be Local or TollFree');
-      query = query.where('type', '=', t);
-    }
+    if (q['phone-number-type'] !== undefined) query = query.where('type', '=', q['phone-number-type']);
     // NANP: +1 NPA … ; area code and toll-free prefix are the three digits after +1.
-    if (q['area-code'] !== undefined) query = query.where('e164', 'like', `+1${checkString('area-code', q['area-code'], 3, 3, /^[0-9]{3}$/)}%`);
-    if (q['toll-free-prefix'] !== undefined) query = query.where('type', '=', 'TollFree').where('e164', 'like', `+1${checkString('toll-free-prefix', q['toll-free-prefix'], 3, 3, /^8(00|33|44|55|66|77|88)$/)}%`);
+    if (q['area-code'] !== undefined) query = query.where('e164', 'like', `+1${q['area-code']}%`);
+    if (q['toll-free-prefix'] !== undefined) query = query.where('type', '=', 'TollFree').where('e164', 'like', `+1${q['toll-free-prefix']}%`);
     if (after !== undefined) query = query.where('e164', '>', after);
     const rows = await query.execute();
     return listPage(rows, limit, 'E164PhoneNumbers', (r) => r.e164, (r) => r.e164);
   });
 
-  app.get('/phone-number-countries', { config: { action: 'chime:ListSupportedPhoneNumberCountries' } }, async (req) => {
-    const pt = (req.query as Record<string, string | undefined>)['product-type'];
-    if (pt === undefined || !PRODUCT_TYPES.includes(pt)) throw badRequest(`product-type must be one of ${PRODUCT_TYPES.join(', ')}`);
+  app.get('/phone-number-countries', { config: { action: 'chime:ListSupportedPhoneNumberCountries' }, schema: { querystring: Type.Object({ 'product-type': ProductType }) } }, async () => {
     const rows = await db.selectFrom('phone_numbers').select(['country', 'type']).distinct().orderBy('country').execute();
     const byCountry = new Map<string, Set<string>>();
     for (const r of rows) byCountry.set(r.country, (byCountry.get(r.country) ?? new Set()).add(r.type));
     return { PhoneNumberCountries: [...byCountry].map(([c, types]) => ({ CountryCode: c, SupportedPhoneNumberTypes: [...types].sort() })) };
   });
 
-  app.post('/phone-number-orders', { config: { action: 'chime:CreatePhoneNumberOrder' } }, async (req, reply) => {
-    const b = bodyOf(req.body);
-    const productType = b.ProductType;
-    if (typeof productType !== 'string' || !PRODUCT_TYPES.includes(productType)) throw badRequest(`ProductType must be one of ${PRODUCT_TYPES.join(', ')}`);
-    const list = b.E164PhoneNumbers;
-    if (!Array.isArray(list) || list.length < 1) throw badRequest('E164PhoneNumbers is required');
-    if (list.length > 500) throw new ChimeError('ResourceLimitExceededException', 'At most 500 numbers per order');
-    const numbers = list.map((n: unknown, i) => normalizeE164(checkString(`E164PhoneNumbers[${i}]`, n, 2, 16, E164)));
-    const name = b.Name === undefined ? null : checkString('Name', b.Name, 0, 256, PHONE_NUMBER_NAME);
+  app.post('/phone-number-orders', { config: { action: 'chime:CreatePhoneNumberOrder' }, schema: { body: CreateOrder } }, async (req, reply) => {
+    const productType = req.body.ProductType;
+    if (req.body.E164PhoneNumbers.length > 500) throw new ChimeError('ResourceLimitExceededException', 'At most 500 numbers per order');
+    const numbers = req.body.E164PhoneNumbers.map(normalizeE164);
+    const name = req.body.Name ?? null;
     const id = crypto.randomUUID();
     const at = now();
     const ordered: { E164PhoneNumber: string; Status: 'Acquired' | 'Failed' }[] = [];
@@ -207,17 +221,17 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     UpdatedTimestamp: o.updated_at,
   });
 
-  app.get('/phone-number-orders/:orderId', { config: { action: 'chime:GetPhoneNumberOrder' } }, async (req) => {
-    const id = (req.params as Record<string, string>).orderId ?? '';
-    if (!/^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$/.test(id)) throw badRequest('PhoneNumberOrderId must be a GUID');
+  const OrderLabel = Type.Object({ orderId: Str(36, 36, '^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$', 'PhoneNumberOrderId, a GUID') });
+  app.get('/phone-number-orders/:orderId', { config: { action: 'chime:GetPhoneNumberOrder' }, schema: { params: OrderLabel } }, async (req) => {
+    const id = req.params.orderId;
     const o = await db.selectFrom('phone_number_orders').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
     if (o === undefined) throw notFound(`PhoneNumberOrder ${id} not found`);
     return { PhoneNumberOrder: orderWire(o) };
   });
 
-  app.get('/phone-number-orders', { config: { action: 'chime:ListPhoneNumberOrders' } }, async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const limit = maxResults(q, 100);
+  app.get('/phone-number-orders', { config: { action: 'chime:ListPhoneNumberOrders' }, schema: { querystring: Type.Object(Paging(100)) } }, async (req) => {
+    const q = req.query;
+    const limit = q['max-results'] ?? 100;
     const after = decodeToken(q['next-token']);
     let query = db.selectFrom('phone_number_orders').selectAll().orderBy('id').limit(limit + 1);
     if (after !== undefined) query = query.where('id', '>', after);
@@ -225,12 +239,12 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     return listPage(rows, limit, 'PhoneNumberOrders', orderWire, (r) => r.id);
   });
 
-  app.get('/phone-numbers/:phoneNumberId', { config: { action: 'chime:GetPhoneNumber' } }, async (req) => ({ PhoneNumber: toWire(deps, await owned(label(req.params))) }));
+  app.get('/phone-numbers/:phoneNumberId', { config: { action: 'chime:GetPhoneNumber' }, schema: { params: NumberLabel } }, async (req) => ({ PhoneNumber: toWire(deps, await owned(req.params.phoneNumberId)) }));
 
-  app.get('/phone-numbers', { config: { action: 'chime:ListPhoneNumbers' } }, async (req) => {
+  app.get('/phone-numbers', { config: { action: 'chime:ListPhoneNumbers' }, schema: { querystring: ListNumbersQuery } }, async (req) => {
     await releaseExpired(db, nowMs());
-    const q = req.query as Record<string, string | undefined>;
-    const limit = maxResults(q, 100);
+    const q = req.query;
+    const limit = q['max-results'] ?? 100;
     const after = decodeToken(q['next-token']);
     let query = db.selectFrom('phone_numbers').selectAll().where('status', '!=', 'Available').orderBy('e164');
     if (q.status !== undefined) query = query.where('status', '=', q.status);
@@ -239,32 +253,30 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     let rows = await query.execute();
     const fname = q['filter-name'];
     if (fname !== undefined) {
-      if (fname !== 'VoiceConnectorId' && fname !== 'VoiceConnectorGroupId' && fname !== 'SipRuleId') throw badRequest('filter-name must be VoiceConnectorId, VoiceConnectorGroupId or SipRuleId');
       rows = rows.filter((r) => (JSON.parse(r.associations) as Association[]).some((a) => a.Name === fname && (q['filter-value'] === undefined || a.Value === q['filter-value'])));
     }
     return listPage(rows, limit, 'PhoneNumbers', (r) => toWire(deps, r), (r) => r.e164);
   });
 
   /** One attribute per update (ProductType, CallingName or Name); a calling name at most once per 7 days. */
-  const update = async (raw: string, b: Body): Promise<PhoneNumberTable> => {
+  const update = async (raw: string, b: Static<typeof UpdateNumber>): Promise<PhoneNumberTable> => {
     const r = await owned(raw);
-    const given = ['ProductType', 'CallingName', 'Name'].filter((k) => b[k] !== undefined);
+    const given = [b.ProductType, b.CallingName, b.Name].filter((v) => v !== undefined);
     if (given.length !== 1) throw badRequest('Give exactly one of ProductType, CallingName, Name');
     const at = now();
     const set: Partial<PhoneNumberTable> = { updated_at: at };
     if (b.ProductType !== undefined) {
-      if (typeof b.ProductType !== 'string' || !PRODUCT_TYPES.includes(b.ProductType)) throw badRequest(`ProductType must be one of ${PRODUCT_TYPES.join(', ')}`);
       set.product_type = b.ProductType;
     } else if (b.CallingName !== undefined) {
-      const name = checkString('CallingName', b.CallingName, 0, 15, CALLING_NAME);
+      const name = b.CallingName;
       if (r.calling_name_updated_at !== null && nowMs() - Date.parse(r.calling_name_updated_at) < WEEK_MS) {
         throw new ChimeError('ConflictException', `The calling name of ${r.e164} was changed less than 7 days ago`);
       }
       set.calling_name = name === '' ? null : name;
       set.calling_name_status = 'UpdateSucceeded';
       set.calling_name_updated_at = at;
-    } else {
-      set.name = checkString('Name', b.Name, 0, 256, PHONE_NUMBER_NAME);
+    } else if (b.Name !== undefined) {
+      set.name = b.Name;
     }
     await db.updateTable('phone_numbers').set(set).where('e164', '=', r.e164).execute();
     return { ...r, ...set };
@@ -277,59 +289,51 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     await db.updateTable('phone_numbers').set({ status: 'DeleteInProgress', deletion_at: now(), updated_at: now() }).where('e164', '=', r.e164).execute();
   };
 
-  app.post('/phone-numbers/:phoneNumberId', { config: { action: 'chime:UpdatePhoneNumber', actionByOperation: { restore: 'chime:RestorePhoneNumber' } } }, async (req) => {
-    const raw = label(req.params);
-    if ((req.query as Record<string, string | undefined>).operation === 'restore') {
-      const r = await owned(raw);
-      if (r.status !== 'DeleteInProgress') throw badRequest(`PhoneNumber ${r.e164} is not in the deletion queue`);
-      await db.updateTable('phone_numbers').set({ status: 'Unassigned', deletion_at: null, updated_at: now() }).where('e164', '=', r.e164).execute();
-      return { PhoneNumber: toWire(deps, { ...r, status: 'Unassigned', deletion_at: null }) };
-    }
-    return { PhoneNumber: toWire(deps, await update(raw, bodyOf(req.body))) };
+  app.post('/phone-numbers/:phoneNumberId', { config: { action: 'chime:UpdatePhoneNumber' }, schema: { params: NumberLabel, body: UpdateNumber } }, async (req) => ({
+    PhoneNumber: toWire(deps, await update(req.params.phoneNumberId, req.body)),
+  }));
+
+  app.post('/phone-numbers/:phoneNumberId', { constraints: { operation: 'restore' }, config: { action: 'chime:RestorePhoneNumber' }, schema: { params: NumberLabel } }, async (req) => {
+    const r = await owned(req.params.phoneNumberId);
+    if (r.status !== 'DeleteInProgress') throw badRequest(`PhoneNumber ${r.e164} is not in the deletion queue`);
+    await db.updateTable('phone_numbers').set({ status: 'Unassigned', deletion_at: null, updated_at: now() }).where('e164', '=', r.e164).execute();
+    return { PhoneNumber: toWire(deps, { ...r, status: 'Unassigned', deletion_at: null }) };
   });
 
-  app.delete('/phone-numbers/:phoneNumberId', { config: { action: 'chime:DeletePhoneNumber' } }, async (req, reply) => {
-    await remove(label(req.params));
+  app.delete('/phone-numbers/:phoneNumberId', { config: { action: 'chime:DeletePhoneNumber' }, schema: { params: NumberLabel } }, async (req, reply) => {
+    await remove(req.params.phoneNumberId);
     return reply.code(204).send();
   });
 
-  app.post('/phone-numbers', { config: { actionByOperation: { 'batch-update': 'chime:BatchUpdatePhoneNumber', 'batch-delete': 'chime:BatchDeletePhoneNumber' } } }, async (req) => {
-    const op = (req.query as Record<string, string | undefined>).operation;
-    const b = bodyOf(req.body);
+  /** Runs `f` for each id; a Chime error becomes that id's entry in PhoneNumberErrors. */
+  const batch = async <T>(items: readonly T[], idOf: (t: T) => string, f: (t: T) => Promise<unknown>): Promise<{ PhoneNumberErrors: unknown[] }> => {
     const errors: { PhoneNumberId: string; ErrorCode: string; ErrorMessage: string }[] = [];
-    const each = async (id: string, f: () => Promise<unknown>): Promise<void> => {
+    for (const it of items) {
       try {
-        await f();
+        await f(it);
       } catch (err) {
         if (!(err instanceof ChimeError)) throw err;
-        errors.push({ PhoneNumberId: id, ErrorCode: err.code, ErrorMessage: err.message });
+        errors.push({ PhoneNumberId: idOf(it), ErrorCode: err.code, ErrorMessage: err.message });
       }
-    };
-    if (op === 'batch-update') {
-      const items = b.UpdatePhoneNumberRequestItems;
-      if (!Array.isArray(items) || items.length < 1) throw badRequest('UpdatePhoneNumberRequestItems is required');
-      const parsed = items.map((x: unknown, i) => ({ id: checkString(`UpdatePhoneNumberRequestItems[${i}].PhoneNumberId`, bodyOf(x).PhoneNumberId, 1, 32, /\S/), body: bodyOf(x) }));
-      if (new Set(parsed.map((p) => normalizeE164(p.id))).size !== parsed.length) throw badRequest('A PhoneNumberId appears twice');
-      for (const p of parsed) await each(p.id, () => update(p.id, p.body));
-    } else if (op === 'batch-delete') {
-      const ids = b.PhoneNumberIds;
-      if (!Array.isArray(ids) || ids.length < 1 || ids.some((x) => typeof x !== 'string')) throw badRequest('PhoneNumberIds is required: a list of strings');
-      for (const id of ids as string[]) await each(id, () => remove(id));
-    } else {
-      throw badRequest('operation must be batch-update or batch-delete');
     }
     return { PhoneNumberErrors: errors };
+  };
+
+  app.post('/phone-numbers', { constraints: { operation: 'batch-update' }, config: { action: 'chime:BatchUpdatePhoneNumber' }, schema: { body: BatchUpdate } }, async (req) => {
+    const items = req.body.UpdatePhoneNumberRequestItems;
+    if (new Set(items.map((p) => normalizeE164(p.PhoneNumberId))).size !== items.length) throw badRequest('A PhoneNumberId appears twice');
+    return batch(items, (p) => p.PhoneNumberId, ({ PhoneNumberId: id, ...change }) => update(id, change));
   });
+
+  app.post('/phone-numbers', { constraints: { operation: 'batch-delete' }, config: { action: 'chime:BatchDeletePhoneNumber' }, schema: { body: BatchDelete } }, async (req) => batch(req.body.PhoneNumberIds, (id) => id, remove));
 
   app.get('/settings/phone-number', { config: { action: 'chime:GetPhoneNumberSettings' } }, async () => {
     const r = await db.selectFrom('settings').selectAll().where('key', '=', 'calling-name').executeTakeFirst();
     return r === undefined ? {} : { CallingName: r.value, CallingNameUpdatedTimestamp: r.updated_at };
   });
 
-  app.put('/settings/phone-number', { config: { action: 'chime:UpdatePhoneNumberSettings' } }, async (req, reply) => {
-    const b = bodyOf(req.body);
-    if (b.CallingName === undefined) throw badRequest('CallingName is required');
-    const name = checkString('CallingName', b.CallingName, 0, 15, CALLING_NAME);
+  app.put('/settings/phone-number', { config: { action: 'chime:UpdatePhoneNumberSettings' }, schema: { body: Type.Object({ CallingName }) } }, async (req, reply) => {
+    const name = req.body.CallingName;
     const r = await db.selectFrom('settings').selectAll().where('key', '=', 'calling-name').executeTakeFirst();
     if (r !== undefined && nowMs() - Date.parse(r.updated_at) < WEEK_MS) throw new ChimeError('ConflictException', 'The default calling name was changed less than 7 days ago');
     await db.transaction().execute(async (tx) => {
@@ -340,17 +344,14 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
   });
 
   // ---- Association with voice connectors and groups (reference §2.5, §2.6) ----
-  const associate = async (kind: Association['Name'], target: string, body: Body, on: boolean): Promise<{ PhoneNumberErrors: unknown[] }> => {
-    const list = body.E164PhoneNumbers;
-    if (!Array.isArray(list) || list.length < 1) throw badRequest('E164PhoneNumbers is required');
-    const force = body.ForceAssociate === true;
+  const associate = async (kind: Association['Name'], target: string, list: readonly string[], force: boolean, on: boolean): Promise<{ PhoneNumberErrors: unknown[] }> => {
     const table = kind === 'VoiceConnectorId' ? 'voice_connectors' : 'voice_connector_groups';
     const exists = await db.selectFrom(table).select('id').where('id', '=', target).executeTakeFirst();
     if (exists === undefined) throw notFound(`${kind === 'VoiceConnectorId' ? 'VoiceConnector' : 'VoiceConnectorGroup'} ${target} not found`);
     const errors: { PhoneNumberId: string; ErrorCode: string; ErrorMessage: string }[] = [];
     for (const [i, raw] of list.entries()) {
-      if (typeof raw !== 'string' || !E164.test(raw)) {
-        errors.push({ PhoneNumberId: String(raw), ErrorCode: 'BadRequest', ErrorMessage: `E164PhoneNumbers[${i}] is not an E.164 number` });
+      if (!E164.test(raw)) {
+        errors.push({ PhoneNumberId: raw, ErrorCode: 'BadRequest', ErrorMessage: `E164PhoneNumbers[${i}] is not an E.164 number` });
         continue;
       }
       const e164 = normalizeE164(raw);
@@ -385,17 +386,17 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, deps: ChimeApiDe
     return { PhoneNumberErrors: errors };
   };
 
-  const assocActions = (what: string): Record<string, string> => ({ 'associate-phone-numbers': `chime:AssociatePhoneNumbersWith${what}`, 'disassociate-phone-numbers': `chime:DisassociatePhoneNumbersFrom${what}` });
   for (const [path, kind, what, param] of [
     ['/voice-connectors/:voiceConnectorId', 'VoiceConnectorId', 'VoiceConnector', 'voiceConnectorId'],
     ['/voice-connector-groups/:groupId', 'VoiceConnectorGroupId', 'VoiceConnectorGroup', 'groupId'],
   ] as const) {
-    app.post(path, { config: { actionByOperation: assocActions(what) } }, async (req) => {
-      const op = (req.query as Record<string, string | undefined>).operation;
-      const target = (req.params as Record<string, string>)[param] ?? '';
-      if (op !== 'associate-phone-numbers' && op !== 'disassociate-phone-numbers') throw badRequest('operation must be associate-phone-numbers or disassociate-phone-numbers');
-      return associate(kind, target, bodyOf(req.body), op === 'associate-phone-numbers');
-    });
+    const params = Labels(param);
+    app.post(path, { constraints: { operation: 'associate-phone-numbers' }, config: { action: `chime:AssociatePhoneNumbersWith${what}` }, schema: { params, body: Associate } }, async (req) =>
+      associate(kind, (req.params as Record<string, string>)[param] ?? '', req.body.E164PhoneNumbers, req.body.ForceAssociate === true, true),
+    );
+    app.post(path, { constraints: { operation: 'disassociate-phone-numbers' }, config: { action: `chime:DisassociatePhoneNumbersFrom${what}` }, schema: { params, body: Disassociate } }, async (req) =>
+      associate(kind, (req.params as Record<string, string>)[param] ?? '', req.body.E164PhoneNumbers, false, false),
+    );
   }
 }
 

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import Type from 'typebox';
 import type { Clock } from '../../../common/clock.ts';
 import type { Random } from '../../../common/random.ts';
 import type { ConfigSnapshots } from '../../config-snapshot.ts';
@@ -8,6 +10,8 @@ import { ChimeError, sendChimeError } from '../errors.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { TokenBuckets } from '../../../common/token-bucket.ts';
 import { actionAllowed } from './policy.ts';
+import { chimeValidatorCompiler, operationConstraint } from './schema.ts';
+import type { ChimeScope } from './schema.ts';
 import { registerAccountAdminRoutes, registerAccountRoutes } from './accounts.ts';
 import { registerE911Routes } from './e911.ts';
 import { openApiDocument } from './openapi.ts';
@@ -27,16 +31,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The Chime action this route performs (`chime:CreateVoiceConnector`), for policies and audit. */
     action?: string;
-    /** Routes shared by several operations (reference §1.2): the action per `?operation=` value. */
-    actionByOperation?: Readonly<Record<string, string>>;
   }
 }
 
-/** The action a request performs: by its `?operation=` where the route is shared, else the route's. */
+/** The action a request performs (operations sharing a URI are separate routes, told apart by `?operation=`). */
 export function actionOf(req: FastifyRequest): string {
-  const cfg = req.routeOptions.config;
-  const op = (req.query as Record<string, string | undefined> | undefined)?.operation;
-  return (op === undefined ? undefined : cfg.actionByOperation?.[op]) ?? cfg.action ?? 'chime:Unknown';
+  return req.routeOptions.config.action ?? 'chime:Unknown';
 }
 
 export interface ChimeApiDeps {
@@ -65,7 +65,10 @@ export interface ChimeApiDeps {
 export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () => Record<string, unknown> {
   const routes: RouteOptions[] = [];
   const buckets = new TokenBuckets(deps.rateLimit?.perSec ?? 200, deps.rateLimit?.burst ?? 400);
-  void app.register(async (scope) => {
+  app.addConstraintStrategy(operationConstraint);
+  void app.register(async (plain) => {
+    const scope: ChimeScope = plain.withTypeProvider<TypeBoxTypeProvider>();
+    scope.setValidatorCompiler(chimeValidatorCompiler);
     scope.addHook('onRoute', (r) => {
       routes.push(r);
     });
@@ -80,7 +83,8 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
       }
     });
 
-    scope.addHook('preHandler', async (req, reply) => {
+    // Authentication comes before validation: an unsigned request learns nothing about its body.
+    scope.addHook('preValidation', async (req, reply) => {
       const action = actionOf(req);
       const result = await verifySigV4(
         { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? '' },
@@ -132,10 +136,14 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     });
 
     // Who did what, queryable (newest first; `?max-results`, `?access-key-id`, `?action`).
-    scope.get('/carillon/v1/audit', { config: { action: 'carillon:ListAudit' } }, async (req) => {
-      const q = req.query as Record<string, string | undefined>;
-      const limit = Math.min(1000, Math.max(1, Number(q['max-results'] ?? 100) || 100));
-      let query = deps.store.db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(limit);
+    const auditQuery = Type.Object({
+      'max-results': Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'newest first; default 100' })),
+      'access-key-id': Type.Optional(Type.String()),
+      action: Type.Optional(Type.String({ description: 'e.g. chime:CreateVoiceConnector' })),
+    });
+    scope.get('/carillon/v1/audit', { config: { action: 'carillon:ListAudit' }, schema: { querystring: auditQuery } }, async (req) => {
+      const q = req.query;
+      let query = deps.store.db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(q['max-results'] ?? 100);
       if (q['access-key-id'] !== undefined) query = query.where('access_key_id', '=', q['access-key-id']);
       if (q.action !== undefined) query = query.where('action', '=', q.action);
       const rows = await query.execute();
@@ -161,7 +169,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     registerPortingRoutes(scope, deps);
     registerAccountAdminRoutes(scope, deps);
     // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
-    void scope.register(async (legacy) => registerAccountRoutes(legacy, deps), { prefix: '/chime' });
+    void scope.register(async (legacy) => registerAccountRoutes(legacy.withTypeProvider<TypeBoxTypeProvider>(), deps), { prefix: '/chime' });
   });
   return () => openApiDocument(routes, 'Carillon control plane');
 }

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import Type from 'typebox';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
-import { E164, normalizeE164 } from './phone-numbers.ts';
+import { normalizeE164, PRODUCT_TYPES } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, checkString } from './validate.ts';
+import { E164Number, Labels, Str } from './schema.ts';
+import type { ChimeScope } from './schema.ts';
 
 /**
  * Porting (SPEC.md §5): port-in orders are created and advanced by the operator through admin
@@ -23,17 +24,17 @@ const NEXT: Readonly<Record<string, readonly string[]>> = {
   Cancelled: [],
 };
 
-export function registerPortingRoutes(app: FastifyInstance, deps: ChimeApiDeps): void {
+const CreatePortIn = Type.Object({ E164PhoneNumbers: Type.Array(E164Number, { minItems: 1, maxItems: 500 }), ProductType: Type.Optional(Type.Enum([...PRODUCT_TYPES])) });
+const PortInStatus = Type.Object({ Status: Type.Enum(Object.keys(NEXT)) });
+const PortOutPin = Type.Object({ Pin: Str(4, 10, '^[A-Za-z0-9]{4,10}$') });
+
+export function registerPortingRoutes(app: ChimeScope, deps: ChimeApiDeps): void {
   const { db } = deps.store;
   const now = (): string => new Date(deps.clock.nowMs()).toISOString();
 
-  app.post('/carillon/v1/port-in-orders', { config: { action: 'carillon:CreatePortInOrder' } }, async (req, reply) => {
-    const b = bodyOf(req.body);
-    const list = b.E164PhoneNumbers;
-    if (!Array.isArray(list) || list.length < 1 || list.length > 500) throw badRequest('E164PhoneNumbers must be a list of 1..500 numbers');
-    const productType = b.ProductType ?? 'VoiceConnector';
-    if (productType !== 'VoiceConnector' && productType !== 'SipMediaApplicationDialIn') throw badRequest('ProductType must be VoiceConnector or SipMediaApplicationDialIn');
-    const numbers = list.map((n: unknown, i) => normalizeE164(checkString(`E164PhoneNumbers[${i}]`, n, 2, 16, E164)));
+  app.post('/carillon/v1/port-in-orders', { config: { action: 'carillon:CreatePortInOrder' }, schema: { body: CreatePortIn } }, async (req, reply) => {
+    const productType = req.body.ProductType ?? 'VoiceConnector';
+    const numbers = req.body.E164PhoneNumbers.map(normalizeE164);
     const id = crypto.randomUUID();
     const at = now();
     await db.transaction().execute(async (tx) => {
@@ -51,9 +52,9 @@ export function registerPortingRoutes(app: FastifyInstance, deps: ChimeApiDeps):
     return reply.code(201).send({ PhoneNumberOrder: { PhoneNumberOrderId: id, ProductType: productType, Status: 'Submitted', OrderType: 'Porting' } });
   });
 
-  app.post('/carillon/v1/port-in-orders/:orderId/status', { config: { action: 'carillon:UpdatePortInOrder' } }, async (req) => {
-    const id = (req.params as Record<string, string | undefined>).orderId ?? '';
-    const status = checkString('Status', bodyOf(req.body).Status, 1, 32);
+  app.post('/carillon/v1/port-in-orders/:orderId/status', { config: { action: 'carillon:UpdatePortInOrder' }, schema: { params: Labels('orderId'), body: PortInStatus } }, async (req) => {
+    const id = req.params.orderId;
+    const status = req.body.Status;
     const o = await db.selectFrom('phone_number_orders').selectAll().where('id', '=', id).where('order_type', '=', 'Porting').executeTakeFirst();
     if (o === undefined) throw notFound(`Port-in order ${id} not found`);
     if (!(NEXT[o.status] ?? []).includes(status)) throw badRequest(`A port-in order goes from ${o.status} to ${(NEXT[o.status] ?? []).join(', ') || 'nothing'}, not ${status}`);
@@ -72,8 +73,8 @@ export function registerPortingRoutes(app: FastifyInstance, deps: ChimeApiDeps):
     return { PhoneNumberOrderId: id, Status: status };
   });
 
-  app.put('/carillon/v1/port-out-pin', { config: { action: 'carillon:PutPortOutPin' } }, async (req, reply) => {
-    const pin = checkString('Pin', bodyOf(req.body).Pin, 4, 10, /^[A-Za-z0-9]{4,10}$/);
+  app.put('/carillon/v1/port-out-pin', { config: { action: 'carillon:PutPortOutPin' }, schema: { body: PortOutPin } }, async (req, reply) => {
+    const pin = req.body.Pin;
     await db.transaction().execute(async (tx) => {
       await tx.deleteFrom('settings').where('key', '=', 'port-out-pin').execute();
       await tx.insertInto('settings').values({ key: 'port-out-pin', value: pin, updated_at: now() }).execute();

@@ -1,15 +1,27 @@
-import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import type { VoiceConnectorTable } from '../../store/store.ts';
 import { ChimeError, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './plugin.ts';
-import { bodyOf, listPage, decodeToken, maxResults, NON_EMPTY, optEnum, optTags, reqBoolean, reqString } from './validate.ts';
+import { listPage, decodeToken } from './paging.ts';
+import { Labels, NAME_PATTERN, Paging, Str, TagList } from './schema.ts';
+import type { ChimeScope } from './schema.ts';
 
 /** Voice connector CRUD (reference §2.1). */
 export const VOICE_CONNECTOR_REGIONS = ['us-east-1', 'us-west-2', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'ap-northeast-2', 'ap-northeast-1', 'ap-southeast-1', 'ap-southeast-2'] as const;
 const INTEGRATION_TYPES = ['CONNECT_CALL_TRANSFER_CONNECTOR', 'CONNECT_ANALYTICS_CONNECTOR'] as const;
 const NETWORK_TYPES = ['IPV4_ONLY', 'DUAL_STACK'] as const;
-const NAME = /^[a-zA-Z0-9 _.-]+$/;
+
+const VcLabel = Labels('voiceConnectorId');
+const CreateVoiceConnector = Type.Object({
+  Name: Str(1, 256, NAME_PATTERN),
+  RequireEncryption: Type.Boolean(),
+  AwsRegion: Type.Optional(Type.Enum([...VOICE_CONNECTOR_REGIONS])),
+  IntegrationType: Type.Optional(Type.Enum([...INTEGRATION_TYPES])),
+  NetworkType: Type.Optional(Type.Enum([...NETWORK_TYPES])),
+  Tags: Type.Optional(TagList),
+});
+const UpdateVoiceConnector = Type.Object({ Name: Str(1, 256, NAME_PATTERN), RequireEncryption: Type.Boolean() });
 
 export function voiceConnectorArn(deps: ChimeApiDeps, region: string, id: string): string {
   return `arn:aws:chime:${region}:${deps.accountId}:vc/${id}`;
@@ -30,14 +42,7 @@ function toWire(deps: ChimeApiDeps, r: VoiceConnectorTable): Record<string, unkn
   };
 }
 
-/** The path label, decoded once; an empty or blank id is a bad request (reference §1.2). */
-export function idParam(params: unknown, name: string): string {
-  const v = (params as Record<string, string | undefined>)[name];
-  if (v === undefined || !NON_EMPTY.test(v)) throw new ChimeError('BadRequestException', `${name} is required`);
-  return v;
-}
-
-export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeApiDeps): void {
+export function registerVoiceConnectorRoutes(app: ChimeScope, deps: ChimeApiDeps): void {
   const { db } = deps.store;
   const now = (): string => new Date(deps.clock.nowMs()).toISOString();
 
@@ -47,23 +52,19 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     return r;
   };
 
-  app.post('/voice-connectors', { config: { action: 'chime:CreateVoiceConnector' } }, async (req, reply) => {
-    const b = bodyOf(req.body);
-    const name = reqString(b, 'Name', 1, 256, NAME);
-    const requireEncryption = reqBoolean(b, 'RequireEncryption');
-    const region = optEnum(b, 'AwsRegion', VOICE_CONNECTOR_REGIONS) ?? 'us-east-1';
+  app.post('/voice-connectors', { config: { action: 'chime:CreateVoiceConnector' }, schema: { body: CreateVoiceConnector } }, async (req, reply) => {
+    const b = req.body;
+    const region = b.AwsRegion ?? 'us-east-1';
     if (!deps.regions.includes(region)) throw new ChimeError('BadRequestException', `AwsRegion ${region} is not offered here`);
-    const integration = optEnum(b, 'IntegrationType', INTEGRATION_TYPES);
-    const network = optEnum(b, 'NetworkType', NETWORK_TYPES);
-    const tags = optTags(b, 'Tags');
+    const tags = b.Tags;
     const at = now();
     const row: VoiceConnectorTable = {
       id: deps.random.token(22),
-      name,
+      name: b.Name,
       aws_region: region,
-      require_encryption: requireEncryption ? 1 : 0,
-      integration_type: integration ?? null,
-      network_type: network ?? null,
+      require_encryption: b.RequireEncryption ? 1 : 0,
+      integration_type: b.IntegrationType ?? null,
+      network_type: b.NetworkType ?? null,
       created_at: at,
       updated_at: at,
       version: 1,
@@ -75,16 +76,13 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     return reply.code(201).send({ VoiceConnector: toWire(deps, row) });
   });
 
-  app.get('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:GetVoiceConnector' } }, async (req) => {
-    const id = idParam(req.params, 'voiceConnectorId');
-    return { VoiceConnector: toWire(deps, await load(id)) };
-  });
+  app.get('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:GetVoiceConnector' }, schema: { params: VcLabel } }, async (req) => ({
+    VoiceConnector: toWire(deps, await load(req.params.voiceConnectorId)),
+  }));
 
-  app.put('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:UpdateVoiceConnector' } }, async (req) => {
-    const id = idParam(req.params, 'voiceConnectorId');
-    const b = bodyOf(req.body);
-    const name = reqString(b, 'Name', 1, 256, NAME);
-    const requireEncryption = reqBoolean(b, 'RequireEncryption');
+  app.put('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:UpdateVoiceConnector' }, schema: { params: VcLabel, body: UpdateVoiceConnector } }, async (req) => {
+    const id = req.params.voiceConnectorId;
+    const { Name: name, RequireEncryption: requireEncryption } = req.body;
     const current = await load(id);
     const at = now();
     // Optimistic concurrency: an update that raced another one fails whole, with 409.
@@ -98,8 +96,8 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     return { VoiceConnector: toWire(deps, { ...current, name, require_encryption: requireEncryption ? 1 : 0, updated_at: at, version: current.version + 1 }) };
   });
 
-  app.delete('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:DeleteVoiceConnector' } }, async (req, reply) => {
-    const id = idParam(req.params, 'voiceConnectorId');
+  app.delete('/voice-connectors/:voiceConnectorId', { config: { action: 'chime:DeleteVoiceConnector' }, schema: { params: VcLabel } }, async (req, reply) => {
+    const id = req.params.voiceConnectorId;
     const current = await load(id);
     const groups = await db.selectFrom('voice_connector_groups').select(['id', 'items']).execute();
     const inGroup = groups.find((g) => (JSON.parse(g.items) as { VoiceConnectorId: string }[]).some((i) => i.VoiceConnectorId === id));
@@ -114,9 +112,9 @@ export function registerVoiceConnectorRoutes(app: FastifyInstance, deps: ChimeAp
     return reply.code(204).send();
   });
 
-  app.get('/voice-connectors', { config: { action: 'chime:ListVoiceConnectors' } }, async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const limit = maxResults(q, 100);
+  app.get('/voice-connectors', { config: { action: 'chime:ListVoiceConnectors' }, schema: { querystring: Type.Object(Paging(100)) } }, async (req) => {
+    const q = req.query;
+    const limit = q['max-results'] ?? 100;
     const after = decodeToken(q['next-token']);
     let query = db.selectFrom('voice_connectors').selectAll().orderBy('id').limit(limit + 1);
     if (after !== undefined) query = query.where('id', '>', after);
