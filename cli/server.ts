@@ -15,7 +15,7 @@ import { buildApp } from '../control-plane/api/app.ts';
 import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
 import { openStore } from '../control-plane/store/store.ts';
-import { ConfigSnapshots } from '../control-plane/config-snapshot.ts';
+import { ConfigSnapshots, EMPTY_SNAPSHOT } from '../control-plane/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { MediaEngine } from '../media/engine.ts';
@@ -24,7 +24,13 @@ import { QualityLog } from '../media/quality/quality-log.ts';
 import { MediaAnchoring } from '../signaling/calls/call-media.ts';
 import { SignalingEdge } from '../signaling/edge.ts';
 import type { SignalingStats } from '../signaling/edge.ts';
-import { routeRequestOf, routeStatic } from '../signaling/routing/static-routes.ts';
+import type { RouteDecision } from '../signaling/routing/static-routes.ts';
+import { VoiceConnectorRouter } from '../signaling/routing/voice-connector-router.ts';
+import { DigestAuth } from '../signaling/auth/digest.ts';
+import { CallEvents } from '../signaling/calls/call-events.ts';
+import type { SipRequest } from '../signaling/sip/message/types.ts';
+import type { Source } from '../signaling/sip/transport/types.ts';
+import { addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
 import { loadTlsMaterial } from './tls-material.ts';
@@ -87,12 +93,17 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let ready = false;
   let closing: Promise<void> | undefined;
 
-  const routes = cfg.routes;
-  const router = (req: { uri: string }): ReturnType<typeof routeStatic> => {
-    const r = routeRequestOf(req.uri);
-    if (r === undefined) return { kind: 'reject', status: 416, rule: 'bad-request-uri' };
-    return routeStatic(routes, r);
-  };
+  const events = new CallEvents((err) => logger.error({ err }, 'call event listener failed'));
+  // Voice connector classification over the control plane's snapshot, then the config file's static routes.
+  const vcRouter = new VoiceConnectorRouter({
+    domain: cfg.domain,
+    snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
+    staticRoutes: cfg.routes,
+    digest: new DigestAuth(crypto.randomBytes(32)),
+    clock,
+    random,
+  });
+  const router = (req: SipRequest, source: Source): RouteDecision => vcRouter.decide(req, source);
 
   const server: CarillonServer = {
     config: cfg,
@@ -156,12 +167,13 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, resolve, media },
+        { sockets, timers, clock, random, logger, router, resolve, media, events },
       );
       const sipPorts = await edge.start();
       const e = edge;
       const eng = engine;
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
+      addVoiceConnectorMetrics(registry, events);
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
         store = await openStore(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'));

@@ -17,21 +17,47 @@ export interface VoiceConnectorConfig {
   readonly credentials: readonly { readonly username: string; readonly realm: string; readonly ha1Md5: string; readonly ha1Sha256: string }[];
 }
 
+export interface CarrierConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'UDP' | 'TCP' | 'TLS';
+  readonly priority: number;
+  readonly weight: number;
+  readonly prefixes: readonly string[];
+  readonly credentials: { readonly username: string; readonly password: string } | undefined;
+}
+
+export interface NumberConfig {
+  readonly kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId';
+  readonly id: string;
+  /** The number's own calling name (CNAM), if set. */
+  readonly callingName: string | undefined;
+}
+
 export interface ConfigSnapshot {
   /** Increases by one with every rebuild. */
   readonly generation: number;
   readonly voiceConnectors: ReadonlyMap<string, VoiceConnectorConfig>;
   readonly groups: ReadonlyMap<string, readonly { readonly voiceConnectorId: string; readonly priority: number }[]>;
   /** E.164 → the voice connector or group it is associated with. */
-  readonly numbers: ReadonlyMap<string, { readonly kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; readonly id: string }>;
+  readonly numbers: ReadonlyMap<string, NumberConfig>;
+  /** Upstream gateways to the phone network, by priority then id. */
+  readonly carriers: readonly CarrierConfig[];
+  /** The account's default calling name (UpdatePhoneNumberSettings), if set. */
+  readonly defaultCallingName: string | undefined;
 }
+
+/** The configuration with nothing in it (the control plane off, or not read yet). */
+export const EMPTY_SNAPSHOT: ConfigSnapshot = Object.freeze({ generation: 0, voiceConnectors: new Map(), groups: new Map(), numbers: new Map(), carriers: [], defaultCallingName: undefined });
 
 export type SnapshotListener = (s: ConfigSnapshot) => void;
 
 export class ConfigSnapshots {
   readonly #store: Store;
   readonly #listeners = new Set<SnapshotListener>();
-  #current: ConfigSnapshot = { generation: 0, voiceConnectors: new Map(), groups: new Map(), numbers: new Map() };
+  #current: ConfigSnapshot = EMPTY_SNAPSHOT;
   #rebuilding: Promise<void> | undefined;
   #again = false;
 
@@ -69,12 +95,14 @@ export class ConfigSnapshots {
 
   async #build(generation: number): Promise<ConfigSnapshot> {
     const db = this.#store.db;
-    const [vcs, docs, creds, groups, numbers] = await Promise.all([
+    const [vcs, docs, creds, groups, numbers, carriers, callingName] = await Promise.all([
       db.selectFrom('voice_connectors').selectAll().execute(),
       db.selectFrom('voice_connector_documents').selectAll().execute(),
       db.selectFrom('termination_credentials').selectAll().execute(),
       db.selectFrom('voice_connector_groups').selectAll().execute(),
-      db.selectFrom('phone_numbers').select(['e164', 'associations']).where('status', '=', 'Assigned').execute(),
+      db.selectFrom('phone_numbers').select(['e164', 'associations', 'calling_name']).where('status', '=', 'Assigned').execute(),
+      db.selectFrom('carriers').selectAll().orderBy('priority').orderBy('id').execute(),
+      db.selectFrom('settings').select('value').where('key', '=', 'calling-name').executeTakeFirst(),
     ]);
     const voiceConnectors = new Map<string, VoiceConnectorConfig>();
     for (const v of vcs) {
@@ -97,11 +125,25 @@ export class ConfigSnapshots {
       const items = (JSON.parse(g.items) as { VoiceConnectorId: string; Priority: number }[]).map((i) => Object.freeze({ voiceConnectorId: i.VoiceConnectorId, priority: i.Priority }));
       groupMap.set(g.id, Object.freeze(items.sort((a, b) => a.priority - b.priority)));
     }
-    const numberMap = new Map<string, { kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; id: string }>();
+    const numberMap = new Map<string, NumberConfig>();
     for (const n of numbers) {
-      const a = (JSON.parse(n.associations) as { Name: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; Value: string }[])[0];
-      if (a !== undefined) numberMap.set(n.e164, Object.freeze({ kind: a.Name, id: a.Value }));
+      const a = (JSON.parse(n.associations) as { Name: string; Value: string }[])[0];
+      if (a !== undefined && (a.Name === 'VoiceConnectorId' || a.Name === 'VoiceConnectorGroupId')) numberMap.set(n.e164, Object.freeze({ kind: a.Name, id: a.Value, callingName: n.calling_name ?? undefined }));
     }
-    return Object.freeze({ generation, voiceConnectors, groups: groupMap, numbers: numberMap });
+    const carrierList = carriers.map((c) =>
+      Object.freeze({
+        id: c.id,
+        name: c.name,
+        host: c.host,
+        port: c.port,
+        protocol: c.protocol as CarrierConfig['protocol'],
+        priority: c.priority,
+        weight: c.weight,
+        prefixes: Object.freeze(JSON.parse(c.prefixes) as string[]),
+        credentials: c.username === null || c.password === null ? undefined : Object.freeze({ username: c.username, password: c.password }),
+      }),
+    );
+    const defaultCallingName = callingName === undefined || callingName.value === '' ? undefined : callingName.value;
+    return Object.freeze({ generation, voiceConnectors, groups: groupMap, numbers: numberMap, carriers: Object.freeze(carrierList), defaultCallingName });
   }
 }

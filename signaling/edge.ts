@@ -1,3 +1,4 @@
+import type { CallEvents } from './calls/call-events.ts';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
 import type { Random } from '../common/random.ts';
@@ -50,6 +51,8 @@ export interface EdgeDeps {
   readonly resolve: (host: string) => Promise<string>;
   /** Media anchoring for calls (absent: bodies cross untouched). */
   readonly media?: MediaAnchoring | undefined;
+  /** The call event bus (metrics, CDRs, logs and streaming subscribe to it). */
+  readonly events?: CallEvents | undefined;
 }
 
 /** Counters for /metrics and tests. */
@@ -132,6 +135,7 @@ export class SignalingEdge {
       sessionExpiresSec: cfg.sessionExpiresSec,
       minSeSec: cfg.minSeSec,
       media: deps.media,
+      events: deps.events,
     });
     this.b2bua.dtmfListeners.add((call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
     this.transactions = new TransactionLayer({

@@ -150,7 +150,27 @@ export interface UserTable {
   settings: string;
 }
 
+/** Carillon's upstream gateways to the phone network (issue 5 `/carillon/v1/carriers`). */
+export interface CarrierTable {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  protocol: string;
+  priority: number;
+  weight: number;
+  /** JSON list of E.164 prefixes this carrier takes ('+1'); empty = every destination. */
+  prefixes: string;
+  /** Credentials Carillon answers the carrier's digest challenges with (never returned by the API). */
+  username: string | null;
+  password: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
 export interface StoreSchema {
+  carriers: CarrierTable;
   accounts: AccountTable;
   users: UserTable;
   voice_connectors: VoiceConnectorTable;
@@ -311,6 +331,26 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addColumn('registered_at', 'varchar(32)')
         .addColumn('pin', 'varchar(10)', (c) => c.notNull())
         .addColumn('settings', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0006-carriers': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('carriers')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(256)', (c) => c.notNull())
+        .addColumn('host', 'varchar(253)', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('protocol', 'varchar(8)', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('weight', 'integer', (c) => c.notNull())
+        .addColumn('prefixes', 'text', (c) => c.notNull())
+        .addColumn('username', 'varchar(256)')
+        .addColumn('password', 'varchar(256)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
         .execute();
     },
   },

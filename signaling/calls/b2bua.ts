@@ -7,7 +7,7 @@ import type { Random } from '../../common/random.ts';
 import { Dialog, dialogKey } from '../sip/dialog/dialog.ts';
 import { nextHopOf } from '../sip/dialog/target.ts';
 import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
-import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
+import { getHeader } from '../sip/message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
 import type { TransactionLayer } from '../sip/transaction/transaction-layer.ts';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionUser } from '../sip/transaction/types.ts';
@@ -18,12 +18,13 @@ import { Call, Leg, reasonHeader } from './call.ts';
 import type { B2buaCounters, CalleeHandle, DialogEntry, EndReason } from './call.ts';
 import { ACCEPT_VALUE, ALLOW_VALUE, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
 import { InDialog } from './in-dialog.ts';
-import { decideCallerSessionTimer, learnCalleeDialog, relayProvisionalToCaller } from './leg-setup.ts';
+import { learnCalleeDialog, relayProvisionalToCaller, setUpCallerLeg } from './leg-setup.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
 import type { Refusal } from './request-checks.ts';
-import { contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, stripTag, toTagOf } from './sip-util.ts';
+import { contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, identityUri, requestUser, stripTag, toTagOf } from './sip-util.ts';
 import type { RouteDecision } from '../routing/static-routes.ts';
 import type { MediaAnchoring, SdpRole } from './call-media.ts';
+import type { CallEvents } from './call-events.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { SipMessage } from '../sip/message/types.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
@@ -48,6 +49,8 @@ export interface B2buaOptions {
   readonly resolve: (host: string) => Promise<string>;
   /** Media anchoring (absent: bodies cross untouched). */
   readonly media?: MediaAnchoring | undefined;
+  /** Where calls' events go (metrics, CDRs, logs, streaming). */
+  readonly events?: CallEvents | undefined;
 }
 
 /** A DTMF digit detected in a call's media, in either direction (the meeting IVR listens here). */
@@ -203,7 +206,10 @@ export class B2bua implements TransactionUser {
       return this.refuse(tx, { status: 415, headers: [{ name: 'accept', value: ACCEPT_VALUE }] });
     }
     const decision = this.opts.router(req, tx.source);
-    if (decision.kind === 'reject') return this.refuse(tx, { status: decision.status });
+    if (decision.kind === 'reject') {
+      this.opts.events?.emit({ type: 'refused', trunk: decision.trunk, status: decision.status, rule: decision.rule, throttled: decision.throttled === true });
+      return this.refuse(tx, { status: decision.status, ...(decision.reason === undefined ? {} : { reason: decision.reason }), ...(decision.headers === undefined ? {} : { headers: decision.headers }) });
+    }
     const next = nextHopOf(decision.target);
     if (next === undefined) return this.refuse(tx, { status: 502, reason: 'Bad Route Target' });
     const contactA = this.contactFor(tx.source.transport);
@@ -215,35 +221,17 @@ export class B2bua implements TransactionUser {
     const a = new Leg('uas', tx.source.transport, contactA, timers, t1Ms, t2Ms);
     const b = new Leg('uac', next.transport, contactB, timers, t1Ms, t2Ms);
     const call = new Call(id, req, a, b, clock.monoMs());
-    const src = tx.source;
-    a.dialog = new Dialog({
-      callId: callIdA,
-      localTag: random.token(10),
-      ...(fromTag === undefined ? {} : { remoteTag: fromTag }),
-      localUri: stripTag(getHeader(req, 'to') ?? ''),
-      remoteUri: stripTag(getHeader(req, 'from') ?? ''),
-      localSeq: 0,
-      remoteSeq: cseq.seq,
-      remoteTarget,
-      routeSet: getHeaderValues(req, 'record-route'),
-      flow:
-        src.connectionId === undefined
-          ? { transport: src.transport, address: src.address, port: src.port }
-          : { transport: src.transport, address: src.address, port: src.port, connectionId: src.connectionId },
-      state: 'early',
-    });
-    a.inviteServer = tx;
-    a.supports100rel = hasToken(req, 'supported', '100rel') || hasToken(req, 'require', '100rel');
-    a.requires100rel = hasToken(req, 'require', '100rel');
-    a.supportsTimer = hasToken(req, 'supported', 'timer') || hasToken(req, 'require', 'timer');
-    a.allowsUpdate = hasToken(req, 'allow', 'update');
-    decideCallerSessionTimer(a, req, this.opts.sessionExpiresSec, this.opts.minSeSec);
+    const aDialog = setUpCallerLeg(a, tx, { callId: callIdA, localTag: random.token(10), remoteTag: fromTag, remoteSeq: cseq.seq, remoteTarget }, this.opts.sessionExpiresSec, this.opts.minSeSec);
     this.calls.set(id, call);
-    this.dialogs.set(a.dialog.key, { call, leg: a });
+    this.dialogs.set(aDialog.key, { call, leg: a });
     this.#pendingInvites.set(mergeKey, tx);
     call.mergeKey = mergeKey;
     this.#callByInvite.set(tx, call);
     this.counters.callsStarted++;
+    call.trunk = decision.trunk;
+    call.caller = decision.caller;
+    call.alternates = [...(decision.alternates ?? [])];
+    this.opts.events?.emit({ type: 'started', call });
     const anchoring = this.opts.media;
     if (anchoring !== undefined) {
       call.media = anchoring.open(id, qualityContextOf(req, id, anchoring.opts.region), {
@@ -255,19 +243,46 @@ export class B2bua implements TransactionUser {
     }
     this.viaMedia(call, 'a', req, 'offer', (body) => {
       call.calleeOfferBody = body;
-      if (isIP(next.host) !== 0) {
-        this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address: next.host, port: next.port }, req, this.opts.sessionExpiresSec);
-        return;
-      }
-      // A host name: resolve it (A record; TODO(rfc3263 §4.2) NAPTR/SRV) while the call waits in 'routing'.
-      this.opts.resolve(next.host).then(
-        (address) => {
-          if (call.ended) return;
-          this.#sendCalleeInvite(call, decision.target, { transport: next.transport, address, port: next.port }, req, this.opts.sessionExpiresSec);
-        },
-        () => this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]),
-      );
+      this.#placeCallee(call, decision.target);
     });
+  }
+
+  /** Sends the callee INVITE to `target`, resolving a host name first (A record; TODO(rfc3263 §4.2) NAPTR/SRV). */
+  #placeCallee(call: Call, target: string): void {
+    const next = nextHopOf(target);
+    if (next === undefined) return void (this.#failover(call) || this.endCall(call, 'no-route', 502, 'Bad Route Target'));
+    call.attempts++;
+    const send = (address: string): void => this.#sendCalleeInvite(call, target, { transport: next.transport, address, port: next.port }, call.invite, this.opts.sessionExpiresSec);
+    if (isIP(next.host) !== 0) return send(next.host);
+    this.opts.resolve(next.host).then(
+      (address) => {
+        if (!call.ended) send(address);
+      },
+      () => void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }])),
+    );
+  }
+
+  /**
+   * After the callee leg failed (408, 5xx, timeout, transport error) and before any answer, tries
+   * the call's next target on a fresh callee leg; false when no target is left.
+   */
+  #failover(call: Call): boolean {
+    const st = call.a.inviteServer;
+    if (call.ended || call.state === 'ending' || call.state === 'answered' || call.state === 'confirmed' || st === undefined || st.finalSent) return false;
+    const next = call.alternates.shift();
+    if (next === undefined) return false;
+    const hop = nextHopOf(next.target);
+    const contact = hop === undefined ? undefined : this.contactFor(hop.transport);
+    if (hop === undefined || contact === undefined) return this.#failover(call);
+    const old = call.b;
+    if (old.dialog !== undefined) this.dialogs.delete(old.dialog.key);
+    if (call.calleeHandle !== undefined) call.calleeHandle.call = undefined;
+    old.close();
+    call.calleeInvite = undefined;
+    call.b = new Leg('uac', hop.transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms);
+    if (next.trunk !== undefined) call.trunk = next.trunk;
+    this.#placeCallee(call, next.target);
+    return true;
   }
 
   /**
@@ -297,7 +312,7 @@ export class B2bua implements TransactionUser {
     const bTag = b.dialog?.localTag ?? random.token(10);
     const bCallId = b.dialog?.callId ?? random.token(20);
     const seq = (b.dialog?.localSeq ?? 0) + 1;
-    const from = b.dialog?.localUri ?? hideFromHost(stripTag(getHeader(req, 'from') ?? ''), this.#ownHost);
+    const from = b.dialog?.localUri ?? (call.caller === undefined ? hideFromHost(stripTag(getHeader(req, 'from') ?? ''), this.#ownHost) : identityUri(call.caller.user, call.caller.displayName, this.#ownHost));
     const headers: SipHeader[] = [
       { name: 'max-forwards', value: String(Math.max(0, maxForwards(req) - 1)) },
       { name: 'from', value: `${from};tag=${bTag}` },
@@ -340,10 +355,10 @@ export class B2bua implements TransactionUser {
     const user: ClientTransactionUser = {
       onResponse: (res, ct) => this.#onCalleeResponse(handle, res, ct, target, dest),
       onTimeout: () => {
-        if (handle.call !== undefined) this.endCall(handle.call, 'timeout', 408);
+        if (handle.call !== undefined && !this.#failover(handle.call)) this.endCall(handle.call, 'timeout', 408);
       },
       onTransportError: () => {
-        if (handle.call !== undefined) this.endCall(handle.call, 'transport-error', 503);
+        if (handle.call !== undefined && !this.#failover(handle.call)) this.endCall(handle.call, 'transport-error', 503);
       },
     };
     const ct = this.tx.sendRequest(invite, dest, user);
@@ -374,7 +389,7 @@ export class B2bua implements TransactionUser {
     if (status < 200) {
       if (tag !== undefined) learnCalleeDialog(bDialog, res, tag, false);
       if (tag !== undefined && hasToken(res, 'require', '100rel')) this.#inDialog.prackCallee(call, res);
-      call.transition('early');
+      if (call.state !== 'early' && call.transition('early') && status >= 180) this.opts.events?.emit({ type: 'ringing', call, status });
       this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => relayProvisionalToCaller(call, res, body));
       return;
     }
@@ -397,11 +412,14 @@ export class B2bua implements TransactionUser {
       b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
       call.answeredMs = this.opts.clock.monoMs();
       this.counters.callsAnswered++;
+      this.opts.events?.emit({ type: 'answered', call });
       call.media?.answered();
       this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => this.#answerCaller(call, res, body), undefined, true);
       return;
     }
-    // Final failure. RFC 4028 §7.4: a 422 is retried once with the Min-SE it names.
+    // Final failure: 408 and 5xx move on to the next target, if the route named one (never 4xx/6xx).
+    if ((status === 408 || (status >= 500 && status < 600)) && this.#failover(call)) return;
+    // RFC 4028 §7.4: a 422 is retried once with the Min-SE it names.
     if (status === 422) {
       const minSe = parseMinSe(getHeader(res, 'min-se'));
       const current = parseSessionExpires(getHeader(ct.request, 'session-expires'))?.intervalSec ?? 0;
@@ -530,6 +548,7 @@ export class B2bua implements TransactionUser {
     void call.media?.close();
     this.calls.delete(call.id);
     this.counters.callsEnded++;
+    this.opts.events?.emit({ type: 'ended', call, reason, status: call.finalStatus });
     this.opts.logger.debug(
       {
         call: call.id,

@@ -6,6 +6,7 @@ import type { SipHeader, SipRequest } from '../sip/message/types.ts';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
+import type { RouteAlternate, TrunkCall } from '../routing/static-routes.ts';
 import type { CallMedia } from './call-media.ts';
 
 /**
@@ -120,7 +121,8 @@ export class Leg {
 export class Call {
   readonly id: CallId;
   readonly a: Leg;
-  readonly b: Leg;
+  /** The callee leg; replaced by a fresh one when the call fails over to the next target. */
+  b: Leg;
   readonly startedMs: number;
   answeredMs: number | undefined;
   endedMs: number | undefined;
@@ -139,6 +141,14 @@ export class Call {
   calleeOfferBody: Buffer | undefined;
   /** Merged-request key of the caller's INVITE while it waits for its final response. */
   mergeKey: string | undefined;
+  /** The voice connector call this is (absent for calls on static routes). */
+  trunk: TrunkCall | undefined;
+  /** Targets still to try, with their voice connector where it changes (group failover). */
+  alternates: RouteAlternate[] = [];
+  /** Caller identity for the callee leg's From (caller ID, calling name). */
+  caller: { readonly user: string; readonly displayName?: string } | undefined;
+  /** Targets tried so far (the current one included). */
+  attempts = 0;
   #state: CallState = 'routing';
 
   constructor(id: CallId, invite: SipRequest, a: Leg, b: Leg, startedMs: number) {

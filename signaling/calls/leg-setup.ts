@@ -1,11 +1,45 @@
-import type { Dialog } from '../sip/dialog/dialog.ts';
+import { Dialog } from '../sip/dialog/dialog.ts';
+import type { ServerTransaction } from '../sip/transaction/types.ts';
 import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
 import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
 import { createResponse } from '../sip/ua/responses.ts';
 import type { Call, Leg } from './call.ts';
 import { ALLOW_VALUE, copyCrossingHeaders } from './header-policy.ts';
-import { contactUri, hasToken } from './sip-util.ts';
+import { contactUri, hasToken, stripTag } from './sip-util.ts';
+
+/** The caller's leg from its INVITE: an early dialog (our tag, its flow), what it supports, its session timer. */
+export function setUpCallerLeg(
+  a: Leg,
+  tx: ServerTransaction,
+  ids: { readonly callId: string; readonly localTag: string; readonly remoteTag: string | undefined; readonly remoteSeq: number; readonly remoteTarget: string },
+  sessionExpiresSec: number,
+  minSeSec: number,
+): Dialog {
+  const req = tx.request;
+  const src = tx.source;
+  const dialog = new Dialog({
+    callId: ids.callId,
+    localTag: ids.localTag,
+    ...(ids.remoteTag === undefined ? {} : { remoteTag: ids.remoteTag }),
+    localUri: stripTag(getHeader(req, 'to') ?? ''),
+    remoteUri: stripTag(getHeader(req, 'from') ?? ''),
+    localSeq: 0,
+    remoteSeq: ids.remoteSeq,
+    remoteTarget: ids.remoteTarget,
+    routeSet: getHeaderValues(req, 'record-route'),
+    flow: src.connectionId === undefined ? { transport: src.transport, address: src.address, port: src.port } : { transport: src.transport, address: src.address, port: src.port, connectionId: src.connectionId },
+    state: 'early',
+  });
+  a.dialog = dialog;
+  a.inviteServer = tx;
+  a.supports100rel = hasToken(req, 'supported', '100rel') || hasToken(req, 'require', '100rel');
+  a.requires100rel = hasToken(req, 'require', '100rel');
+  a.supportsTimer = hasToken(req, 'supported', 'timer') || hasToken(req, 'require', 'timer');
+  a.allowsUpdate = hasToken(req, 'allow', 'update');
+  decideCallerSessionTimer(a, req, sessionExpiresSec, minSeSec);
+  return dialog;
+}
 
 /** RFC 4028 §9 as UAS: the interval and refresher for the caller's leg. */
 export function decideCallerSessionTimer(a: Leg, req: SipRequest, sessionExpiresSec: number, minSeSec: number): void {

@@ -56,6 +56,11 @@ export function requestUser(req: SipRequest): string | undefined {
   return pw < 0 ? userinfo : userinfo.slice(0, pw);
 }
 
+/** A From for an identity Carillon asserts (a trunk's caller ID and calling name) on its own host. */
+export function identityUri(user: string, displayName: string | undefined, host: string): string {
+  return writeNameAddr({ uri: writeUri({ scheme: 'sip', host, params: new Map([['user', 'phone']]), user }), params: new Map(), ...(displayName === undefined ? {} : { displayName }) });
+}
+
 /**
  * Topology hiding for the From a B2BUA puts on its outbound leg: the caller's identity (display
  * name and user part) is kept, its host and port become Carillon's own, and URI parameters other

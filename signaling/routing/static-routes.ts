@@ -1,4 +1,5 @@
 import { parseUri, writeUri } from '../sip/message/uri.ts';
+import type { SipHeader } from '../sip/message/types.ts';
 
 /** A direct SIP peering route from the config file (first match wins). */
 export interface StaticRoute {
@@ -7,10 +8,46 @@ export interface StaticRoute {
   readonly target: string;
 }
 
+/** A call on a voice connector: which one, which way, and the numbers (for metrics, CDRs and events). */
+export interface TrunkCall {
+  readonly voiceConnectorId: string;
+  readonly region: string;
+  /** Chime's CDR direction: termination (PBX → phone network) is Outbound, origination Inbound. */
+  readonly direction: 'Outbound' | 'Inbound';
+  readonly fromNumber: string | undefined;
+  readonly toNumber: string;
+  readonly fromCountry: string | undefined;
+  readonly toCountry: string | undefined;
+}
+
+/** A further target of a call, with the voice connector it belongs to when that changes (group failover). */
+export interface RouteAlternate {
+  readonly target: string;
+  readonly trunk?: TrunkCall;
+}
+
 /** What the router decided and how (STYLE.md 11: decisions say how they were made). */
 export type RouteDecision =
-  | { readonly kind: 'forward'; readonly target: string; readonly rule: string }
-  | { readonly kind: 'reject'; readonly status: number; readonly rule: string };
+  | {
+      readonly kind: 'forward';
+      readonly target: string;
+      /** Next targets, tried in order when the one before fails with 408, 5xx, a timeout or a transport error. */
+      readonly alternates?: readonly RouteAlternate[];
+      readonly rule: string;
+      readonly trunk?: TrunkCall;
+      /** Caller identity for the outbound leg's From (caller ID and calling name). */
+      readonly caller?: { readonly user: string; readonly displayName?: string };
+    }
+  | {
+      readonly kind: 'reject';
+      readonly status: number;
+      readonly rule: string;
+      readonly reason?: string;
+      readonly headers?: readonly SipHeader[];
+      readonly trunk?: TrunkCall;
+      /** Refused by the voice connector's CpsLimit (Chime's Throttles). */
+      readonly throttled?: boolean;
+    };
 
 export interface RouteRequest {
   /** Request-URI user part (the dialed number or name), if any. */

@@ -37,6 +37,18 @@ export interface ChimeApiUnderTest {
   close(): Promise<void>;
 }
 
+/** A SigV4-signed request (service chime) to a Carillon API at `endpoint`, for routes no SDK client knows. */
+export async function signedFetch(endpoint: string, key: { readonly accessKeyId: string; readonly secretAccessKey: string }, method: string, pathAndQuery: string, body?: unknown): Promise<Response> {
+  const url = new URL(`${endpoint}${pathAndQuery}`);
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const headers: Record<string, string> = { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const signer = new SignatureV4({ service: 'chime', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
+  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.host, path: url.pathname, query, headers, body: text });
+  return fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body === undefined ? {} : { body: text }) });
+}
+
 /** The API over real HTTP on 127.0.0.1 with a SQLite file or a PostgreSQL schema of its own. */
 export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { clock?: Clock; rateLimit?: { perSec: number; burst: number } } = {}): Promise<ChimeApiUnderTest> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
@@ -62,16 +74,7 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
     admin,
     readOnly,
     snapshots,
-    async signedFetch(method, pathAndQuery, body) {
-      const url = new URL(`${endpoint}${pathAndQuery}`);
-      const text = body === undefined ? '' : JSON.stringify(body);
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = v;
-      const headers: Record<string, string> = { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-      const signer = new SignatureV4({ service: 'chime', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
-      const signed = await signer.sign({ method, protocol: 'http:', hostname: url.host, path: url.pathname, query, headers, body: text });
-      return fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body === undefined ? {} : { body: text }) });
-    },
+    signedFetch: (method, pathAndQuery, body) => signedFetch(endpoint, admin, method, pathAndQuery, body),
     legacyClient: (key = admin) =>
       new ChimeClient({ endpoint: `${endpoint}/chime`, region: 'us-east-1', credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 }),
     client: (key = admin, region = 'eu-west-2') =>

@@ -7,7 +7,7 @@ import { SCENARIOS } from './sipp-scenarios.ts';
 import type { ScenarioName } from './sipp-scenarios.ts';
 
 export interface SippOptions {
-  readonly scenario: ScenarioName;
+  readonly scenario: ScenarioName | { readonly name: string; readonly xml: string };
   /** Hold/pause in the scenario, ms (scenarios that take one). Default 100. */
   readonly pauseMs?: number;
   /** Where the UAC sends ('127.0.0.1:5060'); absent for a UAS. */
@@ -28,6 +28,8 @@ export interface SippOptions {
   readonly extraArgs?: readonly string[];
   /** Injection file lines ([field0]… per call, in order), e.g. each call's media port. */
   readonly injection?: readonly string[];
+  /** Local address SIPp binds (default 127.0.0.1; any 127.0.0.0/8 address is this machine). */
+  readonly localIp?: string;
   /** Pin SIPp to this CPU (taskset), for benchmarks that keep generator and server apart. */
   readonly cpu?: number;
 }
@@ -53,12 +55,13 @@ const running = new Set<ChildProcess>();
 
 /** Starts SIPp with a scenario from SCENARIOS; resolves when it exits. */
 export function startSipp(opts: SippOptions): SippHandle {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `carillon-sipp-${opts.scenario}-`));
-  const file = path.join(dir, `${opts.scenario}.xml`);
-  writeFileSync(file, SCENARIOS[opts.scenario](opts.pauseMs ?? 100));
+  const name = typeof opts.scenario === 'string' ? opts.scenario : opts.scenario.name;
+  const dir = mkdtempSync(path.join(os.tmpdir(), `carillon-sipp-${name}-`));
+  const file = path.join(dir, `${name}.xml`);
+  writeFileSync(file, typeof opts.scenario === 'string' ? SCENARIOS[opts.scenario](opts.pauseMs ?? 100) : opts.scenario.xml);
   const args = [
     '-sf', file,
-    '-i', '127.0.0.1',
+    '-i', opts.localIp ?? '127.0.0.1',
     '-p', String(opts.port),
     '-t', opts.transport === 'udp' ? 'u1' : 't1',
     '-m', String(opts.calls),

@@ -13,6 +13,7 @@ import { actionAllowed } from './policy.ts';
 import { chimeValidatorCompiler, operationConstraint } from './schema.ts';
 import type { ChimeScope } from './schema.ts';
 import { registerAccountAdminRoutes, registerAccountRoutes } from './accounts.ts';
+import { registerCarrierRoutes } from './carriers.ts';
 import { registerE911Routes } from './e911.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerPortingRoutes } from './porting.ts';
@@ -108,7 +109,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
       reply.header('x-amzn-RequestId', crypto.randomUUID());
       const action = actionOf(req);
       const params = req.params as Record<string, string> | undefined;
-      const resource = params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.userId ?? params?.accountId ?? null;
+      const resource = params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.carrierId ?? params?.userId ?? params?.accountId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
         await deps.store.db
@@ -168,6 +169,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     registerE911Routes(scope, deps);
     registerPortingRoutes(scope, deps);
     registerAccountAdminRoutes(scope, deps);
+    registerCarrierRoutes(scope, deps);
     // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
     void scope.register(async (legacy) => registerAccountRoutes(legacy.withTypeProvider<TypeBoxTypeProvider>(), deps), { prefix: '/chime' });
   });

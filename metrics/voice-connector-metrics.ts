@@ -1,0 +1,79 @@
+import client from 'prom-client';
+import type { TrunkCall } from '../signaling/routing/static-routes.ts';
+import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
+
+/**
+ * Chime's Voice Connector metrics (SPEC.md §8) in Prometheus naming, labelled by
+ * `voice_connector_id` and `region` (the README maps each to its Chime name). Termination calls
+ * (PBX → phone network) are Outbound, origination calls Inbound, as Chime counted them.
+ */
+type Dir = 'inbound' | 'outbound';
+
+export function addVoiceConnectorMetrics(registry: client.Registry, events: CallEvents): void {
+  const labelNames = ['voice_connector_id', 'region'] as const;
+  const counter = (name: string, help: string): client.Counter<(typeof labelNames)[number]> => new client.Counter({ name, help, labelNames, registers: [registry] });
+  const per = (dir: Dir) => ({
+    attempts: counter(`carillon_voice_connector_${dir}_call_attempts_total`, `${dir === 'inbound' ? 'Origination' : 'Termination'} calls offered to the voice connector (Chime ${dir === 'inbound' ? 'Inbound' : 'Outbound'}CallAttempts)`),
+    failures: counter(`carillon_voice_connector_${dir}_call_failures_total`, `${dir === 'inbound' ? 'Origination' : 'Termination'} calls that ended without an answer (Chime ${dir === 'inbound' ? 'Inbound' : 'Outbound'}CallFailures)`),
+    answered: counter(`carillon_voice_connector_${dir}_calls_answered_total`, `${dir === 'inbound' ? 'Origination' : 'Termination'} calls answered (Chime ${dir === 'inbound' ? 'Inbound' : 'Outbound'}CallsAnswered)`),
+    active: new client.Gauge({ name: `carillon_voice_connector_${dir}_calls_active`, help: `${dir === 'inbound' ? 'Origination' : 'Termination'} calls in progress (Chime ${dir === 'inbound' ? 'Inbound' : 'Outbound'}CallsActive)`, labelNames, registers: [registry] }),
+  });
+  const inbound = per('inbound');
+  const outbound = per('outbound');
+  const throttles = counter('carillon_voice_connector_throttles_total', 'Termination calls refused by the voice connector CpsLimit (Chime Throttles)');
+  const sipCodes = new client.Counter({
+    name: 'carillon_voice_connector_sip_responses_total',
+    help: 'Final SIP responses the voice connector gave its calls, by class (Chime Sip1xxCodes … Sip6xxCodes)',
+    labelNames: [...labelNames, 'class'] as const,
+    registers: [registry],
+  });
+  const labels = (t: TrunkCall): { voice_connector_id: string; region: string } => ({ voice_connector_id: t.voiceConnectorId, region: t.region });
+  const dir = (t: TrunkCall): ReturnType<typeof per> => (t.direction === 'Inbound' ? inbound : outbound);
+  const code = (t: TrunkCall, status: number): void => {
+    if (status >= 100 && status < 700) sipCodes.inc({ ...labels(t), class: `${Math.floor(status / 100)}xx` });
+  };
+  // The voice connector a call was counted active on (group failover may move the call to another).
+  const activeOn = new WeakMap<object, TrunkCall>();
+
+  events.on((e: CallEvent) => {
+    switch (e.type) {
+      case 'refused': {
+        const t = e.trunk;
+        // A digest challenge is part of the exchange; the challenged request comes again.
+        if (t === undefined || e.status === 407 || e.status === 401) return;
+        dir(t).attempts.inc(labels(t));
+        dir(t).failures.inc(labels(t));
+        if (e.throttled) throttles.inc(labels(t));
+        code(t, e.status);
+        return;
+      }
+      case 'started': {
+        const t = e.call.trunk;
+        if (t === undefined) return;
+        dir(t).attempts.inc(labels(t));
+        dir(t).active.inc(labels(t));
+        activeOn.set(e.call, t);
+        return;
+      }
+      case 'ringing': {
+        if (e.call.trunk !== undefined) code(e.call.trunk, e.status);
+        return;
+      }
+      case 'answered': {
+        const t = e.call.trunk;
+        if (t !== undefined) dir(t).answered.inc(labels(t));
+        return;
+      }
+      case 'ended': {
+        const t = e.call.trunk;
+        const was = activeOn.get(e.call);
+        if (t === undefined || was === undefined) return;
+        activeOn.delete(e.call);
+        dir(was).active.dec(labels(was));
+        if (e.call.answeredMs === undefined) dir(t).failures.inc(labels(t));
+        if (e.status !== undefined) code(t, e.status);
+        return;
+      }
+    }
+  });
+}

@@ -1,0 +1,40 @@
+import type { TrunkCall } from '../routing/static-routes.ts';
+import type { Call, EndReason } from './call.ts';
+
+/**
+ * The internal call event bus: what happened to each call, in order, for the subscribers that
+ * turn calls into metrics, CDRs, logs, streaming and webhooks. Listeners run synchronously and
+ * must not throw into signaling: a listener that throws is reported and the rest still run.
+ */
+export type CallEvent =
+  | { readonly type: 'refused'; readonly trunk: TrunkCall | undefined; readonly status: number; readonly rule: string; readonly throttled: boolean }
+  | { readonly type: 'started'; readonly call: Call }
+  | { readonly type: 'ringing'; readonly call: Call; readonly status: number }
+  | { readonly type: 'answered'; readonly call: Call }
+  | { readonly type: 'ended'; readonly call: Call; readonly reason: EndReason; readonly status: number | undefined };
+
+export type CallEventListener = (e: CallEvent) => void;
+
+export class CallEvents {
+  readonly #listeners = new Set<CallEventListener>();
+  readonly #onError: (err: unknown) => void;
+
+  constructor(onError: (err: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  on(listener: CallEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(e: CallEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,235 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { Clock } from '../../common/clock.ts';
+import type { Random } from '../../common/random.ts';
+import { TokenBuckets } from '../../common/token-bucket.ts';
+import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
+import type { DigestAuth } from '../auth/digest.ts';
+import { getHeader } from '../sip/message/headers.ts';
+import { parseNameAddr } from '../sip/message/name-addr.ts';
+import { parseUri } from '../sip/message/uri.ts';
+import type { SipRequest } from '../sip/message/types.ts';
+import type { Source } from '../sip/transport/types.ts';
+import { routeRequestOf, routeStatic } from './static-routes.ts';
+import type { RouteDecision, StaticRoute, TrunkCall } from './static-routes.ts';
+
+/**
+ * Voice Connector call classification and routing over the control plane's configuration
+ * snapshot (SPEC.md §4):
+ * - termination: a request addressed to `<voiceConnectorId>.voiceconnector.<domain>` from a PBX —
+ *   source CIDRs, digest credentials, Disabled, calling regions, CpsLimit, caller ID — leaves
+ *   through the carriers (priority, weighted among equals);
+ * - origination: a request from a carrier to a number associated with a voice connector (or a
+ *   group) goes to that voice connector's origination routes (priority, weight; group members by
+ *   their priority), skipping routes the OPTIONS pings found down;
+ * - anything else falls to the config file's static routes, or is refused and counted.
+ */
+export interface RouterCounters {
+  /** Refusals by rule (`termination-cidr`, `termination-throttled`, …). */
+  readonly refused: Map<string, number>;
+}
+
+/** Route health from OPTIONS pings: whether a route (by `host:port:protocol`) may be tried. */
+export interface RouteHealthView {
+  isUp(host: string, port: number, protocol: string): boolean;
+}
+
+export interface VoiceConnectorRouterOptions {
+  readonly domain: string;
+  readonly snapshot: () => ConfigSnapshot;
+  readonly staticRoutes: readonly StaticRoute[];
+  readonly digest: DigestAuth;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly health?: RouteHealthView | undefined;
+}
+
+/** A dialed or calling number as E.164 with its country, or undefined when it is not a phone number. */
+export function e164Of(user: string | undefined): { e164: string; country: string | undefined } | undefined {
+  if (user === undefined) return undefined;
+  const digits = user.replace(/[-.() ]/g, '').replace(/;.*$/, '');
+  if (!/^\+?\d{3,15}$/.test(digits)) return undefined;
+  const p = parsePhoneNumberFromString(digits.startsWith('+') ? digits : `+${digits}`);
+  if (p === undefined) return undefined;
+  return { e164: p.number, country: p.country };
+}
+
+/** The user part (or tel number) of a request's From. */
+function fromUserOf(req: SipRequest): string | undefined {
+  const na = parseNameAddr(getHeader(req, 'from') ?? '');
+  const u = na === undefined ? undefined : parseUri(na.uri);
+  if (u === undefined || u.scheme === 'other') return undefined;
+  return u.scheme === 'tel' ? u.number : u.user;
+}
+
+function inCidr(address: string, cidr: string): boolean {
+  const [net, bitsRaw] = cidr.split('/');
+  if (net === undefined || bitsRaw === undefined) return false;
+  const bits = Number(bitsRaw);
+  const v4 = (a: string): bigint | undefined => (isIPv4(a) ? a.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n) : undefined);
+  const a4 = v4(address.replace(/^::ffff:/, ''));
+  const n4 = v4(net);
+  if (a4 !== undefined && n4 !== undefined) {
+    const mask = bits === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - bits)) - 1n);
+    return (a4 & mask) === (n4 & mask);
+  }
+  if (!isIPv6(address) || !isIPv6(net)) return false;
+  const v6 = (a: string): bigint => {
+    const [head = '', tail = ''] = a.split('::');
+    const h = head === '' ? [] : head.split(':');
+    const t = tail === '' ? [] : tail.split(':');
+    const groups = a.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+    return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+  };
+  const mask = bits === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - bits)) - 1n);
+  return (v6(address) & mask) === (v6(net) & mask);
+}
+
+/** Items ordered by priority (low first), weighted random without replacement among equals. */
+export function orderByPriorityWeight<T extends { readonly priority: number; readonly weight: number }>(items: readonly T[], random: Random): T[] {
+  const byPriority = new Map<number, T[]>();
+  for (const it of items) byPriority.set(it.priority, [...(byPriority.get(it.priority) ?? []), it]);
+  const out: T[] = [];
+  for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
+    const pool = [...(byPriority.get(p) ?? [])];
+    while (pool.length > 0) {
+      let pick = random.float() * pool.reduce((s, x) => s + x.weight, 0);
+      let i = 0;
+      for (; i < pool.length - 1; i++) {
+        pick -= (pool[i] as T).weight;
+        if (pick < 0) break;
+      }
+      out.push(...pool.splice(i, 1));
+    }
+  }
+  return out;
+}
+
+const transportParam = (protocol: string): string => protocol.toLowerCase();
+
+export class VoiceConnectorRouter {
+  readonly counters: RouterCounters = { refused: new Map() };
+  readonly #opts: VoiceConnectorRouterOptions;
+  readonly #cps = new Map<string, { limit: number; buckets: TokenBuckets }>();
+  readonly #suffix: string;
+
+  constructor(opts: VoiceConnectorRouterOptions) {
+    this.#opts = opts;
+    this.#suffix = `.voiceconnector.${opts.domain.toLowerCase()}`;
+  }
+
+  #refuse(rule: string, status: number, extra: Partial<Extract<RouteDecision, { kind: 'reject' }>> = {}): RouteDecision {
+    this.counters.refused.set(rule, (this.counters.refused.get(rule) ?? 0) + 1);
+    return { kind: 'reject', status, rule, ...extra };
+  }
+
+  decide(req: SipRequest, source: Source): RouteDecision {
+    const r = routeRequestOf(req.uri);
+    if (r === undefined) return this.#refuse('bad-request-uri', 416);
+    const snap = this.#opts.snapshot();
+    if (r.host.endsWith(this.#suffix)) {
+      const id = r.host.slice(0, -this.#suffix.length);
+      const vc = snap.voiceConnectors.get(id);
+      if (vc === undefined) return this.#refuse('unknown-voice-connector', 404);
+      return this.#termination(req, source, vc, r.user, snap);
+    }
+    const carrier = snap.carriers.find((c) => c.host === source.address || c.host === source.address.replace(/^::ffff:/, ''));
+    const dialed = e164Of(r.user);
+    if (carrier !== undefined && dialed !== undefined) {
+      const owner = snap.numbers.get(dialed.e164);
+      if (owner !== undefined) return this.#origination(req, dialed.e164, owner, snap);
+    }
+    const fallback = routeStatic(this.#opts.staticRoutes, r);
+    if (fallback.kind === 'reject') return this.#refuse(carrier === undefined ? 'no-route' : 'origination-unknown-number', 404);
+    return fallback;
+  }
+
+  #termination(req: SipRequest, source: Source, vc: VoiceConnectorConfig, user: string | undefined, snap: ConfigSnapshot): RouteDecision {
+    const doc = vc.documents.termination as { CpsLimit?: number; DefaultPhoneNumber?: string; CallingRegions?: string[]; CidrAllowedList?: string[]; Disabled?: boolean } | undefined;
+    const dialed = e164Of(user);
+    const calling = e164Of(fromUserOf(req));
+    const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country };
+    if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
+    if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
+    const cidrs = doc.CidrAllowedList ?? [];
+    if (cidrs.length > 0 ? !cidrs.some((c) => inCidr(source.address, c)) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
+    if (vc.credentials.length > 0) {
+      const realm = `${vc.id}${this.#suffix}`;
+      const now = this.#opts.clock.nowMs();
+      const verdict = this.#opts.digest.verify(getHeader(req, 'proxy-authorization'), req.method, realm, vc.credentials, now);
+      if (verdict === 'missing' || verdict === 'stale') {
+        // A challenge is part of the exchange, not a failure: it is not counted as a refusal.
+        return { kind: 'reject', status: 407, rule: 'termination-challenge', trunk, headers: this.#opts.digest.challenge(realm, now, verdict === 'stale').map((value) => ({ name: 'proxy-authenticate', value })) };
+      }
+      if (verdict === 'wrong') return this.#refuse('termination-auth', 403, { trunk, reason: 'Authentication Failed' });
+    }
+    if (dialed === undefined) return this.#refuse('termination-bad-number', 484, { trunk });
+    if (dialed.country === undefined || !(doc.CallingRegions ?? []).includes(dialed.country)) return this.#refuse('termination-calling-region', 403, { trunk, reason: 'Calling Region Not Allowed' });
+    if (!this.#takeCps(vc.id, doc.CpsLimit ?? 1)) return this.#refuse('termination-throttled', 503, { trunk, headers: [{ name: 'retry-after', value: '1' }], throttled: true });
+    // Caller ID: the PBX's own number when it is one of this voice connector's, else the default.
+    const owned = calling !== undefined && this.#belongsTo(snap, calling.e164, vc.id);
+    const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
+    const callerName = callerNumber === undefined ? undefined : (snap.numbers.get(callerNumber)?.callingName ?? snap.defaultCallingName);
+    const carriers = orderByPriorityWeight(
+      snap.carriers.filter((c) => c.prefixes.length === 0 || c.prefixes.some((p) => dialed.e164.startsWith(p))),
+      this.#opts.random,
+    );
+    const targets = carriers.map((c) => `sip:${dialed.e164}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port};transport=${transportParam(c.protocol)}`);
+    const [first, ...rest] = targets;
+    if (first === undefined) return this.#refuse('termination-no-carrier', 503, { trunk, reason: 'No Carrier Available' });
+    return {
+      kind: 'forward',
+      target: first,
+      alternates: rest.map((target) => ({ target })),
+      rule: `termination:${vc.id}`,
+      trunk: { ...trunk, fromNumber: callerNumber },
+      ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, ...(callerName === undefined ? {} : { displayName: callerName }) } }),
+    };
+  }
+
+  #belongsTo(snap: ConfigSnapshot, e164: string, vcId: string): boolean {
+    const n = snap.numbers.get(e164);
+    if (n === undefined) return false;
+    if (n.kind === 'VoiceConnectorId') return n.id === vcId;
+    return (snap.groups.get(n.id) ?? []).some((i) => i.voiceConnectorId === vcId);
+  }
+
+  #takeCps(vcId: string, limit: number): boolean {
+    let b = this.#cps.get(vcId);
+    if (b === undefined || b.limit !== limit) {
+      b = { limit, buckets: new TokenBuckets(limit, limit) };
+      this.#cps.set(vcId, b);
+    }
+    return b.buckets.take(vcId, this.#opts.clock.monoMs());
+  }
+
+  #origination(req: SipRequest, e164: string, owner: { kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; id: string }, snap: ConfigSnapshot): RouteDecision {
+    const members = owner.kind === 'VoiceConnectorId' ? [owner.id] : (snap.groups.get(owner.id) ?? []).map((i) => i.voiceConnectorId);
+    const calling = e164Of(fromUserOf(req));
+    const targets: { target: string; vc: VoiceConnectorConfig }[] = [];
+    for (const id of members) {
+      const vc = snap.voiceConnectors.get(id);
+      const doc = vc?.documents.origination as { Routes?: { Host: string; Port?: number; Protocol?: string; Priority?: number; Weight?: number }[]; Disabled?: boolean } | undefined;
+      if (vc === undefined || doc === undefined || doc.Disabled === true) continue;
+      const routes = (doc.Routes ?? [])
+        .map((rt) => ({ host: rt.Host, port: rt.Port ?? 5060, protocol: rt.Protocol ?? (vc.requireEncryption ? 'TCP' : 'UDP'), priority: rt.Priority ?? 1, weight: rt.Weight ?? 1 }))
+        .filter((rt) => this.#opts.health?.isUp(rt.host, rt.port, rt.protocol) ?? true);
+      for (const rt of orderByPriorityWeight(routes, this.#opts.random)) {
+        targets.push({ vc, target: `sip:${e164}@${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port};transport=${transportParam(rt.protocol)}` });
+      }
+    }
+    const first = targets[0];
+    const firstVc = snap.voiceConnectors.get(members[0] ?? '');
+    const trunkOf = (vc: VoiceConnectorConfig | undefined): TrunkCall => ({
+      voiceConnectorId: vc?.id ?? owner.id,
+      region: vc?.awsRegion ?? 'us-east-1',
+      direction: 'Inbound',
+      fromNumber: calling?.e164,
+      toNumber: e164,
+      fromCountry: calling?.country,
+      toCountry: e164Of(e164)?.country,
+    });
+    if (first === undefined) return this.#refuse('origination-no-route', 480, { trunk: trunkOf(firstVc), reason: 'No Origination Route Available' });
+    return { kind: 'forward', target: first.target, alternates: targets.slice(1).map((t) => ({ target: t.target, trunk: trunkOf(t.vc) })), rule: `origination:${first.vc.id}`, trunk: trunkOf(first.vc) };
+  }
+}

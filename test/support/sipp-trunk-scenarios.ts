@@ -1,0 +1,117 @@
+/**
+ * SIPp scenarios for voice connector trunks: a PBX placing termination calls to
+ * `<number>@<voiceConnectorId>.voiceconnector.<domain>` (with digest credentials when asked), and
+ * carriers/PBXs on the far side that answer, refuse with a given status, or never answer.
+ */
+const cdata = (s: string): string => `<![CDATA[\n${s}\n]]>`;
+
+const SDP = `v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a=sendrecv`;
+
+const doc = (name: string, body: string): string => {
+  const vars = [...body.matchAll(/assign_to="([^"]+)"/g)].map((m) => m[1] as string);
+  const refs = vars.length === 0 ? '' : `  <Reference variables="${[...new Set(vars)].join(',')}"/>\n`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="${name}">\n${body}\n${refs}</scenario>\n`;
+};
+
+export interface TrunkCallerOptions {
+  /** Request-URI host: `<voiceConnectorId>.voiceconnector.<domain>`. */
+  readonly host: string;
+  /** The From number the PBX sends. */
+  readonly from: string;
+  /** 'answer' = a full call with BYE after `pauseMs`; a number = the final failure status expected. */
+  readonly expect: 'answer' | number;
+  /** Answer a 407 challenge with these credentials (a wrong password makes the second INVITE fail). */
+  readonly auth?: { readonly username: string; readonly password: string };
+  readonly pauseMs?: number;
+}
+
+export function trunkCaller(o: TrunkCallerOptions): string {
+  const ruri = `sip:[service]@${o.host}`;
+  const from = `From: <sip:${o.from}@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]`;
+  const to = `To: <${ruri}>`;
+  const invite = (cseq: number, extra: string): string => `  <send retrans="500">${cdata(`INVITE ${ruri} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${from}
+${to}
+Call-ID: [call_id]
+CSeq: ${cseq} INVITE
+Contact: <sip:pbx@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+${extra}Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP}`)}</send>`;
+  const ackFailure = (cseq: number): string => `  <send>${cdata(`ACK ${ruri} SIP/2.0
+[last_Via:]
+${from}
+${to}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>`;
+  const inDialog = (method: string, cseq: number): string => `  <send${method === 'BYE' ? ' retrans="500"' : ''}>${cdata(`${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+${from}
+${to}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>`;
+  const provisionals = `  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n  <recv response="183" optional="true"/>`;
+  let body = '';
+  let cseq = 1;
+  if (o.auth !== undefined) {
+    body += `${invite(1, '')}\n  <recv response="100" optional="true"/>\n  <recv response="407" auth="true"/>\n${ackFailure(1)}\n`;
+    cseq = 2;
+    body += invite(2, `[authentication username=${o.auth.username} password=${o.auth.password}]\n`);
+  } else {
+    body += invite(1, '');
+  }
+  if (o.expect === 'answer') {
+    body += `\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${inDialog('ACK', cseq)}\n  <pause milliseconds="${o.pauseMs ?? 200}"/>\n${inDialog('BYE', cseq + 1)}\n  <recv response="200" crlf="true"/>`;
+  } else {
+    body += `\n${provisionals}\n  <recv response="${o.expect}" crlf="true"/>\n${ackFailure(cseq)}`;
+  }
+  return doc('trunk-caller', body);
+}
+
+const reply = (status: string, sdp: boolean): string => `  <send${sdp ? ' retrans="500"' : ''}>${cdata(`SIP/2.0 ${status}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]FAR[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+${sdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${SDP}` : 'Content-Length: 0\n'}`)}</send>`;
+
+/**
+ * The far side (carrier for termination, PBX route for origination): answers and waits for the
+ * BYE, or refuses every call with `status`. `check` regexps must match the INVITE's headers.
+ */
+export function farEnd(o: { readonly answer: true; readonly check?: readonly { header: string; regexp: string }[] } | { readonly answer: false; readonly status: string }): string {
+  const checks = o.answer ? (o.check ?? []) : [];
+  const actions = checks.map((c, i) => `      <ereg regexp="${c.regexp}" search_in="hdr" header="${c.header}:" check_it="true" assign_to="c${i}"/>`).join('\n');
+  const recvInvite = `  <recv request="INVITE" crlf="true">${actions === '' ? '' : `\n    <action>\n${actions}\n    </action>\n  `}</recv>`;
+  if (!o.answer) return doc('far-refuse', `${recvInvite}\n${reply(o.status, false)}\n  <recv request="ACK" crlf="true"/>`);
+  return doc(
+    'far-answer',
+    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true)}\n  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n  <send>${cdata(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+`)}</send>`,
+  );
+}
