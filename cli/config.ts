@@ -42,6 +42,7 @@ const SipSchema = Type.Object(
     tcpIdleTimeoutSec: Type.Integer({ minimum: 1, default: 3600, description: 'close idle TCP/TLS connections after this' }),
     maxConnectionsPerSource: Type.Integer({ minimum: 1, default: 512, description: 'TCP/TLS connections per source IP' }),
     tlsVerifyServer: Type.Boolean({ default: true, description: 'verify certificates of TLS peers Carillon connects to' }),
+    optionsPingIntervalSec: Type.Number({ minimum: 0.2, maximum: 3600, default: 30, description: 'SIP OPTIONS ping interval to origination routes and carriers; 3 missed pings take a route out until it answers' }),
     tlsCaFile: Type.Optional(Type.String({ description: 'PEM file of CAs trusted for outbound TLS' })),
   },
   { additionalProperties: false },

@@ -25,12 +25,15 @@ import { MediaAnchoring } from '../signaling/calls/call-media.ts';
 import { SignalingEdge } from '../signaling/edge.ts';
 import type { SignalingStats } from '../signaling/edge.ts';
 import type { RouteDecision } from '../signaling/routing/static-routes.ts';
+import { routeRequestOf } from '../signaling/routing/static-routes.ts';
+import { RouteHealth } from '../signaling/routing/route-health.ts';
+import { TerminationHealthRecorder } from '../control-plane/termination-health.ts';
 import { VoiceConnectorRouter } from '../signaling/routing/voice-connector-router.ts';
 import { DigestAuth } from '../signaling/auth/digest.ts';
 import { CallEvents } from '../signaling/calls/call-events.ts';
 import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
-import { addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
+import { addRouteHealthMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
 import { loadTlsMaterial } from './tls-material.ts';
@@ -102,8 +105,27 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     digest: new DigestAuth(crypto.randomBytes(32)),
     clock,
     random,
+    health: { isUp: (host, port, protocol) => routeHealth.isUp(host, port, protocol) },
+  });
+  const routeHealth = new RouteHealth({
+    snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
+    ping: (dest, uri) => (edge === undefined ? Promise.resolve(undefined) : edge.ping(dest, uri)),
+    resolve,
+    timers,
+    clock,
+    logger,
+    intervalMs: cfg.sip.optionsPingIntervalSec * 1000,
   });
   const router = (req: SipRequest, source: Source): RouteDecision => vcRouter.decide(req, source);
+  let terminationHealth: TerminationHealthRecorder | undefined;
+  const vcSuffix = `.voiceconnector.${cfg.domain.toLowerCase()}`;
+  const onOptions = (req: SipRequest, source: Source): void => {
+    const host = routeRequestOf(req.uri)?.host ?? '';
+    if (terminationHealth === undefined || !host.endsWith(vcSuffix)) return;
+    const vcId = host.slice(0, -vcSuffix.length);
+    if (!(snapshots?.current.voiceConnectors.has(vcId) ?? false)) return;
+    terminationHealth.record(vcId, source.address, clock.nowMs()).catch((err: unknown) => logger.warn({ err, vcId }, 'termination health not stored'));
+  };
 
   const server: CarillonServer = {
     config: cfg,
@@ -167,19 +189,21 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, resolve, media, events },
+        { sockets, timers, clock, random, logger, router, resolve, media, events, onOptions },
       );
       const sipPorts = await edge.start();
       const e = edge;
       const eng = engine;
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
       addVoiceConnectorMetrics(registry, events);
+      addRouteHealthMetrics(registry, () => routeHealth.list());
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
         store = await openStore(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'));
         const seeded = await seedAdminKey(store, cfg.data, process.env, crypto.randomBytes, clock);
         snapshots = new ConfigSnapshots(store);
         await snapshots.refresh();
+        terminationHealth = new TerminationHealthRecorder(store);
         if (seeded !== undefined) logger.info({ accessKeyId: seeded.accessKeyId }, 'admin access key seeded');
         app = buildApp({
           ready: () => ready,
@@ -194,6 +218,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const tmp = path.join(cfg.data, 'ports.json.tmp');
       writeFileSync(tmp, `${JSON.stringify(ports)}\n`);
       renameSync(tmp, path.join(cfg.data, 'ports.json'));
+      routeHealth.start();
       ready = true;
       logger.info({ ports, bind: cfg.bind, advertise: cfg.advertisedAddress }, 'carillon listening');
       return ports;
@@ -201,6 +226,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     close() {
       closing ??= (async () => {
         ready = false;
+        routeHealth.stop();
         await edge?.close();
         await app?.close();
         await store?.close();

@@ -77,3 +77,17 @@ export function addVoiceConnectorMetrics(registry: client.Registry, events: Call
     }
   });
 }
+
+/** `carillon_route_up{target="host:port:PROTOCOL"}`: 1 while an origination route or carrier answers OPTIONS pings. */
+export function addRouteHealthMetrics(registry: client.Registry, list: () => readonly { readonly target: string; readonly up: boolean }[]): void {
+  new client.Gauge({
+    name: 'carillon_route_up',
+    help: 'Origination routes and carriers: 1 while they answer SIP OPTIONS pings, 0 after 3 missed pings (skipped by routing)',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of list()) this.set({ target: r.target }, r.up ? 1 : 0);
+    },
+  });
+}

@@ -18,7 +18,7 @@ import type { TransactionTimerConfig } from './sip/transaction/types.ts';
 import { StreamTransport } from './sip/transport/stream-transport.ts';
 import type { StreamLimits } from './sip/transport/stream-transport.ts';
 import { TransportHub } from './sip/transport/transport-hub.ts';
-import type { Source, TransportName } from './sip/transport/types.ts';
+import type { Destination, Source, TransportName } from './sip/transport/types.ts';
 import { UdpTransport } from './sip/transport/udp-transport.ts';
 import { createResponse } from './sip/ua/responses.ts';
 
@@ -53,6 +53,8 @@ export interface EdgeDeps {
   readonly media?: MediaAnchoring | undefined;
   /** The call event bus (metrics, CDRs, logs and streaming subscribe to it). */
   readonly events?: CallEvents | undefined;
+  /** Told of every out-of-dialog OPTIONS. */
+  readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
 }
 
 /** Counters for /metrics and tests. */
@@ -136,6 +138,7 @@ export class SignalingEdge {
       minSeSec: cfg.minSeSec,
       media: deps.media,
       events: deps.events,
+      onOptions: deps.onOptions,
     });
     this.b2bua.dtmfListeners.add((call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
     this.transactions = new TransactionLayer({
@@ -237,6 +240,39 @@ export class SignalingEdge {
     const res = createResponse(req, status, { toTag: this.#deps.random.token(10), headers });
     const dest = responseDestination(parseVia(getFirstListValue(req, 'via') ?? '') ?? via, source);
     this.hub.sendRaw(serializeMessage(res), dest);
+  }
+
+  /**
+   * Sends an out-of-dialog OPTIONS to `dest` (a route or carrier health check) and resolves with
+   * the final status, or undefined when nothing answered in time or it could not be sent.
+   */
+  ping(dest: Destination, uri: string): Promise<number | undefined> {
+    const random = this.#deps.random;
+    const local = this.hub.local(dest.transport);
+    const host = local?.address ?? this.#cfg.advertisedAddress;
+    const req: SipRequest = {
+      kind: 'request',
+      method: 'OPTIONS',
+      uri,
+      headers: [
+        { name: 'max-forwards', value: '70' },
+        { name: 'from', value: `<sip:ping@${host}>;tag=${random.token(10)}` },
+        { name: 'to', value: `<${uri}>` },
+        { name: 'call-id', value: random.token(20) },
+        { name: 'cseq', value: '1 OPTIONS' },
+        { name: 'accept', value: 'application/sdp' },
+      ],
+      body: Buffer.alloc(0),
+    };
+    return new Promise((resolve) => {
+      this.transactions.sendRequest(req, dest, {
+        onResponse: (res) => {
+          if (res.status >= 200) resolve(res.status);
+        },
+        onTimeout: () => resolve(undefined),
+        onTransportError: () => resolve(undefined),
+      });
+    });
   }
 
   stats(): SignalingStats {

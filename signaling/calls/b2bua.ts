@@ -51,6 +51,8 @@ export interface B2buaOptions {
   readonly media?: MediaAnchoring | undefined;
   /** Where calls' events go (metrics, CDRs, logs, streaming). */
   readonly events?: CallEvents | undefined;
+  /** Told of every out-of-dialog OPTIONS (a trunk's keepalive: termination health). */
+  readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
 }
 
 /** A DTMF digit detected in a call's media, in either direction (the meeting IVR listens here). */
@@ -135,6 +137,7 @@ export class B2bua implements TransactionUser {
         return;
       case 'OPTIONS':
         // OPTIONS to Carillon itself: capabilities, and no version banner (SPEC §2).
+        this.opts.onOptions?.(req, tx.source);
         tx.respond(
           createResponse(req, 200, {
             toTag: this.opts.random.token(10),

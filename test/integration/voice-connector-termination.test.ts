@@ -1,21 +1,19 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
-  AssociatePhoneNumbersWithVoiceConnectorCommand,
-  ChimeSDKVoiceClient,
-  CreatePhoneNumberOrderCommand,
   CreateVoiceConnectorCommand,
+  GetVoiceConnectorTerminationHealthCommand,
   PutVoiceConnectorTerminationCommand,
   PutVoiceConnectorTerminationCredentialsCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
+import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedFetch } from '../support/chime-api.ts';
 import { freePort } from '../support/ports.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp, realErrors, runSipp, startSipp } from '../support/sipp.ts';
 import type { SippResult } from '../support/sipp.ts';
-import { farEnd, trunkCaller } from '../support/sipp-trunk-scenarios.ts';
+import { farEnd, trunkCaller, trunkOptions } from '../support/sipp-trunk-scenarios.ts';
+import { trunkApi } from '../support/trunk-api.ts';
+import type { TrunkApi } from '../support/trunk-api.ts';
 
 /**
  * Termination (PBX → phone network) through a voice connector configured with the official SDK:
@@ -29,17 +27,13 @@ const DEFAULT_NUMBER = '+12065550199';
 
 describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp)', () => {
   let t: TestServer;
+  let api: TrunkApi;
   let voice: ChimeSDKVoiceClient;
-  let key: { accessKeyId: string; secretAccessKey: string };
   let vcId = '';
   let vcHost = '';
   let carrierPort = 0;
-  const api = (method: string, p: string, body?: unknown): Promise<Response> => signedFetch(`http://127.0.0.1:${t.ports.api}`, key, method, p, body);
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`voice_connector_id="${vcId}"`));
-    return line === undefined ? 0 : Number(line.split(' ').at(-1));
-  };
+  let secondCarrierPort = 0;
+  const metric = (name: string): Promise<number> => api.metric(name, vcId);
   const pbx = async (opts: Omit<Parameters<typeof trunkCaller>[0], 'host' | 'from'> & { from?: string; localIp?: string; service?: string; calls?: number; rate?: number }): Promise<SippResult> =>
     runSipp({
       scenario: { name: 'pbx', xml: trunkCaller({ host: vcHost, from: opts.from ?? PBX_NUMBER, expect: opts.expect, ...(opts.auth === undefined ? {} : { auth: opts.auth }) }) },
@@ -54,26 +48,25 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     });
 
   beforeAll(async () => {
-    t = await startTestServer();
-    const creds = JSON.parse(readFileSync(path.join(t.dataDir, 'admin-credentials.json'), 'utf8')) as { AccessKeyId: string; SecretAccessKey: string };
-    key = { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey };
-    voice = new ChimeSDKVoiceClient({ endpoint: `http://127.0.0.1:${t.ports.api}`, region: 'us-east-1', credentials: key });
+    t = await startTestServer({ sip: { optionsPingIntervalSec: 3600 } });
+    api = trunkApi(t);
+    voice = api.voice;
     const vc = (await voice.send(new CreateVoiceConnectorCommand({ Name: 'pbx trunk', RequireEncryption: false }))).VoiceConnector;
     vcId = vc?.VoiceConnectorId ?? '';
     vcHost = vc?.OutboundHostName ?? '';
     await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 100, DefaultPhoneNumber: DEFAULT_NUMBER } }));
     await voice.send(new PutVoiceConnectorTerminationCredentialsCommand({ VoiceConnectorId: vcId, Credentials: [{ Username: 'pbx', Password: 'trunk-secret' }] }));
     // The PBX's own number belongs to the voice connector; the caller ID of other From numbers becomes the default.
-    expect((await api('POST', '/carillon/v1/phone-number-inventory', { PhoneNumbers: [{ E164PhoneNumber: PBX_NUMBER, Type: 'Local', Country: 'US' }] })).status).toBe(200);
-    await voice.send(new CreatePhoneNumberOrderCommand({ ProductType: 'VoiceConnector', E164PhoneNumbers: [PBX_NUMBER] }));
-    await voice.send(new AssociatePhoneNumbersWithVoiceConnectorCommand({ VoiceConnectorId: vcId, E164PhoneNumbers: [PBX_NUMBER] }));
+    await api.ownNumbers(vcId, [PBX_NUMBER]);
     carrierPort = await freePort();
-    const created = await api('POST', '/carillon/v1/carriers', { Name: 'upstream', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1, Prefixes: ['+1'] });
-    expect(created.status).toBe(201);
+    secondCarrierPort = await freePort();
+    expect((await api.api('POST', '/carillon/v1/carriers', { Name: 'upstream', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1, Prefixes: ['+1'] })).status).toBe(201);
+    // A second carrier on another address, tried only when the first fails with 408/5xx.
+    expect((await api.api('POST', '/carillon/v1/carriers', { Name: 'second', Host: '127.0.0.3', Port: secondCarrierPort, Protocol: 'UDP', Priority: 2, Weight: 1 })).status).toBe(201);
   });
 
   afterAll(async () => {
-    voice?.destroy();
+    api?.voice.destroy();
     await t?.close();
   });
 
@@ -117,6 +110,39 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     // Four refusals (the 407 challenge is not one: the PBX is expected to answer it).
     expect((await metric('carillon_voice_connector_outbound_call_failures_total')) - before).toBe(4);
     expect((await t.waitIdle()).calls).toBe(0);
+  });
+
+  it('fails over to the next carrier on 503 but never on 486', async () => {
+    let first = startSipp({ scenario: { name: 'carrier-503', xml: farEnd({ answer: false, status: '503 Service Unavailable' }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+    let second = startSipp({ scenario: { name: 'carrier-2', xml: farEnd({ answer: true }) }, port: secondCarrierPort, localIp: '127.0.0.3', transport: 'udp', calls: 1, timeoutSec: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await pbx({ expect: 'answer', auth: { username: 'pbx', password: 'trunk-secret' } });
+    const [a, b] = await Promise.all([first.done, second.done]);
+    expect(realErrors(r) + realErrors(a) + realErrors(b)).toBe('');
+    expect([r.successful, a.successful, b.successful]).toEqual([1, 1, 1]);
+
+    first = startSipp({ scenario: { name: 'carrier-486', xml: farEnd({ answer: false, status: '486 Busy Here' }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+    second = startSipp({ scenario: { name: 'carrier-2', xml: farEnd({ answer: true }) }, port: secondCarrierPort, localIp: '127.0.0.3', transport: 'udp', calls: 1, timeoutSec: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    const busy = await pbx({ expect: 486, auth: { username: 'pbx', password: 'trunk-secret' } });
+    const busyCarrier = await first.done;
+    const untouched = await second.stop();
+    expect([busy.successful, busyCarrier.successful, untouched.successful]).toEqual([1, 1, 0]);
+    expect((await t.waitIdle()).calls).toBe(0);
+  });
+
+  it('GetVoiceConnectorTerminationHealth reports the last OPTIONS the PBX sent', async () => {
+    const before = Date.now();
+    const r = await runSipp({ scenario: { name: 'options', xml: trunkOptions(vcHost) }, remote: `127.0.0.1:${t.ports.sipUdp}`, port: await freePort(), transport: 'udp', calls: 1, timeoutSec: 10 });
+    expect(r.successful, realErrors(r)).toBe(1);
+    // Stored right after the 200 went out: ask until it is there (bounded).
+    let health = (await voice.send(new GetVoiceConnectorTerminationHealthCommand({ VoiceConnectorId: vcId }))).TerminationHealth;
+    for (let i = 0; i < 20 && health?.Source === undefined; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      health = (await voice.send(new GetVoiceConnectorTerminationHealthCommand({ VoiceConnectorId: vcId }))).TerminationHealth;
+    }
+    expect(health?.Source).toBe('127.0.0.1');
+    expect(health?.Timestamp?.getTime()).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('CpsLimit 1 with a burst of 5 calls in a second: the excess gets 503 and Throttles counts it exactly', async () => {

@@ -115,3 +115,20 @@ Content-Length: 0
 `)}</send>`,
   );
 }
+
+/** A PBX keepalive: OPTIONS to its voice connector's host name, expecting 200. */
+export function trunkOptions(host: string): string {
+  return doc(
+    'trunk-options',
+    `  <send retrans="500">${cdata(`OPTIONS sip:${host} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:pbx@[local_ip]:[local_port]>;tag=[pid]OPT[call_number]
+To: <sip:${host}>
+Call-ID: [call_id]
+CSeq: 1 OPTIONS
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>
+  <recv response="200" crlf="true"/>`,
+  );
+}

@@ -49,6 +49,8 @@ export interface SippHandle {
   readonly done: Promise<SippResult>;
   readonly child: ChildProcess;
   kill(): void;
+  /** SIGUSR1: SIPp takes no new calls and exits once its calls are over, printing its final counts. */
+  stop(): Promise<SippResult>;
 }
 
 const running = new Set<ChildProcess>();
@@ -102,7 +104,15 @@ export function startSipp(opts: SippOptions): SippHandle {
       resolve(summarize(code, output, dir));
     });
   });
-  return { done, child, kill: () => child.kill('SIGKILL') };
+  return {
+    done,
+    child,
+    kill: () => child.kill('SIGKILL'),
+    stop: () => {
+      child.kill('SIGUSR1');
+      return done;
+    },
+  };
 }
 
 /** Runs a SIPp UAC to completion. */

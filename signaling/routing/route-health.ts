@@ -1,0 +1,127 @@
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
+import type { ConfigSnapshot } from '../../control-plane/config-snapshot.ts';
+import type { Destination, TransportName } from '../sip/transport/types.ts';
+import type { RouteHealthView } from './voice-connector-router.ts';
+
+/**
+ * SIP OPTIONS pings to every origination route and carrier in the configuration (SPEC.md §4):
+ * a target that misses `missesToDown` pings in a row is skipped by routing until it answers
+ * again. Any final answer counts — a 404 or 503 to OPTIONS still proves the peer is there.
+ */
+export interface PingTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+export interface RouteState {
+  misses: number;
+  lastPingMs: number | undefined;
+  lastAnswerMs: number | undefined;
+  lastStatus: number | undefined;
+  inFlight: boolean;
+}
+
+export interface RouteHealthOptions {
+  readonly snapshot: () => ConfigSnapshot;
+  readonly ping: (dest: Destination, uri: string) => Promise<number | undefined>;
+  readonly resolve: (host: string) => Promise<string>;
+  readonly timers: Timers;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  readonly missesToDown?: number;
+}
+
+const keyOf = (host: string, port: number, protocol: string): string => `${host.toLowerCase()}:${port}:${protocol.toUpperCase()}`;
+
+/** The routes and carriers a snapshot names, once each. */
+export function pingTargets(snap: ConfigSnapshot): PingTarget[] {
+  const out = new Map<string, PingTarget>();
+  for (const vc of snap.voiceConnectors.values()) {
+    const doc = vc.documents.origination as { Routes?: { Host: string; Port?: number; Protocol?: string }[]; Disabled?: boolean } | undefined;
+    if (doc === undefined || doc.Disabled === true) continue;
+    for (const r of doc.Routes ?? []) {
+      const t = { host: r.Host, port: r.Port ?? 5060, protocol: r.Protocol ?? (vc.requireEncryption ? 'TCP' : 'UDP') };
+      out.set(keyOf(t.host, t.port, t.protocol), t);
+    }
+  }
+  for (const c of snap.carriers) out.set(keyOf(c.host, c.port, c.protocol), { host: c.host, port: c.port, protocol: c.protocol });
+  return [...out.values()];
+}
+
+export class RouteHealth implements RouteHealthView {
+  readonly #opts: RouteHealthOptions;
+  readonly #state = new Map<string, RouteState>();
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(opts: RouteHealthOptions) {
+    this.#opts = opts;
+  }
+
+  isUp(host: string, port: number, protocol: string): boolean {
+    const s = this.#state.get(keyOf(host, port, protocol));
+    return s === undefined || s.misses < (this.#opts.missesToDown ?? 3);
+  }
+
+  /** Every pinged target and whether routing may use it (for /metrics). */
+  list(): { readonly target: string; readonly up: boolean; readonly lastStatus: number | undefined }[] {
+    const down = this.#opts.missesToDown ?? 3;
+    return [...this.#state].map(([target, s]) => ({ target, up: s.misses < down, lastStatus: s.lastStatus }));
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#opts.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const targets = pingTargets(this.#opts.snapshot());
+    const live = new Set(targets.map((t) => keyOf(t.host, t.port, t.protocol)));
+    for (const k of this.#state.keys()) if (!live.has(k)) this.#state.delete(k);
+    for (const t of targets) void this.#pingOne(t);
+    this.#timer = this.#opts.timers.setTimeout(() => this.#tick(), this.#opts.intervalMs);
+  }
+
+  async #pingOne(t: PingTarget): Promise<void> {
+    const key = keyOf(t.host, t.port, t.protocol);
+    let s = this.#state.get(key);
+    if (s === undefined) {
+      s = { misses: 0, lastPingMs: undefined, lastAnswerMs: undefined, lastStatus: undefined, inFlight: false };
+      this.#state.set(key, s);
+    }
+    if (s.inFlight) return;
+    s.inFlight = true;
+    s.lastPingMs = this.#opts.clock.nowMs();
+    const transport = t.protocol.toLowerCase() as TransportName;
+    let status: number | undefined;
+    try {
+      const address = isIP(t.host) !== 0 ? t.host : await this.#opts.resolve(t.host);
+      const hostPart = t.host.includes(':') ? `[${t.host}]` : t.host;
+      status = await this.#opts.ping({ transport, address, port: t.port }, `sip:${hostPart}:${t.port};transport=${transport}`);
+    } catch {
+      status = undefined;
+    }
+    s.inFlight = false;
+    const wasUp = this.isUp(t.host, t.port, t.protocol);
+    if (status === undefined) {
+      s.misses++;
+    } else {
+      s.misses = 0;
+      s.lastAnswerMs = this.#opts.clock.nowMs();
+      s.lastStatus = status;
+    }
+    const up = this.isUp(t.host, t.port, t.protocol);
+    if (up !== wasUp) this.#opts.logger.info({ route: key, up, status }, up ? 'route answers OPTIONS again' : 'route missed OPTIONS pings: skipped until it answers');
+  }
+}
