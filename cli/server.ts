@@ -34,6 +34,7 @@ import { CallEvents } from '../signaling/calls/call-events.ts';
 import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
+import { writeCdrs } from '../metrics/cdr.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
 import { loadTlsMaterial } from './tls-material.ts';
@@ -195,6 +196,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const e = edge;
       const eng = engine;
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
+      // CDRs first: a call's records are on disk before anything else hears that it ended.
+      writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger });
       addVoiceConnectorMetrics(registry, events);
       addRouteHealthMetrics(registry, () => routeHealth.list());
       let apiPort: number | null = null;

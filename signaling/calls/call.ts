@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CallId } from '../../common/ids.ts';
 import type { Timers } from '../../common/clock.ts';
 import type { Dialog } from '../sip/dialog/dialog.ts';
@@ -149,6 +150,8 @@ export class Call {
   caller: { readonly user: string; readonly displayName?: string } | undefined;
   /** Targets tried so far (the current one included). */
   attempts = 0;
+  /** The call's transaction id (CDRs, streaming events and MKV tags name the call by it). */
+  readonly transactionId: string = randomUUID();
   #state: CallState = 'routing';
 
   constructor(id: CallId, invite: SipRequest, a: Leg, b: Leg, startedMs: number) {

@@ -12,6 +12,7 @@ import { killAllSipp, realErrors, runSipp, startSipp } from '../support/sipp.ts'
 import type { SippHandle } from '../support/sipp.ts';
 import { farEnd } from '../support/sipp-trunk-scenarios.ts';
 import { trunkApi } from '../support/trunk-api.ts';
+import { readCdrs } from '../support/cdrs.ts';
 import type { TrunkApi } from '../support/trunk-api.ts';
 
 /**
@@ -97,6 +98,10 @@ describe('voice connector origination: carrier (SIPp) → Carillon → PBX route
     expect(backup.successful).toBe(0);
     expect(Math.abs(a.successful - 400)).toBeLessThanOrEqual(40);
     expect(await api.metric('carillon_voice_connector_inbound_calls_answered_total', vc1)).toBe(600);
+    // One CDR per leg for every call, in Chime's format.
+    const cdrs = readCdrs(t.dataDir);
+    expect(cdrs.length).toBe(1200);
+    expect(cdrs.every((c) => c.Direction === 'Inbound' && c.DestinationPhoneNumber === NUMBER && c.VoiceConnectorId === vc1 && c.Status === 'Completed')).toBe(true);
     expect((await t.waitIdle()).calls).toBe(0);
   });
 

@@ -13,6 +13,8 @@ import { killAllSipp, realErrors, runSipp, startSipp } from '../support/sipp.ts'
 import type { SippResult } from '../support/sipp.ts';
 import { farEnd, trunkCaller, trunkOptions } from '../support/sipp-trunk-scenarios.ts';
 import { trunkApi } from '../support/trunk-api.ts';
+import { readCdrs } from '../support/cdrs.ts';
+import type { Cdr } from '../support/cdrs.ts';
 import type { TrunkApi } from '../support/trunk-api.ts';
 
 /**
@@ -81,6 +83,12 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     expect(await metric('carillon_voice_connector_outbound_call_attempts_total')).toBe(1);
     expect(await metric('carillon_voice_connector_outbound_calls_answered_total')).toBe(1);
     expect(await metric('carillon_voice_connector_outbound_calls_active')).toBe(0);
+    const cdrs = readCdrs(t.dataDir);
+    expect(cdrs.map((c) => c.Leg).sort()).toEqual(['Callee', 'Caller']);
+    for (const c of cdrs) {
+      expect(c).toMatchObject({ Direction: 'Outbound', Status: 'Completed', SipStatusCode: '200', VoiceConnectorId: vcId, CallerPhoneNumber: PBX_NUMBER, CallerCountry: 'US', DestinationPhoneNumber: DIALED, DestinationCountry: 'US', ServiceCode: 'AmazonChimeVoiceConnector' });
+      expect(Number(c.BillableDurationSeconds)).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('a From number the voice connector does not own goes out as DefaultPhoneNumber', async () => {
@@ -159,5 +167,18 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     expect(r.failed).toBeGreaterThanOrEqual(3);
     expect(r.output).toMatch(/503/);
     await t.waitIdle();
+  });
+
+  it('every routed call has one CDR per leg in Chime’s format, and the answered ones equal the metric', async () => {
+    await t.waitIdle();
+    const byCall = new Map<string, Cdr[]>();
+    for (const c of readCdrs(t.dataDir)) byCall.set(c.TransactionId, [...(byCall.get(c.TransactionId) ?? []), c]);
+    expect(byCall.size).toBeGreaterThanOrEqual(5);
+    for (const legs of byCall.values()) {
+      expect(legs.map((l) => l.Leg).sort()).toEqual(['Callee', 'Caller']);
+      expect(new Set(legs.map((l) => l.VoiceConnectorId))).toEqual(new Set([vcId]));
+    }
+    const completed = [...byCall.values()].filter((legs) => legs[0]?.Status === 'Completed').length;
+    expect(completed).toBe(await metric('carillon_voice_connector_outbound_calls_answered_total'));
   });
 });
