@@ -35,6 +35,7 @@ import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
+import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
 import { loadTlsMaterial } from './tls-material.ts';
@@ -73,6 +74,8 @@ export interface CarillonServer {
   mediaStatus(): Promise<MediaStatus>;
   /** The control plane's configuration snapshots (undefined with the API off). */
   readonly snapshots: ConfigSnapshots | undefined;
+  /** Puts every log line handed over so far (SIP messages, media quality) on disk. */
+  flushLogs(): Promise<void>;
 }
 
 /**
@@ -119,6 +122,24 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   });
   const router = (req: SipRequest, source: Source): RouteDecision => vcRouter.decide(req, source);
   let terminationHealth: TerminationHealthRecorder | undefined;
+  /** A voice connector's logging configuration (both logs off when it has none). */
+  const loggingOf = (vcId: string): { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } =>
+    (snapshots?.current.voiceConnectors.get(vcId)?.documents.logging as { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } | undefined) ?? {};
+  // CDRs first: a call's records are on disk before anything else hears that it ended.
+  writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger });
+  let sipLogsOn = { generation: -1, any: false };
+  const sipLog = new SipMessageLog(events, {
+    dir: path.join(cfg.data, 'logs', 'voice-connector'),
+    clock,
+    enabled: (vcId) => loggingOf(vcId).EnableSIPLogs === true,
+    anyEnabled: () => {
+      const snap = snapshots?.current ?? EMPTY_SNAPSHOT;
+      if (sipLogsOn.generation !== snap.generation) {
+        sipLogsOn = { generation: snap.generation, any: [...snap.voiceConnectors.values()].some((vc) => (vc.documents.logging as { EnableSIPLogs?: boolean } | undefined)?.EnableSIPLogs === true) };
+      }
+      return sipLogsOn.any;
+    },
+  });
   const vcSuffix = `.voiceconnector.${cfg.domain.toLowerCase()}`;
   const onOptions = (req: SipRequest, source: Source): void => {
     const host = routeRequestOf(req.uri)?.host ?? '';
@@ -156,7 +177,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         },
         logger,
       );
-      qualityLog = new QualityLog(cfg.data);
+      qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
         control: engine,
         address: cfg.advertisedAddress,
@@ -190,14 +211,12 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, resolve, media, events, onOptions },
+        { sockets, timers, clock, random, logger, router, resolve, media, events, onOptions, sipTap: (buf) => sipLog.tap(buf) },
       );
       const sipPorts = await edge.start();
       const e = edge;
       const eng = engine;
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
-      // CDRs first: a call's records are on disk before anything else hears that it ended.
-      writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger });
       addVoiceConnectorMetrics(registry, events);
       addRouteHealthMetrics(registry, () => routeHealth.list());
       let apiPort: number | null = null;
@@ -235,12 +254,16 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         await store?.close();
         await engine?.close();
         await qualityLog?.flush();
+        await sipLog.flush();
         logger.info('carillon stopped');
       })();
       return closing;
     },
     get snapshots() {
       return snapshots;
+    },
+    async flushLogs() {
+      await Promise.all([qualityLog?.flush(), sipLog.flush()]);
     },
     async mediaStatus() {
       if (engine === undefined) throw new Error('server not started');

@@ -55,6 +55,8 @@ export interface EdgeDeps {
   readonly events?: CallEvents | undefined;
   /** Told of every out-of-dialog OPTIONS. */
   readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
+  /** Sees every SIP message received (parsed ones) and sent, as bytes (SIP message logs). */
+  readonly sipTap?: ((buf: Buffer) => void) | undefined;
 }
 
 /** Counters for /metrics and tests. */
@@ -123,6 +125,7 @@ export class SignalingEdge {
       ...(this.#tcp === undefined ? {} : { tcp: this.#tcp }),
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
       advertisedAddress: cfg.advertisedAddress,
+      tap: deps.sipTap,
     });
     this.b2bua = new B2bua({
       hub: this.hub,
@@ -190,6 +193,7 @@ export class SignalingEdge {
       return;
     }
     const msg = parsed.message;
+    this.#deps.sipTap?.(buf);
     if (msg.kind === 'request') {
       this.counters.requestsReceived++;
       if (!this.#admit(source)) {

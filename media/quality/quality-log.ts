@@ -1,6 +1,5 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import type { WriteStream } from 'node:fs';
 import path from 'node:path';
+import { AppendFiles } from '../../common/append-files.ts';
 import type { MediaQualityRecord } from './record.ts';
 
 /**
@@ -10,12 +9,18 @@ import type { MediaQualityRecord } from './record.ts';
  */
 export class QualityLog {
   readonly #root: string;
-  readonly #streams = new Map<string, WriteStream>();
-  /** Records that could not be written (disk full, permissions): counted, never thrown. */
-  failures = 0;
+  readonly #files = new AppendFiles();
+  readonly #enabled: (voiceConnectorId: string) => boolean;
 
-  constructor(dataDir: string) {
+  /** `enabled`: whether a voice connector's logging configuration asks for media metric logs (calls on no voice connector always log). */
+  constructor(dataDir: string, enabled: (voiceConnectorId: string) => boolean = () => true) {
     this.#root = path.join(dataDir, 'logs', 'voice-connector');
+    this.#enabled = enabled;
+  }
+
+  /** Records that could not be written (disk full, permissions): counted, never thrown. */
+  get failures(): number {
+    return this.#files.failures;
   }
 
   fileFor(voiceConnectorId: string): string {
@@ -24,30 +29,12 @@ export class QualityLog {
   }
 
   write(record: MediaQualityRecord): void {
-    const file = this.fileFor(record.voice_connector_id);
-    let s = this.#streams.get(file);
-    if (s === undefined) {
-      try {
-        mkdirSync(path.dirname(file), { recursive: true });
-      } catch {
-        this.failures++;
-        return;
-      }
-      const stream = createWriteStream(file, { flags: 'a' });
-      stream.on('error', () => {
-        this.failures++;
-        if (this.#streams.get(file) === stream) this.#streams.delete(file);
-      });
-      this.#streams.set(file, stream);
-      s = stream;
-    }
-    s.write(`${JSON.stringify(record)}\n`);
+    if (record.voice_connector_id !== 'default' && !this.#enabled(record.voice_connector_id)) return;
+    this.#files.append(this.fileFor(record.voice_connector_id), `${JSON.stringify(record)}\n`);
   }
 
   /** Resolves when every record handed over so far is on disk (the files are closed; later writes reopen them). */
-  async flush(): Promise<void> {
-    const all = [...this.#streams.values()];
-    this.#streams.clear();
-    await Promise.all(all.map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
+  flush(): Promise<void> {
+    return this.#files.flush();
   }
 }

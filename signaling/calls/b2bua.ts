@@ -210,7 +210,7 @@ export class B2bua implements TransactionUser {
     }
     const decision = this.opts.router(req, tx.source);
     if (decision.kind === 'reject') {
-      this.opts.events?.emit({ type: 'refused', trunk: decision.trunk, status: decision.status, rule: decision.rule, throttled: decision.throttled === true });
+      this.opts.events?.emit({ type: 'refused', trunk: decision.trunk, sipCallId: getHeader(req, 'call-id'), status: decision.status, rule: decision.rule, throttled: decision.throttled === true });
       return this.refuse(tx, { status: decision.status, ...(decision.reason === undefined ? {} : { reason: decision.reason }), ...(decision.headers === undefined ? {} : { headers: decision.headers }) });
     }
     const next = nextHopOf(decision.target);
@@ -237,7 +237,7 @@ export class B2bua implements TransactionUser {
     this.opts.events?.emit({ type: 'started', call });
     const anchoring = this.opts.media;
     if (anchoring !== undefined) {
-      call.media = anchoring.open(id, qualityContextOf(req, id, anchoring.opts.region), {
+      call.media = anchoring.open(id, qualityContextOf(req, id, anchoring.opts.region, decision.trunk), {
         onTimeout: () => this.endCall(call, 'media-timeout'),
         onDtmf: (side, digit, durationMs) => {
           for (const l of this.dtmfListeners) l(call, side === 'a' ? 'caller' : 'callee', digit, durationMs);

@@ -7,7 +7,7 @@ import type { Call, EndReason } from './call.ts';
  * must not throw into signaling: a listener that throws is reported and the rest still run.
  */
 export type CallEvent =
-  | { readonly type: 'refused'; readonly trunk: TrunkCall | undefined; readonly status: number; readonly rule: string; readonly throttled: boolean }
+  | { readonly type: 'refused'; readonly trunk: TrunkCall | undefined; readonly sipCallId: string | undefined; readonly status: number; readonly rule: string; readonly throttled: boolean }
   | { readonly type: 'started'; readonly call: Call }
   | { readonly type: 'ringing'; readonly call: Call; readonly status: number }
   | { readonly type: 'answered'; readonly call: Call }

@@ -1,3 +1,4 @@
+import type { TrunkCall } from '../routing/static-routes.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
@@ -234,19 +235,20 @@ export function countryOf(user: string | undefined): string | null {
 }
 
 /** What a call's quality records say about it, from the caller's INVITE. */
-export function qualityContextOf(req: SipRequest, callId: string, region: string): QualityContext {
-  const fromUser = uriUser(getHeader(req, 'from')) ?? '';
-  const toUser = uriUser(getHeader(req, 'to')) ?? '';
+export function qualityContextOf(req: SipRequest, callId: string, region: string, trunk?: TrunkCall): QualityContext {
+  const fromUser = trunk?.fromNumber ?? uriUser(getHeader(req, 'from')) ?? '';
+  const toUser = trunk?.toNumber ?? uriUser(getHeader(req, 'to')) ?? '';
   return {
-    voiceConnectorId: 'default',
+    voiceConnectorId: trunk?.voiceConnectorId ?? 'default',
     callId: getHeader(req, 'call-id') ?? callId,
     fromUser,
-    fromCountry: countryOf(fromUser),
+    fromCountry: trunk === undefined ? countryOf(fromUser) : (trunk.fromCountry ?? null),
     toUser,
-    toCountry: countryOf(toUser),
+    toCountry: trunk === undefined ? countryOf(toUser) : (trunk.toCountry ?? null),
     endpointId: callId,
-    region,
-    custSide: 'a',
+    region: trunk?.region ?? region,
+    // The customer's side: the PBX placed a termination call (leg a) and takes an origination call (leg b).
+    custSide: trunk?.direction === 'Inbound' ? 'b' : 'a',
   };
 }
 

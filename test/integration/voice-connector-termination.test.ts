@@ -1,5 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   CreateVoiceConnectorCommand,
+  PutVoiceConnectorLoggingConfigurationCommand,
   GetVoiceConnectorTerminationHealthCommand,
   PutVoiceConnectorTerminationCommand,
   PutVoiceConnectorTerminationCredentialsCommand,
@@ -89,6 +92,36 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
       expect(c).toMatchObject({ Direction: 'Outbound', Status: 'Completed', SipStatusCode: '200', VoiceConnectorId: vcId, CallerPhoneNumber: PBX_NUMBER, CallerCountry: 'US', DestinationPhoneNumber: DIALED, DestinationCountry: 'US', ServiceCode: 'AmazonChimeVoiceConnector' });
       expect(Number(c.BillableDurationSeconds)).toBeGreaterThanOrEqual(1);
     }
+  });
+
+  it('writes SIP message and media quality logs only when the logging configuration asks, credentials redacted', async () => {
+    const dir = path.join(t.dataDir, 'logs', 'voice-connector', vcId);
+    // The first call ran with logging off.
+    expect(existsSync(path.join(dir, 'sip-messages.jsonl'))).toBe(false);
+    expect(existsSync(path.join(dir, 'media-quality.jsonl'))).toBe(false);
+    await voice.send(new PutVoiceConnectorLoggingConfigurationCommand({ VoiceConnectorId: vcId, LoggingConfiguration: { EnableSIPLogs: true, EnableMediaMetricLogs: true } }));
+    const carrier = startSipp({ scenario: { name: 'carrier', xml: farEnd({ answer: true }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await pbx({ expect: 'answer', auth: { username: 'pbx', password: 'trunk-secret' } });
+    await carrier.done;
+    expect(r.successful, realErrors(r)).toBe(1);
+    await t.waitIdle();
+    await t.server.flushLogs();
+    const lines = readFileSync(path.join(dir, 'sip-messages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { voice_connector_id: string; aws_region: string; event_timestamp: string; call_id: string; sip_message: string });
+    const firstLines = lines.map((l) => l.sip_message.split('\r\n')[0] ?? '');
+    // Both legs: the PBX's challenged and authenticated INVITEs, the carrier's answer, the BYE and its 200.
+    expect(firstLines.filter((l) => l.startsWith('INVITE ')).length).toBeGreaterThanOrEqual(3);
+    expect(firstLines.some((l) => l.startsWith('SIP/2.0 407'))).toBe(true);
+    expect(firstLines.some((l) => l.startsWith('BYE '))).toBe(true);
+    expect(lines.every((l) => l.voice_connector_id === vcId && l.aws_region === 'us-east-1' && !Number.isNaN(Date.parse(l.event_timestamp)))).toBe(true);
+    // The challenge exchange is logged under the PBX's Call-ID (no call existed yet), the call under its transaction id.
+    expect(new Set(lines.map((l) => l.call_id)).size).toBeLessThanOrEqual(2);
+    const all = lines.map((l) => l.sip_message).join('\n');
+    expect(all).toMatch(/Proxy-Authorization: <redacted>/);
+    expect(all).not.toMatch(/response=/);
+    const quality = readFileSync(path.join(dir, 'media-quality.jsonl'), 'utf8').trim().split('\n');
+    expect(quality.length).toBeGreaterThanOrEqual(1);
+    await voice.send(new PutVoiceConnectorLoggingConfigurationCommand({ VoiceConnectorId: vcId, LoggingConfiguration: { EnableSIPLogs: false, EnableMediaMetricLogs: false } }));
   });
 
   it('a From number the voice connector does not own goes out as DefaultPhoneNumber', async () => {

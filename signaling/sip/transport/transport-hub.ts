@@ -10,6 +10,8 @@ export interface TransportHubOptions {
   readonly tls?: StreamTransport;
   /** Address Carillon writes into its Via and Contact headers. */
   readonly advertisedAddress: string;
+  /** Sees every message sent, as bytes (SIP message logs). */
+  readonly tap?: ((buf: Buffer) => void) | undefined;
 }
 
 /** Counters the edge exports. */
@@ -50,6 +52,7 @@ export class TransportHub implements SipSender {
   sendRaw(buf: Buffer, dest: Destination, onError?: (f: SendFailure) => void): void {
     const address = dest.address.startsWith('[') ? dest.address.slice(1, -1) : dest.address;
     this.counters.messagesSent++;
+    this.#opts.tap?.(buf);
     switch (dest.transport) {
       case 'udp': {
         const udp = this.#opts.udp;

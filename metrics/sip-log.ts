@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { AppendFiles } from '../common/append-files.ts';
+import type { Clock } from '../common/clock.ts';
+import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
+import type { Call } from '../signaling/calls/call.ts';
+import type { TrunkCall } from '../signaling/routing/static-routes.ts';
+
+/**
+ * SIP message logs per voice connector (SPEC.md §4), written only for voice connectors whose
+ * logging configuration has EnableSIPLogs: one JSON line per message Carillon received or sent
+ * on either leg of their calls, `{voice_connector_id, aws_region, event_timestamp, call_id,
+ * sip_message}`, to `<data>/logs/voice-connector/<id>/sip-messages.jsonl`. Digest credentials
+ * are redacted. Messages are matched to calls by Call-ID once the call is known (the INVITE that
+ * starts a call is seen before routing names its voice connector, so matching waits one turn).
+ */
+interface Pending {
+  readonly callId: string;
+  readonly text: string;
+  readonly atMs: number;
+}
+
+/** What a SIP Call-ID belongs to: a voice connector call, or a request the voice connector refused. */
+interface Owner {
+  readonly call: Call | undefined;
+  readonly trunk: TrunkCall;
+  /** The call's transaction id, or the refused request's own Call-ID. */
+  readonly logId: string;
+  endedMs: number | undefined;
+}
+
+/** How long a message whose Call-ID is not known yet waits for its call (a challenged INVITE waits for the authenticated one). */
+const WAIT_MS = 10_000;
+/** Messages kept waiting at most (oldest dropped first). */
+const MAX_WAITING = 20_000;
+
+const CALL_ID = /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im;
+const CREDENTIALS = /^((?:proxy-)?authorization[ \t]*:).*$/gim;
+
+/** A message with its digest credentials replaced (usernames and responses are not for logs). */
+export function redactSip(text: string): string {
+  return text.replace(CREDENTIALS, '$1 <redacted>');
+}
+
+export interface SipMessageLogOptions {
+  readonly dir: string;
+  readonly clock: Clock;
+  /** Whether a voice connector's logging configuration asks for SIP logs; `anyEnabled` short-cuts the common case of none. */
+  readonly enabled: (voiceConnectorId: string) => boolean;
+  readonly anyEnabled: () => boolean;
+}
+
+export class SipMessageLog {
+  readonly #opts: SipMessageLogOptions;
+  readonly #byCallId = new Map<string, Owner>();
+  readonly #active = new Set<Call>();
+  readonly #files = new AppendFiles();
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  constructor(events: CallEvents, opts: SipMessageLogOptions) {
+    this.#opts = opts;
+    events.on((e: CallEvent) => this.#onEvent(e));
+  }
+
+  #onEvent(e: CallEvent): void {
+    if (e.type === 'started' && e.call.trunk !== undefined) {
+      this.#active.add(e.call);
+      const id = e.call.a.dialog?.callId;
+      if (id !== undefined) this.#byCallId.set(id, { call: e.call, trunk: e.call.trunk, logId: e.call.transactionId, endedMs: undefined });
+    } else if (e.type === 'refused' && e.trunk !== undefined && e.sipCallId !== undefined && !this.#byCallId.has(e.sipCallId)) {
+      this.#byCallId.set(e.sipCallId, { call: undefined, trunk: e.trunk, logId: e.sipCallId, endedMs: this.#opts.clock.monoMs() });
+    } else if (e.type === 'ended' && this.#active.delete(e.call)) {
+      const now = this.#opts.clock.monoMs();
+      for (const entry of this.#byCallId.values()) if (entry.call === e.call) entry.endedMs = now;
+    }
+  }
+
+  /** A SIP message crossed the wire (`buf` as received or as sent). */
+  tap(buf: Buffer): void {
+    if (!this.#opts.anyEnabled()) return;
+    const text = buf.toString('utf8');
+    const m = CALL_ID.exec(text);
+    if (m === null) return;
+    this.#pending.push({ callId: m[1] as string, text, atMs: this.#opts.clock.nowMs() });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #ownerOf(callId: string): Owner | undefined {
+    const known = this.#byCallId.get(callId);
+    if (known !== undefined) return known;
+    for (const call of this.#active) {
+      if (call.b.dialog?.callId === callId && call.trunk !== undefined) {
+        const owner: Owner = { call, trunk: call.trunk, logId: call.transactionId, endedMs: undefined };
+        this.#byCallId.set(callId, owner);
+        return owner;
+      }
+    }
+    return undefined;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    const now = this.#opts.clock.nowMs();
+    for (const p of batch) {
+      const owner = this.#ownerOf(p.callId);
+      if (owner === undefined) {
+        // Not known yet: wait a while for its call (bounded in time and count).
+        if (now - p.atMs < WAIT_MS) this.#pending.push(p);
+        continue;
+      }
+      const trunk = owner.trunk;
+      if (!this.#opts.enabled(trunk.voiceConnectorId)) continue;
+      const line = { voice_connector_id: trunk.voiceConnectorId, aws_region: trunk.region, event_timestamp: new Date(p.atMs).toISOString(), call_id: owner.logId, sip_message: redactSip(p.text) };
+      this.#files.append(path.join(this.#opts.dir, trunk.voiceConnectorId, 'sip-messages.jsonl'), `${JSON.stringify(line)}\n`);
+    }
+    if (this.#pending.length > MAX_WAITING) this.#pending.splice(0, this.#pending.length - MAX_WAITING);
+    if (this.#pending.length > 0 && !this.#scheduled) {
+      this.#scheduled = true;
+      setTimeout(() => this.#flush(), 250).unref();
+    }
+    // Messages after the end (the 200 to a BYE, retransmissions) still find their call for a while.
+    const cutoff = this.#opts.clock.monoMs() - 64_000;
+    for (const [id, entry] of this.#byCallId) if (entry.endedMs !== undefined && entry.endedMs < cutoff) this.#byCallId.delete(id);
+  }
+
+  /** Writes out what is pending and closes the files. */
+  flush(): Promise<void> {
+    this.#flush();
+    return this.#files.flush();
+  }
+}
