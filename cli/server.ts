@@ -33,7 +33,7 @@ import { DigestAuth } from '../signaling/auth/digest.ts';
 import { CallEvents } from '../signaling/calls/call-events.ts';
 import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
-import { addRouteHealthMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
+import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
@@ -219,6 +219,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
       addVoiceConnectorMetrics(registry, events);
       addRouteHealthMetrics(registry, () => routeHealth.list());
+      const ql = qualityLog;
+      addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener));
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
         store = await openStore(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'));

@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import type { MediaQualityRecord } from '../media/quality/record.ts';
 import type { TrunkCall } from '../signaling/routing/static-routes.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
 
@@ -89,5 +90,70 @@ export function addRouteHealthMetrics(registry: client.Registry, list: () => rea
       this.reset();
       for (const r of list()) this.set({ target: r.target }, r.up ? 1 : 0);
     },
+  });
+}
+
+/**
+ * Chime's per voice connector media metrics from the media quality records (one per call each
+ * interval and at call end): CustomerToVc/VcToCustomer/RemoteToVc/VcToRemote × RtpPackets,
+ * RtpBytes, RtcpPackets, RtcpBytes, PacketsLost as counters with a `direction` label; Jitter,
+ * RTTBetweenVcAnd{Customer,Remote} and MOSBetweenVcAnd{Customer,Remote} as histograms. A figure
+ * the record does not know (null) is not observed.
+ */
+export function addVoiceConnectorMediaMetrics(registry: client.Registry, onRecord: (listener: (r: MediaQualityRecord) => void) => void): void {
+  const labelNames = ['voice_connector_id', 'region', 'direction'] as const;
+  const counter = (name: string, help: string): client.Counter<(typeof labelNames)[number]> => new client.Counter({ name, help, labelNames, registers: [registry] });
+  const rtpPackets = counter('carillon_voice_connector_rtp_packets_total', 'RTP packets by direction (Chime CustomerToVcRtpPackets, VcToCustomerRtpPackets, RemoteToVcRtpPackets, VcToRemoteRtpPackets)');
+  const rtpBytes = counter('carillon_voice_connector_rtp_bytes_total', 'RTP bytes by direction (Chime …RtpBytes)');
+  const rtcpPackets = counter('carillon_voice_connector_rtcp_packets_total', 'RTCP packets by direction (Chime …RtcpPackets)');
+  const rtcpBytes = counter('carillon_voice_connector_rtcp_bytes_total', 'RTCP bytes by direction (Chime …RtcpBytes)');
+  const lost = counter('carillon_voice_connector_packets_lost_total', 'RTP packets lost by direction, as measured (toward Carillon) or reported in RTCP (away from it) (Chime …PacketsLost)');
+  const jitter = new client.Histogram({
+    name: 'carillon_voice_connector_jitter_seconds',
+    help: 'RFC 3550 interarrival jitter by direction, one observation per quality record (Chime …Jitter)',
+    labelNames,
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2],
+    registers: [registry],
+  });
+  const sideLabels = ['voice_connector_id', 'region', 'side'] as const;
+  const rtt = new client.Histogram({
+    name: 'carillon_voice_connector_rtt_seconds',
+    help: 'Round-trip time between Carillon and the customer or the remote side (Chime RTTBetweenVcAndCustomer, RTTBetweenVcAndRemote)',
+    labelNames: sideLabels,
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1],
+    registers: [registry],
+  });
+  const mosHist = new client.Histogram({
+    name: 'carillon_voice_connector_mos',
+    help: 'E-model MOS between Carillon and the customer or the remote side (Chime MOSBetweenVcAndCustomer, MOSBetweenVcAndRemote)',
+    labelNames: sideLabels,
+    buckets: [1, 2, 3, 3.5, 3.8, 4, 4.2, 4.3, 4.4, 4.5],
+    registers: [registry],
+  });
+  type Prefix = 'cust2vc' | 'vc2cust' | 'rem2vc' | 'vc2rem';
+  const DIRECTIONS: readonly [Prefix, string][] = [
+    ['cust2vc', 'customer_to_vc'],
+    ['vc2cust', 'vc_to_customer'],
+    ['rem2vc', 'remote_to_vc'],
+    ['vc2rem', 'vc_to_remote'],
+  ];
+  onRecord((r) => {
+    if (r.voice_connector_id === 'default') return;
+    const base = { voice_connector_id: r.voice_connector_id, region: r.aws_region };
+    for (const [p, direction] of DIRECTIONS) {
+      const l = { ...base, direction };
+      rtpPackets.inc(l, r[`${p}_rtp_packets`]);
+      rtpBytes.inc(l, r[`${p}_rtp_bytes`]);
+      rtcpPackets.inc(l, r[`${p}_rtcp_packets`]);
+      rtcpBytes.inc(l, r[`${p}_rtcp_bytes`]);
+      const lostValue = r[`${p}_packets_lost`];
+      if (lostValue !== null && lostValue > 0) lost.inc(l, lostValue);
+      const j = r[`${p}_jitter`];
+      if (j !== null) jitter.observe(l, j / 1e6);
+    }
+    if (r.rtt_btwn_vc_and_cust !== null) rtt.observe({ ...base, side: 'customer' }, r.rtt_btwn_vc_and_cust / 1e6);
+    if (r.rtt_btwn_vc_and_rem !== null) rtt.observe({ ...base, side: 'remote' }, r.rtt_btwn_vc_and_rem / 1e6);
+    if (r.mos_btwn_vc_and_cust !== null) mosHist.observe({ ...base, side: 'customer' }, r.mos_btwn_vc_and_cust);
+    if (r.mos_btwn_vc_and_rem !== null) mosHist.observe({ ...base, side: 'remote' }, r.mos_btwn_vc_and_rem);
   });
 }

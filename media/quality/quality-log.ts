@@ -28,7 +28,11 @@ export class QualityLog {
     return path.join(this.#root, safe, 'media-quality.jsonl');
   }
 
+  /** Told of every record, logged or not (per voice connector media metrics). */
+  readonly listeners = new Set<(record: MediaQualityRecord) => void>();
+
   write(record: MediaQualityRecord): void {
+    for (const l of this.listeners) l(record);
     if (record.voice_connector_id !== 'default' && !this.#enabled(record.voice_connector_id)) return;
     this.#files.append(this.fileFor(record.voice_connector_id), `${JSON.stringify(record)}\n`);
   }

@@ -12,6 +12,8 @@ import type { SipRequest } from '../sip/message/types.ts';
 import type { Source } from '../sip/transport/types.ts';
 import { routeRequestOf, routeStatic } from './static-routes.ts';
 import type { RouteDecision, StaticRoute, TrunkCall } from './static-routes.ts';
+import { emergencyRoute } from './emergency.ts';
+import type { EmergencyDnis } from './emergency.ts';
 
 /**
  * Voice Connector call classification and routing over the control plane's configuration
@@ -150,7 +152,6 @@ export class VoiceConnectorRouter {
     const calling = e164Of(fromUserOf(req));
     const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country };
     if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
-    if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
     const cidrs = doc.CidrAllowedList ?? [];
     if (cidrs.length > 0 ? !cidrs.some((c) => inCidr(source.address, c)) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
     if (vc.credentials.length > 0) {
@@ -163,25 +164,37 @@ export class VoiceConnectorRouter {
       }
       if (verdict === 'wrong') return this.#refuse('termination-auth', 403, { trunk, reason: 'Authentication Failed' });
     }
+    // Emergency calls from an authenticated PBX go out ahead of every other rule: Disabled, calling regions, CpsLimit.
+    const emergency = emergencyRoute((vc.documents.emergency as { DNIS?: EmergencyDnis[] } | undefined)?.DNIS ?? [], user, calling?.country);
+    if (emergency !== undefined) {
+      this.#takeCps(vc.id, doc.CpsLimit ?? 1);
+      return this.#viaCarriers(snap, vc, doc, emergency.e164, { ...trunk, toNumber: emergency.e164, toCountry: emergency.country }, calling, emergency.test ? 'emergency-test' : 'emergency');
+    }
+    if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
     if (dialed === undefined) return this.#refuse('termination-bad-number', 484, { trunk });
     if (dialed.country === undefined || !(doc.CallingRegions ?? []).includes(dialed.country)) return this.#refuse('termination-calling-region', 403, { trunk, reason: 'Calling Region Not Allowed' });
     if (!this.#takeCps(vc.id, doc.CpsLimit ?? 1)) return this.#refuse('termination-throttled', 503, { trunk, headers: [{ name: 'retry-after', value: '1' }], throttled: true });
+    return this.#viaCarriers(snap, vc, doc, dialed.e164, trunk, calling, 'termination');
+  }
+
+  /** A termination call out through the carriers that take `e164`, with the voice connector's caller ID. */
+  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: { DefaultPhoneNumber?: string }, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, kind: string): RouteDecision {
     // Caller ID: the PBX's own number when it is one of this voice connector's, else the default.
     const owned = calling !== undefined && this.#belongsTo(snap, calling.e164, vc.id);
     const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
     const callerName = callerNumber === undefined ? undefined : (snap.numbers.get(callerNumber)?.callingName ?? snap.defaultCallingName);
     const carriers = orderByPriorityWeight(
-      snap.carriers.filter((c) => c.prefixes.length === 0 || c.prefixes.some((p) => dialed.e164.startsWith(p))),
+      snap.carriers.filter((c) => c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))),
       this.#opts.random,
     );
-    const targets = carriers.map((c) => `sip:${dialed.e164}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port};transport=${transportParam(c.protocol)}`);
+    const targets = carriers.map((c) => `sip:${e164}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port};transport=${transportParam(c.protocol)}`);
     const [first, ...rest] = targets;
     if (first === undefined) return this.#refuse('termination-no-carrier', 503, { trunk, reason: 'No Carrier Available' });
     return {
       kind: 'forward',
       target: first,
       alternates: rest.map((target) => ({ target })),
-      rule: `termination:${vc.id}`,
+      rule: `${kind}:${vc.id}`,
       trunk: { ...trunk, fromNumber: callerNumber },
       ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, ...(callerName === undefined ? {} : { displayName: callerName }) } }),
     };

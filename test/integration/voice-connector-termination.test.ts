@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CreateVoiceConnectorCommand,
+  PutVoiceConnectorEmergencyCallingConfigurationCommand,
   PutVoiceConnectorLoggingConfigurationCommand,
   GetVoiceConnectorTerminationHealthCommand,
   PutVoiceConnectorTerminationCommand,
@@ -17,6 +18,8 @@ import type { SippResult } from '../support/sipp.ts';
 import { farEnd, trunkCaller, trunkOptions } from '../support/sipp-trunk-scenarios.ts';
 import { trunkApi } from '../support/trunk-api.ts';
 import { readCdrs } from '../support/cdrs.ts';
+import { RtpPeer, until } from '../support/rtp-peer.ts';
+import { readSdp } from '../../signaling/sdp/anchor.ts';
 import type { Cdr } from '../support/cdrs.ts';
 import type { TrunkApi } from '../support/trunk-api.ts';
 
@@ -39,9 +42,10 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
   let carrierPort = 0;
   let secondCarrierPort = 0;
   const metric = (name: string): Promise<number> => api.metric(name, vcId);
-  const pbx = async (opts: Omit<Parameters<typeof trunkCaller>[0], 'host' | 'from'> & { from?: string; localIp?: string; service?: string; calls?: number; rate?: number }): Promise<SippResult> =>
+  const pbx = async (opts: Omit<Parameters<typeof trunkCaller>[0], 'host' | 'from'> & { from?: string; localIp?: string; service?: string; calls?: number; rate?: number; injection?: string[] }): Promise<SippResult> =>
     runSipp({
-      scenario: { name: 'pbx', xml: trunkCaller({ host: vcHost, from: opts.from ?? PBX_NUMBER, expect: opts.expect, ...(opts.auth === undefined ? {} : { auth: opts.auth }) }) },
+      scenario: { name: 'pbx', xml: trunkCaller({ ...opts, host: vcHost, from: opts.from ?? PBX_NUMBER, injectedMedia: opts.injection !== undefined }) },
+      ...(opts.injection === undefined ? {} : { injection: opts.injection }),
       remote: `127.0.0.1:${t.ports.sipUdp}`,
       port: await freePort(),
       transport: 'udp',
@@ -75,17 +79,48 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     await t?.close();
   });
 
-  it('a PBX with the right source and credentials reaches the carrier; its own number is the caller ID', async () => {
-    const carrier = startSipp({ scenario: { name: 'carrier', xml: farEnd({ answer: true, check: [{ header: 'From', regexp: PBX_NUMBER.replace('+', '\\+') }] }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+  it('a PBX with the right source and credentials reaches the carrier with RTP both ways; its own number is the caller ID', async () => {
+    const pbxMedia = await RtpPeer.open();
+    const carrierMedia = await RtpPeer.open();
+    const carrier = startSipp({
+      scenario: { name: 'carrier', xml: farEnd({ answer: true, injectedMedia: true, check: [{ header: 'From', regexp: PBX_NUMBER.replace('+', '\\+') }] }) },
+      port: carrierPort,
+      transport: 'udp',
+      calls: 1,
+      timeoutSec: 20,
+      injection: [String(carrierMedia.rtpPort)],
+    });
     await new Promise((r) => setTimeout(r, 200));
-    const r = await pbx({ expect: 'answer', auth: { username: 'pbx', password: 'trunk-secret' } });
+    const placed = pbx({ expect: 'answer', pauseMs: 4000, auth: { username: 'pbx', password: 'trunk-secret' }, injection: [String(pbxMedia.rtpPort)] });
+    // Carillon's media port for the PBX, from the answer it sent; the carrier side learns Carillon's from the first packet.
+    let ours: number | undefined;
+    await until(() => {
+      const call = [...t.server.edge.b2bua.calls.values()].find((c) => c.state === 'confirmed' && c.a.lastSdp !== undefined);
+      ours = call === undefined ? undefined : readSdp((call.a.lastSdp as Buffer).toString())?.media[0]?.port;
+      return ours !== undefined;
+    }, 10_000);
+    pbxMedia.sendTo('127.0.0.1', ours as number);
+    const carrierReady = until(() => carrierMedia.received.length > 0, 5_000).then(async () => {
+      carrierMedia.sendTo('127.0.0.1', (carrierMedia.received[0] as { from: { port: number } }).from.port);
+      await carrierMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xcafe });
+    });
+    await pbxMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xbeef });
+    await carrierReady;
+    await until(() => carrierMedia.received.length >= 100 && pbxMedia.received.length >= 100, 5_000);
+    const r = await placed;
     const c = await carrier.done;
+    pbxMedia.close();
+    carrierMedia.close();
     expect(realErrors(r) + realErrors(c)).toBe('');
     expect([r.successful, c.successful]).toEqual([1, 1]);
+    expect([carrierMedia.received.length, pbxMedia.received.length]).toEqual([100, 100]);
     expect((await t.waitIdle()).calls).toBe(0);
     expect(await metric('carillon_voice_connector_outbound_call_attempts_total')).toBe(1);
     expect(await metric('carillon_voice_connector_outbound_calls_answered_total')).toBe(1);
     expect(await metric('carillon_voice_connector_outbound_calls_active')).toBe(0);
+    // Chime's media metrics for the voice connector, from the call's quality records.
+    expect(await api.metric('carillon_voice_connector_rtp_packets_total', `voice_connector_id="${vcId}",region="us-east-1",direction="customer_to_vc"`)).toBe(100);
+    expect(await api.metric('carillon_voice_connector_rtp_packets_total', `voice_connector_id="${vcId}",region="us-east-1",direction="vc_to_remote"`)).toBe(100);
     const cdrs = readCdrs(t.dataDir);
     expect(cdrs.map((c) => c.Leg).sort()).toEqual(['Callee', 'Caller']);
     for (const c of cdrs) {
@@ -145,7 +180,8 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     const region = await pbx({ expect: 403, service: '+442071838750', auth: { username: 'pbx', password: 'trunk-secret' } });
     expect(region.successful, realErrors(region)).toBe(1);
     await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 100, Disabled: true } }));
-    const disabled = await pbx({ expect: 403 });
+    // Credentials first (a stranger learns nothing of the trunk's state), then Disabled.
+    const disabled = await pbx({ expect: 403, auth: { username: 'pbx', password: 'trunk-secret' } });
     expect(disabled.successful, realErrors(disabled)).toBe(1);
     await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 100, DefaultPhoneNumber: DEFAULT_NUMBER } }));
     // Four refusals (the 407 challenge is not one: the PBX is expected to answer it).
@@ -184,6 +220,27 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     }
     expect(health?.Source).toBe('127.0.0.1');
     expect(health?.Timestamp?.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('emergency numbers go to the configured DNIS ahead of every rule, even with CpsLimit spent and the trunk disabled', async () => {
+    await voice.send(new PutVoiceConnectorEmergencyCallingConfigurationCommand({ VoiceConnectorId: vcId, EmergencyCallingConfiguration: { DNIS: [{ EmergencyPhoneNumber: '+12065550911', TestPhoneNumber: '+12065550933', CallingCountry: 'US' }] } }));
+    await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['GB'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 1, Disabled: true } }));
+    let carrier = startSipp({ scenario: { name: 'psap', xml: farEnd({ answer: true, check: [{ header: '', regexp: '^INVITE sip:\\+12065550911@' }] }) }, port: carrierPort, transport: 'udp', calls: 3, timeoutSec: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await pbx({ expect: 'answer', service: '911', calls: 3, rate: 10, auth: { username: 'pbx', password: 'trunk-secret' } });
+    let c = await carrier.done;
+    expect(realErrors(r) + realErrors(c)).toBe('');
+    expect([r.successful, c.successful]).toEqual([3, 3]);
+    carrier = startSipp({ scenario: { name: 'psap-test', xml: farEnd({ answer: true, check: [{ header: '', regexp: '^INVITE sip:\\+12065550933@' }] }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    const test = await pbx({ expect: 'answer', service: '933', auth: { username: 'pbx', password: 'trunk-secret' } });
+    c = await carrier.done;
+    expect([test.successful, c.successful]).toEqual([1, 1]);
+    // An ordinary number on the same disabled trunk is still refused.
+    const ordinary = await pbx({ expect: 403, auth: { username: 'pbx', password: 'trunk-secret' } });
+    expect(ordinary.successful, realErrors(ordinary)).toBe(1);
+    await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 100, DefaultPhoneNumber: DEFAULT_NUMBER } }));
+    await t.waitIdle();
   });
 
   it('CpsLimit 1 with a burst of 5 calls in a second: the excess gets 503 and Throttles counts it exactly', async () => {

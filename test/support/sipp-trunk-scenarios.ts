@@ -5,12 +5,13 @@
  */
 const cdata = (s: string): string => `<![CDATA[\n${s}\n]]>`;
 
-const SDP = `v=0
+/** SDP on SIPp's media port, or (`injected`) on the port in the call's injection line (a test RTP peer's). */
+const sdp = (injected = false): string => `v=0
 o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
-c=IN IP[media_ip_type] [media_ip]
+c=IN IP4 127.0.0.1
 t=0 0
-m=audio [media_port] RTP/AVP 0
+m=audio ${injected ? '[field0]' : '[media_port]'} RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 a=sendrecv`;
 
@@ -30,6 +31,8 @@ export interface TrunkCallerOptions {
   /** Answer a 407 challenge with these credentials (a wrong password makes the second INVITE fail). */
   readonly auth?: { readonly username: string; readonly password: string };
   readonly pauseMs?: number;
+  /** Offer the media port of the call's injection line (a test RTP peer) instead of SIPp's. */
+  readonly injectedMedia?: boolean;
 }
 
 export function trunkCaller(o: TrunkCallerOptions): string {
@@ -47,7 +50,7 @@ Max-Forwards: 70
 ${extra}Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP}`)}</send>`;
+${sdp(o.injectedMedia === true)}`)}</send>`;
   const ackFailure = (cseq: number): string => `  <send>${cdata(`ACK ${ruri} SIP/2.0
 [last_Via:]
 ${from}
@@ -85,27 +88,30 @@ Content-Length: 0
   return doc('trunk-caller', body);
 }
 
-const reply = (status: string, sdp: boolean): string => `  <send${sdp ? ' retrans="500"' : ''}>${cdata(`SIP/2.0 ${status}
+const reply = (status: string, withSdp: boolean, injected = false): string => `  <send${withSdp ? ' retrans="500"' : ''}>${cdata(`SIP/2.0 ${status}
 [last_Via:]
 [last_From:]
 [last_To:];tag=[pid]FAR[call_number]
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-${sdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${SDP}` : 'Content-Length: 0\n'}`)}</send>`;
+${withSdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${sdp(injected)}` : 'Content-Length: 0\n'}`)}</send>`;
 
 /**
  * The far side (carrier for termination, PBX route for origination): answers and waits for the
  * BYE, or refuses every call with `status`. `check` regexps must match the INVITE's headers.
  */
-export function farEnd(o: { readonly answer: true; readonly check?: readonly { header: string; regexp: string }[] } | { readonly answer: false; readonly status: string }): string {
+export function farEnd(o: { readonly answer: true; readonly check?: readonly { header: string; regexp: string }[]; readonly injectedMedia?: boolean } | { readonly answer: false; readonly status: string }): string {
   const checks = o.answer ? (o.check ?? []) : [];
-  const actions = checks.map((c, i) => `      <ereg regexp="${c.regexp}" search_in="hdr" header="${c.header}:" check_it="true" assign_to="c${i}"/>`).join('\n');
+  // header '' searches the whole message (the request line included).
+  const actions = checks
+    .map((c, i) => (c.header === '' ? `      <ereg regexp="${c.regexp}" search_in="msg" check_it="true" assign_to="c${i}"/>` : `      <ereg regexp="${c.regexp}" search_in="hdr" header="${c.header}:" check_it="true" assign_to="c${i}"/>`))
+    .join('\n');
   const recvInvite = `  <recv request="INVITE" crlf="true">${actions === '' ? '' : `\n    <action>\n${actions}\n    </action>\n  `}</recv>`;
   if (!o.answer) return doc('far-refuse', `${recvInvite}\n${reply(o.status, false)}\n  <recv request="ACK" crlf="true"/>`);
   return doc(
     'far-answer',
-    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true)}\n  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n  <send>${cdata(`SIP/2.0 200 OK
+    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true, o.injectedMedia === true)}\n  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n  <send>${cdata(`SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
 [last_To:]
