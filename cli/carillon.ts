@@ -22,6 +22,8 @@ const USAGE = `usage: carillon serve [options]
   --db URL              sqlite path or postgres:// URL
   --tls-cert FILE       PEM certificate (self-signed pair made in <data>/tls when absent)
   --tls-key FILE        PEM private key
+  --cdr-bucket NAME     S3 bucket for CDRs (spooled in <data>/cdrs until stored)
+  --s3-endpoint URL     S3-compatible endpoint for --cdr-bucket (path-style)
   --config FILE         YAML/JSON file with the same keys plus routes
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent
 

@@ -72,6 +72,8 @@ export const ConfigSchema = Type.Object(
     api: Type.Integer({ ...Port, default: DEFAULT_API_PORT }),
     rtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_RTP_RANGE, description: 'RTP/RTCP port range LOW-HIGH' }),
     domain: Type.String({ default: 'carillon.local', description: 'meeting and voice connector domain' }),
+    cdrBucket: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', description: 'S3 bucket CDRs go to (spooled in <data>/cdrs until stored)' })),
+    s3Endpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'S3-compatible endpoint for the CDR bucket (path-style); absent: AWS S3' })),
     accountId: Type.String({ default: '000000000000', pattern: '^\\d{12}$', description: '12-digit account id in the ARNs the API returns (keep the old AWS account id so stored ARNs still match)' }),
     mediaWorkers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'media worker threads; 0 = cores - 1 (at least 1)' }),
     mediaTimeout: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'seconds without RTP in either direction that end an answered call (0 = never; not while on hold)' }),
@@ -118,6 +120,8 @@ export const FLAG_KEYS: Readonly<Record<string, keyof FileConfig>> = {
   'tls-cert': 'tlsCert',
   'tls-key': 'tlsKey',
   'log-level': 'logLevel',
+  'cdr-bucket': 'cdrBucket',
+  's3-endpoint': 's3Endpoint',
 };
 
 const NUMERIC = new Set<keyof FileConfig>(['sipUdp', 'sipTcp', 'sipTls', 'h323', 'api', 'mediaWorkers', 'mediaTimeout']);

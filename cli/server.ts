@@ -35,6 +35,7 @@ import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
+import { CdrUploader } from '../metrics/cdr-upload.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
@@ -126,7 +127,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const loggingOf = (vcId: string): { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } =>
     (snapshots?.current.voiceConnectors.get(vcId)?.documents.logging as { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } | undefined) ?? {};
   // CDRs first: a call's records are on disk before anything else hears that it ended.
-  writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger });
+  const cdrUploader =
+    cfg.cdrBucket === undefined ? undefined : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: cfg.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
+  writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file) });
   let sipLogsOn = { generation: -1, any: false };
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
@@ -243,6 +246,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       writeFileSync(tmp, `${JSON.stringify(ports)}\n`);
       renameSync(tmp, path.join(cfg.data, 'ports.json'));
       routeHealth.start();
+      cdrUploader?.start();
       ready = true;
       logger.info({ ports, bind: cfg.bind, advertise: cfg.advertisedAddress }, 'carillon listening');
       return ports;
@@ -257,6 +261,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         await engine?.close();
         await qualityLog?.flush();
         await sipLog.flush();
+        await cdrUploader?.close();
         logger.info('carillon stopped');
       })();
       return closing;

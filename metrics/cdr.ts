@@ -113,6 +113,8 @@ export interface CdrWriterOptions {
   readonly accountId: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Told of each CDR file once it is complete on disk (the bucket uploader). */
+  readonly onWritten?: ((file: string) => void) | undefined;
 }
 
 /** Writes every ended voice connector call's CDRs; returns a function that stops listening. */
@@ -134,6 +136,7 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): () => voi
         const tmp = `${file}.${process.pid}.${seq++}.tmp`;
         writeFileSync(tmp, `${JSON.stringify(r)}\n`);
         renameSync(tmp, file);
+        opts.onWritten?.(file);
       } catch (err) {
         opts.logger.error({ err, call: call.id, cdr: r.CdrId }, 'CDR not written');
       }

@@ -271,4 +271,12 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     const completed = [...byCall.values()].filter((legs) => legs[0]?.Status === 'Completed').length;
     expect(completed).toBe(await metric('carillon_voice_connector_outbound_calls_answered_total'));
   });
+
+  it('the Grafana dashboard in the repository asks only for metrics the server exports', async () => {
+    const dashboard = readFileSync(path.join(import.meta.dirname, '..', '..', 'metrics', 'grafana-dashboard.json'), 'utf8');
+    const names = new Set([...dashboard.matchAll(/carillon_[a-z0-9_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    expect(names.size).toBeGreaterThan(15);
+    const exported = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
+    for (const n of names) expect(exported, n).toContain(`# HELP ${n} `);
+  });
 });

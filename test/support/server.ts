@@ -34,7 +34,9 @@ export function compressedTimers(factor: number): Timers {
 
 /** Boots a real server in this process on 127.0.0.1 with every port picked free. */
 export async function startTestServer(overrides: Record<string, unknown> = {}, deps: ServerDeps = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carillon-test-'));
+  // A data directory given by the test survives close (restart tests); otherwise a fresh one that does not.
+  const givenDir = typeof overrides.data === 'string' ? overrides.data : undefined;
+  const dataDir = givenDir ?? mkdtempSync(path.join(os.tmpdir(), 'carillon-test-'));
   const sipOverride = (overrides.sip ?? {}) as Record<string, unknown>;
   const mediaOverride = (overrides.media ?? {}) as Record<string, unknown>;
   const server = createServer({
@@ -72,7 +74,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, d
       }
       await server.close();
       if (inUse !== 0) throw new Error(`media port pairs still in use after the test: ${inUse}`);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (givenDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

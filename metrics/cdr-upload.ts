@@ -1,0 +1,109 @@
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import type { Timers, TimerHandle } from '../common/clock.ts';
+
+/**
+ * CDRs to an S3-compatible bucket (`--cdr-bucket`, `--s3-endpoint` for anything not AWS): every
+ * CDR is first written to `<data>/cdrs/<key>` (the spool), then put to the bucket under the same
+ * key and removed from the spool once stored. Whatever is still in the spool — the process died,
+ * the bucket was unreachable — is sent at the next start and on every retry interval, so a CDR
+ * is never lost between the end of its call and the bucket.
+ */
+export interface CdrUploaderOptions {
+  readonly spool: string;
+  readonly bucket: string;
+  /** An S3-compatible endpoint (path-style addressing); absent: AWS S3 by region. */
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+  readonly logger: Logger;
+  readonly timers: Timers;
+  readonly retryMs?: number;
+}
+
+export class CdrUploader {
+  readonly #opts: CdrUploaderOptions;
+  readonly #s3: S3Client;
+  readonly #queued = new Set<string>();
+  readonly #inFlight = new Set<string>();
+  #running = 0;
+  #timer: TimerHandle | undefined;
+  #closed = false;
+  readonly counters = { uploaded: 0, failed: 0 };
+  #idle: (() => void)[] = [];
+
+  constructor(opts: CdrUploaderOptions) {
+    this.#opts = opts;
+    this.#s3 = new S3Client({
+      region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint, forcePathStyle: true }),
+    });
+  }
+
+  /** Sends whatever the spool holds, then keeps retrying leftovers every `retryMs`. */
+  start(): void {
+    this.#sweep();
+  }
+
+  #sweep(): void {
+    if (this.#closed) return;
+    let files: string[] = [];
+    try {
+      files = readdirSync(this.#opts.spool, { recursive: true, encoding: 'utf8' });
+    } catch {
+      files = [];
+    }
+    for (const rel of files) if (/_[0-9a-f-]{36}$/.test(rel)) this.enqueue(path.join(this.#opts.spool, rel));
+    this.#timer = this.#opts.timers.setTimeout(() => this.#sweep(), this.#opts.retryMs ?? 30_000);
+  }
+
+  /** A CDR file just written to the spool. */
+  enqueue(file: string): void {
+    if (this.#closed || this.#queued.has(file)) return;
+    this.#queued.add(file);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < 4) {
+      const next = [...this.#queued].find((f) => !this.#inFlight.has(f));
+      if (next === undefined) break;
+      this.#inFlight.add(next);
+      this.#running++;
+      void this.#put(next).finally(() => {
+        this.#running--;
+        this.#inFlight.delete(next);
+        this.#queued.delete(next);
+        this.#pump();
+        if (this.#running === 0 && this.#queued.size === 0) for (const f of this.#idle.splice(0)) f();
+      });
+    }
+  }
+
+  async #put(file: string): Promise<void> {
+    const key = path.relative(this.#opts.spool, file).split(path.sep).join('/');
+    try {
+      const body = readFileSync(file);
+      await this.#s3.send(new PutObjectCommand({ Bucket: this.#opts.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      unlinkSync(file);
+      this.counters.uploaded++;
+    } catch (err) {
+      this.counters.failed++;
+      this.#opts.logger.warn({ err, key }, 'CDR not stored in the bucket yet; kept in the spool for the next try');
+    }
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.#running === 0 && this.#queued.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#opts.timers.clearTimeout(this.#timer);
+    this.#s3.destroy();
+  }
+}
