@@ -48,7 +48,7 @@ export class CdrUploader {
 
   #sweep(): void {
     if (this.#closed) return;
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(this.#opts.spool, { recursive: true, encoding: 'utf8' });
     } catch {

@@ -64,7 +64,7 @@ describe('CDRs in an S3-compatible bucket', () => {
   /** One termination call PBX → carrier through a voice connector made for it. */
   async function call(t: Awaited<ReturnType<typeof startTestServer>>, first: boolean): Promise<void> {
     const api = trunkApi(t);
-    let host = '';
+    let host: string;
     const carrierPort = await freePort();
     if (first) {
       const vc = (await api.voice.send(new CreateVoiceConnectorCommand({ Name: 'bucket trunk', RequireEncryption: false }))).VoiceConnector;
