@@ -87,3 +87,38 @@ export class DigestAuth {
     return given.length === expected.length && crypto.timingSafeEqual(Buffer.from(given), Buffer.from(expected)) ? 'ok' : 'wrong';
   }
 }
+
+/**
+ * Carillon's answer to a carrier's challenge (`WWW-Authenticate` or `Proxy-Authenticate`
+ * values): picks SHA-256 over MD5 when both are offered, `qop=auth` when offered, and echoes
+ * `opaque`. Returns the header value, or undefined when no challenge uses an algorithm it knows.
+ */
+export function answerChallenge(challenges: readonly string[], method: string, uri: string, username: string, password: string, cnonce: string): string | undefined {
+  const parsed = challenges.map(parseDigestParams).filter((p): p is Map<string, string> => p !== undefined);
+  const algOf = (p: Map<string, string>): DigestAlgorithm | undefined => {
+    const a = (p.get('algorithm') ?? 'MD5').toUpperCase();
+    return a === 'MD5' ? 'MD5' : a === 'SHA-256' ? 'SHA-256' : undefined;
+  };
+  const chosen = parsed.find((p) => algOf(p) === 'SHA-256') ?? parsed.find((p) => algOf(p) === 'MD5');
+  if (chosen === undefined) return undefined;
+  const alg = algOf(chosen) as DigestAlgorithm;
+  const realm = chosen.get('realm') ?? '';
+  const nonce = chosen.get('nonce') ?? '';
+  const qops = (chosen.get('qop') ?? '').split(',').map((q) => q.trim());
+  const ha1 = hash(alg, `${username}:${realm}:${password}`);
+  const ha2 = hash(alg, `${method}:${uri}`);
+  const nc = '00000001';
+  const withQop = qops.includes('auth');
+  const response = withQop ? hash(alg, `${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`) : hash(alg, `${ha1}:${nonce}:${ha2}`);
+  const opaque = chosen.get('opaque');
+  return [
+    `Digest username="${username}"`,
+    `realm="${realm}"`,
+    `nonce="${nonce}"`,
+    `uri="${uri}"`,
+    `response="${response}"`,
+    `algorithm=${alg}`,
+    ...(withQop ? ['qop=auth', `nc=${nc}`, `cnonce="${cnonce}"`] : []),
+    ...(opaque === undefined ? [] : [`opaque="${opaque}"`]),
+  ].join(', ');
+}

@@ -7,7 +7,8 @@ import type { Random } from '../../common/random.ts';
 import { Dialog, dialogKey } from '../sip/dialog/dialog.ts';
 import { nextHopOf } from '../sip/dialog/target.ts';
 import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
-import { getHeader } from '../sip/message/headers.ts';
+import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
+import { answerChallenge } from '../auth/digest.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
 import type { TransactionLayer } from '../sip/transaction/transaction-layer.ts';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionUser } from '../sip/transaction/types.ts';
@@ -233,6 +234,7 @@ export class B2bua implements TransactionUser {
     this.counters.callsStarted++;
     call.trunk = decision.trunk;
     call.caller = decision.caller;
+    call.credentials = decision.credentials;
     call.alternates = [...(decision.alternates ?? [])];
     this.opts.events?.emit({ type: 'started', call });
     const anchoring = this.opts.media;
@@ -284,6 +286,8 @@ export class B2bua implements TransactionUser {
     call.calleeInvite = undefined;
     call.b = new Leg('uac', hop.transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms);
     if (next.trunk !== undefined) call.trunk = next.trunk;
+    call.credentials = next.credentials;
+    call.challengeAnswered = false;
     this.#placeCallee(call, next.target);
     return true;
   }
@@ -309,7 +313,7 @@ export class B2bua implements TransactionUser {
     );
   }
 
-  #sendCalleeInvite(call: Call, target: string, dest: Destination, req: SipRequest, sessionExpiresSec: number): void {
+  #sendCalleeInvite(call: Call, target: string, dest: Destination, req: SipRequest, sessionExpiresSec: number, auth?: SipHeader): void {
     const b = call.b;
     const random = this.opts.random;
     const bTag = b.dialog?.localTag ?? random.token(10);
@@ -329,6 +333,7 @@ export class B2bua implements TransactionUser {
       { name: 'min-se', value: String(this.opts.minSeSec) },
     ];
     copyCrossingHeaders(req, headers);
+    if (auth !== undefined) headers.push(auth);
     const body = call.calleeOfferBody ?? req.body;
     const invite: SipRequest = { kind: 'request', method: 'INVITE', uri: outboundRequestUri(target, requestUser(req)), headers, body };
     // The callee leg's dialog is created now in its early form so that its identifiers exist
@@ -431,7 +436,15 @@ export class B2bua implements TransactionUser {
         return;
       }
     }
-    // A challenge is for Carillon's own credentials toward the callee; the caller can't answer it.
+    // A challenge is for Carillon's own credentials toward the callee (a carrier's), answered once;
+    // the caller can't answer it.
+    const cred = call.credentials;
+    if ((status === 401 || status === 407) && cred !== undefined && !call.challengeAnswered) {
+      const value = answerChallenge(getHeaderValues(res, status === 401 ? 'www-authenticate' : 'proxy-authenticate'), 'INVITE', ct.request.uri, cred.username, cred.password, this.opts.random.token(16));
+      call.challengeAnswered = true;
+      const interval = parseSessionExpires(getHeader(ct.request, 'session-expires'))?.intervalSec ?? this.opts.sessionExpiresSec;
+      if (value !== undefined) return this.#sendCalleeInvite(call, target, dest, call.invite, interval, { name: status === 401 ? 'authorization' : 'proxy-authorization', value });
+    }
     const relayStatus = status === 401 || status === 407 ? 403 : status;
     const reason = relayStatus === status ? res.reason : undefined;
     const headers: SipHeader[] = [];
@@ -455,30 +468,13 @@ export class B2bua implements TransactionUser {
       a.afterPrack = () => this.#answerCaller(call, res, body);
       return;
     }
-    const out = this.#build2xxForCaller(a, st.request, res, body);
+    const out = this.#inDialog.build2xx(a, st.request, res, body);
     a.prackWait.stop();
     a.prackWaitRseq = undefined;
     this.#finalToCaller(call, out);
     d.transition('confirmed');
     call.transition('answered');
     this.#inDialog.awaitAck(call, a, st, out);
-  }
-
-  /** A 2xx for `leg`'s peer carrying the other side's answer and this leg's session timer. */
-  #build2xxForCaller(leg: Leg, req: SipRequest, res: SipResponse, body: Buffer): SipResponse {
-    const d = leg.dialog as Dialog;
-    const headers: SipHeader[] = [
-      { name: 'contact', value: leg.contact },
-      { name: 'allow', value: ALLOW_VALUE },
-      { name: 'supported', value: 'timer, 100rel' },
-    ];
-    this.#inDialog.sessionTimerHeaders(leg, headers, 'uas');
-    copyCrossingHeaders(res, headers);
-    if (body.length > 0) {
-      leg.lastSdp = body;
-      leg.lastContentType = getHeader(res, 'content-type');
-    }
-    return createResponse(req, res.status, { toTag: d.localTag, reason: res.reason, headers, body, copyRecordRoute: true });
   }
 
   #finalToCaller(call: Call, res: SipResponse): void {

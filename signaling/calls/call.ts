@@ -7,7 +7,7 @@ import type { SipHeader, SipRequest } from '../sip/message/types.ts';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
-import type { RouteAlternate, TrunkCall } from '../routing/static-routes.ts';
+import type { RouteAlternate, TrunkCall, UpstreamCredentials } from '../routing/static-routes.ts';
 import type { CallMedia } from './call-media.ts';
 
 /**
@@ -150,6 +150,9 @@ export class Call {
   caller: { readonly user: string; readonly displayName?: string } | undefined;
   /** Targets tried so far (the current one included). */
   attempts = 0;
+  /** Credentials for the current target's digest challenge, and whether it was answered already. */
+  credentials: UpstreamCredentials | undefined;
+  challengeAnswered = false;
   /** The call's transaction id (CDRs, streaming events and MKV tags name the call by it). */
   readonly transactionId: string = randomUUID();
   #state: CallState = 'routing';

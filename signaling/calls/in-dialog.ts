@@ -292,6 +292,23 @@ export class InDialog {
 
   // ---- Session timers (RFC 4028) ----
 
+  /** A 2xx for `leg`'s peer carrying the other side's answer and this leg's session timer. */
+  build2xx(leg: Leg, req: SipRequest, res: SipResponse, body: Buffer): SipResponse {
+    const d = leg.dialog as Dialog;
+    const headers: SipHeader[] = [
+      { name: 'contact', value: leg.contact },
+      { name: 'allow', value: ALLOW_VALUE },
+      { name: 'supported', value: 'timer, 100rel' },
+    ];
+    this.sessionTimerHeaders(leg, headers, 'uas');
+    copyCrossingHeaders(res, headers);
+    if (body.length > 0) {
+      leg.lastSdp = body;
+      leg.lastContentType = getHeader(res, 'content-type');
+    }
+    return createResponse(req, res.status, { toTag: d.localTag, reason: res.reason, headers, body, copyRecordRoute: true });
+  }
+
   /**
    * Adds Session-Expires (and Require: timer when the peer supports it) for `leg`: as UAS in a
    * 2xx, naming who refreshes; as UAC in a request, Carillon's requested interval.

@@ -24,6 +24,13 @@ export interface TrunkCall {
 export interface RouteAlternate {
   readonly target: string;
   readonly trunk?: TrunkCall;
+  /** Credentials Carillon answers this target's digest challenges with (a carrier's). */
+  readonly credentials?: UpstreamCredentials;
+}
+
+export interface UpstreamCredentials {
+  readonly username: string;
+  readonly password: string;
 }
 
 /** What the router decided and how (STYLE.md 11: decisions say how they were made). */
@@ -37,6 +44,8 @@ export type RouteDecision =
       readonly trunk?: TrunkCall;
       /** Caller identity for the outbound leg's From (caller ID and calling name). */
       readonly caller?: { readonly user: string; readonly displayName?: string };
+      /** Credentials for the first target's digest challenges. */
+      readonly credentials?: UpstreamCredentials;
     }
   | {
       readonly kind: 'reject';

@@ -187,13 +187,17 @@ export class VoiceConnectorRouter {
       snap.carriers.filter((c) => c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))),
       this.#opts.random,
     );
-    const targets = carriers.map((c) => `sip:${e164}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port};transport=${transportParam(c.protocol)}`);
+    const targets = carriers.map((c) => ({
+      target: `sip:${e164}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port};transport=${transportParam(c.protocol)}`,
+      ...(c.credentials === undefined ? {} : { credentials: c.credentials }),
+    }));
     const [first, ...rest] = targets;
     if (first === undefined) return this.#refuse('termination-no-carrier', 503, { trunk, reason: 'No Carrier Available' });
     return {
       kind: 'forward',
-      target: first,
-      alternates: rest.map((target) => ({ target })),
+      target: first.target,
+      ...(first.credentials === undefined ? {} : { credentials: first.credentials }),
+      alternates: rest,
       rule: `${kind}:${vc.id}`,
       trunk: { ...trunk, fromNumber: callerNumber },
       ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, ...(callerName === undefined ? {} : { displayName: callerName }) } }),

@@ -15,7 +15,7 @@ import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp, realErrors, runSipp, startSipp } from '../support/sipp.ts';
 import type { SippResult } from '../support/sipp.ts';
-import { farEnd, trunkCaller, trunkOptions } from '../support/sipp-trunk-scenarios.ts';
+import { challengingCarrier, farEnd, trunkCaller, trunkOptions } from '../support/sipp-trunk-scenarios.ts';
 import { trunkApi } from '../support/trunk-api.ts';
 import { readCdrs } from '../support/cdrs.ts';
 import { RtpPeer, until } from '../support/rtp-peer.ts';
@@ -241,6 +241,22 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     expect(ordinary.successful, realErrors(ordinary)).toBe(1);
     await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 100, DefaultPhoneNumber: DEFAULT_NUMBER } }));
     await t.waitIdle();
+  });
+
+  it('answers a carrier’s digest challenge with the carrier’s credentials', async () => {
+    const carriers = (await (await api.api('GET', '/carillon/v1/carriers')).json()) as { Carriers: { CarrierId: string; Name: string }[] };
+    const upstream = carriers.Carriers.find((c) => c.Name === 'upstream')?.CarrierId ?? '';
+    const put = await api.api('PUT', `/carillon/v1/carriers/${upstream}`, { Name: 'upstream', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1, Prefixes: ['+1'], Credentials: { Username: 'carillon', Password: 'carrier-pw' } });
+    expect(put.status).toBe(200);
+    // The password is never returned.
+    expect(JSON.stringify(await put.json())).not.toContain('carrier-pw');
+    const carrier = startSipp({ scenario: { name: 'carrier-auth', xml: challengingCarrier('carillon', 'carrier-pw') }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await pbx({ expect: 'answer', auth: { username: 'pbx', password: 'trunk-secret' } });
+    const c = await carrier.done;
+    expect(realErrors(r) + realErrors(c)).toBe('');
+    expect([r.successful, c.successful]).toEqual([1, 1]);
+    await api.api('PUT', `/carillon/v1/carriers/${upstream}`, { Name: 'upstream', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1, Prefixes: ['+1'] });
   });
 
   it('CpsLimit 1 with a burst of 5 calls in a second: the excess gets 503 and Throttles counts it exactly', async () => {

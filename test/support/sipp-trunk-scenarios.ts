@@ -138,3 +138,45 @@ Content-Length: 0
   <recv response="200" crlf="true"/>`,
   );
 }
+
+/**
+ * A carrier that wants credentials: 401 with an MD5 challenge, then checks the second INVITE's
+ * Authorization with SIPp's own digest code (verifyauth reads Authorization only) — answers 200
+ * when it is right, 403 when not.
+ */
+export function challengingCarrier(username: string, password: string): string {
+  const challenge = `  <send>${cdata(`SIP/2.0 401 Unauthorized
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]FAR[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+WWW-Authenticate: Digest realm="carrier.example", nonce="[pid]n[call_number]", algorithm=MD5
+Content-Length: 0
+`)}</send>`;
+  return doc(
+    'carrier-challenge',
+    `  <recv request="INVITE" crlf="true"/>
+${challenge}
+  <recv request="ACK"/>
+  <recv request="INVITE" crlf="true">
+    <action><verifyauth assign_to="authok" username="${username}" password="${password}"/></action>
+  </recv>
+  <nop hide="true" test="authok" next="good"/>
+${reply('403 Forbidden', false)}
+  <recv request="ACK" next="end"/>
+  <label id="good"/>
+${reply('200 OK', true)}
+  <recv request="ACK" crlf="true"/>
+  <recv request="BYE"/>
+  <send>${cdata(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+`)}</send>
+  <label id="end"/>`,
+  );
+}

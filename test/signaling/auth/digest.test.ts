@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DigestAuth, parseDigestParams } from '../../../signaling/auth/digest.ts';
+import { answerChallenge, DigestAuth, parseDigestParams } from '../../../signaling/auth/digest.ts';
 import { ha1 } from '../../../control-plane/api/chime/voice-connector-config.ts';
 
 const realm = 'abc.voiceconnector.carillon.local';
@@ -47,5 +47,17 @@ describe('SIP digest authentication (RFC 7616)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('answers challenges the way Carillon itself verifies them, preferring SHA-256', () => {
+    const challenges = auth.challenge(realm, 2_000_000);
+    const uri = 'sip:+14155550123@carrier.example';
+    const value = answerChallenge(challenges, 'INVITE', uri, 'pbx', 'pw', 'abcdef');
+    expect(value).toMatch(/algorithm=SHA-256/);
+    expect(auth.verify(value, 'INVITE', realm, creds, 2_000_100)).toBe('ok');
+    const md5Only = answerChallenge([challenges[0] as string], 'INVITE', uri, 'pbx', 'pw', 'abcdef');
+    expect(md5Only).toMatch(/algorithm=MD5/);
+    expect(auth.verify(md5Only, 'INVITE', realm, creds, 2_000_100)).toBe('ok');
+    expect(answerChallenge(['Digest realm="x", nonce="y", algorithm=SHA-512-256'], 'INVITE', uri, 'u', 'p', 'c')).toBeUndefined();
   });
 });
