@@ -77,6 +77,8 @@ export interface CarillonServer {
   readonly snapshots: ConfigSnapshots | undefined;
   /** Puts every log line handed over so far (SIP messages, media quality) on disk. */
   flushLogs(): Promise<void>;
+  /** The call event bus: started, ringing, answered, ended (with reason), quality (the final record). */
+  readonly events: CallEvents;
 }
 
 /**
@@ -154,6 +156,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
 
   const server: CarillonServer = {
     config: cfg,
+    events,
     get ports() {
       return ports;
     },

@@ -544,7 +544,7 @@ export class B2bua implements TransactionUser {
     if (b.dialog !== undefined) this.dialogs.delete(b.dialog.key);
     a.close();
     b.close();
-    void call.media?.close();
+    void (call.media?.close() ?? Promise.resolve(undefined)).then((record) => this.opts.events?.emit({ type: 'quality', call, record }));
     this.calls.delete(call.id);
     this.counters.callsEnded++;
     this.opts.events?.emit({ type: 'ended', call, reason, status: call.finalStatus });

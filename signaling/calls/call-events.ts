@@ -1,3 +1,4 @@
+import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
 import type { Call, EndReason } from './call.ts';
 
@@ -11,7 +12,9 @@ export type CallEvent =
   | { readonly type: 'started'; readonly call: Call }
   | { readonly type: 'ringing'; readonly call: Call; readonly status: number }
   | { readonly type: 'answered'; readonly call: Call }
-  | { readonly type: 'ended'; readonly call: Call; readonly reason: EndReason; readonly status: number | undefined };
+  | { readonly type: 'ended'; readonly call: Call; readonly reason: EndReason; readonly status: number | undefined }
+  /** After 'ended', once the media session is closed: the call's final quality record (undefined without media). */
+  | { readonly type: 'quality'; readonly call: Call; readonly record: MediaQualityRecord | undefined };
 
 export type CallEventListener = (e: CallEvent) => void;
 

@@ -1,3 +1,4 @@
+import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Logger } from 'pino';
@@ -181,20 +182,21 @@ export class CallMedia {
     this.#prev = cur;
   }
 
-  /** Ends the media session after every queued translation; writes the final record and summary. */
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  /** Ends the media session after every queued translation; writes the final record and summary, and resolves with the record. */
+  close(): Promise<MediaQualityRecord | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
     this.#closed = true;
     const { control, clock, qualityLog, logger, timers } = this.#anchoring.opts;
     timers.clearTimeout(this.#qualityTimer);
-    const p = this.#chain.then(async () => {
+    const p = this.#chain.then(async (): Promise<MediaQualityRecord | undefined> => {
       const final = await control.delete(this.session);
       this.#anchoring.forget(this.session);
       logger.debug({ call: this.#ctx.endpointId, media: final }, 'media session closed');
-      if (final === undefined || final.streams.length === 0) return;
-      qualityLog.write(qualityRecord(this.#ctx, clock.nowMs(), final, this.#prev, true));
+      if (final === undefined || final.streams.length === 0) return undefined;
+      const record = qualityRecord(this.#ctx, clock.nowMs(), final, this.#prev, true);
+      qualityLog.write(record);
       const audio = audioStream(final);
-      if (audio === undefined) return;
+      if (audio === undefined) return record;
       const custSide = this.#ctx.custSide;
       const cust = legFigures(audio[custSide]);
       const rem = legFigures(audio[custSide === 'a' ? 'b' : 'a']);
@@ -206,6 +208,7 @@ export class CallMedia {
         },
         'call quality',
       );
+      return record;
     });
     this.#chain = p.catch(() => undefined);
     return p.catch(() => undefined);

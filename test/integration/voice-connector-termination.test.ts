@@ -20,6 +20,7 @@ import { trunkApi } from '../support/trunk-api.ts';
 import { readCdrs } from '../support/cdrs.ts';
 import { RtpPeer, until } from '../support/rtp-peer.ts';
 import { readSdp } from '../../signaling/sdp/anchor.ts';
+import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { Cdr } from '../support/cdrs.ts';
 import type { TrunkApi } from '../support/trunk-api.ts';
 
@@ -82,6 +83,14 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
   it('a PBX with the right source and credentials reaches the carrier with RTP both ways; its own number is the caller ID', async () => {
     const pbxMedia = await RtpPeer.open();
     const carrierMedia = await RtpPeer.open();
+    const seen: string[] = [];
+    let finalRecord: MediaQualityRecord | undefined;
+    const off = t.server.events.on((e) => {
+      if (e.type === 'refused') return;
+      if (e.call.trunk?.voiceConnectorId !== vcId) return;
+      seen.push(e.type === 'ended' ? `ended:${e.reason}` : e.type);
+      if (e.type === 'quality') finalRecord = e.record;
+    });
     const carrier = startSipp({
       scenario: { name: 'carrier', xml: farEnd({ answer: true, injectedMedia: true, check: [{ header: 'From', regexp: PBX_NUMBER.replace('+', '\\+') }] }) },
       port: carrierPort,
@@ -114,6 +123,11 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     expect(realErrors(r) + realErrors(c)).toBe('');
     expect([r.successful, c.successful]).toEqual([1, 1]);
     expect([carrierMedia.received.length, pbxMedia.received.length]).toEqual([100, 100]);
+    // The call's events on the internal bus, in order, ending with its quality summary.
+    await until(() => seen.includes('quality'), 5_000);
+    off();
+    expect(seen).toEqual(['started', 'ringing', 'answered', 'ended:caller-bye', 'quality']);
+    expect(finalRecord).toMatchObject({ voice_connector_id: vcId, call_ended: true, cust2vc_rtp_packets: 100, rem2vc_rtp_packets: 100 });
     expect((await t.waitIdle()).calls).toBe(0);
     expect(await metric('carillon_voice_connector_outbound_call_attempts_total')).toBe(1);
     expect(await metric('carillon_voice_connector_outbound_calls_answered_total')).toBe(1);
