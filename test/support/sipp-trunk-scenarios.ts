@@ -97,6 +97,17 @@ const reply = (status: string, withSdp: boolean, injected = false): string => ` 
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 ${withSdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${sdp(injected)}` : 'Content-Length: 0\n'}`)}</send>`;
 
+/** Takes the BYE that ends an answered call and answers it 200. */
+const BYE_OK = `  <recv request="BYE"/>
+  <send>${cdata(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+`)}</send>`;
+
 /**
  * The far side (carrier for termination, PBX route for origination): answers and waits for the
  * BYE, or refuses every call with `status`. `check` regexps must match the INVITE's headers.
@@ -111,14 +122,7 @@ export function farEnd(o: { readonly answer: true; readonly check?: readonly { h
   if (!o.answer) return doc('far-refuse', `${recvInvite}\n${reply(o.status, false)}\n  <recv request="ACK" crlf="true"/>`);
   return doc(
     'far-answer',
-    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true, o.injectedMedia === true)}\n  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n  <send>${cdata(`SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-`)}</send>`,
+    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true, o.injectedMedia === true)}\n  <recv request="ACK" crlf="true"/>\n${BYE_OK}`,
   );
 }
 
@@ -168,15 +172,7 @@ ${reply('403 Forbidden', false)}
   <label id="good"/>
 ${reply('200 OK', true)}
   <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
-  <send>${cdata(`SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-`)}</send>
+${BYE_OK}
   <label id="end"/>`,
   );
 }
