@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests drive as real peers, only those missing.
 # Peers: SIPp (sip-tester), baresip, Kamailio, stunnel (TLS client in front of SIPp, whose Debian
-# build has no TLS), sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip).
+# build has no TLS), sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip), ffmpeg
+# (an independent SRTP implementation, and media files for streaming).
 set -euo pipefail
 declare -A bin_of=(
   [sip-tester]=sipp
@@ -12,6 +13,7 @@ declare -A bin_of=(
   [sipvicious]=svmap
   [tshark]=tshark
   [iproute2]=ip
+  [ffmpeg]=ffmpeg
 )
 if [ "${1:-}" = "--bench" ]; then
   bin_of[rtpengine-daemon]=rtpengine
