@@ -129,8 +129,11 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const loggingOf = (vcId: string): { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } =>
     (snapshots?.current.voiceConnectors.get(vcId)?.documents.logging as { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } | undefined) ?? {};
   // CDRs first: a call's records are on disk before anything else hears that it ended.
+  // The flag wins; else the bucket an admin set through UpdateGlobalSettings (with the API on).
   const cdrUploader =
-    cfg.cdrBucket === undefined ? undefined : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: cfg.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
+    cfg.cdrBucket === undefined && cfg.api < 0
+      ? undefined
+      : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
   writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file) });
   let sipLogsOn = { generation: -1, any: false };
   const sipLog = new SipMessageLog(events, {

@@ -47,10 +47,12 @@ export interface ConfigSnapshot {
   readonly carriers: readonly CarrierConfig[];
   /** The account's default calling name (UpdatePhoneNumberSettings), if set. */
   readonly defaultCallingName: string | undefined;
+  /** The CDR bucket of the global settings (UpdateGlobalSettings VoiceConnector.CdrBucket), if set. */
+  readonly cdrBucket: string | undefined;
 }
 
 /** The configuration with nothing in it (the control plane off, or not read yet). */
-export const EMPTY_SNAPSHOT: ConfigSnapshot = Object.freeze({ generation: 0, voiceConnectors: new Map(), groups: new Map(), numbers: new Map(), carriers: [], defaultCallingName: undefined });
+export const EMPTY_SNAPSHOT: ConfigSnapshot = Object.freeze({ generation: 0, voiceConnectors: new Map(), groups: new Map(), numbers: new Map(), carriers: [], defaultCallingName: undefined, cdrBucket: undefined });
 
 export type SnapshotListener = (s: ConfigSnapshot) => void;
 
@@ -95,7 +97,7 @@ export class ConfigSnapshots {
 
   async #build(generation: number): Promise<ConfigSnapshot> {
     const db = this.#store.db;
-    const [vcs, docs, creds, groups, numbers, carriers, callingName] = await Promise.all([
+    const [vcs, docs, creds, groups, numbers, carriers, callingName, global] = await Promise.all([
       db.selectFrom('voice_connectors').selectAll().execute(),
       db.selectFrom('voice_connector_documents').selectAll().execute(),
       db.selectFrom('termination_credentials').selectAll().execute(),
@@ -103,6 +105,7 @@ export class ConfigSnapshots {
       db.selectFrom('phone_numbers').select(['e164', 'associations', 'calling_name']).where('status', '=', 'Assigned').execute(),
       db.selectFrom('carriers').selectAll().orderBy('priority').orderBy('id').execute(),
       db.selectFrom('settings').select('value').where('key', '=', 'calling-name').executeTakeFirst(),
+      db.selectFrom('settings').select('value').where('key', '=', 'global').executeTakeFirst(),
     ]);
     const voiceConnectors = new Map<string, VoiceConnectorConfig>();
     for (const v of vcs) {
@@ -144,6 +147,7 @@ export class ConfigSnapshots {
       }),
     );
     const defaultCallingName = callingName === undefined || callingName.value === '' ? undefined : callingName.value;
-    return Object.freeze({ generation, voiceConnectors, groups: groupMap, numbers: numberMap, carriers: Object.freeze(carrierList), defaultCallingName });
+    const cdrBucket = global === undefined ? undefined : (JSON.parse(global.value) as { VoiceConnector?: { CdrBucket?: string } }).VoiceConnector?.CdrBucket;
+    return Object.freeze({ generation, voiceConnectors, groups: groupMap, numbers: numberMap, carriers: Object.freeze(carrierList), defaultCallingName, cdrBucket });
   }
 }

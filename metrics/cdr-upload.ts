@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Timers, TimerHandle } from '../common/clock.ts';
 
 /**
- * CDRs to an S3-compatible bucket (`--cdr-bucket`, `--s3-endpoint` for anything not AWS): every
+ * CDRs to an S3-compatible bucket (`--cdr-bucket`, or the CdrBucket an admin set with
+ * UpdateGlobalSettings; `--s3-endpoint` for anything not AWS): every
  * CDR is first written to `<data>/cdrs/<key>` (the spool), then put to the bucket under the same
  * key and removed from the spool once stored. Whatever is still in the spool — the process died,
  * the bucket was unreachable — is sent at the next start and on every retry interval, so a CDR
@@ -13,7 +14,8 @@ import type { Timers, TimerHandle } from '../common/clock.ts';
  */
 export interface CdrUploaderOptions {
   readonly spool: string;
-  readonly bucket: string;
+  /** The bucket now (the flag, or the account's global settings); undefined: CDRs stay local. */
+  readonly bucket: () => string | undefined;
   /** An S3-compatible endpoint (path-style addressing); absent: AWS S3 by region. */
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
@@ -48,6 +50,8 @@ export class CdrUploader {
 
   #sweep(): void {
     if (this.#closed) return;
+    this.#timer = this.#opts.timers.setTimeout(() => this.#sweep(), this.#opts.retryMs ?? 30_000);
+    if (this.#opts.bucket() === undefined) return;
     let files: string[];
     try {
       files = readdirSync(this.#opts.spool, { recursive: true, encoding: 'utf8' });
@@ -55,12 +59,11 @@ export class CdrUploader {
       files = [];
     }
     for (const rel of files) if (/_[0-9a-f-]{36}$/.test(rel)) this.enqueue(path.join(this.#opts.spool, rel));
-    this.#timer = this.#opts.timers.setTimeout(() => this.#sweep(), this.#opts.retryMs ?? 30_000);
   }
 
   /** A CDR file just written to the spool. */
   enqueue(file: string): void {
-    if (this.#closed || this.#queued.has(file)) return;
+    if (this.#closed || this.#queued.has(file) || this.#opts.bucket() === undefined) return;
     this.#queued.add(file);
     this.#pump();
   }
@@ -83,9 +86,11 @@ export class CdrUploader {
 
   async #put(file: string): Promise<void> {
     const key = path.relative(this.#opts.spool, file).split(path.sep).join('/');
+    const bucket = this.#opts.bucket();
+    if (bucket === undefined) return;
     try {
       const body = readFileSync(file);
-      await this.#s3.send(new PutObjectCommand({ Bucket: this.#opts.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      await this.#s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
       unlinkSync(file);
       this.counters.uploaded++;
     } catch (err) {

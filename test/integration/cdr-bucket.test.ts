@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateVoiceConnectorCommand, PutVoiceConnectorTerminationCommand } from '@aws-sdk/client-chime-sdk-voice';
+import { CreateVoiceConnectorCommand, PutVoiceConnectorTerminationCommand, UpdateGlobalSettingsCommand } from '@aws-sdk/client-chime-sdk-voice';
 import S3rver from 's3rver';
 import Value from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ describe('CDRs in an S3-compatible bucket', () => {
     api.voice.destroy();
   }
 
-  it('keeps CDRs in the spool while the bucket is unreachable and stores them after a restart', async () => {
+  it('keeps CDRs in the spool while the bucket is unreachable, stores them after a restart, and follows UpdateGlobalSettings', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const a = await startTestServer({ data, cdrBucket: 'cdrs', s3Endpoint: dead });
     await call(a, true);
@@ -111,5 +111,17 @@ describe('CDRs in an S3-compatible bucket', () => {
     }
     expect(spooled()).toEqual([]);
     await b.close();
+
+    // No flag: the bucket an admin sets with UpdateGlobalSettings, as in Chime.
+    const c = await startTestServer({ data, s3Endpoint: endpoint });
+    const admin = trunkApi(c);
+    await admin.voice.send(new UpdateGlobalSettingsCommand({ VoiceConnector: { CdrBucket: 'cdrs' } }));
+    admin.voice.destroy();
+    await call(c, false);
+    const last = Date.now() + 10_000;
+    while ((await stored()).length < 6 && Date.now() < last) await new Promise((r) => setTimeout(r, 100));
+    expect((await stored()).length).toBe(6);
+    expect(spooled()).toEqual([]);
+    await c.close();
   });
 });
