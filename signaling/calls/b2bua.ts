@@ -22,7 +22,7 @@ import { InDialog } from './in-dialog.ts';
 import { learnCalleeDialog, relayProvisionalToCaller, setUpCallerLeg } from './leg-setup.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
 import type { Refusal } from './request-checks.ts';
-import { contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, identityUri, requestUser, stripTag, toTagOf } from './sip-util.ts';
+import { assertedCaller, contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, stripTag, toTagOf } from './sip-util.ts';
 import type { RouteDecision } from '../routing/static-routes.ts';
 import type { MediaAnchoring, SdpRole } from './call-media.ts';
 import type { CallEvents } from './call-events.ts';
@@ -319,7 +319,10 @@ export class B2bua implements TransactionUser {
     const bTag = b.dialog?.localTag ?? random.token(10);
     const bCallId = b.dialog?.callId ?? random.token(20);
     const seq = (b.dialog?.localSeq ?? 0) + 1;
-    const from = b.dialog?.localUri ?? (call.caller === undefined ? hideFromHost(stripTag(getHeader(req, 'from') ?? ''), this.#ownHost) : identityUri(call.caller.user, call.caller.displayName, this.#ownHost));
+    const crossing: SipHeader[] = [];
+    copyCrossingHeaders(req, crossing);
+    const asserted = call.caller === undefined ? undefined : assertedCaller(call.caller, this.#ownHost, crossing);
+    const from = b.dialog?.localUri ?? asserted ?? hideFromHost(stripTag(getHeader(req, 'from') ?? ''), this.#ownHost);
     const headers: SipHeader[] = [
       { name: 'max-forwards', value: String(Math.max(0, maxForwards(req) - 1)) },
       { name: 'from', value: `${from};tag=${bTag}` },
@@ -331,8 +334,8 @@ export class B2bua implements TransactionUser {
       { name: 'supported', value: call.a.supports100rel ? 'timer, 100rel' : 'timer' },
       { name: 'session-expires', value: String(sessionExpiresSec) },
       { name: 'min-se', value: String(this.opts.minSeSec) },
+      ...crossing,
     ];
-    copyCrossingHeaders(req, headers);
     if (auth !== undefined) headers.push(auth);
     const body = call.calleeOfferBody ?? req.body;
     const invite: SipRequest = { kind: 'request', method: 'INVITE', uri: outboundRequestUri(target, requestUser(req)), headers, body };

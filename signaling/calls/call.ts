@@ -7,7 +7,7 @@ import type { SipHeader, SipRequest } from '../sip/message/types.ts';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
-import type { RouteAlternate, TrunkCall, UpstreamCredentials } from '../routing/static-routes.ts';
+import type { CallerIdentity, RouteAlternate, TrunkCall, UpstreamCredentials } from '../routing/static-routes.ts';
 import type { CallMedia } from './call-media.ts';
 
 /**
@@ -147,7 +147,7 @@ export class Call {
   /** Targets still to try, with their voice connector where it changes (group failover). */
   alternates: RouteAlternate[] = [];
   /** Caller identity for the callee leg's From (caller ID, calling name). */
-  caller: { readonly user: string; readonly displayName?: string } | undefined;
+  caller: CallerIdentity | undefined;
   /** Targets tried so far (the current one included). */
   attempts = 0;
   /** Credentials for the current target's digest challenge, and whether it was answered already. */

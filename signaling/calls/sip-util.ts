@@ -2,7 +2,8 @@ import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import { parseCSeq } from '../sip/message/cseq.ts';
 import { getTag, parseNameAddr, writeNameAddr } from '../sip/message/name-addr.ts';
 import { parseUri, writeUri } from '../sip/message/uri.ts';
-import type { SipMessage, SipRequest } from '../sip/message/types.ts';
+import type { SipHeader, SipMessage, SipRequest } from '../sip/message/types.ts';
+import type { CallerIdentity } from '../routing/static-routes.ts';
 
 /** A From/To value with its tag parameter removed (the dialog keeps tags apart). */
 export function stripTag(value: string): string {
@@ -59,6 +60,18 @@ export function requestUser(req: SipRequest): string | undefined {
 /** A From for an identity Carillon asserts (a trunk's caller ID and calling name) on its own host. */
 export function identityUri(user: string, displayName: string | undefined, host: string): string {
   return writeNameAddr({ uri: writeUri({ scheme: 'sip', host, params: new Map([['user', 'phone']]), user }), params: new Map(), ...(displayName === undefined ? {} : { displayName }) });
+}
+
+/**
+ * The callee leg's From for an asserted caller, with its P-Asserted-Identity (RFC 3325) put in
+ * `headers` in place of any the caller sent: the caller's number either way; when the caller is
+ * anonymous the From says so (RFC 3323 §4.1.1.3) and the caller's Privacy header (copied) tells
+ * the carrier not to show the asserted number.
+ */
+export function assertedCaller(caller: CallerIdentity, host: string, headers: SipHeader[]): string {
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]?.name === 'p-asserted-identity') headers.splice(i, 1);
+  headers.push({ name: 'p-asserted-identity', value: identityUri(caller.user, caller.displayName, host) });
+  return caller.anonymous ? '"Anonymous" <sip:anonymous@anonymous.invalid>' : identityUri(caller.user, caller.displayName, host);
 }
 
 /**

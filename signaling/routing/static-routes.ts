@@ -28,6 +28,13 @@ export interface RouteAlternate {
   readonly credentials?: UpstreamCredentials;
 }
 
+/** The identity Carillon asserts for a trunk's caller (RFC 3325), hidden from the callee when `anonymous` (RFC 3323). */
+export interface CallerIdentity {
+  readonly user: string;
+  readonly displayName?: string;
+  readonly anonymous: boolean;
+}
+
 export interface UpstreamCredentials {
   readonly username: string;
   readonly password: string;
@@ -42,8 +49,8 @@ export type RouteDecision =
       readonly alternates?: readonly RouteAlternate[];
       readonly rule: string;
       readonly trunk?: TrunkCall;
-      /** Caller identity for the outbound leg's From (caller ID and calling name). */
-      readonly caller?: { readonly user: string; readonly displayName?: string };
+      /** Caller identity for the outbound leg (caller ID, calling name, and whether to hide it). */
+      readonly caller?: CallerIdentity;
       /** Credentials for the first target's digest challenges. */
       readonly credentials?: UpstreamCredentials;
     }

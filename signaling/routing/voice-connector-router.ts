@@ -56,12 +56,28 @@ export function e164Of(user: string | undefined): { e164: string; country: strin
   return { e164: p.number, country: p.country };
 }
 
-/** The user part (or tel number) of a request's From. */
-function fromUserOf(req: SipRequest): string | undefined {
-  const na = parseNameAddr(getHeader(req, 'from') ?? '');
+/** The user part (or tel number) of a name-addr header value. */
+function userOf(value: string | undefined): string | undefined {
+  const na = parseNameAddr(value ?? '');
   const u = na === undefined ? undefined : parseUri(na.uri);
   if (u === undefined || u.scheme === 'other') return undefined;
   return u.scheme === 'tel' ? u.number : u.user;
+}
+
+function fromUserOf(req: SipRequest): string | undefined {
+  return userOf(getHeader(req, 'from'));
+}
+
+/**
+ * Who a PBX says is calling: the P-Asserted-Identity it sends (RFC 3325; the trunk is trusted once
+ * authenticated), else its From; and whether the caller asked to stay hidden (RFC 3323 Privacy
+ * `id`/`user`, or an anonymous From).
+ */
+function callerOf(req: SipRequest): { user: string | undefined; anonymous: boolean } {
+  const pai = getHeader(req, 'p-asserted-identity')?.split(',')[0];
+  const from = fromUserOf(req);
+  const privacy = (getHeader(req, 'privacy') ?? '').toLowerCase().split(/[;,\s]+/);
+  return { user: userOf(pai) ?? from, anonymous: privacy.includes('id') || privacy.includes('user') || from?.toLowerCase() === 'anonymous' };
 }
 
 function inCidr(address: string, cidr: string): boolean {
@@ -149,7 +165,8 @@ export class VoiceConnectorRouter {
   #termination(req: SipRequest, source: Source, vc: VoiceConnectorConfig, user: string | undefined, snap: ConfigSnapshot): RouteDecision {
     const doc = vc.documents.termination as { CpsLimit?: number; DefaultPhoneNumber?: string; CallingRegions?: string[]; CidrAllowedList?: string[]; Disabled?: boolean } | undefined;
     const dialed = e164Of(user);
-    const calling = e164Of(fromUserOf(req));
+    const who = callerOf(req);
+    const calling = e164Of(who.user);
     const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country };
     if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
     const cidrs = doc.CidrAllowedList ?? [];
@@ -168,17 +185,17 @@ export class VoiceConnectorRouter {
     const emergency = emergencyRoute((vc.documents.emergency as { DNIS?: EmergencyDnis[] } | undefined)?.DNIS ?? [], user, calling?.country);
     if (emergency !== undefined) {
       this.#takeCps(vc.id, doc.CpsLimit ?? 1);
-      return this.#viaCarriers(snap, vc, doc, emergency.e164, { ...trunk, toNumber: emergency.e164, toCountry: emergency.country }, calling, emergency.test ? 'emergency-test' : 'emergency');
+      return this.#viaCarriers(snap, vc, doc, emergency.e164, { ...trunk, toNumber: emergency.e164, toCountry: emergency.country }, calling, who.anonymous, emergency.test ? 'emergency-test' : 'emergency');
     }
     if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
     if (dialed === undefined) return this.#refuse('termination-bad-number', 484, { trunk });
     if (dialed.country === undefined || !(doc.CallingRegions ?? []).includes(dialed.country)) return this.#refuse('termination-calling-region', 403, { trunk, reason: 'Calling Region Not Allowed' });
     if (!this.#takeCps(vc.id, doc.CpsLimit ?? 1)) return this.#refuse('termination-throttled', 503, { trunk, headers: [{ name: 'retry-after', value: '1' }], throttled: true });
-    return this.#viaCarriers(snap, vc, doc, dialed.e164, trunk, calling, 'termination');
+    return this.#viaCarriers(snap, vc, doc, dialed.e164, trunk, calling, who.anonymous, 'termination');
   }
 
   /** A termination call out through the carriers that take `e164`, with the voice connector's caller ID. */
-  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: { DefaultPhoneNumber?: string }, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, kind: string): RouteDecision {
+  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: { DefaultPhoneNumber?: string }, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, anonymous: boolean, kind: string): RouteDecision {
     // Caller ID: the PBX's own number when it is one of this voice connector's, else the default.
     const owned = calling !== undefined && this.#belongsTo(snap, calling.e164, vc.id);
     const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
@@ -200,7 +217,7 @@ export class VoiceConnectorRouter {
       alternates: rest,
       rule: `${kind}:${vc.id}`,
       trunk: { ...trunk, fromNumber: callerNumber },
-      ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, ...(callerName === undefined ? {} : { displayName: callerName }) } }),
+      ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, anonymous, ...(callerName === undefined ? {} : { displayName: callerName }) } }),
     };
   }
 

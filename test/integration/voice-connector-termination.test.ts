@@ -173,6 +173,39 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     await voice.send(new PutVoiceConnectorLoggingConfigurationCommand({ VoiceConnectorId: vcId, LoggingConfiguration: { EnableSIPLogs: false, EnableMediaMetricLogs: false } }));
   });
 
+  it('asserts the caller in P-Asserted-Identity, keeps an anonymous caller anonymous, and never passes on an identity the trunk does not own', async () => {
+    let carrier = startSipp({
+      scenario: {
+        name: 'carrier-privacy',
+        xml: farEnd({
+          answer: true,
+          check: [
+            { header: 'From', regexp: 'anonymous@anonymous\\.invalid' },
+            { header: 'P-Asserted-Identity', regexp: PBX_NUMBER.replace('+', '\\+') },
+            { header: 'Privacy', regexp: 'id' },
+          ],
+        }),
+      },
+      port: carrierPort,
+      transport: 'udp',
+      calls: 1,
+      timeoutSec: 20,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    let r = await pbx({ expect: 'answer', from: 'anonymous', extraHeaders: `P-Asserted-Identity: <sip:${PBX_NUMBER}@[local_ip]>\nPrivacy: id\n`, auth: { username: 'pbx', password: 'trunk-secret' } });
+    let c = await carrier.done;
+    expect(realErrors(r) + realErrors(c)).toBe('');
+    expect([r.successful, c.successful]).toEqual([1, 1]);
+    // A PBX asserting a number that is not the trunk's: the default number goes out instead, in From and PAI.
+    const notOwned = DEFAULT_NUMBER.replace('+', '\\+');
+    carrier = startSipp({ scenario: { name: 'carrier-pai', xml: farEnd({ answer: true, check: [{ header: 'From', regexp: notOwned }, { header: 'P-Asserted-Identity', regexp: notOwned }] }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
+    await new Promise((res) => setTimeout(res, 200));
+    r = await pbx({ expect: 'answer', extraHeaders: 'P-Asserted-Identity: <sip:+12065550000@[local_ip]>\n', auth: { username: 'pbx', password: 'trunk-secret' } });
+    c = await carrier.done;
+    expect(realErrors(r) + realErrors(c)).toBe('');
+    expect([r.successful, c.successful]).toEqual([1, 1]);
+  });
+
   it('a From number the voice connector does not own goes out as DefaultPhoneNumber', async () => {
     const carrier = startSipp({ scenario: { name: 'carrier', xml: farEnd({ answer: true, check: [{ header: 'From', regexp: DEFAULT_NUMBER.replace('+', '\\+') }] }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
     await new Promise((r) => setTimeout(r, 200));

@@ -33,6 +33,8 @@ export interface TrunkCallerOptions {
   readonly pauseMs?: number;
   /** Offer the media port of the call's injection line (a test RTP peer) instead of SIPp's. */
   readonly injectedMedia?: boolean;
+  /** Header lines added to the INVITE (each ending in a newline), e.g. P-Asserted-Identity and Privacy. */
+  readonly extraHeaders?: string;
 }
 
 export function trunkCaller(o: TrunkCallerOptions): string {
@@ -47,7 +49,7 @@ Call-ID: [call_id]
 CSeq: ${cseq} INVITE
 Contact: <sip:pbx@[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
-${extra}Content-Type: application/sdp
+${o.extraHeaders ?? ''}${extra}Content-Type: application/sdp
 Content-Length: [len]
 
 ${sdp(o.injectedMedia === true)}`)}</send>`;
