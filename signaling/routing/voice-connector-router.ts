@@ -201,7 +201,8 @@ export class VoiceConnectorRouter {
     const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
     const callerName = callerNumber === undefined ? undefined : (snap.numbers.get(callerNumber)?.callingName ?? snap.defaultCallingName);
     const carriers = orderByPriorityWeight(
-      snap.carriers.filter((c) => c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))),
+      // Carriers that take the number and answer OPTIONS pings (a silent one is skipped until it answers).
+      snap.carriers.filter((c) => (c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))) && (this.#opts.health?.isUp(c.host, c.port, c.protocol) ?? true)),
       this.#opts.random,
     );
     const targets = carriers.map((c) => ({

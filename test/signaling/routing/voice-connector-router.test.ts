@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createCryptoRandom } from '../../../common/random.ts';
-import { e164Of, orderByPriorityWeight } from '../../../signaling/routing/voice-connector-router.ts';
+import { e164Of, orderByPriorityWeight, VoiceConnectorRouter } from '../../../signaling/routing/voice-connector-router.ts';
+import type { ConfigSnapshot } from '../../../control-plane/config-snapshot.ts';
+import { DigestAuth } from '../../../signaling/auth/digest.ts';
+import type { SipRequest } from '../../../signaling/sip/message/types.ts';
+import type { Source } from '../../../signaling/sip/transport/types.ts';
 
 describe('voice connector routing helpers', () => {
   it('orders by priority, and splits equal priorities by weight', () => {
@@ -26,5 +30,71 @@ describe('voice connector routing helpers', () => {
     expect(e164Of('442071838750')).toEqual({ e164: '+442071838750', country: 'GB' });
     expect(e164Of('alice')).toBeUndefined();
     expect(e164Of(undefined)).toBeUndefined();
+  });
+});
+
+describe('voice connector classification and termination decisions', () => {
+  const clock = { nowMs: () => 1_000_000, monoMs: () => 1_000 };
+  const vc = {
+    id: 'abcdefghijklmnopqrstuv',
+    name: 'pbx',
+    awsRegion: 'us-east-1',
+    requireEncryption: false,
+    documents: { termination: { CallingRegions: ['US'], CidrAllowedList: ['10.0.0.0/8'], CpsLimit: 2 } },
+    credentials: [],
+  };
+  const carrier = (id: string, priority: number, host: string): ConfigSnapshot['carriers'][number] => ({ id, name: id, host, port: 5060, protocol: 'UDP', priority, weight: 1, prefixes: [], credentials: undefined });
+  const snapshot: ConfigSnapshot = {
+    generation: 1,
+    voiceConnectors: new Map([[vc.id, vc]]),
+    groups: new Map(),
+    numbers: new Map(),
+    carriers: [carrier('first', 1, '192.0.2.1'), carrier('second', 2, '192.0.2.2')],
+    defaultCallingName: undefined,
+    cdrBucket: undefined,
+  };
+  const down = new Set<string>();
+  const router = new VoiceConnectorRouter({
+    domain: 'carillon.test',
+    snapshot: () => snapshot,
+    staticRoutes: [],
+    digest: new DigestAuth(Buffer.alloc(32, 1)),
+    clock,
+    random: createCryptoRandom(),
+    health: { isUp: (host) => !down.has(host) },
+  });
+  const invite = (to: string): SipRequest => ({
+    kind: 'request',
+    method: 'INVITE',
+    uri: `sip:${to}@${vc.id}.voiceconnector.carillon.test`,
+    headers: [{ name: 'from', value: '<sip:+12065550111@10.1.2.3>;tag=1' }],
+    body: Buffer.alloc(0),
+  });
+  const from = (address: string): Source => ({ transport: 'udp', address, port: 5060, localAddress: '127.0.0.1', localPort: 5060 });
+
+  it('sends a termination call to the carriers in priority order, skipping one that stopped answering pings', () => {
+    const d = router.decide(invite('+14155550123'), from('10.1.2.3'));
+    expect(d).toMatchObject({ kind: 'forward', target: 'sip:+14155550123@192.0.2.1:5060;transport=udp', alternates: [{ target: 'sip:+14155550123@192.0.2.2:5060;transport=udp' }] });
+    down.add('192.0.2.1');
+    expect(router.decide(invite('+14155550123'), from('10.1.2.3'))).toMatchObject({ kind: 'forward', target: 'sip:+14155550123@192.0.2.2:5060;transport=udp', alternates: [] });
+    down.clear();
+  });
+
+  it('refuses strangers, other countries, and calls past CpsLimit, each by its rule', () => {
+    expect(router.decide(invite('+14155550123'), from('192.168.1.1'))).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-source' });
+    expect(router.decide(invite('+442071838750'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-calling-region' });
+    expect(router.decide(invite('not-a-number'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 484 });
+    // The bucket holds CpsLimit (2) tokens and the clock stands still: the third call in the same instant is throttled.
+    const fresh = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth(Buffer.alloc(32, 1)), clock, random: createCryptoRandom() });
+    expect(fresh.decide(invite('+14155550123'), from('10.1.2.3')).kind).toBe('forward');
+    expect(fresh.decide(invite('+14155550123'), from('10.1.2.3')).kind).toBe('forward');
+    expect(fresh.decide(invite('+14155550123'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 503, throttled: true });
+    expect(fresh.counters.refused.get('termination-throttled')).toBe(1);
+  });
+
+  it('refuses a voice connector host that does not exist, and an ordinary call from nowhere', () => {
+    const r = router.decide({ ...invite('+14155550123'), uri: 'sip:+14155550123@zzzzzzzzzzzzzzzzzzzzzz.voiceconnector.carillon.test' }, from('10.1.2.3'));
+    expect(r).toMatchObject({ kind: 'reject', status: 404, rule: 'unknown-voice-connector' });
+    expect(router.decide({ ...invite('+14155550123'), uri: 'sip:+14155550123@198.51.100.7' }, from('203.0.113.9'))).toMatchObject({ kind: 'reject', status: 404, rule: 'no-route' });
   });
 });
