@@ -87,7 +87,17 @@ async function callerTargets(t: TestServer, callers: readonly RtpPeer[], sdpPort
 
 function records(t: TestServer): MediaQualityRecord[] {
   const file = path.join(t.dataDir, 'logs', 'voice-connector', 'default', 'media-quality.jsonl');
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MediaQualityRecord);
+  // Only whole lines: the file can exist before its first line lands, and be read while one is being written.
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as MediaQualityRecord);
 }
 
 function expectOk(r: SippResult, n: number): void {
@@ -176,12 +186,14 @@ describe('media through Carillon: relay, latching and quality against injected t
         expect(Math.abs((f.mos_btwn_vc_and_cust ?? 0) - expectedMos), `${c.name}: mos ${f.mos_btwn_vc_and_cust} vs ${expectedMos}`).toBeLessThanOrEqual(0.1);
         if (c.calleeRtcpDelayMs !== undefined) {
           // RTT: the callee answered Carillon's SRs after the injected delay (the hold it really
-          // applied is the truth; the record holds the latest measurement); within 2 ms.
+          // applied is the truth; the record holds the latest measurement). Within 4 ms: the test
+          // peer shares its event loop with the server under test, and its datagram leaves up to
+          // a few ms after the hold it records when that loop is busy (seen: 2.8 ms on a loaded CI run).
           const rttMs = (f.rtt_btwn_vc_and_rem ?? 0) / 1000;
           const holds = callee.rtcpHoldsMs;
           expect(holds.length).toBeGreaterThan(0);
           const nearest = Math.min(...holds.map((h) => Math.abs(rttMs - h)));
-          expect(nearest, `rtt ${rttMs} ms vs holds ${holds.map((h) => h.toFixed(2)).join(', ')}`).toBeLessThanOrEqual(2);
+          expect(nearest, `rtt ${rttMs} ms vs holds ${holds.map((h) => h.toFixed(2)).join(', ')}`).toBeLessThanOrEqual(4);
           // The peer never answers sooner than asked (it may answer later on a loaded machine: the hold above is the truth).
           expect(rttMs).toBeGreaterThanOrEqual(c.calleeRtcpDelayMs - 2);
         }

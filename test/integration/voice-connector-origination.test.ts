@@ -44,6 +44,28 @@ async function carrierCalls(t: TestServer, number: string, calls: number, expect
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 300));
 
+/**
+ * What Carillon did with each call, from its event bus (exact, unlike SIPp's periodic screen
+ * counts): which route port answered and after how many attempts, and how unanswered calls ended.
+ */
+interface Outcomes {
+  readonly answered: { port: number; attempts: number }[];
+  readonly failed: { status: number | undefined; attempts: number }[];
+  stop(): void;
+}
+
+function watch(t: TestServer): Outcomes {
+  const answered: Outcomes['answered'] = [];
+  const failed: Outcomes['failed'] = [];
+  const off = t.server.events.on((e) => {
+    if (e.type === 'answered') answered.push({ port: Number(/:(\d+)(?:;|>|$)/.exec(e.call.b.dialog?.remoteTarget ?? '')?.[1] ?? 0), attempts: e.call.attempts });
+    else if (e.type === 'ended' && e.call.answeredMs === undefined) failed.push({ status: e.status, attempts: e.call.attempts });
+  });
+  return { answered, failed, stop: off };
+}
+
+const count = (xs: readonly { port: number }[], port: number): number => xs.filter((x) => x.port === port).length;
+
 describe('voice connector origination: carrier (SIPp) → Carillon → PBX routes (SIPp)', () => {
   let t: TestServer;
   let api: TrunkApi;
@@ -90,13 +112,16 @@ describe('voice connector origination: carrier (SIPp) → Carillon → PBX route
     const r2 = route(p2);
     const r3 = route(p3);
     await settle();
+    const seen = watch(t);
     const c = await carrierCalls(t, NUMBER, 600, false, 200);
-    const [a, b, backup] = await Promise.all([r1.stop(), r2.stop(), r3.stop()]);
+    await Promise.all([r1.stop(), r2.stop(), r3.stop()]);
+    seen.stop();
     expect(c.errors).toBe('');
     expect(c.successful).toBe(600);
-    expect(a.successful + b.successful).toBe(600);
-    expect(backup.successful).toBe(0);
-    expect(Math.abs(a.successful - 400)).toBeLessThanOrEqual(40);
+    expect(seen.answered.length).toBe(600);
+    expect(count(seen.answered, p1) + count(seen.answered, p2)).toBe(600);
+    expect(count(seen.answered, p3)).toBe(0);
+    expect(Math.abs(count(seen.answered, p1) - 400)).toBeLessThanOrEqual(40);
     expect(await api.metric('carillon_voice_connector_inbound_calls_answered_total', vc1)).toBe(600);
     // One CDR per leg for every call, in Chime's format.
     const cdrs = readCdrs(t.dataDir);
@@ -111,31 +136,41 @@ describe('voice connector origination: carrier (SIPp) → Carillon → PBX route
     let r2 = route(p2, '503 Service Unavailable');
     let r3 = route(p3);
     await settle();
+    let seen = watch(t);
     const c = await carrierCalls(t, NUMBER, 10);
-    let [a, b, backup] = await Promise.all([r1.stop(), r2.stop(), r3.stop()]);
+    await Promise.all([r1.stop(), r2.stop(), r3.stop()]);
+    seen.stop();
     expect(c).toEqual({ successful: 10, failed: 0, errors: '' });
-    expect([a.successful, b.successful, backup.successful]).toEqual([10, 10, 10]);
+    // Both priority-1 routes refused each call before the backup took it.
+    expect(seen.answered).toEqual(Array.from({ length: 10 }, () => ({ port: p3, attempts: 3 })));
 
     r1 = route(p1, '486 Busy Here');
     r2 = route(p2, '486 Busy Here');
     r3 = route(p3);
     await settle();
+    seen = watch(t);
     const busy = await carrierCalls(t, NUMBER, 10, true);
-    [a, b, backup] = await Promise.all([r1.stop(), r2.stop(), r3.stop()]);
+    await Promise.all([r1.stop(), r2.stop(), r3.stop()]);
+    seen.stop();
     expect(busy).toEqual({ successful: 10, failed: 0, errors: '' });
-    expect(a.successful + b.successful).toBe(10);
-    expect(backup.successful).toBe(0);
+    expect(seen.answered).toEqual([]);
+    expect(seen.failed).toEqual(Array.from({ length: 10 }, () => ({ status: 486, attempts: 1 })));
     expect((await t.waitIdle()).calls).toBe(0);
   });
 
   it('fails over when a route never answers (timeout)', async () => {
     const r3 = route(ports[2] as number);
     await settle();
+    const seen = watch(t);
     // Nothing listens on the two priority-1 routes: each attempt ends at Timer B (64·T1).
     const c = await carrierCalls(t, NUMBER, 2);
-    const backup = await r3.stop();
+    await r3.stop();
+    seen.stop();
     expect(c).toEqual({ successful: 2, failed: 0, errors: '' });
-    expect(backup.successful).toBe(2);
+    expect(seen.answered).toEqual([
+      { port: ports[2], attempts: 3 },
+      { port: ports[2], attempts: 3 },
+    ]);
     expect((await t.waitIdle()).calls).toBe(0);
   });
 
@@ -144,10 +179,13 @@ describe('voice connector origination: carrier (SIPp) → Carillon → PBX route
     const refusing = [route(p1, '503 Service Unavailable'), route(p2, '503 Service Unavailable'), route(p3, '503 Service Unavailable')];
     const west = route(p4);
     await settle();
+    const seen = watch(t);
     const c = await carrierCalls(t, GROUP_NUMBER, 3);
-    const [w] = await Promise.all([west.stop(), ...refusing.map((r) => r.stop())]);
+    await Promise.all([west.stop(), ...refusing.map((r) => r.stop())]);
+    seen.stop();
     expect(c).toEqual({ successful: 3, failed: 0, errors: '' });
-    expect(w.successful).toBe(3);
+    // The first voice connector's three routes, then the second's.
+    expect(seen.answered).toEqual(Array.from({ length: 3 }, () => ({ port: p4, attempts: 4 })));
     expect((await t.waitIdle()).calls).toBe(0);
   });
 });
@@ -193,17 +231,22 @@ describe('origination routes and OPTIONS pings', () => {
     const deaf = route(primary, undefined, true);
     const backup = route(backupPort);
     await until(async () => (await upValue(backupPort)) === 1 && (await upValue(primary)) === 0, 20_000);
+    let seen = watch(t);
     const c = await carrierCalls(t, NUMBER, 3);
+    seen.stop();
     expect(c.successful).toBe(3);
-    expect((await deaf.stop()).successful).toBe(0);
+    // Straight to the backup: the silent primary is not even tried.
+    expect(seen.answered).toEqual(Array.from({ length: 3 }, () => ({ port: backupPort, attempts: 1 })));
+    await deaf.stop();
     // Back: it answers pings again, and takes the calls.
     const healthy = route(primary);
     await until(async () => (await upValue(primary)) === 1, 10_000);
+    seen = watch(t);
     const again = await carrierCalls(t, NUMBER, 3);
-    const [h, b] = await Promise.all([healthy.stop(), backup.stop()]);
+    seen.stop();
+    await Promise.all([healthy.stop(), backup.stop()]);
     expect(again.successful).toBe(3);
-    expect(h.successful).toBe(3);
-    expect(b.successful).toBe(3);
+    expect(seen.answered).toEqual(Array.from({ length: 3 }, () => ({ port: primary, attempts: 1 })));
     expect((await t.waitIdle()).calls).toBe(0);
   });
 });

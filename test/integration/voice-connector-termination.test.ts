@@ -248,10 +248,17 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     first = startSipp({ scenario: { name: 'carrier-486', xml: farEnd({ answer: false, status: '486 Busy Here' }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20 });
     second = startSipp({ scenario: { name: 'carrier-2', xml: farEnd({ answer: true }) }, port: secondCarrierPort, localIp: '127.0.0.3', transport: 'udp', calls: 1, timeoutSec: 20 });
     await new Promise((r) => setTimeout(r, 200));
+    const ended: { status: number | undefined; attempts: number }[] = [];
+    const off = t.server.events.on((e) => {
+      if (e.type === 'ended') ended.push({ status: e.status, attempts: e.call.attempts });
+    });
     const busy = await pbx({ expect: 486, auth: { username: 'pbx', password: 'trunk-secret' } });
     const busyCarrier = await first.done;
-    const untouched = await second.stop();
-    expect([busy.successful, busyCarrier.successful, untouched.successful]).toEqual([1, 1, 0]);
+    await second.stop();
+    off();
+    expect([busy.successful, busyCarrier.successful]).toEqual([1, 1]);
+    // One attempt only: the second carrier never saw the call.
+    expect(ended).toEqual([{ status: 486, attempts: 1 }]);
     expect((await t.waitIdle()).calls).toBe(0);
   });
 
