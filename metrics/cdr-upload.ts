@@ -27,8 +27,9 @@ export interface CdrUploaderOptions {
 export class CdrUploader {
   readonly #opts: CdrUploaderOptions;
   readonly #s3: S3Client;
+  /** Files queued or in flight (a file is never put twice at once). */
   readonly #queued = new Set<string>();
-  readonly #inFlight = new Set<string>();
+  readonly #waiting: string[] = [];
   #running = 0;
   #timer: TimerHandle | undefined;
   #closed = false;
@@ -65,18 +66,18 @@ export class CdrUploader {
   enqueue(file: string): void {
     if (this.#closed || this.#queued.has(file) || this.#opts.bucket() === undefined) return;
     this.#queued.add(file);
+    this.#waiting.push(file);
     this.#pump();
   }
 
+  /** Up to 4 puts at once, in the order the files were queued. */
   #pump(): void {
     while (this.#running < 4) {
-      const next = [...this.#queued].find((f) => !this.#inFlight.has(f));
+      const next = this.#waiting.shift();
       if (next === undefined) break;
-      this.#inFlight.add(next);
       this.#running++;
       void this.#put(next).finally(() => {
         this.#running--;
-        this.#inFlight.delete(next);
         this.#queued.delete(next);
         this.#pump();
         if (this.#running === 0 && this.#queued.size === 0) for (const f of this.#idle.splice(0)) f();
