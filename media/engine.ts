@@ -187,9 +187,12 @@ export class MediaEngine implements MediaControl {
     return 'ports-exhausted';
   }
 
+  /** Rejects when the worker cannot serve the leg as asked (SRTP on the native mover). */
   async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm = false): Promise<void> {
     const slot = this.#sessionSlot.get(session);
-    if (slot !== undefined) await this.#send(slot, arm ? { op: 'update', session, index, side, remote, arm } : { op: 'update', session, index, side, remote });
+    if (slot === undefined) return;
+    const r = await this.#send(slot, arm ? { op: 'update', session, index, side, remote, arm } : { op: 'update', session, index, side, remote });
+    if (!r.ok && r.error === 'srtp-unavailable') throw new Error('SRTP needs media.relay: sockets');
   }
 
   async arm(session: string): Promise<void> {

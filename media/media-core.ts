@@ -177,7 +177,10 @@ export class MediaCore {
     // The packet path sends to these numbers: anything but a port is refused here, not there.
     const port = (p: number): boolean => Number.isInteger(p) && p >= 0 && p <= 65535;
     if (!port(r.port) || !port(r.rtcpPort) || r.dtmfPayloadTypes.some((pt) => !Number.isInteger(pt))) return { ok: false, error: 'bad-remote' };
+    // The native mover moves packets without looking into them: SRTP needs the socket relay.
+    if (r.srtp !== undefined && this.#backend.kind === 'native') return { ok: false, error: 'srtp-unavailable' };
     const wasHeld = this.#held(session);
+    side.setSrtp(r.srtp);
     side.setRemote(r.address, r.port, r.rtcpPort, r.rtcpMux);
     side.hold = r.address === undefined || r.direction === 'sendonly' || r.direction === 'inactive';
     side.setDtmfPayloadTypes(r.dtmfPayloadTypes);

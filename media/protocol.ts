@@ -18,6 +18,15 @@ export interface RemoteMedia {
   readonly direction: MediaDirection;
   /** Payload types that carry RFC 4733 telephone-event. */
   readonly dtmfPayloadTypes: readonly number[];
+  /** SDES-SRTP on this leg (RFC 4568): the endpoint's key (what it sends with) and Carillon's (what it sends the endpoint with). */
+  readonly srtp?: SrtpLeg;
+}
+
+/** One leg's SRTP keys, base64 of master key || master salt (30 bytes), as `a=crypto` inline carries them. */
+export interface SrtpLeg {
+  readonly suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
+  readonly receiveKey: string;
+  readonly sendKey: string;
 }
 
 export interface AllocateCommand {
@@ -128,7 +137,7 @@ export interface MediaStatus {
 
 export type MediaReply =
   | { readonly ok: true; readonly ports?: AllocatedPorts; readonly snapshot?: SessionSnapshot; readonly status?: MediaStatus }
-  | { readonly ok: false; readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-stream' | 'bad-remote' | 'internal' };
+  | { readonly ok: false; readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-stream' | 'bad-remote' | 'srtp-unavailable' | 'internal' };
 
 /** Unsolicited events from a worker. */
 export type MediaEvent =

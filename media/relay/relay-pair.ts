@@ -7,6 +7,9 @@ import type { ReportBlock } from '../rtcp/report-block.ts';
 import { StreamStats } from '../quality/stream-stats.ts';
 import { createRtpHeader, isRtcpPayloadType, parseRtpInto, rewriteRtpInPlace } from '../rtp/rtp-header.ts';
 import type { PortPair } from './port-pool.ts';
+import { SrtpContext } from '../srtp/srtp.ts';
+import type { SrtpMasterKey } from '../srtp/srtp.ts';
+import type { SrtpLeg } from '../protocol.ts';
 
 /** What a side knows of its ports, whatever moves the packets (sockets here, or the native mover). */
 export interface MediaPorts {
@@ -89,6 +92,10 @@ export class RelaySide<P extends MediaPorts = MediaPorts> {
   srSentNext = 0;
   /** When an SR from the other endpoint was last relayed to this one (-1: never). */
   lastRelayedSrMs = -1;
+  /** SRTP on this leg: unprotects what the endpoint sends, protects what Carillon sends it (absent: plain RTP). */
+  srtpIn: SrtpContext | undefined;
+  srtpOut: SrtpContext | undefined;
+  #srtpKeys = '';
   /** SSRC continuity: after the endpoint changes SSRC, rewrite to keep the first one. */
   rewrite = false;
   outSsrc = -1;
@@ -119,6 +126,19 @@ export class RelaySide<P extends MediaPorts = MediaPorts> {
     this.peerAddress = address;
     this.peerPort = port;
     this.peerRtcpPort = rtcpMux ? port : rtcpPort;
+  }
+
+  /** Sets (or clears) the leg's SRTP keys; the same keys again keep the contexts and their rollover counters. */
+  setSrtp(leg: SrtpLeg | undefined): void {
+    const id = leg === undefined ? '' : `${leg.suite} ${leg.receiveKey} ${leg.sendKey}`;
+    if (id === this.#srtpKeys) return;
+    this.#srtpKeys = id;
+    const master = (b64: string): SrtpMasterKey => {
+      const raw = Buffer.from(b64, 'base64');
+      return { key: raw.subarray(0, 16), salt: raw.subarray(16, 30) };
+    };
+    this.srtpIn = leg === undefined ? undefined : new SrtpContext(leg.suite, master(leg.receiveKey));
+    this.srtpOut = leg === undefined ? undefined : new SrtpContext(leg.suite, master(leg.sendKey));
   }
 
   setDtmfPayloadTypes(pts: readonly number[]): void {
@@ -322,22 +342,50 @@ export class RelayPair extends MediaRelay<PortPair> {
     this.#wire(b, a);
   }
 
+  /** RTCP (relayed, or Carillon's own) to a side, as SRTCP when the leg is secure. */
   sendFrom(side: RelaySide<PortPair>, buf: Buffer, len: number, viaRtcp: boolean, port: number, address: string): void {
-    (viaRtcp ? side.ports.rtcp : side.ports.rtp).send(buf, 0, len, port, address);
+    const sock = viaRtcp ? side.ports.rtcp : side.ports.rtp;
+    if (side.srtpOut === undefined) return sock.send(buf, 0, len, port, address);
+    const out = side.srtpOut.protectRtcp(buf.subarray(0, len));
+    if (out !== undefined) sock.send(out, port, address);
   }
 
   #wire(from: RelaySide<PortPair>, to: RelaySide<PortPair>): void {
     from.ports.rtp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtp(from, to, buf, rinfo));
-    from.ports.rtcp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.handleRtcp(from, to, buf, buf.length, rinfo.address, rinfo.port, false, this.clock.monoMs()));
+    from.ports.rtcp.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => this.#onRtcp(from, to, buf, rinfo, false));
   }
 
-  #onRtp(from: RelaySide<PortPair>, to: RelaySide<PortPair>, buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    const len = buf.length;
-    if (isRtcpPayloadType(buf, len)) {
+  /** RTCP from a side (SRTCP checked and decrypted first on a secure leg). */
+  #onRtcp(from: RelaySide<PortPair>, to: RelaySide<PortPair>, wire: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
+    let buf = wire;
+    if (from.srtpIn !== undefined) {
+      const r = from.srtpIn.unprotectRtcp(wire);
+      if (!r.ok) {
+        from.received.dropped++;
+        return;
+      }
+      buf = r.packet;
+    }
+    this.handleRtcp(from, to, buf, buf.length, rinfo.address, rinfo.port, muxed, this.clock.monoMs());
+  }
+
+  #onRtp(from: RelaySide<PortPair>, to: RelaySide<PortPair>, wire: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (isRtcpPayloadType(wire, wire.length)) {
       // rtcp-mux (RFC 5761): RTCP arrives on the RTP port.
-      this.handleRtcp(from, to, buf, len, rinfo.address, rinfo.port, true, this.clock.monoMs());
+      this.#onRtcp(from, to, wire, rinfo, true);
       return;
     }
+    // A secure leg: authenticate and decrypt first (a forgery or replay is dropped, counted).
+    let buf = wire;
+    if (from.srtpIn !== undefined) {
+      const r = from.srtpIn.unprotectRtp(wire);
+      if (!r.ok) {
+        from.received.dropped++;
+        return;
+      }
+      buf = r.packet;
+    }
+    const len = buf.length;
     const h = this.#header;
     if (parseRtpInto(buf, len, h) !== undefined || !this.#accept(from, rinfo, h.ssrc)) {
       from.received.dropped++;
@@ -357,7 +405,8 @@ export class RelayPair extends MediaRelay<PortPair> {
     }
     to.sent.rtpPackets++;
     to.sent.rtpBytes += len;
-    to.ports.rtp.send(buf, to.peerPort, to.peerAddress);
+    const out = to.srtpOut === undefined ? buf : to.srtpOut.protectRtp(buf);
+    if (out !== undefined) to.ports.rtp.send(out, to.peerPort, to.peerAddress);
   }
 
   /** SSRC/sequence/timestamp continuity (the receiver sees one stream across a source change). */

@@ -1,3 +1,4 @@
+import { newMasterKey, SrtpContext } from '../../media/srtp/srtp.ts';
 import dgram from 'node:dgram';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,60 @@ describe.each(['native', 'sockets'] as const)('port pool (%s relay)', (relay) =>
     } finally {
       await engine.close();
       for (const s of held) s.close();
+    }
+  });
+});
+
+describe.each(['native', 'sockets'] as const)('SRTP legs (%s relay)', (relay) => {
+  it(relay === 'sockets' ? 'decrypts what a secure leg sends, encrypts what it receives, RTCP included' : 'refuses SRTP: the native mover does not look into packets', async () => {
+    const low = 50000 + 2 * Math.floor(Math.random() * 400) + (relay === 'native' ? 0 : 1000);
+    const engine = await MediaEngine.start(
+      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 15, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 200, cname: 'carillon@test', releaseDelayMs: 0, nativeRelay: relay === 'native' },
+      pino({ level: 'silent' }),
+    );
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    try {
+      const ports = await engine.allocate('sec', 0, 'audio', 8000);
+      if (ports === 'ports-exhausted') throw new Error('exhausted');
+      const theirs = newMasterKey();
+      const ours = newMasterKey();
+      const b64 = (m: { key: Buffer; salt: Buffer }): string => Buffer.concat([m.key, m.salt]).toString('base64');
+      const srtp = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, receiveKey: b64(theirs), sendKey: b64(ours) };
+      if (relay === 'native') {
+        await expect(engine.update('sec', 0, 'a', remote(A, { srtp }))).rejects.toThrow(/SRTP/);
+        return;
+      }
+      await engine.update('sec', 0, 'a', remote(A, { srtp }));
+      await engine.update('sec', 0, 'b', remote(B));
+      const aTx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', theirs);
+      const aRx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', ours);
+      const plainFromA: Buffer[] = [];
+      A.sendTo('127.0.0.1', ports.aPort);
+      B.sendTo('127.0.0.1', ports.bPort);
+      for (let i = 0; i < 20; i++) {
+        const p = Buffer.concat([Buffer.from([0x80, 0, 0, i, 0, 0, 0, i * 10, 0, 0, 0, 0xaa]), Buffer.alloc(160, i)]);
+        plainFromA.push(p);
+        A.sendRaw(aTx.protectRtp(p) as Buffer);
+      }
+      // A forged packet on the secure leg is dropped, not relayed.
+      A.sendRaw(Buffer.concat([Buffer.from([0x80, 0, 0, 99, 0, 0, 0, 0, 0, 0, 0, 0xaa]), Buffer.alloc(170, 7)]));
+      const sentB = await B.sendStream({ packets: 20, ptimeMs: 5, ssrc: 0xb });
+      await until(() => B.received.length >= 20 && A.received.length >= 20);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(B.received.map((r) => r.packet.toString('hex'))).toEqual(plainFromA.map((p) => p.toString('hex')));
+      const decrypted = A.received.map((r) => aRx.unprotectRtp(r.packet));
+      expect(decrypted.every((d) => d.ok)).toBe(true);
+      expect(decrypted.map((d) => (d.ok ? d.packet.toString('hex') : ''))).toEqual(sentB.map((s) => s.bytes.toString('hex')));
+      // Carillon's own RTCP to the secure leg is SRTCP under Carillon's key.
+      await until(() => A.rtcpReceived.length > 0, 3000);
+      expect(A.rtcpReceived.every((r) => aRx.unprotectRtcp(r).ok)).toBe(true);
+      const snap = await engine.delete('sec');
+      expect(snap?.streams[0]?.a.rtpPackets).toBe(20);
+    } finally {
+      A.close();
+      B.close();
+      await engine.close();
     }
   });
 });
