@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
@@ -9,6 +10,7 @@ import type { QualityLog } from '../../media/quality/quality-log.ts';
 import { audioStream, legFigures, qualityRecord } from '../../media/quality/record.ts';
 import type { QualityContext } from '../../media/quality/record.ts';
 import { anchorDescription, commonCodecs, readSdp } from '../sdp/anchor.ts';
+import type { SdesRewrite } from '../sdp/anchor.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
 import { getHeader } from '../sip/message/headers.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
@@ -30,6 +32,22 @@ export interface MediaAnchoringOptions {
   /** Quality record interval (Chime: 60 s). */
   readonly qualityIntervalMs: number;
   readonly region: string;
+  /**
+   * Terminate SDES-SRTP (the media workers run the socket relay): a secure side gets Carillon's
+   * own key and SRTP, the other side plain RTP. Off: a=crypto lines cross untouched, end to end.
+   */
+  readonly terminateSrtp?: boolean;
+}
+
+/** The SDES suites Carillon terminates, in preference order. */
+const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
+
+/** A secure side of one media line: the key it sends with (its a=crypto) and the one Carillon sends it with. */
+interface SecureLeg {
+  readonly suite: (typeof SDES_SUITES)[number];
+  readonly tag: number;
+  readonly theirKey: string;
+  readonly ourKey: string;
 }
 
 export interface CallMediaHandlers {
@@ -86,6 +104,8 @@ export class CallMedia {
   readonly #ports = new Map<number, AllocatedPorts>();
   #chain: Promise<unknown> = Promise.resolve();
   #lastOffer: SessionDescription | undefined;
+  /** Per media index, the sides whose SRTP Carillon terminates. */
+  readonly #secure = new Map<number, { a?: SecureLeg | undefined; b?: SecureLeg | undefined }>();
   #qualityTimer: TimerHandle | undefined;
   #prev: SessionSnapshot | undefined;
   #closed = false;
@@ -124,12 +144,17 @@ export class CallMedia {
     const { control, address } = this.#anchoring.opts;
     const ports: number[] = [];
     const keep: (number[] | undefined)[] = [];
+    const sdes: (SdesRewrite | undefined)[] = [];
+    const to: MediaSideName = from === 'a' ? 'b' : 'a';
     for (const m of desc.media) {
       if (m.port === 0) {
         ports.push(0);
         keep.push(undefined);
+        sdes.push(undefined);
         continue;
       }
+      const secure = this.#secureSide(m, from);
+      sdes.push(secure === undefined ? undefined : this.#rewriteFor(m.index, to));
       const holdAddress = m.address === undefined || m.address === '0.0.0.0' || m.address === '::';
       const remote = {
         address: holdAddress ? undefined : m.address,
@@ -138,6 +163,7 @@ export class CallMedia {
         rtcpMux: m.rtcpMux,
         direction: m.direction,
         dtmfPayloadTypes: m.payloads.filter((p) => m.codecs.get(p)?.name === 'TELEPHONE-EVENT'),
+        ...(secure?.[from] === undefined ? {} : { srtp: { suite: secure[from].suite, receiveKey: secure[from].theirKey, sendKey: secure[from].ourKey } }),
       };
       let allocated = this.#ports.get(m.index);
       if (allocated === undefined) {
@@ -155,9 +181,32 @@ export class CallMedia {
       keep.push(role === 'answer' ? answerPayloads(this.#lastOffer, m) : undefined);
     }
     if (role === 'offer') this.#lastOffer = desc;
-    const out = anchorDescription(desc, { address, ports, keepPayloads: keep });
+    const out = anchorDescription(desc, { address, ports, keepPayloads: keep, sdes });
     if (out === undefined) return { ok: false, status: 488, reason: 'Unreadable Session Description' };
     return { ok: true, body: Buffer.from(out, 'utf8') };
+  }
+
+  /**
+   * Records what `from` says about SRTP on media line `m` when Carillon terminates it; returns the
+   * line's secure sides, or undefined when neither side is secure (nothing to rewrite).
+   */
+  #secureSide(m: MediaDescription, from: MediaSideName): { a?: SecureLeg | undefined; b?: SecureLeg | undefined } | undefined {
+    if (this.#anchoring.opts.terminateSrtp !== true) return undefined;
+    const state = this.#secure.get(m.index) ?? {};
+    const offered = m.protocol.includes('SAVP') ? SDES_SUITES.map((suite) => m.crypto.find((c) => c.suite === suite)).find((c) => c !== undefined) : undefined;
+    const before = state[from];
+    state[from] =
+      offered === undefined
+        ? undefined
+        : { suite: offered.suite as SecureLeg['suite'], tag: offered.tag, theirKey: offered.key, ourKey: before !== undefined && before.suite === offered.suite ? before.ourKey : randomBytes(30).toString('base64') };
+    this.#secure.set(m.index, state);
+    return state.a === undefined && state.b === undefined ? undefined : state;
+  }
+
+  /** How the description going to side `to` writes SRTP: Carillon's key if `to` is secure, plain otherwise. */
+  #rewriteFor(index: number, to: MediaSideName): SdesRewrite {
+    const leg = this.#secure.get(index)?.[to];
+    return leg === undefined ? { kind: 'plain' } : { kind: 'secure', key: { tag: leg.tag, suite: leg.suite, key: leg.ourKey } };
   }
 
   /** The call was answered: per-interval quality records start (the 2xx's translation arms the timeout). */

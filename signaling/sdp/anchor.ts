@@ -21,7 +21,21 @@ export interface MediaDescription {
   readonly payloads: readonly number[];
   /** payload type → encoding name (upper case) and clock rate. */
   readonly codecs: ReadonlyMap<number, { readonly name: string; readonly clockRateHz: number }>;
+  /** The m= transport protocol (RTP/AVP, RTP/SAVP, …). */
+  readonly protocol: string;
+  /** SDES keys offered or answered (RFC 4568 a=crypto), in order. */
+  readonly crypto: readonly SdesKey[];
 }
+
+/** One a=crypto line: its tag, suite and inline key (base64 of master key || salt). */
+export interface SdesKey {
+  readonly tag: number;
+  readonly suite: string;
+  readonly key: string;
+}
+
+/** How a media line's SRTP is written for the side that receives the description. */
+export type SdesRewrite = { readonly kind: 'plain' } | { readonly kind: 'secure'; readonly key: SdesKey };
 
 type ParsedSdp = ReturnType<typeof sdpTransform.parse>;
 
@@ -76,6 +90,11 @@ export function readSdp(text: string): SessionDescription | undefined {
       return;
     }
     const direction = m.direction ?? 'sendrecv';
+    const crypto: SdesKey[] = [];
+    for (const c of m.crypto ?? []) {
+      const inline = /^inline:([A-Za-z0-9+/=]+)/.exec(String(c.config ?? ''));
+      if (inline !== null && Number.isInteger(c.id) && typeof c.suite === 'string') crypto.push({ tag: c.id, suite: c.suite, key: inline[1] as string });
+    }
     media.push({
       index,
       type: m.type,
@@ -86,6 +105,8 @@ export function readSdp(text: string): SessionDescription | undefined {
       direction,
       payloads,
       codecs,
+      protocol: String(m.protocol ?? ''),
+      crypto,
     });
   });
   // A port or payload type that is not a number makes the whole description unusable (488).
@@ -104,6 +125,8 @@ export interface AnchorPorts {
   readonly ports: readonly number[];
   /** Per media index: payload types to keep (answers keep only what the offer had); undefined keeps all. */
   readonly keepPayloads?: readonly (readonly number[] | undefined)[];
+  /** Per media index: SRTP Carillon terminates (its own key toward a secure side, plain RTP toward the other); undefined keeps the line's own. */
+  readonly sdes?: readonly (SdesRewrite | undefined)[];
 }
 
 /**
@@ -145,6 +168,14 @@ function anchorParsed(parsed: ParsedSdp, anchor: AnchorPorts): string | undefine
       m.rtp = m.rtp.filter((r) => set.has(r.payload));
       if (m.fmtp !== undefined) m.fmtp = m.fmtp.filter((f) => set.has(f.payload));
       if (m.rtcpFb !== undefined) m.rtcpFb = m.rtcpFb.filter((f) => f.payload === '*' || set.has(Number(f.payload)));
+    }
+    const sdes = anchor.sdes?.[i];
+    if (sdes?.kind === 'plain') {
+      m.protocol = m.protocol.replace('SAVP', 'AVP');
+      delete m.crypto;
+    } else if (sdes?.kind === 'secure') {
+      m.protocol = m.protocol.includes('AVPF') ? 'RTP/SAVPF' : 'RTP/SAVP';
+      m.crypto = [{ id: sdes.key.tag, suite: sdes.key.suite, config: `inline:${sdes.key.key}` }];
     }
     if (m.rtcpMux !== undefined) delete m.rtcp;
     else if (port === 0) delete m.rtcp;

@@ -9,6 +9,7 @@ import { QualityLog } from '../../../media/quality/quality-log.ts';
 import { countryOf, MediaAnchoring } from '../../../signaling/calls/call-media.ts';
 import type { CallMedia } from '../../../signaling/calls/call-media.ts';
 import { readSdp } from '../../../signaling/sdp/anchor.ts';
+import { newMasterKey, parseCryptoAttribute, SrtpContext } from '../../../media/srtp/srtp.ts';
 import { RtpPeer, until } from '../../support/rtp-peer.ts';
 
 const CTX = { voiceConnectorId: 'default', callId: 'c', fromUser: 'a', fromCountry: null, toUser: 'b', toCountry: null, endpointId: 'e', region: 'local', custSide: 'a' as const };
@@ -132,5 +133,59 @@ describe('CallMedia: SDP anchoring against the real media engine', () => {
     expect(countryOf('442071838750')).toBe('GB');
     expect(countryOf('alice')).toBeNull();
     expect(countryOf(undefined)).toBeNull();
+  });
+});
+
+describe('CallMedia: SDES-SRTP on one side, plain RTP on the other (socket relay)', () => {
+  it('answers the secure side with its own key, offers plain RTP onward, and the audio crosses both ways', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-callmedia-srtp-'));
+    const low = 48000 + 2 * Math.floor(Math.random() * 400);
+    const engine = await MediaEngine.start(
+      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 7, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0, nativeRelay: false },
+      pino({ level: 'silent' }),
+    );
+    const anchoring = new MediaAnchoring({ control: engine, address: '127.0.0.1', clock: systemClock, timers: nodeTimers, logger: pino({ level: 'silent' }), qualityLog: new QualityLog(dir), qualityIntervalMs: 60_000, region: 'local', terminateSrtp: true });
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    const m = anchoring.open('srtp1', CTX, HANDLERS);
+    try {
+      const aKey = newMasterKey();
+      const offer = Buffer.from(
+        sdp(A.rtpPort, [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.concat([aKey.key, aKey.salt]).toString('base64')}`])
+          .toString()
+          .replace('RTP/AVP', 'RTP/SAVP'),
+      );
+      const toCallee = (await m.translate('a', offer, 'application/sdp', 'offer')) as { ok: true; body: Buffer };
+      expect(toCallee.body.toString()).toMatch(/m=audio \d+ RTP\/AVP /);
+      expect(toCallee.body.toString()).not.toMatch(/a=crypto/);
+      const toCaller = (await m.translate('b', sdp(B.rtpPort, [], '0 101'), 'application/sdp', 'answer')) as { ok: true; body: Buffer };
+      const answer = toCaller.body.toString();
+      expect(answer).toMatch(/m=audio \d+ RTP\/SAVP /);
+      const line = /a=crypto:(.*)/.exec(answer)?.[1] ?? '';
+      const ours = parseCryptoAttribute(line);
+      expect(ours).toMatchObject({ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80' });
+      expect(ours?.master.key.equals(aKey.key)).toBe(false);
+
+      const aTx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', aKey);
+      const aRx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', ours?.master ?? aKey);
+      A.sendTo('127.0.0.1', portOf(toCaller.body));
+      B.sendTo('127.0.0.1', portOf(toCallee.body));
+      const plain: Buffer[] = [];
+      for (let i = 0; i < 10; i++) {
+        const p = Buffer.concat([Buffer.from([0x80, 0, 0, i, 0, 0, 0, i, 0, 0, 0, 0x0a]), Buffer.alloc(160, 0x55 + i)]);
+        plain.push(p);
+        A.sendRaw(aTx.protectRtp(p) as Buffer);
+      }
+      const fromB = await B.sendStream({ packets: 10, ptimeMs: 5, ssrc: 0xb });
+      await until(() => B.received.length >= 10 && A.received.length >= 10);
+      expect(B.received.map((r) => r.packet.toString('hex'))).toEqual(plain.map((p) => p.toString('hex')));
+      expect(A.received.map((r) => aRx.unprotectRtp(r.packet)).map((d) => (d.ok ? d.packet.toString('hex') : 'bad'))).toEqual(fromB.map((s) => s.bytes.toString('hex')));
+    } finally {
+      await m.close();
+      A.close();
+      B.close();
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
