@@ -14,6 +14,8 @@ export interface BaresipOptions {
   readonly seconds: number;
   /** URI to dial at start; absent = wait and auto-answer. */
   readonly dial?: string;
+  /** SIP over TLS (the account's transport) and SDES-SRTP required on the media (mediaenc=srtp-mand). */
+  readonly secure?: boolean;
 }
 
 export interface BaresipStats {
@@ -53,6 +55,7 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
       'auplay_channels 2',
       'module_path /usr/lib/baresip/modules',
       'module g711.so',
+      ...(o.secure === true ? ['module srtp.so'] : []),
       'module ausine.so',
       'module aubridge.so',
       'module_app account.so',
@@ -62,7 +65,9 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
       '',
     ].join('\n'),
   );
-  writeFileSync(path.join(dir, 'accounts'), `<sip:${o.user}@${o.ns.address}:${o.port};transport=udp>;regint=0;answermode=auto;audio_codecs=PCMU\n`);
+  const transport = o.secure === true ? 'tls' : 'udp';
+  const mediaenc = o.secure === true ? ';mediaenc=srtp-mand' : '';
+  writeFileSync(path.join(dir, 'accounts'), `<sip:${o.user}@${o.ns.address}:${o.port};transport=${transport}>;regint=0;answermode=auto;audio_codecs=PCMU${mediaenc}\n`);
   const args = ['baresip', '-f', dir, '-t', String(o.seconds)];
   if (o.dial !== undefined) args.push('-e', `/dial ${o.dial}`);
   const child: ChildProcess = spawn('ip', ['netns', 'exec', o.ns.name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

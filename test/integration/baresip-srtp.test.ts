@@ -1,0 +1,79 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startBaresip } from '../support/baresip.ts';
+import { createNetns } from '../support/netns.ts';
+
+const ROOT = path.join(import.meta.dirname, '../..');
+
+/**
+ * A softphone on SIP over TLS with SRTP required (baresip, libsrtp) calls through Carillon to a
+ * plain RTP softphone: Carillon answers the secure leg with its own key, bridges to plain RTP,
+ * and the audio crosses both ways. Each SRTP packet is authenticated by the receiver — baresip
+ * drops what fails, Carillon too — so packets counted on both ends are packets that decrypted.
+ */
+describe('TLS + SRTP leg bridged to plain RTP (baresip both sides)', () => {
+  it('call set up over TLS, SRTP on one leg, RTP on the other, audio both ways', async () => {
+    const ns = createNetns();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-srtp-'));
+    const [aPort, bPort, tlsPort, apiPort] = [25110, 25120, 25161, 28180];
+    writeFileSync(
+      path.join(dir, 'carillon.yaml'),
+      `logLevel: warn\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\nmedia: { relay: sockets }\nroutes:\n  - match: {}\n    target: "sip:bob@${ns.address}:${bPort};transport=udp"\n`,
+    );
+    const server = spawn(
+      'ip',
+      ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', path.join(ROOT, 'cli/carillon.ts'), 'serve',
+        '--data', path.join(dir, 'data'), '--bind', ns.address, '--sip-udp', '25160', '--sip-tcp=-1', '--sip-tls', String(tlsPort),
+        '--api', String(apiPort), '--config', path.join(dir, 'carillon.yaml')],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let serverOut = '';
+    server.stdout?.on('data', (b: Buffer) => (serverOut += b.toString()));
+    server.stderr?.on('data', (b: Buffer) => (serverOut += b.toString()));
+    const serverExit = new Promise<number | null>((resolve) => server.on('close', (c) => resolve(c)));
+    const metrics = (): string => execFileSync('ip', ['netns', 'exec', ns.name, 'curl', '-s', `http://${ns.address}:${apiPort}/metrics`], { encoding: 'utf8' });
+    try {
+      for (let i = 0; i < 200 && !existsSync(path.join(dir, 'data', 'ports.json')); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(JSON.parse(readFileSync(path.join(dir, 'data', 'ports.json'), 'utf8'))).toMatchObject({ sipTls: tlsPort });
+      const bob = startBaresip({ ns, user: 'bob', port: bPort, seconds: 14 });
+      await new Promise((r) => setTimeout(r, 1000));
+      const alice = startBaresip({ ns, user: 'alice', port: aPort, seconds: 8, secure: true, dial: `sip:+12065550100@${ns.address}:${tlsPort};transport=tls` });
+      await alice.done;
+      await new Promise((r) => setTimeout(r, 1500));
+      bob.kill();
+      await bob.done;
+      const a = alice.stats();
+      const b = bob.stats();
+      expect(a.established, alice.output().slice(-3000)).toBe(true);
+      expect(b.established, bob.output().slice(-2000)).toBe(true);
+      // Alice's libsrtp accepted what Carillon encrypted (her status line: audio=<rx>/<tx> bit/s,
+      // 64 kbit/s of PCMU each way); Bob got what Carillon decrypted.
+      const rates = [...alice.output().matchAll(/audio=(\d+)\/(\d+) \(bit\/s\)/g)].at(-1);
+      expect(Number(rates?.[1] ?? 0), alice.output().slice(-1500)).toBeGreaterThan(50_000);
+      expect(Number(rates?.[2] ?? 0)).toBeGreaterThan(50_000);
+      expect(b.summary, bob.output().slice(-2000)).toBe(true);
+      expect(b.rxPackets).toBeGreaterThan(100);
+      expect(b.txPackets).toBeGreaterThan(100);
+      expect(b.lost).toBe(0);
+      expect(metrics()).toMatch(/^carillon_calls_answered_total 1$/m);
+      // Every SRTP packet and SRTCP report Alice sent was authenticated and went on to Bob decrypted, and back.
+      const qfile = path.join(dir, 'data', 'logs', 'voice-connector', 'default', 'media-quality.jsonl');
+      for (let i = 0; i < 50 && !existsSync(qfile); i++) await new Promise((r) => setTimeout(r, 100));
+      const last = readFileSync(qfile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).at(-1) ?? {};
+      expect(last.cust2vc_rtp_packets).toBeGreaterThan(300);
+      expect(last.vc2rem_rtp_packets).toBe(last.cust2vc_rtp_packets);
+      expect(last.vc2cust_rtp_packets).toBe(last.rem2vc_rtp_packets);
+      expect(last.cust2vc_rtcp_packets).toBeGreaterThan(0);
+    } finally {
+      server.kill('SIGTERM');
+      await Promise.race([serverExit, new Promise((r) => setTimeout(r, 5000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+      ns.destroy();
+      if (process.env.CARILLON_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+      void serverOut;
+    }
+  }, 60_000);
+});
