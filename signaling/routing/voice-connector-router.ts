@@ -187,6 +187,11 @@ export class VoiceConnectorRouter {
       this.#takeCps(vc.id, doc.CpsLimit ?? 1);
       return this.#viaCarriers(snap, vc, doc, emergency.e164, { ...trunk, toNumber: emergency.e164, toCountry: emergency.country }, calling, who.anonymous, emergency.test ? 'emergency-test' : 'emergency');
     }
+    // RequireEncryption: signaling over TLS and media as SRTP (an RTP/SAVP offer), or no call.
+    if (vc.requireEncryption) {
+      if (source.transport !== 'tls') return this.#refuse('termination-encryption', 403, { trunk, reason: 'Encryption Required' });
+      if (req.body.length > 0 && !/^m=audio \S+ RTP\/SAVPF? /m.test(req.body.toString('latin1'))) return this.#refuse('termination-srtp', 488, { trunk, reason: 'SRTP Required' });
+    }
     if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
     if (dialed === undefined) return this.#refuse('termination-bad-number', 484, { trunk });
     if (dialed.country === undefined || !(doc.CallingRegions ?? []).includes(dialed.country)) return this.#refuse('termination-calling-region', 403, { trunk, reason: 'Calling Region Not Allowed' });

@@ -17,6 +17,7 @@ import { killAllSipp, realErrors, runSipp, startSipp } from '../support/sipp.ts'
 import type { SippResult } from '../support/sipp.ts';
 import { challengingCarrier, farEnd, trunkCaller, trunkOptions } from '../support/sipp-trunk-scenarios.ts';
 import { trunkApi } from '../support/trunk-api.ts';
+import { startStunnel } from '../support/stunnel.ts';
 import { readCdrs } from '../support/cdrs.ts';
 import { RtpPeer, until } from '../support/rtp-peer.ts';
 import { readSdp } from '../../signaling/sdp/anchor.ts';
@@ -311,6 +312,24 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     expect(realErrors(r) + realErrors(c)).toBe('');
     expect([r.successful, c.successful]).toEqual([1, 1]);
     await api.api('PUT', `/carillon/v1/carriers/${upstream}`, { Name: 'upstream', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1, Prefixes: ['+1'] });
+  });
+
+  it('a voice connector that requires encryption takes calls only over TLS with an SRTP offer', async () => {
+    const secure = (await voice.send(new CreateVoiceConnectorCommand({ Name: 'encrypted trunk', RequireEncryption: true }))).VoiceConnector;
+    await voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: secure?.VoiceConnectorId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 10 } }));
+    const host = secure?.OutboundHostName ?? '';
+    const overUdp = await runSipp({ scenario: { name: 'pbx-udp', xml: trunkCaller({ host, from: PBX_NUMBER, expect: 403 }) }, remote: `127.0.0.1:${t.ports.sipUdp}`, port: await freePort(), transport: 'udp', calls: 1, service: DIALED, timeoutSec: 10 });
+    expect(overUdp.successful, realErrors(overUdp)).toBe(1);
+    // Over TLS (SIPp → stunnel → Carillon) with a plain RTP/AVP offer: 488.
+    const clientAccept = await freePort();
+    const tunnel = await startStunnel({ clientAccept, tlsTarget: t.ports.sipTls as number });
+    try {
+      const plainOffer = await runSipp({ scenario: { name: 'pbx-tls', xml: trunkCaller({ host, from: PBX_NUMBER, expect: 488 }) }, remote: `127.0.0.1:${clientAccept}`, port: await freePort(), transport: 'tcp', calls: 1, service: DIALED, timeoutSec: 10 });
+      expect(plainOffer.successful, realErrors(plainOffer)).toBe(1);
+      expect(tunnel.log()).toMatch(/TLSv1\.[23]/);
+    } finally {
+      await tunnel.stop();
+    }
   });
 
   it('CpsLimit 1 with a burst of 5 calls in a second: the excess gets 503 and Throttles counts it exactly', async () => {
