@@ -1,12 +1,9 @@
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBaresip } from '../support/baresip.ts';
+import { startCarillonInNetns } from '../support/carillon-in-netns.ts';
 import { createNetns } from '../support/netns.ts';
-
-const ROOT = path.join(import.meta.dirname, '../..');
 
 /**
  * A softphone on SIP over TLS with SRTP required (baresip, libsrtp) calls through Carillon to a
@@ -17,27 +14,17 @@ const ROOT = path.join(import.meta.dirname, '../..');
 describe('TLS + SRTP leg bridged to plain RTP (baresip both sides)', () => {
   it('call set up over TLS, SRTP on one leg, RTP on the other, audio both ways', async () => {
     const ns = createNetns();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-srtp-'));
     const [aPort, bPort, tlsPort, apiPort] = [25110, 25120, 25161, 28180];
-    writeFileSync(
-      path.join(dir, 'carillon.yaml'),
-      `logLevel: warn\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\nmedia: { relay: sockets }\nroutes:\n  - match: {}\n    target: "sip:bob@${ns.address}:${bPort};transport=udp"\n`,
-    );
-    const server = spawn(
-      'ip',
-      ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', path.join(ROOT, 'cli/carillon.ts'), 'serve',
-        '--data', path.join(dir, 'data'), '--bind', ns.address, '--sip-udp', '25160', '--sip-tcp=-1', '--sip-tls', String(tlsPort),
-        '--api', String(apiPort), '--config', path.join(dir, 'carillon.yaml')],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let serverOut = '';
-    server.stdout?.on('data', (b: Buffer) => (serverOut += b.toString()));
-    server.stderr?.on('data', (b: Buffer) => (serverOut += b.toString()));
-    const serverExit = new Promise<number | null>((resolve) => server.on('close', (c) => resolve(c)));
-    const metrics = (): string => execFileSync('ip', ['netns', 'exec', ns.name, 'curl', '-s', `http://${ns.address}:${apiPort}/metrics`], { encoding: 'utf8' });
+    const carillon = await startCarillonInNetns(ns, {
+      yaml: `logLevel: warn\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\nmedia: { relay: sockets }\nroutes:\n  - match: {}\n    target: "sip:bob@${ns.address}:${bPort};transport=udp"\n`,
+      sipUdp: 25160,
+      sipTls: tlsPort,
+      api: apiPort,
+    });
+    const dir = carillon.dir;
+    const metrics = (): string => carillon.metrics();
     try {
-      for (let i = 0; i < 200 && !existsSync(path.join(dir, 'data', 'ports.json')); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(JSON.parse(readFileSync(path.join(dir, 'data', 'ports.json'), 'utf8'))).toMatchObject({ sipTls: tlsPort });
+      expect(carillon.ports).toMatchObject({ sipTls: tlsPort });
       const bob = startBaresip({ ns, user: 'bob', port: bPort, seconds: 14 });
       await new Promise((r) => setTimeout(r, 1000));
       const alice = startBaresip({ ns, user: 'alice', port: aPort, seconds: 8, secure: true, dial: `sip:+12065550100@${ns.address}:${tlsPort};transport=tls` });
@@ -68,12 +55,9 @@ describe('TLS + SRTP leg bridged to plain RTP (baresip both sides)', () => {
       expect(last.vc2cust_rtp_packets).toBe(last.rem2vc_rtp_packets);
       expect(last.cust2vc_rtcp_packets).toBeGreaterThan(0);
     } finally {
-      server.kill('SIGTERM');
-      await Promise.race([serverExit, new Promise((r) => setTimeout(r, 5000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
+      const code = await carillon.stop();
       ns.destroy();
-      if (process.env.CARILLON_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
-      void serverOut;
+      expect(code, carillon.output()).toBe(0);
     }
   }, 60_000);
 });

@@ -1,38 +1,23 @@
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBaresip } from '../support/baresip.ts';
+import { startCarillonInNetns } from '../support/carillon-in-netns.ts';
 import { createNetns } from '../support/netns.ts';
-
-const ROOT = path.join(import.meta.dirname, '../..');
 
 describe('two real softphones (baresip) through Carillon', () => {
   it('call set up, audio both ways, torn down; everything inside a namespace of the test', async () => {
     const ns = createNetns();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-baresip-'));
     const [aPort, bPort, sipPort, apiPort] = [25010, 25020, 25060, 28080];
-    writeFileSync(
-      path.join(dir, 'carillon.yaml'),
-      `logLevel: warn\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\nroutes:\n  - match: {}\n    target: "sip:bob@${ns.address}:${bPort};transport=udp"\n`,
-    );
-    const server = spawn(
-      'ip',
-      ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', path.join(ROOT, 'cli/carillon.ts'), 'serve',
-        '--data', path.join(dir, 'data'), '--bind', ns.address, '--sip-udp', String(sipPort), '--sip-tcp=-1', '--sip-tls=-1',
-        '--api', String(apiPort), '--config', path.join(dir, 'carillon.yaml')],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let serverOut = '';
-    server.stdout?.on('data', (b: Buffer) => (serverOut += b.toString()));
-    server.stderr?.on('data', (b: Buffer) => (serverOut += b.toString()));
-    const serverExit = new Promise<number | null>((resolve) => server.on('close', (c) => resolve(c)));
-    const metrics = (): string =>
-      execFileSync('ip', ['netns', 'exec', ns.name, 'curl', '-s', `http://${ns.address}:${apiPort}/metrics`], { encoding: 'utf8' });
+    const carillon = await startCarillonInNetns(ns, {
+      yaml: `logLevel: warn\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\nroutes:\n  - match: {}\n    target: "sip:bob@${ns.address}:${bPort};transport=udp"\n`,
+      sipUdp: sipPort,
+      api: apiPort,
+    });
+    const dir = carillon.dir;
+    const metrics = (): string => carillon.metrics();
     try {
-      for (let i = 0; i < 200 && !existsSync(path.join(dir, 'data', 'ports.json')); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(JSON.parse(readFileSync(path.join(dir, 'data', 'ports.json'), 'utf8'))).toMatchObject({ sipUdp: sipPort, api: apiPort });
+      expect(carillon.ports).toMatchObject({ sipUdp: sipPort, api: apiPort });
 
       const bob = startBaresip({ ns, user: 'bob', port: bPort, seconds: 14 });
       await new Promise((r) => setTimeout(r, 1000));
@@ -80,12 +65,9 @@ describe('two real softphones (baresip) through Carillon', () => {
       expect(last.cust2vc_rtcp_packets).toBeGreaterThan(0);
       expect(last.mos_btwn_vc_and_cust).toBeGreaterThanOrEqual(4.3);
     } finally {
-      server.kill('SIGTERM');
-      const code = await Promise.race([serverExit, new Promise<null>((r) => setTimeout(() => r(null), 12_000))]);
-      server.kill('SIGKILL');
+      const code = await carillon.stop();
       ns.destroy();
-      rmSync(dir, { recursive: true, force: true });
-      expect(code, serverOut).toBe(0);
+      expect(code, carillon.output()).toBe(0);
     }
   }, 60_000);
 });
