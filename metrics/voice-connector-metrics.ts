@@ -116,20 +116,9 @@ export function addVoiceConnectorMediaMetrics(registry: client.Registry, onRecor
     registers: [registry],
   });
   const sideLabels = ['voice_connector_id', 'region', 'side'] as const;
-  const rtt = new client.Histogram({
-    name: 'carillon_voice_connector_rtt_seconds',
-    help: 'Round-trip time between Carillon and the customer or the remote side (Chime RTTBetweenVcAndCustomer, RTTBetweenVcAndRemote)',
-    labelNames: sideLabels,
-    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1],
-    registers: [registry],
-  });
-  const mosHist = new client.Histogram({
-    name: 'carillon_voice_connector_mos',
-    help: 'E-model MOS between Carillon and the customer or the remote side (Chime MOSBetweenVcAndCustomer, MOSBetweenVcAndRemote)',
-    labelNames: sideLabels,
-    buckets: [1, 2, 3, 3.5, 3.8, 4, 4.2, 4.3, 4.4, 4.5],
-    registers: [registry],
-  });
+  const bySide = (name: string, help: string, buckets: number[]): client.Histogram<(typeof sideLabels)[number]> => new client.Histogram({ name, help, labelNames: sideLabels, buckets, registers: [registry] });
+  const rtt = bySide('carillon_voice_connector_rtt_seconds', 'Round-trip time between Carillon and the customer or the remote side (Chime RTTBetweenVcAndCustomer, RTTBetweenVcAndRemote)', [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
+  const mosHist = bySide('carillon_voice_connector_mos', 'E-model MOS between Carillon and the customer or the remote side (Chime MOSBetweenVcAndCustomer, MOSBetweenVcAndRemote)', [1, 2, 3, 3.5, 3.8, 4, 4.2, 4.3, 4.4, 4.5]);
   type Prefix = 'cust2vc' | 'vc2cust' | 'rem2vc' | 'vc2rem';
   const DIRECTIONS: readonly [Prefix, string][] = [
     ['cust2vc', 'customer_to_vc'],
@@ -151,9 +140,11 @@ export function addVoiceConnectorMediaMetrics(registry: client.Registry, onRecor
       const j = r[`${p}_jitter`];
       if (j !== null) jitter.observe(l, j / 1e6);
     }
-    if (r.rtt_btwn_vc_and_cust !== null) rtt.observe({ ...base, side: 'customer' }, r.rtt_btwn_vc_and_cust / 1e6);
-    if (r.rtt_btwn_vc_and_rem !== null) rtt.observe({ ...base, side: 'remote' }, r.rtt_btwn_vc_and_rem / 1e6);
-    if (r.mos_btwn_vc_and_cust !== null) mosHist.observe({ ...base, side: 'customer' }, r.mos_btwn_vc_and_cust);
-    if (r.mos_btwn_vc_and_rem !== null) mosHist.observe({ ...base, side: 'remote' }, r.mos_btwn_vc_and_rem);
+    for (const [suffix, side] of [['cust', 'customer'], ['rem', 'remote']] as const) {
+      const rttUs = r[`rtt_btwn_vc_and_${suffix}`];
+      const mos = r[`mos_btwn_vc_and_${suffix}`];
+      if (rttUs !== null) rtt.observe({ ...base, side }, rttUs / 1e6);
+      if (mos !== null) mosHist.observe({ ...base, side }, mos);
+    }
   });
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBaresip } from '../support/baresip.ts';
 import { startCarillonInNetns } from '../support/carillon-in-netns.ts';
@@ -14,7 +12,6 @@ describe('two real softphones (baresip) through Carillon', () => {
       sipUdp: sipPort,
       api: apiPort,
     });
-    const dir = carillon.dir;
     const metrics = (): string => carillon.metrics();
     try {
       expect(carillon.ports).toMatchObject({ sipUdp: sipPort, api: apiPort });
@@ -55,9 +52,7 @@ describe('two real softphones (baresip) through Carillon', () => {
       expect(m).toMatch(/^carillon_media_port_pairs_in_use 0$/m);
       const relayed = Number(/^carillon_media_packets_relayed_total (\d+)$/m.exec(m)?.[1] ?? 0);
       expect(relayed).toBeGreaterThan(600);
-      const qfile = path.join(dir, 'data', 'logs', 'voice-connector', 'default', 'media-quality.jsonl');
-      const records = readFileSync(qfile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      const last = records.at(-1) ?? {};
+      const last = await carillon.lastQualityRecord();
       expect(last).toMatchObject({ voice_connector_id: 'default', call_ended: true, from_sip_user: 'alice', to_country: 'US', cust2vc_packets_lost: 0, rem2vc_packets_lost: 0 });
       expect(last.cust2vc_rtp_packets).toBeGreaterThan(300);
       expect(last.rem2vc_rtp_packets).toBeGreaterThan(300);

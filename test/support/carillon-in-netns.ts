@@ -14,6 +14,8 @@ export interface NetnsCarillon {
   output(): string;
   /** /metrics, fetched from inside the namespace. */
   metrics(): string;
+  /** The last media quality record of calls on no voice connector (waits up to 5 s for the file). */
+  lastQualityRecord(): Promise<Record<string, unknown>>;
   /** SIGTERM, then the exit code (SIGKILL after 12 s); removes the data directory. */
   stop(): Promise<number | null>;
 }
@@ -39,6 +41,12 @@ export async function startCarillonInNetns(ns: TestNetns, o: { readonly yaml: st
     dir,
     ports,
     output: () => out,
+    async lastQualityRecord() {
+      const file = path.join(dir, 'data', 'logs', 'voice-connector', 'default', 'media-quality.jsonl');
+      for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+      const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+      return lines.length === 0 ? {} : (JSON.parse(lines.at(-1) as string) as Record<string, unknown>);
+    },
     metrics: () => execFileSync('ip', ['netns', 'exec', ns.name, 'curl', '-s', `http://${ns.address}:${o.api}/metrics`], { encoding: 'utf8' }),
     async stop() {
       server.kill('SIGTERM');
