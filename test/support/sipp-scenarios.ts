@@ -147,6 +147,13 @@ const uasReply = (status: string, opts: { sdp?: boolean; tag?: boolean; retrans?
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 ${opts.sdp === true ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${opts.body ?? SDP()}` : 'Content-Length: 0\n'}`)}</send>`;
 
+/**
+ * Waits for the ACK of the INVITE just answered. A retransmission of that INVITE may still come
+ * (it crossed the answer): a UAS absorbs it (RFC 6026 Accepted state), where a bare SIPp recv
+ * would abort the call on it.
+ */
+export const UAS_AWAIT_ACK = '<recv request="INVITE" optional="true"/>\n  <recv request="ACK" crlf="true"/>';
+
 /** Keeps the INVITE's From (the peer, with its tag) and To (us) for requests the callee sends. */
 const uasRecvInvite = (): string => `  <recv request="INVITE" crlf="true" rrs="true">
     <action>
@@ -192,9 +199,9 @@ export const SCENARIOS = {
   'uac-basic': (pauseMs: number) =>
     scenario('uac-basic', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(2)}`),
   /** 180 then 200 with SDP, ACK, then waits for the BYE. */
-  'uas-basic': () => scenario('uas-basic', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n${recvByeAnswer}`),
+  'uas-basic': () => scenario('uas-basic', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  ${UAS_AWAIT_ACK}\n${recvByeAnswer}`),
   /** Answers at once (no 180): the load benchmark's callee. */
-  'uas-answer': () => scenario('uas-answer', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n${recvByeAnswer}`),
+  'uas-answer': () => scenario('uas-answer', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  ${UAS_AWAIT_ACK}\n${recvByeAnswer}`),
   /** INVITE → 180 → CANCEL → 200 (CANCEL) → 487 → ACK. */
   'uac-cancel': () =>
     scenario(
@@ -220,12 +227,12 @@ Content-Length: 0
 [last_Call-ID:]
 CSeq: [last_cseq_number] INVITE
 Content-Length: 0
-`)}</send>\n  <recv request="ACK" crlf="true"/>`,
+`)}</send>\n  ${UAS_AWAIT_ACK}`,
     ),
   /** Expects the callee's 486 to reach it. */
   'uac-expect-486': () => scenario('uac-expect-486', `${uacInvite()}\n${provisionals}\n  <recv response="486" crlf="true"/>\n${uacAckFailure}`),
   /** Busy: 486, waits for the ACK. */
-  'uas-busy': () => scenario('uas-busy', `${uasRecvInvite()}\n${uasReply('486 Busy Here')}\n  <recv request="ACK" crlf="true"/>`),
+  'uas-busy': () => scenario('uas-busy', `${uasRecvInvite()}\n${uasReply('486 Busy Here')}\n  ${UAS_AWAIT_ACK}`),
   /** Caller that waits for the callee's BYE. */
   'uac-receive-bye': () =>
     scenario('uac-receive-bye', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvByeAnswer}`),
@@ -242,7 +249,7 @@ Content-Length: 0
   'uas-info-update': () =>
     scenario(
       'uas-info-update',
-      `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <recv request="INFO">\n    <action><ereg regexp="Signal=5" search_in="body" check_it="true" assign_to="digit"/></action>\n  </recv>\n${answer200(false)}\n  <recv request="UPDATE"/>\n${answer200(false)}\n${recvByeAnswer}`,
+      `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  ${UAS_AWAIT_ACK}\n  <recv request="INFO">\n    <action><ereg regexp="Signal=5" search_in="body" check_it="true" assign_to="digit"/></action>\n  </recv>\n${answer200(false)}\n  <recv request="UPDATE"/>\n${answer200(false)}\n${recvByeAnswer}`,
     ),
   /** Caller that supports 100rel: PRACKs the reliable 183 (RFC 3262), then completes the call. */
   'uac-100rel': () =>
@@ -321,12 +328,12 @@ Content-Type: application/sdp
 Content-Length: [len]
 
 ${SDP()}`)}</send>
-  <recv request="ACK" crlf="true"/>
+  ${UAS_AWAIT_ACK}
 ${recvByeAnswer}`,
     ),
   /** Callee that hangs up after `pauseMs`. */
   'uas-bye': (pauseMs: number) =>
-    scenario('uas-bye', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('BYE', 1, false)}\n  <recv response="200" crlf="true"/>`),
+    scenario('uas-bye', `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  ${UAS_AWAIT_ACK}\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('BYE', 1, false)}\n  <recv response="200" crlf="true"/>`),
   /** Caller puts the call on hold (re-INVITE a=sendonly), then hangs up. */
   'uac-hold': (pauseMs: number) =>
     scenario('uac-hold', `${uacInvite()}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <pause milliseconds="${pauseMs}"/>\n${uacReinvite(2)}\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(3)}`),
@@ -334,13 +341,13 @@ ${recvByeAnswer}`,
   'uas-accept-reinvite': () =>
     scenario(
       'uas-accept-reinvite',
-      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <recv request="INVITE">\n${checkSendonly}\n  </recv>\n${answer200(true)}\n  <recv request="ACK"/>\n${recvByeAnswer}`,
+      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  ${UAS_AWAIT_ACK}\n  <recv request="INVITE">\n${checkSendonly}\n  </recv>\n${answer200(true)}\n  <recv request="ACK"/>\n${recvByeAnswer}`,
     ),
   /** Callee puts the call on hold, then waits for the caller's BYE. */
   'uas-hold': (pauseMs: number) =>
     scenario(
       'uas-hold',
-      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('INVITE', 1, true)}\n  <recv response="100" optional="true"/>\n  <recv response="200"/>\n${uasAck(1)}\n${recvByeAnswer}`,
+      `${uasRecvInvite()}\n${uasReply('180 Ringing')}\n${uasReply('200 OK', { sdp: true, retrans: true })}\n  ${UAS_AWAIT_ACK}\n  <pause milliseconds="${pauseMs}"/>\n${uasRequest('INVITE', 1, true)}\n  <recv response="100" optional="true"/>\n  <recv response="200"/>\n${uasAck(1)}\n${recvByeAnswer}`,
     ),
   /** Caller that accepts the callee's re-INVITE (checking it asks for hold), then hangs up. */
   'uac-accept-reinvite': (pauseMs: number) =>
@@ -353,13 +360,13 @@ ${recvByeAnswer}`,
     scenario('uac-media', `${uacInvite('', '', SDP_MEDIA)}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n  <pause milliseconds="${pauseMs}"/>\n${uacBye(2)}`),
   /** Callee whose media is a test RTP peer (injection file); waits for the BYE. */
   'uas-media': () =>
-    scenario('uas-media', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true, body: SDP_MEDIA })}\n  <recv request="ACK" crlf="true"/>\n${recvByeAnswer}`),
+    scenario('uas-media', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true, body: SDP_MEDIA })}\n  ${UAS_AWAIT_ACK}\n${recvByeAnswer}`),
   /** Caller that sends no media and expects Carillon's media-timeout BYE. */
   'uac-media-timeout': () =>
     scenario('uac-media-timeout', `${uacInvite('', '', SDP_MEDIA)}\n${provisionals}\n  <recv response="200" rtd="true" rrs="true"/>\n${uacAck(1)}\n${recvMediaTimeoutBye}`),
   /** Callee that sends no media and expects Carillon's media-timeout BYE. */
   'uas-media-timeout': () =>
-    scenario('uas-media-timeout', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true, body: SDP_MEDIA })}\n  <recv request="ACK" crlf="true"/>\n${recvMediaTimeoutBye}`),
+    scenario('uas-media-timeout', `${uasRecvInvite()}\n${uasReply('200 OK', { sdp: true, retrans: true, body: SDP_MEDIA })}\n  ${UAS_AWAIT_ACK}\n${recvMediaTimeoutBye}`),
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

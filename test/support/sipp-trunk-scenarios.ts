@@ -3,6 +3,8 @@
  * `<number>@<voiceConnectorId>.voiceconnector.<domain>` (with digest credentials when asked), and
  * carriers/PBXs on the far side that answer, refuse with a given status, or never answer.
  */
+import { UAS_AWAIT_ACK } from './sipp-scenarios.ts';
+
 const cdata = (s: string): string => `<![CDATA[\n${s}\n]]>`;
 
 /** SDP on SIPp's media port, or (`injected`) on the port in the call's injection line (a test RTP peer's). */
@@ -121,10 +123,10 @@ export function farEnd(o: { readonly answer: true; readonly check?: readonly { h
     .map((c, i) => (c.header === '' ? `      <ereg regexp="${c.regexp}" search_in="msg" check_it="true" assign_to="c${i}"/>` : `      <ereg regexp="${c.regexp}" search_in="hdr" header="${c.header}:" check_it="true" assign_to="c${i}"/>`))
     .join('\n');
   const recvInvite = `  <recv request="INVITE" crlf="true">${actions === '' ? '' : `\n    <action>\n${actions}\n    </action>\n  `}</recv>`;
-  if (!o.answer) return doc('far-refuse', `${recvInvite}\n${reply(o.status, false)}\n  <recv request="ACK" crlf="true"/>`);
+  if (!o.answer) return doc('far-refuse', `${recvInvite}\n${reply(o.status, false)}\n  ${UAS_AWAIT_ACK}`);
   return doc(
     'far-answer',
-    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true, o.injectedMedia === true)}\n  <recv request="ACK" crlf="true"/>\n${BYE_OK}`,
+    `${recvInvite}\n${reply('180 Ringing', false)}\n${reply('200 OK', true, o.injectedMedia === true)}\n  ${UAS_AWAIT_ACK}\n${BYE_OK}`,
   );
 }
 
