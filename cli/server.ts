@@ -196,8 +196,6 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         qualityLog,
         qualityIntervalMs: cfg.media.qualityIntervalSec * 1000,
         region: cfg.media.region,
-        // SRTP is terminated where the workers relay through sockets (the native mover does not decrypt).
-        terminateSrtp: cfg.media.relay === 'sockets',
       });
       const ca = sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile, 'utf8');
       edge = new SignalingEdge(

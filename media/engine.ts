@@ -13,10 +13,25 @@ import type {
   SessionSnapshot,
 } from './protocol.ts';
 
+export interface AllocateOptions {
+  readonly then?: { readonly side: MediaSideName; readonly remote: RemoteMedia };
+  readonly secure?: boolean;
+}
+
+/** The stream was opened plain on the native mover and a side now asks for SRTP (a re-INVITE). */
+export class SrtpUnavailableError extends Error {
+  constructor() {
+    super('SRTP asked on a stream opened without it');
+  }
+}
+
 /** What signaling needs from the media plane (the engine, or anything speaking its API). */
 export interface MediaControl {
-  /** Opens a stream's ports; `then` also sets one side's remote in the same step. */
-  allocate(session: string, index: number, kind: string, clockRateHz: number, then?: { side: MediaSideName; remote: RemoteMedia }): Promise<AllocatedPorts | 'ports-exhausted'>;
+  /**
+   * Opens a stream's ports; `then` also sets one side's remote in the same step; `secure`: a side
+   * carries (or must carry) SRTP, so the stream goes where packets can be decrypted.
+   */
+  allocate(session: string, index: number, kind: string, clockRateHz: number, opts?: AllocateOptions): Promise<AllocatedPorts | 'ports-exhausted'>;
   /** Sets where one side receives; `arm` also starts the media timeout (the call is answered). */
   update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm?: boolean): Promise<void>;
   /** Starts the media timeout of a session (the call was answered). */
@@ -181,18 +196,26 @@ export class MediaEngine implements MediaControl {
     return slot;
   }
 
-  async allocate(session: string, index: number, kind: string, clockRateHz: number, then?: { side: MediaSideName; remote: RemoteMedia }): Promise<AllocatedPorts | 'ports-exhausted'> {
-    const r = await this.#send(this.#slotFor(session), then === undefined ? { op: 'allocate', session, index, kind, clockRateHz } : { op: 'allocate', session, index, kind, clockRateHz, then });
+  async allocate(session: string, index: number, kind: string, clockRateHz: number, opts: AllocateOptions = {}): Promise<AllocatedPorts | 'ports-exhausted'> {
+    const r = await this.#send(this.#slotFor(session), {
+      op: 'allocate',
+      session,
+      index,
+      kind,
+      clockRateHz,
+      ...(opts.then === undefined ? {} : { then: opts.then }),
+      ...(opts.secure === true ? { secure: true } : {}),
+    });
     if (r.ok && r.ports !== undefined) return r.ports;
     return 'ports-exhausted';
   }
 
-  /** Rejects when the worker cannot serve the leg as asked (SRTP on the native mover). */
+  /** Rejects with SrtpUnavailableError when a plain stream on the native mover is asked for SRTP. */
   async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm = false): Promise<void> {
     const slot = this.#sessionSlot.get(session);
     if (slot === undefined) return;
     const r = await this.#send(slot, arm ? { op: 'update', session, index, side, remote, arm } : { op: 'update', session, index, side, remote });
-    if (!r.ok && r.error === 'srtp-unavailable') throw new Error('SRTP needs media.relay: sockets');
+    if (!r.ok && r.error === 'srtp-unavailable') throw new SrtpUnavailableError();
   }
 
   async arm(session: string): Promise<void> {

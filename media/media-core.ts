@@ -117,8 +117,9 @@ export class MediaCore {
     const existing = session?.streams.get(cmd.index);
     if (existing !== undefined) return { ok: true, ports: { aPort: existing.pair.a.ports.rtpPort, bPort: existing.pair.b.ports.rtpPort } };
     if (this.#closed) return { ok: false, error: 'internal' };
-    const pa = await this.#backend.allocate();
-    const pb = pa === undefined ? undefined : await this.#backend.allocate();
+    const secure = cmd.secure === true || cmd.then?.remote.srtp !== undefined;
+    const pa = await this.#backend.allocate(secure);
+    const pb = pa === undefined ? undefined : await this.#backend.allocate(secure);
     if (pa === undefined || pb === undefined) {
       if (pa !== undefined) this.#backend.release(pa);
       return { ok: false, error: 'ports-exhausted' };
@@ -177,8 +178,8 @@ export class MediaCore {
     // The packet path sends to these numbers: anything but a port is refused here, not there.
     const port = (p: number): boolean => Number.isInteger(p) && p >= 0 && p <= 65535;
     if (!port(r.port) || !port(r.rtcpPort) || r.dtmfPayloadTypes.some((pt) => !Number.isInteger(pt))) return { ok: false, error: 'bad-remote' };
-    // The native mover moves packets without looking into them: SRTP needs the socket relay.
-    if (r.srtp !== undefined && this.#backend.kind === 'native') return { ok: false, error: 'srtp-unavailable' };
+    // The native mover moves packets without looking into them: SRTP needs a stream opened as secure.
+    if (r.srtp !== undefined && !stream.pair.carriesSrtp) return { ok: false, error: 'srtp-unavailable' };
     const wasHeld = this.#held(session);
     side.setSrtp(r.srtp);
     side.setRemote(r.address, r.port, r.rtcpPort, r.rtcpMux);

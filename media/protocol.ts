@@ -37,6 +37,11 @@ export interface AllocateCommand {
   readonly clockRateHz: number;
   /** Where one side receives, set in the same step (saves a round trip per call). */
   readonly then?: { readonly side: MediaSideName; readonly remote: RemoteMedia };
+  /**
+   * A side of this stream carries SRTP (or must): its packets go through Carillon's own sockets,
+   * which decrypt and encrypt, even where the native mover relays the others.
+   */
+  readonly secure?: boolean;
 }
 
 export interface UpdateCommand {

@@ -4,22 +4,24 @@ import { isIpv6 } from '../../common/sockets.ts';
 import type { MediaWorkerOptions } from '../protocol.ts';
 import { loadNativeAddon, NativeMover, NativeRelayPair } from './native-relay.ts';
 import type { NativePorts } from './native-relay.ts';
-import { PortPool } from './port-pool.ts';
+import { bindSocketPair, closeSocketPair, PortPool } from './port-pool.ts';
 import type { PortPair } from './port-pool.ts';
 import { RelayPair, RelaySide } from './relay-pair.ts';
 import type { MediaPorts, MediaRelay } from './relay-pair.ts';
 
 /**
  * What moves a worker's packets: Node sockets (RelayPair), or the native mover (NativeRelayPair)
- * when it is built and the bind address is IPv4. Both hand out port pairs from the worker's slice
- * round robin, skipping ports other processes hold.
+ * when it is built and the bind address is IPv4 — except streams that carry SRTP, which the
+ * native backend also puts on Node sockets (the mover does not look into packets). Both hand out
+ * port pairs from the worker's slice round robin, skipping ports other processes hold.
  */
 export interface RelayBackend {
   readonly kind: 'native' | 'sockets';
   readonly capacity: number;
   readonly inUse: number;
   readonly skipped: number;
-  allocate(): Promise<MediaPorts | undefined>;
+  /** A port pair; `secure`: for a stream that carries SRTP (on sockets, whatever the backend). */
+  allocate(secure: boolean): Promise<MediaPorts | undefined>;
   release(p: MediaPorts): void;
   open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay;
   close(): void;
@@ -62,7 +64,7 @@ class SocketBackend implements RelayBackend {
     return this.#pool.skipped;
   }
 
-  async allocate(): Promise<MediaPorts | undefined> {
+  async allocate(_secure: boolean): Promise<MediaPorts | undefined> {
     const p = await this.#pool.allocate();
     if (p !== undefined) this.#pairs.set(p.rtpPort, p);
     return p;
@@ -98,7 +100,8 @@ class NativeBackend implements RelayBackend {
   readonly #opts: MediaWorkerOptions;
   readonly #deps: BackendDeps;
   readonly #mover: NativeMover;
-  readonly #inUse = new Map<number, NativePorts>();
+  /** Ports handed out: the mover's, or a socket pair for a secure stream. */
+  readonly #inUse = new Map<number, NativePorts | PortPair | undefined>();
   readonly #first: number;
   #next = 0;
   #timer: TimerHandle | undefined;
@@ -125,41 +128,62 @@ class NativeBackend implements RelayBackend {
     }, DRAIN_MS);
   }
 
-  allocate(): Promise<MediaPorts | undefined> {
+  async allocate(secure: boolean): Promise<MediaPorts | undefined> {
     for (let tried = 0; tried < this.capacity; tried++) {
       const port = this.#first + 2 * this.#next;
       this.#next = (this.#next + 1) % this.capacity;
       if (this.#inUse.has(port)) continue;
-      const p = this.#mover.bind(this.#opts.bindAddress, port);
-      if (p === undefined) {
-        this.skipped++;
-        continue;
+      if (!secure) {
+        const p = this.#mover.bind(this.#opts.bindAddress, port);
+        if (p === undefined) {
+          this.skipped++;
+          continue;
+        }
+        this.#inUse.set(port, p);
+        return p;
       }
-      this.#inUse.set(port, p);
-      return Promise.resolve(p);
+      this.#inUse.set(port, undefined);
+      const pair = this.#closed ? undefined : await bindSocketPair(this.#deps.sockets, this.#opts.bindAddress, port);
+      if (pair !== undefined && !this.#closed) {
+        this.#inUse.set(port, pair);
+        return pair;
+      }
+      if (pair !== undefined) closeSocketPair(pair);
+      this.#inUse.delete(port);
+      if (this.#closed) return undefined;
+      this.skipped++;
     }
-    return Promise.resolve(undefined);
+    return undefined;
   }
 
   release(p: MediaPorts): void {
-    const n = this.#inUse.get(p.rtpPort);
-    if (n === undefined) return;
+    const held = this.#inUse.get(p.rtpPort);
+    if (held === undefined) return;
     this.#inUse.delete(p.rtpPort);
-    this.#mover.release(n);
+    if (isNative(held)) this.#mover.release(held);
+    else closeSocketPair(held);
   }
 
   open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay {
-    const na = this.#inUse.get(a.rtpPort);
-    const nb = this.#inUse.get(b.rtpPort);
-    if (na === undefined || nb === undefined) throw new Error('ports not from this mover');
-    return new NativeRelayPair(new RelaySide(na, clockRateHz, strict, ssrcA), new RelaySide(nb, clockRateHz, strict, ssrcB), this.#deps.clock, this.#mover);
+    const pa = this.#inUse.get(a.rtpPort);
+    const pb = this.#inUse.get(b.rtpPort);
+    if (pa === undefined || pb === undefined) throw new Error('ports not from this backend');
+    if (isNative(pa) && isNative(pb)) {
+      return new NativeRelayPair(new RelaySide(pa, clockRateHz, strict, ssrcA), new RelaySide(pb, clockRateHz, strict, ssrcB), this.#deps.clock, this.#mover);
+    }
+    if (isNative(pa) || isNative(pb)) throw new Error('a stream is on the mover or on sockets, not both');
+    return new RelayPair(new RelaySide(pa, clockRateHz, strict, ssrcA), new RelaySide(pb, clockRateHz, strict, ssrcB), this.#deps.clock);
   }
 
   close(): void {
     this.#closed = true;
     this.#deps.timers.clearTimeout(this.#timer);
     this.#mover.drain();
-    for (const p of [...this.#inUse.values()]) this.release(p);
+    for (const p of [...this.#inUse.values()]) if (p !== undefined) this.release(p);
     this.#mover.destroy();
   }
+}
+
+function isNative(p: NativePorts | PortPair): p is NativePorts {
+  return 'slot' in p;
 }

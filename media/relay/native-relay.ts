@@ -193,6 +193,7 @@ export class NativeMover {
 
 /** A stream whose packets the native mover moves; statistics and RTCP handled here from its rings. */
 export class NativeRelayPair extends MediaRelay<NativePorts> {
+  readonly carriesSrtp = false;
   readonly #mover: NativeMover;
 
   constructor(a: RelaySide<NativePorts>, b: RelaySide<NativePorts>, clock: Clock, mover: NativeMover) {

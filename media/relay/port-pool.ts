@@ -54,14 +54,11 @@ export class PortPool {
       this.#next = (this.#next + 1) % this.#pairs;
       if (this.#inUse.has(port)) continue;
       this.#inUse.set(port, undefined);
-      const rtp = await this.#bind(port);
-      const rtcp = rtp === undefined ? undefined : await this.#bind(port + 1);
-      if (rtp !== undefined && rtcp !== undefined) {
-        const pair = { rtpPort: port, rtp, rtcp };
+      const pair = await bindSocketPair(this.#opts.sockets, this.#opts.bindAddress, port);
+      if (pair !== undefined) {
         this.#inUse.set(port, pair);
         return pair;
       }
-      rtp?.close();
       this.#inUse.delete(port);
       this.skipped++;
     }
@@ -70,37 +67,50 @@ export class PortPool {
 
   /** Closes the pair's sockets and returns its ports. Idempotent. */
   release(pair: PortPair): void {
-    if (!this.#inUse.delete(pair.rtpPort)) return;
-    for (const s of [pair.rtp, pair.rtcp]) {
-      try {
-        s.close();
-      } catch {
-        // already closed
-      }
-    }
+    if (this.#inUse.delete(pair.rtpPort)) closeSocketPair(pair);
   }
 
   /** Closes every pair still handed out (shutdown). */
   releaseAll(): void {
     for (const pair of [...this.#inUse.values()]) if (pair !== undefined) this.release(pair);
   }
+}
 
-  #bind(port: number): Promise<dgram.Socket | undefined> {
-    const s = this.#opts.sockets.udp(isIpv6(this.#opts.bindAddress) ? 'udp6' : 'udp4');
-    return new Promise((resolve) => {
-      s.once('error', () => {
-        try {
-          s.close();
-        } catch {
-          // never bound
-        }
-        resolve(undefined);
-      });
-      s.bind(port, this.#opts.bindAddress, () => {
-        s.removeAllListeners('error');
-        s.on('error', () => undefined);
-        resolve(s);
-      });
-    });
+/** Binds RTP on `port` and RTCP on `port + 1` with Node sockets; undefined when either is taken. */
+export async function bindSocketPair(sockets: SocketFactory, bindAddress: string, port: number): Promise<PortPair | undefined> {
+  const rtp = await bindOne(sockets, bindAddress, port);
+  const rtcp = rtp === undefined ? undefined : await bindOne(sockets, bindAddress, port + 1);
+  if (rtp !== undefined && rtcp !== undefined) return { rtpPort: port, rtp, rtcp };
+  rtp?.close();
+  return undefined;
+}
+
+/** Closes both sockets of a pair (either may be closed already). */
+export function closeSocketPair(pair: PortPair): void {
+  for (const s of [pair.rtp, pair.rtcp]) {
+    try {
+      s.close();
+    } catch {
+      // already closed
+    }
   }
+}
+
+function bindOne(sockets: SocketFactory, bindAddress: string, port: number): Promise<dgram.Socket | undefined> {
+  const s = sockets.udp(isIpv6(bindAddress) ? 'udp6' : 'udp4');
+  return new Promise((resolve) => {
+    s.once('error', () => {
+      try {
+        s.close();
+      } catch {
+        // never bound
+      }
+      resolve(undefined);
+    });
+    s.bind(port, bindAddress, () => {
+      s.removeAllListeners('error');
+      s.on('error', () => undefined);
+      resolve(s);
+    });
+  });
 }

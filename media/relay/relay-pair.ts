@@ -208,6 +208,9 @@ export abstract class MediaRelay<P extends MediaPorts = MediaPorts> {
     return this.#wallBaseMs + this.clock.monoMs();
   }
 
+  /** Whether this relay can decrypt and encrypt SRTP (it sees every packet). */
+  abstract readonly carriesSrtp: boolean;
+
   /** Sends a datagram out of `side`'s RTP (or RTCP) port to `address:port`. */
   abstract sendFrom(side: RelaySide<P>, buf: Buffer, len: number, viaRtcp: boolean, port: number, address: string): void;
 
@@ -334,6 +337,7 @@ export function newSource(side: RelaySide<MediaPorts>, ssrc: number, seq: number
  * objects of ours.
  */
 export class RelayPair extends MediaRelay<PortPair> {
+  readonly carriesSrtp = true;
   readonly #header = createRtpHeader();
 
   constructor(a: RelaySide<PortPair>, b: RelaySide<PortPair>, clock: Clock) {

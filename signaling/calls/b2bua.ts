@@ -17,7 +17,7 @@ import type { Destination, Source, TransportName } from '../sip/transport/types.
 import { createResponse, EMPTY_BODY } from '../sip/ua/responses.ts';
 import { Call, Leg, reasonHeader } from './call.ts';
 import type { B2buaCounters, CalleeHandle, DialogEntry, EndReason } from './call.ts';
-import { ACCEPT_VALUE, ALLOW_VALUE, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
+import { ACCEPT_VALUE, ALLOW_VALUE, capabilitiesAnswer, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
 import { InDialog } from './in-dialog.ts';
 import { learnCalleeDialog, relayProvisionalToCaller, setUpCallerLeg } from './leg-setup.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
@@ -139,16 +139,7 @@ export class B2bua implements TransactionUser {
       case 'OPTIONS':
         // OPTIONS to Carillon itself: capabilities, and no version banner (SPEC §2).
         this.opts.onOptions?.(req, tx.source);
-        tx.respond(
-          createResponse(req, 200, {
-            toTag: this.opts.random.token(10),
-            headers: [
-              { name: 'allow', value: ALLOW_VALUE },
-              { name: 'accept', value: ACCEPT_VALUE },
-              { name: 'supported', value: 'timer, 100rel' },
-            ],
-          }),
-        );
+        tx.respond(capabilitiesAnswer(req, this.opts.random.token(10)));
         return;
       case 'BYE':
       case 'PRACK':
@@ -246,14 +237,21 @@ export class B2bua implements TransactionUser {
         },
       });
     }
-    this.viaMedia(call, 'a', req, 'offer', (body) => {
-      call.calleeOfferBody = body;
-      this.#placeCallee(call, decision.target);
-    });
+    call.media?.secureTrunk(decision.trunk);
+    this.#placeCallee(call, decision.target, true);
   }
 
-  /** Sends the callee INVITE to `target`, resolving a host name first (A record; TODO(rfc3263 §4.2) NAPTR/SRV). */
-  #placeCallee(call: Call, target: string): void {
+  /**
+   * Sends the callee INVITE to `target`, the caller's offer translated first when `translateOffer`,
+   * resolving a host name first (A record; TODO(rfc3263 §4.2) NAPTR/SRV).
+   */
+  #placeCallee(call: Call, target: string, translateOffer: boolean): void {
+    if (translateOffer) {
+      return this.viaMedia(call, 'a', call.invite, 'offer', (body) => {
+        call.calleeOfferBody = body;
+        this.#placeCallee(call, target, false);
+      });
+    }
     const next = nextHopOf(target);
     if (next === undefined) return void (this.#failover(call) || this.endCall(call, 'no-route', 502, 'Bad Route Target'));
     call.attempts++;
@@ -288,7 +286,8 @@ export class B2bua implements TransactionUser {
     if (next.trunk !== undefined) call.trunk = next.trunk;
     call.credentials = next.credentials;
     call.challengeAnswered = false;
-    this.#placeCallee(call, next.target);
+    // A voice connector of a group may differ on encryption: the offer is written again for it.
+    this.#placeCallee(call, next.target, next.trunk !== undefined && call.media?.secureTrunk(next.trunk) === true);
     return true;
   }
 

@@ -4,13 +4,14 @@ import type { TrunkCall } from '../routing/static-routes.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
+import { SrtpUnavailableError } from '../../media/engine.ts';
 import type { MediaControl } from '../../media/engine.ts';
 import type { AllocatedPorts, MediaEvent, MediaSideName, SessionSnapshot } from '../../media/protocol.ts';
 import type { QualityLog } from '../../media/quality/quality-log.ts';
 import { audioStream, legFigures, qualityRecord } from '../../media/quality/record.ts';
 import type { QualityContext } from '../../media/quality/record.ts';
 import { anchorDescription, commonCodecs, readSdp } from '../sdp/anchor.ts';
-import type { SdesRewrite } from '../sdp/anchor.ts';
+import type { SdesKey, SdesRewrite } from '../sdp/anchor.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
 import { getHeader } from '../sip/message/headers.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
@@ -32,22 +33,26 @@ export interface MediaAnchoringOptions {
   /** Quality record interval (Chime: 60 s). */
   readonly qualityIntervalMs: number;
   readonly region: string;
-  /**
-   * Terminate SDES-SRTP (the media workers run the socket relay): a secure side gets Carillon's
-   * own key and SRTP, the other side plain RTP. Off: a=crypto lines cross untouched, end to end.
-   */
-  readonly terminateSrtp?: boolean;
 }
 
 /** The SDES suites Carillon terminates, in preference order. */
 const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
 
+type SdesSuite = (typeof SDES_SUITES)[number];
+
 /** A secure side of one media line: the key it sends with (its a=crypto) and the one Carillon sends it with. */
 interface SecureLeg {
-  readonly suite: (typeof SDES_SUITES)[number];
+  readonly suite: SdesSuite;
   readonly tag: number;
   readonly theirKey: string;
   readonly ourKey: string;
+}
+
+/** One media line's SRTP: each side's keys once known, and Carillon's keys offered to a side that must be secure. */
+interface SecureLine {
+  a?: SecureLeg | undefined;
+  b?: SecureLeg | undefined;
+  offered?: { a?: readonly SdesKey[] | undefined; b?: readonly SdesKey[] | undefined };
 }
 
 export interface CallMediaHandlers {
@@ -89,6 +94,11 @@ export class MediaAnchoring {
   }
 }
 
+/** A fresh SDES master key and salt (30 bytes), base64 as a=crypto inline carries it. */
+function newSdesKey(): string {
+  return randomBytes(30).toString('base64');
+}
+
 const DEFAULT_CLOCK_RATE: Readonly<Record<string, number>> = { audio: 8000, video: 90000 };
 
 /**
@@ -104,8 +114,10 @@ export class CallMedia {
   readonly #ports = new Map<number, AllocatedPorts>();
   #chain: Promise<unknown> = Promise.resolve();
   #lastOffer: SessionDescription | undefined;
-  /** Per media index, the sides whose SRTP Carillon terminates. */
-  readonly #secure = new Map<number, { a?: SecureLeg | undefined; b?: SecureLeg | undefined }>();
+  /** Per media index, the sides whose SRTP Carillon terminates (a secure side gets Carillon's key, the other plain RTP). */
+  readonly #secure = new Map<number, SecureLine>();
+  /** Sides whose media must be SRTP whatever they offer (a RequireEncryption trunk's side). */
+  readonly #mustSecure = { a: false, b: false };
   #qualityTimer: TimerHandle | undefined;
   #prev: SessionSnapshot | undefined;
   #closed = false;
@@ -123,6 +135,28 @@ export class CallMedia {
    * Rewrites a body crossing from side `from` to the other side (queued behind earlier ones).
    * `arm`: this message answers the call (a 2xx), so the media timeout starts with it.
    */
+  /**
+   * Side `side`'s media must be SDES-SRTP (its voice connector requires encryption): it is offered
+   * SRTP whatever the other side sends, and a description from it without SRTP is refused (488).
+   */
+  requireSecure(side: MediaSideName, on: boolean): void {
+    this.#mustSecure[side] = on;
+  }
+
+  /**
+   * Applies a voice connector's RequireEncryption to the side its PBX is on (the caller's for
+   * termination, the callee's for origination); true when that changed what is required.
+   */
+  secureTrunk(trunk: TrunkCall | undefined): boolean {
+    const cust: MediaSideName = trunk?.direction === 'Inbound' ? 'b' : 'a';
+    const other: MediaSideName = cust === 'a' ? 'b' : 'a';
+    const want = trunk?.encrypted === true;
+    const changed = this.#mustSecure[cust] !== want || this.#mustSecure[other];
+    this.requireSecure(cust, want);
+    this.requireSecure(other, false);
+    return changed;
+  }
+
   translate(from: MediaSideName, body: Buffer, contentType: string | undefined, role: SdpRole, arm = false): Promise<Translation> {
     const run = async (): Promise<Translation> => {
       const out = await this.#translate(from, body, contentType, role, arm);
@@ -154,7 +188,9 @@ export class CallMedia {
         continue;
       }
       const secure = this.#secureSide(m, from);
-      sdes.push(secure === undefined ? undefined : this.#rewriteFor(m.index, to));
+      if (secure === 'refused') return { ok: false, status: 488, reason: 'SRTP Required' };
+      sdes.push(secure === undefined && !this.#mustSecure[to] ? undefined : this.#rewriteFor(m.index, to, role));
+      const mine = secure === undefined ? undefined : secure[from];
       const holdAddress = m.address === undefined || m.address === '0.0.0.0' || m.address === '::';
       const remote = {
         address: holdAddress ? undefined : m.address,
@@ -163,18 +199,25 @@ export class CallMedia {
         rtcpMux: m.rtcpMux,
         direction: m.direction,
         dtmfPayloadTypes: m.payloads.filter((p) => m.codecs.get(p)?.name === 'TELEPHONE-EVENT'),
-        ...(secure?.[from] === undefined ? {} : { srtp: { suite: secure[from].suite, receiveKey: secure[from].theirKey, sendKey: secure[from].ourKey } }),
+        ...(mine === undefined ? {} : { srtp: { suite: mine.suite, receiveKey: mine.theirKey, sendKey: mine.ourKey } }),
       };
       let allocated = this.#ports.get(m.index);
       if (allocated === undefined) {
         // Ports and this side's address in one step.
-        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { side: from, remote });
+        const secureStream = mine !== undefined || this.#mustSecure.a || this.#mustSecure.b;
+        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { then: { side: from, remote }, secure: secureStream });
         if (r === 'ports-exhausted') return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
         allocated = r;
         this.#ports.set(m.index, r);
       } else {
         const armNow = arm && !this.#armed;
-        await control.update(this.session, m.index, from, remote, armNow);
+        try {
+          await control.update(this.session, m.index, from, remote, armNow);
+        } catch (err) {
+          // SRTP asked for mid-call on a stream the native mover carries plain.
+          if (err instanceof SrtpUnavailableError) return { ok: false, status: 488, reason: 'SRTP Not Available' };
+          throw err;
+        }
         this.#armed ||= armNow;
       }
       ports.push(from === 'a' ? allocated.bPort : allocated.aPort);
@@ -187,26 +230,39 @@ export class CallMedia {
   }
 
   /**
-   * Records what `from` says about SRTP on media line `m` when Carillon terminates it; returns the
-   * line's secure sides, or undefined when neither side is secure (nothing to rewrite).
+   * Records what `from` says about SRTP on media line `m` (Carillon terminates it): the line's
+   * secure sides, undefined when neither is secure, 'refused' when `from` must be secure and isn't.
    */
-  #secureSide(m: MediaDescription, from: MediaSideName): { a?: SecureLeg | undefined; b?: SecureLeg | undefined } | undefined {
-    if (this.#anchoring.opts.terminateSrtp !== true) return undefined;
+  #secureSide(m: MediaDescription, from: MediaSideName): SecureLine | 'refused' | undefined {
     const state = this.#secure.get(m.index) ?? {};
     const offered = m.protocol.includes('SAVP') ? SDES_SUITES.map((suite) => m.crypto.find((c) => c.suite === suite)).find((c) => c !== undefined) : undefined;
+    if (offered === undefined && this.#mustSecure[from]) return 'refused';
     const before = state[from];
+    // Answering Carillon's offer, `from` picked one of the keys Carillon offered it (by tag).
+    const ours = state.offered?.[from]?.find((k) => k.tag === offered?.tag && k.suite === offered.suite)?.key;
+    if (state.offered !== undefined) state.offered[from] = undefined;
     state[from] =
       offered === undefined
         ? undefined
-        : { suite: offered.suite as SecureLeg['suite'], tag: offered.tag, theirKey: offered.key, ourKey: before !== undefined && before.suite === offered.suite ? before.ourKey : randomBytes(30).toString('base64') };
+        : { suite: offered.suite as SdesSuite, tag: offered.tag, theirKey: offered.key, ourKey: ours ?? (before !== undefined && before.suite === offered.suite ? before.ourKey : newSdesKey()) };
     this.#secure.set(m.index, state);
     return state.a === undefined && state.b === undefined ? undefined : state;
   }
 
-  /** How the description going to side `to` writes SRTP: Carillon's key if `to` is secure, plain otherwise. */
-  #rewriteFor(index: number, to: MediaSideName): SdesRewrite {
-    const leg = this.#secure.get(index)?.[to];
-    return leg === undefined ? { kind: 'plain' } : { kind: 'secure', key: { tag: leg.tag, suite: leg.suite, key: leg.ourKey } };
+  /**
+   * How the description going to side `to` writes SRTP: Carillon's key if `to` is secure; in an
+   * offer to a side that must be secure and has no key yet, one key per suite for it to pick from;
+   * plain otherwise.
+   */
+  #rewriteFor(index: number, to: MediaSideName, role: SdpRole): SdesRewrite {
+    const line = this.#secure.get(index) ?? {};
+    this.#secure.set(index, line);
+    const leg = line[to];
+    if (leg !== undefined) return { kind: 'secure', keys: [{ tag: leg.tag, suite: leg.suite, key: leg.ourKey }] };
+    if (!this.#mustSecure[to] || role !== 'offer') return { kind: 'plain' };
+    const keys = SDES_SUITES.map((suite, i) => ({ tag: i + 1, suite, key: newSdesKey() }));
+    line.offered = { ...line.offered, [to]: keys };
+    return { kind: 'secure', keys };
   }
 
   /** The call was answered: per-interval quality records start (the 2xx's translation arms the timeout). */

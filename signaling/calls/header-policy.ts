@@ -1,4 +1,5 @@
-import type { SipHeader, SipMessage } from '../sip/message/types.ts';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/message/types.ts';
+import { createResponse } from '../sip/ua/responses.ts';
 
 /**
  * Headers each leg of a B2BUA writes for itself and never copies from the other leg: they
@@ -61,3 +62,15 @@ export const RELAYED_IN_DIALOG = new Set(['INFO', 'UPDATE', 'REFER', 'NOTIFY', '
 export const SUPPORTED_OPTION_TAGS = new Set(['timer', '100rel']);
 
 export const ACCEPT_VALUE = 'application/sdp';
+
+/** 200 to an out-of-dialog OPTIONS sent to Carillon itself: its capabilities, no version banner (SPEC §2). */
+export function capabilitiesAnswer(req: SipRequest, toTag: string): SipResponse {
+  return createResponse(req, 200, {
+    toTag,
+    headers: [
+      { name: 'allow', value: ALLOW_VALUE },
+      { name: 'accept', value: ACCEPT_VALUE },
+      { name: 'supported', value: 'timer, 100rel' },
+    ],
+  });
+}

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
-import type { ConfigSnapshot } from '../../control-plane/config-snapshot.ts';
+import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import type { RouteHealthView } from './voice-connector-router.ts';
 
@@ -37,16 +37,33 @@ export interface RouteHealthOptions {
 
 const keyOf = (host: string, port: number, protocol: string): string => `${host.toLowerCase()}:${port}:${protocol.toUpperCase()}`;
 
+export interface OriginationRoute extends PingTarget {
+  readonly priority: number;
+  readonly weight: number;
+}
+
+/**
+ * A voice connector's origination routes as Carillon reaches them (none when origination is off).
+ * A voice connector that requires encryption is reached over TLS whatever the route's Protocol
+ * (Chime takes only TCP or UDP there), on 5061 unless the route names a port.
+ */
+export function originationRoutes(vc: VoiceConnectorConfig): OriginationRoute[] {
+  const doc = vc.documents.origination as { Routes?: { Host: string; Port?: number; Protocol?: string; Priority?: number; Weight?: number }[]; Disabled?: boolean } | undefined;
+  if (doc === undefined || doc.Disabled === true) return [];
+  return (doc.Routes ?? []).map((r) => ({
+    host: r.Host,
+    port: r.Port ?? (vc.requireEncryption ? 5061 : 5060),
+    protocol: vc.requireEncryption ? 'TLS' : (r.Protocol ?? 'UDP'),
+    priority: r.Priority ?? 1,
+    weight: r.Weight ?? 1,
+  }));
+}
+
 /** The routes and carriers a snapshot names, once each. */
 export function pingTargets(snap: ConfigSnapshot): PingTarget[] {
   const out = new Map<string, PingTarget>();
   for (const vc of snap.voiceConnectors.values()) {
-    const doc = vc.documents.origination as { Routes?: { Host: string; Port?: number; Protocol?: string }[]; Disabled?: boolean } | undefined;
-    if (doc === undefined || doc.Disabled === true) continue;
-    for (const r of doc.Routes ?? []) {
-      const t = { host: r.Host, port: r.Port ?? 5060, protocol: r.Protocol ?? (vc.requireEncryption ? 'TCP' : 'UDP') };
-      out.set(keyOf(t.host, t.port, t.protocol), t);
-    }
+    for (const r of originationRoutes(vc)) out.set(keyOf(r.host, r.port, r.protocol), { host: r.host, port: r.port, protocol: r.protocol });
   }
   for (const c of snap.carriers) out.set(keyOf(c.host, c.port, c.protocol), { host: c.host, port: c.port, protocol: c.protocol });
   return [...out.values()];

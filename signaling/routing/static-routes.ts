@@ -18,6 +18,8 @@ export interface TrunkCall {
   readonly toNumber: string;
   readonly fromCountry: string | undefined;
   readonly toCountry: string | undefined;
+  /** The voice connector requires encryption: the PBX's leg is SIP over TLS with SDES-SRTP media. */
+  readonly encrypted?: boolean;
 }
 
 /** A further target of a call, with the voice connector it belongs to when that changes (group failover). */

@@ -13,6 +13,7 @@ import type { Source } from '../sip/transport/types.ts';
 import { routeRequestOf, routeStatic } from './static-routes.ts';
 import type { RouteDecision, StaticRoute, TrunkCall } from './static-routes.ts';
 import { emergencyRoute } from './emergency.ts';
+import { originationRoutes } from './route-health.ts';
 import type { EmergencyDnis } from './emergency.ts';
 
 /**
@@ -167,7 +168,7 @@ export class VoiceConnectorRouter {
     const dialed = e164Of(user);
     const who = callerOf(req);
     const calling = e164Of(who.user);
-    const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country };
+    const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country, encrypted: vc.requireEncryption };
     if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
     const cidrs = doc.CidrAllowedList ?? [];
     if (cidrs.length > 0 ? !cidrs.some((c) => inCidr(source.address, c)) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
@@ -185,7 +186,8 @@ export class VoiceConnectorRouter {
     const emergency = emergencyRoute((vc.documents.emergency as { DNIS?: EmergencyDnis[] } | undefined)?.DNIS ?? [], user, calling?.country);
     if (emergency !== undefined) {
       this.#takeCps(vc.id, doc.CpsLimit ?? 1);
-      return this.#viaCarriers(snap, vc, doc, emergency.e164, { ...trunk, toNumber: emergency.e164, toCountry: emergency.country }, calling, who.anonymous, emergency.test ? 'emergency-test' : 'emergency');
+      // Not even encryption holds an emergency call back: its media is SRTP only if the PBX offered it.
+      return this.#viaCarriers(snap, vc, doc, emergency.e164, { ...trunk, toNumber: emergency.e164, toCountry: emergency.country, encrypted: false }, calling, who.anonymous, emergency.test ? 'emergency-test' : 'emergency');
     }
     // RequireEncryption: signaling over TLS and media as SRTP (an RTP/SAVP offer), or no call.
     if (vc.requireEncryption) {
@@ -249,11 +251,8 @@ export class VoiceConnectorRouter {
     const targets: { target: string; vc: VoiceConnectorConfig }[] = [];
     for (const id of members) {
       const vc = snap.voiceConnectors.get(id);
-      const doc = vc?.documents.origination as { Routes?: { Host: string; Port?: number; Protocol?: string; Priority?: number; Weight?: number }[]; Disabled?: boolean } | undefined;
-      if (vc === undefined || doc === undefined || doc.Disabled === true) continue;
-      const routes = (doc.Routes ?? [])
-        .map((rt) => ({ host: rt.Host, port: rt.Port ?? 5060, protocol: rt.Protocol ?? (vc.requireEncryption ? 'TCP' : 'UDP'), priority: rt.Priority ?? 1, weight: rt.Weight ?? 1 }))
-        .filter((rt) => this.#opts.health?.isUp(rt.host, rt.port, rt.protocol) ?? true);
+      if (vc === undefined) continue;
+      const routes = originationRoutes(vc).filter((rt) => this.#opts.health?.isUp(rt.host, rt.port, rt.protocol) ?? true);
       for (const rt of orderByPriorityWeight(routes, this.#opts.random)) {
         targets.push({ vc, target: `sip:${e164}@${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port};transport=${transportParam(rt.protocol)}` });
       }
@@ -268,6 +267,7 @@ export class VoiceConnectorRouter {
       toNumber: e164,
       fromCountry: calling?.country,
       toCountry: e164Of(e164)?.country,
+      encrypted: vc?.requireEncryption === true,
     });
     if (first === undefined) return this.#refuse('origination-no-route', 480, { trunk: trunkOf(firstVc), reason: 'No Origination Route Available' });
     return { kind: 'forward', target: first.target, alternates: targets.slice(1).map((t) => ({ target: t.target, trunk: trunkOf(t.vc) })), rule: `origination:${first.vc.id}`, trunk: trunkOf(first.vc) };

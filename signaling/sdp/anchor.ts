@@ -35,7 +35,8 @@ export interface SdesKey {
 }
 
 /** How a media line's SRTP is written for the side that receives the description. */
-export type SdesRewrite = { readonly kind: 'plain' } | { readonly kind: 'secure'; readonly key: SdesKey };
+/** How an m-line is written for its receiver: plain RTP, or SRTP with Carillon's key(s) (several only in an offer). */
+export type SdesRewrite = { readonly kind: 'plain' } | { readonly kind: 'secure'; readonly keys: readonly SdesKey[] };
 
 type ParsedSdp = ReturnType<typeof sdpTransform.parse>;
 
@@ -175,7 +176,7 @@ function anchorParsed(parsed: ParsedSdp, anchor: AnchorPorts): string | undefine
       delete m.crypto;
     } else if (sdes?.kind === 'secure') {
       m.protocol = m.protocol.includes('AVPF') ? 'RTP/SAVPF' : 'RTP/SAVP';
-      m.crypto = [{ id: sdes.key.tag, suite: sdes.key.suite, config: `inline:${sdes.key.key}` }];
+      m.crypto = sdes.keys.map((k) => ({ id: k.tag, suite: k.suite, config: `inline:${k.key}` }));
     }
     if (m.rtcpMux !== undefined) delete m.rtcp;
     else if (port === 0) delete m.rtcp;

@@ -136,56 +136,113 @@ describe('CallMedia: SDP anchoring against the real media engine', () => {
   });
 });
 
-describe('CallMedia: SDES-SRTP on one side, plain RTP on the other (socket relay)', () => {
-  it('answers the secure side with its own key, offers plain RTP onward, and the audio crosses both ways', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-callmedia-srtp-'));
-    const low = 48000 + 2 * Math.floor(Math.random() * 400);
-    const engine = await MediaEngine.start(
-      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 7, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0, nativeRelay: false },
+const b64 = (m: { key: Buffer; salt: Buffer }): string => Buffer.concat([m.key, m.salt]).toString('base64');
+const savp = (port: number, cryptoLines: string[]): Buffer => Buffer.from(sdp(port, cryptoLines).toString().replace('RTP/AVP', 'RTP/SAVP'));
+
+/** Ten packets each way between two peers through Carillon; `aTx`/`aRx` protect A's side when it is secure. */
+async function crossTen(A: RtpPeer, B: RtpPeer, aPort: number, bPort: number, a?: { tx: SrtpContext; rx: SrtpContext }, b?: { tx: SrtpContext; rx: SrtpContext }): Promise<void> {
+  A.sendTo('127.0.0.1', aPort);
+  B.sendTo('127.0.0.1', bPort);
+  const plain: Buffer[] = [];
+  for (let i = 0; i < 10; i++) {
+    const p = Buffer.concat([Buffer.from([0x80, 0, 0, i, 0, 0, 0, i, 0, 0, 0, 0x0a]), Buffer.alloc(160, 0x55 + i)]);
+    plain.push(p);
+    A.sendRaw(a === undefined ? p : (a.tx.protectRtp(p) as Buffer));
+  }
+  const fromB: Buffer[] = [];
+  for (let i = 0; i < 10; i++) {
+    const p = Buffer.concat([Buffer.from([0x80, 0, 1, i, 0, 0, 1, i, 0, 0, 0, 0x0b]), Buffer.alloc(160, 0x11 + i)]);
+    fromB.push(p);
+    B.sendRaw(b === undefined ? p : (b.tx.protectRtp(p) as Buffer));
+  }
+  await until(() => B.received.length >= 10 && A.received.length >= 10);
+  const open = (side: { rx: SrtpContext } | undefined, pkt: Buffer): string => {
+    if (side === undefined) return pkt.toString('hex');
+    const d = side.rx.unprotectRtp(pkt);
+    return d.ok ? d.packet.toString('hex') : 'bad';
+  };
+  expect(B.received.map((r) => open(b, r.packet))).toEqual(plain.map((p) => p.toString('hex')));
+  expect(A.received.map((r) => open(a, r.packet))).toEqual(fromB.map((p) => p.toString('hex')));
+}
+
+describe.each(['sockets', 'native'] as const)('CallMedia: SDES-SRTP on one side, plain RTP on the other (%s relay)', (relay) => {
+  let engine: MediaEngine;
+  let anchoring: MediaAnchoring;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-callmedia-srtp-'));
+    const low = (relay === 'native' ? 48000 : 48800) + 2 * Math.floor(Math.random() * 300);
+    engine = await MediaEngine.start(
+      { workers: 1, bindAddress: '127.0.0.1', low, high: low + 15, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 5000, cname: 't', releaseDelayMs: 0, nativeRelay: relay === 'native' },
       pino({ level: 'silent' }),
     );
-    const anchoring = new MediaAnchoring({ control: engine, address: '127.0.0.1', clock: systemClock, timers: nodeTimers, logger: pino({ level: 'silent' }), qualityLog: new QualityLog(dir), qualityIntervalMs: 60_000, region: 'local', terminateSrtp: true });
+    anchoring = new MediaAnchoring({ control: engine, address: '127.0.0.1', clock: systemClock, timers: nodeTimers, logger: pino({ level: 'silent' }), qualityLog: new QualityLog(dir), qualityIntervalMs: 60_000, region: 'local' });
+  });
+  afterAll(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the secure side with its own key, offers plain RTP onward, and the audio crosses both ways', async () => {
     const A = await RtpPeer.open();
     const B = await RtpPeer.open();
-    const m = anchoring.open('srtp1', CTX, HANDLERS);
+    const m = anchoring.open(`srtp-${relay}`, CTX, HANDLERS);
     try {
       const aKey = newMasterKey();
-      const offer = Buffer.from(
-        sdp(A.rtpPort, [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.concat([aKey.key, aKey.salt]).toString('base64')}`])
-          .toString()
-          .replace('RTP/AVP', 'RTP/SAVP'),
-      );
-      const toCallee = (await m.translate('a', offer, 'application/sdp', 'offer')) as { ok: true; body: Buffer };
+      const toCallee = (await m.translate('a', savp(A.rtpPort, [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${b64(aKey)}`]), 'application/sdp', 'offer')) as { ok: true; body: Buffer };
       expect(toCallee.body.toString()).toMatch(/m=audio \d+ RTP\/AVP /);
       expect(toCallee.body.toString()).not.toMatch(/a=crypto/);
       const toCaller = (await m.translate('b', sdp(B.rtpPort, [], '0 101'), 'application/sdp', 'answer')) as { ok: true; body: Buffer };
       const answer = toCaller.body.toString();
       expect(answer).toMatch(/m=audio \d+ RTP\/SAVP /);
-      const line = /a=crypto:(.*)/.exec(answer)?.[1] ?? '';
-      const ours = parseCryptoAttribute(line);
+      const ours = parseCryptoAttribute(/a=crypto:(.*)/.exec(answer)?.[1] ?? '');
       expect(ours).toMatchObject({ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80' });
       expect(ours?.master.key.equals(aKey.key)).toBe(false);
-
-      const aTx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', aKey);
-      const aRx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', ours?.master ?? aKey);
-      A.sendTo('127.0.0.1', portOf(toCaller.body));
-      B.sendTo('127.0.0.1', portOf(toCallee.body));
-      const plain: Buffer[] = [];
-      for (let i = 0; i < 10; i++) {
-        const p = Buffer.concat([Buffer.from([0x80, 0, 0, i, 0, 0, 0, i, 0, 0, 0, 0x0a]), Buffer.alloc(160, 0x55 + i)]);
-        plain.push(p);
-        A.sendRaw(aTx.protectRtp(p) as Buffer);
-      }
-      const fromB = await B.sendStream({ packets: 10, ptimeMs: 5, ssrc: 0xb });
-      await until(() => B.received.length >= 10 && A.received.length >= 10);
-      expect(B.received.map((r) => r.packet.toString('hex'))).toEqual(plain.map((p) => p.toString('hex')));
-      expect(A.received.map((r) => aRx.unprotectRtp(r.packet)).map((d) => (d.ok ? d.packet.toString('hex') : 'bad'))).toEqual(fromB.map((s) => s.bytes.toString('hex')));
+      const secure = { tx: new SrtpContext('AES_CM_128_HMAC_SHA1_80', aKey), rx: new SrtpContext('AES_CM_128_HMAC_SHA1_80', ours?.master ?? aKey) };
+      await crossTen(A, B, portOf(toCaller.body), portOf(toCallee.body), secure);
     } finally {
       await m.close();
       A.close();
       B.close();
-      await engine.close();
-      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('offers SRTP to a side that must be secure though the caller is plain, and takes the suite it picks', async () => {
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    const m = anchoring.open(`forced-${relay}`, CTX, HANDLERS);
+    m.requireSecure('b', true);
+    try {
+      const toCallee = (await m.translate('a', sdp(A.rtpPort), 'application/sdp', 'offer')) as { ok: true; body: Buffer };
+      const offer = toCallee.body.toString();
+      expect(offer).toMatch(/m=audio \d+ RTP\/SAVP /);
+      const offered = [...offer.matchAll(/a=crypto:(.*)/g)].map((x) => parseCryptoAttribute(x[1] ?? ''));
+      expect(offered.map((c) => [c?.tag, c?.suite])).toEqual([
+        [1, 'AES_CM_128_HMAC_SHA1_80'],
+        [2, 'AES_CM_128_HMAC_SHA1_32'],
+      ]);
+      // The callee picks the _32 suite (tag 2) and answers with its own key.
+      const bKey = newMasterKey();
+      const toCaller = (await m.translate('b', savp(B.rtpPort, [`a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${b64(bKey)}`]), 'application/sdp', 'answer')) as { ok: true; body: Buffer };
+      expect(toCaller.body.toString()).toMatch(/m=audio \d+ RTP\/AVP /);
+      expect(toCaller.body.toString()).not.toMatch(/a=crypto/);
+      const ours = offered[1]?.master ?? bKey;
+      const secure = { tx: new SrtpContext('AES_CM_128_HMAC_SHA1_32', bKey), rx: new SrtpContext('AES_CM_128_HMAC_SHA1_32', ours) };
+      await crossTen(A, B, portOf(toCaller.body), portOf(toCallee.body), undefined, secure);
+    } finally {
+      await m.close();
+      A.close();
+      B.close();
+    }
+  });
+
+  it('refuses (488) a description without SRTP from a side that must be secure', async () => {
+    const m = anchoring.open(`refuse-${relay}`, CTX, HANDLERS);
+    m.requireSecure('a', true);
+    try {
+      expect(await m.translate('a', sdp(40000), 'application/sdp', 'offer')).toEqual({ ok: false, status: 488, reason: 'SRTP Required' });
+    } finally {
+      await m.close();
     }
   });
 });
