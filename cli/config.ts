@@ -44,6 +44,12 @@ const SipSchema = Type.Object(
     tlsVerifyServer: Type.Boolean({ default: true, description: 'verify certificates of TLS peers Carillon connects to' }),
     optionsPingIntervalSec: Type.Number({ minimum: 0.2, maximum: 3600, default: 30, description: 'SIP OPTIONS ping interval to origination routes and carriers; 3 missed pings take a route out until it answers' }),
     tlsCaFile: Type.Optional(Type.String({ description: 'PEM file of CAs trusted for outbound TLS' })),
+    digestAlgorithms: Type.Array(Type.Union([Type.Literal('MD5'), Type.Literal('SHA-256')]), {
+      minItems: 1,
+      uniqueItems: true,
+      default: ['MD5', 'SHA-256'],
+      description: 'digest challenges offered to trunks, in order (answers in either are accepted); PBXs built on libre (baresip 1.x) give up on a challenge list naming an algorithm they lack: list MD5 alone for them',
+    }),
   },
   { additionalProperties: false },
 );

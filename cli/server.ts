@@ -109,7 +109,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     domain: cfg.domain,
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
     staticRoutes: cfg.routes,
-    digest: new DigestAuth(crypto.randomBytes(32)),
+    digest: new DigestAuth(crypto.randomBytes(32), undefined, cfg.sip.digestAlgorithms),
     clock,
     random,
     health: { isUp: (host, port, protocol) => routeHealth.isUp(host, port, protocol) },

@@ -37,10 +37,13 @@ const hash = (alg: DigestAlgorithm, s: string): string => crypto.createHash(alg 
 export class DigestAuth {
   readonly #secret: Buffer;
   readonly #ttlMs: number;
+  readonly #algorithms: readonly DigestAlgorithm[];
 
-  constructor(secret: Buffer, nonceTtlMs = 300_000) {
+  /** `algorithms`: what challenges name, in order (answers in either are verified whatever the list). */
+  constructor(secret: Buffer, nonceTtlMs = 300_000, algorithms: readonly DigestAlgorithm[] = ['MD5', 'SHA-256']) {
     this.#secret = secret;
     this.#ttlMs = nonceTtlMs;
+    this.#algorithms = algorithms;
   }
 
   #mac(stamp: string, realm: string): string {
@@ -53,14 +56,16 @@ export class DigestAuth {
   }
 
   /**
-   * `Proxy-Authenticate` values, MD5 first, then SHA-256 (RFC 7616). RFC 8760 §2.4 would put the
-   * preferred SHA-256 on top, but many PBXs and test tools answer only the topmost challenge and
-   * give up when it is not MD5; a SHA-256-capable client still finds it and is accepted.
+   * `Proxy-Authenticate` values, one per configured algorithm — by default MD5 first, then SHA-256
+   * (RFC 7616). RFC 8760 §2.4 would put the preferred SHA-256 on top, but many PBXs and test tools
+   * answer only the topmost challenge and give up when it is not MD5; a SHA-256-capable client
+   * still finds it and is accepted. Some (libre-based: baresip 1.x) fail on any algorithm they
+   * lack, wherever it stands: `sip.digestAlgorithms: [MD5]` serves them.
    */
   challenge(realm: string, nowMs: number, stale = false): string[] {
     const nonce = this.nonce(realm, nowMs);
     const tail = `, qop="auth"${stale ? ', stale=true' : ''}`;
-    return [`Digest realm="${realm}", nonce="${nonce}", algorithm=MD5${tail}`, `Digest realm="${realm}", nonce="${nonce}", algorithm=SHA-256${tail}`];
+    return this.#algorithms.map((alg) => `Digest realm="${realm}", nonce="${nonce}", algorithm=${alg}${tail}`);
   }
 
   /** Checks one `Proxy-Authorization`/`Authorization` value for `method` against the trunk's credentials. */

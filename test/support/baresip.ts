@@ -16,6 +16,12 @@ export interface BaresipOptions {
   readonly dial?: string;
   /** SIP over TLS (the account's transport) and SDES-SRTP required on the media (mediaenc=srtp-mand). */
   readonly secure?: boolean;
+  /** Outbound proxy every request goes through (a PBX trunk: the voice connector's host name is dialed). */
+  readonly outbound?: string;
+  /** Digest password the account answers challenges with (user name: `user`). */
+  readonly authPassword?: string;
+  /** PEM file with a certificate and its key: baresip takes SIP over TLS on port + 1 with it. */
+  readonly certificate?: string;
 }
 
 export interface BaresipStats {
@@ -62,12 +68,20 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
       'module_app menu.so',
       'module_app rtcpsummary.so',
       `net_interface ${o.ns.iface}`,
+      ...(o.certificate === undefined ? [] : [`sip_certificate ${o.certificate}`]),
       '',
     ].join('\n'),
   );
   const transport = o.secure === true ? 'tls' : 'udp';
-  const mediaenc = o.secure === true ? ';mediaenc=srtp-mand' : '';
-  writeFileSync(path.join(dir, 'accounts'), `<sip:${o.user}@${o.ns.address}:${o.port};transport=${transport}>;regint=0;answermode=auto;audio_codecs=PCMU${mediaenc}\n`);
+  const params = [
+    'regint=0',
+    'answermode=auto',
+    'audio_codecs=PCMU',
+    ...(o.secure === true ? ['mediaenc=srtp-mand'] : []),
+    ...(o.authPassword === undefined ? [] : [`auth_pass=${o.authPassword}`]),
+    ...(o.outbound === undefined ? [] : [`outbound="${o.outbound}"`]),
+  ];
+  writeFileSync(path.join(dir, 'accounts'), `<sip:${o.user}@${o.ns.address}:${o.port};transport=${transport}>;${params.join(';')}\n`);
   const args = ['baresip', '-f', dir, '-t', String(o.seconds)];
   if (o.dial !== undefined) args.push('-e', `/dial ${o.dial}`);
   const child: ChildProcess = spawn('ip', ['netns', 'exec', o.ns.name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

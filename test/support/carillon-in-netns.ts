@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +14,8 @@ export interface NetnsCarillon {
   output(): string;
   /** /metrics, fetched from inside the namespace. */
   metrics(): string;
-  /** The last media quality record of calls on no voice connector (waits up to 5 s for the file). */
-  lastQualityRecord(): Promise<Record<string, unknown>>;
+  /** The last media quality record of a voice connector's calls ('default': calls on none; waits up to 5 s for the file). */
+  lastQualityRecord(voiceConnectorId?: string): Promise<Record<string, unknown>>;
   /** SIGTERM, then the exit code (SIGKILL after 12 s); removes the data directory. */
   stop(): Promise<number | null>;
 }
@@ -41,8 +41,8 @@ export async function startCarillonInNetns(ns: TestNetns, o: { readonly yaml: st
     dir,
     ports,
     output: () => out,
-    async lastQualityRecord() {
-      const file = path.join(dir, 'data', 'logs', 'voice-connector', 'default', 'media-quality.jsonl');
+    async lastQualityRecord(voiceConnectorId = 'default') {
+      const file = path.join(dir, 'data', 'logs', 'voice-connector', voiceConnectorId, 'media-quality.jsonl');
       for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
       const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
       return lines.length === 0 ? {} : (JSON.parse(lines.at(-1) as string) as Record<string, unknown>);
@@ -56,4 +56,22 @@ export async function startCarillonInNetns(ns: TestNetns, o: { readonly yaml: st
       return code;
     },
   };
+}
+
+/**
+ * Runs a TypeScript script inside the namespace (where Carillon's API listens) with `input` as its
+ * JSON argument; resolves with the JSON it prints last.
+ */
+export function runScriptInNetns<T>(ns: TestNetns, script: string, input: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', script, JSON.stringify(input)], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err !== null) return reject(new Error(`${path.basename(script)} failed: ${err.message}\n${stderr}`));
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`${path.basename(script)} printed no JSON: ${stdout}\n${stderr}`));
+      }
+    });
+  });
 }

@@ -17,9 +17,13 @@ export interface TrunkApi {
 }
 
 export function trunkApi(t: TestServer): TrunkApi {
-  const creds = JSON.parse(readFileSync(path.join(t.dataDir, 'admin-credentials.json'), 'utf8')) as { AccessKeyId: string; SecretAccessKey: string };
+  return trunkApiAt(`http://127.0.0.1:${t.ports.api}`, t.dataDir);
+}
+
+/** The same for a server at `endpoint` whose data directory (with the seeded admin key) is `dataDir`. */
+export function trunkApiAt(endpoint: string, dataDir: string): TrunkApi {
+  const creds = JSON.parse(readFileSync(path.join(dataDir, 'admin-credentials.json'), 'utf8')) as { AccessKeyId: string; SecretAccessKey: string };
   const key = { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey };
-  const endpoint = `http://127.0.0.1:${t.ports.api}`;
   const voice = new ChimeSDKVoiceClient({ endpoint, region: 'us-east-1', credentials: key });
   const api = (method: string, p: string, body?: unknown): Promise<Response> => signedFetch(endpoint, key, method, p, body);
   const orderNumbers = async (numbers: readonly string[]): Promise<void> => {

@@ -29,6 +29,15 @@ describe('SIP digest authentication (RFC 7616)', () => {
     expect(auth.verify(answer(sha as string, 'sha256', 'pw'), 'INVITE', realm, creds, 1_000_500)).toBe('ok');
   });
 
+  it('challenges with the configured algorithms only, in their order', () => {
+    const md5Only = new DigestAuth(Buffer.alloc(32, 7), undefined, ['MD5']);
+    const list = md5Only.challenge(realm, 1_000_000);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatch(/algorithm=MD5/);
+    expect(new DigestAuth(Buffer.alloc(32, 7), undefined, ['SHA-256', 'MD5']).challenge(realm, 1_000_000).map((c) => /algorithm=(\S+?),/.exec(c)?.[1])).toEqual(['SHA-256', 'MD5']);
+    expect(md5Only.verify(answer(list[0] as string, 'md5', 'pw'), 'INVITE', realm, creds, 1_000_500)).toBe('ok');
+  });
+
   it('tells a wrong password, a forged nonce, an old nonce and a missing header apart', () => {
     const [md5] = auth.challenge(realm, 1_000_000);
     expect(auth.verify(answer(md5 as string, 'md5', 'nope'), 'INVITE', realm, creds, 1_000_500)).toBe('wrong');
