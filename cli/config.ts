@@ -66,6 +66,18 @@ export const MediaSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const StreamingSchema = Type.Object(
+  {
+    fragmentMs: Type.Integer({ minimum: 200, maximum: 10_000, default: 1000, description: 'length of each streamed audio fragment (one MKV Cluster, one Kinesis Video fragment)' }),
+    maxQueuedFragments: Type.Integer({ minimum: 1, maximum: 10_000, default: 30, description: "fragments a leg may have waiting on a slow sink before that leg's stream is given up (FAILED)" }),
+    webhooks: Type.Array(
+      Type.Object({ url: Type.String({ pattern: '^https?://' }), secret: Type.String({ minLength: 16 }) }, { additionalProperties: false }),
+      { default: [], description: 'streaming status events POSTed here, signed (Chime-Signature: base64 HMAC-SHA256 of "<Chime-Request-Timestamp>|<body>"), 2 s timeout, two retries' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: Type.String({ default: './data', description: 'data directory (SQLite file, CDRs, logs, recordings)' }),
@@ -84,6 +96,7 @@ export const ConfigSchema = Type.Object(
     mediaWorkers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'media worker threads; 0 = cores - 1 (at least 1)' }),
     mediaTimeout: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'seconds without RTP in either direction that end an answered call (0 = never; not while on hold)' }),
     media: Type.Optional(MediaSchema),
+    streaming: Type.Optional(StreamingSchema),
     db: Type.Optional(Type.String({ description: 'sqlite file path or postgres:// URL (default: <data>/carillon.sqlite)' })),
     tlsCert: Type.Optional(Type.String({ description: 'PEM certificate for SIP TLS (self-signed pair made in <data> when absent)' })),
     tlsKey: Type.Optional(Type.String({ description: 'PEM private key for SIP TLS' })),
@@ -99,10 +112,12 @@ export type SipConfig = Type.Static<typeof SipSchema>;
 
 /** The resolved configuration every part of the server reads. */
 export type MediaConfig = Type.Static<typeof MediaSchema>;
+export type StreamingConfig = Type.Static<typeof StreamingSchema>;
 
-export interface ServerConfig extends Omit<FileConfig, 'sip' | 'media'> {
+export interface ServerConfig extends Omit<FileConfig, 'sip' | 'media' | 'streaming'> {
   readonly sip: SipConfig;
   readonly media: MediaConfig;
+  readonly streaming: StreamingConfig;
   readonly rtpLow: number;
   readonly rtpHigh: number;
   readonly advertisedAddress: string;
@@ -180,7 +195,7 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
-      if ((k === 'sip' || k === 'media') && typeof v === 'object' && v !== null) merged[k] = { ...(merged[k] as object | undefined), ...v };
+      if ((k === 'sip' || k === 'media' || k === 'streaming') && typeof v === 'object' && v !== null) merged[k] = { ...(merged[k] as object | undefined), ...v };
       else merged[k] = v;
     }
   }
@@ -194,12 +209,13 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   const cfg = withDefaults as FileConfig;
   const sip = Value.Default(SipSchema, cfg.sip ?? {}) as SipConfig;
   const media = Value.Default(MediaSchema, cfg.media ?? {}) as MediaConfig;
+  const streaming = Value.Default(StreamingSchema, cfg.streaming ?? {}) as StreamingConfig;
   const [low, high] = cfg.rtpRange.split('-').map(Number) as [number, number];
   if (low < 1024 || high > 65535 || low >= high) throw new ConfigError(`invalid configuration: /rtpRange ${cfg.rtpRange} must be LOW-HIGH within 1024-65535`);
   if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) throw new ConfigError('invalid configuration: tlsCert and tlsKey go together');
   if (sip.t2Ms < sip.t1Ms) throw new ConfigError('invalid configuration: /sip/t2Ms must be ≥ t1Ms');
   if (sip.sessionExpiresSec < sip.minSeSec) throw new ConfigError('invalid configuration: /sip/sessionExpiresSec must be ≥ minSeSec');
-  return { ...cfg, sip, media, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
+  return { ...cfg, sip, media, streaming, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
 }
 
 /** The address to advertise for a bind address: itself, or a local non-loopback IPv4 for a wildcard. */

@@ -36,6 +36,7 @@ import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
+import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
@@ -135,6 +136,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       ? undefined
       : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
   writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file) });
+  const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock });
   let sipLogsOn = { generation: -1, any: false };
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
@@ -188,6 +190,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       );
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
+        streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
+        onAudio: (session, side, timecodeMs, pcm) => streaming.onAudio(session, side, timecodeMs, pcm),
         control: engine,
         address: cfg.advertisedAddress,
         clock,
@@ -228,6 +232,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
       addVoiceConnectorMetrics(registry, events);
       addRouteHealthMetrics(registry, () => routeHealth.list());
+      addStreamingMetrics(registry, streaming);
       const ql = qualityLog;
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener));
       let apiPort: number | null = null;
@@ -267,6 +272,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         await engine?.close();
         await qualityLog?.flush();
         await sipLog.flush();
+        await streaming.close();
         await cdrUploader?.close();
         logger.info('carillon stopped');
       })();

@@ -16,6 +16,8 @@ import type {
 export interface AllocateOptions {
   readonly then?: { readonly side: MediaSideName; readonly remote: RemoteMedia };
   readonly secure?: boolean;
+  /** Stream each side's audio in fragments of this many ms (`audio` events). */
+  readonly tapFragmentMs?: number;
 }
 
 /** The stream was opened plain on the native mover and a side now asks for SRTP (a re-INVITE). */
@@ -205,6 +207,7 @@ export class MediaEngine implements MediaControl {
       clockRateHz,
       ...(opts.then === undefined ? {} : { then: opts.then }),
       ...(opts.secure === true ? { secure: true } : {}),
+      ...(opts.tapFragmentMs === undefined ? {} : { tapFragmentMs: opts.tapFragmentMs }),
     });
     if (r.ok && r.ports !== undefined) return r.ports;
     return 'ports-exhausted';

@@ -17,6 +17,7 @@ import type {
 import { createOwnReport, ntpFromUnixMs, writeOwnReport } from './rtcp/compound.ts';
 import { ntpMiddle32 } from './rtcp/sender-receiver-report.ts';
 import { createRelayBackend } from './relay/backend.ts';
+import { AudioTap } from './stream/audio-tap.ts';
 import type { RelayBackend } from './relay/backend.ts';
 import type { MediaPorts, MediaRelay, RelaySide } from './relay/relay-pair.ts';
 
@@ -117,9 +118,10 @@ export class MediaCore {
     const existing = session?.streams.get(cmd.index);
     if (existing !== undefined) return { ok: true, ports: { aPort: existing.pair.a.ports.rtpPort, bPort: existing.pair.b.ports.rtpPort } };
     if (this.#closed) return { ok: false, error: 'internal' };
-    const secure = cmd.secure === true || cmd.then?.remote.srtp !== undefined;
-    const pa = await this.#backend.allocate(secure);
-    const pb = pa === undefined ? undefined : await this.#backend.allocate(secure);
+    // Carillon's own sockets for a stream whose packets it must read: SRTP, or streamed audio.
+    const onSockets = cmd.secure === true || cmd.then?.remote.srtp !== undefined || cmd.tapFragmentMs !== undefined;
+    const pa = await this.#backend.allocate(onSockets);
+    const pb = pa === undefined ? undefined : await this.#backend.allocate(onSockets);
     if (pa === undefined || pb === undefined) {
       if (pa !== undefined) this.#backend.release(pa);
       return { ok: false, error: 'ports-exhausted' };
@@ -130,9 +132,17 @@ export class MediaCore {
       this.#sessions.set(cmd.session, session);
     }
     const pair = this.#openPair(session, cmd, pa, pb);
+    if (cmd.tapFragmentMs !== undefined && cmd.kind === 'audio') this.#tap(session.id, cmd.index, pair, cmd.tapFragmentMs);
     session.streams.set(cmd.index, { index: cmd.index, kind: cmd.kind, clockRateHz: cmd.clockRateHz, pair });
     if (cmd.then !== undefined) this.update({ op: 'update', session: cmd.session, index: cmd.index, side: cmd.then.side, remote: cmd.then.remote });
     return { ok: true, ports: { aPort: pa.rtpPort, bPort: pb.rtpPort } };
+  }
+
+  /** Streams what each side of the stream sends, fragment by fragment, as `audio` events. */
+  #tap(session: string, index: number, pair: MediaRelay, fragmentMs: number): void {
+    for (const side of ['a', 'b'] as const) {
+      pair[side].tap = new AudioTap(fragmentMs, (timecodeMs, pcm) => this.#emit({ ev: 'audio', session, index, side, timecodeMs, pcm }));
+    }
   }
 
   /** The call was answered: the media timeout counts from now. */
@@ -198,6 +208,9 @@ export class MediaCore {
     const snapshot = this.#snapshot(session);
     const held: MediaPorts[] = [];
     for (const s of session.streams.values()) {
+      // What is left of streamed audio goes up before the session's final figures.
+      s.pair.a.tap?.close();
+      s.pair.b.tap?.close();
       s.pair.close();
       for (const side of [s.pair.a, s.pair.b]) {
         this.#closedRelayed += side.sent.rtpPackets;
@@ -275,11 +288,14 @@ export class MediaCore {
   #onTick(): void {
     const now = this.#deps.clock.monoMs();
     const timeout = this.#opts.mediaTimeoutMs;
+    const wallMs = this.#deps.clock.nowMs();
     for (const session of this.#sessions.values()) {
       let last = session.activityFloorMs;
       for (const st of session.streams.values()) {
         st.pair.sync();
         const { a, b } = st.pair;
+        a.tap?.tick(wallMs);
+        b.tap?.tick(wallMs);
         if (a.lastRtpMs > last) last = a.lastRtpMs;
         if (b.lastRtpMs > last) last = b.lastRtpMs;
         if (now >= a.nextRtcpMs) this.#sendOwnRtcp(st.pair, a, b, now);

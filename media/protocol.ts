@@ -42,6 +42,11 @@ export interface AllocateCommand {
    * which decrypt and encrypt, even where the native mover relays the others.
    */
   readonly secure?: boolean;
+  /**
+   * Stream this (audio) stream's sound: each side's G.711 decoded into fragments of this many ms,
+   * sent up as `audio` events (on Carillon's sockets too, like `secure`).
+   */
+  readonly tapFragmentMs?: number;
 }
 
 export interface UpdateCommand {
@@ -147,7 +152,9 @@ export type MediaReply =
 /** Unsolicited events from a worker. */
 export type MediaEvent =
   | { readonly ev: 'dtmf'; readonly session: string; readonly side: MediaSideName; readonly digit: string; readonly durationMs: number }
-  | { readonly ev: 'timeout'; readonly session: string; readonly idleMs: number };
+  | { readonly ev: 'timeout'; readonly session: string; readonly idleMs: number }
+  /** A fragment of what one side sent (8 kHz 16-bit PCM), its first sample at `timecodeMs` (epoch ms). */
+  | { readonly ev: 'audio'; readonly session: string; readonly index: number; readonly side: MediaSideName; readonly timecodeMs: number; readonly pcm: Int16Array };
 
 /** Worker tuning passed at start. */
 export interface MediaWorkerOptions {

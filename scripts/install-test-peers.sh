@@ -2,7 +2,8 @@
 # Installs the Debian packages the integration tests drive as real peers, only those missing.
 # Peers: SIPp (sip-tester), baresip, Kamailio, stunnel (TLS client in front of SIPp, whose Debian
 # build has no TLS), sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip), ffmpeg
-# (an independent SRTP implementation, and media files for streaming).
+# (an independent SRTP implementation, and media files for streaming), mkvtoolnix (mkvinfo checks
+# the streamed MKV).
 set -euo pipefail
 declare -A bin_of=(
   [sip-tester]=sipp
@@ -14,6 +15,7 @@ declare -A bin_of=(
   [tshark]=tshark
   [iproute2]=ip
   [ffmpeg]=ffmpeg
+  [mkvtoolnix]=mkvinfo
 )
 if [ "${1:-}" = "--bench" ]; then
   bin_of[rtpengine-daemon]=rtpengine

@@ -10,6 +10,7 @@ import type { PortPair } from './port-pool.ts';
 import { SrtpContext } from '../srtp/srtp.ts';
 import type { SrtpMasterKey } from '../srtp/srtp.ts';
 import type { SrtpLeg } from '../protocol.ts';
+import type { AudioTap } from '../stream/audio-tap.ts';
 
 /** What a side knows of its ports, whatever moves the packets (sockets here, or the native mover). */
 export interface MediaPorts {
@@ -96,6 +97,8 @@ export class RelaySide<P extends MediaPorts = MediaPorts> {
   srtpIn: SrtpContext | undefined;
   srtpOut: SrtpContext | undefined;
   #srtpKeys = '';
+  /** What this endpoint sends, decoded into fragments for streaming (absent: not streamed). */
+  tap: AudioTap | undefined;
   /** SSRC continuity: after the endpoint changes SSRC, rewrite to keep the first one. */
   rewrite = false;
   outSsrc = -1;
@@ -398,6 +401,8 @@ export class RelayPair extends MediaRelay<PortPair> {
     from.received.rtpPackets++;
     from.received.rtpBytes += len;
     this.noteRtp(from, h.sequence, h.timestamp, h.payloadType, h.payloadLength, h.payloadLength >= 4 ? buf.readUInt32BE(h.payloadOffset) : 0, this.clock.monoMs());
+    // Streamed on the continuous timeline the receiver sees (across the endpoint's SSRC changes).
+    from.tap?.write(buf, h.payloadOffset, h.payloadLength, h.payloadType, from.rewrite ? (h.timestamp + from.tsOffset) >>> 0 : h.timestamp, this.clock.nowMs());
     if (to.peerAddress === undefined) {
       from.received.dropped++;
       return;

@@ -33,6 +33,10 @@ export interface MediaAnchoringOptions {
   /** Quality record interval (Chime: 60 s). */
   readonly qualityIntervalMs: number;
   readonly region: string;
+  /** Whether a call's audio is streamed, as fragments of how many ms (undefined: not streamed). */
+  readonly streamFragmentMs?: (ctx: QualityContext) => number | undefined;
+  /** A streamed call's audio, one side's fragment at a time (epoch-ms timecode, 8 kHz PCM). */
+  readonly onAudio?: (session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array) => void;
 }
 
 /** The SDES suites Carillon terminates, in preference order. */
@@ -87,6 +91,8 @@ export class MediaAnchoring {
   }
 
   #onEvent(e: MediaEvent): void {
+    // Streamed audio goes on even after the call let go of its media (the last fragments).
+    if (e.ev === 'audio') return this.opts.onAudio?.(e.session, e.side, e.timecodeMs, e.pcm);
     const m = this.#calls.get(e.session);
     if (m === undefined) return;
     if (e.ev === 'timeout') m.handlers.onTimeout(e.idleMs);
@@ -123,12 +129,16 @@ export class CallMedia {
   #closed = false;
   /** The engine knows the call is answered (media timeout running). */
   #armed = false;
+  /** Fragment length (ms) when this call's audio is streamed; the first audio line is, once opened. */
+  readonly #streamMs: number | undefined;
+  #streamedLine: number | undefined;
 
   constructor(anchoring: MediaAnchoring, session: string, ctx: QualityContext, handlers: CallMediaHandlers) {
     this.#anchoring = anchoring;
     this.session = session;
     this.#ctx = ctx;
     this.handlers = handlers;
+    this.#streamMs = anchoring.opts.streamFragmentMs?.(ctx);
   }
 
   /**
@@ -205,7 +215,9 @@ export class CallMedia {
       if (allocated === undefined) {
         // Ports and this side's address in one step.
         const secureStream = mine !== undefined || this.#mustSecure.a || this.#mustSecure.b;
-        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { then: { side: from, remote }, secure: secureStream });
+        const streamed = this.#streamMs !== undefined && m.type === 'audio' && (this.#streamedLine ?? m.index) === m.index;
+        if (streamed) this.#streamedLine = m.index;
+        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { then: { side: from, remote }, secure: secureStream, ...(streamed ? { tapFragmentMs: this.#streamMs } : {}) });
         if (r === 'ports-exhausted') return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
         allocated = r;
         this.#ports.set(m.index, r);

@@ -1,0 +1,142 @@
+import path from 'node:path';
+import client from 'prom-client';
+import type { Logger } from 'pino';
+import type { Clock } from '../common/clock.ts';
+import { AppendFiles } from '../common/append-files.ts';
+import type { ConfigSnapshot } from '../control-plane/config-snapshot.ts';
+import type { QualityContext } from '../media/quality/record.ts';
+import { FileStreamSink } from '../media/stream/file-sink.ts';
+import { fileEventTarget, StatusEvents, webhookTarget } from '../media/stream/status-events.ts';
+import type { EventTarget } from '../media/stream/status-events.ts';
+import { StreamingService } from '../media/stream/streaming.ts';
+import type { StreamLegMeta } from '../media/stream/streaming.ts';
+import type { MediaSideName } from '../media/protocol.ts';
+import type { Call } from '../signaling/calls/call.ts';
+import type { CallEvents } from '../signaling/calls/call-events.ts';
+import { getHeader } from '../signaling/sip/message/headers.ts';
+import type { SipRequest } from '../signaling/sip/message/types.ts';
+import type { StreamingConfig } from './config.ts';
+
+/**
+ * Call audio streaming wired into the server: which calls stream (their voice connector's
+ * streaming configuration, not Disabled), where (the configured sink: local files by default),
+ * and where the status events go (`<data>/streams/events.jsonl`, signed webhooks).
+ */
+export interface CallStreaming {
+  readonly service: StreamingService;
+  readonly events: StatusEvents;
+  /** For media anchoring: the fragment length of a call that streams, else undefined. */
+  fragmentMsFor(ctx: QualityContext): number | undefined;
+  onAudio(session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void;
+  close(): Promise<void>;
+}
+
+export interface CallStreamingDeps {
+  readonly dataDir: string;
+  readonly accountId: string;
+  readonly config: StreamingConfig;
+  readonly snapshot: () => ConfigSnapshot;
+  readonly calls: CallEvents;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** The INVITE headers Chime put in `inviteHeaders`, lower-case names. */
+const INVITE_HEADERS = ['from', 'to', 'call-id', 'cseq', 'contact', 'content-type', 'content-length'] as const;
+
+function inviteHeadersOf(req: SipRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of INVITE_HEADERS) {
+    const v = name === 'content-length' ? String(req.body.length) : getHeader(req, name);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+export function streamsOf(snap: ConfigSnapshot, voiceConnectorId: string): boolean {
+  const doc = snap.voiceConnectors.get(voiceConnectorId)?.documents.streaming as { Disabled?: boolean } | undefined;
+  return doc !== undefined && doc.Disabled !== true;
+}
+
+export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
+  const dir = path.join(d.dataDir, 'streams');
+  const files = new AppendFiles();
+  const targets: EventTarget[] = [fileEventTarget(files, dir), ...d.config.webhooks.map((w) => webhookTarget({ url: w.url, secret: w.secret }))];
+  const events = new StatusEvents(targets, (target, err) => d.logger.warn({ target, err }, 'streaming status event not delivered'));
+  const service = new StreamingService({
+    sink: new FileStreamSink({ dir, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments }),
+    events,
+    accountId: d.accountId,
+    logger: d.logger,
+    nowMs: () => d.clock.nowMs(),
+  });
+  const metaOf = (call: Call, side: MediaSideName): StreamLegMeta | undefined => {
+    const trunk = call.trunk;
+    const callId = side === 'a' ? getHeader(call.invite, 'call-id') : call.b.dialog?.callId;
+    if (trunk === undefined || callId === undefined) return undefined;
+    const invite = side === 'a' ? call.invite : (call.calleeInvite?.request ?? call.invite);
+    return {
+      voiceConnectorId: trunk.voiceConnectorId,
+      transactionId: call.transactionId,
+      callId,
+      direction: trunk.direction,
+      isCaller: side === 'a',
+      fromNumber: trunk.fromNumber,
+      toNumber: trunk.toNumber,
+      inviteHeaders: inviteHeadersOf(invite),
+      region: trunk.region,
+    };
+  };
+  d.calls.on((e) => {
+    if (e.type === 'started') {
+      const vc = e.call.trunk?.voiceConnectorId;
+      if (vc !== undefined && streamsOf(d.snapshot(), vc)) service.begin(e.call.id, (side) => metaOf(e.call, side));
+    } else if (e.type === 'quality') {
+      // After the media session closed: every fragment has come.
+      void service.end(e.call.id);
+    }
+  });
+  return {
+    service,
+    events,
+    fragmentMsFor: (ctx) => (ctx.voiceConnectorId !== 'default' && streamsOf(d.snapshot(), ctx.voiceConnectorId) ? d.config.fragmentMs : undefined),
+    onAudio: (session, side, timecodeMs, pcm) => service.audio(session, side, timecodeMs, pcm),
+    async close() {
+      await events.settled();
+      await files.flush();
+    },
+  };
+}
+
+/** Streaming figures on /metrics. */
+export function addStreamingMetrics(registry: client.Registry, s: CallStreaming): void {
+  const c = s.service.counters;
+  const counter = (name: string, help: string, value: () => number): void => {
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  };
+  counter('carillon_streaming_legs_started_total', 'call legs whose audio stream STARTED', () => c.legsStarted);
+  counter('carillon_streaming_legs_failed_total', 'call legs whose audio stream FAILED (sink error or back-pressure)', () => c.legsFailed);
+  counter('carillon_streaming_fragments_total', 'audio fragments handed to the streaming sink', () => c.fragments);
+  counter('carillon_streaming_fragments_dropped_total', 'audio fragments dropped because the sink fell behind', () => c.fragmentsDropped);
+  new client.Counter({
+    name: 'carillon_streaming_events_total',
+    help: 'streaming status events by target and outcome (delivered, failed)',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [target, n] of s.events.counters) {
+        this.inc({ target, outcome: 'delivered' }, n.delivered);
+        this.inc({ target, outcome: 'failed' }, n.failed);
+      }
+    },
+  });
+}

@@ -1,0 +1,115 @@
+import crypto from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { SinkHooks, SinkLeg, StreamFragment, StreamLegMeta, StreamSink } from './streaming.ts';
+import { pcmBytes, WAV_HEADER_BYTES, wavHeader } from './wav.ts';
+
+/**
+ * The embedded sink, no AWS needed: per leg `<dir>/<voiceConnectorId>/<transactionId>-caller.mkv`
+ * (the very bytes a Kinesis Video stream would take) and a `.wav` beside it whose header gets its
+ * sizes when the leg ends (until then they read 0, and the file still opens). Writes are queued per
+ * leg in order; a leg more than `maxQueued` fragments behind is given up (FAILED), never waited on.
+ */
+export interface FileSinkOptions {
+  readonly dir: string;
+  readonly accountId: string;
+  /** Fragments a leg may have waiting for the disk before it is given up. */
+  readonly maxQueued?: number;
+}
+
+/**
+ * Fragment numbers in the shape Kinesis Video gives them (a decimal string of 47 digits), rising
+ * across every leg this process streams: '9', the start time in ms, then a 33-digit counter.
+ */
+export class FragmentNumbers {
+  #next: bigint;
+
+  constructor(startMs: number) {
+    this.#next = (9n * 10n ** 13n + BigInt(Math.floor(startMs) % 10 ** 13)) * 10n ** 33n;
+  }
+
+  take(): string {
+    this.#next += 1n;
+    return this.#next.toString();
+  }
+}
+
+/** A stream ARN of Chime's form for a leg written somewhere other than Kinesis Video. */
+export function syntheticStreamArn(region: string, accountId: string, voiceConnectorId: string, nowMs: number): string {
+  return `arn:aws:kinesisvideo:${region}:${accountId}:stream/ChimeVoiceConnector-${voiceConnectorId}-${crypto.randomUUID()}/${nowMs}`;
+}
+
+export class FileStreamSink implements StreamSink {
+  readonly name = 'file';
+  readonly #opts: FileSinkOptions;
+  readonly #numbers = new FragmentNumbers(Date.now());
+
+  constructor(opts: FileSinkOptions) {
+    this.#opts = opts;
+  }
+
+  /** Where a leg's files go (without extension). */
+  static basePath(dir: string, leg: Pick<StreamLegMeta, 'voiceConnectorId' | 'transactionId' | 'isCaller'>): string {
+    return path.join(dir, leg.voiceConnectorId, `${leg.transactionId}-${leg.isCaller ? 'caller' : 'callee'}`);
+  }
+
+  open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg {
+    const base = FileStreamSink.basePath(this.#opts.dir, leg);
+    const maxQueued = this.#opts.maxQueued ?? 30;
+    const arn = syntheticStreamArn(leg.region, this.#opts.accountId, leg.voiceConnectorId, Date.now());
+    let mkv: FileHandle | undefined;
+    let wav: FileHandle | undefined;
+    let wavBytes = 0;
+    let queued = 0;
+    let broken = false;
+    let first = true;
+    const opening = (async () => {
+      await mkdir(path.dirname(base), { recursive: true });
+      mkv = await open(`${base}.mkv`, 'w');
+      wav = await open(`${base}.wav`, 'w');
+      await mkv.write(header);
+      await wav.write(wavHeader(0));
+    })();
+    let chain: Promise<void> = opening;
+    const fail = (err: unknown): void => {
+      if (broken) return;
+      broken = true;
+      hooks.failed(`file sink: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    chain = chain.catch(fail);
+    return {
+      write: (f: StreamFragment): boolean => {
+        if (broken) return true;
+        if (queued >= maxQueued) return false;
+        queued++;
+        chain = chain.then(async () => {
+          queued--;
+          if (broken || mkv === undefined || wav === undefined) return;
+          try {
+            await mkv.write(f.mkv);
+            const pcm = pcmBytes(f.pcm);
+            await wav.write(pcm, 0, pcm.length, WAV_HEADER_BYTES + wavBytes);
+            wavBytes += pcm.length;
+            const number = this.#numbers.take();
+            if (first) {
+              first = false;
+              hooks.started({ streamArn: arn, startFragmentNumber: number });
+            }
+          } catch (err) {
+            fail(err);
+          }
+        });
+        return true;
+      },
+      close: async (): Promise<void> => {
+        await chain;
+        try {
+          if (wav !== undefined) await wav.write(wavHeader(wavBytes), 0, WAV_HEADER_BYTES, 0);
+        } finally {
+          await Promise.allSettled([mkv?.close(), wav?.close()]);
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,166 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { AppendFiles } from '../../common/append-files.ts';
+
+/**
+ * `Chime VoiceConnector Streaming Status` events in the EventBridge envelope (source
+ * `aws.chime`), one per leg and status, and their best-effort delivery: every target gets every
+ * event on its own, failures are counted, nothing waits for them.
+ */
+export type StreamingStatus = 'STARTED' | 'UPDATED' | 'ENDED' | 'FAILED';
+
+/** The detail of one event; keys left undefined are left out (as Chime's model did). */
+export interface StreamingDetail {
+  readonly streamingStatus: StreamingStatus;
+  readonly voiceConnectorId: string;
+  readonly transactionId: string;
+  readonly callId: string;
+  readonly direction?: 'Inbound' | 'Outbound' | undefined;
+  readonly mediaType?: 'audio/L16' | undefined;
+  readonly startFragmentNumber?: string | undefined;
+  readonly startTime?: string | undefined;
+  readonly endTime?: string | undefined;
+  readonly streamArn?: string | undefined;
+  readonly fromNumber?: string | undefined;
+  readonly toNumber?: string | undefined;
+  readonly isCaller?: boolean | undefined;
+  readonly inviteHeaders?: Readonly<Record<string, string>> | undefined;
+  readonly updateHeaders?: Readonly<Record<string, string>> | undefined;
+  readonly siprecMetadata?: string | undefined;
+  readonly sdp?: { readonly mediaIndex: number; readonly mediaLabel: string } | undefined;
+  readonly failTime?: string | undefined;
+  readonly failureReason?: string | undefined;
+}
+
+export interface StreamingEnvelope {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': 'Chime VoiceConnector Streaming Status';
+  readonly source: 'aws.chime';
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: Record<string, unknown>;
+}
+
+/** The envelope for `detail`, detail keys in alphabetical order with `version` "0", absent ones left out. */
+export function streamingEnvelope(detail: StreamingDetail, account: string, region: string, nowMs: number): StreamingEnvelope {
+  const full: Record<string, unknown> = { ...detail, version: '0' };
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(full).sort()) if (full[k] !== undefined) sorted[k] = full[k];
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Chime VoiceConnector Streaming Status',
+    source: 'aws.chime',
+    account,
+    time: `${new Date(nowMs).toISOString().slice(0, 19)}Z`,
+    region,
+    resources: [],
+    detail: sorted,
+  };
+}
+
+/** Somewhere events go (a file, a webhook, a bus). */
+export interface EventTarget {
+  readonly name: string;
+  deliver(event: StreamingEnvelope, body: string): Promise<void>;
+}
+
+export interface DeliveryCounters {
+  delivered: number;
+  failed: number;
+}
+
+/** Hands every event to every target, in the background; a target's failure is counted and reported, never thrown. */
+export class StatusEvents {
+  readonly counters = new Map<string, DeliveryCounters>();
+  readonly #targets: readonly EventTarget[];
+  readonly #onError: (target: string, err: unknown) => void;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(targets: readonly EventTarget[], onError: (target: string, err: unknown) => void) {
+    this.#targets = targets;
+    this.#onError = onError;
+    for (const t of targets) this.counters.set(t.name, { delivered: 0, failed: 0 });
+  }
+
+  emit(event: StreamingEnvelope): void {
+    const body = JSON.stringify(event);
+    for (const t of this.#targets) {
+      const c = this.counters.get(t.name) as DeliveryCounters;
+      const p = t.deliver(event, body).then(
+        () => void c.delivered++,
+        (err: unknown) => {
+          c.failed++;
+          this.#onError(t.name, err);
+        },
+      );
+      this.#pending.add(p);
+      void p.finally(() => this.#pending.delete(p));
+    }
+  }
+
+  /** Resolves once every delivery started so far has finished (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+}
+
+/** `<data>/streams/events.jsonl`: one envelope per line. */
+export function fileEventTarget(files: AppendFiles, dir: string): EventTarget {
+  const file = path.join(dir, 'events.jsonl');
+  return {
+    name: 'file',
+    deliver(_event, body) {
+      files.append(file, `${body}\n`);
+      return Promise.resolve();
+    },
+  };
+}
+
+export interface WebhookOptions {
+  readonly url: string;
+  /** HMAC key: `Chime-Signature` = base64 HMAC-SHA256 over `<timestamp>|<body>`. */
+  readonly secret: string;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+}
+
+/** The signature a webhook receiver checks: base64 HMAC-SHA256 of `<timestamp>|<body>`. */
+export function webhookSignature(secret: string, timestamp: string, body: string): string {
+  return crypto.createHmac('sha256', secret).update(`${timestamp}|${body}`).digest('base64');
+}
+
+/**
+ * A signed webhook: POST of the envelope with `Chime-Request-Timestamp` (epoch ms) and
+ * `Chime-Signature`; anything but a 2xx within the timeout (2 s) is retried twice.
+ */
+export function webhookTarget(o: WebhookOptions): EventTarget {
+  const timeoutMs = o.timeoutMs ?? 2000;
+  const attempts = 1 + (o.retries ?? 2);
+  return {
+    name: `webhook:${new URL(o.url).host}`,
+    async deliver(_event, body) {
+      let last: unknown;
+      for (let i = 0; i < attempts; i++) {
+        const timestamp = String(Date.now());
+        try {
+          const r = await fetch(o.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'chime-request-timestamp': timestamp, 'chime-signature': webhookSignature(o.secret, timestamp, body) },
+            body,
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          await r.arrayBuffer().catch(() => undefined);
+          if (r.status >= 200 && r.status < 300) return;
+          last = new Error(`HTTP ${r.status}`);
+        } catch (err) {
+          last = err;
+        }
+      }
+      throw last;
+    },
+  };
+}

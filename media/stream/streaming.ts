@@ -1,0 +1,207 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { MediaSideName } from '../protocol.ts';
+import { mkvFragment, mkvHeader } from './mkv.ts';
+import type { StatusEvents, StreamingDetail, StreamingStatus } from './status-events.ts';
+import { streamingEnvelope } from './status-events.ts';
+
+/**
+ * Call audio streaming (Chime Voice Connector's "stream to Kinesis"): each leg of a streamed call
+ * becomes one live MKV stream of what that party says (one PCM track, audio/L16), fragment by
+ * fragment as the media plane hands them up, written to the deployment's sink, with STARTED /
+ * ENDED / FAILED status events per leg. A sink that falls behind or fails loses that leg's
+ * stream (FAILED), never the call: nothing here is awaited by signaling or the relay.
+ */
+
+/** What one leg's stream says about itself (tags, events). */
+export interface StreamLegMeta {
+  readonly voiceConnectorId: string;
+  readonly transactionId: string;
+  /** The SIP Call-ID of this leg. */
+  readonly callId: string;
+  readonly direction: 'Inbound' | 'Outbound';
+  /** The leg of the party that placed the call. */
+  readonly isCaller: boolean;
+  readonly fromNumber?: string | undefined;
+  readonly toNumber?: string | undefined;
+  readonly inviteHeaders?: Readonly<Record<string, string>> | undefined;
+  readonly region: string;
+}
+
+/** One fragment for a sink: its MKV bytes (Cluster + Tags) and the PCM inside them. */
+export interface StreamFragment {
+  readonly timecodeMs: number;
+  readonly mkv: Buffer;
+  readonly pcm: Int16Array;
+}
+
+/** What a sink tells the leg's stream about itself. */
+export interface SinkHooks {
+  /** The first fragment is stored and numbered: the leg's stream has STARTED. */
+  started(info: { readonly streamArn: string; readonly startFragmentNumber: string }): void;
+  /** The sink gave up on this leg (it could not write, or fell too far behind). */
+  failed(reason: string): void;
+}
+
+export interface SinkLeg {
+  /** Queues a fragment; false when the sink is too far behind to take it. */
+  write(fragment: StreamFragment): boolean;
+  /** Finishes the leg's stream (everything queued first). */
+  close(): Promise<void>;
+}
+
+export interface StreamSink {
+  readonly name: string;
+  /** Opens one leg's stream, beginning with the MKV `header` (EBML, Segment, Info, Tracks). */
+  open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg;
+}
+
+export interface StreamingCounters {
+  legsStarted: number;
+  legsFailed: number;
+  fragments: number;
+  fragmentsDropped: number;
+}
+
+export interface StreamingOptions {
+  readonly sink: StreamSink;
+  readonly events: StatusEvents;
+  readonly accountId: string;
+  readonly logger: Logger;
+  readonly nowMs: () => number;
+}
+
+interface LegStream {
+  readonly meta: StreamLegMeta;
+  sink: SinkLeg;
+  started: { streamArn: string; startFragmentNumber: string; startTimeMs: number } | undefined;
+  failed: boolean;
+  /** Timecode of the first fragment (the leg's startTime). */
+  firstTimecodeMs: number;
+}
+
+interface CallStream {
+  readonly metaOf: (side: MediaSideName) => StreamLegMeta | undefined;
+  readonly legs: Partial<Record<MediaSideName, LegStream>>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A leg's sink before the sink has opened it: takes nothing. */
+const NOT_OPEN: SinkLeg = { write: () => false, close: () => Promise.resolve() };
+
+export class StreamingService {
+  readonly counters: StreamingCounters = { legsStarted: 0, legsFailed: 0, fragments: 0, fragmentsDropped: 0 };
+  readonly #opts: StreamingOptions;
+  readonly #calls = new Map<string, CallStream>();
+
+  constructor(opts: StreamingOptions) {
+    this.#opts = opts;
+  }
+
+  get sinkName(): string {
+    return this.#opts.sink.name;
+  }
+
+  /** A streamed call began (media session `session`); `metaOf` describes each side's leg when its audio first comes. */
+  begin(session: string, metaOf: (side: MediaSideName) => StreamLegMeta | undefined): void {
+    this.#calls.set(session, { metaOf, legs: {} });
+  }
+
+  /** One side's fragment of audio (from the media plane). */
+  audio(session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void {
+    const call = this.#calls.get(session);
+    if (call === undefined) return;
+    let leg = call.legs[side];
+    if (leg === undefined) {
+      const meta = call.metaOf(side);
+      if (meta === undefined) return;
+      leg = this.#open(meta, timecodeMs);
+      call.legs[side] = leg;
+    }
+    if (leg.failed) return;
+    const m = leg.meta;
+    const tags: [string, string][] = [
+      ['TransactionId', m.transactionId],
+      ['VoiceConnectorId', m.voiceConnectorId],
+      ['CallId', m.callId],
+      ['IsCaller', String(m.isCaller)],
+      ['Direction', m.direction],
+    ];
+    if (m.fromNumber !== undefined) tags.push(['FromNumber', m.fromNumber]);
+    if (m.toNumber !== undefined) tags.push(['ToNumber', m.toNumber]);
+    if (leg.sink.write({ timecodeMs, mkv: mkvFragment(timecodeMs, pcm, tags), pcm })) {
+      this.counters.fragments++;
+      return;
+    }
+    this.counters.fragmentsDropped++;
+    this.#fail(leg, `${this.#opts.sink.name} sink fell behind: fragments dropped`);
+  }
+
+  /** The call ended and its media is closed (every fragment came): each leg's stream ENDS. */
+  async end(session: string): Promise<void> {
+    const call = this.#calls.get(session);
+    if (call === undefined) return;
+    this.#calls.delete(session);
+    await Promise.all(
+      Object.values(call.legs).map(async (leg) => {
+        await leg.sink.close().catch((err: unknown) => this.#fail(leg, err instanceof Error ? err.message : String(err)));
+        if (leg.started !== undefined && !leg.failed) this.#emit('ENDED', leg, { endTime: iso(this.#opts.nowMs()) });
+      }),
+    );
+  }
+
+  get active(): number {
+    return this.#calls.size;
+  }
+
+  #open(meta: StreamLegMeta, firstTimecodeMs: number): LegStream {
+    const header = mkvHeader({ segmentUid: crypto.randomBytes(16), title: `${meta.transactionId} ${meta.isCaller ? 'caller' : 'callee'}`, trackName: 'AUDIO', app: 'Carillon' });
+    const leg: LegStream = { meta, sink: NOT_OPEN, started: undefined, failed: false, firstTimecodeMs };
+    leg.sink = this.#opts.sink.open(meta, header, {
+      started: (info) => {
+        if (leg.started !== undefined || leg.failed) return;
+        leg.started = { ...info, startTimeMs: leg.firstTimecodeMs };
+        this.counters.legsStarted++;
+        this.#emit('STARTED', leg, {});
+      },
+      failed: (reason) => this.#fail(leg, reason),
+    });
+    return leg;
+  }
+
+  #fail(leg: LegStream, reason: string): void {
+    if (leg.failed) return;
+    leg.failed = true;
+    this.counters.legsFailed++;
+    this.#opts.logger.warn({ transactionId: leg.meta.transactionId, callId: leg.meta.callId, reason }, 'call audio stream failed');
+    this.#emit('FAILED', leg, { failTime: iso(this.#opts.nowMs()), failureReason: reason });
+  }
+
+  #emit(status: StreamingStatus, leg: LegStream, extra: Partial<StreamingDetail>): void {
+    const m = leg.meta;
+    const s = leg.started;
+    const described = status === 'STARTED' || status === 'ENDED';
+    const detail: StreamingDetail = {
+      streamingStatus: status,
+      voiceConnectorId: m.voiceConnectorId,
+      transactionId: m.transactionId,
+      callId: m.callId,
+      direction: status === 'UPDATED' ? undefined : m.direction,
+      ...(described
+        ? {
+            mediaType: 'audio/L16',
+            startFragmentNumber: s?.startFragmentNumber,
+            startTime: s === undefined ? undefined : iso(s.startTimeMs),
+            streamArn: s?.streamArn,
+            fromNumber: m.fromNumber,
+            toNumber: m.toNumber,
+            isCaller: m.isCaller,
+            inviteHeaders: m.inviteHeaders,
+          }
+        : {}),
+      ...extra,
+    };
+    this.#opts.events.emit(streamingEnvelope(detail, this.#opts.accountId, m.region, this.#opts.nowMs()));
+  }
+}
