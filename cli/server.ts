@@ -37,6 +37,7 @@ import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnector
 import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
 import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
+import type { CallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
 import { resolveConfig } from './config.ts';
@@ -80,6 +81,8 @@ export interface CarillonServer {
   flushLogs(): Promise<void>;
   /** The call event bus: started, ringing, answered, ended (with reason), quality (the final record). */
   readonly events: CallEvents;
+  /** Call audio streaming: the service, its status events and their delivery. */
+  readonly streaming: CallStreaming;
 }
 
 /**
@@ -162,6 +165,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const server: CarillonServer = {
     config: cfg,
     events,
+    streaming,
     get ports() {
       return ports;
     },
@@ -282,7 +286,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       return snapshots;
     },
     async flushLogs() {
-      await Promise.all([qualityLog?.flush(), sipLog.flush()]);
+      await Promise.all([qualityLog?.flush(), sipLog.flush(), streaming.flush()]);
     },
     async mediaStatus() {
       if (engine === undefined) throw new Error('server not started');

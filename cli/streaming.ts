@@ -28,6 +28,9 @@ export interface CallStreaming {
   /** For media anchoring: the fragment length of a call that streams, else undefined. */
   fragmentMsFor(ctx: QualityContext): number | undefined;
   onAudio(session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void;
+  /** Puts the events written to the events file so far on disk. */
+  flush(): Promise<void>;
+  /** Waits for every delivery under way, then flushes (shutdown). */
   close(): Promise<void>;
 }
 
@@ -101,6 +104,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     events,
     fragmentMsFor: (ctx) => (ctx.voiceConnectorId !== 'default' && streamsOf(d.snapshot(), ctx.voiceConnectorId) ? d.config.fragmentMs : undefined),
     onAudio: (session, side, timecodeMs, pcm) => service.audio(session, side, timecodeMs, pcm),
+    flush: () => files.flush(),
     async close() {
       await events.settled();
       await files.flush();
