@@ -66,8 +66,29 @@ export const MediaSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const AwsTarget = {
+  endpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint override (a Kinesis-compatible server); absent: AWS' })),
+  region: Type.String({ default: 'us-east-1' }),
+  accessKeyId: Type.Optional(Type.String({ description: 'absent: the AWS SDK default credential chain' })),
+  secretAccessKey: Type.Optional(Type.String()),
+};
+
 export const StreamingSchema = Type.Object(
   {
+    sink: Type.Union([Type.Literal('file'), Type.Literal('kinesis-data')], {
+      default: 'file',
+      description: 'where call audio goes: files under <data>/streams (MKV + WAV), or Kinesis Data Streams (one self-contained MKV record per fragment)',
+    }),
+    kinesisData: Type.Optional(
+      Type.Object(
+        {
+          ...AwsTarget,
+          streamName: Type.String({ minLength: 1, description: 'data stream the audio records go to (PartitionKey = transaction id)' }),
+          eventsStreamName: Type.Optional(Type.String({ minLength: 1, description: 'data stream the status events also go to, as JSON' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     fragmentMs: Type.Integer({ minimum: 200, maximum: 10_000, default: 1000, description: 'length of each streamed audio fragment (one MKV Cluster, one Kinesis Video fragment)' }),
     maxQueuedFragments: Type.Integer({ minimum: 1, maximum: 10_000, default: 30, description: "fragments a leg may have waiting on a slow sink before that leg's stream is given up (FAILED)" }),
     webhooks: Type.Array(

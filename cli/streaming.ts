@@ -9,7 +9,11 @@ import { FileStreamSink } from '../media/stream/file-sink.ts';
 import { fileEventTarget, StatusEvents, webhookTarget } from '../media/stream/status-events.ts';
 import type { EventTarget } from '../media/stream/status-events.ts';
 import { StreamingService } from '../media/stream/streaming.ts';
-import type { StreamLegMeta } from '../media/stream/streaming.ts';
+import type { StreamLegMeta, StreamSink } from '../media/stream/streaming.ts';
+import { KdsStreamSink, kinesisEventTarget } from '../media/stream/kds-sink.ts';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConfigError } from '../common/errors.ts';
 import type { MediaSideName } from '../media/protocol.ts';
 import type { Call } from '../signaling/calls/call.ts';
 import type { CallEvents } from '../signaling/calls/call-events.ts';
@@ -65,9 +69,26 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   const dir = path.join(d.dataDir, 'streams');
   const files = new AppendFiles();
   const targets: EventTarget[] = [fileEventTarget(files, dir), ...d.config.webhooks.map((w) => webhookTarget({ url: w.url, secret: w.secret }))];
+  const kds = d.config.kinesisData;
+  let sink: StreamSink = new FileStreamSink({ dir, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments });
+  let kinesis: KinesisClient | undefined;
+  if (d.config.sink === 'kinesis-data') {
+    if (kds === undefined) throw new ConfigError('invalid configuration: /streaming/sink kinesis-data needs /streaming/kinesisData');
+    const client = new KinesisClient({
+      region: kds.region,
+      ...(kds.endpoint === undefined ? {} : { endpoint: kds.endpoint }),
+      ...(kds.accessKeyId === undefined || kds.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: kds.accessKeyId, secretAccessKey: kds.secretAccessKey } }),
+      // HTTP/1.1: Kinesis-compatible servers (and proxies) often speak nothing else.
+      requestHandler: new NodeHttpHandler(),
+    });
+    kinesis = client;
+    const base = { client, region: kds.region, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments };
+    sink = new KdsStreamSink({ ...base, streamName: kds.streamName });
+    if (kds.eventsStreamName !== undefined) targets.push(kinesisEventTarget({ ...base, streamName: kds.eventsStreamName }));
+  }
   const events = new StatusEvents(targets, (target, err) => d.logger.warn({ target, err }, 'streaming status event not delivered'));
   const service = new StreamingService({
-    sink: new FileStreamSink({ dir, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments }),
+    sink,
     events,
     accountId: d.accountId,
     logger: d.logger,
@@ -106,8 +127,10 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     onAudio: (session, side, timecodeMs, pcm) => service.audio(session, side, timecodeMs, pcm),
     flush: () => files.flush(),
     async close() {
+      await service.drain();
       await events.settled();
       await files.flush();
+      kinesis?.destroy();
     },
   };
 }

@@ -94,6 +94,7 @@ export class StreamingService {
   readonly counters: StreamingCounters = { legsStarted: 0, legsFailed: 0, fragments: 0, fragmentsDropped: 0 };
   readonly #opts: StreamingOptions;
   readonly #calls = new Map<string, CallStream>();
+  readonly #ending = new Set<Promise<void>>();
 
   constructor(opts: StreamingOptions) {
     this.#opts = opts;
@@ -139,10 +140,22 @@ export class StreamingService {
   }
 
   /** The call ended and its media is closed (every fragment came): each leg's stream ENDS. */
-  async end(session: string): Promise<void> {
+  end(session: string): Promise<void> {
     const call = this.#calls.get(session);
-    if (call === undefined) return;
+    if (call === undefined) return Promise.resolve();
     this.#calls.delete(session);
+    const p = this.#endLegs(call);
+    this.#ending.add(p);
+    void p.finally(() => this.#ending.delete(p));
+    return p;
+  }
+
+  /** Resolves once every leg whose call ended has finished with its sink (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.#ending.size > 0) await Promise.all([...this.#ending]);
+  }
+
+  async #endLegs(call: CallStream): Promise<void> {
     await Promise.all(
       Object.values(call.legs).map(async (leg) => {
         await leg.sink.close().catch((err: unknown) => this.#fail(leg, err instanceof Error ? err.message : String(err)));

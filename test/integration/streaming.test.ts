@@ -1,20 +1,21 @@
 import crypto from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { CreateVoiceConnectorCommand, PutVoiceConnectorStreamingConfigurationCommand, PutVoiceConnectorTerminationCommand } from '@aws-sdk/client-chime-sdk-voice';
+import { PutVoiceConnectorStreamingConfigurationCommand } from '@aws-sdk/client-chime-sdk-voice';
+import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import kinesalite from 'kinesalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getHeader } from '../../signaling/sip/message/headers.ts';
-import { readSdp } from '../../signaling/sdp/anchor.ts';
-import { ebmlFragmentsOf, ffmpegG711, ffmpegPcm, ffprobeAudio, mkvinfo } from '../support/mkv-check.ts';
-import { freePort } from '../support/ports.ts';
-import { RtpPeer, until } from '../support/rtp-peer.ts';
-import type { SentPacket } from '../support/rtp-peer.ts';
+import { ebmlFragments, ebmlFragmentsOf, ffmpegG711, ffmpegPcm, ffprobeAudio, mkvinfo } from '../support/mkv-check.ts';
+import { until } from '../support/rtp-peer.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
-import { killAllSipp, realErrors, runSipp, startSipp } from '../support/sipp.ts';
-import { farEnd, trunkCaller } from '../support/sipp-trunk-scenarios.ts';
+import { killAllSipp } from '../support/sipp.ts';
+import { callWithAudio, DIALED, payloadsOf, PBX_NUMBER, setUpStreamedTrunk } from '../support/streamed-trunk.ts';
+import type { StreamedTrunk } from '../support/streamed-trunk.ts';
 import { streamingEventProblems } from '../support/streaming-events.ts';
 import type { StreamingEvent } from '../support/streaming-events.ts';
 import { trunkApi } from '../support/trunk-api.ts';
@@ -29,8 +30,6 @@ import type { TrunkApi } from '../support/trunk-api.ts';
  */
 afterAll(() => killAllSipp());
 
-const DIALED = '+14155550123';
-const PBX_NUMBER = '+12065550111';
 const SECRET = 'webhook-secret-0123456789';
 
 interface Received {
@@ -48,8 +47,7 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
   let t: TestServer;
   let api: TrunkApi;
   let vcId = '';
-  let vcHost = '';
-  let carrierPort = 0;
+  let trunk: StreamedTrunk;
   const hooked: Received[] = [];
   let receiver: { server: http.Server; url: string };
   let blackhole: { server: http.Server; url: string };
@@ -74,19 +72,8 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
       streaming: { fragmentMs: 500, webhooks: [{ url: receiver.url, secret: SECRET }, { url: blackhole.url, secret: SECRET }] },
     });
     api = trunkApi(t);
-    const vc = (await api.voice.send(new CreateVoiceConnectorCommand({ Name: 'recorded trunk', RequireEncryption: false }))).VoiceConnector;
-    vcId = vc?.VoiceConnectorId ?? '';
-    vcHost = vc?.OutboundHostName ?? '';
-    await api.voice.send(new PutVoiceConnectorTerminationCommand({ VoiceConnectorId: vcId, Termination: { CallingRegions: ['US'], CidrAllowedList: ['127.0.0.1/32'], CpsLimit: 10 } }));
-    await api.voice.send(
-      new PutVoiceConnectorStreamingConfigurationCommand({
-        VoiceConnectorId: vcId,
-        StreamingConfiguration: { DataRetentionInHours: 24, Disabled: false, StreamingNotificationTargets: [{ NotificationTarget: 'EventBridge' }] },
-      }),
-    );
-    await api.ownNumbers(vcId, [PBX_NUMBER]);
-    carrierPort = await freePort();
-    expect((await api.api('POST', '/carillon/v1/carriers', { Name: 'upstream', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1 })).status).toBe(201);
+    trunk = await setUpStreamedTrunk(api);
+    vcId = trunk.vcId;
   });
 
   afterAll(async () => {
@@ -97,62 +84,17 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
     blackhole?.server.close();
   });
 
-  /** One call with RTP both ways (100 × 20 ms of G.711 µ-law each); what each side sent, and the call's ids. */
-  async function callWithAudio(): Promise<{ fromPbx: SentPacket[]; fromCarrier: SentPacket[]; transactionId: string; callerCallId: string; calleeCallId: string }> {
-    const pbxMedia = await RtpPeer.open();
-    const carrierMedia = await RtpPeer.open();
-    let ids = { transactionId: '', callerCallId: '', calleeCallId: '' };
-    const off = t.server.events.on((e) => {
-      if (e.type === 'answered') ids = { transactionId: e.call.transactionId, callerCallId: getHeader(e.call.invite, 'call-id') ?? '', calleeCallId: e.call.b.dialog?.callId ?? '' };
-    });
-    const carrier = startSipp({ scenario: { name: 'carrier', xml: farEnd({ answer: true, injectedMedia: true }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 20, injection: [String(carrierMedia.rtpPort)] });
-    await new Promise((r) => setTimeout(r, 200));
-    const placed = runSipp({
-      scenario: { name: 'pbx', xml: trunkCaller({ host: vcHost, from: PBX_NUMBER, expect: 'answer', pauseMs: 4000, injectedMedia: true }) },
-      injection: [String(pbxMedia.rtpPort)],
-      remote: `127.0.0.1:${t.ports.sipUdp}`,
-      port: await freePort(),
-      transport: 'udp',
-      calls: 1,
-      service: DIALED,
-      timeoutSec: 20,
-    });
-    let ours: number | undefined;
-    await until(() => {
-      const call = [...t.server.edge.b2bua.calls.values()].find((c) => c.state === 'confirmed' && c.a.lastSdp !== undefined);
-      ours = call === undefined ? undefined : readSdp((call.a.lastSdp as Buffer).toString())?.media[0]?.port;
-      return ours !== undefined;
-    }, 10_000);
-    pbxMedia.sendTo('127.0.0.1', ours as number);
-    const carrierSent = until(() => carrierMedia.received.length > 0, 5_000).then(async () => {
-      carrierMedia.sendTo('127.0.0.1', (carrierMedia.received[0] as { from: { port: number } }).from.port);
-      return carrierMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xcafe });
-    });
-    const fromPbx = await pbxMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xbeef });
-    const fromCarrier = await carrierSent;
-    await until(() => carrierMedia.received.length >= 100 && pbxMedia.received.length >= 100, 5_000);
-    const r = await placed;
-    const c = await carrier.done;
-    pbxMedia.close();
-    carrierMedia.close();
-    off();
-    expect(realErrors(r) + realErrors(c)).toBe('');
-    expect([r.successful, c.successful]).toEqual([1, 1]);
-    return { fromPbx, fromCarrier, ...ids };
-  }
-
   const plainMetric = async (name: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
     return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 'NaN');
   };
-  const payloads = (sent: SentPacket[]): Buffer => Buffer.concat(sent.map((p) => p.bytes.subarray(12)));
   const eventsFile = (): StreamingEvent[] => {
     const file = path.join(t.dataDir, 'streams', 'events.jsonl');
     return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StreamingEvent) : [];
   };
 
   it('each leg streams as MKV and WAV holding exactly the audio sent, tagged in every fragment; STARTED and ENDED go to the file and a signed webhook', async () => {
-    const call = await callWithAudio();
+    const call = await callWithAudio(t, trunk);
     await until(() => eventsFile().filter((e) => e.detail.streamingStatus === 'ENDED').length === 2, 10_000);
     // The call ended while the silent webhook still held its first requests: it delayed nothing.
     expect(hanging).toBeGreaterThan(0);
@@ -170,7 +112,7 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
       expect(ffprobeAudio(mkv)).toEqual({ codec_name: 'pcm_s16le', sample_rate: '8000', channels: 1, bits_per_sample: 16 });
       expect(ffprobeAudio(wav)).toEqual({ codec_name: 'pcm_s16le', sample_rate: '8000', channels: 1, bits_per_sample: 16 });
       // What this party sent, decoded by ffmpeg from the G.711 on the wire: the same PCM, sample for sample.
-      const truth = ffmpegG711(payloads(sent), 'mulaw');
+      const truth = ffmpegG711(payloadsOf(sent), 'mulaw');
       expect(ffmpegPcm(mkv).equals(truth), leg).toBe(true);
       expect(ffmpegPcm(wav).equals(truth), leg).toBe(true);
       const frags = await ebmlFragmentsOf(mkv);
@@ -213,10 +155,80 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
     await api.voice.send(new PutVoiceConnectorStreamingConfigurationCommand({ VoiceConnectorId: vcId, StreamingConfiguration: { DataRetentionInHours: 24, Disabled: true } }));
     const before = readdirSync(path.join(t.dataDir, 'streams', vcId)).length;
     const eventsBefore = eventsFile().length;
-    await callWithAudio();
+    await callWithAudio(t, trunk);
     await t.waitIdle();
     await new Promise((r) => setTimeout(r, 500));
     expect(readdirSync(path.join(t.dataDir, 'streams', vcId)).length).toBe(before);
     expect(eventsFile().length).toBe(eventsBefore);
+  }, 60_000);
+});
+
+describe('call audio streaming to Kinesis Data Streams (kinesalite)', () => {
+  it('each fragment arrives as a self-contained MKV record in call order; the records reassemble to a valid MKV of the audio sent; the events arrive as JSON records', async () => {
+    const kds = kinesalite({ createStreamMs: 0 });
+    await new Promise<void>((r) => kds.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(kds.address() as AddressInfo).port}`;
+    const kinesis = new KinesisClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestHandler: new NodeHttpHandler() });
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'call-audio', ShardCount: 1 }));
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'call-events', ShardCount: 1 }));
+    const t = await startTestServer({
+      sip: { optionsPingIntervalSec: 3600 },
+      streaming: { fragmentMs: 500, sink: 'kinesis-data', kinesisData: { endpoint, region: 'us-east-1', streamName: 'call-audio', eventsStreamName: 'call-events', accessKeyId: 'test', secretAccessKey: 'test' } },
+    });
+    const api = trunkApi(t);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-kds-'));
+    try {
+      const trunk = await setUpStreamedTrunk(api);
+      const call = await callWithAudio(t, trunk);
+      await t.waitIdle();
+      await t.server.streaming.close();
+      const read = async (stream: string): Promise<{ data: Buffer; key: string; seq: string }[]> => {
+        const shard = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards?.[0]?.ShardId ?? '';
+        const it = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 1000 }));
+        return (out.Records ?? []).map((r) => ({ data: Buffer.from(r.Data ?? new Uint8Array()), key: r.PartitionKey ?? '', seq: r.SequenceNumber ?? '' }));
+      };
+      const records = await read('call-audio');
+      expect(records.length).toBe(8); // 2 legs × 2 s in 500 ms fragments
+      expect(records.every((r) => r.key === call.transactionId)).toBe(true);
+      const events = (await read('call-events')).map((r) => JSON.parse(r.data.toString('utf8')) as StreamingEvent);
+      for (const e of events) expect(streamingEventProblems(e), JSON.stringify(e)).toEqual([]);
+      expect(events.map((e) => e.detail.streamingStatus).sort()).toEqual(['ENDED', 'ENDED', 'STARTED', 'STARTED']);
+      for (const [isCaller, sent] of [
+        [true, call.fromPbx],
+        [false, call.fromCarrier],
+      ] as const) {
+        const legRecords: Buffer[] = [];
+        for (const r of records) {
+          const [frag] = await ebmlFragments(r.data);
+          if (frag?.tags.IsCaller === String(isCaller)) legRecords.push(r.data);
+        }
+        expect(legRecords.length).toBe(4);
+        // Every record is a whole MKV on its own.
+        const one = path.join(dir, `one-${String(isCaller)}.mkv`);
+        writeFileSync(one, legRecords[0] as Buffer);
+        expect(mkvinfo(one).problems).toEqual([]);
+        expect(ffprobeAudio(one)?.codec_name).toBe('pcm_s16le');
+        // The header of the first and the fragments of all, in order: the leg's stream, holding what was sent.
+        const headerLength = (legRecords[0] as Buffer).indexOf(Buffer.from([0x1f, 0x43, 0xb6, 0x75]));
+        const whole = path.join(dir, `whole-${String(isCaller)}.mkv`);
+        writeFileSync(whole, Buffer.concat([(legRecords[0] as Buffer).subarray(0, headerLength), ...legRecords.map((b) => b.subarray(headerLength))]));
+        const info = mkvinfo(whole);
+        expect(info.problems).toEqual([]);
+        expect(info.transactionIdTags).toBe(4);
+        expect(ffmpegPcm(whole).equals(ffmpegG711(payloadsOf(sent), 'mulaw'))).toBe(true);
+        const started = events.find((e) => e.detail.streamingStatus === 'STARTED' && (e.detail as { isCaller?: boolean }).isCaller === isCaller);
+        // STARTED names the stream and the sequence number of the leg's first record.
+        expect(started?.detail).toMatchObject({ streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/call-audio', transactionId: call.transactionId });
+        const firstSeq = records.find((r) => r.data.equals(legRecords[0] as Buffer))?.seq;
+        expect((started?.detail as { startFragmentNumber?: string }).startFragmentNumber).toBe(firstSeq);
+      }
+    } finally {
+      api.voice.destroy();
+      await t.close();
+      kinesis.destroy();
+      await new Promise((r) => kds.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -20,7 +20,8 @@ const Described = {
   mediaType: Type.Literal('audio/L16'),
   startFragmentNumber: Type.String({ pattern: '^\\d{20,}$' }),
   startTime: Iso,
-  streamArn: Type.String({ pattern: '^arn:aws:kinesisvideo:[a-z0-9-]+:\\d{12}:stream/ChimeVoiceConnector-[a-z0-9]+-[0-9a-f-]+/\\d+$' }),
+  // A Kinesis Video stream (Chime's form), or the Kinesis data stream the audio went to.
+  streamArn: Type.String({ pattern: '^arn:aws:(kinesisvideo:[a-z0-9-]+:\\d{12}:stream/ChimeVoiceConnector-[a-z0-9]+-[0-9a-f-]+/\\d+|kinesis:[a-z0-9-]+:\\d{12}:stream/[A-Za-z0-9_.-]+)$' }),
   fromNumber: Type.Optional(Type.String()),
   toNumber: Type.Optional(Type.String()),
   isCaller: Type.Optional(Type.Boolean()),
