@@ -75,10 +75,20 @@ const AwsTarget = {
 
 export const StreamingSchema = Type.Object(
   {
-    sink: Type.Union([Type.Literal('file'), Type.Literal('kinesis-data')], {
+    sink: Type.Union([Type.Literal('file'), Type.Literal('kinesis-video'), Type.Literal('kinesis-data')], {
       default: 'file',
-      description: 'where call audio goes: files under <data>/streams (MKV + WAV), or Kinesis Data Streams (one self-contained MKV record per fragment)',
+      description:
+        'where call audio goes: files under <data>/streams (MKV + WAV), Kinesis Video Streams (PutMedia, one stream per leg from a pool per voice connector, as Chime did), or Kinesis Data Streams (one self-contained MKV record per fragment)',
     }),
+    kinesisVideo: Type.Optional(
+      Type.Object(
+        {
+          ...AwsTarget,
+          dataEndpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'PutMedia endpoint override (absent: GetDataEndpoint)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     kinesisData: Type.Optional(
       Type.Object(
         {

@@ -12,6 +12,8 @@ import { StreamingService } from '../media/stream/streaming.ts';
 import type { StreamLegMeta, StreamSink } from '../media/stream/streaming.ts';
 import { KdsStreamSink, kinesisEventTarget } from '../media/stream/kds-sink.ts';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { KvsStreamSink } from '../media/stream/kvs-sink.ts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError } from '../common/errors.ts';
 import type { MediaSideName } from '../media/protocol.ts';
@@ -60,6 +62,19 @@ function inviteHeadersOf(req: SipRequest): Record<string, string> {
   return out;
 }
 
+/** Endpoint override, static credentials when given, and HTTP/1.1 (Kinesis-compatible servers often speak nothing else). */
+function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly accessKeyId?: string | undefined; readonly secretAccessKey?: string | undefined }): {
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  requestHandler: NodeHttpHandler;
+} {
+  return {
+    ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
+    ...(o.accessKeyId === undefined || o.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }),
+    requestHandler: new NodeHttpHandler(),
+  };
+}
+
 export function streamsOf(snap: ConfigSnapshot, voiceConnectorId: string): boolean {
   const doc = snap.voiceConnectors.get(voiceConnectorId)?.documents.streaming as { Disabled?: boolean } | undefined;
   return doc !== undefined && doc.Disabled !== true;
@@ -72,15 +87,16 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   const kds = d.config.kinesisData;
   let sink: StreamSink = new FileStreamSink({ dir, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments });
   let kinesis: KinesisClient | undefined;
+  let video: KinesisVideoClient | undefined;
+  const kvs = d.config.kinesisVideo;
+  if (d.config.sink === 'kinesis-video') {
+    const client = new KinesisVideoClient({ region: kvs?.region ?? 'us-east-1', ...awsClientConfig(kvs ?? {}) });
+    video = client;
+    sink = new KvsStreamSink({ control: client, region: kvs?.region ?? 'us-east-1', credentials: () => client.config.credentials(), dataEndpoint: kvs?.dataEndpoint, maxQueued: d.config.maxQueuedFragments });
+  }
   if (d.config.sink === 'kinesis-data') {
     if (kds === undefined) throw new ConfigError('invalid configuration: /streaming/sink kinesis-data needs /streaming/kinesisData');
-    const client = new KinesisClient({
-      region: kds.region,
-      ...(kds.endpoint === undefined ? {} : { endpoint: kds.endpoint }),
-      ...(kds.accessKeyId === undefined || kds.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: kds.accessKeyId, secretAccessKey: kds.secretAccessKey } }),
-      // HTTP/1.1: Kinesis-compatible servers (and proxies) often speak nothing else.
-      requestHandler: new NodeHttpHandler(),
-    });
+    const client = new KinesisClient({ region: kds.region, ...awsClientConfig(kds) });
     kinesis = client;
     const base = { client, region: kds.region, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments };
     sink = new KdsStreamSink({ ...base, streamName: kds.streamName });
@@ -109,6 +125,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
       toNumber: trunk.toNumber,
       inviteHeaders: inviteHeadersOf(invite),
       region: trunk.region,
+      retentionHours: (d.snapshot().voiceConnectors.get(trunk.voiceConnectorId)?.documents.streaming as { DataRetentionInHours?: number } | undefined)?.DataRetentionInHours ?? 0,
     };
   };
   d.calls.on((e) => {
@@ -131,6 +148,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
       await events.settled();
       await files.flush();
       kinesis?.destroy();
+      video?.destroy();
     },
   };
 }

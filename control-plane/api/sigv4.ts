@@ -1,32 +1,14 @@
 import crypto from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../common/sha256.ts';
+
+export { Sha256 };
 
 /**
  * AWS Signature Version 4 verification (reference §1.1): recompute the signature the client made
  * over the same canonical request with the caller's secret, and compare in constant time. Any
  * region is accepted; the service must be `chime`; the request time must be within 15 minutes.
  */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytes(d: SourceData): Buffer {
-  if (typeof d === 'string') return Buffer.from(d, 'utf8');
-  if (d instanceof ArrayBuffer) return Buffer.from(d);
-  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-}
-
-export class Sha256 {
-  readonly #h: crypto.Hash | crypto.Hmac;
-  constructor(secret?: SourceData) {
-    this.#h = secret === undefined ? crypto.createHash('sha256') : crypto.createHmac('sha256', bytes(secret));
-  }
-  update(d: SourceData): void {
-    this.#h.update(bytes(d));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#h.digest()));
-  }
-}
-
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
@@ -45,15 +27,15 @@ function header(h: SignedRequest['headers'], name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-/** Verifies a request; returns the access key id, or why it failed. */
-export async function verifySigV4(req: SignedRequest, secretFor: (akid: string) => Promise<string | undefined>, nowMs: number): Promise<{ accessKeyId: string } | { failure: SigV4Failure }> {
+/** Verifies a request signed for `expectedService` (Chime's `chime`); returns the access key id, or why it failed. */
+export async function verifySigV4(req: SignedRequest, secretFor: (akid: string) => Promise<string | undefined>, nowMs: number, expectedService = 'chime'): Promise<{ accessKeyId: string } | { failure: SigV4Failure }> {
   const auth = header(req.headers, 'authorization');
   if (auth === undefined) return { failure: 'missing' };
   const m = AUTH.exec(auth);
   const date = header(req.headers, 'x-amz-date');
   if (m === null || date === undefined) return { failure: 'malformed' };
   const [, akid, , region, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
-  if (service !== 'chime') return { failure: 'service' };
+  if (service !== expectedService) return { failure: 'service' };
   const iso = date.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z');
   const at = Date.parse(iso);
   if (!Number.isFinite(at)) return { failure: 'malformed' };

@@ -26,6 +26,8 @@ export interface StreamLegMeta {
   readonly toNumber?: string | undefined;
   readonly inviteHeaders?: Readonly<Record<string, string>> | undefined;
   readonly region: string;
+  /** The voice connector's DataRetentionInHours (0: the stream keeps nothing). */
+  readonly retentionHours?: number | undefined;
 }
 
 /** One fragment for a sink: its MKV bytes (Cluster + Tags) and the PCM inside them. */
