@@ -102,6 +102,7 @@ export class FileStreamSink implements StreamSink {
         });
         return true;
       },
+      abort: () => void (broken = true),
       close: async (): Promise<void> => {
         await chain;
         try {

@@ -76,6 +76,7 @@ export class KdsStreamSink implements StreamSink {
         return true;
       },
       close: () => chain,
+      abort: () => void (broken = true),
     };
   }
 }

@@ -106,6 +106,7 @@ export class KvsStreamSink implements StreamSink {
     );
     return {
       write: (f) => upload.write(f),
+      abort: () => upload.abort(),
       close: async () => {
         await stream;
         await upload.finish();
@@ -154,6 +155,16 @@ class PutMediaUpload {
     this.#unacked.push(f);
     this.#req?.write(f.mkv);
     return true;
+  }
+
+  /** Stops at once without a word (the leg was given up above). */
+  abort(): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.#req?.destroy();
+    this.#req = undefined;
+    this.#unacked.length = 0;
+    this.#done?.();
   }
 
   fail(reason: string): void {

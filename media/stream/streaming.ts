@@ -50,6 +50,8 @@ export interface SinkLeg {
   write(fragment: StreamFragment): boolean;
   /** Finishes the leg's stream (everything queued first). */
   close(): Promise<void>;
+  /** Gives the leg up at once: what is queued is dropped, connections closed. */
+  abort(): void;
 }
 
 export interface StreamSink {
@@ -90,7 +92,7 @@ interface CallStream {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A leg's sink before the sink has opened it: takes nothing. */
-const NOT_OPEN: SinkLeg = { write: () => false, close: () => Promise.resolve() };
+const NOT_OPEN: SinkLeg = { write: () => false, close: () => Promise.resolve(), abort: () => undefined };
 
 export class StreamingService {
   readonly counters: StreamingCounters = { legsStarted: 0, legsFailed: 0, fragments: 0, fragmentsDropped: 0 };
@@ -139,6 +141,7 @@ export class StreamingService {
     }
     this.counters.fragmentsDropped++;
     this.#fail(leg, `${this.#opts.sink.name} sink fell behind: fragments dropped`);
+    leg.sink.abort();
   }
 
   /** The call ended and its media is closed (every fragment came): each leg's stream ENDS. */

@@ -14,6 +14,7 @@ import { until } from '../support/rtp-peer.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp } from '../support/sipp.ts';
+import { startKvsEndpoint } from '../support/kvs-endpoint.ts';
 import { callWithAudio, DIALED, payloadsOf, PBX_NUMBER, setUpStreamedTrunk } from '../support/streamed-trunk.ts';
 import type { StreamedTrunk } from '../support/streamed-trunk.ts';
 import { streamingEventProblems } from '../support/streaming-events.ts';
@@ -229,6 +230,47 @@ describe('call audio streaming to Kinesis Data Streams (kinesalite)', () => {
       kinesis.destroy();
       await new Promise((r) => kds.close(r));
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('call audio streaming to Kinesis Video Streams (PutMedia, a spec-faithful endpoint)', () => {
+  it('each leg goes to its own stream of the voice connector, holding exactly the audio sent; STARTED names the stream and its first fragment', async () => {
+    const creds = { accessKeyId: 'AKIDSTREAMING', secretAccessKey: 'streaming-secret' };
+    const ep = await startKvsEndpoint({ credentials: creds });
+    const t = await startTestServer({
+      sip: { optionsPingIntervalSec: 3600 },
+      streaming: { fragmentMs: 500, sink: 'kinesis-video', kinesisVideo: { endpoint: ep.url, region: 'us-east-1', ...creds } },
+    });
+    const api = trunkApi(t);
+    try {
+      const trunk = await setUpStreamedTrunk(api);
+      const call = await callWithAudio(t, trunk);
+      await t.waitIdle();
+      await t.server.streaming.close();
+      await t.server.flushLogs();
+      const streams = [...ep.streams.values()];
+      expect(streams.map((s) => s.name).every((n) => n.startsWith(`ChimeVoiceConnector-${trunk.vcId}-`))).toBe(true);
+      expect(streams.map((s) => s.retentionHours)).toEqual([24, 24]);
+      const events = readFileSync(path.join(t.dataDir, 'streams', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StreamingEvent);
+      for (const e of events) expect(streamingEventProblems(e), JSON.stringify(e)).toEqual([]);
+      for (const [isCaller, sent] of [
+        [true, call.fromPbx],
+        [false, call.fromCarrier],
+      ] as const) {
+        const s = streams.find((x) => x.fragments[0]?.tags.IsCaller === String(isCaller));
+        expect(s?.fragments.length).toBe(4);
+        expect(s?.fragments.every((f) => f.tags.TransactionId === call.transactionId)).toBe(true);
+        const pcm = Buffer.concat(s?.fragments.map((f) => f.pcm) ?? []);
+        expect(pcm.equals(ffmpegG711(payloadsOf(sent), 'mulaw'))).toBe(true);
+        const started = events.find((e) => e.detail.streamingStatus === 'STARTED' && (e.detail as { isCaller?: boolean }).isCaller === isCaller);
+        expect(started?.detail).toMatchObject({ streamArn: s?.arn, startFragmentNumber: s?.fragments[0]?.number });
+      }
+      expect(events.filter((e) => e.detail.streamingStatus === 'ENDED')).toHaveLength(2);
+    } finally {
+      api.voice.destroy();
+      await t.close();
+      await ep.close();
     }
   }, 60_000);
 });

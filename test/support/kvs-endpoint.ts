@@ -24,6 +24,8 @@ export interface KvsEndpointOptions {
   readonly alwaysError?: number;
   /** Write FragmentNumber as a bare JSON number (47 digits: a lossy parser corrupts it). */
   readonly bareNumbers?: boolean;
+  /** Take the upload and never acknowledge anything (a sink that fell behind). */
+  readonly silent?: boolean;
 }
 
 export interface StoredFragment {
@@ -119,6 +121,7 @@ export async function startKvsEndpoint(o: KvsEndpointOptions): Promise<KvsEndpoi
     counts.connections++;
     const num = (n: string): string => (o.bareNumbers === true ? n : `"${n}"`);
     const ack = (type: string, tc?: number, number?: string, errorId?: number): void => {
+      if (o.silent === true) return;
       const parts = [`"EventType":"${type}"`];
       if (tc !== undefined) parts.push(`"FragmentTimecode":${tc}`);
       if (number !== undefined) parts.push(`"FragmentNumber":${num(number)}`);

@@ -130,17 +130,42 @@ describe('Kinesis Video sink (PutMedia) against a spec-faithful endpoint', () =>
   });
 
   it('after an ERROR or a dropped connection it starts again from the first fragment not acknowledged: nothing lost, nothing twice', async () => {
-    const { service, events, ep } = await setUp({ errorAt: new Map([[3, 4002]]), dropAt: new Set([7]) });
+    const { service, events, ep } = await setUp({
+      errorAt: new Map([
+        [3, 4002],
+        [10, 4006],
+      ]),
+      dropAt: new Set([7]),
+    });
     const t0 = Date.now();
     const sent = await stream(service, 'tx-3', 12, t0, 24);
     const [s] = [...ep.streams.values()];
     expect(ep.errors.some((e) => e.startsWith('ERROR 4002'))).toBe(true);
+    expect(ep.errors.some((e) => e.startsWith('ERROR 4006'))).toBe(true);
     expect(ep.errors, ep.errors.join('; ')).toContain('dropped at fragment 7');
     expect(ep.connections).toBeGreaterThanOrEqual(3);
     expect(s?.fragments.map((f) => f.timecodeMs)).toEqual(sent.map((_, i) => t0 + 500 * i));
     expect(Buffer.concat(s?.fragments.map((f) => f.pcm) ?? []).equals(Buffer.concat(sent.map((p) => pcmBytes(p))))).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
     expect(events.map((e) => e.detail.streamingStatus)).toEqual(['STARTED', 'ENDED']);
+  });
+
+  it('a sink that falls behind loses that leg (FAILED, counted), never holding anything up', async () => {
+    const { service, events, ep } = await setUp({ silent: true });
+    const t0 = Date.now();
+    service.begin('tx-5', (side) => (side === 'a' ? meta('tx-5') : undefined));
+    // Handed over without waiting on the sink: the 31st finds 30 unacknowledged and the leg is given up.
+    for (let i = 0; i < 40; i++) service.audio('tx-5', 'a', t0 + 500 * i, fragment(i));
+    expect(service.counters.fragmentsDropped).toBe(1);
+    expect(service.counters.fragments).toBe(30);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.map((e) => e.detail.streamingStatus)).toEqual(['FAILED']);
+    expect(events[0]?.detail.failureReason).toMatch(/fell behind/);
+    await service.end('tx-5');
+    await new Promise((r) => setTimeout(r, 300));
+    // Given up for good: no connection tried again.
+    expect(ep.connections).toBeLessThanOrEqual(1);
+    expect(events).toHaveLength(1);
   });
 
   it('a stream that refuses everything: FAILED once the retries are spent, and nothing else', async () => {
