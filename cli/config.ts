@@ -99,6 +99,15 @@ export const StreamingSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    eventBridge: Type.Optional(Type.Object({ ...AwsTarget, eventBusName: Type.String({ default: 'default' }) }, { additionalProperties: false, description: 'where events go for voice connectors whose StreamingNotificationTargets name EventBridge' })),
+    sns: Type.Optional(Type.Object({ ...AwsTarget, topicArn: Type.String({ pattern: '^arn:' }) }, { additionalProperties: false, description: 'the topic for voice connectors whose StreamingNotificationTargets name SNS' })),
+    sqs: Type.Optional(Type.Object({ ...AwsTarget, queueUrl: Type.String({ pattern: '^https?://' }) }, { additionalProperties: false, description: 'the queue for voice connectors whose StreamingNotificationTargets name SQS' })),
+    nats: Type.Optional(
+      Type.Object(
+        { servers: Type.String({ default: 'nats://127.0.0.1:4222' }), subject: Type.String({ default: 'carillon.streaming', pattern: '^[A-Za-z0-9_.-]+$' }) },
+        { additionalProperties: false, description: 'every streaming status event published on <subject>.<voiceConnectorId>' },
+      ),
+    ),
     fragmentMs: Type.Integer({ minimum: 200, maximum: 10_000, default: 1000, description: 'length of each streamed audio fragment (one MKV Cluster, one Kinesis Video fragment)' }),
     maxQueuedFragments: Type.Integer({ minimum: 1, maximum: 10_000, default: 30, description: "fragments a leg may have waiting on a slow sink before that leg's stream is given up (FAILED)" }),
     webhooks: Type.Array(

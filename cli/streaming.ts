@@ -16,6 +16,13 @@ import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KvsStreamSink } from '../media/stream/kvs-sink.ts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError } from '../common/errors.ts';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { connect as connectNats } from 'nats';
+import type { NatsConnection } from 'nats';
+import { eventBridgeTarget, natsTarget, snsTarget, sqsTarget } from '../media/stream/notify-targets.ts';
+import type { StreamingEnvelope } from '../media/stream/status-events.ts';
 import type { MediaSideName } from '../media/protocol.ts';
 import type { Call } from '../signaling/calls/call.ts';
 import type { CallEvents } from '../signaling/calls/call-events.ts';
@@ -102,6 +109,41 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     sink = new KdsStreamSink({ ...base, streamName: kds.streamName });
     if (kds.eventsStreamName !== undefined) targets.push(kinesisEventTarget({ ...base, streamName: kds.eventsStreamName }));
   }
+  // The voice connector's StreamingNotificationTargets pick among EventBridge, SNS and SQS.
+  const asked =
+    (kind: 'EventBridge' | 'SNS' | 'SQS') =>
+    (event: StreamingEnvelope): boolean => {
+      const doc = d.snapshot().voiceConnectors.get(String(event.detail.voiceConnectorId))?.documents.streaming as { StreamingNotificationTargets?: { NotificationTarget?: string }[] } | undefined;
+      return (doc?.StreamingNotificationTargets ?? []).some((t) => t.NotificationTarget === kind);
+    };
+  const clients: { destroy(): void }[] = [];
+  const eb = d.config.eventBridge;
+  if (eb !== undefined) {
+    const client = new EventBridgeClient({ region: eb.region, ...awsClientConfig(eb) });
+    clients.push(client);
+    targets.push(eventBridgeTarget(client, eb.eventBusName, asked('EventBridge')));
+  }
+  const sns = d.config.sns;
+  if (sns !== undefined) {
+    const client = new SNSClient({ region: sns.region, ...awsClientConfig(sns) });
+    clients.push(client);
+    targets.push(snsTarget(client, sns.topicArn, asked('SNS')));
+  }
+  const sqs = d.config.sqs;
+  if (sqs !== undefined) {
+    const client = new SQSClient({ region: sqs.region, ...awsClientConfig(sqs) });
+    clients.push(client);
+    targets.push(sqsTarget(client, sqs.queueUrl, asked('SQS')));
+  }
+  let nats: NatsConnection | undefined;
+  const natsReady =
+    d.config.nats === undefined
+      ? Promise.resolve()
+      : connectNats({ servers: d.config.nats.servers, maxReconnectAttempts: -1, reconnectTimeWait: 1000 }).then(
+          (nc) => void (nats = nc),
+          (err: unknown) => d.logger.warn({ err }, 'NATS unreachable: streaming events not published there'),
+        );
+  if (d.config.nats !== undefined) targets.push(natsTarget(() => nats, d.config.nats.subject));
   const events = new StatusEvents(targets, (target, err) => d.logger.warn({ target, err }, 'streaming status event not delivered'));
   const service = new StreamingService({
     sink,
@@ -149,6 +191,9 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
       await files.flush();
       kinesis?.destroy();
       video?.destroy();
+      for (const c of clients) c.destroy();
+      await natsReady;
+      await nats?.drain().catch(() => undefined);
     },
   };
 }

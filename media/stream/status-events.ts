@@ -65,6 +65,8 @@ export function streamingEnvelope(detail: StreamingDetail, account: string, regi
 /** Somewhere events go (a file, a webhook, a bus). */
 export interface EventTarget {
   readonly name: string;
+  /** Whether this event is for this target (absent: every event is). */
+  readonly wants?: (event: StreamingEnvelope) => boolean;
   deliver(event: StreamingEnvelope, body: string): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export class StatusEvents {
   emit(event: StreamingEnvelope): void {
     const body = JSON.stringify(event);
     for (const t of this.#targets) {
+      if (t.wants !== undefined && !t.wants(event)) continue;
       const c = this.counters.get(t.name) as DeliveryCounters;
       const p = t.deliver(event, body).then(
         () => void c.delivered++,

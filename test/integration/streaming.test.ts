@@ -15,6 +15,8 @@ import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp } from '../support/sipp.ts';
 import { startKvsEndpoint } from '../support/kvs-endpoint.ts';
+import { startNotifyEndpoint } from '../support/aws-notify-endpoint.ts';
+import { connect as connectNats } from 'nats';
 import { callWithAudio, DIALED, payloadsOf, PBX_NUMBER, setUpStreamedTrunk } from '../support/streamed-trunk.ts';
 import type { StreamedTrunk } from '../support/streamed-trunk.ts';
 import { streamingEventProblems } from '../support/streaming-events.ts';
@@ -268,6 +270,60 @@ describe('call audio streaming to Kinesis Video Streams (PutMedia, a spec-faithf
       }
       expect(events.filter((e) => e.detail.streamingStatus === 'ENDED')).toHaveLength(2);
     } finally {
+      api.voice.destroy();
+      await t.close();
+      await ep.close();
+    }
+  }, 60_000);
+});
+
+describe('streaming status events to EventBridge, SNS and SQS (as the voice connector asks) and to NATS', () => {
+  it('each event reaches the targets the voice connector names, signed for each service, and the NATS subject of its voice connector', async () => {
+    const creds = { accessKeyId: 'AKIDNOTIFY', secretAccessKey: 'notify-secret' };
+    const ep = await startNotifyEndpoint(creds);
+    const subject = `carillon-test-${crypto.randomUUID().slice(0, 8)}`;
+    const nc = await connectNats({ servers: '127.0.0.1:4222' });
+    const onNats: { subject: string; event: StreamingEvent }[] = [];
+    const sub = nc.subscribe(`${subject}.>`, { callback: (_err, m) => onNats.push({ subject: m.subject, event: JSON.parse(Buffer.from(m.data).toString('utf8')) as StreamingEvent }) });
+    const aws = { endpoint: ep.url, region: 'us-east-1', ...creds };
+    const t = await startTestServer({
+      sip: { optionsPingIntervalSec: 3600 },
+      streaming: {
+        fragmentMs: 500,
+        eventBridge: { ...aws, eventBusName: 'chime-events' },
+        sns: { ...aws, topicArn: 'arn:aws:sns:us-east-1:000000000000:chime-streaming' },
+        sqs: { ...aws, queueUrl: `${ep.url}/000000000000/chime-streaming` },
+        nats: { servers: 'nats://127.0.0.1:4222', subject },
+      },
+    });
+    const api = trunkApi(t);
+    try {
+      const trunk = await setUpStreamedTrunk(api);
+      // This voice connector asks for EventBridge and SQS, not SNS.
+      await api.voice.send(
+        new PutVoiceConnectorStreamingConfigurationCommand({
+          VoiceConnectorId: trunk.vcId,
+          StreamingConfiguration: { DataRetentionInHours: 24, Disabled: false, StreamingNotificationTargets: [{ NotificationTarget: 'EventBridge' }, { NotificationTarget: 'SQS' }] },
+        }),
+      );
+      const call = await callWithAudio(t, trunk);
+      await t.waitIdle();
+      await t.server.streaming.close();
+      expect(ep.refused).toEqual([]);
+      expect(ep.eventBridge).toHaveLength(4);
+      for (const e of ep.eventBridge) {
+        expect(e).toMatchObject({ EventBusName: 'chime-events', Source: 'aws.chime', DetailType: 'Chime VoiceConnector Streaming Status' });
+        expect((JSON.parse(e.Detail ?? '{}') as { transactionId?: string }).transactionId).toBe(call.transactionId);
+      }
+      expect(ep.sqs).toHaveLength(4);
+      for (const m of ep.sqs) expect(streamingEventProblems(JSON.parse(m.MessageBody ?? '{}'))).toEqual([]);
+      expect(ep.sns).toEqual([]);
+      await until(() => onNats.length >= 4, 5_000);
+      expect(onNats.every((m) => m.subject === `${subject}.${trunk.vcId}` && streamingEventProblems(m.event).length === 0)).toBe(true);
+      expect(onNats.map((m) => m.event.detail.streamingStatus).sort()).toEqual(['ENDED', 'ENDED', 'STARTED', 'STARTED']);
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
       api.voice.destroy();
       await t.close();
       await ep.close();
