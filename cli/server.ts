@@ -36,7 +36,8 @@ import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
-import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
+import { addStreamingMetrics, createCallStreaming, streamsOf } from './streaming.ts';
+import { Recorder } from '../signaling/calls/recording-session.ts';
 import type { CallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
@@ -100,6 +101,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let edge: SignalingEdge | undefined;
   let engine: MediaEngine | undefined;
   let qualityLog: QualityLog | undefined;
+  let recorder: Recorder | undefined;
   let store: Store | undefined;
   let snapshots: ConfigSnapshots | undefined;
   let app: FastifyInstance | undefined;
@@ -195,7 +197,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
-        onAudio: (session, side, timecodeMs, pcm) => streaming.onAudio(session, side, timecodeMs, pcm),
+        onAudio: (session, index, side, timecodeMs, pcm) => streaming.onAudio(session, index, side, timecodeMs, pcm),
         control: engine,
         address: cfg.advertisedAddress,
         clock,
@@ -204,6 +206,21 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         qualityLog,
         qualityIntervalMs: cfg.media.qualityIntervalSec * 1000,
         region: cfg.media.region,
+      });
+      // SIPREC recording sessions, answered by Carillon for voice connectors that stream.
+      recorder = new Recorder({
+        control: engine,
+        address: cfg.advertisedAddress,
+        random,
+        timers,
+        t1Ms: sip.t1Ms,
+        t2Ms: sip.t2Ms,
+        logger,
+        contactFor: (t) => edge?.b2bua.contactFor(t),
+        fragmentMsFor: (vcId) => (streamsOf(snapshots?.current ?? EMPTY_SNAPSHOT, vcId) ? cfg.streaming.fragmentMs : undefined),
+        onBegin: (s) => streaming.recording.begin(s),
+        onUpdate: (s, req) => streaming.recording.update(s, req),
+        onEnd: (s) => streaming.recording.end(s),
       });
       const ca = sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile, 'utf8');
       edge = new SignalingEdge(
@@ -228,7 +245,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, resolve, media, events, onOptions, sipTap: (buf) => sipLog.tap(buf) },
+        { sockets, timers, clock, random, logger, router, resolve, media, events, onOptions, recorder, sipTap: (buf) => sipLog.tap(buf) },
       );
       const sipPorts = await edge.start();
       const e = edge;
@@ -270,6 +287,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       closing ??= (async () => {
         ready = false;
         routeHealth.stop();
+        recorder?.closeAll();
         await edge?.close();
         await app?.close();
         await store?.close();

@@ -8,7 +8,8 @@ import type { QualityContext } from '../media/quality/record.ts';
 import { FileStreamSink } from '../media/stream/file-sink.ts';
 import { fileEventTarget, StatusEvents, webhookTarget } from '../media/stream/status-events.ts';
 import type { EventTarget } from '../media/stream/status-events.ts';
-import { StreamingService } from '../media/stream/streaming.ts';
+import { legKey, StreamingService } from '../media/stream/streaming.ts';
+import type { RecordingSession } from '../signaling/calls/recording-session.ts';
 import type { StreamLegMeta, StreamSink } from '../media/stream/streaming.ts';
 import { KdsStreamSink, kinesisEventTarget } from '../media/stream/kds-sink.ts';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -40,7 +41,13 @@ export interface CallStreaming {
   readonly events: StatusEvents;
   /** For media anchoring: the fragment length of a call that streams, else undefined. */
   fragmentMsFor(ctx: QualityContext): number | undefined;
-  onAudio(session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void;
+  onAudio(session: string, index: number, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void;
+  /** What the SIPREC recorder tells streaming. */
+  readonly recording: {
+    begin(s: RecordingSession): void;
+    update(s: RecordingSession, req: SipRequest): void;
+    end(s: RecordingSession): void;
+  };
   /** Puts the events written to the events file so far on disk. */
   flush(): Promise<void>;
   /** Waits for every delivery under way, then flushes (shutdown). */
@@ -152,6 +159,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     logger: d.logger,
     nowMs: () => d.clock.nowMs(),
   });
+  const retentionOf = (vcId: string): number => (d.snapshot().voiceConnectors.get(vcId)?.documents.streaming as { DataRetentionInHours?: number } | undefined)?.DataRetentionInHours ?? 0;
   const metaOf = (call: Call, side: MediaSideName): StreamLegMeta | undefined => {
     const trunk = call.trunk;
     const callId = side === 'a' ? getHeader(call.invite, 'call-id') : call.b.dialog?.callId;
@@ -167,13 +175,13 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
       toNumber: trunk.toNumber,
       inviteHeaders: inviteHeadersOf(invite),
       region: trunk.region,
-      retentionHours: (d.snapshot().voiceConnectors.get(trunk.voiceConnectorId)?.documents.streaming as { DataRetentionInHours?: number } | undefined)?.DataRetentionInHours ?? 0,
+      retentionHours: retentionOf(trunk.voiceConnectorId),
     };
   };
   d.calls.on((e) => {
     if (e.type === 'started') {
       const vc = e.call.trunk?.voiceConnectorId;
-      if (vc !== undefined && streamsOf(d.snapshot(), vc)) service.begin(e.call.id, (side) => metaOf(e.call, side));
+      if (vc !== undefined && streamsOf(d.snapshot(), vc)) service.begin(e.call.id, (leg) => metaOf(e.call, leg.endsWith(':a') ? 'a' : 'b'));
     } else if (e.type === 'quality') {
       // After the media session closed: every fragment has come.
       void service.end(e.call.id);
@@ -183,7 +191,33 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     service,
     events,
     fragmentMsFor: (ctx) => (ctx.voiceConnectorId !== 'default' && streamsOf(d.snapshot(), ctx.voiceConnectorId) ? d.config.fragmentMs : undefined),
-    onAudio: (session, side, timecodeMs, pcm) => service.audio(session, side, timecodeMs, pcm),
+    onAudio: (session, index, side, timecodeMs, pcm) => service.audio(session, legKey(index, side), timecodeMs, pcm),
+    recording: {
+      begin(s) {
+        const first = s.streams[0]?.index;
+        service.begin(s.id, (leg) => {
+          const st = s.streams.find((x) => legKey(x.index, 'a') === leg);
+          if (st === undefined) return undefined;
+          return {
+            voiceConnectorId: s.trunk.voiceConnectorId,
+            transactionId: s.transactionId,
+            callId: s.callId,
+            direction: s.trunk.direction,
+            // The recorded call's first stream is taken for its caller's.
+            isCaller: st.index === first,
+            fromNumber: s.trunk.fromNumber,
+            toNumber: s.trunk.toNumber,
+            inviteHeaders: inviteHeadersOf(s.invite),
+            region: s.trunk.region,
+            retentionHours: retentionOf(s.trunk.voiceConnectorId),
+            siprecMetadata: s.metadata,
+            sdp: { mediaIndex: st.index, mediaLabel: st.label },
+          };
+        });
+      },
+      update: (s, req) => service.update(s.id, inviteHeadersOf(req), s.metadata),
+      end: (s) => void service.end(s.id),
+    },
     flush: () => files.flush(),
     async close() {
       await service.drain();

@@ -6,6 +6,7 @@ import type { SocketFactory } from '../common/sockets.ts';
 import { TokenBuckets } from '../common/token-bucket.ts';
 import { B2bua } from './calls/b2bua.ts';
 import type { MediaAnchoring } from './calls/call-media.ts';
+import type { Recorder } from './calls/recording-session.ts';
 import type { Router } from './calls/b2bua.ts';
 import { getFirstListValue, setHeader } from './sip/message/headers.ts';
 import { parseMessage } from './sip/message/parse.ts';
@@ -55,6 +56,8 @@ export interface EdgeDeps {
   readonly events?: CallEvents | undefined;
   /** Told of every out-of-dialog OPTIONS. */
   readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
+  /** SIPREC recording sessions (RFC 7866) for voice connectors that stream. */
+  readonly recorder?: Recorder | undefined;
   /** Sees every SIP message received (parsed ones) and sent, as bytes (SIP message logs). */
   readonly sipTap?: ((buf: Buffer) => void) | undefined;
 }
@@ -142,6 +145,7 @@ export class SignalingEdge {
       media: deps.media,
       events: deps.events,
       onOptions: deps.onOptions,
+      recorder: deps.recorder,
     });
     this.b2bua.dtmfListeners.add((call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
     this.transactions = new TransactionLayer({

@@ -50,8 +50,10 @@ export class FileStreamSink implements StreamSink {
   }
 
   /** Where a leg's files go (without extension). */
-  static basePath(dir: string, leg: Pick<StreamLegMeta, 'voiceConnectorId' | 'transactionId' | 'isCaller'>): string {
-    return path.join(dir, leg.voiceConnectorId, `${leg.transactionId}-${leg.isCaller ? 'caller' : 'callee'}`);
+  static basePath(dir: string, leg: Pick<StreamLegMeta, 'voiceConnectorId' | 'transactionId' | 'isCaller' | 'sdp'>): string {
+    // A recording session's streams are named by their SDP label; a call's legs caller and callee.
+    const which = leg.sdp === undefined ? (leg.isCaller ? 'caller' : 'callee') : `label-${leg.sdp.mediaLabel.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    return path.join(dir, leg.voiceConnectorId, `${leg.transactionId}-${which}`);
   }
 
   open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg {

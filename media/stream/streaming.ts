@@ -28,6 +28,9 @@ export interface StreamLegMeta {
   readonly region: string;
   /** The voice connector's DataRetentionInHours (0: the stream keeps nothing). */
   readonly retentionHours?: number | undefined;
+  /** A recording session's (SIPREC) metadata and the media line this leg is. */
+  readonly siprecMetadata?: string | undefined;
+  readonly sdp?: { readonly mediaIndex: number; readonly mediaLabel: string } | undefined;
 }
 
 /** One fragment for a sink: its MKV bytes (Cluster + Tags) and the PCM inside them. */
@@ -85,11 +88,14 @@ interface LegStream {
 }
 
 interface CallStream {
-  readonly metaOf: (side: MediaSideName) => StreamLegMeta | undefined;
-  readonly legs: Partial<Record<MediaSideName, LegStream>>;
+  readonly metaOf: (leg: string) => StreamLegMeta | undefined;
+  readonly legs: Map<string, LegStream>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The name of what one side sends on one media line. */
+export const legKey = (index: number, side: MediaSideName): string => `${index}:${side}`;
 
 /** A leg's sink before the sink has opened it: takes nothing. */
 const NOT_OPEN: SinkLeg = { write: () => false, close: () => Promise.resolve(), abort: () => undefined };
@@ -108,21 +114,24 @@ export class StreamingService {
     return this.#opts.sink.name;
   }
 
-  /** A streamed call began (media session `session`); `metaOf` describes each side's leg when its audio first comes. */
-  begin(session: string, metaOf: (side: MediaSideName) => StreamLegMeta | undefined): void {
-    this.#calls.set(session, { metaOf, legs: {} });
+  /**
+   * A streamed call (or recording session) began on media session `session`; `metaOf` describes a
+   * leg when its audio first comes. A leg is named `<media line>:<side>` (see legKey).
+   */
+  begin(session: string, metaOf: (leg: string) => StreamLegMeta | undefined): void {
+    this.#calls.set(session, { metaOf, legs: new Map() });
   }
 
-  /** One side's fragment of audio (from the media plane). */
-  audio(session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void {
+  /** One leg's fragment of audio (from the media plane). */
+  audio(session: string, legName: string, timecodeMs: number, pcm: Int16Array): void {
     const call = this.#calls.get(session);
     if (call === undefined) return;
-    let leg = call.legs[side];
+    let leg = call.legs.get(legName);
     if (leg === undefined) {
-      const meta = call.metaOf(side);
+      const meta = call.metaOf(legName);
       if (meta === undefined) return;
       leg = this.#open(meta, timecodeMs);
-      call.legs[side] = leg;
+      call.legs.set(legName, leg);
     }
     if (leg.failed) return;
     const m = leg.meta;
@@ -144,6 +153,13 @@ export class StreamingService {
     leg.sink.abort();
   }
 
+  /** A re-INVITE changed the session (new recording metadata): UPDATED for every leg streaming. */
+  update(session: string, updateHeaders: Readonly<Record<string, string>>, siprecMetadata?: string): void {
+    for (const leg of this.#calls.get(session)?.legs.values() ?? []) {
+      if (leg.started !== undefined && !leg.failed) this.#emit('UPDATED', leg, { updateHeaders, siprecMetadata });
+    }
+  }
+
   /** The call ended and its media is closed (every fragment came): each leg's stream ENDS. */
   end(session: string): Promise<void> {
     const call = this.#calls.get(session);
@@ -162,7 +178,7 @@ export class StreamingService {
 
   async #endLegs(call: CallStream): Promise<void> {
     await Promise.all(
-      Object.values(call.legs).map(async (leg) => {
+      [...call.legs.values()].map(async (leg) => {
         await leg.sink.close().catch((err: unknown) => this.#fail(leg, err instanceof Error ? err.message : String(err)));
         if (leg.started !== undefined && !leg.failed) this.#emit('ENDED', leg, { endTime: iso(this.#opts.nowMs()) });
       }),
@@ -216,6 +232,8 @@ export class StreamingService {
             toNumber: m.toNumber,
             isCaller: m.isCaller,
             inviteHeaders: m.inviteHeaders,
+            siprecMetadata: m.siprecMetadata,
+            sdp: m.sdp,
           }
         : {}),
       ...extra,

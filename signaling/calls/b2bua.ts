@@ -26,6 +26,7 @@ import { assertedCaller, contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, 
 import type { RouteDecision } from '../routing/static-routes.ts';
 import type { MediaAnchoring, SdpRole } from './call-media.ts';
 import type { CallEvents } from './call-events.ts';
+import type { Recorder } from './recording-session.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { SipMessage } from '../sip/message/types.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
@@ -52,6 +53,8 @@ export interface B2buaOptions {
   readonly media?: MediaAnchoring | undefined;
   /** Where calls' events go (metrics, CDRs, logs, streaming). */
   readonly events?: CallEvents | undefined;
+  /** Answers SIPREC recording sessions that routing accepted (absent: they get 488). */
+  readonly recorder?: Recorder | undefined;
   /** Told of every out-of-dialog OPTIONS (a trunk's keepalive: termination health). */
   readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
 }
@@ -126,10 +129,8 @@ export class B2bua implements TransactionUser {
   onRequest(tx: ServerTransaction): void {
     const req = tx.request;
     const toTag = toTagOf(req);
-    if (toTag !== undefined) {
-      this.#inDialog.onRequest(tx, toTag);
-      return;
-    }
+    // In a dialog: a recording session's, or a call's.
+    if (toTag !== undefined) return void (this.opts.recorder?.onRequest(tx) === true || this.#inDialog.onRequest(tx, toTag));
     const refusal = checkRequire(req);
     if (refusal !== undefined) return this.refuse(tx, refusal);
     switch (req.method) {
@@ -158,7 +159,7 @@ export class B2bua implements TransactionUser {
   }
 
   onAck(ack: SipRequest, _source: Source): void {
-    this.#inDialog.onAck(ack);
+    if (this.opts.recorder?.onAck(ack) !== true) this.#inDialog.onAck(ack);
   }
 
   onCancel(invite: ServerTransaction, _cancel: SipRequest): void {
@@ -205,6 +206,7 @@ export class B2bua implements TransactionUser {
       this.opts.events?.emit({ type: 'refused', trunk: decision.trunk, sipCallId: getHeader(req, 'call-id'), status: decision.status, rule: decision.rule, throttled: decision.throttled === true });
       return this.refuse(tx, { status: decision.status, ...(decision.reason === undefined ? {} : { reason: decision.reason }), ...(decision.headers === undefined ? {} : { headers: decision.headers }) });
     }
+    if (decision.kind === 'record') return this.opts.recorder === undefined ? this.refuse(tx, { status: 488, reason: 'Recording Not Available' }) : this.opts.recorder.take(tx, decision.trunk);
     const next = nextHopOf(decision.target);
     if (next === undefined) return this.refuse(tx, { status: 502, reason: 'Bad Route Target' });
     const contactA = this.contactFor(tx.source.transport);

@@ -36,7 +36,7 @@ export interface MediaAnchoringOptions {
   /** Whether a call's audio is streamed, as fragments of how many ms (undefined: not streamed). */
   readonly streamFragmentMs?: (ctx: QualityContext) => number | undefined;
   /** A streamed call's audio, one side's fragment at a time (epoch-ms timecode, 8 kHz PCM). */
-  readonly onAudio?: (session: string, side: MediaSideName, timecodeMs: number, pcm: Int16Array) => void;
+  readonly onAudio?: (session: string, index: number, side: MediaSideName, timecodeMs: number, pcm: Int16Array) => void;
 }
 
 /** The SDES suites Carillon terminates, in preference order. */
@@ -92,7 +92,7 @@ export class MediaAnchoring {
 
   #onEvent(e: MediaEvent): void {
     // Streamed audio goes on even after the call let go of its media (the last fragments).
-    if (e.ev === 'audio') return this.opts.onAudio?.(e.session, e.side, e.timecodeMs, e.pcm);
+    if (e.ev === 'audio') return this.opts.onAudio?.(e.session, e.index, e.side, e.timecodeMs, e.pcm);
     const m = this.#calls.get(e.session);
     if (m === undefined) return;
     if (e.ev === 'timeout') m.handlers.onTimeout(e.idleMs);

@@ -59,7 +59,7 @@ export const KNOWN_NOT_ALLOWED = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
 export const RELAYED_IN_DIALOG = new Set(['INFO', 'UPDATE', 'REFER', 'NOTIFY', 'MESSAGE', 'OPTIONS']);
 
 /** Option tags Carillon implements (RFC 4028 'timer', RFC 3262 '100rel'). */
-export const SUPPORTED_OPTION_TAGS = new Set(['timer', '100rel']);
+export const SUPPORTED_OPTION_TAGS = new Set(['timer', '100rel', 'siprec']);
 
 export const ACCEPT_VALUE = 'application/sdp';
 

@@ -56,6 +56,8 @@ export type RouteDecision =
       /** Credentials for the first target's digest challenges. */
       readonly credentials?: UpstreamCredentials;
     }
+  /** A SIPREC recording session for a voice connector: Carillon answers it and records (RFC 7866). */
+  | { readonly kind: 'record'; readonly rule: string; readonly trunk: TrunkCall }
   | {
       readonly kind: 'reject';
       readonly status: number;

@@ -126,6 +126,13 @@ export function orderByPriorityWeight<T extends { readonly priority: number; rea
 
 const transportParam = (protocol: string): string => protocol.toLowerCase();
 
+/** Whether an INVITE opens a recording session: the siprec option tag, or rs-metadata in its body (RFC 7866 §6.1). */
+export function isRecordingSession(req: SipRequest): boolean {
+  const require = (getHeader(req, 'require') ?? '').toLowerCase();
+  const ct = (getHeader(req, 'content-type') ?? '').toLowerCase();
+  return /(^|,)\s*siprec\s*(,|$)/.test(require) || (ct.startsWith('multipart/') && req.body.toString('latin1').toLowerCase().includes('application/rs-metadata+xml'));
+}
+
 export class VoiceConnectorRouter {
   readonly counters: RouterCounters = { refused: new Map() };
   readonly #opts: VoiceConnectorRouterOptions;
@@ -158,6 +165,8 @@ export class VoiceConnectorRouter {
       const owner = snap.numbers.get(dialed.e164);
       if (owner !== undefined) return this.#origination(req, dialed.e164, owner, snap);
     }
+    // Recording sessions are taken only for a voice connector.
+    if (isRecordingSession(req)) return this.#refuse('recording-no-voice-connector', 404);
     const fallback = routeStatic(this.#opts.staticRoutes, r);
     if (fallback.kind === 'reject') return this.#refuse(carrier === undefined ? 'no-route' : 'origination-unknown-number', 404);
     return fallback;
@@ -194,6 +203,8 @@ export class VoiceConnectorRouter {
       if (source.transport !== 'tls') return this.#refuse('termination-encryption', 403, { trunk, reason: 'Encryption Required' });
       if (req.body.length > 0 && !/^m=audio \S+ RTP\/SAVPF? /m.test(req.body.toString('latin1'))) return this.#refuse('termination-srtp', 488, { trunk, reason: 'SRTP Required' });
     }
+    // A recording session (SIPREC) from an allowed, authenticated client is recorded, not called through.
+    if (isRecordingSession(req)) return { kind: 'record', rule: `recording:${vc.id}`, trunk };
     if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
     if (dialed === undefined) return this.#refuse('termination-bad-number', 484, { trunk });
     if (dialed.country === undefined || !(doc.CallingRegions ?? []).includes(dialed.country)) return this.#refuse('termination-calling-region', 403, { trunk, reason: 'Calling Region Not Allowed' });

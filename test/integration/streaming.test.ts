@@ -10,14 +10,16 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import kinesalite from 'kinesalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ebmlFragments, ebmlFragmentsOf, ffmpegG711, ffmpegPcm, ffprobeAudio, mkvinfo } from '../support/mkv-check.ts';
-import { until } from '../support/rtp-peer.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
-import { killAllSipp } from '../support/sipp.ts';
+import { killAllSipp, realErrors, runSipp } from '../support/sipp.ts';
 import { startKvsEndpoint } from '../support/kvs-endpoint.ts';
 import { startNotifyEndpoint } from '../support/aws-notify-endpoint.ts';
 import { connect as connectNats } from 'nats';
 import { callWithAudio, DIALED, payloadsOf, PBX_NUMBER, setUpStreamedTrunk } from '../support/streamed-trunk.ts';
+import { recordingClient, RS_METADATA } from '../support/sipp-trunk-scenarios.ts';
+import { freePort } from '../support/ports.ts';
+import { RtpPeer, until } from '../support/rtp-peer.ts';
 import type { StreamedTrunk } from '../support/streamed-trunk.ts';
 import { streamingEventProblems } from '../support/streaming-events.ts';
 import type { StreamingEvent } from '../support/streaming-events.ts';
@@ -163,6 +165,56 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(readdirSync(path.join(t.dataDir, 'streams', vcId)).length).toBe(before);
     expect(eventsFile().length).toBe(eventsBefore);
+  }, 60_000);
+
+  it('a SIPREC recording session (multipart SDP + rs-metadata) is answered, each stream recorded as its own leg, the metadata in the events', async () => {
+    await api.voice.send(new PutVoiceConnectorStreamingConfigurationCommand({ VoiceConnectorId: vcId, StreamingConfiguration: { DataRetentionInHours: 24, Disabled: false } }));
+    const first = await RtpPeer.open();
+    const second = await RtpPeer.open();
+    const src = runSipp({
+      scenario: { name: 'src', xml: recordingClient({ host: trunk.vcHost, pauseMs: 3500 }) },
+      injection: [`${first.rtpPort};${second.rtpPort}`],
+      remote: `127.0.0.1:${t.ports.sipUdp}`,
+      port: await freePort(),
+      transport: 'udp',
+      calls: 1,
+      service: DIALED,
+      timeoutSec: 20,
+    });
+    const recorder = t.server.edge.b2bua.opts.recorder;
+    await until(() => (recorder?.sessions.size ?? 0) === 1, 10_000);
+    const session = [...(recorder?.sessions.values() ?? [])][0];
+    expect(session?.streams.map((st) => st.label)).toEqual(['1', '2']);
+    first.sendTo('127.0.0.1', session?.streams[0]?.port ?? 0);
+    second.sendTo('127.0.0.1', session?.streams[1]?.port ?? 0);
+    const [sentFirst, sentSecond] = await Promise.all([first.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0x51 }), second.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0x52, payload: (i) => Buffer.alloc(160, (i * 3) & 0xff) })]);
+    const r = await src;
+    first.close();
+    second.close();
+    expect(r.successful, realErrors(r)).toBe(1);
+    await until(() => eventsFile().filter((e) => e.detail.transactionId === session?.transactionId && e.detail.streamingStatus === 'ENDED').length === 2, 10_000);
+    await t.server.flushLogs();
+    for (const [label, sent] of [
+      ['1', sentFirst],
+      ['2', sentSecond],
+    ] as const) {
+      const mkv = path.join(t.dataDir, 'streams', vcId, `${session?.transactionId ?? ''}-label-${label}.mkv`);
+      expect(mkvinfo(mkv).problems).toEqual([]);
+      expect(ffmpegPcm(mkv).equals(ffmpegG711(payloadsOf(sent), 'mulaw'))).toBe(true);
+    }
+    const events = eventsFile().filter((e) => e.detail.transactionId === session?.transactionId);
+    for (const e of events) expect(streamingEventProblems(e), JSON.stringify(e)).toEqual([]);
+    expect(events.map((e) => e.detail.streamingStatus).sort()).toEqual(['ENDED', 'ENDED', 'STARTED', 'STARTED']);
+    const started = events.filter((e) => e.detail.streamingStatus === 'STARTED').map((e) => e.detail as { sdp?: { mediaIndex: number; mediaLabel: string }; siprecMetadata?: string; isCaller?: boolean; callId: string });
+    expect(started.map((d) => d.sdp).sort((x, y) => (x?.mediaIndex ?? 0) - (y?.mediaIndex ?? 0))).toEqual([
+      { mediaIndex: 0, mediaLabel: '1' },
+      { mediaIndex: 1, mediaLabel: '2' },
+    ]);
+    // The metadata as it came (SIPp sends it with CRLF line ends and without leading blanks).
+    const lines = (x: string | undefined): string[] => (x ?? '').split(/\r?\n/).map((l) => l.trim());
+    for (const d of started) expect(lines(d.siprecMetadata)).toEqual(lines(RS_METADATA));
+    expect(started.every((d) => d.callId === session?.callId)).toBe(true);
+    expect(started.filter((d) => d.isCaller === true)).toHaveLength(1);
   }, 60_000);
 });
 

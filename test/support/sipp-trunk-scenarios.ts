@@ -180,3 +180,90 @@ ${BYE_OK}
   <label id="end"/>`,
   );
 }
+
+/** The rs-metadata (RFC 7865) a recording client sends: two participants, each sending one stream. */
+export const RS_METADATA = `<?xml version="1.0" encoding="UTF-8"?>
+<recording xmlns="urn:ietf:params:xml:ns:recording:1">
+  <datamode>complete</datamode>
+  <session session_id="hVpd7YQgRW2nD22h7q60JQ=="><sipSessionID>ab30317f1a784dc48ff824d0d3715d86;remote=47755a9de7794ba387653f2099600ef2</sipSessionID></session>
+  <participant participant_id="srfBElmCRp2QB23b7Mpk0w=="><nameID aor="sip:+12065550111@pbx.example"/></participant>
+  <participant participant_id="zSfPoSvdSDCmU3A3TRDxAw=="><nameID aor="sip:+14155550123@carrier.example"/></participant>
+  <stream stream_id="UAAMm5GRQKSCMVvLyl4rFw==" session_id="hVpd7YQgRW2nD22h7q60JQ=="><label>1</label></stream>
+  <stream stream_id="i1Pz3to5hGk8fuXl+PbwCw==" session_id="hVpd7YQgRW2nD22h7q60JQ=="><label>2</label></stream>
+  <participantstreamassoc participant_id="srfBElmCRp2QB23b7Mpk0w=="><send>UAAMm5GRQKSCMVvLyl4rFw==</send><recv>i1Pz3to5hGk8fuXl+PbwCw==</recv></participantstreamassoc>
+  <participantstreamassoc participant_id="zSfPoSvdSDCmU3A3TRDxAw=="><send>i1Pz3to5hGk8fuXl+PbwCw==</send><recv>UAAMm5GRQKSCMVvLyl4rFw==</recv></participantstreamassoc>
+</recording>`;
+
+/**
+ * A session recording client (an SBC doing SIPREC, RFC 7866) opening a recording session at a
+ * voice connector: Require siprec, +sip.src, multipart SDP (two sendonly streams labelled 1 and 2
+ * on the ports of the injection line's two fields) and rs-metadata; BYE after `pauseMs`.
+ */
+export function recordingClient(o: { readonly host: string; readonly pauseMs: number }): string {
+  const ruri = `sip:[service]@${o.host}`;
+  const from = `From: <sip:src@[local_ip]:[local_port]>;tag=[pid]SRC[call_number]`;
+  const to = `To: <${ruri}>`;
+  const body = `--rec-boundary
+Content-Type: application/sdp
+
+v=0
+o=src 1 1 IN IP4 127.0.0.1
+s=recording
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio [field0] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a=label:1
+a=sendonly
+m=audio [field1] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a=label:2
+a=sendonly
+
+--rec-boundary
+Content-Type: application/rs-metadata+xml
+Content-Disposition: recording-session
+
+${RS_METADATA}
+--rec-boundary--`;
+  return doc(
+    'recording-client',
+    `  <send retrans="500">${cdata(`INVITE ${ruri} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${from}
+${to}
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:src@[local_ip]:[local_port];transport=[transport]>;+sip.src
+Require: siprec
+Max-Forwards: 70
+Content-Type: multipart/mixed;boundary=rec-boundary
+Content-Length: [len]
+
+${body}`)}</send>
+  <recv response="100" optional="true"/>
+  <recv response="200" rrs="true">
+    <action><ereg regexp="a=recvonly" search_in="body" check_it="true" assign_to="recv"/></action>
+  </recv>
+  <send>${cdata(`ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${from}
+${to}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>
+  <pause milliseconds="${o.pauseMs}"/>
+  <send retrans="500">${cdata(`BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${from}
+${to}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+`)}</send>
+  <recv response="200" crlf="true"/>`,
+  );
+}
