@@ -92,6 +92,17 @@ describe('voice connector classification and termination decisions', () => {
     expect(fresh.counters.refused.get('termination-throttled')).toBe(1);
   });
 
+  it('takes a SIPREC recording session from an allowed source for recording, past calling regions; refuses one from a stranger or to no voice connector', () => {
+    const siprec = { ...invite('recorder'), headers: [...invite('recorder').headers, { name: 'require', value: 'siprec' }] };
+    expect(router.decide(siprec, from('10.1.2.3'))).toMatchObject({ kind: 'record', rule: `recording:${vc.id}`, trunk: { voiceConnectorId: vc.id } });
+    expect(router.decide(siprec, from('192.168.1.1'))).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-source' });
+    expect(router.decide({ ...siprec, uri: 'sip:recorder@198.51.100.7' }, from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 404, rule: 'recording-no-voice-connector' });
+    // Recognised by its rs-metadata too, without the option tag.
+    const body = Buffer.from('--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<recording/>\r\n--b--\r\n');
+    const byBody = { ...invite('recorder'), headers: [...invite('recorder').headers, { name: 'content-type', value: 'multipart/mixed;boundary=b' }], body };
+    expect(router.decide(byBody, from('10.1.2.3')).kind).toBe('record');
+  });
+
   it('refuses a voice connector host that does not exist, and an ordinary call from nowhere', () => {
     const r = router.decide({ ...invite('+14155550123'), uri: 'sip:+14155550123@zzzzzzzzzzzzzzzzzzzzzz.voiceconnector.carillon.test' }, from('10.1.2.3'));
     expect(r).toMatchObject({ kind: 'reject', status: 404, rule: 'unknown-voice-connector' });
