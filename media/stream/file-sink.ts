@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { FragmentQueue } from './streaming.ts';
 import type { SinkHooks, SinkLeg, StreamFragment, StreamLegMeta, StreamSink } from './streaming.ts';
 import { pcmBytes, WAV_HEADER_BYTES, wavHeader } from './wav.ts';
 
@@ -58,13 +59,10 @@ export class FileStreamSink implements StreamSink {
 
   open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg {
     const base = FileStreamSink.basePath(this.#opts.dir, leg);
-    const maxQueued = this.#opts.maxQueued ?? 30;
     const arn = syntheticStreamArn(leg.region, this.#opts.accountId, leg.voiceConnectorId, Date.now());
     let mkv: FileHandle | undefined;
     let wav: FileHandle | undefined;
     let wavBytes = 0;
-    let queued = 0;
-    let broken = false;
     let first = true;
     const opening = (async () => {
       await mkdir(path.dirname(base), { recursive: true });
@@ -73,40 +71,28 @@ export class FileStreamSink implements StreamSink {
       await mkv.write(header);
       await wav.write(wavHeader(0));
     })();
-    let chain: Promise<void> = opening;
-    const fail = (err: unknown): void => {
-      if (broken) return;
-      broken = true;
-      hooks.failed(`file sink: ${err instanceof Error ? err.message : String(err)}`);
-    };
-    chain = chain.catch(fail);
-    return {
-      write: (f: StreamFragment): boolean => {
-        if (broken) return true;
-        if (queued >= maxQueued) return false;
-        queued++;
-        chain = chain.then(async () => {
-          queued--;
-          if (broken || mkv === undefined || wav === undefined) return;
-          try {
-            await mkv.write(f.mkv);
-            const pcm = pcmBytes(f.pcm);
-            await wav.write(pcm, 0, pcm.length, WAV_HEADER_BYTES + wavBytes);
-            wavBytes += pcm.length;
-            const number = this.#numbers.take();
-            if (first) {
-              first = false;
-              hooks.started({ streamArn: arn, startFragmentNumber: number });
-            }
-          } catch (err) {
-            fail(err);
-          }
-        });
-        return true;
+    const queue = new FragmentQueue(
+      this.#opts.maxQueued ?? 30,
+      async (f) => {
+        if (mkv === undefined || wav === undefined) return;
+        await mkv.write(f.mkv);
+        const pcm = pcmBytes(f.pcm);
+        await wav.write(pcm, 0, pcm.length, WAV_HEADER_BYTES + wavBytes);
+        wavBytes += pcm.length;
+        const number = this.#numbers.take();
+        if (first) {
+          first = false;
+          hooks.started({ streamArn: arn, startFragmentNumber: number });
+        }
       },
-      abort: () => void (broken = true),
+      (err) => hooks.failed(`file sink: ${err instanceof Error ? err.message : String(err)}`),
+      opening,
+    );
+    return {
+      write: (f: StreamFragment): boolean => queue.push(f),
+      abort: () => queue.stop(),
       close: async (): Promise<void> => {
-        await chain;
+        await queue.drained();
         try {
           if (wav !== undefined) await wav.write(wavHeader(wavBytes), 0, WAV_HEADER_BYTES, 0);
         } finally {

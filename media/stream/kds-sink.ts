@@ -1,7 +1,8 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { EventTarget } from './status-events.ts';
-import type { SinkHooks, SinkLeg, StreamFragment, StreamLegMeta, StreamSink } from './streaming.ts';
+import { FragmentQueue } from './streaming.ts';
+import type { SinkHooks, SinkLeg, StreamLegMeta, StreamSink } from './streaming.ts';
 
 /**
  * Kinesis Data Streams as a streaming sink (Carillon's addition: Chime streamed to Kinesis Video
@@ -49,35 +50,19 @@ export class KdsStreamSink implements StreamSink {
   open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg {
     const o = this.#opts;
     const arn = `arn:aws:kinesis:${o.region}:${o.accountId}:stream/${o.streamName}`;
-    const maxQueued = o.maxQueued ?? 30;
-    let queued = 0;
-    let broken = false;
     let first = true;
-    let chain: Promise<void> = Promise.resolve();
-    return {
-      write: (f: StreamFragment): boolean => {
-        if (broken) return true;
-        if (queued >= maxQueued) return false;
-        queued++;
-        chain = chain.then(async () => {
-          queued--;
-          if (broken) return;
-          try {
-            const [seq] = await putAll(o, [{ Data: Buffer.concat([header, f.mkv]), PartitionKey: leg.transactionId }]);
-            if (first && seq !== undefined) {
-              first = false;
-              hooks.started({ streamArn: arn, startFragmentNumber: seq });
-            }
-          } catch (err) {
-            broken = true;
-            hooks.failed(`kinesis-data sink: ${err instanceof Error ? err.message : String(err)}`);
-          }
-        });
-        return true;
+    const queue = new FragmentQueue(
+      o.maxQueued ?? 30,
+      async (f) => {
+        const [seq] = await putAll(o, [{ Data: Buffer.concat([header, f.mkv]), PartitionKey: leg.transactionId }]);
+        if (first && seq !== undefined) {
+          first = false;
+          hooks.started({ streamArn: arn, startFragmentNumber: seq });
+        }
       },
-      close: () => chain,
-      abort: () => void (broken = true),
-    };
+      (err) => hooks.failed(`kinesis-data sink: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    return { write: (f) => queue.push(f), close: () => queue.drained(), abort: () => queue.stop() };
   }
 }
 

@@ -57,6 +57,58 @@ export interface SinkLeg {
   abort(): void;
 }
 
+/**
+ * A leg's fragments on their way into a sink, one at a time and in order: at most `max` waiting
+ * (push says false past that), the first failure stops the rest and is reported once.
+ */
+export class FragmentQueue {
+  readonly #max: number;
+  readonly #run: (f: StreamFragment) => Promise<void>;
+  readonly #onError: (err: unknown) => void;
+  #chain: Promise<void>;
+  #queued = 0;
+  #stopped = false;
+
+  constructor(max: number, run: (f: StreamFragment) => Promise<void>, onError: (err: unknown) => void, first: Promise<void> = Promise.resolve()) {
+    this.#max = max;
+    this.#run = run;
+    this.#onError = onError;
+    this.#chain = first.catch((err: unknown) => this.#fail(err));
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  push(f: StreamFragment): boolean {
+    if (this.#stopped) return true;
+    if (this.#queued >= this.#max) return false;
+    this.#queued++;
+    this.#chain = this.#chain.then(async () => {
+      this.#queued--;
+      if (this.#stopped) return;
+      await this.#run(f).catch((err: unknown) => this.#fail(err));
+    });
+    return true;
+  }
+
+  /** Resolves once everything pushed so far is through. */
+  drained(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** Drops what waits; nothing more is run. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #fail(err: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#onError(err);
+  }
+}
+
 export interface StreamSink {
   readonly name: string;
   /** Opens one leg's stream, beginning with the MKV `header` (EBML, Segment, Info, Tracks). */

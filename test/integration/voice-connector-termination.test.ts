@@ -19,8 +19,8 @@ import { challengingCarrier, farEnd, trunkCaller, trunkOptions } from '../suppor
 import { trunkApi } from '../support/trunk-api.ts';
 import { startStunnel } from '../support/stunnel.ts';
 import { readCdrs } from '../support/cdrs.ts';
+import { exchangeAudio } from '../support/streamed-trunk.ts';
 import { RtpPeer, until } from '../support/rtp-peer.ts';
-import { readSdp } from '../../signaling/sdp/anchor.ts';
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { Cdr } from '../support/cdrs.ts';
 import type { TrunkApi } from '../support/trunk-api.ts';
@@ -103,20 +103,7 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
     await new Promise((r) => setTimeout(r, 200));
     const placed = pbx({ expect: 'answer', pauseMs: 4000, auth: { username: 'pbx', password: 'trunk-secret' }, injection: [String(pbxMedia.rtpPort)] });
     // Carillon's media port for the PBX, from the answer it sent; the carrier side learns Carillon's from the first packet.
-    let ours: number | undefined;
-    await until(() => {
-      const call = [...t.server.edge.b2bua.calls.values()].find((c) => c.state === 'confirmed' && c.a.lastSdp !== undefined);
-      ours = call === undefined ? undefined : readSdp((call.a.lastSdp as Buffer).toString())?.media[0]?.port;
-      return ours !== undefined;
-    }, 10_000);
-    pbxMedia.sendTo('127.0.0.1', ours as number);
-    const carrierReady = until(() => carrierMedia.received.length > 0, 5_000).then(async () => {
-      carrierMedia.sendTo('127.0.0.1', (carrierMedia.received[0] as { from: { port: number } }).from.port);
-      await carrierMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xcafe });
-    });
-    await pbxMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xbeef });
-    await carrierReady;
-    await until(() => carrierMedia.received.length >= 100 && pbxMedia.received.length >= 100, 5_000);
+    await exchangeAudio(t, pbxMedia, carrierMedia);
     const r = await placed;
     const c = await carrier.done;
     pbxMedia.close();

@@ -65,6 +65,23 @@ export async function callWithAudio(t: TestServer, trunk: StreamedTrunk): Promis
     service: DIALED,
     timeoutSec: 20,
   });
+  const { fromPbx, fromCarrier } = await exchangeAudio(t, pbxMedia, carrierMedia);
+  const r = await placed;
+  const c = await carrier.done;
+  pbxMedia.close();
+  carrierMedia.close();
+  off();
+  expect(realErrors(r) + realErrors(c)).toBe('');
+  expect([r.successful, c.successful]).toEqual([1, 1]);
+  return { fromPbx, fromCarrier, ...ids };
+}
+
+/**
+ * Once the call is up, 100 × 20 ms of G.711 each way through Carillon: the PBX's peer sends to
+ * the port Carillon answered it with, the carrier's peer answers where Carillon's first packet
+ * came from. Resolves when both sides got everything.
+ */
+export async function exchangeAudio(t: TestServer, pbxMedia: RtpPeer, carrierMedia: RtpPeer): Promise<{ fromPbx: SentPacket[]; fromCarrier: SentPacket[] }> {
   let ours: number | undefined;
   await until(() => {
     const call = [...t.server.edge.b2bua.calls.values()].find((c) => c.state === 'confirmed' && c.a.lastSdp !== undefined);
@@ -79,14 +96,7 @@ export async function callWithAudio(t: TestServer, trunk: StreamedTrunk): Promis
   const fromPbx = await pbxMedia.sendStream({ packets: 100, ptimeMs: 20, ssrc: 0xbeef });
   const fromCarrier = await carrierSent;
   await until(() => carrierMedia.received.length >= 100 && pbxMedia.received.length >= 100, 5_000);
-  const r = await placed;
-  const c = await carrier.done;
-  pbxMedia.close();
-  carrierMedia.close();
-  off();
-  expect(realErrors(r) + realErrors(c)).toBe('');
-  expect([r.successful, c.successful]).toEqual([1, 1]);
-  return { fromPbx, fromCarrier, ...ids };
+  return { fromPbx, fromCarrier };
 }
 
 /** The G.711 payloads of what was sent, in order. */

@@ -4,7 +4,7 @@ import { boundaryOf, parseMultipart } from '../../../signaling/sdp/multipart.ts'
 
 describe('multipart/mixed bodies', () => {
   it('reads back every part written, whatever the boundary, headers and bodies (CRLF or LF line ends)', () => {
-    const token = fc.stringMatching(/^[A-Za-z0-9'()+_,.\/:=?-]{1,40}$/);
+    const token = fc.stringMatching(/^[A-Za-z0-9'()+_,./:=?-]{1,40}$/);
     const part = fc.record({ type: fc.constantFrom('application/sdp', 'application/rs-metadata+xml', 'text/plain'), body: fc.stringMatching(/^[ -~\r\n]{0,300}$/) });
     fc.assert(
       fc.property(token, fc.array(part, { minLength: 1, maxLength: 4 }), fc.constantFrom('\r\n', '\n'), (boundary, parts, nl) => {
