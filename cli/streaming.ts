@@ -182,6 +182,9 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     if (e.type === 'started') {
       const vc = e.call.trunk?.voiceConnectorId;
       if (vc !== undefined && streamsOf(d.snapshot(), vc)) service.begin(e.call.id, (leg) => metaOf(e.call, leg.endsWith(':a') ? 'a' : 'b'));
+    } else if (e.type === 'updated') {
+      // A re-INVITE or UPDATE: UPDATED with its headers for each leg streaming.
+      service.update(e.call.id, inviteHeadersOf(e.request));
     } else if (e.type === 'quality') {
       // After the media session closed: every fragment has come.
       void service.end(e.call.id);

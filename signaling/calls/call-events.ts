@@ -1,6 +1,7 @@
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
 import type { Call, EndReason } from './call.ts';
+import type { SipRequest } from '../sip/message/types.ts';
 
 /**
  * The internal call event bus: what happened to each call, in order, for the subscribers that
@@ -12,6 +13,8 @@ export type CallEvent =
   | { readonly type: 'started'; readonly call: Call }
   | { readonly type: 'ringing'; readonly call: Call; readonly status: number }
   | { readonly type: 'answered'; readonly call: Call }
+  /** A party changed the session in the call (re-INVITE or UPDATE, relayed to the other). */
+  | { readonly type: 'updated'; readonly call: Call; readonly request: SipRequest }
   | { readonly type: 'ended'; readonly call: Call; readonly reason: EndReason; readonly status: number | undefined }
   /** After 'ended', once the media session is closed: the call's final quality record (undefined without media). */
   | { readonly type: 'quality'; readonly call: Call; readonly record: MediaQualityRecord | undefined };

@@ -81,6 +81,7 @@ export class InDialog {
     const req = tx.request;
     if (req.method === 'INVITE') from.inviteServer = tx;
     const role = req.method === 'INVITE' || req.method === 'UPDATE' ? 'offer' : 'answer';
+    if (role === 'offer') this.#b2b.opts.events?.emit({ type: 'updated', call, request: req });
     this.#b2b.viaMedia(call, sideOf(call, from), req, role, (body) => this.#relayWith(call, from, tx, body), (status, reason) => {
       if (!tx.finalSent) tx.respond(createResponse(req, status, { reason }));
     });

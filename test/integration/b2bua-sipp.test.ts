@@ -16,6 +16,8 @@ interface PairOptions {
   readonly rate?: number;
   readonly limit?: number;
   readonly pauseMs?: number;
+  /** Called with the server as soon as it is up (to listen to its events). */
+  readonly onServer?: (t: TestServer) => void;
 }
 
 /** SIPp UAC → Carillon → SIPp UAS; returns both sides' results once both exited. */
@@ -23,6 +25,7 @@ async function callThrough(opts: PairOptions & { readonly targetHost?: string })
   const uasPort = await freePort();
   const uacPort = await freePort();
   const t = await startTestServer({ routes: [{ match: {}, target: `sip:${opts.targetHost ?? '127.0.0.1'}:${uasPort};transport=${opts.transport}` }] });
+  opts.onServer?.(t);
   try {
     const uas = startSipp({ scenario: opts.uas, port: uasPort, transport: opts.transport, calls: opts.calls, pauseMs: opts.pauseMs ?? 100, timeoutSec: 90 });
     await new Promise((r) => setTimeout(r, 300));
@@ -95,10 +98,12 @@ describe('SIPp → Carillon B2BUA → SIPp', () => {
     await expectIdleAndClose(t);
   }, 60_000);
 
-  it('a hold re-INVITE from the caller passes through', async () => {
-    const { uac, uas, t } = await callThrough({ uac: 'uac-hold', uas: 'uas-accept-reinvite', transport: 'udp', calls: 20, rate: 20 });
+  it('a hold re-INVITE from the caller passes through, and the call event bus hears of each', async () => {
+    let updated = 0;
+    const { uac, uas, t } = await callThrough({ uac: 'uac-hold', uas: 'uas-accept-reinvite', transport: 'udp', calls: 20, rate: 20, onServer: (srv) => srv.server.events.on((e) => void (e.type === 'updated' && e.request.method === 'INVITE' && updated++)) });
     expectAllOk(uac, 20);
     expectAllOk(uas, 20);
+    expect(updated).toBe(20);
     await expectIdleAndClose(t);
   }, 60_000);
 
