@@ -20,6 +20,7 @@ import { callWithAudio, DIALED, payloadsOf, PBX_NUMBER, setUpStreamedTrunk } fro
 import { recordingClient, RS_METADATA } from '../support/sipp-trunk-scenarios.ts';
 import { freePort } from '../support/ports.ts';
 import { RtpPeer, until } from '../support/rtp-peer.ts';
+import { RawUdpPeer } from '../support/raw-sip.ts';
 import type { StreamedTrunk } from '../support/streamed-trunk.ts';
 import { streamingEventProblems } from '../support/streaming-events.ts';
 import type { StreamingEvent } from '../support/streaming-events.ts';
@@ -166,6 +167,45 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
     expect(readdirSync(path.join(t.dataDir, 'streams', vcId)).length).toBe(before);
     expect(eventsFile().length).toBe(eventsBefore);
   }, 60_000);
+
+  it('a recording session is refused clearly: 403 while the voice connector does not stream, 488 without a readable SDP, 404 to no voice connector', async () => {
+    const peer = new RawUdpPeer();
+    const port = await peer.open();
+    const invite = (host: string, n: number, body: string): string => {
+      const text = [
+        `INVITE sip:rec@${host} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKrec${n}`,
+        `From: <sip:src@127.0.0.1:${port}>;tag=src${n}`,
+        `To: <sip:rec@${host}>`,
+        `Call-ID: rec-${n}-${crypto.randomUUID()}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:src@127.0.0.1:${port}>;+sip.src`,
+        'Require: siprec',
+        'Max-Forwards: 70',
+        'Content-Type: multipart/mixed;boundary=x',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ];
+      return text.join('\r\n');
+    };
+    const whole = '--x\r\nContent-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=label:1\r\na=sendonly\r\n\r\n--x\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<recording/>\r\n--x--\r\n';
+    try {
+      await api.voice.send(new PutVoiceConnectorStreamingConfigurationCommand({ VoiceConnectorId: vcId, StreamingConfiguration: { DataRetentionInHours: 24, Disabled: true } }));
+      peer.send(invite(trunk.vcHost, 1, whole), t.ports.sipUdp ?? 0);
+      expect((await peer.waitFor((r) => (r.status ?? 0) >= 300))?.text).toMatch(/^SIP\/2\.0 403 Streaming Not Enabled/);
+      await api.voice.send(new PutVoiceConnectorStreamingConfigurationCommand({ VoiceConnectorId: vcId, StreamingConfiguration: { DataRetentionInHours: 24, Disabled: false } }));
+      peer.replies.length = 0;
+      peer.send(invite(trunk.vcHost, 2, whole.replace('--x--', '')), t.ports.sipUdp ?? 0);
+      expect((await peer.waitFor((r) => (r.status ?? 0) >= 300))?.text).toMatch(/^SIP\/2\.0 488 /);
+      peer.replies.length = 0;
+      peer.send(invite('127.0.0.1', 3, whole), t.ports.sipUdp ?? 0);
+      expect((await peer.waitFor((r) => (r.status ?? 0) >= 300))?.status).toBe(404);
+      expect(t.server.edge.b2bua.opts.recorder?.sessions.size).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
 
   it('a SIPREC recording session (multipart SDP + rs-metadata) is answered, each stream recorded as its own leg, the metadata in the events', async () => {
     await api.voice.send(new PutVoiceConnectorStreamingConfigurationCommand({ VoiceConnectorId: vcId, StreamingConfiguration: { DataRetentionInHours: 24, Disabled: false } }));
