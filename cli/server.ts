@@ -196,6 +196,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       );
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
+        onUnknownTimeout: (session) => recorder?.onMediaTimeout(session),
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
         onAudio: (session, index, side, timecodeMs, pcm) => streaming.onAudio(session, index, side, timecodeMs, pcm),
         control: engine,
@@ -217,6 +218,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         t2Ms: sip.t2Ms,
         logger,
         contactFor: (t) => edge?.b2bua.contactFor(t),
+        // A BYE whose answer changes nothing (the session is over either way).
+        sendRequest: (req, dest) => void edge?.b2bua.tx.sendRequest(req, dest, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined }),
         fragmentMsFor: (vcId) => (streamsOf(snapshots?.current ?? EMPTY_SNAPSHOT, vcId) ? cfg.streaming.fragmentMs : undefined),
         onBegin: (s) => streaming.recording.begin(s),
         onUpdate: (s, req) => streaming.recording.update(s, req),

@@ -35,6 +35,8 @@ export interface MediaAnchoringOptions {
   readonly region: string;
   /** Whether a call's audio is streamed, as fragments of how many ms (undefined: not streamed). */
   readonly streamFragmentMs?: (ctx: QualityContext) => number | undefined;
+  /** A media session no call owns went quiet (a recording session's: the recorder ends it). */
+  readonly onUnknownTimeout?: (session: string) => void;
   /** A streamed call's audio, one side's fragment at a time (epoch-ms timecode, 8 kHz PCM). */
   readonly onAudio?: (session: string, index: number, side: MediaSideName, timecodeMs: number, pcm: Int16Array) => void;
 }
@@ -94,7 +96,7 @@ export class MediaAnchoring {
     // Streamed audio goes on even after the call let go of its media (the last fragments).
     if (e.ev === 'audio') return this.opts.onAudio?.(e.session, e.index, e.side, e.timecodeMs, e.pcm);
     const m = this.#calls.get(e.session);
-    if (m === undefined) return;
+    if (m === undefined) return void (e.ev === 'timeout' && this.opts.onUnknownTimeout?.(e.session));
     if (e.ev === 'timeout') m.handlers.onTimeout(e.idleMs);
     else m.handlers.onDtmf(e.side, e.digit, e.durationMs);
   }

@@ -6,13 +6,14 @@ import type { MediaControl } from '../../media/engine.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
 import { readSdp } from '../sdp/anchor.ts';
 import { parseMultipart } from '../sdp/multipart.ts';
-import { getHeader } from '../sip/message/headers.ts';
+import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipRequest } from '../sip/message/types.ts';
 import type { ServerTransaction } from '../sip/transaction/types.ts';
-import type { TransportName } from '../sip/transport/types.ts';
+import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
 import { createResponse } from '../sip/ua/responses.ts';
-import { cseqOf, toTagOf } from './sip-util.ts';
+import { contactUri, cseqOf, fromTagOf, stripTag, toTagOf } from './sip-util.ts';
+import { Dialog } from '../sip/dialog/dialog.ts';
 
 /**
  * Carillon as a SIPREC recording server (RFC 7866): a recording-session INVITE from a session
@@ -41,6 +42,8 @@ export interface RecordingSession {
   readonly localTag: string;
   readonly ackWait: Retransmitter;
   inviteCseq: number;
+  /** The dialog with the recording client (Carillon's side), for the BYE it may have to send. */
+  readonly dialog: Dialog;
 }
 
 export interface RecorderDeps {
@@ -53,6 +56,8 @@ export interface RecorderDeps {
   readonly t2Ms: number;
   readonly logger: Logger;
   readonly contactFor: (transport: TransportName) => string | undefined;
+  /** Sends a request outside any call (the BYE ending a recording session whose media stopped). */
+  readonly sendRequest: (req: SipRequest, dest: Destination) => void;
   /** The fragment length a voice connector's recordings stream in, undefined when its streaming is off. */
   readonly fragmentMsFor: (voiceConnectorId: string) => number | undefined;
   readonly onBegin: (s: RecordingSession) => void;
@@ -69,6 +74,26 @@ function partsOf(req: SipRequest): { sdp: Buffer | undefined; metadata: string |
     sdp: parts.find((p) => p.contentType.startsWith('application/sdp'))?.body,
     metadata: parts.find((p) => p.contentType.startsWith('application/rs-metadata+xml'))?.body.toString('utf8'),
   };
+}
+
+/** Carillon's side of the dialog a recording-session INVITE opens (confirmed with the 2xx). */
+function dialogOf(tx: ServerTransaction, localTag: string): Dialog {
+  const req = tx.request;
+  const src = tx.source;
+  const from = getHeader(req, 'from') ?? '';
+  return new Dialog({
+    callId: getHeader(req, 'call-id') ?? '',
+    localTag,
+    remoteTag: fromTagOf(req) ?? '',
+    localUri: stripTag(getHeader(req, 'to') ?? ''),
+    remoteUri: stripTag(from),
+    localSeq: 0,
+    remoteSeq: cseqOf(req)?.seq ?? 0,
+    remoteTarget: contactUri(req) ?? stripTag(from),
+    routeSet: getHeaderValues(req, 'record-route'),
+    flow: src.connectionId === undefined ? { transport: src.transport, address: src.address, port: src.port } : { transport: src.transport, address: src.address, port: src.port, connectionId: src.connectionId },
+    state: 'confirmed',
+  });
 }
 
 export class Recorder {
@@ -90,6 +115,7 @@ export class Recorder {
     const { sdp, metadata } = partsOf(req);
     const offer = sdp === undefined ? undefined : readSdp(sdp.toString('utf8'));
     const contact = d.contactFor(tx.source.transport);
+    const localTag = d.random.token(10);
     if (offer === undefined || contact === undefined) return refuse(488, 'Recording Session Needs SDP');
     const session: RecordingSession = {
       id: `rec-${d.random.token(16)}`,
@@ -99,15 +125,18 @@ export class Recorder {
       invite: req,
       metadata,
       streams: [],
-      localTag: d.random.token(10),
+      localTag,
       ackWait: new Retransmitter(d.timers, d.t1Ms, d.t2Ms),
       inviteCseq: cseqOf(req)?.seq ?? 0,
+      dialog: dialogOf(tx, localTag),
     };
     void this.#open(session, offer, fragmentMs).then(
       (answer) => {
         if (session.streams.length === 0) return refuse(488, 'No Audio To Record');
         this.sessions.set(`${session.callId}\u0000${session.localTag}`, session);
         this.#answer(tx, session, answer, contact);
+        // A client that stops sending (and never says BYE) ends at the media timeout.
+        void d.control.arm(session.id);
         d.onBegin(session);
       },
       (err: unknown) => {
@@ -147,9 +176,21 @@ export class Recorder {
     return true;
   }
 
-  /** Ends every recording session (shutdown). */
+  /** Ends every recording session with a BYE (shutdown). */
   closeAll(): void {
-    for (const s of [...this.sessions.values()]) this.#end(s);
+    for (const s of [...this.sessions.values()]) this.#hangUp(s);
+  }
+
+  /** A media session that went quiet: if it is a recording session's, Carillon ends it (BYE). */
+  onMediaTimeout(session: string): void {
+    for (const s of this.sessions.values()) if (s.id === session) return this.#hangUp(s);
+  }
+
+  #hangUp(s: RecordingSession): void {
+    const dest = s.dialog.destination();
+    const contact = this.#d.contactFor(s.dialog.flow.transport);
+    if (dest !== undefined && contact !== undefined) this.#d.sendRequest(s.dialog.createRequest('BYE', contact, [{ name: 'reason', value: 'SIP;cause=200;text="Recording ended"' }]), dest);
+    this.#end(s);
   }
 
   #sessionOf(req: SipRequest): RecordingSession | undefined {
@@ -167,7 +208,8 @@ export class Recorder {
         lines.push({ index: m.index, port: 0, label, pt: m.payloads[0] ?? 0 });
         continue;
       }
-      const remote = { address: m.address, port: m.port, rtcpPort: m.rtcpPort, rtcpMux: m.rtcpMux, direction: 'sendonly' as const, dtmfPayloadTypes: [] };
+      // sendrecv, though the client only sends: "sendonly" would read as a hold and keep the media timeout off.
+      const remote = { address: m.address, port: m.port, rtcpPort: m.rtcpPort, rtcpMux: m.rtcpMux, direction: 'sendrecv' as const, dtmfPayloadTypes: [] };
       const ports = await this.#d.control.allocate(s.id, m.index, 'audio', 8000, { then: { side: 'a', remote }, tapFragmentMs: fragmentMs });
       if (ports === 'ports-exhausted') throw new Error('media ports exhausted');
       s.streams.push({ index: m.index, label, port: ports.aPort, pt });

@@ -422,3 +422,41 @@ describe('streaming status events to EventBridge, SNS and SQS (as the voice conn
     }
   }, 60_000);
 });
+
+describe('a recording session whose client goes quiet', () => {
+  it('ends at the media timeout: Carillon sends the BYE, the streams END', async () => {
+    const t = await startTestServer({ sip: { optionsPingIntervalSec: 3600 }, mediaTimeout: 2, streaming: { fragmentMs: 500 } });
+    const api = trunkApi(t);
+    const first = await RtpPeer.open();
+    const second = await RtpPeer.open();
+    try {
+      const trunk = await setUpStreamedTrunk(api);
+      const src = runSipp({
+        scenario: { name: 'src-quiet', xml: recordingClient({ host: trunk.vcHost, pauseMs: 15_000, byeFromCarillon: true }) },
+        injection: [`${first.rtpPort};${second.rtpPort}`],
+        remote: `127.0.0.1:${t.ports.sipUdp ?? 0}`,
+        port: await freePort(),
+        transport: 'udp',
+        calls: 1,
+        service: DIALED,
+        timeoutSec: 20,
+      });
+      const recorder = t.server.edge.b2bua.opts.recorder;
+      await until(() => (recorder?.sessions.size ?? 0) === 1, 10_000);
+      const session = [...(recorder?.sessions.values() ?? [])][0];
+      first.sendTo('127.0.0.1', session?.streams[0]?.port ?? 0);
+      await first.sendStream({ packets: 25, ptimeMs: 20, ssrc: 0x61 });
+      // Then nothing: after 2 s without media Carillon hangs up.
+      const r = await src;
+      expect(r.successful, realErrors(r)).toBe(1);
+      expect(recorder?.sessions.size).toBe(0);
+      await t.server.flushLogs();
+      await until(() => readFileSync(path.join(t.dataDir, 'streams', 'events.jsonl'), 'utf8').includes('"ENDED"'), 5_000);
+    } finally {
+      first.close();
+      second.close();
+      api.voice.destroy();
+      await t.close();
+    }
+  }, 60_000);
+});

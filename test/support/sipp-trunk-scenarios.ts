@@ -199,7 +199,7 @@ export const RS_METADATA = `<?xml version="1.0" encoding="UTF-8"?>
  * voice connector: Require siprec, +sip.src, multipart SDP (two sendonly streams labelled 1 and 2
  * on the ports of the injection line's two fields) and rs-metadata; BYE after `pauseMs`.
  */
-export function recordingClient(o: { readonly host: string; readonly pauseMs: number }): string {
+export function recordingClient(o: { readonly host: string; readonly pauseMs: number; readonly byeFromCarillon?: boolean }): string {
   const ruri = `sip:[service]@${o.host}`;
   const from = `From: <sip:src@[local_ip]:[local_port]>;tag=[pid]SRC[call_number]`;
   const to = `To: <${ruri}>`;
@@ -254,7 +254,20 @@ CSeq: 1 ACK
 Max-Forwards: 70
 Content-Length: 0
 `)}</send>
-  <pause milliseconds="${o.pauseMs}"/>
+${
+  o.byeFromCarillon === true
+    ? `  <recv request="BYE" timeout="${o.pauseMs}">
+    <action><ereg regexp="Recording ended" search_in="hdr" header="Reason:" check_it="true" assign_to="why"/></action>
+  </recv>
+  <send>${cdata(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+`)}</send>`
+    : `  <pause milliseconds="${o.pauseMs}"/>
   <send retrans="500">${cdata(`BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 ${from}
@@ -264,6 +277,7 @@ CSeq: 2 BYE
 Max-Forwards: 70
 Content-Length: 0
 `)}</send>
-  <recv response="200" crlf="true"/>`,
+  <recv response="200" crlf="true"/>`
+}`,
   );
 }
