@@ -52,7 +52,10 @@ export interface SipMessageLogOptions {
 export class SipMessageLog {
   readonly #opts: SipMessageLogOptions;
   readonly #byCallId = new Map<string, Owner>();
-  readonly #active = new Set<Call>();
+  /** Live trunk calls and the Call-IDs known to be theirs. */
+  readonly #active = new Map<Call, string[]>();
+  /** Call-IDs whose call ended (or was refused), oldest first: forgotten 64 s later. */
+  readonly #ended: { readonly id: string; readonly atMs: number }[] = [];
   readonly #files = new AppendFiles();
   #pending: Pending[] = [];
   #scheduled = false;
@@ -63,16 +66,39 @@ export class SipMessageLog {
   }
 
   #onEvent(e: CallEvent): void {
-    if (e.type === 'started' && e.call.trunk !== undefined) {
-      this.#active.add(e.call);
+    // Nothing is tracked while no voice connector logs SIP (the common case costs nothing).
+    if (e.type === 'started' && e.call.trunk !== undefined && this.#opts.anyEnabled()) {
       const id = e.call.a.dialog?.callId;
+      this.#active.set(e.call, id === undefined ? [] : [id]);
       if (id !== undefined) this.#byCallId.set(id, { call: e.call, trunk: e.call.trunk, logId: e.call.transactionId, endedMs: undefined });
-    } else if (e.type === 'refused' && e.trunk !== undefined && e.sipCallId !== undefined && !this.#byCallId.has(e.sipCallId)) {
-      this.#byCallId.set(e.sipCallId, { call: undefined, trunk: e.trunk, logId: e.sipCallId, endedMs: this.#opts.clock.monoMs() });
-    } else if (e.type === 'ended' && this.#active.delete(e.call)) {
+    } else if (e.type === 'refused' && e.trunk !== undefined && e.sipCallId !== undefined && !this.#byCallId.has(e.sipCallId) && this.#opts.anyEnabled()) {
       const now = this.#opts.clock.monoMs();
-      for (const entry of this.#byCallId.values()) if (entry.call === e.call) entry.endedMs = now;
+      this.#byCallId.set(e.sipCallId, { call: undefined, trunk: e.trunk, logId: e.sipCallId, endedMs: now });
+      this.#ended.push({ id: e.sipCallId, atMs: now });
+    } else if (e.type === 'ended') {
+      const ids = this.#active.get(e.call);
+      if (ids === undefined) return;
+      this.#active.delete(e.call);
+      const now = this.#opts.clock.monoMs();
+      for (const id of ids) {
+        const entry = this.#byCallId.get(id);
+        if (entry !== undefined) entry.endedMs = now;
+        this.#ended.push({ id, atMs: now });
+      }
+      this.#forgetOld(now);
     }
+  }
+
+  /** Messages after the end (the 200 to a BYE, retransmissions) still find their call for 64 s; then it is forgotten. */
+  #forgetOld(now: number): void {
+    let n = 0;
+    while (n < this.#ended.length && (this.#ended[n] as { atMs: number }).atMs < now - 64_000) {
+      const { id } = this.#ended[n] as { id: string };
+      const entry = this.#byCallId.get(id);
+      if (entry?.endedMs !== undefined && entry.endedMs < now - 64_000) this.#byCallId.delete(id);
+      n++;
+    }
+    if (n > 0) this.#ended.splice(0, n);
   }
 
   /** A SIP message crossed the wire (`buf` as received or as sent). */
@@ -91,10 +117,11 @@ export class SipMessageLog {
   #ownerOf(callId: string): Owner | undefined {
     const known = this.#byCallId.get(callId);
     if (known !== undefined) return known;
-    for (const call of this.#active) {
+    for (const [call, ids] of this.#active) {
       if (call.b.dialog?.callId === callId && call.trunk !== undefined) {
         const owner: Owner = { call, trunk: call.trunk, logId: call.transactionId, endedMs: undefined };
         this.#byCallId.set(callId, owner);
+        ids.push(callId);
         return owner;
       }
     }
@@ -123,9 +150,7 @@ export class SipMessageLog {
       this.#scheduled = true;
       setTimeout(() => this.#flush(), 250).unref();
     }
-    // Messages after the end (the 200 to a BYE, retransmissions) still find their call for a while.
-    const cutoff = this.#opts.clock.monoMs() - 64_000;
-    for (const [id, entry] of this.#byCallId) if (entry.endedMs !== undefined && entry.endedMs < cutoff) this.#byCallId.delete(id);
+    this.#forgetOld(this.#opts.clock.monoMs());
   }
 
   /** Writes out what is pending and closes the files. */
