@@ -120,6 +120,8 @@ export interface CdrWriterOptions {
 /** Writes every ended voice connector call's CDRs; returns a function that stops listening. */
 export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): () => void {
   let seq = 0;
+  // Day directories made so far (one mkdir per day, not per record); forgotten if one vanishes.
+  const made = new Set<string>();
   return events.on((e: CallEvent) => {
     if (e.type !== 'ended' || e.call.trunk === undefined) return;
     const call = e.call;
@@ -131,13 +133,25 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): () => voi
     const times: CdrTimes = { startMs: wall(call.startedMs), answerMs: call.answeredMs === undefined ? undefined : wall(call.answeredMs), endMs: wall(call.endedMs ?? monoNow) };
     for (const r of buildCdrs(call, trunk, times, opts.accountId, call.transactionId)) {
       const file = path.join(opts.dir, cdrKey(r, times.startMs));
+      const dir = path.dirname(file);
+      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
+      const body = `${JSON.stringify(r)}\n`;
       try {
-        mkdirSync(path.dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.${seq++}.tmp`;
-        writeFileSync(tmp, `${JSON.stringify(r)}\n`);
+        if (!made.has(dir)) {
+          mkdirSync(dir, { recursive: true });
+          made.add(dir);
+        }
+        try {
+          writeFileSync(tmp, body);
+        } catch {
+          // The directory went away (cleared by hand, or a spool sweep): make it again once.
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(tmp, body);
+        }
         renameSync(tmp, file);
         opts.onWritten?.(file);
       } catch (err) {
+        made.delete(dir);
         opts.logger.error({ err, call: call.id, cdr: r.CdrId }, 'CDR not written');
       }
     }
