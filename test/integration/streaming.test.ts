@@ -13,6 +13,8 @@ import { ebmlFragments, ebmlFragmentsOf, ffmpegG711, ffmpegPcm, ffprobeAudio, mk
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp, realErrors, runSipp } from '../support/sipp.ts';
+import type { SippResult } from '../support/sipp.ts';
+import type { Recorder, RecordingSession } from '../../signaling/calls/recording-session.ts';
 import { startKvsEndpoint } from '../support/kvs-endpoint.ts';
 import { startNotifyEndpoint } from '../support/aws-notify-endpoint.ts';
 import { connect as connectNats } from 'nats';
@@ -47,6 +49,23 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events` };
+}
+
+/** A recording client (SIPp) opening a session with streams on the peers' ports; resolves once Carillon holds it. */
+async function openRecording(t: TestServer, trunk: StreamedTrunk, peers: readonly [RtpPeer, RtpPeer], o: { readonly pauseMs: number; readonly byeFromCarillon?: boolean }): Promise<{ src: Promise<SippResult>; recorder: Recorder | undefined; session: RecordingSession | undefined }> {
+  const src = runSipp({
+    scenario: { name: 'src', xml: recordingClient({ host: trunk.vcHost, ...o }) },
+    injection: [`${peers[0].rtpPort};${peers[1].rtpPort}`],
+    remote: `127.0.0.1:${t.ports.sipUdp ?? 0}`,
+    port: await freePort(),
+    transport: 'udp',
+    calls: 1,
+    service: DIALED,
+    timeoutSec: 20,
+  });
+  const recorder = t.server.edge.b2bua.opts.recorder;
+  await until(() => (recorder?.sessions.size ?? 0) === 1, 10_000);
+  return { src, recorder, session: [...(recorder?.sessions.values() ?? [])][0] };
 }
 
 describe('call audio streaming: file sink, status events, webhooks', () => {
@@ -211,19 +230,7 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
     await api.voice.send(new PutVoiceConnectorStreamingConfigurationCommand({ VoiceConnectorId: vcId, StreamingConfiguration: { DataRetentionInHours: 24, Disabled: false } }));
     const first = await RtpPeer.open();
     const second = await RtpPeer.open();
-    const src = runSipp({
-      scenario: { name: 'src', xml: recordingClient({ host: trunk.vcHost, pauseMs: 3500 }) },
-      injection: [`${first.rtpPort};${second.rtpPort}`],
-      remote: `127.0.0.1:${t.ports.sipUdp}`,
-      port: await freePort(),
-      transport: 'udp',
-      calls: 1,
-      service: DIALED,
-      timeoutSec: 20,
-    });
-    const recorder = t.server.edge.b2bua.opts.recorder;
-    await until(() => (recorder?.sessions.size ?? 0) === 1, 10_000);
-    const session = [...(recorder?.sessions.values() ?? [])][0];
+    const { src, session } = await openRecording(t, trunk, [first, second], { pauseMs: 3500 });
     expect(session?.streams.map((st) => st.label)).toEqual(['1', '2']);
     first.sendTo('127.0.0.1', session?.streams[0]?.port ?? 0);
     second.sendTo('127.0.0.1', session?.streams[1]?.port ?? 0);
@@ -431,19 +438,7 @@ describe('a recording session whose client goes quiet', () => {
     const second = await RtpPeer.open();
     try {
       const trunk = await setUpStreamedTrunk(api);
-      const src = runSipp({
-        scenario: { name: 'src-quiet', xml: recordingClient({ host: trunk.vcHost, pauseMs: 15_000, byeFromCarillon: true }) },
-        injection: [`${first.rtpPort};${second.rtpPort}`],
-        remote: `127.0.0.1:${t.ports.sipUdp ?? 0}`,
-        port: await freePort(),
-        transport: 'udp',
-        calls: 1,
-        service: DIALED,
-        timeoutSec: 20,
-      });
-      const recorder = t.server.edge.b2bua.opts.recorder;
-      await until(() => (recorder?.sessions.size ?? 0) === 1, 10_000);
-      const session = [...(recorder?.sessions.values() ?? [])][0];
+      const { src, recorder, session } = await openRecording(t, trunk, [first, second], { pauseMs: 15_000, byeFromCarillon: true });
       first.sendTo('127.0.0.1', session?.streams[0]?.port ?? 0);
       await first.sendStream({ packets: 25, ptimeMs: 20, ssrc: 0x61 });
       // Then nothing: after 2 s without media Carillon hangs up.

@@ -101,9 +101,8 @@ const reply = (status: string, withSdp: boolean, injected = false): string => ` 
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 ${withSdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${sdp(injected)}` : 'Content-Length: 0\n'}`)}</send>`;
 
-/** Takes the BYE that ends an answered call and answers it 200. */
-const BYE_OK = `  <recv request="BYE"/>
-  <send>${cdata(`SIP/2.0 200 OK
+/** 200 to the request just received. */
+const OK_TO_LAST = `  <send>${cdata(`SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
 [last_To:]
@@ -111,6 +110,9 @@ const BYE_OK = `  <recv request="BYE"/>
 [last_CSeq:]
 Content-Length: 0
 `)}</send>`;
+
+/** Takes the BYE that ends an answered call and answers it 200. */
+const BYE_OK = `  <recv request="BYE"/>\n${OK_TO_LAST}`;
 
 /**
  * The far side (carrier for termination, PBX route for origination): answers and waits for the
@@ -259,14 +261,7 @@ ${
     ? `  <recv request="BYE" timeout="${o.pauseMs}">
     <action><ereg regexp="Recording ended" search_in="hdr" header="Reason:" check_it="true" assign_to="why"/></action>
   </recv>
-  <send>${cdata(`SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-`)}</send>`
+${OK_TO_LAST}`
     : `  <pause milliseconds="${o.pauseMs}"/>
   <send retrans="500">${cdata(`BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
