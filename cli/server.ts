@@ -140,7 +140,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     cfg.cdrBucket === undefined && cfg.api < 0
       ? undefined
       : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
-  const cdrs = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), journalDir: path.join(cfg.data, 'cdr-journal'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file) });
+  writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file) });
   const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock });
   let sipLogsOn = { generation: -1, any: false };
   const sipLog = new SipMessageLog(events, {
@@ -298,7 +298,6 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         await qualityLog?.flush();
         await sipLog.flush();
         await streaming.close();
-        await cdrs.close();
         await cdrUploader?.close();
         logger.info('carillon stopped');
       })();
@@ -308,7 +307,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       return snapshots;
     },
     async flushLogs() {
-      await Promise.all([qualityLog?.flush(), sipLog.flush(), streaming.flush(), cdrs.flush()]);
+      await Promise.all([qualityLog?.flush(), sipLog.flush(), streaming.flush()]);
     },
     async mediaStatus() {
       if (engine === undefined) throw new Error('server not started');

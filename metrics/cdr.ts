@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { CdrJournal } from './cdr-journal.ts';
 import type { Clock } from '../common/clock.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
 import type { Call } from '../signaling/calls/call.ts';
@@ -9,10 +10,9 @@ import type { TrunkCall } from '../signaling/routing/static-routes.ts';
 /**
  * Call detail records for voice connector calls, one per call leg, in Chime's CDR JSON (SPEC.md
  * §7: every value a string, SchemaVersion "2.0") under Chime's key layout, written to
- * `<data>/cdrs/<key>` when the call ends. The records are journaled (one append) before the end
- * of the call is reported anywhere else, then each file is written whole to a temporary name and
- * renamed in the background: a process that dies after a call ended has its CDRs written from the
- * journal at the next start (cdr-journal.ts). Fields Chime had for meetings (ConferencePin, Organizer…) are
+ * `<data>/cdrs/<key>` when the call ends. Each file is written whole to a temporary name and
+ * renamed, before the end of the call is reported anywhere else: a process that dies after a
+ * call ended has its CDRs on disk. Fields Chime had for meetings (ConferencePin, Organizer…) are
  * empty strings; the voice connector fields Chime's Voice Connector CDRs carried
  * (VoiceConnectorId, TransactionId, CallId, Region, Status) are added.
  */
@@ -113,29 +113,16 @@ export interface CdrWriterOptions {
   readonly accountId: string;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Where the journal of CDRs not yet in their files lives (outside `dir`, which may be a spool). */
-  readonly journalDir: string;
   /** Told of each CDR file once it is complete on disk (the bucket uploader). */
   readonly onWritten?: ((file: string) => void) | undefined;
 }
 
-export interface CdrWriter {
-  /** Resolves once every CDR file of the calls ended so far is on disk. */
-  flush(): Promise<void>;
-  /** Stops listening, waits for the files, ends the journal. */
-  close(): Promise<void>;
-}
-
-/**
- * Writes every ended voice connector call's CDRs: journaled in one append before any other
- * listener hears the call ended, each file written in the background (see CdrJournal); journals
- * a previous process left are written out first.
- */
-export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter {
-  const journal = new CdrJournal(opts.journalDir, opts.dir, opts.logger, (file) => opts.onWritten?.(file));
-  const replayed = journal.replay();
-  if (replayed > 0) opts.logger.warn({ replayed }, 'CDRs of calls that ended before a crash written from the journal');
-  const off = events.on((e: CallEvent) => {
+/** Writes every ended voice connector call's CDRs; returns a function that stops listening. */
+export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): () => void {
+  let seq = 0;
+  // Day directories made so far (one mkdir per day, not per record); forgotten if one vanishes.
+  const made = new Set<string>();
+  return events.on((e: CallEvent) => {
     if (e.type !== 'ended' || e.call.trunk === undefined) return;
     const call = e.call;
     const trunk = call.trunk as TrunkCall;
@@ -144,18 +131,29 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter
     const monoNow = opts.clock.monoMs();
     const wall = (mono: number): number => Math.round(wallNow - (monoNow - mono));
     const times: CdrTimes = { startMs: wall(call.startedMs), answerMs: call.answeredMs === undefined ? undefined : wall(call.answeredMs), endMs: wall(call.endedMs ?? monoNow) };
-    const entries = buildCdrs(call, trunk, times, opts.accountId, call.transactionId).map((r) => ({ key: cdrKey(r, times.startMs), body: `${JSON.stringify(r)}\n` }));
-    try {
-      journal.record(entries);
-    } catch (err) {
-      opts.logger.error({ err, call: call.id }, 'CDRs not journaled');
+    for (const r of buildCdrs(call, trunk, times, opts.accountId, call.transactionId)) {
+      const file = path.join(opts.dir, cdrKey(r, times.startMs));
+      const dir = path.dirname(file);
+      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
+      const body = `${JSON.stringify(r)}\n`;
+      try {
+        if (!made.has(dir)) {
+          mkdirSync(dir, { recursive: true });
+          made.add(dir);
+        }
+        try {
+          writeFileSync(tmp, body);
+        } catch {
+          // The directory went away (cleared by hand, or a spool sweep): make it again once.
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(tmp, body);
+        }
+        renameSync(tmp, file);
+        opts.onWritten?.(file);
+      } catch (err) {
+        made.delete(dir);
+        opts.logger.error({ err, call: call.id, cdr: r.CdrId }, 'CDR not written');
+      }
     }
   });
-  return {
-    flush: () => journal.flush(),
-    async close() {
-      off();
-      await journal.close();
-    },
-  };
 }
