@@ -36,7 +36,7 @@ import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
-import { addStreamingMetrics, createCallStreaming, streamsOf } from './streaming.ts';
+import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
 import { Recorder } from '../signaling/calls/recording-session.ts';
 import type { CallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
@@ -220,7 +220,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         contactFor: (t) => edge?.b2bua.contactFor(t),
         // A BYE whose answer changes nothing (the session is over either way).
         sendRequest: (req, dest) => void edge?.b2bua.tx.sendRequest(req, dest, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined }),
-        fragmentMsFor: (vcId) => (streamsOf(snapshots?.current ?? EMPTY_SNAPSHOT, vcId) ? cfg.streaming.fragmentMs : undefined),
+        fragmentMsFor: (vcId) => streaming.fragmentMsOf(vcId),
         onBegin: (s) => streaming.recording.begin(s),
         onUpdate: (s, req) => streaming.recording.update(s, req),
         onEnd: (s) => streaming.recording.end(s),

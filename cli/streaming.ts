@@ -41,6 +41,8 @@ export interface CallStreaming {
   readonly events: StatusEvents;
   /** For media anchoring: the fragment length of a call that streams, else undefined. */
   fragmentMsFor(ctx: QualityContext): number | undefined;
+  /** The fragment length a voice connector streams in, undefined while its streaming is off. */
+  fragmentMsOf(voiceConnectorId: string): number | undefined;
   onAudio(session: string, index: number, side: MediaSideName, timecodeMs: number, pcm: Int16Array): void;
   /** What the SIPREC recorder tells streaming. */
   readonly recording: {
@@ -89,7 +91,7 @@ function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly a
   };
 }
 
-export function streamsOf(snap: ConfigSnapshot, voiceConnectorId: string): boolean {
+function streamsOf(snap: ConfigSnapshot, voiceConnectorId: string): boolean {
   const doc = snap.voiceConnectors.get(voiceConnectorId)?.documents.streaming as { Disabled?: boolean } | undefined;
   return doc !== undefined && doc.Disabled !== true;
 }
@@ -159,6 +161,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     logger: d.logger,
     nowMs: () => d.clock.nowMs(),
   });
+  const fragmentMsOf = (vcId: string): number | undefined => (vcId !== 'default' && streamsOf(d.snapshot(), vcId) ? d.config.fragmentMs : undefined);
   const retentionOf = (vcId: string): number => (d.snapshot().voiceConnectors.get(vcId)?.documents.streaming as { DataRetentionInHours?: number } | undefined)?.DataRetentionInHours ?? 0;
   const metaOf = (call: Call, side: MediaSideName): StreamLegMeta | undefined => {
     const trunk = call.trunk;
@@ -193,7 +196,8 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   return {
     service,
     events,
-    fragmentMsFor: (ctx) => (ctx.voiceConnectorId !== 'default' && streamsOf(d.snapshot(), ctx.voiceConnectorId) ? d.config.fragmentMs : undefined),
+    fragmentMsFor: (ctx) => fragmentMsOf(ctx.voiceConnectorId),
+    fragmentMsOf,
     onAudio: (session, index, side, timecodeMs, pcm) => service.audio(session, legKey(index, side), timecodeMs, pcm),
     recording: {
       begin(s) {

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { EbmlDataTag, EbmlMasterTag, EbmlStreamDecoder, EbmlTagId, EbmlTagPosition, SimpleBlock } from 'ebml-stream';
 import type { EbmlTag } from 'ebml-stream';
 import { verifySigV4 } from '../../control-plane/api/sigv4.ts';
+import { simpleTagOf } from './mkv-check.ts';
 
 /**
  * A Kinesis Video Streams endpoint faithful to the documented PutMedia contract (reference
@@ -183,10 +184,9 @@ export async function startKvsEndpoint(o: KvsEndpointOptions): Promise<KvsEndpoi
         if (!declared.has(tag.track)) return fail(4010, `track ${tag.track} not in the header`, cur.timecodeMs);
         cur.blocks++;
         cur.pcm.push(tag.payload);
-      } else if (cur !== undefined && tag.id === (EbmlTagId.SimpleTag as number) && tag instanceof EbmlMasterTag) {
-        const n = tag.Children.find((c) => c.id === (EbmlTagId.TagName as number));
-        const v = tag.Children.find((c) => c.id === (EbmlTagId.TagString as number));
-        if (n instanceof EbmlDataTag && v instanceof EbmlDataTag) cur.tags[String(n.data)] = String(v.data);
+      } else if (cur !== undefined && simpleTagOf(tag) !== undefined) {
+        const [name, value] = simpleTagOf(tag) as [string, string];
+        cur.tags[name] = value;
       } else if (tag.id === (EbmlTagId.Tags as number) && tag.position === EbmlTagPosition.End) {
         complete();
       }

@@ -49,6 +49,14 @@ export function ffmpegG711(bytes: Buffer, law: 'mulaw' | 'alaw'): Buffer {
   return execFileSync('ffmpeg', ['-v', 'error', '-f', law, '-ar', '8000', '-ac', '1', '-i', 'pipe:0', '-f', 's16le', '-c:a', 'pcm_s16le', '-'], { input: bytes, maxBuffer: 256 * 1024 * 1024 });
 }
 
+/** A decoded SimpleTag's name and value (undefined for any other element). */
+export function simpleTagOf(tag: EbmlTag): [string, string] | undefined {
+  if (tag.id !== (EbmlTagId.SimpleTag as number) || !(tag instanceof EbmlMasterTag)) return undefined;
+  const name = tag.Children.find((c) => c.id === (EbmlTagId.TagName as number));
+  const value = tag.Children.find((c) => c.id === (EbmlTagId.TagString as number));
+  return name instanceof EbmlDataTag && value instanceof EbmlDataTag ? [String(name.data), String(value.data)] : undefined;
+}
+
 export interface DecodedFragment {
   readonly timecodeMs: number;
   readonly blocks: number;
@@ -68,10 +76,9 @@ export async function ebmlFragments(bytes: Buffer): Promise<DecodedFragment[]> {
       else if (cur !== undefined && tag instanceof SimpleBlock) {
         cur.blocks++;
         cur.pcm.push(tag.payload);
-      } else if (cur !== undefined && tag.id === (EbmlTagId.SimpleTag as number) && tag instanceof EbmlMasterTag) {
-        const name = tag.Children.find((c) => c.id === (EbmlTagId.TagName as number));
-        const value = tag.Children.find((c) => c.id === (EbmlTagId.TagString as number));
-        if (name instanceof EbmlDataTag && value instanceof EbmlDataTag) cur.tags[String(name.data)] = String(value.data);
+      } else if (cur !== undefined) {
+        const st = simpleTagOf(tag);
+        if (st !== undefined) cur.tags[st[0]] = st[1];
       }
     });
     decoder.on('end', resolve);
