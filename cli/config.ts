@@ -41,6 +41,12 @@ const SipSchema = Type.Object(
     burstPerSource: Type.Integer({ minimum: 1, default: 10_000, description: 'per source IP burst allowance' }),
     tcpIdleTimeoutSec: Type.Integer({ minimum: 1, default: 3600, description: 'close idle TCP/TLS connections after this' }),
     maxConnectionsPerSource: Type.Integer({ minimum: 1, default: 512, description: 'TCP/TLS connections per source IP' }),
+    messageDeadlineSec: Type.Integer({
+      minimum: 1,
+      maximum: 600,
+      default: 20,
+      description: 'TCP/TLS: a message must arrive whole within this many seconds of its first byte, and a connection made to Carillon must send something this soon after it opened (after its TLS handshake, which gets as long); else it is closed',
+    }),
     tlsVerifyServer: Type.Boolean({ default: true, description: 'verify certificates of TLS peers Carillon connects to' }),
     optionsPingIntervalSec: Type.Number({ minimum: 0.2, maximum: 3600, default: 30, description: 'SIP OPTIONS ping interval to origination routes and carriers; 3 missed pings take a route out until it answers' }),
     tlsCaFile: Type.Optional(Type.String({ description: 'PEM file of CAs trusted for outbound TLS' })),
@@ -62,6 +68,10 @@ export const MediaSchema = Type.Object(
     relay: Type.Union([Type.Literal('native'), Type.Literal('sockets')], { default: 'native', description: 'what moves RTP: the native mover (recvmmsg on its own thread; IPv4) when built, else Node sockets' }),
     releaseDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_000, description: "how long a finished call's ports stay bound, absorbing late packets" }),
     region: Type.String({ default: 'local', description: 'aws_region written in quality records and logs' }),
+    maxMediaLines: Type.Integer({ minimum: 1, maximum: 64, default: 16, description: 'most media lines (m=) one session description may carry; more is refused with 488' }),
+    maxPortPairsPerSource: Type.Optional(
+      Type.Integer({ minimum: 2, description: 'most RTP/RTCP port pairs the calls from one source address may hold at once (each media line holds one pair per side); more is refused with 503. Default: half the pairs of the RTP range' }),
+    ),
   },
   { additionalProperties: false },
 );

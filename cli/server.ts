@@ -18,7 +18,7 @@ import { openStore } from '../control-plane/store/store.ts';
 import { ConfigSnapshots, EMPTY_SNAPSHOT } from '../control-plane/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
-import { MediaEngine } from '../media/engine.ts';
+import { MediaEngine, portPairsIn } from '../media/engine.ts';
 import type { MediaStatus } from '../media/protocol.ts';
 import { QualityLog } from '../media/quality/quality-log.ts';
 import { MediaAnchoring } from '../signaling/calls/call-media.ts';
@@ -207,6 +207,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         qualityLog,
         qualityIntervalMs: cfg.media.qualityIntervalSec * 1000,
         region: cfg.media.region,
+        maxMediaLines: cfg.media.maxMediaLines,
+        // One source may hold at most half the range unless configured: another trunk still gets ports.
+        maxPortPairsPerSource: cfg.media.maxPortPairsPerSource ?? Math.max(2, Math.floor(portPairsIn(cfg.rtpLow, cfg.rtpHigh) / 2)),
       });
       // SIPREC recording sessions, answered by Carillon for voice connectors that stream.
       recorder = new Recorder({
@@ -224,6 +227,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         onBegin: (s) => streaming.recording.begin(s),
         onUpdate: (s, req) => streaming.recording.update(s, req),
         onEnd: (s) => streaming.recording.end(s),
+        maxMediaLines: cfg.media.maxMediaLines,
       });
       const ca = sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile, 'utf8');
       edge = new SignalingEdge(
@@ -243,6 +247,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
             maxMessageBytes: sip.maxMessageBytes,
             maxPendingWriteBytes: 4 * 1024 * 1024,
             connectTimeoutMs: 5_000,
+            messageDeadlineMs: sip.messageDeadlineSec * 1000,
           },
           rateLimit: { requestsPerSec: sip.requestsPerSecPerSource, burst: sip.burstPerSource },
           sessionExpiresSec: sip.sessionExpiresSec,

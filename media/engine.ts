@@ -62,10 +62,16 @@ interface WorkerSlot {
   outbox: { id: number; cmd: MediaCommand }[];
 }
 
+/** RTP/RTCP port pairs (even RTP port, odd RTCP port) in [low, high]. */
+export function portPairsIn(low: number, high: number): number {
+  const first = low % 2 === 0 ? low : low + 1;
+  return Math.max(0, Math.floor((high - first + 1) / 2));
+}
+
 /** Splits [low, high] into `n` slices of whole even/odd pairs. */
 export function sliceRange(low: number, high: number, n: number): { low: number; high: number }[] {
   const first = low % 2 === 0 ? low : low + 1;
-  const pairs = Math.floor((high - first + 1) / 2);
+  const pairs = portPairsIn(low, high);
   const per = Math.floor(pairs / n);
   const out: { low: number; high: number }[] = [];
   for (let i = 0; i < n; i++) {

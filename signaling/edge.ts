@@ -234,19 +234,27 @@ export class SignalingEdge {
 
   /**
    * Answers outside any transaction: a malformed request (400 with a Warning naming the fault,
-   * RFC 3261 §21.4.1/§20.43) or a rate-limited one (503 + Retry-After).
+   * RFC 3261 §21.4.1/§20.43) or a rate-limited one (503 + Retry-After). A request whose top Via
+   * cannot be read (a port of 0, a host that is no host) is answered where it came from, its Via
+   * copied as it was: the sender still learns what was wrong.
    */
   #answerStateless(req: SipRequest, source: Source, status: number, reason: string | undefined, headers: SipHeader[] = []): void {
     const top = getFirstListValue(req, 'via');
-    const via = top === undefined ? undefined : parseVia(top);
-    if (via === undefined) return; // nowhere to send it
+    if (top === undefined) return; // a response must copy a Via (RFC 3261 §8.2.6.2): nothing to answer with
     if (reason !== undefined) {
-      headers.push({ name: 'warning', value: `399 carillon "${reason.replace(/["\\]/g, '')}"` });
+      // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+      headers.push({ name: 'warning', value: `399 carillon "${reason.replace(/["\\\x00-\x1f\x7f]/g, '')}"` });
     }
     if (status >= 400 && status < 500) this.counters.badRequestsAnswered++;
     stampReceived(req, source);
     const res = createResponse(req, status, { toTag: this.#deps.random.token(10), headers });
-    const dest = responseDestination(parseVia(getFirstListValue(req, 'via') ?? '') ?? via, source);
+    const via = parseVia(getFirstListValue(req, 'via') ?? '');
+    const dest: Destination =
+      via !== undefined
+        ? responseDestination(via, source)
+        : source.connectionId === undefined
+          ? { transport: source.transport, address: source.address, port: source.port }
+          : { transport: source.transport, address: source.address, port: source.port, connectionId: source.connectionId };
     this.hub.sendRaw(serializeMessage(res), dest);
   }
 
@@ -314,7 +322,9 @@ export class SignalingEdge {
 
 /**
  * RFC 3261 §18.2.1 and RFC 3581 §4: the server transport adds `received` with the source
- * address, and fills an empty `rport` with the source port, on the topmost Via.
+ * address, and fills an empty `rport` with the source port, on the topmost Via. A `received`
+ * or `rport` the peer wrote itself is replaced with what Carillon saw: responses never go where
+ * a request merely says (a reflection), nor to a port a socket cannot send to.
  */
 export function stampReceived(req: SipRequest, source: Source): void {
   const hs = req.headers;
@@ -326,12 +336,13 @@ export function stampReceived(req: SipRequest, source: Source): void {
     const via = parseVia(first);
     if (via === undefined) return;
     const rport = via.params.get('rport');
+    const received = via.params.get('received');
     let changed = false;
-    if (via.host !== source.address && `[${source.address}]` !== via.host) {
+    if ((via.host !== source.address && `[${source.address}]` !== via.host) || (received !== undefined && received !== source.address)) {
       via.params.set('received', source.address);
       changed = true;
     }
-    if (rport === null) {
+    if (rport !== undefined && rport !== String(source.port)) {
       via.params.set('received', source.address);
       via.params.set('rport', String(source.port));
       changed = true;

@@ -351,6 +351,8 @@ export class RelayPair extends MediaRelay<PortPair> {
 
   /** RTCP (relayed, or Carillon's own) to a side, as SRTCP when the leg is secure. */
   sendFrom(side: RelaySide<PortPair>, buf: Buffer, len: number, viaRtcp: boolean, port: number, address: string): void {
+    // dgram throws on a port outside 1–65535; a peer's SDP or source decides this one.
+    if (port < 1 || port > 65535) return;
     const sock = viaRtcp ? side.ports.rtcp : side.ports.rtp;
     if (side.srtpOut === undefined) return sock.send(buf, 0, len, port, address);
     const out = side.srtpOut.protectRtcp(buf.subarray(0, len));
@@ -442,7 +444,8 @@ export class RelayPair extends MediaRelay<PortPair> {
       if (side.latched && (rinfo.address !== side.peerAddress || rinfo.port !== side.peerPort)) side.relatches++;
       side.peerAddress = rinfo.address;
       side.peerPort = rinfo.port;
-      side.peerRtcpPort = side.rtcpMux ? rinfo.port : rinfo.port + 1;
+      // RTCP on the next port (RFC 3550 §11) — none when RTP came from the top port.
+      side.peerRtcpPort = side.rtcpMux ? rinfo.port : rinfo.port < 65535 ? rinfo.port + 1 : 0;
       side.latched = true;
       if (ssrc !== side.lastSsrc) newSource(side, ssrc, h.sequence, h.timestamp);
       return true;

@@ -237,7 +237,7 @@ export class B2bua implements TransactionUser {
         onDtmf: (side, digit, durationMs) => {
           for (const l of this.dtmfListeners) l(call, side === 'a' ? 'caller' : 'callee', digit, durationMs);
         },
-      });
+      }, tx.source.address);
     }
     call.media?.secureTrunk(decision.trunk);
     this.#placeCallee(call, decision.target, true);

@@ -39,7 +39,17 @@ export interface MediaAnchoringOptions {
   readonly onUnknownTimeout?: (session: string) => void;
   /** A streamed call's audio, one side's fragment at a time (epoch-ms timecode, 8 kHz PCM). */
   readonly onAudio?: (session: string, index: number, side: MediaSideName, timecodeMs: number, pcm: Int16Array) => void;
+  /** Most media lines one description may carry; more → 488 (default DEFAULT_MAX_MEDIA_LINES). */
+  readonly maxMediaLines?: number;
+  /** Most RTP/RTCP port pairs the calls of one source address may hold together; more → 503 (default: unlimited). */
+  readonly maxPortPairsPerSource?: number;
 }
+
+/** Media lines per description when not configured: audio, video, content, BFCP and room to spare. */
+export const DEFAULT_MAX_MEDIA_LINES = 16;
+
+/** Each anchored media line holds one port pair per side. */
+const PAIRS_PER_LINE = 2;
 
 /** The SDES suites Carillon terminates, in preference order. */
 const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
@@ -72,16 +82,45 @@ export interface CallMediaHandlers {
 export class MediaAnchoring {
   readonly opts: MediaAnchoringOptions;
   readonly #calls = new Map<string, CallMedia>();
+  /** Port pairs held per source address (the address the call came from). */
+  readonly #pairsBySource = new Map<string, number>();
+  /** Descriptions refused for too many media lines, and lines refused for a source's port share. */
+  readonly counters = { tooManyMediaLines: 0, sourcePortLimit: 0 };
 
   constructor(opts: MediaAnchoringOptions) {
     this.opts = opts;
     opts.control.onEvent = (e) => this.#onEvent(e);
   }
 
-  open(session: string, ctx: QualityContext, handlers: CallMediaHandlers): CallMedia {
-    const m = new CallMedia(this, session, ctx, handlers);
+  /** `source`: the address the call came from, whose share of the port range it draws on. */
+  open(session: string, ctx: QualityContext, handlers: CallMediaHandlers, source = ''): CallMedia {
+    const m = new CallMedia(this, session, ctx, handlers, source);
     this.#calls.set(session, m);
     return m;
+  }
+
+  /** Takes `n` port pairs from `source`'s share; false (nothing taken) when that passes its limit. */
+  takePairs(source: string, n: number): boolean {
+    const held = this.#pairsBySource.get(source) ?? 0;
+    const limit = this.opts.maxPortPairsPerSource;
+    if (limit !== undefined && held + n > limit) {
+      this.counters.sourcePortLimit++;
+      return false;
+    }
+    this.#pairsBySource.set(source, held + n);
+    return true;
+  }
+
+  /** Gives back pairs taken with takePairs. */
+  releasePairs(source: string, n: number): void {
+    const left = (this.#pairsBySource.get(source) ?? 0) - n;
+    if (left <= 0) this.#pairsBySource.delete(source);
+    else this.#pairsBySource.set(source, left);
+  }
+
+  /** Port pairs the calls of `source` hold now. */
+  pairsHeldBy(source: string): number {
+    return this.#pairsBySource.get(source) ?? 0;
   }
 
   forget(session: string): void {
@@ -135,9 +174,14 @@ export class CallMedia {
   readonly #streamMs: number | undefined;
   #streamedLine: number | undefined;
 
-  constructor(anchoring: MediaAnchoring, session: string, ctx: QualityContext, handlers: CallMediaHandlers) {
+  /** The source address whose port share this call draws on, and how many pairs it took. */
+  readonly #source: string;
+  #pairsTaken = 0;
+
+  constructor(anchoring: MediaAnchoring, session: string, ctx: QualityContext, handlers: CallMediaHandlers, source: string) {
     this.#anchoring = anchoring;
     this.session = session;
+    this.#source = source;
     this.#ctx = ctx;
     this.handlers = handlers;
     this.#streamMs = anchoring.opts.streamFragmentMs?.(ctx);
@@ -188,6 +232,11 @@ export class CallMedia {
     const desc = readSdp(text);
     if (desc === undefined) return { ok: false, status: 488, reason: 'Unreadable Session Description' };
     const { control, address } = this.#anchoring.opts;
+    // One description may not take the port range: each line holds a pair per side.
+    if (desc.media.length > (this.#anchoring.opts.maxMediaLines ?? DEFAULT_MAX_MEDIA_LINES)) {
+      this.#anchoring.counters.tooManyMediaLines++;
+      return { ok: false, status: 488, reason: 'Too Many Media Lines' };
+    }
     const ports: number[] = [];
     const keep: (number[] | undefined)[] = [];
     const sdes: (SdesRewrite | undefined)[] = [];
@@ -219,8 +268,13 @@ export class CallMedia {
         const secureStream = mine !== undefined || this.#mustSecure.a || this.#mustSecure.b;
         const streamed = this.#streamMs !== undefined && m.type === 'audio' && (this.#streamedLine ?? m.index) === m.index;
         if (streamed) this.#streamedLine = m.index;
+        if (!this.#anchoring.takePairs(this.#source, PAIRS_PER_LINE)) return { ok: false, status: 503, reason: 'Media Ports Exhausted For Source' };
         const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { then: { side: from, remote }, secure: secureStream, ...(streamed ? { tapFragmentMs: this.#streamMs } : {}) });
-        if (r === 'ports-exhausted') return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
+        if (r === 'ports-exhausted') {
+          this.#anchoring.releasePairs(this.#source, PAIRS_PER_LINE);
+          return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
+        }
+        this.#pairsTaken += PAIRS_PER_LINE;
         allocated = r;
         this.#ports.set(m.index, r);
       } else {
@@ -310,6 +364,8 @@ export class CallMedia {
     const p = this.#chain.then(async (): Promise<MediaQualityRecord | undefined> => {
       const final = await control.delete(this.session);
       this.#anchoring.forget(this.session);
+      this.#anchoring.releasePairs(this.#source, this.#pairsTaken);
+      this.#pairsTaken = 0;
       logger.debug({ call: this.#ctx.endpointId, media: final }, 'media session closed');
       if (final === undefined || final.streams.length === 0) return undefined;
       const record = qualityRecord(this.#ctx, clock.nowMs(), final, this.#prev, true);

@@ -5,6 +5,7 @@ import type { Random } from '../../common/random.ts';
 import type { MediaControl } from '../../media/engine.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
 import { readSdp } from '../sdp/anchor.ts';
+import { DEFAULT_MAX_MEDIA_LINES } from './call-media.ts';
 import { parseMultipart } from '../sdp/multipart.ts';
 import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipRequest } from '../sip/message/types.ts';
@@ -64,6 +65,8 @@ export interface RecorderDeps {
   /** The metadata changed (a re-INVITE): UPDATED. */
   readonly onUpdate: (s: RecordingSession, req: SipRequest) => void;
   readonly onEnd: (s: RecordingSession) => void;
+  /** Most media lines a recording session's offer may carry (more → 488); default DEFAULT_MAX_MEDIA_LINES. */
+  readonly maxMediaLines?: number;
 }
 
 function partsOf(req: SipRequest): { sdp: Buffer | undefined; metadata: string | undefined } {
@@ -117,6 +120,7 @@ export class Recorder {
     const contact = d.contactFor(tx.source.transport);
     const localTag = d.random.token(10);
     if (offer === undefined || contact === undefined) return refuse(488, 'Recording Session Needs SDP');
+    if (offer.media.length > (d.maxMediaLines ?? DEFAULT_MAX_MEDIA_LINES)) return refuse(488, 'Too Many Media Lines');
     const session: RecordingSession = {
       id: `rec-${d.random.token(16)}`,
       transactionId: randomUUID(),

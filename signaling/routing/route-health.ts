@@ -52,7 +52,8 @@ export function originationRoutes(vc: VoiceConnectorConfig): OriginationRoute[] 
   if (doc === undefined || doc.Disabled === true) return [];
   return (doc.Routes ?? []).map((r) => ({
     host: r.Host,
-    port: r.Port ?? (vc.requireEncryption ? 5061 : 5060),
+    // Chime's API takes Port 0–65535; 0 (like absent) means the transport's default.
+    port: r.Port === undefined || r.Port === 0 ? (vc.requireEncryption ? 5061 : 5060) : r.Port,
     protocol: vc.requireEncryption ? 'TLS' : (r.Protocol ?? 'UDP'),
     priority: r.Priority ?? 1,
     weight: r.Weight ?? 1,

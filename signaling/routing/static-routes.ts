@@ -1,4 +1,4 @@
-import { parseUri, writeUri } from '../sip/message/uri.ts';
+import { parseUri, unescapeUser, writeUri } from '../sip/message/uri.ts';
 import type { SipHeader } from '../sip/message/types.ts';
 
 /** A direct SIP peering route from the config file (first match wins). */
@@ -76,13 +76,13 @@ export interface RouteRequest {
   readonly host: string;
 }
 
-/** Reads user and host out of a Request-URI for routing. */
+/** Reads user (escapes resolved, RFC 3261 §19.1.4) and host out of a Request-URI for routing. */
 export function routeRequestOf(requestUri: string): RouteRequest | undefined {
   const uri = parseUri(requestUri);
   if (uri === undefined) return undefined;
   if (uri.scheme === 'tel') return { user: uri.number, host: '' };
   if (uri.scheme === 'other') return undefined;
-  return { user: uri.user, host: uri.host.toLowerCase() };
+  return { user: uri.user === undefined ? undefined : unescapeUser(uri.user), host: uri.host.toLowerCase() };
 }
 
 /** Pure: the first route whose every given condition holds; none → 404. */

@@ -7,7 +7,7 @@ import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/c
 import type { DigestAuth } from '../auth/digest.ts';
 import { getHeader } from '../sip/message/headers.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
-import { parseUri } from '../sip/message/uri.ts';
+import { parseUri, unescapeUser } from '../sip/message/uri.ts';
 import type { SipRequest } from '../sip/message/types.ts';
 import type { Source } from '../sip/transport/types.ts';
 import { routeRequestOf, routeStatic } from './static-routes.ts';
@@ -62,7 +62,7 @@ function userOf(value: string | undefined): string | undefined {
   const na = parseNameAddr(value ?? '');
   const u = na === undefined ? undefined : parseUri(na.uri);
   if (u === undefined || u.scheme === 'other') return undefined;
-  return u.scheme === 'tel' ? u.number : u.user;
+  return u.scheme === 'tel' ? u.number : u.user === undefined ? undefined : unescapeUser(u.user);
 }
 
 function fromUserOf(req: SipRequest): string | undefined {

@@ -1,4 +1,5 @@
 import sdpTransform from 'sdp-transform';
+import { isIpLiteral, isUsablePort } from '../../common/net-values.ts';
 
 /**
  * SDP anchoring (RFC 4566, RFC 3264): what Carillon reads from one side's session description
@@ -86,7 +87,14 @@ export function readSdp(text: string): SessionDescription | undefined {
     const port = m.port;
     // A rejected line (port 0) has no RTCP either.
     const rtcpPort = port === 0 ? 0 : rtcpMux ? port : (m.rtcp?.port ?? port + 1);
-    if (!validPort(port) || (port !== 0 && !validPort(rtcpPort))) {
+    // Ports reach dgram.send: an m= port is 0 (rejected line) or usable, and so is its RTCP port.
+    if (!validPort(port) || (port !== 0 && !isUsablePort(rtcpPort))) {
+      invalid = true;
+      return;
+    }
+    // Media goes to an address, never to a name Carillon would have to resolve per packet.
+    const address = m.connection?.ip ?? sessionAddress;
+    if (port !== 0 && address !== undefined && !isIpLiteral(address)) {
       invalid = true;
       return;
     }

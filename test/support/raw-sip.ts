@@ -21,9 +21,15 @@ export class RawUdpPeer {
   readonly socket = dgram.createSocket('udp4');
   readonly replies: RawReply[] = [];
   #waiters: (() => void)[] = [];
+  readonly #bind: string;
+
+  /** `bind`: the loopback address this peer sends from (127.0.0.1 unless a test needs a second source). */
+  constructor(bind = '127.0.0.1') {
+    this.#bind = bind;
+  }
 
   async open(): Promise<number> {
-    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.socket.bind(0, this.#bind, resolve));
     this.socket.on('message', (buf) => {
       this.replies.push(toReply(buf));
       for (const w of this.#waiters.splice(0)) w();
@@ -60,6 +66,22 @@ export class RawUdpPeer {
   close(): void {
     this.socket.close();
   }
+}
+
+/**
+ * A response to a request received as text (RFC 3261 §8.2.6: Via, From, To, Call-ID and CSeq
+ * copied, a To tag added), with the extra header lines and body a test wants to hand back.
+ */
+export function responseTo(requestText: string, status: number, opts: { toTag?: string; extra?: string; body?: string } = {}): string {
+  const head = requestText.split('\r\n\r\n')[0] ?? '';
+  const copied = head
+    .split('\r\n')
+    .slice(1)
+    .filter((l) => /^(via|v|from|f|to|t|call-id|i|cseq):/i.test(l))
+    .map((l) => (/^(to|t):/i.test(l) && !/;tag=/i.test(l) ? `${l};tag=${opts.toTag ?? 'callee1'}` : l));
+  const body = opts.body ?? '';
+  const type = body.length > 0 ? 'Content-Type: application/sdp\r\n' : '';
+  return `SIP/2.0 ${status} Whatever\r\n${copied.join('\r\n')}\r\n${opts.extra ?? ''}${type}Content-Length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${body}`;
 }
 
 /** A bare TCP connection that sends raw bytes and collects the byte stream back. */

@@ -24,10 +24,21 @@ export class StreamFramer {
   /** Known total size of the message being assembled, once its head has been read. */
   #need = -1;
   #dead = false;
+  #framed = 0;
 
   constructor(opts: StreamFramerOptions) {
     this.#opts = opts;
     this.#max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** Bytes of a message begun but not yet whole (0 between messages). */
+  get pendingBytes(): number {
+    return this.#buf.length;
+  }
+
+  /** Whole messages framed so far. */
+  get messagesFramed(): number {
+    return this.#framed;
   }
 
   push(chunk: Buffer): void {
@@ -63,6 +74,7 @@ export class StreamFramer {
       this.#buf = this.#buf.subarray(this.#need);
       this.#need = -1;
       this.#scanFrom = 0;
+      this.#framed++;
       this.#opts.onMessage(msg);
     }
   }

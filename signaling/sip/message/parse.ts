@@ -96,6 +96,25 @@ export function parseMessage(buf: Buffer, opts: { maxBytes?: number } = {}): Sip
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/**
+ * Control characters in the header section: only HTAB may appear bare inside a field (RFC 3261
+ * §25.1: TEXT-UTF8 and LWS carry no other control octets); a NUL or a bare CR would otherwise
+ * travel on into logs, CDRs and the other leg. Inside a quoted string a quoted-pair may escape
+ * one (`quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)`, RFC 4475 §3.1.1.3 uses it).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
+function hasBareControl(line: string): boolean {
+  CONTROL.lastIndex = 0;
+  for (let m = CONTROL.exec(line); m !== null; m = CONTROL.exec(line)) {
+    const c = line.charCodeAt(m.index);
+    // CR and LF can't be quoted-pairs; anything else may be, right after a backslash.
+    if (c === 0x0d || c === 0x0a || line.charCodeAt(m.index - 1) !== 0x5c) return true;
+  }
+  return false;
+}
+
 /** Reads header lines (after the start line) into `out`; returns a fault phrase or undefined. */
 function readHeaders(lines: string[], out: SipHeader[]): string | undefined {
   let fault: string | undefined;
@@ -109,6 +128,10 @@ function readHeaders(lines: string[], out: SipHeader[]): string | undefined {
       if (c !== 0x20 && c !== 0x09) break;
       line = `${line.trimEnd()} ${next.trim()}`;
       i++;
+    }
+    if (hasBareControl(line)) {
+      fault ??= 'Control character in header';
+      continue;
     }
     const colon = line.indexOf(':');
     if (colon <= 0) {
@@ -125,31 +148,59 @@ function readHeaders(lines: string[], out: SipHeader[]): string | undefined {
   return fault;
 }
 
-const SINGLE = ['to', 'from', 'call-id', 'cseq'] as const;
+/** Headers a request must carry exactly once (RFC 3261 §8.1.1). */
+const REQUIRED_ONCE = ['to', 'from', 'call-id', 'cseq'] as const;
+
+const DISPLAY: Readonly<Record<string, string>> = { to: 'To', from: 'From', 'call-id': 'Call-ID', cseq: 'CSeq' };
+
+/**
+ * Headers whose grammar allows one value (RFC 3261 §7.3.1: only comma-list headers may appear
+ * more than once): given twice, the request is ambiguous — which Max-Forwards, which Expires? —
+ * and is refused with 400 rather than guessed at.
+ */
+const SINGLE_VALUED: readonly string[] = [
+  'to', 'from', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'content-disposition',
+  'expires', 'min-expires', 'mime-version', 'session-expires', 'min-se', 'rseq', 'rack', 'refer-to',
+  'referred-by', 'replaces', 'event', 'subscription-state', 'date', 'timestamp', 'priority', 'retry-after', 'subject',
+];
+
+/**
+ * callid = word [ "@" word ] (RFC 3261 §25.1); word is visible ASCII except the separators
+ * it leaves out. Checked as visible ASCII without whitespace, at most 256 characters long.
+ */
+const CALL_ID = /^[\x21-\x7e]{1,256}$/;
+
+/** A Contact/Route/Record-Route URI a dialog could send to: a SIP URI must parse and name a usable port. */
+function usableAddress(value: string): boolean {
+  const na = parseNameAddr(value);
+  if (na === undefined) return false;
+  if (!/^sips?:/i.test(na.uri)) return true;
+  const uri = parseUri(na.uri);
+  return uri !== undefined && uri.scheme !== 'other' && uri.scheme !== 'tel' && (uri.port === undefined || uri.port >= 1);
+}
 
 function validateRequest(req: SipRequest): { status: number; reason: string } | undefined {
-  let contentLengths = 0;
-  for (const h of req.headers) if (h.name === 'content-length') contentLengths++;
-  if (contentLengths > 1) return { status: 400, reason: 'Multiple Content-Length headers' };
-  for (const name of SINGLE) {
-    let n = 0;
-    for (const h of req.headers) if (h.name === name) n++;
-    if (n === 0) return { status: 400, reason: `Missing ${name === 'cseq' ? 'CSeq' : name === 'call-id' ? 'Call-ID' : name === 'to' ? 'To' : 'From'} header` };
-    if (n > 1) return { status: 400, reason: `Multiple ${name} headers` };
-  }
+  const counts = new Map<string, number>();
+  for (const h of req.headers) counts.set(h.name, (counts.get(h.name) ?? 0) + 1);
+  if ((counts.get('content-length') ?? 0) > 1) return { status: 400, reason: 'Multiple Content-Length headers' };
+  for (const name of REQUIRED_ONCE) if ((counts.get(name) ?? 0) === 0) return { status: 400, reason: `Missing ${DISPLAY[name] ?? name} header` };
+  for (const name of SINGLE_VALUED) if ((counts.get(name) ?? 0) > 1) return { status: 400, reason: `Multiple ${name} headers` };
   const vias = getHeaderValues(req, 'via');
   if (vias.length === 0) return { status: 400, reason: 'Missing Via header' };
   for (const v of vias) if (parseVia(v) === undefined) return { status: 400, reason: 'Bad Via header' };
   const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
   if (cseq === undefined) return { status: 400, reason: 'Bad CSeq header' };
   if (cseq.method !== req.method) return { status: 400, reason: 'CSeq method does not match' };
-  if ((getHeader(req, 'call-id') ?? '').length === 0 || /\s/.test(getHeader(req, 'call-id') ?? '')) return { status: 400, reason: 'Bad Call-ID header' };
+  if (!CALL_ID.test(getHeader(req, 'call-id') ?? '')) return { status: 400, reason: 'Bad Call-ID header' };
   if (parseNameAddr(getHeader(req, 'from') ?? '') === undefined) return { status: 400, reason: 'Bad From header' };
   if (parseNameAddr(getHeader(req, 'to') ?? '') === undefined) return { status: 400, reason: 'Bad To header' };
   const mf = getHeader(req, 'max-forwards');
   if (mf !== undefined && !/^\d{1,9}$/.test(mf.trim())) return { status: 400, reason: 'Bad Max-Forwards header' };
   for (const c of getHeaderValues(req, 'contact')) {
-    if (c !== '*' && parseNameAddr(c) === undefined) return { status: 400, reason: 'Bad Contact header' };
+    if (c !== '*' && !usableAddress(c)) return { status: 400, reason: 'Bad Contact header' };
+  }
+  for (const name of ['route', 'record-route'] as const) {
+    for (const r of getHeaderValues(req, name)) if (!usableAddress(r)) return { status: 400, reason: name === 'route' ? 'Bad Route header' : 'Bad Record-Route header' };
   }
   const uri = parseUri(req.uri);
   if (uri === undefined) return { status: 400, reason: 'Bad Request-URI' };
@@ -164,5 +215,9 @@ function validateResponse(res: SipMessage): { status: number; reason: string } |
   if (parseCSeq(getHeader(res, 'cseq') ?? '') === undefined) return { status: 400, reason: 'Bad CSeq header' };
   if (getHeader(res, 'call-id') === undefined) return { status: 400, reason: 'Missing Call-ID header' };
   if (getHeader(res, 'from') === undefined || getHeader(res, 'to') === undefined) return { status: 400, reason: 'Missing From/To header' };
+  // A dialog learns its target and route set from these: one Carillon could not send to is no answer it can act on.
+  for (const name of ['contact', 'record-route'] as const) {
+    for (const v of getHeaderValues(res, name)) if (v !== '*' && !usableAddress(v)) return { status: 400, reason: name === 'contact' ? 'Bad Contact header' : 'Bad Record-Route header' };
+  }
   return undefined;
 }

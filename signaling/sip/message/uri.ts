@@ -87,6 +87,20 @@ function parseSip(scheme: 'sip' | 'sips', rest: string): SipUri | undefined {
   return uri;
 }
 
+/**
+ * A user part with its escapes resolved (RFC 3261 §19.1.4: an escaped character and the character
+ * itself are the same, so `%2B12065550100` is `+12065550100`). Escapes that are not UTF-8 stay
+ * as written; never throws.
+ */
+export function unescapeUser(user: string): string {
+  if (user.indexOf('%') < 0) return user;
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
+
 function validEscapes(s: string): boolean {
   for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
     if (!/^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) return false;

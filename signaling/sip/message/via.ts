@@ -48,7 +48,8 @@ export function parseVia(value: string): Via | undefined {
     while (j < v.length && v.charCodeAt(j) >= 0x30 && v.charCodeAt(j) <= 0x39) j++;
     if (j === i || j - i > 5) return undefined;
     port = Number(v.slice(i, j));
-    if (port > 65535) return undefined;
+    // A sent-by port must be one a response can go to (port 0 is "any" only when binding).
+    if (port < 1 || port > 65535) return undefined;
     i = j;
   }
   while (v.charCodeAt(i) === 0x20 || v.charCodeAt(i) === 0x09) i++;

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { Timers } from '../../../common/clock.ts';
+import type { TimerHandle, Timers } from '../../../common/clock.ts';
 import type { SocketFactory } from '../../../common/sockets.ts';
 import { StreamFramer } from '../message/framer.ts';
 import type { SendFailure, Source } from './types.ts';
@@ -19,6 +19,12 @@ export interface StreamLimits {
   readonly maxPendingWriteBytes: number;
   /** Give up connecting after this long. Default 5 s. */
   readonly connectTimeoutMs: number;
+  /**
+   * A message must be whole this long after its first byte, an accepted connection must send
+   * its first bytes this long after it opened (after the TLS handshake), and a TLS handshake may
+   * take this long: a peer that drips bytes cannot hold a connection slot. Default 20 s.
+   */
+  readonly messageDeadlineMs: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -28,6 +34,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxMessageBytes: 65_536,
   maxPendingWriteBytes: 4 * 1024 * 1024,
   connectTimeoutMs: 5_000,
+  messageDeadlineMs: 20_000,
 };
 
 export interface StreamTransportOptions {
@@ -55,6 +62,8 @@ interface Connection {
   state: ConnState;
   /** Messages waiting for the connection to open, with their failure callbacks. */
   queue: { buf: Buffer; onError: ((f: SendFailure) => void) | undefined }[];
+  /** Runs while the peer owes bytes: its first ones (accepted connections) or the rest of a message. */
+  deadline: TimerHandle | undefined;
 }
 
 /**
@@ -88,7 +97,7 @@ export class StreamTransport {
   #localPort = 0;
   #closing = false;
   /** Connections refused for limits, framing errors, connect failures (counted). */
-  readonly counters = { refused: 0, framingErrors: 0, connectFailures: 0, opened: 0, closed: 0 };
+  readonly counters = { refused: 0, framingErrors: 0, connectFailures: 0, opened: 0, closed: 0, deadlinesMissed: 0 };
 
   constructor(opts: StreamTransportOptions) {
     this.kind = opts.kind;
@@ -114,7 +123,7 @@ export class StreamTransport {
       const t = this.#opts.tls;
       if (t === undefined) return Promise.reject(new Error('TLS transport needs a certificate and key'));
       server = this.#opts.sockets.tlsServer(
-        { cert: t.cert, key: t.key, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true },
+        { cert: t.cert, key: t.key, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true, handshakeTimeout: this.#opts.limits.messageDeadlineMs },
         onConnection,
       );
       // Handshake failures (scanners, wrong protocol) are the client's problem, not ours.
@@ -167,7 +176,7 @@ export class StreamTransport {
       localPort: this.#localPort,
       connectionId: id,
     };
-    const conn: Connection = { id, socket, remoteKey: `${address}:${port}`, source, state, queue: [] };
+    const conn: Connection = { id, socket, remoteKey: `${address}:${port}`, source, state, queue: [], deadline: undefined };
     this.#byId.set(id, conn);
     this.#byRemote.set(conn.remoteKey, conn);
     this.#perSource.set(address, (this.#perSource.get(address) ?? 0) + 1);
@@ -187,7 +196,16 @@ export class StreamTransport {
         socket.destroy();
       },
     });
-    socket.on('data', (chunk: Buffer) => framer.push(chunk));
+    // A connection someone opened to Carillon owes its first bytes within the deadline.
+    if (state === 'open') this.#armDeadline(conn);
+    socket.on('data', (chunk: Buffer) => {
+      const framedBefore = framer.messagesFramed;
+      framer.push(chunk);
+      if (conn.state === 'closed') return;
+      // Between messages nothing is owed; a message begun (again) must be whole within the deadline.
+      if (framer.pendingBytes === 0) this.#disarmDeadline(conn);
+      else if (conn.deadline === undefined || framer.messagesFramed !== framedBefore) this.#armDeadline(conn);
+    });
     socket.on('error', () => {
       // 'close' follows; errors on one connection never reach the process.
     });
@@ -195,9 +213,26 @@ export class StreamTransport {
     return conn;
   }
 
+  #armDeadline(conn: Connection): void {
+    this.#disarmDeadline(conn);
+    conn.deadline = this.#opts.timers.setTimeout(() => {
+      conn.deadline = undefined;
+      if (conn.state === 'closed') return;
+      this.counters.deadlinesMissed++;
+      conn.socket.destroy();
+    }, this.#opts.limits.messageDeadlineMs);
+  }
+
+  #disarmDeadline(conn: Connection): void {
+    if (conn.deadline === undefined) return;
+    this.#opts.timers.clearTimeout(conn.deadline);
+    conn.deadline = undefined;
+  }
+
   #forget(conn: Connection): void {
     if (conn.state === 'closed') return;
     conn.state = 'closed';
+    this.#disarmDeadline(conn);
     this.counters.closed++;
     this.#byId.delete(conn.id);
     if (this.#byRemote.get(conn.remoteKey) === conn) this.#byRemote.delete(conn.remoteKey);
@@ -226,7 +261,12 @@ export class StreamTransport {
         if (onError !== undefined) queueMicrotask(() => onError({ code: 'CONNECTION_CLOSED' }));
         return;
       }
-      conn = this.#connect(address, port);
+      const opened = this.#connect(address, port);
+      if (opened === undefined) {
+        if (onError !== undefined) queueMicrotask(() => onError({ code: 'CONNECT_FAILED' }));
+        return;
+      }
+      conn = opened;
     }
     if (conn.state === 'connecting') {
       conn.queue.push({ buf, onError });
@@ -246,7 +286,8 @@ export class StreamTransport {
     socket.write(buf);
   }
 
-  #connect(address: string, port: number): Connection {
+  /** Opens a connection; undefined when the socket layer refused the address or port outright. */
+  #connect(address: string, port: number): Connection | undefined {
     let socket: net.Socket;
     if (this.kind === 'tls') {
       const t = this.#opts.tls;
@@ -260,9 +301,20 @@ export class StreamTransport {
       if (t?.ca !== undefined) options.ca = t.ca;
       // SNI must be a host name, never an IP literal (RFC 6066 §3).
       if (!/^[\d.]+$/.test(address) && !address.includes(':')) options.servername = address;
-      socket = this.#opts.sockets.tlsConnect(options);
+      try {
+        socket = this.#opts.sockets.tlsConnect(options);
+      } catch {
+        this.counters.connectFailures++;
+        return undefined;
+      }
     } else {
-      socket = this.#opts.sockets.tcpConnect({ host: address, port, noDelay: true });
+      try {
+        socket = this.#opts.sockets.tcpConnect({ host: address, port, noDelay: true });
+      } catch {
+        // net.connect throws synchronously for a port outside 0–65535.
+        this.counters.connectFailures++;
+        return undefined;
+      }
     }
     const conn = this.#register(socket, address, port, 'connecting');
     const timer = this.#opts.timers.setTimeout(() => {

@@ -1,3 +1,4 @@
+import { isIpLiteral, isUsablePort } from '../../../common/net-values.ts';
 import { serializeMessage } from '../message/serialize.ts';
 import type { SipMessage } from '../message/types.ts';
 import type { StreamTransport } from './stream-transport.ts';
@@ -18,6 +19,8 @@ export interface TransportHubOptions {
 export interface SendCounters {
   messagesSent: number;
   noTransport: number;
+  /** Messages not sent because the destination was no IP literal or its port not in 1–65535. */
+  badDestination: number;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface SendCounters {
 export class TransportHub implements SipSender {
   readonly #opts: TransportHubOptions;
   readonly #advertised: string;
-  readonly counters: SendCounters = { messagesSent: 0, noTransport: 0 };
+  readonly counters: SendCounters = { messagesSent: 0, noTransport: 0, badDestination: 0 };
 
   constructor(opts: TransportHubOptions) {
     this.#opts = opts;
@@ -48,9 +51,19 @@ export class TransportHub implements SipSender {
     this.sendRaw(serializeMessage(msg), dest, onError);
   }
 
-  /** Sends bytes already serialized (retransmissions, stateless answers). */
+  /**
+   * Sends bytes already serialized (retransmissions, stateless answers). The one place every
+   * message leaves through: a destination whose address is not an IP literal or whose port is
+   * outside 1–65535 (a peer's Via, Contact or Route said so) is refused here as NO_ROUTE, never
+   * handed to a socket that would throw or look the name up.
+   */
   sendRaw(buf: Buffer, dest: Destination, onError?: (f: SendFailure) => void): void {
     const address = dest.address.startsWith('[') ? dest.address.slice(1, -1) : dest.address;
+    if (!isIpLiteral(address) || !isUsablePort(dest.port)) {
+      this.counters.badDestination++;
+      if (onError !== undefined) queueMicrotask(() => onError({ code: 'NO_ROUTE' }));
+      return;
+    }
     this.counters.messagesSent++;
     this.#opts.tap?.(buf);
     switch (dest.transport) {

@@ -78,17 +78,17 @@ export class UdpTransport {
       if (onError !== undefined) queueMicrotask(() => onError({ code: 'SEND_FAILED' }));
       return;
     }
-    if (onError === undefined) {
-      socket.send(buf, port, address, (err) => {
-        if (err) this.sendErrors++;
-      });
-    } else {
-      socket.send(buf, port, address, (err) => {
-        if (err) {
-          this.sendErrors++;
-          onError({ code: 'SEND_FAILED' });
-        }
-      });
+    const done = (err: Error | null): void => {
+      if (err === null) return;
+      this.sendErrors++;
+      onError?.({ code: 'SEND_FAILED' });
+    };
+    try {
+      socket.send(buf, port, address, done);
+    } catch {
+      // dgram throws synchronously for a bad port or a closed socket: counted, never thrown on.
+      this.sendErrors++;
+      if (onError !== undefined) queueMicrotask(() => onError({ code: 'SEND_FAILED' }));
     }
   }
 
