@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BadRequestException, ChimeSDKVoiceClient, CreateVoiceConnectorCommand } from '@aws-sdk/client-chime-sdk-voice';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -303,5 +304,10 @@ describe('signed bodies over HTTP', () => {
     expect(res.status).toBe(413);
     expect(res.headers.get('x-amzn-errortype')).toBe('BadRequestException');
     expect(await res.json()).toMatchObject({ Code: 'RequestEntityTooLarge' });
+    // The official SDK (its default three attempts) reads it as the modeled exception, and does not retry it.
+    const sdk = new ChimeSDKVoiceClient({ endpoint: api.endpoint, region: 'us-east-1', credentials: api.admin });
+    const err = await sdk.send(new CreateVoiceConnectorCommand({ Name: 'x'.repeat(2 * 1024 * 1024), RequireEncryption: false })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestException);
+    expect((err as BadRequestException).$metadata).toMatchObject({ httpStatusCode: 413, attempts: 1 });
   });
 });
