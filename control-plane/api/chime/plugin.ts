@@ -69,7 +69,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** What a refused signature is told (all ForbiddenException, 403). */
 const SIGV4_REFUSAL: Readonly<Record<SigV4Failure, string>> = {
   missing: 'The request is not signed (AWS Signature Version 4 Authorization header expected)',
-  malformed: 'The Authorization header, its SignedHeaders (host and x-amz-date must be signed) or x-amz-date is malformed',
+  malformed: 'The Authorization header, its SignedHeaders (host and x-amz-date, or date, must be signed) or the request date is malformed',
   path: 'The request path must be normalized (no empty, "." or ".." segments)',
   'unknown-key': 'The access key ID is not known',
   expired: 'Signature expired: the request time is more than 15 minutes from the server time',
