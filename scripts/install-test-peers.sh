@@ -3,7 +3,10 @@
 # Peers: SIPp (sip-tester), baresip, Kamailio, stunnel (TLS client in front of SIPp, whose Debian
 # build has no TLS), sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip), ffmpeg
 # (an independent SRTP implementation, and media files for streaming), mkvtoolnix (mkvinfo checks
-# the streamed MKV).
+# the streamed MKV), awscli, python3-botocore and curl (independent SigV4 signers for the API).
+# A package is present when its binary is on PATH, or, where the check is a path (awscli: Debian's
+# /usr/bin/aws, not a pip or pyenv `aws` earlier on PATH), when that file is executable; a Python
+# library is present when Debian's /usr/bin/python3 imports its module.
 set -euo pipefail
 declare -A bin_of=(
   [sip-tester]=sipp
@@ -16,14 +19,29 @@ declare -A bin_of=(
   [iproute2]=ip
   [ffmpeg]=ffmpeg
   [mkvtoolnix]=mkvinfo
+  [awscli]=/usr/bin/aws
+  [curl]=curl
+)
+declare -A module_of=(
+  [python3-botocore]=botocore
 )
 if [ "${1:-}" = "--bench" ]; then
   bin_of[rtpengine-daemon]=rtpengine
   bin_of[gcc]=gcc
 fi
+present() {
+  local pkg=$1
+  if [ -n "${module_of[$pkg]:-}" ]; then
+    /usr/bin/python3 -c "import ${module_of[$pkg]}" >/dev/null 2>&1
+  elif [ "${bin_of[$pkg]#/}" != "${bin_of[$pkg]}" ]; then
+    [ -x "${bin_of[$pkg]}" ]
+  else
+    command -v "${bin_of[$pkg]}" >/dev/null 2>&1
+  fi
+}
 missing=()
-for pkg in "${!bin_of[@]}"; do
-  command -v "${bin_of[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+for pkg in "${!bin_of[@]}" "${!module_of[@]}"; do
+  present "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test peers: all present"
@@ -43,6 +61,6 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 for pkg in "${missing[@]}"; do
-  command -v "${bin_of[$pkg]}" >/dev/null 2>&1 || { echo "test peers: $pkg did not install ${bin_of[$pkg]}" >&2; exit 1; }
+  present "$pkg" || { echo "test peers: $pkg did not install ${bin_of[$pkg]:-python3 module ${module_of[$pkg]:-}}" >&2; exit 1; }
 done
 echo "test peers: ready"

@@ -23,13 +23,17 @@ const STATUS: Readonly<Record<ChimeErrorType, [number, string]>> = {
   UnprocessableEntityException: [422, 'Unprocessable'],
 };
 
-/** A Chime API error: the project's error with its HTTP status, exception type and Chime `Code`. */
+/**
+ * A Chime API error: the project's error with its HTTP status, exception type and Chime `Code`.
+ * `httpStatus` overrides the type's usual status where HTTP has a more exact one (413).
+ */
 export class ChimeError extends CarillonError {
   readonly type: ChimeErrorType;
   readonly status: number;
 
-  constructor(type: ChimeErrorType, message: string, code?: string) {
-    const [status, defaultCode] = STATUS[type];
+  constructor(type: ChimeErrorType, message: string, code?: string, httpStatus?: number) {
+    const [typeStatus, defaultCode] = STATUS[type];
+    const status = httpStatus ?? typeStatus;
     super(code ?? defaultCode, message, { sipStatus: status >= 500 ? 500 : 400, httpStatus: status, errorType: type });
     this.name = type;
     this.type = type;
@@ -47,3 +51,12 @@ export function sendChimeError(reply: FastifyReply, err: ChimeError): FastifyRep
 
 export const badRequest = (message: string): ChimeError => new ChimeError('BadRequestException', message);
 export const notFound = (message: string): ChimeError => new ChimeError('NotFoundException', message);
+
+/**
+ * A body over the API's limit: HTTP 413 (RFC 9110 §15.5.14 Content Too Large), typed
+ * BadRequestException. Chime's model has no 413 exception; every operation declares
+ * BadRequestException, so the SDKs and the CLI raise a named, non-retryable client error (a 5xx
+ * type would make them send the same large body again).
+ */
+export const contentTooLarge = (limitBytes: number): ChimeError =>
+  new ChimeError('BadRequestException', `The request body is larger than ${limitBytes} bytes`, 'RequestEntityTooLarge', 413);

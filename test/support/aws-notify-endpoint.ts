@@ -29,7 +29,7 @@ export async function startNotifyEndpoint(credentials: { readonly accessKeyId: s
     req.on('end', () => {
       const target = String(req.headers['x-amz-target'] ?? '');
       const service = target.startsWith('AWSEvents.') ? 'events' : target.startsWith('AmazonSQS.') ? 'sqs' : 'sns';
-      void verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, (akid) => Promise.resolve(akid === credentials.accessKeyId ? credentials.secretAccessKey : undefined), Date.now(), service).then((auth) => {
+      void verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body }, (akid) => Promise.resolve(akid === credentials.accessKeyId ? credentials.secretAccessKey : undefined), Date.now(), service).then((auth) => {
         if ('failure' in auth) {
           ep.refused.push(`${service}: ${auth.failure}`);
           res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InvalidSignatureException' });

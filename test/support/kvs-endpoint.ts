@@ -113,7 +113,7 @@ export async function startKvsEndpoint(o: KvsEndpointOptions): Promise<KvsEndpoi
     if (!['ABSOLUTE', 'RELATIVE'].includes(String(h['x-amzn-fragment-timecode-type']))) return refuse(res, 400, 'InvalidArgumentException', 'x-amzn-fragment-timecode-type');
     if (!/^\d+\.\d{3}$/.test(String(h['x-amzn-producer-start-timestamp']))) return refuse(res, 400, 'InvalidArgumentException', 'x-amzn-producer-start-timestamp');
     if (h['transfer-encoding'] !== 'chunked') return refuse(res, 400, 'InvalidArgumentException', 'chunked upload expected');
-    const auth = await verifySigV4({ method: 'POST', url: req.url ?? '', headers: h, body: '' }, (akid) => Promise.resolve(akid === o.credentials.accessKeyId ? o.credentials.secretAccessKey : undefined), Date.now(), 'kinesisvideo');
+    const auth = await verifySigV4({ method: 'POST', url: req.url ?? '', rawHeaders: req.rawHeaders, body: '' }, (akid) => Promise.resolve(akid === o.credentials.accessKeyId ? o.credentials.secretAccessKey : undefined), Date.now(), 'kinesisvideo');
     if ('failure' in auth) return refuse(res, 403, 'NotAuthorizedException', `signature: ${auth.failure}`);
     const s = [...streams.values()].find((x) => x.name === name || x.arn === arn);
     if (s === undefined) return refuse(res, 404, 'ResourceNotFoundException', `no stream ${String(name ?? arn)}`);

@@ -6,7 +6,8 @@ import type { Clock } from '../../../common/clock.ts';
 import type { Random } from '../../../common/random.ts';
 import type { ConfigSnapshots } from '../../config-snapshot.ts';
 import type { Store } from '../../store/store.ts';
-import { ChimeError, sendChimeError } from '../errors.ts';
+import { ChimeError, contentTooLarge, sendChimeError } from '../errors.ts';
+import type { SigV4Failure } from '../sigv4.ts';
 import { verifySigV4 } from '../sigv4.ts';
 import { TokenBuckets } from '../../../common/token-bucket.ts';
 import { actionAllowed } from './policy.ts';
@@ -24,8 +25,8 @@ import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The body exactly as received (SigV4 signs it). */
-    rawBody?: string;
+    /** The body bytes exactly as received (SigV4 signs them); absent when the request had none. */
+    rawBody?: Buffer;
     /** Who signed the request. */
     accessKeyId?: string;
   }
@@ -58,6 +59,26 @@ export interface ChimeApiDeps {
   readonly rateLimit?: { readonly perSec: number; readonly burst: number } | undefined;
 }
 
+const EMPTY = Buffer.alloc(0);
+/** Fastify's default `bodyLimit`, for the message when the app does not set one. */
+const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Strict UTF-8: a body with invalid bytes is refused rather than read with U+FFFD in it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** What a refused signature is told (all ForbiddenException, 403). */
+const SIGV4_REFUSAL: Readonly<Record<SigV4Failure, string>> = {
+  missing: 'The request is not signed (AWS Signature Version 4 Authorization header expected)',
+  malformed: 'The Authorization header, its SignedHeaders (host and x-amz-date, or date, must be signed) or the request date is malformed',
+  path: 'The request path must be normalized (no empty, "." or ".." segments)',
+  'unknown-key': 'The access key ID is not known',
+  expired: 'Signature expired: the request time is more than 15 minutes from the server time',
+  service: 'The credential scope must name the service "chime"',
+  'scope-date': "The credential scope's date is not the request date",
+  'body-hash': 'x-amz-content-sha256 does not match the body received',
+  signature: 'The request signature we calculated does not match the signature you provided',
+};
+
 /**
  * The Chime SDK Voice–compatible API (restJson1; reference/chime-sdk-voice-api.md): every route
  * SigV4-verified against the store's access keys, authorised by the key's action patterns,
@@ -73,34 +94,43 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     scope.addHook('onRoute', (r) => {
       routes.push(r);
     });
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      req.rawBody = text;
-      if (text === '') return done(null, {});
-      try {
-        done(null, JSON.parse(text));
-      } catch {
-        done(new ChimeError('BadRequestException', 'The request body is not valid JSON'), undefined);
-      }
+    // The body stays bytes whatever its Content-Type (botocore may send none, curl whatever it is
+    // told): SigV4 hashes exactly what arrived, and JSON is read only once the signature holds.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+      req.rawBody = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      done(null, undefined);
     });
+    const parseJson = scope.getDefaultJsonParser('error', 'error');
 
     // Authentication comes before validation: an unsigned request learns nothing about its body.
     scope.addHook('preValidation', async (req, reply) => {
       const action = actionOf(req);
       const result = await verifySigV4(
-        { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? '' },
+        { method: req.method, url: req.url, rawHeaders: req.raw.rawHeaders, body: req.rawBody ?? EMPTY },
         async (akid) => (await deps.store.db.selectFrom('access_keys').select('secret_access_key').where('access_key_id', '=', akid).executeTakeFirst())?.secret_access_key,
         (deps.signingClock ?? deps.clock).nowMs(),
       );
-      if ('failure' in result) {
-        const why = result.failure === 'expired' ? 'Signature expired: the request time is more than 15 minutes from the server time' : result.failure === 'unknown-key' ? 'The access key ID is not known' : 'The request signature is missing or does not match';
-        return sendChimeError(reply, new ChimeError('ForbiddenException', why));
-      }
+      if ('failure' in result) return sendChimeError(reply, new ChimeError('ForbiddenException', SIGV4_REFUSAL[result.failure]));
       req.accessKeyId = result.accessKeyId;
       if (!buckets.take(result.accessKeyId, deps.clock.monoMs())) return sendChimeError(reply, new ChimeError('ThrottledClientException', 'Rate exceeded; retry with backoff'));
       const key = await deps.store.db.selectFrom('access_keys').select('actions').where('access_key_id', '=', result.accessKeyId).executeTakeFirst();
       const patterns = key === undefined ? [] : (JSON.parse(key.actions) as string[]);
       if (!actionAllowed(patterns, action)) return sendChimeError(reply, new ChimeError('AccessDeniedException', `${result.accessKeyId} is not allowed to perform ${action}`));
+      // restJson1 bodies are JSON; an operation without body members may send none at all.
+      const raw = req.rawBody;
+      if (raw === undefined || raw.length === 0) {
+        if (req.routeOptions.schema?.body !== undefined) req.body = {};
+        return undefined;
+      }
+      try {
+        const text = UTF8.decode(raw);
+        req.body = await new Promise<unknown>((resolve, reject) => {
+          parseJson(req, text, (err, body) => (err === null ? resolve(body) : reject(err)));
+        });
+      } catch {
+        return sendChimeError(reply, new ChimeError('BadRequestException', 'The request body is not valid UTF-8 JSON'));
+      }
       return undefined;
     });
 
@@ -155,6 +185,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
 
     scope.setErrorHandler((err: FastifyError | ChimeError, _req: FastifyRequest, reply: FastifyReply) => {
       if (err instanceof ChimeError) return sendChimeError(reply, err);
+      if ('code' in err && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendChimeError(reply, contentTooLarge(scope.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES));
       if ('validation' in err && err.validation !== undefined) return sendChimeError(reply, new ChimeError('BadRequestException', err.message));
       if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) return sendChimeError(reply, new ChimeError('BadRequestException', err.message));
       return sendChimeError(reply, new ChimeError('ServiceFailureException', 'The service failed to process the request'));
