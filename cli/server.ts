@@ -258,7 +258,15 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const sipPorts = await edge.start();
       const e = edge;
       const eng = engine;
-      const registry = createMetricsRegistry(() => ({ edge: e.counters, calls: e.b2bua.counters, stats: () => e.stats(), media: () => eng.status() }));
+      const registry = createMetricsRegistry(() => ({
+        edge: e.counters,
+        calls: e.b2bua.counters,
+        stats: () => e.stats(),
+        streams: () => e.streamCounters(),
+        unroutable: () => e.hub.counters.badDestination,
+        mediaRefusals: () => media.counters,
+        media: () => eng.status(),
+      }));
       addVoiceConnectorMetrics(registry, events);
       addRouteHealthMetrics(registry, () => routeHealth.list());
       addStreamingMetrics(registry, streaming);

@@ -8,6 +8,12 @@ export interface SignalingMetricsSource {
   readonly edge: EdgeCounters;
   readonly calls: B2buaCounters;
   stats(): SignalingStats;
+  /** Stream transport counters (TCP and TLS summed). */
+  streams(): { readonly refused: number; readonly deadlinesMissed: number };
+  /** Messages never sent: their destination was no IP literal or had an unusable port. */
+  unroutable(): number;
+  /** Media refusals of signaling's own: descriptions with too many media lines, lines past a source's port share. */
+  mediaRefusals(): { readonly tooManyMediaLines: number; readonly sourcePortLimit: number };
   /** The media workers' counters (asked of the workers at scrape time). */
   media?: () => Promise<MediaStatus>;
 }
@@ -49,6 +55,11 @@ export function createMetricsRegistry(source: () => SignalingMetricsSource | und
   counter('carillon_sip_bad_requests_answered_total', 'Malformed requests answered with 4xx', (s) => s.edge.badRequestsAnswered);
   counter('carillon_sip_rate_limited_total', 'Requests refused by the per-source rate limit', (s) => s.edge.rateLimited);
   counter('carillon_sip_misrouted_responses_total', 'Responses dropped because their top Via was not ours', (s) => s.edge.misroutedResponses);
+  counter('carillon_sip_connections_refused_total', 'TCP/TLS connections refused (per-source limit, failed TLS handshakes)', (s) => s.streams().refused);
+  counter('carillon_sip_slow_connections_closed_total', 'TCP/TLS connections closed for not sending a whole message within sip.messageDeadlineSec', (s) => s.streams().deadlinesMissed);
+  counter('carillon_sip_unroutable_total', 'SIP messages not sent because the destination a peer named was no IP address or had a port outside 1-65535', (s) => s.unroutable());
+  counter('carillon_media_descriptions_refused_total', 'Session descriptions refused for carrying more than media.maxMediaLines media lines', (s) => s.mediaRefusals().tooManyMediaLines);
+  counter('carillon_media_source_port_limit_total', 'Media lines refused because their source already held media.maxPortPairsPerSource port pairs', (s) => s.mediaRefusals().sourcePortLimit);
   counter('carillon_calls_started_total', 'Inbound calls accepted for routing', (s) => s.calls.callsStarted);
   counter('carillon_calls_answered_total', 'Calls answered by the callee', (s) => s.calls.callsAnswered);
   counter('carillon_calls_failed_total', 'Calls that ended with a failure final response to the caller', (s) => s.calls.callsFailed);

@@ -304,6 +304,19 @@ export class SignalingEdge {
     };
   }
 
+  /** TCP and TLS connection counters, summed over both transports. */
+  streamCounters(): { refused: number; framingErrors: number; connectFailures: number; deadlinesMissed: number } {
+    const out = { refused: 0, framingErrors: 0, connectFailures: 0, deadlinesMissed: 0 };
+    for (const t of [this.#tcp, this.#tls]) {
+      if (t === undefined) continue;
+      out.refused += t.counters.refused;
+      out.framingErrors += t.counters.framingErrors;
+      out.connectFailures += t.counters.connectFailures;
+      out.deadlinesMissed += t.counters.deadlinesMissed;
+    }
+    return out;
+  }
+
   /** Local port of a transport, once listening. */
   port(t: TransportName): number | null {
     return this.hub.local(t)?.port ?? null;

@@ -69,3 +69,54 @@ describe('stream transport limits', () => {
     }
   });
 });
+
+describe('slow senders cannot hold a connection', () => {
+  const options = 'OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKdrip\r\nMax-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: drip@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+
+  it('a message dripped a byte at a time is closed at the deadline; one that sent nothing too; whole messages with pauses are not', async () => {
+    const t = await startTestServer({ sip: { messageDeadlineSec: 1, tcpIdleTimeoutSec: 60 } });
+    try {
+      const port = t.ports.sipTcp as number;
+      const drip = await tcpConnect(port);
+      let sent = 0;
+      const dripper = setInterval(() => {
+        if (!drip.destroyed && sent < options.length) drip.write(options[sent++] ?? '');
+      }, 150);
+      const silent = await tcpConnect(port);
+      const polite = await tcpConnect(port);
+      let politeAnswers = 0;
+      polite.on('data', (b: Buffer) => (politeAnswers += (b.toString('latin1').match(/SIP\/2\.0 200 /g) ?? []).length));
+      polite.write(options.replace('drip@test', 'polite1@test'));
+      try {
+        expect(await closed(drip, 4000)).toBe(true);
+        expect(sent).toBeLessThan(options.length);
+        expect(await closed(silent, 4000)).toBe(true);
+        // A whole message, a pause longer than the deadline, another whole message: still open.
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(polite.destroyed).toBe(false);
+        polite.write(options.replace('drip@test', 'polite2@test').replace('z9hG4bKdrip', 'z9hG4bKdrip2'));
+        for (let i = 0; i < 100 && politeAnswers < 2; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(politeAnswers).toBe(2);
+        expect(t.server.edge.streamCounters().deadlinesMissed).toBeGreaterThanOrEqual(2);
+      } finally {
+        clearInterval(dripper);
+        polite.destroy();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('TLS: a connection silent after its handshake is closed at the deadline', async () => {
+    const t = await startTestServer({ sip: { messageDeadlineSec: 1 } });
+    try {
+      const s = await new Promise<tls.TLSSocket>((resolve, reject) => {
+        const c = tls.connect({ host: '127.0.0.1', port: t.ports.sipTls as number, rejectUnauthorized: false }, () => resolve(c));
+        c.once('error', reject);
+      });
+      expect(await closed(s, 4000)).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});

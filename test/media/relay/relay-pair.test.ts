@@ -83,6 +83,26 @@ describe('RelayPair', () => {
     expect(a.received.rtcpPackets).toBe(1);
   });
 
+  it('an endpoint sending from port 65535 has no RTCP port to latch (65536 would throw in dgram)', async () => {
+    const { a, b, B } = await setup();
+    const top = dgram.createSocket('udp4');
+    const bound = await new Promise<boolean>((r) => {
+      top.once('error', () => r(false));
+      top.bind(65535, '127.0.0.1', () => r(true));
+    });
+    cleanup.push(() => top.close());
+    expect(bound, 'port 65535 on 127.0.0.1 is taken on this machine').toBe(true);
+    b.setRemote('127.0.0.1', B.port, B.port + 1);
+    top.send(rtp(1, 0xcccc), a.ports.rtpPort, '127.0.0.1');
+    await settle(() => a.latched);
+    expect(a.peerPort).toBe(65535);
+    expect(a.peerRtcpPort).toBe(0);
+    // B's RTCP toward A: nowhere to go, dropped without an exception.
+    B.socket.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0xbb, 0xbb]), b.ports.rtpPort + 1, '127.0.0.1');
+    await settle(() => b.received.rtcpPackets >= 1);
+    expect(b.received.rtcpPackets).toBe(1);
+  });
+
   it('strict mode accepts only the SDP address', async () => {
     const { a, b, A, B } = await setup(true);
     a.setRemote('127.0.0.1', A.port + 1000, A.port + 1001);

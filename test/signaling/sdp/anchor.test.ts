@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isIpLiteral } from '../../../common/net-values.ts';
 import { anchorSdp, commonCodecs, readSdp } from '../../../signaling/sdp/anchor.ts';
 
 const OFFER = [
@@ -48,6 +49,17 @@ describe('SDP anchoring', () => {
     expect(s!.media[1]!.port).toBe(0);
   });
 
+  it('refuses a line whose RTCP port is 0 or past 65535, or whose address is a name (no DNS per packet)', () => {
+    const one = (media: string, c = 'c=IN IP4 192.0.2.1') => readSdp(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', c, 't=0 0', media, ''].join('\r\n'));
+    expect(one('m=audio 4000 RTP/AVP 0')).toBeDefined();
+    expect(one('m=audio 4000 RTP/AVP 0\r\na=rtcp:0')).toBeUndefined();
+    expect(one('m=audio 65535 RTP/AVP 0')).toBeUndefined();
+    expect(one('m=audio 65535 RTP/AVP 0\r\na=rtcp-mux')).toBeDefined();
+    expect(one('m=audio 4000 RTP/AVP 0', 'c=IN IP4 media.example')).toBeUndefined();
+    // A rejected line needs no address.
+    expect(one('m=audio 0 RTP/AVP 0', 'c=IN IP4 media.example')).toBeDefined();
+  });
+
   it('intersects codecs by name and rate, in the answerer’s order', () => {
     const offer = readSdp(OFFER)!.media[0]!;
     const answer = readSdp('v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 8 9 96\r\na=rtpmap:96 telephone-event/8000\r\n')!.media[0]!;
@@ -81,6 +93,11 @@ describe('SDP anchoring', () => {
         for (const m of d?.media ?? []) {
           expect(Number.isInteger(m.port) && m.port >= 0 && m.port <= 65535).toBe(true);
           expect(Number.isInteger(m.rtcpPort) && m.rtcpPort >= 0 && m.rtcpPort <= 65535).toBe(true);
+          // A line that is not rejected names ports and an address a socket can send to.
+          if (m.port !== 0) {
+            expect(m.rtcpPort).toBeGreaterThanOrEqual(1);
+            if (m.address !== undefined) expect(isIpLiteral(m.address)).toBe(true);
+          }
           for (const p of m.payloads) expect(Number.isInteger(p)).toBe(true);
         }
         anchorSdp(text, { address: '127.0.0.1', ports: [10000, 10002] });
