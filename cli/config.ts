@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import Type from 'typebox';
+import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import YAML from 'yaml';
 import { ConfigError } from '../common/errors.ts';
@@ -236,9 +237,58 @@ export function configFromFlags(flags: Readonly<Record<string, string | boolean 
   return out;
 }
 
+/** The flag that sets a top-level key, for fault messages ('logLevel' → '--log-level'). */
+function flagOf(key: string): string | undefined {
+  for (const [flag, k] of Object.entries(FLAG_KEYS)) if (k === key) return `--${flag}`;
+  return undefined;
+}
+
+/** `/logLevel (--log-level)`: where a fault is, with the flag that sets it. */
+function placeOf(instancePath: string): string {
+  const top = /^\/([^/]+)$/.exec(instancePath)?.[1];
+  const flag = top === undefined ? undefined : flagOf(top);
+  return `${instancePath || '/'}${flag === undefined ? '' : ` (${flag})`}`;
+}
+
+/**
+ * Each fault of a configuration once, in words an operator can act on: a value outside a set
+ * names the set ("must be one of: fatal, error, …"), an unknown key says it is unknown, anything
+ * else keeps the schema's message with the value that was given.
+ */
+export function describeConfigFaults(schema: TSchema, value: unknown): string[] {
+  const byPath = new Map<string, { allowed: unknown[]; messages: string[]; unknown: boolean }>();
+  const at = (p: string) => {
+    let e = byPath.get(p);
+    if (e === undefined) {
+      e = { allowed: [], messages: [], unknown: false };
+      byPath.set(p, e);
+    }
+    return e;
+  };
+  for (const err of Value.Errors(schema, value)) {
+    const e = at(err.instancePath);
+    const params = err.params as Record<string, unknown>;
+    if (err.keyword === 'const' && 'allowedValue' in params) e.allowed.push(params.allowedValue);
+    else if (err.keyword === 'anyOf') continue;
+    else if (err.keyword === 'additionalProperties') continue;
+    else if (err.message === 'schema is false') e.unknown = true;
+    else if (!e.messages.includes(err.message)) e.messages.push(err.message);
+  }
+  const valueAt = (p: string): unknown => p.split('/').slice(1).reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+  const out: string[] = [];
+  for (const [p, e] of byPath) {
+    const given = valueAt(p);
+    const shown = given === undefined ? '' : ` (given ${JSON.stringify(given)})`;
+    if (e.unknown) out.push(`${placeOf(p)} is not a setting Carillon knows`);
+    else if (e.allowed.length > 0) out.push(`${placeOf(p)} must be one of: ${e.allowed.map(String).join(', ')}${shown}`);
+    else for (const m of e.messages) out.push(`${placeOf(p)} ${m}${shown}`);
+  }
+  return out;
+}
+
 /**
  * Merges layers (later wins: defaults < file < env < flags), validates against the schema and
- * resolves derived values. Bad config throws ConfigError naming every fault.
+ * resolves derived values. Bad config throws ConfigError naming every fault once.
  */
 export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfig {
   const merged: Record<string, unknown> = {};
@@ -252,19 +302,19 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   merged.sip = merged.sip ?? {};
   merged.media = merged.media ?? {};
   const withDefaults = Value.Default(ConfigSchema, merged);
-  if (!Value.Check(ConfigSchema, withDefaults)) {
-    const faults = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => `${e.instancePath || '/'} ${e.message}`);
-    throw new ConfigError(`invalid configuration: ${faults.join('; ')}`);
-  }
+  const faults = describeConfigFaults(ConfigSchema, withDefaults);
+  if (faults.length > 0) throw new ConfigError(`invalid configuration: ${faults.join('; ')}`);
   const cfg = withDefaults as FileConfig;
   const sip = Value.Default(SipSchema, cfg.sip ?? {}) as SipConfig;
   const media = Value.Default(MediaSchema, cfg.media ?? {}) as MediaConfig;
   const streaming = Value.Default(StreamingSchema, cfg.streaming ?? {}) as StreamingConfig;
   const [low, high] = cfg.rtpRange.split('-').map(Number) as [number, number];
-  if (low < 1024 || high > 65535 || low >= high) throw new ConfigError(`invalid configuration: /rtpRange ${cfg.rtpRange} must be LOW-HIGH within 1024-65535`);
-  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) throw new ConfigError('invalid configuration: tlsCert and tlsKey go together');
-  if (sip.t2Ms < sip.t1Ms) throw new ConfigError('invalid configuration: /sip/t2Ms must be ≥ t1Ms');
-  if (sip.sessionExpiresSec < sip.minSeSec) throw new ConfigError('invalid configuration: /sip/sessionExpiresSec must be ≥ minSeSec');
+  if (low < 1024 || high > 65535) faults.push(`/rtpRange (--rtp-range) ${cfg.rtpRange} must lie within 1024-65535`);
+  if (low >= high) faults.push(`/rtpRange (--rtp-range) ${cfg.rtpRange} is reversed or empty: LOW must be below HIGH (e.g. ${Math.min(low, high)}-${Math.max(low, high)})`);
+  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) faults.push('/tlsCert (--tls-cert) and /tlsKey (--tls-key) go together: give both or neither');
+  if (sip.t2Ms < sip.t1Ms) faults.push(`/sip/t2Ms (${sip.t2Ms}) must be ≥ /sip/t1Ms (${sip.t1Ms})`);
+  if (sip.sessionExpiresSec < sip.minSeSec) faults.push(`/sip/sessionExpiresSec (${sip.sessionExpiresSec}) must be ≥ /sip/minSeSec (${sip.minSeSec})`);
+  if (faults.length > 0) throw new ConfigError(`invalid configuration: ${faults.join('; ')}`);
   return { ...cfg, sip, media, streaming, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
 }
 

@@ -279,7 +279,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         snapshots = new ConfigSnapshots(store);
         await snapshots.refresh();
         terminationHealth = new TerminationHealthRecorder(store);
-        if (seeded !== undefined) logger.info({ accessKeyId: seeded.accessKeyId }, 'admin access key seeded');
+        if (seeded?.file !== undefined) logger.info({ accessKeyId: seeded.accessKeyId, file: seeded.file }, `admin access key generated: its secret is in ${seeded.file} (mode 0600)`);
+        else if (seeded !== undefined) logger.info({ accessKeyId: seeded.accessKeyId }, 'admin access key taken from CARILLON_ACCESS_KEY_ID / CARILLON_SECRET_ACCESS_KEY');
         app = buildApp({
           ready: () => ready,
           metrics: registry,

@@ -28,12 +28,15 @@ export async function putAccessKey(store: Store, key: AccessKey, clock: Clock): 
     .execute();
 }
 
+/** The admin key seeded at start, and the file it was written to when it was generated. */
+export type SeededKey = AccessKey & { readonly file?: string };
+
 /**
  * The first admin key (DESIGN.md): from CARILLON_ACCESS_KEY_ID / CARILLON_SECRET_ACCESS_KEY when
  * set, else — only while the store has no key at all — generated and written to
  * `<data>/admin-credentials.json` (mode 0600). Returns the key it seeded, if any.
  */
-export async function seedAdminKey(store: Store, dataDir: string, env: NodeJS.ProcessEnv, randomBytes: (n: number) => Buffer, clock: Clock): Promise<AccessKey | undefined> {
+export async function seedAdminKey(store: Store, dataDir: string, env: NodeJS.ProcessEnv, randomBytes: (n: number) => Buffer, clock: Clock): Promise<SeededKey | undefined> {
   const id = env.CARILLON_ACCESS_KEY_ID;
   const secret = env.CARILLON_SECRET_ACCESS_KEY;
   if (id !== undefined && secret !== undefined && id !== '' && secret !== '') {
@@ -45,6 +48,7 @@ export async function seedAdminKey(store: Store, dataDir: string, env: NodeJS.Pr
   if (any !== undefined) return undefined;
   const key = newAccessKey(randomBytes, ADMIN_ACTIONS);
   await putAccessKey(store, key, clock);
-  writeFileSync(path.join(dataDir, 'admin-credentials.json'), `${JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey }, null, 2)}\n`, { mode: 0o600 });
-  return key;
+  const file = path.resolve(dataDir, 'admin-credentials.json');
+  writeFileSync(file, `${JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey }, null, 2)}\n`, { mode: 0o600 });
+  return { ...key, file };
 }

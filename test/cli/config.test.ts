@@ -6,6 +6,25 @@ import { ConfigError } from '../../common/errors.ts';
 import { configFromEnv, configFromFlags, readConfigFile, resolveConfig } from '../../cli/config.ts';
 
 describe('config', () => {
+  it('names each fault once, with what is allowed and the flag that sets it', () => {
+    const message = (layer: Record<string, unknown>): string => {
+      try {
+        resolveConfig(layer);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).message;
+      }
+      return expect.unreachable();
+    };
+    const loud = message({ logLevel: 'loud' });
+    expect(loud).toContain('/logLevel (--log-level) must be one of: fatal, error, warn, info, debug, trace, silent (given "loud")');
+    expect(loud.match(/logLevel/g)).toHaveLength(1);
+    const two = message({ logLevel: 'loud', media: { relay: 'x' }, sipUdp: 'abc' });
+    expect(two.split('; ')).toHaveLength(3);
+    expect(two).toContain('/media/relay must be one of: native, sockets');
+    expect(message({ rtpRange: '5-3' })).toContain('/rtpRange (--rtp-range) 5-3 is reversed or empty: LOW must be below HIGH (e.g. 3-5)');
+  });
+
   it('fills every default', () => {
     const c = resolveConfig({});
     expect(c.sipUdp).toBe(5060);
@@ -42,11 +61,12 @@ describe('config', () => {
 
   it.each([
     [{ sipUdp: 70000 }, '/sipUdp'],
-    [{ unknownKey: 1 }, 'additional'],
+    [{ unknownKey: 1 }, '/unknownKey is not a setting'],
     [{ rtpRange: '5000-4000' }, 'rtpRange'],
     [{ routes: [{ match: {}, target: 'http://x' }] }, '/routes/0/target'],
     [{ sip: { t1Ms: 1000, t2Ms: 500 } }, 't2Ms'],
     [{ tlsCert: '/x' }, 'tlsCert'],
+    [{ rtpRange: '5-3' }, 'reversed'],
   ])('rejects bad config %j with ConfigError', (layer, hint) => {
     try {
       resolveConfig(layer as Record<string, unknown>);
