@@ -189,7 +189,26 @@ describe('termination digest authentication: replays, uri binding, bans (real se
     expect(await metric('carillon_calls_started_total')).toBe(startedBefore);
     expect(await metric('carillon_sip_auth_stale_total{reason="replay"}')).toBe(1);
     expect(await metric('carillon_sip_auth_stale_total{reason="other_source"}')).toBe(1);
-    // Neither is a failure.
+  });
+
+  it('a PBX that keeps its nonce and counts nc up (Asterisk-style) authenticates on every new call; an nc used before is stale', async () => {
+    // A number outside CallingRegions: authenticated requests end at that rule (403), no call needed.
+    const ruri = `sip:+442071838750@${vcA.host}`;
+    const pbx = await new RawPbx().open('127.0.0.5');
+    try {
+      const challenged = await pbx.invite(t.ports.sipUdp as number, ruri);
+      for (const nc of [1, 2, 3]) {
+        const r = await pbx.invite(t.ports.sipUdp as number, ruri, { auth: answer(challenged, { uri: ruri, password: PASSWORD, nc }) });
+        expect(r.text).toMatch(/^SIP\/2\.0 403 Calling Region Not Allowed/);
+      }
+      const again = await pbx.invite(t.ports.sipUdp as number, ruri, { auth: answer(challenged, { uri: ruri, password: PASSWORD, nc: 2 }) });
+      expect(again.status).toBe(407);
+      expect(again.text).toMatch(/stale=true/);
+    } finally {
+      pbx.close();
+    }
+    expect(await metric('carillon_sip_auth_stale_total{reason="replay"}')).toBe(2);
+    // No stale answer so far was a failure.
     expect(await metric('carillon_sip_auth_failures_total{reason="wrong_response"}')).toBe(0);
   });
 
