@@ -28,8 +28,8 @@ export const STALE_REASONS = ['expired', 'evicted', 'replay', 'other_source', 'u
  * A nonce's life: `live` until TTL or eviction (answered with qop=auth it stays live, each `nc`
  * above the last); `used` after one answer without qop; `burned` after a wrong answer.
  */
-type NonceState = 'live' | 'used' | 'burned';
-const NONCE_TRANSITIONS = { live: ['live', 'used', 'burned'], used: [], burned: [] } as const satisfies Record<NonceState, readonly NonceState[]>;
+export type NonceState = 'live' | 'used' | 'burned';
+export const NONCE_TRANSITIONS = { live: ['live', 'used', 'burned'], used: [], burned: [] } as const satisfies Record<NonceState, readonly NonceState[]>;
 
 interface NonceRecord {
   readonly realm: string;
@@ -157,7 +157,7 @@ export class NonceStore {
   /** Records a use that authenticated: the `nc` taken, or (without qop) the nonce spent. */
   accept(nonce: string, nc: number | undefined): void {
     const rec = this.#byNonce.get(nonce);
-    if (rec === undefined) return;
+    if (rec === undefined || rec.state !== 'live') return;
     if (nc === undefined) this.#transition(rec, 'used');
     else {
       this.#transition(rec, 'live');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCryptoRandom } from '../../../common/random.ts';
-import { NONCE_SWEEP_MS, NonceStore } from '../../../signaling/auth/nonce-store.ts';
+import { NONCE_SWEEP_MS, NONCE_TRANSITIONS, NonceStore } from '../../../signaling/auth/nonce-store.ts';
 import { ManualTimers } from '../../support/manual-timers.ts';
 
 const realm = 'vc.voiceconnector.carillon.local';
@@ -46,6 +46,21 @@ describe('digest nonce table', () => {
     nonces.burn(burned);
     expect(nonces.check(burned, realm, '10.0.0.1')).toBe('replay');
     expect(nonces.fresh(burned, 5)).toBe(false);
+  });
+
+  it('used and burned are terminal: nothing brings a nonce back', () => {
+    expect(NONCE_TRANSITIONS).toEqual({ live: ['live', 'used', 'burned'], used: [], burned: [] });
+    const { nonces } = store();
+    const used = nonces.issue(realm, '10.0.0.1');
+    nonces.accept(used, undefined);
+    nonces.accept(used, 7);
+    nonces.burn(used);
+    expect([nonces.check(used, realm, '10.0.0.1'), nonces.fresh(used, 8)]).toEqual(['replay', false]);
+    const burned = nonces.issue(realm, '10.0.0.1');
+    nonces.burn(burned);
+    nonces.accept(burned, 1);
+    nonces.accept(burned, undefined);
+    expect([nonces.check(burned, realm, '10.0.0.1'), nonces.fresh(burned, 2)]).toEqual(['replay', false]);
   });
 
   it('never holds more than its cap: the oldest goes first, and is then told apart from an expired one', () => {
