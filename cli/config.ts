@@ -5,6 +5,7 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import YAML from 'yaml';
 import { ConfigError } from '../common/errors.ts';
+import { DEFAULT_AUTH_BAN_SEC, DEFAULT_AUTH_FAILURE_WINDOW_SEC, DEFAULT_AUTH_FAILURES_PER_SOURCE, DEFAULT_AUTH_FAILURES_PER_VOICE_CONNECTOR } from '../signaling/auth/auth-guard.ts';
 
 /** Default ports (SPEC §2, DESIGN "Interfaces"). */
 export const DEFAULT_SIP_PORT = 5060;
@@ -57,6 +58,10 @@ const SipSchema = Type.Object(
       default: ['MD5', 'SHA-256'],
       description: 'digest challenges offered to trunks, in order (answers in either are accepted); PBXs built on libre (baresip 1.x) give up on a challenge list naming an algorithm they lack: list MD5 alone for them',
     }),
+    authFailuresPerSource: Type.Integer({ minimum: 0, default: DEFAULT_AUTH_FAILURES_PER_SOURCE, description: 'failed termination digest answers from one source IP (IPv6: its /64) within authFailureWindowSec that ban it for authBanSec: 403 to every termination request, the right password included; 0 = off' }),
+    authFailuresPerVoiceConnector: Type.Integer({ minimum: 0, default: DEFAULT_AUTH_FAILURES_PER_VOICE_CONNECTOR, description: 'failed answers to one voice connector from all sources within authFailureWindowSec after which, for authBanSec, it refuses every source that failed against it (sources that did not fail keep working); 0 = off' }),
+    authFailureWindowSec: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_AUTH_FAILURE_WINDOW_SEC, description: 'window the authentication failure thresholds count in, s' }),
+    authBanSec: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_AUTH_BAN_SEC, description: 'how long an authentication ban lasts, s' }),
   },
   { additionalProperties: false },
 );

@@ -30,6 +30,8 @@ import { RouteHealth } from '../signaling/routing/route-health.ts';
 import { TerminationHealthRecorder } from '../control-plane/termination-health.ts';
 import { VoiceConnectorRouter } from '../signaling/routing/voice-connector-router.ts';
 import { DigestAuth } from '../signaling/auth/digest.ts';
+import { AuthGuard } from '../signaling/auth/auth-guard.ts';
+import { addSipAuthMetrics } from '../metrics/sip-auth-metrics.ts';
 import { CallEvents } from '../signaling/calls/call-events.ts';
 import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
@@ -110,12 +112,19 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let closing: Promise<void> | undefined;
 
   const events = new CallEvents((err) => logger.error({ err }, 'call event listener failed'));
+  // Termination credentials: nonces bound to the source, and bans for sources that keep failing.
+  const digest = new DigestAuth({ secret: crypto.randomBytes(32), algorithms: cfg.sip.digestAlgorithms, clock, random, timers });
+  const authGuard = new AuthGuard(
+    { failuresPerSource: cfg.sip.authFailuresPerSource, failuresPerVoiceConnector: cfg.sip.authFailuresPerVoiceConnector, windowMs: cfg.sip.authFailureWindowSec * 1000, banMs: cfg.sip.authBanSec * 1000 },
+    { clock, timers, logger },
+  );
   // Voice connector classification over the control plane's snapshot, then the config file's static routes.
   const vcRouter = new VoiceConnectorRouter({
     domain: cfg.domain,
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
     staticRoutes: cfg.routes,
-    digest: new DigestAuth(crypto.randomBytes(32), undefined, cfg.sip.digestAlgorithms),
+    digest,
+    authGuard,
     clock,
     random,
     health: { isUp: (host, port, protocol) => routeHealth.isUp(host, port, protocol) },
@@ -269,6 +278,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       }));
       addVoiceConnectorMetrics(registry, events);
       addRouteHealthMetrics(registry, () => routeHealth.list());
+      addSipAuthMetrics(registry, { digest, guard: authGuard });
       addStreamingMetrics(registry, streaming);
       const ql = qualityLog;
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener));
@@ -304,6 +314,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       closing ??= (async () => {
         ready = false;
         routeHealth.stop();
+        digest.close();
+        authGuard.close();
         recorder?.closeAll();
         await edge?.close();
         await app?.close();

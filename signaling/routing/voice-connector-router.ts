@@ -4,8 +4,9 @@ import type { Clock } from '../../common/clock.ts';
 import type { Random } from '../../common/random.ts';
 import { TokenBuckets } from '../../common/token-bucket.ts';
 import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
+import type { AuthGuard } from '../auth/auth-guard.ts';
 import type { DigestAuth } from '../auth/digest.ts';
-import { getHeader } from '../sip/message/headers.ts';
+import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import { parseUri, unescapeUser } from '../sip/message/uri.ts';
 import type { SipRequest } from '../sip/message/types.ts';
@@ -41,7 +42,10 @@ export interface VoiceConnectorRouterOptions {
   readonly domain: string;
   readonly snapshot: () => ConfigSnapshot;
   readonly staticRoutes: readonly StaticRoute[];
+  /** Challenges and checks termination credentials (nonces bound to the source). */
   readonly digest: DigestAuth;
+  /** Counts failed answers and bans sources that keep failing (auth-guard.ts). */
+  readonly authGuard: AuthGuard;
   readonly clock: Clock;
   readonly random: Random;
   readonly health?: RouteHealthView | undefined;
@@ -183,13 +187,24 @@ export class VoiceConnectorRouter {
     if (cidrs.length > 0 ? !cidrs.some((c) => inCidr(source.address, c)) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
     if (vc.credentials.length > 0) {
       const realm = `${vc.id}${this.#suffix}`;
-      const now = this.#opts.clock.nowMs();
-      const verdict = this.#opts.digest.verify(getHeader(req, 'proxy-authorization'), req.method, realm, vc.credentials, now);
-      if (verdict === 'missing' || verdict === 'stale') {
-        // A challenge is part of the exchange, not a failure: it is not counted as a refusal.
-        return { kind: 'reject', status: 407, rule: 'termination-challenge', trunk, headers: this.#opts.digest.challenge(realm, now, verdict === 'stale').map((value) => ({ name: 'proxy-authenticate', value })) };
+      // A banned source is refused before any challenge, the right password included.
+      if (this.#opts.authGuard.refusal(source.address, vc.id) !== undefined) return this.#refuse('termination-auth-banned', 403, { trunk, reason: 'Too Many Authentication Failures' });
+      const verdict = this.#opts.digest.verify(getHeaderValues(req, 'proxy-authorization'), req, realm, source.address, vc.credentials);
+      switch (verdict.kind) {
+        case 'ok':
+          break;
+        case 'challenge':
+        case 'stale':
+          // A challenge is part of the exchange, not a failure: it is not counted as a refusal.
+          return { kind: 'reject', status: 407, rule: 'termination-challenge', trunk, headers: this.#opts.digest.challenge(realm, source.address, verdict.kind === 'stale').map((value) => ({ name: 'proxy-authenticate', value })) };
+        case 'failed':
+          this.#opts.authGuard.failed(source.address, vc.id, verdict.reason);
+          return this.#refuse('termination-auth', 403, { trunk, reason: 'Authentication Failed' });
+        default: {
+          const never: never = verdict;
+          return never;
+        }
       }
-      if (verdict === 'wrong') return this.#refuse('termination-auth', 403, { trunk, reason: 'Authentication Failed' });
     }
     // Emergency calls from an authenticated PBX go out ahead of every other rule: Disabled, calling regions, CpsLimit.
     const emergency = emergencyRoute((vc.documents.emergency as { DNIS?: EmergencyDnis[] } | undefined)?.DNIS ?? [], user, calling?.country);

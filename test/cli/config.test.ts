@@ -37,6 +37,12 @@ describe('config', () => {
     expect(c.routes).toEqual([]);
   });
 
+  it('limits guessing of termination credentials by default: 5 failures per source or 10 per voice connector in 60 s, banned 300 s', () => {
+    const c = resolveConfig({});
+    expect([c.sip.authFailuresPerSource, c.sip.authFailuresPerVoiceConnector, c.sip.authFailureWindowSec, c.sip.authBanSec]).toEqual([5, 10, 60, 300]);
+    expect(resolveConfig({ sip: { authFailuresPerSource: 0, authBanSec: 3600 } }).sip).toMatchObject({ authFailuresPerSource: 0, authBanSec: 3600, authFailuresPerVoiceConnector: 10 });
+  });
+
   it('layers file < env < flags', () => {
     const c = resolveConfig(
       { sipUdp: 1, bind: '127.0.0.1', sip: { t1Ms: 100 } },
@@ -67,6 +73,8 @@ describe('config', () => {
     [{ sip: { t1Ms: 1000, t2Ms: 500 } }, 't2Ms'],
     [{ tlsCert: '/x' }, 'tlsCert'],
     [{ rtpRange: '5-3' }, 'reversed'],
+    [{ sip: { authBanSec: 0 } }, 'authBanSec'],
+    [{ sip: { authFailuresPerSource: -1 } }, 'authFailuresPerSource'],
   ])('rejects bad config %j with ConfigError', (layer, hint) => {
     try {
       resolveConfig(layer as Record<string, unknown>);

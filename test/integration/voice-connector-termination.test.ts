@@ -54,6 +54,8 @@ describe('voice connector termination: PBX (SIPp) → Carillon → carrier (SIPp
       calls: opts.calls ?? 1,
       ...(opts.rate === undefined ? {} : { rate: opts.rate }),
       service: opts.service ?? DIALED,
+      // Answers name the Request-URI, as a PBX's do.
+      authUri: `${opts.service ?? DIALED}@${vcHost}`,
       timeoutSec: 20,
       ...(opts.localIp === undefined ? {} : { localIp: opts.localIp }),
     });

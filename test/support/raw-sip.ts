@@ -14,7 +14,7 @@ function toReply(buf: Buffer): RawReply {
 }
 
 /**
- * A bare UDP socket on 127.0.0.1 that sends raw bytes and collects whatever comes back: the
+ * A bare UDP socket on 127.0.0.1 (or another loopback address) that sends raw bytes and collects whatever comes back: the
  * simplest possible peer, for malformed input and single-request checks.
  */
 export class RawUdpPeer {
@@ -28,8 +28,9 @@ export class RawUdpPeer {
     this.#bind = bind;
   }
 
-  async open(): Promise<number> {
-    await new Promise<void>((resolve) => this.socket.bind(0, this.#bind, resolve));
+  /** Binds a free port on `address` (any 127.0.0.0/8 address is this machine; default the constructor's). */
+  async open(address = this.#bind): Promise<number> {
+    await new Promise<void>((resolve) => this.socket.bind(0, address, resolve));
     this.socket.on('message', (buf) => {
       this.replies.push(toReply(buf));
       for (const w of this.#waiters.splice(0)) w();

@@ -32,6 +32,11 @@ export interface SippOptions {
   readonly localIp?: string;
   /** Pin SIPp to this CPU (taskset), for benchmarks that keep generator and server apart. */
   readonly cpu?: number;
+  /**
+   * The digest `uri` SIPp answers challenges with, without the `sip:` SIPp puts in front. SIPp's
+   * own default is `remote_ip:remote_port`; a PBX answers with the Request-URI (RFC 3261 §22.4).
+   */
+  readonly authUri?: string;
 }
 
 export interface SippResult {
@@ -80,6 +85,7 @@ export function startSipp(opts: SippOptions): SippHandle {
   ];
   if (opts.rate !== undefined) args.push('-r', String(opts.rate));
   if (opts.limit !== undefined) args.push('-l', String(opts.limit));
+  if (opts.authUri !== undefined) args.push('-auth_uri', opts.authUri);
   if (opts.extraArgs !== undefined) args.push(...opts.extraArgs);
   if (opts.injection !== undefined) {
     const inf = path.join(dir, 'injection.csv');

@@ -1,10 +1,15 @@
+import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createCryptoRandom } from '../../../common/random.ts';
 import { e164Of, orderByPriorityWeight, VoiceConnectorRouter } from '../../../signaling/routing/voice-connector-router.ts';
 import type { ConfigSnapshot } from '../../../control-plane/config-snapshot.ts';
+import { AuthGuard } from '../../../signaling/auth/auth-guard.ts';
 import { DigestAuth } from '../../../signaling/auth/digest.ts';
 import type { SipRequest } from '../../../signaling/sip/message/types.ts';
 import type { Source } from '../../../signaling/sip/transport/types.ts';
+import type { RouteDecision } from '../../../signaling/routing/static-routes.ts';
+import { ha1 } from '../../../control-plane/api/chime/voice-connector-config.ts';
+import { ManualTimers } from '../../support/manual-timers.ts';
 
 describe('voice connector routing helpers', () => {
   it('orders by priority, and splits equal priorities by weight', () => {
@@ -58,7 +63,8 @@ describe('voice connector classification and termination decisions', () => {
     domain: 'carillon.test',
     snapshot: () => snapshot,
     staticRoutes: [],
-    digest: new DigestAuth(Buffer.alloc(32, 1)),
+    digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }),
+    authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }),
     clock,
     random: createCryptoRandom(),
     health: { isUp: (host) => !down.has(host) },
@@ -85,7 +91,7 @@ describe('voice connector classification and termination decisions', () => {
     expect(router.decide(invite('+442071838750'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-calling-region' });
     expect(router.decide(invite('not-a-number'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 484 });
     // The bucket holds CpsLimit (2) tokens and the clock stands still: the third call in the same instant is throttled.
-    const fresh = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth(Buffer.alloc(32, 1)), clock, random: createCryptoRandom() });
+    const fresh = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }), authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }), clock, random: createCryptoRandom() });
     expect(fresh.decide(invite('+14155550123'), from('10.1.2.3')).kind).toBe('forward');
     expect(fresh.decide(invite('+14155550123'), from('10.1.2.3')).kind).toBe('forward');
     expect(fresh.decide(invite('+14155550123'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 503, throttled: true });
@@ -107,5 +113,64 @@ describe('voice connector classification and termination decisions', () => {
     const r = router.decide({ ...invite('+14155550123'), uri: 'sip:+14155550123@zzzzzzzzzzzzzzzzzzzzzz.voiceconnector.carillon.test' }, from('10.1.2.3'));
     expect(r).toMatchObject({ kind: 'reject', status: 404, rule: 'unknown-voice-connector' });
     expect(router.decide({ ...invite('+14155550123'), uri: 'sip:+14155550123@198.51.100.7' }, from('203.0.113.9'))).toMatchObject({ kind: 'reject', status: 404, rule: 'no-route' });
+  });
+});
+
+describe('termination credentials: challenge, verify, ban (router with its digest and guard)', () => {
+  const clock = new ManualTimers();
+  const id = 'abcdefghijklmnopqrstuv';
+  const realm = `${id}.voiceconnector.carillon.test`;
+  const vc = {
+    id,
+    name: 'pbx',
+    awsRegion: 'us-east-1',
+    requireEncryption: false,
+    documents: { termination: { CallingRegions: ['US'], CidrAllowedList: ['10.0.0.0/8'], CpsLimit: 100 } },
+    credentials: [{ username: 'pbx', realm, ha1Md5: ha1('md5', 'pbx', realm, 'pw'), ha1Sha256: ha1('sha256', 'pbx', realm, 'pw') }],
+  };
+  const snapshot: ConfigSnapshot = {
+    generation: 1,
+    voiceConnectors: new Map([[vc.id, vc]]),
+    groups: new Map(),
+    numbers: new Map(),
+    carriers: [{ id: 'c', name: 'c', host: '192.0.2.1', port: 5060, protocol: 'UDP', priority: 1, weight: 1, prefixes: [], credentials: undefined }],
+    defaultCallingName: undefined,
+    cdrBucket: undefined,
+  };
+  const guard = new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 100, windowMs: 60_000, banMs: 300_000 }, { clock });
+  const router = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 2), clock, random: createCryptoRandom() }), authGuard: guard, clock, random: createCryptoRandom() });
+  const ruri = `sip:+14155550123@${realm}`;
+  const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
+  const invite = (proxyAuthorization?: string): SipRequest => ({
+    kind: 'request',
+    method: 'INVITE',
+    uri: ruri,
+    headers: [{ name: 'from', value: '<sip:+12065550111@10.1.2.3>;tag=1' }, ...(proxyAuthorization === undefined ? [] : [{ name: 'proxy-authorization', value: proxyAuthorization }])],
+    body: Buffer.alloc(0),
+  });
+  const from: Source = { transport: 'udp', address: '10.1.2.3', port: 5060, localAddress: '127.0.0.1', localPort: 5060 };
+  /** Asks for a challenge and answers it with `password`. */
+  const call = (password: string): RouteDecision => {
+    const challenge = router.decide(invite(), from);
+    if (challenge.kind !== 'reject' || challenge.status !== 407) return challenge;
+    const nonce = /nonce="([^"]+)"/.exec(challenge.headers?.[0]?.value ?? '')?.[1] ?? '';
+    const response = md5(`${md5(`pbx:${realm}:${password}`)}:${nonce}:00000001:cafe:auth:${md5(`INVITE:${ruri}`)}`);
+    return router.decide(invite(`Digest username="pbx", realm="${realm}", nonce="${nonce}", uri="${ruri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cafe"`), from);
+  };
+
+  it('challenges, takes the right password, refuses a wrong one; five wrong ones ban the source — the right password included — until the ban ends', () => {
+    expect(router.decide(invite(), from)).toMatchObject({ kind: 'reject', status: 407, rule: 'termination-challenge' });
+    expect(call('pw')).toMatchObject({ kind: 'forward', rule: `termination:${id}` });
+    for (let i = 0; i < 4; i++) expect(call(`guess${i}`)).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-auth' });
+    expect(call('pw').kind).toBe('forward');
+    expect(call('guess4')).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-auth' });
+    // Banned: refused before any challenge.
+    expect(router.decide(invite(), from)).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-auth-banned', reason: 'Too Many Authentication Failures' });
+    expect(call('pw')).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-auth-banned' });
+    clock.advance(300_000);
+    expect(call('pw').kind).toBe('forward');
+    expect(router.counters.refused.get('termination-auth')).toBe(5);
+    expect(router.counters.refused.get('termination-auth-banned')).toBe(2);
+    expect(guard.counters.bans.source).toBe(1);
   });
 });
