@@ -14,7 +14,7 @@ import { nodeSockets } from '../common/sockets.ts';
 import { buildApp } from '../control-plane/api/app.ts';
 import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
-import { openStore } from '../control-plane/store/store.ts';
+import { openStoreWhenReachable } from '../control-plane/store/store-connect.ts';
 import { ConfigSnapshots, EMPTY_SNAPSHOT } from '../control-plane/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
@@ -284,7 +284,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener));
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
-        store = await openStore(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'));
+        store = await openStoreWhenReachable(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'), { logger, timers, clock });
         const seeded = await seedAdminKey(store, cfg.data, process.env, crypto.randomBytes, clock);
         snapshots = new ConfigSnapshots(store);
         await snapshots.refresh();
