@@ -28,6 +28,10 @@ import type { TrunkCall } from '../signaling/routing/static-routes.ts';
  * that (plus however long the event loop was stalled), so an interrupted call's end and billable
  * duration are short by less than `heartbeatMs`.
  *
+ * Only answered calls are journaled: a call still being set up (ringing) when the process dies
+ * gets no CDR, where it would have had a "Failed" one had it ended unanswered: it had no billable
+ * time, and journaling every attempt would add two appends to every call that fails too.
+ *
  * The file is compacted (rewritten with only the calls still open, temporary name + rename) when
  * it passes `compactBytes` and twice its live size, so it stays small through a long run.
  */
