@@ -183,7 +183,7 @@ export interface CdrWriter {
    * starts a fresh journal. Call before SIP listens. Returns how many calls it wrote.
    */
   start(): number;
-  /** Stops listening and closes the journal. Idempotent. */
+  /** Closes the journal (a call that ends after this still gets its CDRs). Idempotent. */
   close(): void;
 }
 
@@ -269,7 +269,7 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter
     for (const f of written) opts.onWritten?.(f);
   };
 
-  const off = events.on((e: CallEvent) => {
+  events.on((e: CallEvent) => {
     if ((e.type !== 'answered' && e.type !== 'ended') || e.call.trunk === undefined) return;
     if (e.type === 'answered') onAnswered(e.call, e.call.trunk);
     else onEnded(e.call, e.call.trunk);
@@ -292,7 +292,6 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter
       });
     },
     close() {
-      off();
       journal?.close();
     },
   };
