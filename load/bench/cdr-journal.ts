@@ -4,8 +4,10 @@
  * call's two CDR files on the same disk (temporary name + rename each), without the journal.
  * Then the writer with the journal, to show the sum. Each measurement gets a fresh directory;
  * medians of interleaved rounds.
- *   npx tsx load/bench/cdr-journal.ts
+ *   npx tsx load/bench/cdr-journal.ts [DIR]     (default the system's temporary directory;
+ *                                              /dev/shm leaves the disk out: syscalls only)
  */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,7 +22,7 @@ import type { Call } from '../../signaling/calls/call.ts';
 import type { TrunkCall } from '../../signaling/routing/static-routes.ts';
 import { opsPerSec, report } from './measure.ts';
 
-const root = mkdtempSync(path.join(os.tmpdir(), 'carillon-bench-journal-'));
+const root = mkdtempSync(path.join(process.argv[2] ?? os.tmpdir(), 'carillon-bench-journal-'));
 const logger = pino({ level: 'silent' });
 const trunk: TrunkCall = { voiceConnectorId: 'abcdefghijklmnopqrstuv', region: 'us-east-1', direction: 'Outbound', fromNumber: '+12065550111', toNumber: '+14155550123', fromCountry: 'US', toCountry: 'US' };
 let n = 0;
@@ -87,13 +89,19 @@ function journalOnly(): { run(): void; close(): number } {
 const ROUNDS = 7;
 const results = { files: [] as number[], journal: [] as number[], both: [] as number[] };
 let compactions = 0;
+// Each measurement starts with the disk's dirty pages written out (`sync`, not timed): the files of
+// one measurement otherwise slow the next by the kernel's writeback.
+const settle = (): void => void execFileSync('sync');
 for (let round = 0; round < ROUNDS; round++) {
+  settle();
   const plain = writer(false);
   results.files.push(opsPerSec(() => callThrough(plain.events), 500));
   plain.close();
+  settle();
   const j = journalOnly();
   results.journal.push(opsPerSec(() => j.run(), 500));
   compactions += j.close();
+  settle();
   const w = writer(true);
   results.both.push(opsPerSec(() => callThrough(w.events), 500));
   w.close();
