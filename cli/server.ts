@@ -37,6 +37,7 @@ import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
 import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
+import { CdrJournal } from '../metrics/cdr-journal.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
 import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
 import { Recorder } from '../signaling/calls/recording-session.ts';
@@ -149,7 +150,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     cfg.cdrBucket === undefined && cfg.api < 0
       ? undefined
       : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
-  writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file) });
+  const cdrJournal = new CdrJournal({ file: path.join(cfg.data, 'journal', 'cdrs.jsonl'), clock, timers, logger });
+  const cdrWriter = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file), journal: cdrJournal });
   const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock });
   let sipLogsOn = { generation: -1, any: false };
   const sipLog = new SipMessageLog(events, {
@@ -186,6 +188,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     },
     async start() {
       mkdirSync(cfg.data, { recursive: true });
+      // Before SIP listens: CDRs for the calls a crash interrupted, then a fresh journal.
+      cdrWriter.start();
       const tls = cfg.sipTls >= 0 ? await loadTlsMaterial(cfg.data, cfg.domain, cfg.tlsCert, cfg.tlsKey) : undefined;
       const sip = cfg.sip;
       engine = await MediaEngine.start(
@@ -318,6 +322,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         authGuard.close();
         recorder?.closeAll();
         await edge?.close();
+        cdrWriter.close();
         await app?.close();
         await store?.close();
         await engine?.close();

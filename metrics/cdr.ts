@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.ts';
+import type { CdrJournal, InterruptedCall, JournaledCall } from './cdr-journal.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
 import type { Call } from '../signaling/calls/call.ts';
 import type { TrunkCall } from '../signaling/routing/static-routes.ts';
@@ -12,7 +13,8 @@ import type { TrunkCall } from '../signaling/routing/static-routes.ts';
  * §7: every value a string, SchemaVersion "2.0") under Chime's key layout, written to
  * `<data>/cdrs/<key>` when the call ends. Each file is written whole to a temporary name and
  * renamed, before the end of the call is reported anywhere else: a process that dies after a
- * call ended has its CDRs on disk. Fields Chime had for meetings (ConferencePin, Organizer…) are
+ * call ended has its CDRs on disk; a call in progress when it dies gets its CDRs at the next start,
+ * from the journal of answered calls (cdr-journal.ts), with Status "Interrupted". Fields Chime had for meetings (ConferencePin, Organizer…) are
  * empty strings; the voice connector fields Chime's Voice Connector CDRs carried
  * (VoiceConnectorId, TransactionId, CallId, Region, Status) are added.
  */
@@ -43,7 +45,8 @@ export interface CdrRecord {
   readonly Region: string;
   /** 'Caller' (customer side of a termination call, carrier side of an origination call) or 'Callee'. */
   readonly Leg: 'Caller' | 'Callee';
-  readonly Status: 'Completed' | 'Failed';
+  /** Failed: never answered. Interrupted: answered and in progress when the process died (cdr-journal.ts). */
+  readonly Status: 'Completed' | 'Failed' | 'Interrupted';
   readonly SipStatusCode: string;
 }
 
@@ -72,16 +75,31 @@ export interface CdrTimes {
   readonly endMs: number;
 }
 
-/** The two legs' records of one ended call. */
-export function buildCdrs(call: Call, trunk: TrunkCall, times: CdrTimes, accountId: string, transactionId: string): CdrRecord[] {
+/** What the two legs' records of a call are made from. */
+export interface CdrInput {
+  readonly trunk: TrunkCall;
+  readonly times: CdrTimes;
+  readonly accountId: string;
+  readonly transactionId: string;
+  readonly callerCallId: string;
+  readonly calleeCallId: string;
+  readonly status: CdrRecord['Status'];
+  readonly sipStatusCode: string;
+  /** CdrIds of the Caller and Callee records. */
+  readonly cdrIds: readonly [string, string];
+}
+
+/** The Caller and Callee records of one call. */
+export function cdrRecords(i: CdrInput): CdrRecord[] {
+  const { trunk, times } = i;
   const secs = (ms: number): string => String(Math.floor(ms / 1000));
   const billable = times.answerMs === undefined ? 0 : Math.max(0, Math.ceil((times.endMs - times.answerMs) / 1000));
   const common = {
     SchemaVersion: '2.0' as const,
     ServiceCode: 'AmazonChimeVoiceConnector',
     ChimeAccountId: '',
-    AwsAccountId: accountId,
-    ConferenceId: transactionId,
+    AwsAccountId: i.accountId,
+    ConferenceId: i.transactionId,
     ConferencePin: '',
     OrganizerUserId: '',
     OrganizerEmail: '',
@@ -97,15 +115,55 @@ export function buildCdrs(call: Call, trunk: TrunkCall, times: CdrTimes, account
     BillableDurationMinutes: billableMinutes(billable),
     Direction: trunk.direction,
     VoiceConnectorId: trunk.voiceConnectorId,
-    TransactionId: transactionId,
+    TransactionId: i.transactionId,
     Region: trunk.region,
-    Status: times.answerMs === undefined ? ('Failed' as const) : ('Completed' as const),
-    SipStatusCode: String(call.finalStatus ?? ''),
+    Status: i.status,
+    SipStatusCode: i.sipStatusCode,
   };
   return [
-    { ...common, CdrId: crypto.randomUUID(), CallId: call.a.dialog?.callId ?? '', Leg: 'Caller' },
-    { ...common, CdrId: crypto.randomUUID(), CallId: call.b.dialog?.callId ?? '', Leg: 'Callee' },
+    { ...common, CdrId: i.cdrIds[0], CallId: i.callerCallId, Leg: 'Caller' },
+    { ...common, CdrId: i.cdrIds[1], CallId: i.calleeCallId, Leg: 'Callee' },
   ];
+}
+
+/** The two legs' records of one ended call (CdrIds chosen here unless the call was journaled with them). */
+export function buildCdrs(
+  call: Call,
+  trunk: TrunkCall,
+  times: CdrTimes,
+  accountId: string,
+  transactionId: string,
+  cdrIds: readonly [string, string] = [crypto.randomUUID(), crypto.randomUUID()],
+): CdrRecord[] {
+  return cdrRecords({
+    trunk,
+    times,
+    accountId,
+    transactionId,
+    callerCallId: call.a.dialog?.callId ?? '',
+    calleeCallId: call.b.dialog?.callId ?? '',
+    status: times.answerMs === undefined ? 'Failed' : 'Completed',
+    sipStatusCode: String(call.finalStatus ?? ''),
+    cdrIds,
+  });
+}
+
+/**
+ * The records of a call a crash interrupted: ended at the journal's last moment known, billed
+ * from its answer to then, Status "Interrupted", SipStatusCode 200 (it was answered).
+ */
+export function interruptedCdrs(c: InterruptedCall): CdrRecord[] {
+  return cdrRecords({
+    trunk: c.trunk,
+    times: { startMs: c.startMs, answerMs: c.answerMs, endMs: c.endMs },
+    accountId: c.accountId,
+    transactionId: c.transactionId,
+    callerCallId: c.callerCallId,
+    calleeCallId: c.calleeCallId,
+    status: 'Interrupted',
+    sipStatusCode: '200',
+    cdrIds: c.cdrIds,
+  });
 }
 
 export interface CdrWriterOptions {
@@ -115,45 +173,126 @@ export interface CdrWriterOptions {
   readonly logger: Logger;
   /** Told of each CDR file once it is complete on disk (the bucket uploader). */
   readonly onWritten?: ((file: string) => void) | undefined;
+  /** The journal of answered calls (a call in progress at a crash gets its CDRs at the next start); absent: none. */
+  readonly journal?: CdrJournal | undefined;
 }
 
-/** Writes every ended voice connector call's CDRs; returns a function that stops listening. */
-export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): () => void {
+export interface CdrWriter {
+  /**
+   * Writes the CDRs of the calls the journal shows in progress when the last run died, then
+   * starts a fresh journal. Call before SIP listens. Returns how many calls it wrote.
+   */
+  start(): number;
+  /** Closes the journal (a call that ends after this still gets its CDRs). Idempotent. */
+  close(): void;
+}
+
+/**
+ * Writes every ended voice connector call's CDRs. An answered call is journaled (one append) with
+ * its wall-clock start and answer and its CdrIds; when it ends, its two files are written, then
+ * the journal's end record, then the uploader hears of the files.
+ */
+export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter {
   let seq = 0;
   // Day directories made so far (one mkdir per day, not per record); forgotten if one vanishes.
   const made = new Set<string>();
-  return events.on((e: CallEvent) => {
-    if (e.type !== 'ended' || e.call.trunk === undefined) return;
-    const call = e.call;
-    const trunk = call.trunk as TrunkCall;
-    // Mono → wall: the call's times are monotonic; anchor them on now.
-    const wallNow = opts.clock.nowMs();
-    const monoNow = opts.clock.monoMs();
-    const wall = (mono: number): number => Math.round(wallNow - (monoNow - mono));
-    const times: CdrTimes = { startMs: wall(call.startedMs), answerMs: call.answeredMs === undefined ? undefined : wall(call.answeredMs), endMs: wall(call.endedMs ?? monoNow) };
-    for (const r of buildCdrs(call, trunk, times, opts.accountId, call.transactionId)) {
-      const file = path.join(opts.dir, cdrKey(r, times.startMs));
-      const dir = path.dirname(file);
-      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
-      const body = `${JSON.stringify(r)}\n`;
+  /** Answered calls: their journal record and the wall − monotonic offset taken at answer. */
+  const answered = new Map<Call, { readonly journaled: JournaledCall; readonly offsetMs: number }>();
+  const journal = opts.journal;
+
+  /** Writes one record whole (temporary name + rename); returns its file. Throws on a disk error. */
+  const writeFile = (r: CdrRecord, startMs: number, keepExisting: boolean): string => {
+    const file = path.join(opts.dir, cdrKey(r, startMs));
+    // A crash between a call's files and its end record: the files are the call's own CDRs.
+    if (keepExisting && existsSync(file)) return file;
+    const dir = path.dirname(file);
+    const tmp = `${file}.${process.pid}.${seq++}.tmp`;
+    const body = `${JSON.stringify(r)}\n`;
+    try {
+      if (!made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        made.add(dir);
+      }
       try {
-        if (!made.has(dir)) {
-          mkdirSync(dir, { recursive: true });
-          made.add(dir);
-        }
-        try {
-          writeFileSync(tmp, body);
-        } catch {
-          // The directory went away (cleared by hand, or a spool sweep): make it again once.
-          mkdirSync(dir, { recursive: true });
-          writeFileSync(tmp, body);
-        }
-        renameSync(tmp, file);
-        opts.onWritten?.(file);
+        writeFileSync(tmp, body);
+      } catch {
+        // The directory went away (cleared by hand, or a spool sweep): make it again once.
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(tmp, body);
+      }
+      renameSync(tmp, file);
+    } catch (err) {
+      made.delete(dir);
+      throw err;
+    }
+    return file;
+  };
+
+  const onAnswered = (call: Call, trunk: TrunkCall): void => {
+    if (answered.has(call)) return;
+    const offsetMs = opts.clock.nowMs() - opts.clock.monoMs();
+    const journaled: JournaledCall = {
+      transactionId: call.transactionId,
+      accountId: opts.accountId,
+      trunk,
+      callerCallId: call.a.dialog?.callId ?? '',
+      calleeCallId: call.b.dialog?.callId ?? '',
+      startMs: Math.round(call.startedMs + offsetMs),
+      answerMs: Math.round((call.answeredMs ?? opts.clock.monoMs()) + offsetMs),
+      cdrIds: [crypto.randomUUID(), crypto.randomUUID()],
+    };
+    answered.set(call, { journaled, offsetMs });
+    journal?.begin(journaled);
+  };
+
+  const onEnded = (call: Call, trunk: TrunkCall): void => {
+    const a = answered.get(call);
+    answered.delete(call);
+    // Mono → wall: the call's times are monotonic; anchored at the answer when it had one, else now.
+    const offsetMs = a?.offsetMs ?? opts.clock.nowMs() - opts.clock.monoMs();
+    const wall = (mono: number): number => Math.round(mono + offsetMs);
+    const times: CdrTimes = a !== undefined
+      ? { startMs: a.journaled.startMs, answerMs: a.journaled.answerMs, endMs: wall(call.endedMs ?? opts.clock.monoMs()) }
+      : { startMs: wall(call.startedMs), answerMs: call.answeredMs === undefined ? undefined : wall(call.answeredMs), endMs: wall(call.endedMs ?? opts.clock.monoMs()) };
+    const written: string[] = [];
+    for (const r of buildCdrs(call, trunk, times, opts.accountId, call.transactionId, a?.journaled.cdrIds)) {
+      try {
+        written.push(writeFile(r, times.startMs, false));
       } catch (err) {
-        made.delete(dir);
         opts.logger.error({ err, call: call.id, cdr: r.CdrId }, 'CDR not written');
       }
     }
+    // After the files (a crash before this leaves the call open; the next start finds its files and
+    // keeps them), and before the uploader can remove them. Ended even when a file failed: the call
+    // did end, and an "Interrupted" record at the next start would bill it to a later time.
+    if (a !== undefined) journal?.end(call.transactionId);
+    for (const f of written) opts.onWritten?.(f);
+  };
+
+  events.on((e: CallEvent) => {
+    if ((e.type !== 'answered' && e.type !== 'ended') || e.call.trunk === undefined) return;
+    if (e.type === 'answered') onAnswered(e.call, e.call.trunk);
+    else onEnded(e.call, e.call.trunk);
   });
+
+  return {
+    start() {
+      if (journal === undefined) return 0;
+      return journal.open((c) => {
+        const files: string[] = [];
+        try {
+          for (const r of interruptedCdrs(c)) files.push(writeFile(r, c.startMs, true));
+        } catch (err) {
+          opts.logger.error({ err, transactionId: c.transactionId }, 'CDR of an interrupted call not written');
+          return false;
+        } finally {
+          for (const f of files) opts.onWritten?.(f);
+        }
+        return true;
+      });
+    },
+    close() {
+      journal?.close();
+    },
+  };
 }

@@ -32,7 +32,7 @@ export const CdrSchema = Type.Object({
   CallId: Type.String(),
   Region: Type.String({ minLength: 1 }),
   Leg: Type.Enum(['Caller', 'Callee']),
-  Status: Type.Enum(['Completed', 'Failed']),
+  Status: Type.Enum(['Completed', 'Failed', 'Interrupted']),
   SipStatusCode: Type.String(),
 });
 export type Cdr = Static<typeof CdrSchema>;
