@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'load/out/**', 'media/native/build/**', '**/*.xml'] },
+  { ignores: ['node_modules/**', 'dist/**', '.scratch/**', 'data/**', 'load/out/**', 'media/native/build/**', '**/*.xml'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global URL */
 // The `carillon` command. Runs the compiled CLI when the package was built (`npm run build`,
 // as the Docker image is), else the TypeScript sources through tsx's loader registered in this
 // same process — one process, so a service manager's SIGTERM reaches the server itself.

@@ -45,7 +45,7 @@ export async function openStoreWhenReachable(url: string, opts: StoreConnectOpti
       const why = transient(err);
       const left = until - opts.clock.monoMs();
       if (why === undefined) throw err;
-      if (left <= 0) throw new Error(`the store at ${redactUrl(url)} is not reachable (${why}); gave up after ${attempt} attempts`);
+      if (left <= 0) throw new Error(`the store at ${redactUrl(url)} is not reachable (${why}); gave up after ${attempt} attempts`, { cause: err });
       const delay = Math.min(waitMs, left);
       opts.logger.warn({ db: redactUrl(url), reason: why, attempt, retryInMs: delay }, `store not reachable (${why}); retrying in ${(delay / 1000).toFixed(1)} s`);
       await new Promise<void>((resolve) => opts.timers.setTimeout(resolve, delay));
