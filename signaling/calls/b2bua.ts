@@ -30,6 +30,7 @@ import type { Recorder } from './recording-session.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { SipMessage } from '../sip/message/types.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
+import { servedTransports } from '../routing/sip-resolver.ts';
 import type { SipHop, SipLocate } from '../routing/sip-resolver.ts';
 
 /** Decides where a new call goes (a pure function over the current config snapshot). */
@@ -264,7 +265,7 @@ export class B2bua implements TransactionUser {
     call.attempts++;
     if (isIP(next.host) !== 0) return this.#sendToHop(call, target, { transport: next.transport, address: next.host, port: next.port });
     const unresolvable = (): void => void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]));
-    this.opts.locate(target, this.#transports()).then((loc) => {
+    this.opts.locate(target, servedTransports(this.opts.hub)).then((loc) => {
       if (call.ended) return;
       if (!loc.ok) return loc.reason === 'no-transport' ? void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Transport Unavailable')) : unresolvable();
       const [first, ...rest] = loc.hops;
@@ -274,16 +275,9 @@ export class B2bua implements TransactionUser {
     }, unresolvable);
   }
 
-  /** The transports Carillon can send on (a listener each). */
-  #transports(): ReadonlySet<TransportName> {
-    const out = new Set<TransportName>();
-    for (const t of ['udp', 'tcp', 'tls'] as const) if (this.opts.hub.local(t) !== undefined) out.add(t);
-    return out;
-  }
-
-  /** Sends the callee INVITE to one hop, on a fresh callee leg when the hop's transport is not the leg's. */
-  #sendToHop(call: Call, target: string, hop: SipHop): void {
-    if (hop.transport !== call.b.transport) {
+  /** Sends the callee INVITE to one hop, on a fresh callee leg when asked or when the hop's transport is not the leg's. */
+  #sendToHop(call: Call, target: string, hop: SipHop, freshLeg = false): void {
+    if (freshLeg || hop.transport !== call.b.transport) {
       const contact = this.contactFor(hop.transport);
       if (contact === undefined) return void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Transport Unavailable'));
       this.#freshCalleeLeg(call, hop.transport, contact);
@@ -312,21 +306,18 @@ export class B2bua implements TransactionUser {
     const st = call.a.inviteServer;
     if (call.ended || call.state === 'ending' || call.state === 'answered' || call.state === 'confirmed' || st === undefined || st.finalSent) return false;
     const pending = this.#hops.get(call);
-    const hop = status === undefined || status === 503 || status === 408 ? pending?.rest.shift() : undefined;
-    if (pending !== undefined && hop !== undefined) {
-      const contact = this.contactFor(hop.transport);
-      if (contact === undefined) return this.#failover(call, status);
-      this.#freshCalleeLeg(call, hop.transport, contact);
-      this.#sendCalleeInvite(call, pending.target, hop, call.invite, this.opts.sessionExpiresSec);
+    const again = status === undefined || status === 503 || status === 408 ? pending?.rest.shift() : undefined;
+    if (pending !== undefined && again !== undefined) {
+      this.#sendToHop(call, pending.target, again, true);
       return true;
     }
     this.#hops.delete(call);
     const next = call.alternates.shift();
     if (next === undefined) return false;
-    const hopOf = nextHopOf(next.target);
-    const contact = hopOf === undefined ? undefined : this.contactFor(hopOf.transport);
-    if (hopOf === undefined || contact === undefined) return this.#failover(call);
-    this.#freshCalleeLeg(call, hopOf.transport, contact);
+    const hop = nextHopOf(next.target);
+    const contact = hop === undefined ? undefined : this.contactFor(hop.transport);
+    if (hop === undefined || contact === undefined) return this.#failover(call);
+    this.#freshCalleeLeg(call, hop.transport, contact);
     if (next.trunk !== undefined) call.trunk = next.trunk;
     call.credentials = next.credentials;
     // A voice connector of a group may differ on encryption: the offer is written again for it.

@@ -27,6 +27,11 @@ export type SipLocation =
 /** Finds where a target URI's requests go, given the transports Carillon has listeners for. */
 export type SipLocate = (uri: string, transports: ReadonlySet<TransportName>) => Promise<SipLocation>;
 
+/** The transports Carillon can send on: those it has a listener for. */
+export function servedTransports(hub: { local(transport: TransportName): unknown }): ReadonlySet<TransportName> {
+  return new Set((['udp', 'tcp', 'tls'] as const).filter((t) => hub.local(t) !== undefined));
+}
+
 /** Hops one location yields at most: each may cost a Timer B (64·T1) before the next is tried. */
 export const MAX_SIP_HOPS = 8;
 /** NAPTR records and SRV targets looked at per name at most (bounds the queries a hostile zone can cause). */
