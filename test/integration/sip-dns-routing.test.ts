@@ -36,8 +36,8 @@ describe('RFC 3263 next hops through DNS on loopback', () => {
   const ports: number[] = [];
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) ports.push(await freePort());
-    const [refusing, answering, overTcp] = ports as [number, number, number];
+    for (let i = 0; i < 4; i++) ports.push(await freePort());
+    const [refusing, answering, overTcp, closed] = ports as [number, number, number, number];
     const zone: DnsTestRecord[] = [
       // carrier.test: UDP by NAPTR; two servers by SRV, the preferred one refusing with 503.
       { name: 'carrier.test', type: 'NAPTR', order: 10, preference: 10, flags: 's', service: 'SIP+D2U', replacement: '_sip._udp.carrier.test' },
@@ -48,6 +48,8 @@ describe('RFC 3263 next hops through DNS on loopback', () => {
       // tcp.test: NAPTR says TCP (the route names no transport, so the callee leg is made for TCP).
       { name: 'tcp.test', type: 'NAPTR', order: 10, preference: 10, flags: 's', service: 'SIP+D2T', replacement: '_sip._tcp.tcp.test' },
       { name: 'tcp.test', type: 'NAPTR', order: 20, preference: 10, flags: 's', service: 'SIP+D2U', replacement: '_sip._udp.tcp.test' },
+      // The preferred server's port has no listener: the connection is refused (a transport error, §4.3).
+      { name: '_sip._tcp.tcp.test', type: 'SRV', priority: 0, weight: 1, port: closed, target: 'pbx.tcp.test' },
       { name: '_sip._tcp.tcp.test', type: 'SRV', priority: 1, weight: 1, port: overTcp, target: 'pbx.tcp.test' },
       { name: 'pbx.tcp.test', type: 'A', address: '127.0.0.1' },
     ];
@@ -91,7 +93,7 @@ describe('RFC 3263 next hops through DNS on loopback', () => {
     expect((await t.waitIdle()).calls).toBe(0);
   });
 
-  it('NAPTR picks TCP for a route that names no transport', async () => {
+  it('NAPTR picks TCP for a route that names no transport; a server refusing the connection is passed over', async () => {
     const overTcp = ports[2] as number;
     const pbx = far(overTcp, 'tcp');
     await settle();
