@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    // No test may resolve a name through the machine's resolver.
+    setupFiles: ['test/support/no-system-dns.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

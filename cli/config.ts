@@ -159,6 +159,13 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
     sip: Type.Optional(SipSchema),
     routes: Type.Array(RouteSchema, { default: [], description: 'static SIP routes, first match wins' }),
+    dnsServers: Type.Optional(
+      Type.Array(Type.String({ pattern: '^(\\d{1,3}(\\.\\d{1,3}){3}(:\\d{1,5})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?)$' }), {
+        minItems: 1,
+        maxItems: 8,
+        description: 'DNS servers every lookup asks (SIP next hops by NAPTR/SRV/A, pings, CDR bucket, sinks): IP, IP:port or [IPv6]:port; absent: the system resolver configuration',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import dns from 'node:dns/promises';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,7 +9,12 @@ import { nodeTimers, systemClock } from '../common/clock.ts';
 import type { Random } from '../common/random.ts';
 import { createCryptoRandom } from '../common/random.ts';
 import type { SocketFactory } from '../common/sockets.ts';
-import { nodeSockets } from '../common/sockets.ts';
+import { isIpv6, socketsWithLookup } from '../common/sockets.ts';
+import { ConfigError } from '../common/errors.ts';
+import { DnsResolver, lookupFunction } from '../common/resolver.ts';
+import type { Resolver } from '../common/resolver.ts';
+import { CachingResolver } from '../common/resolver-cache.ts';
+import { SipLocator } from '../signaling/routing/sip-resolver.ts';
 import { buildApp } from '../control-plane/api/app.ts';
 import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
@@ -58,8 +62,12 @@ export interface Ports {
 }
 
 export interface ServerDeps {
-  /** Next-hop host name → IPv4 address (default: the system resolver). */
-  readonly resolve?: (host: string) => Promise<string>;
+  /**
+   * Where every DNS question of the server goes (A/AAAA, SRV, NAPTR), through the process's
+   * cache: SIP next hops and OPTIONS pings (RFC 3263), the CDR bucket, streaming sinks,
+   * webhooks and NATS. Default: DNS through node:dns, at `dnsServers` or the system's servers.
+   */
+  readonly resolver?: Resolver;
   readonly clock?: Clock;
   readonly timers?: Timers;
   readonly random?: Random;
@@ -98,8 +106,10 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const clock = deps.clock ?? systemClock;
   const timers = deps.timers ?? nodeTimers;
   const random = deps.random ?? createCryptoRandom();
-  const sockets = deps.sockets ?? nodeSockets;
-  const resolve = deps.resolve ?? (async (host: string) => (await dns.lookup(host, { family: 4 })).address);
+  const resolver = new CachingResolver(deps.resolver ?? systemResolver(cfg.dnsServers), { clock });
+  const lookup = lookupFunction(resolver);
+  const sockets = deps.sockets ?? socketsWithLookup(lookup);
+  const locate = new SipLocator({ resolver, random, families: isIpv6(cfg.bind) ? [6, 4] : [4] }).locate;
   const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
   let edge: SignalingEdge | undefined;
   let engine: MediaEngine | undefined;
@@ -133,7 +143,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const routeHealth = new RouteHealth({
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
     ping: (dest, uri) => (edge === undefined ? Promise.resolve(undefined) : edge.ping(dest, uri)),
-    resolve,
+    locate,
     timers,
     clock,
     logger,
@@ -149,10 +159,10 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const cdrUploader =
     cfg.cdrBucket === undefined && cfg.api < 0
       ? undefined
-      : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, logger, timers });
+      : new CdrUploader({ spool: path.join(cfg.data, 'cdrs'), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, lookup, logger, timers });
   const cdrJournal = new CdrJournal({ file: path.join(cfg.data, 'journal', 'cdrs.jsonl'), clock, timers, logger });
   const cdrWriter = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file), journal: cdrJournal });
-  const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock });
+  const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock, lookup, resolver });
   let sipLogsOn = { generation: -1, any: false };
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
@@ -266,7 +276,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, resolve, media, events, onOptions, recorder, sipTap: (buf) => sipLog.tap(buf) },
+        { sockets, timers, clock, random, logger, router, locate, media, events, onOptions, recorder, sipTap: (buf) => sipLog.tap(buf) },
       );
       const sipPorts = await edge.start();
       const e = edge;
@@ -330,6 +340,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         await sipLog.flush();
         await streaming.close();
         await cdrUploader?.close();
+        resolver.close();
         logger.info('carillon stopped');
       })();
       return closing;
@@ -349,4 +360,13 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     },
   };
   return server;
+}
+
+/** DNS through node:dns at the configured servers (else the system's); a bad server list fails at boot. */
+function systemResolver(servers: readonly string[] | undefined): Resolver {
+  try {
+    return new DnsResolver({ servers });
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: /dnsServers ${(err as Error).message}`);
+  }
 }

@@ -15,7 +15,10 @@ import { KdsStreamSink, kinesisEventTarget } from '../media/stream/kds-sink.ts';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KvsStreamSink } from '../media/stream/kvs-sink.ts';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { isIP } from 'node:net';
+import { awsRequestHandler } from '../common/aws-http.ts';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeLookup, Resolver } from '../common/resolver.ts';
 import { ConfigError } from '../common/errors.ts';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -64,6 +67,10 @@ export interface CallStreamingDeps {
   readonly calls: CallEvents;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** How sink, webhook and AWS endpoint host names resolve (the process's Resolver); absent: the system's. */
+  readonly lookup?: NodeLookup | undefined;
+  /** Resolves NATS server names before connecting (nats.js takes no lookup); absent: nats.js asks the system. */
+  readonly resolver?: Resolver | undefined;
 }
 
 /** The INVITE headers Chime put in `inviteHeaders`, lower-case names. */
@@ -78,8 +85,8 @@ function inviteHeadersOf(req: SipRequest): Record<string, string> {
   return out;
 }
 
-/** Endpoint override, static credentials when given, and HTTP/1.1 (Kinesis-compatible servers often speak nothing else). */
-function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly accessKeyId?: string | undefined; readonly secretAccessKey?: string | undefined }): {
+/** Endpoint override, static credentials when given, and HTTP/1.1 (Kinesis-compatible servers often speak nothing else) resolving through `lookup`. */
+function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly accessKeyId?: string | undefined; readonly secretAccessKey?: string | undefined }, lookup: NodeLookup | undefined): {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   requestHandler: NodeHttpHandler;
@@ -87,7 +94,7 @@ function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly a
   return {
     ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
     ...(o.accessKeyId === undefined || o.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }),
-    requestHandler: new NodeHttpHandler(),
+    requestHandler: awsRequestHandler(lookup),
   };
 }
 
@@ -99,20 +106,20 @@ function streamsOf(snap: ConfigSnapshot, voiceConnectorId: string): boolean {
 export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   const dir = path.join(d.dataDir, 'streams');
   const files = new AppendFiles();
-  const targets: EventTarget[] = [fileEventTarget(files, dir), ...d.config.webhooks.map((w) => webhookTarget({ url: w.url, secret: w.secret }))];
+  const targets: EventTarget[] = [fileEventTarget(files, dir), ...d.config.webhooks.map((w) => webhookTarget({ url: w.url, secret: w.secret, lookup: d.lookup }))];
   const kds = d.config.kinesisData;
   let sink: StreamSink = new FileStreamSink({ dir, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments });
   let kinesis: KinesisClient | undefined;
   let video: KinesisVideoClient | undefined;
   const kvs = d.config.kinesisVideo;
   if (d.config.sink === 'kinesis-video') {
-    const client = new KinesisVideoClient({ region: kvs?.region ?? 'us-east-1', ...awsClientConfig(kvs ?? {}) });
+    const client = new KinesisVideoClient({ region: kvs?.region ?? 'us-east-1', ...awsClientConfig(kvs ?? {}, d.lookup) });
     video = client;
-    sink = new KvsStreamSink({ control: client, region: kvs?.region ?? 'us-east-1', credentials: () => client.config.credentials(), dataEndpoint: kvs?.dataEndpoint, maxQueued: d.config.maxQueuedFragments });
+    sink = new KvsStreamSink({ control: client, region: kvs?.region ?? 'us-east-1', credentials: () => client.config.credentials(), dataEndpoint: kvs?.dataEndpoint, maxQueued: d.config.maxQueuedFragments, lookup: d.lookup });
   }
   if (d.config.sink === 'kinesis-data') {
     if (kds === undefined) throw new ConfigError('invalid configuration: /streaming/sink kinesis-data needs /streaming/kinesisData');
-    const client = new KinesisClient({ region: kds.region, ...awsClientConfig(kds) });
+    const client = new KinesisClient({ region: kds.region, ...awsClientConfig(kds, d.lookup) });
     kinesis = client;
     const base = { client, region: kds.region, accountId: d.accountId, maxQueued: d.config.maxQueuedFragments };
     sink = new KdsStreamSink({ ...base, streamName: kds.streamName });
@@ -128,19 +135,19 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   const clients: { destroy(): void }[] = [];
   const eb = d.config.eventBridge;
   if (eb !== undefined) {
-    const client = new EventBridgeClient({ region: eb.region, ...awsClientConfig(eb) });
+    const client = new EventBridgeClient({ region: eb.region, ...awsClientConfig(eb, d.lookup) });
     clients.push(client);
     targets.push(eventBridgeTarget(client, eb.eventBusName, asked('EventBridge')));
   }
   const sns = d.config.sns;
   if (sns !== undefined) {
-    const client = new SNSClient({ region: sns.region, ...awsClientConfig(sns) });
+    const client = new SNSClient({ region: sns.region, ...awsClientConfig(sns, d.lookup) });
     clients.push(client);
     targets.push(snsTarget(client, sns.topicArn, asked('SNS')));
   }
   const sqs = d.config.sqs;
   if (sqs !== undefined) {
-    const client = new SQSClient({ region: sqs.region, ...awsClientConfig(sqs) });
+    const client = new SQSClient({ region: sqs.region, ...awsClientConfig(sqs, d.lookup) });
     clients.push(client);
     targets.push(sqsTarget(client, sqs.queueUrl, asked('SQS')));
   }
@@ -148,7 +155,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   const natsReady =
     d.config.nats === undefined
       ? Promise.resolve()
-      : connectNats({ servers: d.config.nats.servers, maxReconnectAttempts: -1, reconnectTimeWait: 1000 }).then(
+      : connectNatsThrough(d.config.nats.servers, d.resolver).then(
           (nc) => void (nats = nc),
           (err: unknown) => d.logger.warn({ err }, 'NATS unreachable: streaming events not published there'),
         );
@@ -270,4 +277,38 @@ export function addStreamingMetrics(registry: client.Registry, s: CallStreaming)
       }
     },
   });
+}
+
+/** Connects to NATS at the servers' addresses as `resolver` finds them (the system's DNS when absent). */
+async function connectNatsThrough(servers: string, resolver: Resolver | undefined): Promise<NatsConnection> {
+  const addresses = await natsServers(servers, resolver);
+  // nats.js given no server at all would try 127.0.0.1:4222: a list that resolved to nothing is a failure.
+  if (addresses.length === 0) throw new Error(`no address for NATS servers ${servers}`);
+  return connectNats({ servers: addresses, maxReconnectAttempts: -1, reconnectTimeWait: 1000, ...(resolver === undefined ? {} : { resolve: false, ignoreClusterUpdates: true }) });
+}
+
+/**
+ * The NATS server list with every host name resolved through `resolver` (nats.js takes no
+ * lookup and would ask the system's DNS itself): `nats://name:4222` becomes one entry per
+ * address. A name that does not resolve is left out. The client then keeps to these addresses:
+ * servers a cluster announces are not followed (they could name hosts the resolver never saw),
+ * and a name's new addresses are seen at the next start.
+ */
+export async function natsServers(servers: string, resolver: Resolver | undefined): Promise<string[]> {
+  const list = servers.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  if (resolver === undefined) return list;
+  const out: string[] = [];
+  for (const entry of list) {
+    let url: URL;
+    try {
+      url = new URL(entry.includes('://') ? entry : `nats://${entry}`);
+    } catch {
+      continue;
+    }
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = url.port === '' ? '4222' : url.port;
+    const addresses = isIP(host) !== 0 ? [host] : (await Promise.all([resolver.addresses(host, 4), resolver.addresses(host, 6)])).flatMap((a) => a.records.map((r) => r.address));
+    for (const a of addresses) out.push(`${url.protocol}//${a.includes(':') ? `[${a}]` : a}:${port}`);
+  }
+  return out;
 }

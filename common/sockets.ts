@@ -1,11 +1,12 @@
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
+import { literalOnlyLookup } from './resolver.ts';
+import type { NodeLookup } from './resolver.ts';
 
 /**
  * Socket construction is injected (STYLE.md 6) so signaling and media never call
- * dgram.createSocket or net.connect themselves. Production uses nodeSockets.
+ * dgram.createSocket or net.connect themselves. The server uses socketsWithLookup over its Resolver.
  */
 export interface SocketFactory {
   udp(type: 'udp4' | 'udp6'): dgram.Socket;
@@ -16,22 +17,28 @@ export interface SocketFactory {
 }
 
 /**
- * dgram resolves every destination before sending, even an IP literal (a deferred callback per
- * datagram). Literals are answered at once here; names still go to the system resolver.
+ * Sockets whose names resolve through `lookup` (built on the process's Resolver by
+ * lookupFunction in resolver.ts). dgram resolves every destination before sending, even an IP
+ * literal: the lookup answers literals at once, and never hands a socket anything but an IP
+ * literal.
  */
-function literalFirstLookup(hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = net.isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dns.lookup(hostname, { family: options.family ?? 0, all: false }, (err, address, fam) => callback(err, address, fam));
+export function socketsWithLookup(lookup: NodeLookup): SocketFactory {
+  // dgram never asks for `all`, so the answer is one address (the narrower callback it declares).
+  const udpLookup = lookup as dgram.SocketOptions['lookup'];
+  return {
+    udp: (type) => dgram.createSocket({ type, reuseAddr: false, lookup: udpLookup }),
+    tcpServer: (onConnection) => net.createServer({ noDelay: true }, onConnection),
+    tlsServer: (options, onConnection) => tls.createServer(options, onConnection),
+    tcpConnect: (options) => net.connect({ ...options, lookup } as net.NetConnectOpts),
+    tlsConnect: (options) => tls.connect({ ...options, lookup }),
+  };
 }
 
-export const nodeSockets: SocketFactory = {
-  udp: (type) => dgram.createSocket({ type, reuseAddr: false, lookup: literalFirstLookup }),
-  tcpServer: (onConnection) => net.createServer({ noDelay: true }, onConnection),
-  tlsServer: (options, onConnection) => tls.createServer(options, onConnection),
-  tcpConnect: (options) => net.connect(options),
-  tlsConnect: (options) => tls.connect(options),
-};
+/**
+ * Sockets that take IP literals only: a name given to them fails (ENOTFOUND) without a query.
+ * Media sends only to addresses learnt from SDP and packets, which must be literals.
+ */
+export const nodeSockets: SocketFactory = socketsWithLookup(literalOnlyLookup);
 
 /** IPv6 literal test for choosing the UDP socket family. */
 export function isIpv6(address: string): boolean {

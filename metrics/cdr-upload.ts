@@ -3,6 +3,8 @@ import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { Timers, TimerHandle } from '../common/clock.ts';
+import { awsRequestHandler } from '../common/aws-http.ts';
+import type { NodeLookup } from '../common/resolver.ts';
 
 /**
  * CDRs to an S3-compatible bucket (`--cdr-bucket`, or the CdrBucket an admin set with
@@ -19,6 +21,8 @@ export interface CdrUploaderOptions {
   /** An S3-compatible endpoint (path-style addressing); absent: AWS S3 by region. */
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
+  /** How the bucket's host name resolves (the process's Resolver); absent: the system's. */
+  readonly lookup?: NodeLookup | undefined;
   readonly logger: Logger;
   readonly timers: Timers;
   readonly retryMs?: number;
@@ -41,6 +45,7 @@ export class CdrUploader {
     this.#s3 = new S3Client({
       region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
       ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint, forcePathStyle: true }),
+      ...(opts.lookup === undefined ? {} : { requestHandler: awsRequestHandler(opts.lookup) }),
     });
   }
 

@@ -8,6 +8,7 @@ import { B2bua } from './calls/b2bua.ts';
 import type { MediaAnchoring } from './calls/call-media.ts';
 import type { Recorder } from './calls/recording-session.ts';
 import type { Router } from './calls/b2bua.ts';
+import type { SipLocate } from './routing/sip-resolver.ts';
 import { getFirstListValue, setHeader } from './sip/message/headers.ts';
 import { parseMessage } from './sip/message/parse.ts';
 import { serializeMessage } from './sip/message/serialize.ts';
@@ -48,8 +49,8 @@ export interface EdgeDeps {
   readonly random: Random;
   readonly logger: Logger;
   readonly router: Router;
-  /** Next-hop host name → address. */
-  readonly resolve: (host: string) => Promise<string>;
+  /** RFC 3263: a target URI → the hops to try (routing/sip-resolver.ts). */
+  readonly locate: SipLocate;
   /** Media anchoring for calls (absent: bodies cross untouched). */
   readonly media?: MediaAnchoring | undefined;
   /** The call event bus (metrics, CDRs, logs and streaming subscribe to it). */
@@ -137,7 +138,7 @@ export class SignalingEdge {
       random: deps.random,
       logger: deps.logger,
       router: deps.router,
-      resolve: deps.resolve,
+      locate: deps.locate,
       t1Ms: cfg.timers.t1Ms,
       t2Ms: cfg.timers.t2Ms,
       sessionExpiresSec: cfg.sessionExpiresSec,

@@ -5,6 +5,7 @@ import { CreateStreamCommand, DescribeStreamCommand, GetDataEndpointCommand } fr
 import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../common/sha256.ts';
+import type { NodeLookup } from '../../common/resolver.ts';
 import { AckStream } from './putmedia-acks.ts';
 import type { PutMediaAck } from './putmedia-acks.ts';
 import type { SinkHooks, SinkLeg, StreamFragment, StreamLegMeta, StreamSink } from './streaming.ts';
@@ -30,6 +31,8 @@ export interface KvsSinkOptions {
   readonly attempts?: number;
   /** How long the end of a leg waits for its last acknowledgements. */
   readonly drainMs?: number;
+  /** How the PutMedia endpoint's host name resolves (the process's Resolver); absent: the system's. */
+  readonly lookup?: NodeLookup | undefined;
 }
 
 interface PooledStream {
@@ -222,7 +225,7 @@ class PutMediaUpload {
       return this.fail(`kinesis-video sink: signing failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     const lib = url.protocol === 'https:' ? https : http;
-    const req = lib.request(url, { method: 'POST', headers: signed });
+    const req = lib.request(url, { method: 'POST', headers: signed, ...(this.#o.lookup === undefined ? {} : { lookup: this.#o.lookup }) });
     this.#req = req;
     const retry = (): void => {
       if (this.#req !== req || this.failed) return;

@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
+import type { NodeLookup } from '../../common/resolver.ts';
 import type { AppendFiles } from '../../common/append-files.ts';
 
 /**
@@ -129,6 +132,8 @@ export interface WebhookOptions {
   readonly secret: string;
   readonly timeoutMs?: number;
   readonly retries?: number;
+  /** How the webhook's host name resolves (the process's Resolver); absent: the system's. */
+  readonly lookup?: NodeLookup | undefined;
 }
 
 /** The signature a webhook receiver checks: base64 HMAC-SHA256 of `<timestamp>|<body>`. */
@@ -143,6 +148,7 @@ export function webhookSignature(secret: string, timestamp: string, body: string
 export function webhookTarget(o: WebhookOptions): EventTarget {
   const timeoutMs = o.timeoutMs ?? 2000;
   const attempts = 1 + (o.retries ?? 2);
+  const url = new URL(o.url);
   return {
     name: `webhook:${new URL(o.url).host}`,
     async deliver(_event, body) {
@@ -150,15 +156,15 @@ export function webhookTarget(o: WebhookOptions): EventTarget {
       for (let i = 0; i < attempts; i++) {
         const timestamp = String(Date.now());
         try {
-          const r = await fetch(o.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'chime-request-timestamp': timestamp, 'chime-signature': webhookSignature(o.secret, timestamp, body) },
+          const status = await postOnce(
+            url,
+            { 'content-type': 'application/json', 'chime-request-timestamp': timestamp, 'chime-signature': webhookSignature(o.secret, timestamp, body) },
             body,
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-          await r.arrayBuffer().catch(() => undefined);
-          if (r.status >= 200 && r.status < 300) return;
-          last = new Error(`HTTP ${r.status}`);
+            timeoutMs,
+            o.lookup,
+          );
+          if (status >= 200 && status < 300) return;
+          last = new Error(`HTTP ${status}`);
         } catch (err) {
           last = err;
         }
@@ -166,4 +172,26 @@ export function webhookTarget(o: WebhookOptions): EventTarget {
       throw last;
     },
   };
+}
+
+/**
+ * One POST (node:http, whose `lookup` the process's Resolver answers; fetch takes none): the
+ * status once the whole answer has been read; rejects on a network error or past `timeoutMs`.
+ */
+function postOnce(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, lookup: NodeLookup | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lib = url.protocol === 'https:' ? https : http;
+    const req = lib.request(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(timeoutMs), ...(lookup === undefined ? {} : { lookup }) },
+      (res) => {
+        res.on('error', reject);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('close', () => reject(new Error('answer cut short')));
+        res.resume();
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -30,6 +30,8 @@ import type { Recorder } from './recording-session.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { SipMessage } from '../sip/message/types.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
+import { servedTransports } from '../routing/sip-resolver.ts';
+import type { SipHop, SipLocate } from '../routing/sip-resolver.ts';
 
 /** Decides where a new call goes (a pure function over the current config snapshot). */
 export type Router = (req: SipRequest, source: Source) => RouteDecision;
@@ -47,8 +49,8 @@ export interface B2buaOptions {
   readonly sessionExpiresSec: number;
   /** Smallest session interval Carillon accepts, seconds (≥ 90). */
   readonly minSeSec: number;
-  /** Resolves a next-hop host name to an address (injected; production uses DNS). */
-  readonly resolve: (host: string) => Promise<string>;
+  /** RFC 3263: the hops a target URI's INVITE is tried at, in order (injected; production asks DNS). */
+  readonly locate: SipLocate;
   /** Media anchoring (absent: bodies cross untouched). */
   readonly media?: MediaAnchoring | undefined;
   /** Where calls' events go (metrics, CDRs, logs, streaming). */
@@ -74,6 +76,8 @@ export class B2bua implements TransactionUser {
   /** Caller INVITEs still waiting for a final answer, by Call-ID/From-tag/CSeq (merged-request check). */
   readonly #pendingInvites = new Map<string, ServerTransaction>();
   readonly #callByInvite = new WeakMap<ServerTransaction, Call>();
+  /** The hops of a call's current target not tried yet (RFC 3263 §4.3), next first. */
+  readonly #hops = new WeakMap<Call, { readonly target: string; readonly rest: SipHop[] }>();
   readonly counters: B2buaCounters = {
     callsStarted: 0,
     callsAnswered: 0,
@@ -245,7 +249,8 @@ export class B2bua implements TransactionUser {
 
   /**
    * Sends the callee INVITE to `target`, the caller's offer translated first when `translateOffer`,
-   * resolving a host name first (A record; TODO(rfc3263 §4.2) NAPTR/SRV).
+   * at the first hop RFC 3263 finds for it (an IP literal is its own hop); the other hops wait
+   * for #failover.
    */
   #placeCallee(call: Call, target: string, translateOffer: boolean): void {
     if (translateOffer) {
@@ -254,40 +259,67 @@ export class B2bua implements TransactionUser {
         this.#placeCallee(call, target, false);
       });
     }
+    this.#hops.delete(call);
     const next = nextHopOf(target);
     if (next === undefined) return void (this.#failover(call) || this.endCall(call, 'no-route', 502, 'Bad Route Target'));
     call.attempts++;
-    const send = (address: string): void => this.#sendCalleeInvite(call, target, { transport: next.transport, address, port: next.port }, call.invite, this.opts.sessionExpiresSec);
-    if (isIP(next.host) !== 0) return send(next.host);
-    this.opts.resolve(next.host).then(
-      (address) => {
-        if (!call.ended) send(address);
-      },
-      () => void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }])),
-    );
+    if (isIP(next.host) !== 0) return this.#sendToHop(call, target, { transport: next.transport, address: next.host, port: next.port });
+    const unresolvable = (): void => void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]));
+    this.opts.locate(target, servedTransports(this.opts.hub)).then((loc) => {
+      if (call.ended) return;
+      if (!loc.ok) return loc.reason === 'no-transport' ? void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Transport Unavailable')) : unresolvable();
+      const [first, ...rest] = loc.hops;
+      if (first === undefined) return unresolvable();
+      if (rest.length > 0) this.#hops.set(call, { target, rest });
+      this.#sendToHop(call, target, first);
+    }, unresolvable);
   }
 
-  /**
-   * After the callee leg failed (408, 5xx, timeout, transport error) and before any answer, tries
-   * the call's next target on a fresh callee leg; false when no target is left.
-   */
-  #failover(call: Call): boolean {
-    const st = call.a.inviteServer;
-    if (call.ended || call.state === 'ending' || call.state === 'answered' || call.state === 'confirmed' || st === undefined || st.finalSent) return false;
-    const next = call.alternates.shift();
-    if (next === undefined) return false;
-    const hop = nextHopOf(next.target);
-    const contact = hop === undefined ? undefined : this.contactFor(hop.transport);
-    if (hop === undefined || contact === undefined) return this.#failover(call);
+  /** Sends the callee INVITE to one hop, on a fresh callee leg when asked or when the hop's transport is not the leg's. */
+  #sendToHop(call: Call, target: string, hop: SipHop, freshLeg = false): void {
+    if (freshLeg || hop.transport !== call.b.transport) {
+      const contact = this.contactFor(hop.transport);
+      if (contact === undefined) return void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Transport Unavailable'));
+      this.#freshCalleeLeg(call, hop.transport, contact);
+    }
+    this.#sendCalleeInvite(call, target, { transport: hop.transport, address: hop.address, port: hop.port }, call.invite, this.opts.sessionExpiresSec);
+  }
+
+  /** Replaces the callee leg (nothing of the old one answers for the call any more). */
+  #freshCalleeLeg(call: Call, transport: TransportName, contact: string): void {
     const old = call.b;
     if (old.dialog !== undefined) this.dialogs.delete(old.dialog.key);
     if (call.calleeHandle !== undefined) call.calleeHandle.call = undefined;
     old.close();
     call.calleeInvite = undefined;
-    call.b = new Leg('uac', hop.transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms);
+    call.b = new Leg('uac', transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms);
+    call.challengeAnswered = false;
+  }
+
+  /**
+   * After the callee leg failed (408, 5xx, timeout, transport error) and before any answer, tries
+   * the next hop of the same target on a 503, a 408, a timeout or a transport error (RFC 3263
+   * §4.3; `status` undefined), else the call's next target, on a fresh callee leg; false when
+   * nothing is left.
+   */
+  #failover(call: Call, status?: number): boolean {
+    const st = call.a.inviteServer;
+    if (call.ended || call.state === 'ending' || call.state === 'answered' || call.state === 'confirmed' || st === undefined || st.finalSent) return false;
+    const pending = this.#hops.get(call);
+    const again = status === undefined || status === 503 || status === 408 ? pending?.rest.shift() : undefined;
+    if (pending !== undefined && again !== undefined) {
+      this.#sendToHop(call, pending.target, again, true);
+      return true;
+    }
+    this.#hops.delete(call);
+    const next = call.alternates.shift();
+    if (next === undefined) return false;
+    const hop = nextHopOf(next.target);
+    const contact = hop === undefined ? undefined : this.contactFor(hop.transport);
+    if (hop === undefined || contact === undefined) return this.#failover(call);
+    this.#freshCalleeLeg(call, hop.transport, contact);
     if (next.trunk !== undefined) call.trunk = next.trunk;
     call.credentials = next.credentials;
-    call.challengeAnswered = false;
     // A voice connector of a group may differ on encryption: the offer is written again for it.
     this.#placeCallee(call, next.target, next.trunk !== undefined && call.media?.secureTrunk(next.trunk) === true);
     return true;
@@ -430,7 +462,7 @@ export class B2bua implements TransactionUser {
       return;
     }
     // Final failure: 408 and 5xx move on to the next target, if the route named one (never 4xx/6xx).
-    if ((status === 408 || (status >= 500 && status < 600)) && this.#failover(call)) return;
+    if ((status === 408 || (status >= 500 && status < 600)) && this.#failover(call, status)) return;
     // RFC 4028 §7.4: a 422 is retried once with the Min-SE it names.
     if (status === 422) {
       const minSe = parseMinSe(getHeader(res, 'min-se'));

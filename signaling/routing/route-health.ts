@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import type { RouteHealthView } from './voice-connector-router.ts';
+import type { SipLocate } from './sip-resolver.ts';
 
 /**
  * SIP OPTIONS pings to every origination route and carrier in the configuration (SPEC.md §4):
@@ -27,13 +27,16 @@ export interface RouteState {
 export interface RouteHealthOptions {
   readonly snapshot: () => ConfigSnapshot;
   readonly ping: (dest: Destination, uri: string) => Promise<number | undefined>;
-  readonly resolve: (host: string) => Promise<string>;
+  /** RFC 3263 location of the route's URI (a name resolves through the process's one resolver). */
+  readonly locate: SipLocate;
   readonly timers: Timers;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly intervalMs: number;
   readonly missesToDown?: number;
 }
+
+const ALL_TRANSPORTS: ReadonlySet<TransportName> = new Set(['udp', 'tcp', 'tls']);
 
 const keyOf = (host: string, port: number, protocol: string): string => `${host.toLowerCase()}:${port}:${protocol.toUpperCase()}`;
 
@@ -124,9 +127,15 @@ export class RouteHealth implements RouteHealthView {
     const transport = t.protocol.toLowerCase() as TransportName;
     let status: number | undefined;
     try {
-      const address = isIP(t.host) !== 0 ? t.host : await this.#opts.resolve(t.host);
       const hostPart = t.host.includes(':') ? `[${t.host}]` : t.host;
-      status = await this.#opts.ping({ transport, address, port: t.port }, `sip:${hostPart}:${t.port};transport=${transport}`);
+      const uri = `sip:${hostPart}:${t.port};transport=${transport}`;
+      // The port is explicit, so a name means A records (RFC 3263 §4.2); the route is up when
+      // any of its addresses answers, asked in the order a call would try them.
+      const loc = await this.#opts.locate(uri, ALL_TRANSPORTS);
+      for (const hop of loc.ok ? loc.hops : []) {
+        status = await this.#opts.ping(hop, uri);
+        if (status !== undefined) break;
+      }
     } catch {
       status = undefined;
     }

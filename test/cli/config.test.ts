@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/errors.ts';
 import { configFromEnv, configFromFlags, readConfigFile, resolveConfig } from '../../cli/config.ts';
+import { createServer } from '../../cli/server.ts';
 
 describe('config', () => {
   it('names each fault once, with what is allowed and the flag that sets it', () => {
@@ -75,6 +76,8 @@ describe('config', () => {
     [{ rtpRange: '5-3' }, 'reversed'],
     [{ sip: { authBanSec: 0 } }, 'authBanSec'],
     [{ sip: { authFailuresPerSource: -1 } }, 'authFailuresPerSource'],
+    [{ dnsServers: ['dns.example'] }, '/dnsServers/0'],
+    [{ dnsServers: [] }, '/dnsServers'],
   ])('rejects bad config %j with ConfigError', (layer, hint) => {
     try {
       resolveConfig(layer as Record<string, unknown>);
@@ -83,6 +86,17 @@ describe('config', () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).code).toBe('CONFIG_INVALID');
       expect((err as ConfigError).message).toContain(hint);
+    }
+  });
+
+  it('takes DNS servers as addresses with optional ports; one node:dns refuses fails at boot', () => {
+    expect(resolveConfig({ dnsServers: ['127.0.0.53', '127.0.0.1:5353', '::1', '[::1]:53'] }).dnsServers).toEqual(['127.0.0.53', '127.0.0.1:5353', '::1', '[::1]:53']);
+    const data = mkdtempSync(path.join(os.tmpdir(), 'carillon-cfg-'));
+    try {
+      createServer({ data, api: -1, logLevel: 'silent', dnsServers: ['999.1.1.1'] });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).code).toBe('CONFIG_INVALID');
     }
   });
 

@@ -113,9 +113,8 @@ describe('SIP answers Carillon gives itself', () => {
 
 describe('next hop that does not resolve', () => {
   it('the caller gets 503 with Retry-After, and nothing is left', async () => {
-    // An injected resolver that fails like NXDOMAIN: the test sends no DNS query anywhere.
-    const nxdomain = (): Promise<string> => Promise.reject(new Error('ENOTFOUND'));
-    const t = await startTestServer({ routes: [{ match: {}, target: 'sip:pbx.example.invalid;transport=udp' }] }, { resolve: nxdomain });
+    // The test server's own DNS table is empty: every name is "not found", and no query leaves the process.
+    const t = await startTestServer({ routes: [{ match: {}, target: 'sip:pbx.example.invalid;transport=udp' }] });
     const peer = new RawUdpPeer();
     await peer.open();
     try {
@@ -123,6 +122,11 @@ describe('next hop that does not resolve', () => {
       const res = await peer.waitFor((r) => r.status !== undefined && r.status >= 200, 10_000);
       expect(res?.status).toBe(503);
       expect(res?.text).toMatch(/\r\nRetry-After: \d+\r\n/);
+      // RFC 3263 §4.2: a transport but no port: SRV for that transport, then A records.
+      expect(t.dns.questions).toEqual([
+        { type: 'SRV', name: '_sip._udp.pbx.example.invalid' },
+        { type: 'A', name: 'pbx.example.invalid' },
+      ]);
       expect(await t.waitIdle()).toMatchObject({ transactions: 0, dialogs: 0, calls: 0 });
     } finally {
       peer.close();

@@ -5,6 +5,7 @@ import { createServer } from '../../cli/server.ts';
 import type { CarillonServer, Ports, ServerDeps } from '../../cli/server.ts';
 import type { Timers } from '../../common/clock.ts';
 import { nodeTimers } from '../../common/clock.ts';
+import { TableResolver } from './dns-server.ts';
 
 /**
  * Timer bases for tests: T1 = 50 ms so that every UDP transaction has ended 64·T1 = 3.2 s after
@@ -16,6 +17,12 @@ export interface TestServer {
   readonly server: CarillonServer;
   readonly ports: Ports;
   readonly dataDir: string;
+  /**
+   * The server's DNS when the test gave none: a table (empty unless the test fills it) that
+   * answers "not found" for every other name and never asks the machine's resolver. Its
+   * `questions` show every name the server looked up.
+   */
+  readonly dns: TableResolver;
   /** Waits until no transaction, dialog or call is left; returns the last stats seen. */
   waitIdle(timeoutMs?: number): Promise<ReturnType<CarillonServer['stats']>>;
   close(): Promise<void>;
@@ -32,13 +39,18 @@ export function compressedTimers(factor: number): Timers {
   };
 }
 
-/** Boots a real server in this process on 127.0.0.1 with every port picked free. */
+/**
+ * Boots a real server in this process on 127.0.0.1 with every port picked free. Its DNS is
+ * `deps.resolver` when given, else a TableResolver of its own (`dns`): no test server ever
+ * reaches the machine's resolver.
+ */
 export async function startTestServer(overrides: Record<string, unknown> = {}, deps: ServerDeps = {}): Promise<TestServer> {
   // A data directory given by the test survives close (restart tests); otherwise a fresh one that does not.
   const givenDir = typeof overrides.data === 'string' ? overrides.data : undefined;
   const dataDir = givenDir ?? mkdtempSync(path.join(os.tmpdir(), 'carillon-test-'));
   const sipOverride = (overrides.sip ?? {}) as Record<string, unknown>;
   const mediaOverride = (overrides.media ?? {}) as Record<string, unknown>;
+  const dns = new TableResolver();
   const server = createServer({
     data: dataDir,
     bind: '127.0.0.1',
@@ -50,12 +62,13 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, d
     ...overrides,
     sip: { ...TEST_SIP_TIMERS, tlsVerifyServer: false, ...sipOverride },
     media: { releaseDelayMs: 300, ...mediaOverride },
-  }, deps);
+  }, { ...deps, resolver: deps.resolver ?? dns });
   const ports = await server.start();
   return {
     server,
     ports,
     dataDir,
+    dns,
     async waitIdle(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
