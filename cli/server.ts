@@ -39,7 +39,7 @@ import { addSipAuthMetrics } from '../metrics/sip-auth-metrics.ts';
 import { CallEvents } from '../signaling/calls/call-events.ts';
 import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { Source } from '../signaling/sip/transport/types.ts';
-import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics } from '../metrics/voice-connector-metrics.ts';
+import { addRouteHealthMetrics, addVoiceConnectorMediaMetrics, addVoiceConnectorMetrics, VoiceConnectorSeries } from '../metrics/voice-connector-metrics.ts';
 import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrJournal } from '../metrics/cdr-journal.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
@@ -290,12 +290,14 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         mediaRefusals: () => media.counters,
         media: () => eng.status(),
       }));
-      addVoiceConnectorMetrics(registry, events);
+      // Before the other voice connector metrics: it creates their series at 0 for every configured one.
+      const vcSeries = new VoiceConnectorSeries(registry, () => [...(snapshots?.current ?? EMPTY_SNAPSHOT).voiceConnectors.values()].map((vc) => ({ voice_connector_id: vc.id, region: vc.awsRegion })));
+      addVoiceConnectorMetrics(registry, events, vcSeries);
       addRouteHealthMetrics(registry, () => routeHealth.list());
       addSipAuthMetrics(registry, { digest, guard: authGuard });
       addStreamingMetrics(registry, streaming);
       const ql = qualityLog;
-      addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener));
+      addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener), vcSeries);
       let apiPort: number | null = null;
       if (cfg.api >= 0) {
         store = await openStoreWhenReachable(cfg.db ?? path.join(cfg.data, 'carillon.sqlite'), { logger, timers, clock });

@@ -10,7 +10,60 @@ import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
  */
 type Dir = 'inbound' | 'outbound';
 
-export function addVoiceConnectorMetrics(registry: client.Registry, events: CallEvents): void {
+/** A configured voice connector as its series are labelled. */
+export interface VoiceConnectorLabels {
+  readonly voice_connector_id: string;
+  readonly region: string;
+}
+
+/**
+ * Every configured voice connector's series exist from the first scrape, at 0: a dashboard shows
+ * "0 failures", not "No data", before the first failure, and an inbound-only voice connector is
+ * listed like any other. `carillon_voice_connector_info{voice_connector_id, region} 1` names the
+ * configured ones (the dashboard's picker reads it). Registered before the other voice connector
+ * metrics, so its scrape-time pass creates their series before they are written out.
+ */
+export class VoiceConnectorSeries {
+  readonly #zeroers: ((l: VoiceConnectorLabels) => void)[] = [];
+  readonly #done = new Set<string>();
+
+  constructor(registry: client.Registry, configured: () => Iterable<VoiceConnectorLabels>) {
+    const ensure = (l: VoiceConnectorLabels): void => this.#ensure(l);
+    new client.Gauge({
+      name: 'carillon_voice_connector_info',
+      help: 'Configured voice connectors (1 each), with their region',
+      labelNames: ['voice_connector_id', 'region'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of configured()) {
+          this.set({ voice_connector_id: l.voice_connector_id, region: l.region }, 1);
+          ensure(l);
+        }
+      },
+    });
+  }
+
+  /**
+   * Adds what creates one voice connector's series of a metric at 0; called while the registry is
+   * put together, before the first scrape (each voice connector is zeroed once: a histogram's
+   * zero() would otherwise wipe what it has observed).
+   */
+  add(zero: (l: VoiceConnectorLabels) => void): void {
+    this.#zeroers.push(zero);
+  }
+
+  #ensure(l: VoiceConnectorLabels): void {
+    const key = `${l.voice_connector_id}\u0000${l.region}`;
+    if (this.#done.has(key)) return;
+    this.#done.add(key);
+    for (const z of this.#zeroers) z(l);
+  }
+}
+
+const SIP_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'] as const;
+
+export function addVoiceConnectorMetrics(registry: client.Registry, events: CallEvents, series?: VoiceConnectorSeries): void {
   const labelNames = ['voice_connector_id', 'region'] as const;
   const counter = (name: string, help: string): client.Counter<(typeof labelNames)[number]> => new client.Counter({ name, help, labelNames, registers: [registry] });
   const per = (dir: Dir) => ({
@@ -27,6 +80,16 @@ export function addVoiceConnectorMetrics(registry: client.Registry, events: Call
     help: 'Final SIP responses the voice connector gave its calls, by class (Chime Sip1xxCodes … Sip6xxCodes)',
     labelNames: [...labelNames, 'class'] as const,
     registers: [registry],
+  });
+  series?.add((l) => {
+    for (const d of [inbound, outbound]) {
+      d.attempts.inc(l, 0);
+      d.failures.inc(l, 0);
+      d.answered.inc(l, 0);
+      d.active.inc(l, 0);
+    }
+    throttles.inc(l, 0);
+    for (const c of SIP_CLASSES) sipCodes.inc({ ...l, class: c }, 0);
   });
   const labels = (t: TrunkCall): { voice_connector_id: string; region: string } => ({ voice_connector_id: t.voiceConnectorId, region: t.region });
   const dir = (t: TrunkCall): ReturnType<typeof per> => (t.direction === 'Inbound' ? inbound : outbound);
@@ -100,7 +163,7 @@ export function addRouteHealthMetrics(registry: client.Registry, list: () => rea
  * RTTBetweenVcAnd{Customer,Remote} and MOSBetweenVcAnd{Customer,Remote} as histograms. A figure
  * the record does not know (null) is not observed.
  */
-export function addVoiceConnectorMediaMetrics(registry: client.Registry, onRecord: (listener: (r: MediaQualityRecord) => void) => void): void {
+export function addVoiceConnectorMediaMetrics(registry: client.Registry, onRecord: (listener: (r: MediaQualityRecord) => void) => void, series?: VoiceConnectorSeries): void {
   const labelNames = ['voice_connector_id', 'region', 'direction'] as const;
   const counter = (name: string, help: string): client.Counter<(typeof labelNames)[number]> => new client.Counter({ name, help, labelNames, registers: [registry] });
   const rtpPackets = counter('carillon_voice_connector_rtp_packets_total', 'RTP packets by direction (Chime CustomerToVcRtpPackets, VcToCustomerRtpPackets, RemoteToVcRtpPackets, VcToRemoteRtpPackets)');
@@ -126,6 +189,17 @@ export function addVoiceConnectorMediaMetrics(registry: client.Registry, onRecor
     ['rem2vc', 'remote_to_vc'],
     ['vc2rem', 'vc_to_remote'],
   ];
+  series?.add((base) => {
+    for (const [, direction] of DIRECTIONS) {
+      const l = { ...base, direction };
+      for (const c of [rtpPackets, rtpBytes, rtcpPackets, rtcpBytes, lost]) c.inc(l, 0);
+      jitter.zero(l);
+    }
+    for (const side of ['customer', 'remote']) {
+      rtt.zero({ ...base, side });
+      mosHist.zero({ ...base, side });
+    }
+  });
   onRecord((r) => {
     if (r.voice_connector_id === 'default') return;
     const base = { voice_connector_id: r.voice_connector_id, region: r.aws_region };

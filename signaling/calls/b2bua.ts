@@ -11,6 +11,7 @@ import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import { answerChallenge } from '../auth/digest.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
 import type { TransactionLayer } from '../sip/transaction/transaction-layer.ts';
+import { TIMER_C_MS } from '../sip/transaction/invite-client-transaction.ts';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionUser } from '../sip/transaction/types.ts';
 import type { TransportHub } from '../sip/transport/transport-hub.ts';
 import type { Destination, Source, TransportName } from '../sip/transport/types.ts';
@@ -32,6 +33,9 @@ import type { SipMessage } from '../sip/message/types.ts';
 import { outboundRequestUri } from '../routing/static-routes.ts';
 import { servedTransports } from '../routing/sip-resolver.ts';
 import type { SipHop, SipLocate } from '../routing/sip-resolver.ts';
+
+/** How long a call may wait for an answer after its latest callee attempt: Timer C plus 64·T1 at the default T1. */
+export const SETUP_GUARD_MS = TIMER_C_MS + 32_000;
 
 /** Decides where a new call goes (a pure function over the current config snapshot). */
 export type Router = (req: SipRequest, source: Source) => RouteDecision;
@@ -263,6 +267,7 @@ export class B2bua implements TransactionUser {
     const next = nextHopOf(target);
     if (next === undefined) return void (this.#failover(call) || this.endCall(call, 'no-route', 502, 'Bad Route Target'));
     call.attempts++;
+    this.#guardSetup(call);
     if (isIP(next.host) !== 0) return this.#sendToHop(call, target, { transport: next.transport, address: next.host, port: next.port });
     const unresolvable = (): void => void (this.#failover(call) || this.endCall(call, 'no-route', 503, 'Next Hop Not Resolvable', [{ name: 'retry-after', value: '30' }]));
     this.opts.locate(target, servedTransports(this.opts.hub)).then((loc) => {
@@ -294,6 +299,20 @@ export class B2bua implements TransactionUser {
     call.calleeInvite = undefined;
     call.b = new Leg('uac', transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms);
     call.challengeAnswered = false;
+  }
+
+  /**
+   * A call that no answer has reached within Timer C and then some (RFC 3261 §16.6: the INVITE
+   * transaction's own Timer C acts first) is ended with 408: an answer that was lost, refused or
+   * unusable can never leave a caller ringing for ever, nor its ports held.
+   */
+  #guardSetup(call: Call): void {
+    const timers = this.opts.timers;
+    timers.clearTimeout(call.setupGuard);
+    call.setupGuard = timers.setTimeout(() => {
+      call.setupGuard = undefined;
+      if (!call.ended && call.state !== 'answered' && call.state !== 'confirmed' && call.state !== 'ending') this.endCall(call, 'timeout', 408);
+    }, SETUP_GUARD_MS);
   }
 
   /**
@@ -439,7 +458,12 @@ export class B2bua implements TransactionUser {
     }
     b.inviteClient = undefined;
     if (status < 300) {
-      if (tag === undefined) return;
+      // RFC 3261 §8.2.6.2: a 2xx carries the UAS's To tag; without one there is no dialog to ACK,
+      // refresh or hang up, so the call cannot go on (it would otherwise wait for ever).
+      if (tag === undefined) {
+        if (bDialog.state !== 'confirmed') this.endCall(call, 'rejected', 502, 'Callee Answer Without To Tag');
+        return;
+      }
       if (bDialog.state === 'confirmed') {
         // A 2xx retransmission (resend our ACK if we sent it) or a second fork's 2xx.
         if (tag === bDialog.remoteTag) this.#inDialog.resendOwedAck(b, cseqOf(res)?.seq);
@@ -455,6 +479,8 @@ export class B2bua implements TransactionUser {
       b.localRefresher = se !== undefined && se.refresher !== 'uas';
       b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
       call.answeredMs = this.opts.clock.monoMs();
+      this.opts.timers.clearTimeout(call.setupGuard);
+      call.setupGuard = undefined;
       this.counters.callsAnswered++;
       this.opts.events?.emit({ type: 'answered', call });
       call.media?.answered();
@@ -569,6 +595,8 @@ export class B2bua implements TransactionUser {
     } else if (ict !== undefined && ict.state !== 'terminated' && ict.state !== 'completed' && ict.state !== 'accepted') {
       this.tx.cancel(ict, byeReason);
     }
+    this.opts.timers.clearTimeout(call.setupGuard);
+    call.setupGuard = undefined;
     call.transition('ending');
     call.transition('ended');
     call.endedMs = this.opts.clock.monoMs();

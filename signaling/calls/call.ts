@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallId } from '../../common/ids.ts';
-import type { Timers } from '../../common/clock.ts';
+import type { TimerHandle, Timers } from '../../common/clock.ts';
 import type { Dialog } from '../sip/dialog/dialog.ts';
 import { SessionTimer } from '../sip/dialog/session-timer.ts';
 import type { SipHeader, SipRequest } from '../sip/message/types.ts';
@@ -136,6 +136,8 @@ export class Call {
   calleeInvite: ClientTransaction | undefined;
   /** The callee INVITE transaction's hold on this call (released when the call ends). */
   calleeHandle: { call: Call | undefined } | undefined;
+  /** Ends a call still unanswered this long after its latest callee attempt, whatever its transactions did. */
+  setupGuard: TimerHandle | undefined;
   /** Anchored media of the call (absent when media anchoring is off). */
   media: CallMedia | undefined;
   /** The caller's offer as rewritten for the callee (sent again on a 422 retry). */

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { FLAG_KEYS } from '../../cli/config.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
+/** npm must not look for its own updates or anything else on the network (no DNS from a test). */
+const NPM_ENV = { ...process.env, npm_config_update_notifier: 'false', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
 
 /** Every pid in the process tree under `pid` (from /proc), the root included. */
 function tree(pid: number): number[] {
@@ -46,7 +48,7 @@ async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
 describe('the carillon command', () => {
   it('`npm start` is one server process: SIGTERM to npm stops it and leaves nothing running; `--sip-tls -1` turns TLS off', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-npm-start-'));
-    const child = spawn('npm', ['start', '--', '--data', dir, '--bind', '127.0.0.1', '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '-1', '--api', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['start', '--', '--data', dir, '--bind', '127.0.0.1', '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '-1', '--api', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: NPM_ENV });
     let out = '';
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
@@ -74,7 +76,7 @@ describe('the carillon command', () => {
   }, 60_000);
 
   it('`npx carillon --help` runs and lists every flag, --media-timeout included', () => {
-    const r = spawnSync('npx', ['--no-install', 'carillon', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('npx', ['--no-install', 'carillon', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: NPM_ENV });
     expect(r.status, r.stderr).toBe(0);
     for (const flag of Object.keys(FLAG_KEYS)) expect(r.stdout).toContain(`--${flag} `);
     expect(r.stdout).toContain('--media-timeout');

@@ -166,6 +166,20 @@ describe('peer-supplied addresses and ports', () => {
     await alive();
   });
 
+  it('a callee 2xx without a To tag ends the call with 502 (no dialog can follow it; the call must not wait for ever)', async () => {
+    callee.replies.length = 0;
+    const msg = request(peer.port, { method: 'INVITE', uri: 'sip:+12065550100@127.0.0.1', body: sdp(30_000) });
+    peer.send(msg, udp);
+    const invite = await callee.waitFor((r) => r.text.startsWith('INVITE '), 3000);
+    expect(invite).toBeDefined();
+    const tagless = responseTo(invite?.text ?? '', 200, { extra: `Contact: <sip:bob@127.0.0.1:${callee.port}>\r\n`, body: sdp(31_000) }).replace(';tag=callee1', '');
+    callee.send(tagless, udp);
+    const res = await finalOf(peer, branchOf(msg));
+    expect(res?.status).toBe(502);
+    peer.send(ackFor(msg, res?.text ?? ''), udp);
+    expect(await t.waitIdle(10_000)).toMatchObject({ calls: 0 });
+  });
+
   it('a percent-encoded Request-URI user routes as the number it spells (RFC 3261 §19.1.4)', async () => {
     callee.replies.length = 0;
     const msg = request(peer.port, { method: 'INVITE', uri: 'sip:%2B12065550100@127.0.0.1', body: sdp(30_000) });
