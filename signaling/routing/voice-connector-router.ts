@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Clock } from '../../common/clock.ts';
 import type { Random } from '../../common/random.ts';
@@ -85,27 +85,27 @@ function callerOf(req: SipRequest): { user: string | undefined; anonymous: boole
   return { user: userOf(pai) ?? from, anonymous: privacy.includes('id') || privacy.includes('user') || from?.toLowerCase() === 'anonymous' };
 }
 
-function inCidr(address: string, cidr: string): boolean {
-  const [net, bitsRaw] = cidr.split('/');
-  if (net === undefined || bitsRaw === undefined) return false;
-  const bits = Number(bitsRaw);
-  const v4 = (a: string): bigint | undefined => (isIPv4(a) ? a.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n) : undefined);
-  const a4 = v4(address.replace(/^::ffff:/, ''));
-  const n4 = v4(net);
-  if (a4 !== undefined && n4 !== undefined) {
-    const mask = bits === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - bits)) - 1n);
-    return (a4 & mask) === (n4 & mask);
+/**
+ * Whether a source address lies in any of a termination's allowed CIDRs (net.BlockList: IPv4,
+ * IPv6, and IPv4-mapped IPv6 matched against IPv4 ranges and the other way round). The list of a
+ * configuration snapshot is read into a BlockList once.
+ */
+const blockLists = new WeakMap<readonly string[], BlockList>();
+function inCidrs(address: string, cidrs: readonly string[]): boolean {
+  let list = blockLists.get(cidrs);
+  if (list === undefined) {
+    list = new BlockList();
+    for (const c of cidrs) {
+      const [net, bits] = c.split('/');
+      const family = net !== undefined && isIPv4(net) ? 'ipv4' : net !== undefined && isIPv6(net) ? 'ipv6' : undefined;
+      const prefix = Number(bits);
+      if (family === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 'ipv4' ? 32 : 128)) continue;
+      list.addSubnet(net as string, prefix, family);
+    }
+    blockLists.set(cidrs, list);
   }
-  if (!isIPv6(address) || !isIPv6(net)) return false;
-  const v6 = (a: string): bigint => {
-    const [head = '', tail = ''] = a.split('::');
-    const h = head === '' ? [] : head.split(':');
-    const t = tail === '' ? [] : tail.split(':');
-    const groups = a.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-    return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-  };
-  const mask = bits === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - bits)) - 1n);
-  return (v6(address) & mask) === (v6(net) & mask);
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  return family !== undefined && list.check(address, family);
 }
 
 /** Items ordered by priority (low first), weighted random without replacement among equals. */
@@ -184,7 +184,7 @@ export class VoiceConnectorRouter {
     const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country, encrypted: vc.requireEncryption };
     if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
     const cidrs = doc.CidrAllowedList ?? [];
-    if (cidrs.length > 0 ? !cidrs.some((c) => inCidr(source.address, c)) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
+    if (cidrs.length > 0 ? !inCidrs(source.address, cidrs) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
     if (vc.credentials.length > 0) {
       const realm = `${vc.id}${this.#suffix}`;
       // A banned source is refused before any challenge, the right password included.

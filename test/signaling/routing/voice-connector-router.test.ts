@@ -109,6 +109,20 @@ describe('voice connector classification and termination decisions', () => {
     expect(router.decide(byBody, from('10.1.2.3')).kind).toBe('record');
   });
 
+  it('matches sources against CidrAllowedList with IPv4-mapped IPv6 either way round', () => {
+    const mapped = { ...vc, id: 'mappedmappedmappedmapp', documents: { termination: { CallingRegions: ['US'], CidrAllowedList: ['::ffff:10.0.0.0/104', '2001:db8::/32', '192.0.2.0/24'], CpsLimit: 100 } } };
+    const snap: ConfigSnapshot = { ...snapshot, voiceConnectors: new Map([[mapped.id, mapped]]) };
+    const r = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snap, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }), authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }), clock, random: createCryptoRandom() });
+    const to = { ...invite('+14155550123'), uri: `sip:+14155550123@${mapped.id}.voiceconnector.carillon.test` };
+    expect(r.decide(to, from('10.9.8.7')).kind).toBe('forward');
+    expect(r.decide(to, from('::ffff:10.9.8.7')).kind).toBe('forward');
+    expect(r.decide(to, from('2001:db8::5')).kind).toBe('forward');
+    expect(r.decide(to, from('11.0.0.1'))).toMatchObject({ kind: 'reject', rule: 'termination-source' });
+    expect(r.decide(to, from('fe80::1'))).toMatchObject({ kind: 'reject', rule: 'termination-source' });
+    // An IPv4 range takes the IPv4-mapped form of its addresses too.
+    expect(r.decide(to, from('::ffff:192.0.2.9')).kind).toBe('forward');
+  });
+
   it('refuses a voice connector host that does not exist, and an ordinary call from nowhere', () => {
     const r = router.decide({ ...invite('+14155550123'), uri: 'sip:+14155550123@zzzzzzzzzzzzzzzzzzzzzz.voiceconnector.carillon.test' }, from('10.1.2.3'));
     expect(r).toMatchObject({ kind: 'reject', status: 404, rule: 'unknown-voice-connector' });
