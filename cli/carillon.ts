@@ -91,6 +91,8 @@ async function serve(argv: readonly string[]): Promise<void> {
       },
     );
   };
+  // A rejected promise nobody handled is a bug to log and count, not a reason to drop every call.
+  process.on('unhandledRejection', (reason) => server.reportInternalError(reason));
   // Listening for the signals before start: a service manager's SIGTERM during start-up stops it too.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -91,6 +91,11 @@ export interface CarillonServer {
   readonly snapshots: ConfigSnapshots | undefined;
   /** Puts every log line handed over so far (SIP messages, media quality) on disk. */
   flushLogs(): Promise<void>;
+  /**
+   * A fault nothing caught (a promise rejected with no handler): logged with its stack and
+   * counted (`carillon_internal_errors_total`) — one such fault never takes every call down.
+   */
+  reportInternalError(err: unknown): void;
   /** The call event bus: started, ringing, answered, ended (with reason), quality (the final record). */
   readonly events: CallEvents;
   /** Call audio streaming: the service, its status events and their delivery. */
@@ -122,6 +127,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let ready = false;
   let closing: Promise<void> | undefined;
 
+  const internalErrors = { count: 0 };
   const events = new CallEvents((err) => logger.error({ err }, 'call event listener failed'));
   // Termination credentials: nonces bound to the source, and bans for sources that keep failing.
   const digest = new DigestAuth({ secret: crypto.randomBytes(32), algorithms: cfg.sip.digestAlgorithms, clock, random, timers });
@@ -288,6 +294,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         streams: () => e.streamCounters(),
         unroutable: () => e.hub.counters.badDestination,
         mediaRefusals: () => media.counters,
+        internalErrors: () => internalErrors.count,
         media: () => eng.status(),
       }));
       // Before the other voice connector metrics: it creates their series at 0 for every configured one.
@@ -296,6 +303,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       addRouteHealthMetrics(registry, () => routeHealth.list());
       addSipAuthMetrics(registry, { digest, guard: authGuard });
       addStreamingMetrics(registry, streaming);
+
       const ql = qualityLog;
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener), vcSeries);
       let apiPort: number | null = null;
@@ -349,6 +357,10 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     },
     get snapshots() {
       return snapshots;
+    },
+    reportInternalError(err: unknown) {
+      internalErrors.count++;
+      logger.error({ err }, 'internal error (not handled where it happened)');
     },
     async flushLogs() {
       await Promise.all([qualityLog?.flush(), sipLog.flush(), streaming.flush()]);

@@ -88,15 +88,20 @@ async function oneRun(seed: number): Promise<void> {
   const fuzzSec = (performance.now() - t0) / 1000;
   const rssPeak = rssKb(pid);
   const refAfter = await optionsRate(ports.sipUdp, 5000);
-  // Drain: every call, transaction and port pair gone (ringing calls end at Timer C, 181 s, at most).
+  // Drain: every call, transaction and port pair gone. A call left ringing ends at Timer C (181 s)
+  // or, if no transaction is left to time it, at the setup guard (213 s after its latest attempt);
+  // a call that failed over to another hop rings again from there. Bounded at 11 minutes.
   let calls = NaN;
   let tx = NaN;
   let pairs = NaN;
   const drainStart = performance.now();
-  for (let i = 0; i < 2400 && exit === undefined; i++) {
+  const trace: string[] = [];
+  while (exit === undefined && performance.now() - drainStart < 660_000) {
     [calls, tx, pairs] = await Promise.all([metric(ports.api, 'carillon_calls_active'), metric(ports.api, 'carillon_sip_transactions_active'), metric(ports.api, 'carillon_media_port_pairs_in_use')]);
+    const at = `${Math.round((performance.now() - drainStart) / 1000)}s:${calls}/${tx}/${pairs}`;
+    if (trace.length === 0 || !trace[trace.length - 1]?.endsWith(at.slice(at.indexOf(':')))) trace.push(at);
     if (calls === 0 && tx === 0 && pairs === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 250));
   }
   const drainSec = (performance.now() - drainStart) / 1000;
   const parseErrors = await metric(ports.api, 'carillon_sip_parse_errors_total');
@@ -123,6 +128,7 @@ async function oneRun(seed: number): Promise<void> {
       ratioFuzzToReference: Number((sent / fuzzSec / refBefore).toFixed(2)),
       drainedSec: Number(drainSec.toFixed(1)),
       leftAfterDrain: { calls, transactions: tx, portPairs: pairs },
+      drainTrace: trace.slice(-12).join(' '),
       rssKb: { start: rss0, afterFuzz: rssPeak, end: rssEnd },
     }),
   );

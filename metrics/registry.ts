@@ -14,6 +14,8 @@ export interface SignalingMetricsSource {
   unroutable(): number;
   /** Media refusals of signaling's own: descriptions with too many media lines, lines past a source's port share. */
   mediaRefusals(): { readonly tooManyMediaLines: number; readonly sourcePortLimit: number };
+  /** Faults nothing handled where they happened (an unhandled rejection), logged and counted. */
+  internalErrors(): number;
   /** The media workers' counters (asked of the workers at scrape time). */
   media?: () => Promise<MediaStatus>;
 }
@@ -60,6 +62,7 @@ export function createMetricsRegistry(source: () => SignalingMetricsSource | und
   counter('carillon_sip_unroutable_total', 'SIP messages not sent because the destination a peer named was no IP address or had a port outside 1-65535', (s) => s.unroutable());
   counter('carillon_media_descriptions_refused_total', 'Session descriptions refused for carrying more than media.maxMediaLines media lines', (s) => s.mediaRefusals().tooManyMediaLines);
   counter('carillon_media_source_port_limit_total', 'Media lines refused because their source already held media.maxPortPairsPerSource port pairs', (s) => s.mediaRefusals().sourcePortLimit);
+  counter('carillon_internal_errors_total', 'Faults no code handled where they happened (logged with their stack); 0 in a healthy server', (s) => s.internalErrors());
   counter('carillon_calls_started_total', 'Inbound calls accepted for routing', (s) => s.calls.callsStarted);
   counter('carillon_calls_answered_total', 'Calls answered by the callee', (s) => s.calls.callsAnswered);
   counter('carillon_calls_failed_total', 'Calls that ended with a failure final response to the caller', (s) => s.calls.callsFailed);

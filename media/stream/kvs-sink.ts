@@ -204,7 +204,9 @@ class PutMediaUpload {
     if (s === undefined || this.failed) return;
     if (this.#misses >= (this.#o.attempts ?? 4)) return this.fail('kinesis-video sink: PutMedia retries exhausted');
     this.#misses++;
-    const url = new URL('/putMedia', s.endpoint);
+    // The data endpoint is what GetDataEndpoint answered: a server's word, checked before use.
+    const url = URL.canParse('/putMedia', s.endpoint) ? new URL('/putMedia', s.endpoint) : undefined;
+    if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) return this.fail('kinesis-video sink: the data endpoint is not an http(s) URL');
     this.#startedMs ||= Date.now();
     const headers: Record<string, string> = {
       host: url.host,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAG_KEYS } from '../../cli/config.ts';
+import { startTestServer } from '../support/server.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
 /** npm must not look for its own updates or anything else on the network (no DNS from a test). */
@@ -96,5 +97,19 @@ describe('the carillon command', () => {
     const r = spawnSync(process.execPath, ['bin/carillon.js', 'serve', '--log-level', 'loud', '--data', os.tmpdir()], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe('carillon: invalid configuration: /logLevel (--log-level) must be one of: fatal, error, warn, info, debug, trace, silent (given "loud")');
+  });
+});
+
+describe('a fault nothing handled', () => {
+  it('is logged and counted in carillon_internal_errors_total, and the server keeps serving', async () => {
+    const t = await startTestServer();
+    try {
+      t.server.reportInternalError(new Error('a rejection nobody caught'));
+      const text = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
+      expect(text).toMatch(/^carillon_internal_errors_total 1$/m);
+      expect((await fetch(`http://127.0.0.1:${t.ports.api}/readyz`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
   });
 });

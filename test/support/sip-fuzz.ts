@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { responseTo } from './raw-sip.ts';
 import { SipMutator } from './sip-mutator.ts';
 
 /**
@@ -57,7 +58,7 @@ export class FuzzCallee {
       // A provisional first sometimes, then the (mutated) answer.
       for (let i = 0, n = 1 + m.rng.int(2); i < n; i++) this.#send(m.answer(text, this.port));
     } else if (text.startsWith('BYE ') || text.startsWith('CANCEL ') || text.startsWith('OPTIONS ') || text.startsWith('PRACK ') || text.startsWith('UPDATE ')) {
-      this.#send(Buffer.from(okTo(text), 'latin1'));
+      this.#send(Buffer.from(responseTo(text, 200), 'latin1'));
     }
   }
 
@@ -69,13 +70,6 @@ export class FuzzCallee {
   close(): void {
     this.socket.close();
   }
-}
-
-/** A plain 200 to a request (Via, From, To, Call-ID, CSeq copied). */
-function okTo(text: string): string {
-  const head = text.split('\r\n\r\n')[0] ?? '';
-  const keep = head.split('\r\n').slice(1).filter((l) => /^(via|from|to|call-id|cseq):/i.test(l));
-  return `SIP/2.0 200 OK\r\n${keep.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
 }
 
 export async function runSipFuzz(target: FuzzTarget, opts: { seed: number; udp: number; tcp: number; routedNumber: string; callee?: FuzzCallee }): Promise<FuzzCounts> {
