@@ -186,6 +186,16 @@ export class B2bua implements TransactionUser {
     this.counters.strayResponses++;
   }
 
+  /**
+   * The caller's INVITE transaction could not deliver a response (its TCP connection went, its
+   * Via named no usable address): nothing more reaches the caller, so the call ends — the callee
+   * gets CANCEL or BYE — instead of waiting for ever on a caller that already counts as answered.
+   */
+  onServerTransportError(invite: ServerTransaction): void {
+    const call = this.#callOfInvite(invite);
+    if (call !== undefined && call.a.inviteServer === invite) this.endCall(call, 'transport-error');
+  }
+
   // ---- New calls ----
 
   #onInvite(tx: ServerTransaction): void {
@@ -302,16 +312,17 @@ export class B2bua implements TransactionUser {
   }
 
   /**
-   * A call that no answer has reached within Timer C and then some (RFC 3261 §16.6: the INVITE
-   * transaction's own Timer C acts first) is ended with 408: an answer that was lost, refused or
-   * unusable can never leave a caller ringing for ever, nor its ports held.
+   * A caller that no final answer has reached within Timer C and then some of the latest callee
+   * attempt (RFC 3261 §16.6: the INVITE transaction's own Timer C acts first) gets 408 and the
+   * call ends: an answer that was lost, refused, unusable or held back can never leave a caller
+   * ringing for ever, nor its ports held.
    */
   #guardSetup(call: Call): void {
     const timers = this.opts.timers;
     timers.clearTimeout(call.setupGuard);
     call.setupGuard = timers.setTimeout(() => {
       call.setupGuard = undefined;
-      if (!call.ended && call.state !== 'answered' && call.state !== 'confirmed' && call.state !== 'ending') this.endCall(call, 'timeout', 408);
+      if (!call.ended && call.a.inviteServer?.finalSent !== true) this.endCall(call, 'timeout', 408);
     }, SETUP_GUARD_MS);
   }
 
@@ -479,8 +490,6 @@ export class B2bua implements TransactionUser {
       b.localRefresher = se !== undefined && se.refresher !== 'uas';
       b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
       call.answeredMs = this.opts.clock.monoMs();
-      this.opts.timers.clearTimeout(call.setupGuard);
-      call.setupGuard = undefined;
       this.counters.callsAnswered++;
       this.opts.events?.emit({ type: 'answered', call });
       call.media?.answered();
@@ -544,6 +553,9 @@ export class B2bua implements TransactionUser {
     if (st === undefined || st.finalSent) return;
     st.respond(res);
     call.finalStatus = res.status;
+    // The caller has its answer: from here the ACK wait (2xx) or the transaction (failure) times it.
+    this.opts.timers.clearTimeout(call.setupGuard);
+    call.setupGuard = undefined;
     const cls = Math.floor(res.status / 100);
     if (cls >= 1 && cls <= 6) this.counters.finalByClass[cls]! += 1;
     this.#forgetPendingInvite(call);

@@ -180,6 +180,24 @@ describe('peer-supplied addresses and ports', () => {
     expect(await t.waitIdle(10_000)).toMatchObject({ calls: 0 });
   });
 
+  it('a caller whose connection is gone before it is answered: the call ends (CANCEL or BYE to the callee) instead of waiting for ever', async () => {
+    callee.replies.length = 0;
+    const tcp = new RawTcpPeer();
+    const local = await tcp.connect(t.ports.sipTcp as number);
+    tcp.send(request(local, { method: 'INVITE', uri: 'sip:+12065550199@127.0.0.1', via: `SIP/2.0/TCP 127.0.0.1:${local};branch=${branch()}`, contact: `<sip:alice@127.0.0.1:${local};transport=tcp>`, body: sdp(30_000) }));
+    const invite = await callee.waitFor((r) => r.text.startsWith('INVITE ') && r.text.includes('+12065550199'), 3000);
+    expect(invite).toBeDefined();
+    tcp.close();
+    await new Promise((r) => setTimeout(r, 100));
+    // The 180 cannot reach the caller any more; the 200 that follows must not bring up half a call.
+    callee.send(responseTo(invite?.text ?? '', 180, { toTag: 'gone1' }), udp);
+    callee.send(responseTo(invite?.text ?? '', 200, { toTag: 'gone1', extra: `Contact: <sip:bob@127.0.0.1:${callee.port}>\r\n`, body: sdp(31_000) }), udp);
+    const ended = await callee.waitFor((r) => /^(CANCEL|BYE) /.test(r.text), 5000);
+    expect(ended).toBeDefined();
+    if (ended?.text.startsWith('BYE ')) callee.send(responseTo(ended.text, 200), udp);
+    expect(await t.waitIdle(10_000)).toMatchObject({ calls: 0, dialogs: 0 });
+  });
+
   it('a percent-encoded Request-URI user routes as the number it spells (RFC 3261 §19.1.4)', async () => {
     callee.replies.length = 0;
     const msg = request(peer.port, { method: 'INVITE', uri: 'sip:%2B12065550100@127.0.0.1', body: sdp(30_000) });

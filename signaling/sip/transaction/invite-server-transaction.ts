@@ -54,6 +54,13 @@ export class InviteServerTransaction extends ServerTransactionBase<IstState> imp
     }
   }
 
+  /** RFC 3261 §17.2.4: a transport error ends the transaction, and the TU is told (once). */
+  protected override readonly onSendError = (): void => {
+    if (this.state === 'terminated') return;
+    this.terminate();
+    this.#user.onServerTransportError(this);
+  };
+
   /** A retransmission of the INVITE, or an ACK matched to this transaction. */
   receive(req: SipRequest): void {
     const st = this.state;

@@ -169,5 +169,5 @@ export abstract class ServerTransactionBase<S extends string> extends Transactio
   }
 
   /** A transport error ends a server transaction (RFC 3261 §17.2.4). */
-  protected readonly onSendError = (): void => this.terminate();
+  protected readonly onSendError: () => void = (): void => this.terminate();
 }

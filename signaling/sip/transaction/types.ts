@@ -80,6 +80,12 @@ export interface TransactionUser {
   onCancel(invite: ServerTransaction, cancel: SipRequest): void;
   /** A response that matched no client transaction (counted and dropped by the caller). */
   onStrayResponse(res: SipResponse, source: Source): void;
+  /**
+   * RFC 3261 §17.2.4: a response of this INVITE server transaction could not be sent (its
+   * connection closed, its destination unusable); the transaction has ended. The TU must give
+   * up on answering it — nothing it sends there arrives.
+   */
+  onServerTransportError(invite: ServerTransaction): void;
 }
 
 export interface TransactionCounts {

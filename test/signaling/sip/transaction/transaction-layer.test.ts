@@ -47,6 +47,7 @@ class RecordingUser implements TransactionUser {
   acks: SipRequest[] = [];
   cancels: ServerTransaction[] = [];
   strays: SipResponse[] = [];
+  transportErrors: ServerTransaction[] = [];
   onRequest(tx: ServerTransaction): void {
     this.requests.push(tx);
   }
@@ -58,6 +59,9 @@ class RecordingUser implements TransactionUser {
   }
   onStrayResponse(res: SipResponse): void {
     this.strays.push(res);
+  }
+  onServerTransportError(invite: ServerTransaction): void {
+    this.transportErrors.push(invite);
   }
 }
 
@@ -297,6 +301,22 @@ describe('non-INVITE server transaction', () => {
     layer.receiveRequest(req, src);
     user.requests[0]!.respond(createResponse(req, 200));
     expect(sender.sent[0]!.dest).toEqual({ transport: 'udp', address: '127.0.0.9', port: 4444 });
+  });
+
+  it('an INVITE server transaction whose response cannot be sent ends and tells its user once (RFC 3261 §17.2.4)', async () => {
+    const { sender, user, layer, src } = setup('tcp');
+    layer.receiveRequest(request('INVITE'), src);
+    const tx = user.requests[0]!;
+    sender.failNext = { code: 'CONNECTION_CLOSED' };
+    tx.respond(createResponse(tx.request, 180, { toTag: 't' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(tx.state).toBe('terminated');
+    expect(user.transportErrors).toEqual([tx]);
+    // Nothing more goes out, and the user is not told again.
+    tx.respond(createResponse(tx.request, 200, { toTag: 't' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(user.transportErrors).toHaveLength(1);
+    expect(layer.counts().server).toBe(0);
   });
 
   it('close() ends every transaction and timer, and is idempotent', () => {
