@@ -1,4 +1,4 @@
-import { canonicalHeaderName, getFirstListValue, getHeader, getHeaderValues } from './headers.ts';
+import { canonicalHeaderName, getFirstListValue, getHeader, getHeaderValues, splitList } from './headers.ts';
 import { parseCSeq } from './cseq.ts';
 import { parseNameAddr } from './name-addr.ts';
 import type { SipHeader, SipMessage, SipParseResult, SipRequest } from './types.ts';
@@ -105,7 +105,12 @@ const EMPTY: Buffer = Buffer.alloc(0);
 // eslint-disable-next-line no-control-regex -- control characters are what this looks for
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/g;
 
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
+const ANY_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 function hasBareControl(line: string): boolean {
+  // Almost every line has none: one scan decides, the escape check below is for the rest.
+  if (!ANY_CONTROL.test(line)) return false;
   CONTROL.lastIndex = 0;
   for (let m = CONTROL.exec(line); m !== null; m = CONTROL.exec(line)) {
     const c = line.charCodeAt(m.index);
@@ -148,21 +153,22 @@ function readHeaders(lines: string[], out: SipHeader[]): string | undefined {
   return fault;
 }
 
-/** Headers a request must carry exactly once (RFC 3261 §8.1.1). */
-const REQUIRED_ONCE = ['to', 'from', 'call-id', 'cseq'] as const;
-
-const DISPLAY: Readonly<Record<string, string>> = { to: 'To', from: 'From', 'call-id': 'Call-ID', cseq: 'CSeq' };
-
 /**
  * Headers whose grammar allows one value (RFC 3261 §7.3.1: only comma-list headers may appear
  * more than once): given twice, the request is ambiguous — which Max-Forwards, which Expires? —
- * and is refused with 400 rather than guessed at.
+ * and is refused with 400 rather than guessed at. The first four must be there (§8.1.1).
  */
 const SINGLE_VALUED: readonly string[] = [
   'to', 'from', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'content-disposition',
   'expires', 'min-expires', 'mime-version', 'session-expires', 'min-se', 'rseq', 'rack', 'refer-to',
   'referred-by', 'replaces', 'event', 'subscription-state', 'date', 'timestamp', 'priority', 'retry-after', 'subject',
 ];
+const REQUIRED_ONCE = 4;
+const DISPLAY: readonly string[] = ['To', 'From', 'Call-ID', 'CSeq'];
+/** Header name → its slot in SINGLE_VALUED. */
+const SLOT = new Map(SINGLE_VALUED.map((n, i) => [n, i]));
+/** Per-request counts, reused (one request is validated at a time; nothing is allocated for them). */
+const seen = new Uint8Array(SINGLE_VALUED.length);
 
 /**
  * callid = word [ "@" word ] (RFC 3261 §25.1); word is visible ASCII except the separators
@@ -179,12 +185,26 @@ function usableAddress(value: string): boolean {
   return uri !== undefined && uri.scheme !== 'other' && uri.scheme !== 'tel' && (uri.port === undefined || uri.port >= 1);
 }
 
+/** Every address in a Contact (`*` allowed), Route or Record-Route line; the fault when one is unusable. */
+function addressFault(name: string, value: string): string | undefined {
+  for (const v of value.indexOf(',') < 0 ? [value] : splitList(value)) {
+    if (name === 'contact' ? v !== '*' && !usableAddress(v) : !usableAddress(v)) return name === 'contact' ? 'Bad Contact header' : name === 'route' ? 'Bad Route header' : 'Bad Record-Route header';
+  }
+  return undefined;
+}
+
 function validateRequest(req: SipRequest): { status: number; reason: string } | undefined {
-  const counts = new Map<string, number>();
-  for (const h of req.headers) counts.set(h.name, (counts.get(h.name) ?? 0) + 1);
-  if ((counts.get('content-length') ?? 0) > 1) return { status: 400, reason: 'Multiple Content-Length headers' };
-  for (const name of REQUIRED_ONCE) if ((counts.get(name) ?? 0) === 0) return { status: 400, reason: `Missing ${DISPLAY[name] ?? name} header` };
-  for (const name of SINGLE_VALUED) if ((counts.get(name) ?? 0) > 1) return { status: 400, reason: `Multiple ${name} headers` };
+  // One pass: counts of single-valued headers, and every Contact/Route/Record-Route address.
+  seen.fill(0);
+  let addressBad: string | undefined;
+  for (const h of req.headers) {
+    const slot = SLOT.get(h.name);
+    if (slot !== undefined) seen[slot] = Math.min(2, (seen[slot] ?? 0) + 1);
+    else if (addressBad === undefined && (h.name === 'contact' || h.name === 'route' || h.name === 'record-route')) addressBad = addressFault(h.name, h.value);
+  }
+  if ((seen[SLOT.get('content-length') ?? 0] ?? 0) > 1) return { status: 400, reason: 'Multiple Content-Length headers' };
+  for (let i = 0; i < REQUIRED_ONCE; i++) if (seen[i] === 0) return { status: 400, reason: `Missing ${DISPLAY[i] ?? ''} header` };
+  for (let i = 0; i < SINGLE_VALUED.length; i++) if ((seen[i] ?? 0) > 1) return { status: 400, reason: `Multiple ${SINGLE_VALUED[i] ?? ''} headers` };
   const vias = getHeaderValues(req, 'via');
   if (vias.length === 0) return { status: 400, reason: 'Missing Via header' };
   for (const v of vias) if (parseVia(v) === undefined) return { status: 400, reason: 'Bad Via header' };
@@ -196,12 +216,7 @@ function validateRequest(req: SipRequest): { status: number; reason: string } | 
   if (parseNameAddr(getHeader(req, 'to') ?? '') === undefined) return { status: 400, reason: 'Bad To header' };
   const mf = getHeader(req, 'max-forwards');
   if (mf !== undefined && !/^\d{1,9}$/.test(mf.trim())) return { status: 400, reason: 'Bad Max-Forwards header' };
-  for (const c of getHeaderValues(req, 'contact')) {
-    if (c !== '*' && !usableAddress(c)) return { status: 400, reason: 'Bad Contact header' };
-  }
-  for (const name of ['route', 'record-route'] as const) {
-    for (const r of getHeaderValues(req, name)) if (!usableAddress(r)) return { status: 400, reason: name === 'route' ? 'Bad Route header' : 'Bad Record-Route header' };
-  }
+  if (addressBad !== undefined) return { status: 400, reason: addressBad };
   const uri = parseUri(req.uri);
   if (uri === undefined) return { status: 400, reason: 'Bad Request-URI' };
   if (uri.scheme === 'other') return { status: 416, reason: 'Unsupported URI Scheme' };
@@ -216,8 +231,10 @@ function validateResponse(res: SipMessage): { status: number; reason: string } |
   if (getHeader(res, 'call-id') === undefined) return { status: 400, reason: 'Missing Call-ID header' };
   if (getHeader(res, 'from') === undefined || getHeader(res, 'to') === undefined) return { status: 400, reason: 'Missing From/To header' };
   // A dialog learns its target and route set from these: one Carillon could not send to is no answer it can act on.
-  for (const name of ['contact', 'record-route'] as const) {
-    for (const v of getHeaderValues(res, name)) if (v !== '*' && !usableAddress(v)) return { status: 400, reason: name === 'contact' ? 'Bad Contact header' : 'Bad Record-Route header' };
+  for (const h of res.headers) {
+    if (h.name !== 'contact' && h.name !== 'record-route') continue;
+    const fault = addressFault(h.name, h.value);
+    if (fault !== undefined) return { status: 400, reason: fault };
   }
   return undefined;
 }
