@@ -39,8 +39,16 @@ async function metric(api: number, name: string): Promise<number> {
   return Number(m?.[1] ?? NaN);
 }
 
-/** Valid OPTIONS, paced like the fuzz: how many answered per second (the same-run reference). */
+/**
+ * Valid OPTIONS, paced like the fuzz: how many answered per second (the same-run reference),
+ * after a warm-up of a quarter as many that is not counted.
+ */
 async function optionsRate(udpPort: number, n: number): Promise<number> {
+  await optionsBurst(udpPort, Math.ceil(n / 4));
+  return optionsBurst(udpPort, n);
+}
+
+async function optionsBurst(udpPort: number, n: number): Promise<number> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
   let answered = 0;
@@ -84,12 +92,14 @@ async function oneRun(seed: number): Promise<void> {
   const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { sipUdp: number; sipTcp: number; api: number };
   const pid = child.pid ?? 0;
   const rss0 = rssKb(pid);
-  const refBefore = await optionsRate(ports.sipUdp, 5000);
+  const refBefore = await optionsRate(ports.sipUdp, 20_000);
+  const heap0 = await metric(ports.api, 'carillon_nodejs_heap_size_used_bytes');
   const t0 = performance.now();
   const counts = await runSipFuzz({ udpPort: ports.sipUdp, tcpPort: ports.sipTcp }, { seed, udp: Number(values.udp), tcp: Number(values.tcp), routedNumber: '+1206555', callee });
   const fuzzSec = (performance.now() - t0) / 1000;
   const rssPeak = rssKb(pid);
-  const refAfter = await optionsRate(ports.sipUdp, 5000);
+  const heapPeak = await metric(ports.api, 'carillon_nodejs_heap_size_used_bytes');
+  const refAfter = await optionsRate(ports.sipUdp, 20_000);
   // Drain: every call, transaction and port pair gone. A call left ringing ends at Timer C (181 s)
   // or, if no transaction is left to time it, at the setup guard (213 s after its latest attempt);
   // a call that failed over to another hop rings again from there. Bounded at 11 minutes.
@@ -108,6 +118,7 @@ async function oneRun(seed: number): Promise<void> {
   const drainSec = (performance.now() - drainStart) / 1000;
   const parseErrors = await metric(ports.api, 'carillon_sip_parse_errors_total');
   const rssEnd = rssKb(pid);
+  const heapEnd = await metric(ports.api, 'carillon_nodejs_heap_size_used_bytes');
   const alive = exit === undefined;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -132,6 +143,7 @@ async function oneRun(seed: number): Promise<void> {
       leftAfterDrain: { calls, transactions: tx, portPairs: pairs },
       drainTrace: trace.slice(-12).join(' '),
       rssKb: { start: rss0, afterFuzz: rssPeak, end: rssEnd },
+      heapUsedMb: { start: Math.round(heap0 / 1e6), afterFuzz: Math.round(heapPeak / 1e6), end: Math.round(heapEnd / 1e6) },
     }),
   );
   if (!alive) process.exitCode = 1;
