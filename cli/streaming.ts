@@ -28,10 +28,11 @@ import type { NatsConnection } from 'nats';
 import { eventBridgeTarget, natsTarget, snsTarget, sqsTarget } from '../media/stream/notify-targets.ts';
 import type { StreamingEnvelope } from '../media/stream/status-events.ts';
 import type { MediaSideName } from '../media/protocol.ts';
-import type { Call } from '../signaling/calls/call.ts';
-import type { CallEvents } from '../signaling/calls/call-events.ts';
-import { getHeader } from '../signaling/sip/message/headers.ts';
+import { legOf } from '../signaling/calls/call-summary.ts';
+import type { CallSummary, HeaderField } from '../signaling/calls/call-summary.ts';
+import { setupFieldsOf } from '../signaling/calls/sip-util.ts';
 import type { SipRequest } from '../signaling/sip/message/types.ts';
+import type { CallEvents } from '../signaling/calls/call-events.ts';
 import type { StreamingConfig } from './config.ts';
 
 /**
@@ -76,10 +77,10 @@ export interface CallStreamingDeps {
 /** The INVITE headers Chime put in `inviteHeaders`, lower-case names. */
 const INVITE_HEADERS = ['from', 'to', 'call-id', 'cseq', 'contact', 'content-type', 'content-length'] as const;
 
-function inviteHeadersOf(req: SipRequest): Record<string, string> {
+function inviteHeadersOf(fields: readonly HeaderField[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of INVITE_HEADERS) {
-    const v = name === 'content-length' ? String(req.body.length) : getHeader(req, name);
+    const v = fields.find((f) => f.name === name)?.value;
     if (v !== undefined) out[name] = v;
   }
   return out;
@@ -170,33 +171,42 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   });
   const fragmentMsOf = (vcId: string): number | undefined => (vcId !== 'default' && streamsOf(d.snapshot(), vcId) ? d.config.fragmentMs : undefined);
   const retentionOf = (vcId: string): number => (d.snapshot().voiceConnectors.get(vcId)?.documents.streaming as { DataRetentionInHours?: number } | undefined)?.DataRetentionInHours ?? 0;
-  const metaOf = (call: Call, side: MediaSideName): StreamLegMeta | undefined => {
-    const trunk = call.trunk;
-    const callId = side === 'a' ? getHeader(call.invite, 'call-id') : call.b.dialog?.callId;
-    if (trunk === undefined || callId === undefined) return undefined;
-    const invite = side === 'a' ? call.invite : (call.calleeInvite?.request ?? call.invite);
+  // The latest summary of each streamed call: a leg's metadata is read when its first fragment is
+  // stored, by then the callee's leg (after any failover) is the one that answered.
+  const latest = new Map<string, CallSummary>();
+  const metaOf = (callId: string, side: MediaSideName): StreamLegMeta | undefined => {
+    const call = latest.get(callId);
+    const trunk = call?.trunk;
+    const leg = call === undefined ? undefined : legOf(call, side === 'a' ? 'caller' : 'callee');
+    if (call === undefined || trunk === undefined || leg?.wireCallId === undefined) return undefined;
     return {
       voiceConnectorId: trunk.voiceConnectorId,
       transactionId: call.transactionId,
-      callId,
+      callId: leg.wireCallId,
       direction: trunk.direction,
       isCaller: side === 'a',
       fromNumber: trunk.fromNumber,
       toNumber: trunk.toNumber,
-      inviteHeaders: inviteHeadersOf(invite),
+      inviteHeaders: inviteHeadersOf(leg.setupHeaders.length > 0 ? leg.setupHeaders : (legOf(call, 'caller')?.setupHeaders ?? [])),
       region: trunk.region,
       retentionHours: retentionOf(trunk.voiceConnectorId),
     };
   };
   d.calls.on((e) => {
+    if (e.type === 'refused') return;
+    if (latest.has(e.call.id)) latest.set(e.call.id, e.call);
     if (e.type === 'started') {
       const vc = e.call.trunk?.voiceConnectorId;
-      if (vc !== undefined && streamsOf(d.snapshot(), vc)) service.begin(e.call.id, (leg) => metaOf(e.call, leg.endsWith(':a') ? 'a' : 'b'));
+      if (vc === undefined || !streamsOf(d.snapshot(), vc)) return;
+      latest.set(e.call.id, e.call);
+      const id = e.call.id;
+      service.begin(id, (leg) => metaOf(id, leg.endsWith(':a') ? 'a' : 'b'));
     } else if (e.type === 'updated') {
       // A re-INVITE or UPDATE: UPDATED with its headers for each leg streaming.
-      service.update(e.call.id, inviteHeadersOf(e.request));
+      service.update(e.call.id, inviteHeadersOf(e.headers));
     } else if (e.type === 'quality') {
       // After the media session closed: every fragment has come.
+      latest.delete(e.call.id);
       void service.end(e.call.id);
     }
   });
@@ -221,7 +231,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
             isCaller: st.index === first,
             fromNumber: s.trunk.fromNumber,
             toNumber: s.trunk.toNumber,
-            inviteHeaders: inviteHeadersOf(s.invite),
+            inviteHeaders: inviteHeadersOf(setupFieldsOf(s.invite)),
             region: s.trunk.region,
             retentionHours: retentionOf(s.trunk.voiceConnectorId),
             siprecMetadata: s.metadata,
@@ -229,7 +239,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
           };
         });
       },
-      update: (s, req) => service.update(s.id, inviteHeadersOf(req), s.metadata),
+      update: (s, req) => service.update(s.id, inviteHeadersOf(setupFieldsOf(req)), s.metadata),
       end: (s) => void service.end(s.id),
     },
     flush: () => files.flush(),

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.ts';
 import type { CdrJournal, InterruptedCall, JournaledCall } from './cdr-journal.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
-import type { Call } from '../signaling/calls/call.ts';
+import type { CallSummary } from '../signaling/calls/call-summary.ts';
+import { legOf } from '../signaling/calls/call-summary.ts';
 import type { TrunkCall } from '../signaling/routing/static-routes.ts';
 
 /**
@@ -128,7 +129,7 @@ export function cdrRecords(i: CdrInput): CdrRecord[] {
 
 /** The two legs' records of one ended call (CdrIds chosen here unless the call was journaled with them). */
 export function buildCdrs(
-  call: Call,
+  call: CallSummary,
   trunk: TrunkCall,
   times: CdrTimes,
   accountId: string,
@@ -140,8 +141,8 @@ export function buildCdrs(
     times,
     accountId,
     transactionId,
-    callerCallId: call.a.dialog?.callId ?? '',
-    calleeCallId: call.b.dialog?.callId ?? '',
+    callerCallId: legOf(call, 'caller')?.wireCallId ?? '',
+    calleeCallId: legOf(call, 'callee')?.wireCallId ?? '',
     status: times.answerMs === undefined ? 'Failed' : 'Completed',
     sipStatusCode: String(call.finalStatus ?? ''),
     cdrIds,
@@ -197,7 +198,7 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter
   // Day directories made so far (one mkdir per day, not per record); forgotten if one vanishes.
   const made = new Set<string>();
   /** Answered calls: their journal record and the wall − monotonic offset taken at answer. */
-  const answered = new Map<Call, { readonly journaled: JournaledCall; readonly offsetMs: number }>();
+  const answered = new Map<string, { readonly journaled: JournaledCall; readonly offsetMs: number }>();
   const journal = opts.journal;
 
   /** Writes one record whole (temporary name + rename); returns its file. Throws on a disk error. */
@@ -228,26 +229,26 @@ export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter
     return file;
   };
 
-  const onAnswered = (call: Call, trunk: TrunkCall): void => {
-    if (answered.has(call)) return;
+  const onAnswered = (call: CallSummary, trunk: TrunkCall): void => {
+    if (answered.has(call.id)) return;
     const offsetMs = opts.clock.nowMs() - opts.clock.monoMs();
     const journaled: JournaledCall = {
       transactionId: call.transactionId,
       accountId: opts.accountId,
       trunk,
-      callerCallId: call.a.dialog?.callId ?? '',
-      calleeCallId: call.b.dialog?.callId ?? '',
+      callerCallId: legOf(call, 'caller')?.wireCallId ?? '',
+      calleeCallId: legOf(call, 'callee')?.wireCallId ?? '',
       startMs: Math.round(call.startedMs + offsetMs),
       answerMs: Math.round((call.answeredMs ?? opts.clock.monoMs()) + offsetMs),
       cdrIds: [crypto.randomUUID(), crypto.randomUUID()],
     };
-    answered.set(call, { journaled, offsetMs });
+    answered.set(call.id, { journaled, offsetMs });
     journal?.begin(journaled);
   };
 
-  const onEnded = (call: Call, trunk: TrunkCall): void => {
-    const a = answered.get(call);
-    answered.delete(call);
+  const onEnded = (call: CallSummary, trunk: TrunkCall): void => {
+    const a = answered.get(call.id);
+    answered.delete(call.id);
     // Mono → wall: the call's times are monotonic; anchored at the answer when it had one, else now.
     const offsetMs = a?.offsetMs ?? opts.clock.nowMs() - opts.clock.monoMs();
     const wall = (mono: number): number => Math.round(mono + offsetMs);

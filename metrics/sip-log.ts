@@ -2,7 +2,6 @@ import path from 'node:path';
 import { AppendFiles } from '../common/append-files.ts';
 import type { Clock } from '../common/clock.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
-import type { Call } from '../signaling/calls/call.ts';
 import type { TrunkCall } from '../signaling/routing/static-routes.ts';
 
 /**
@@ -21,7 +20,6 @@ interface Pending {
 
 /** What a SIP Call-ID belongs to: a voice connector call, or a request the voice connector refused. */
 interface Owner {
-  readonly call: Call | undefined;
   readonly trunk: TrunkCall;
   /** The call's transaction id, or the refused request's own Call-ID. */
   readonly logId: string;
@@ -52,8 +50,8 @@ export interface SipMessageLogOptions {
 export class SipMessageLog {
   readonly #opts: SipMessageLogOptions;
   readonly #byCallId = new Map<string, Owner>();
-  /** Live trunk calls and the Call-IDs known to be theirs. */
-  readonly #active = new Map<Call, string[]>();
+  /** Live trunk calls (by Carillon's call id) and the SIP Call-IDs of their legs. */
+  readonly #active = new Map<string, string[]>();
   /** Call-IDs whose call ended (or was refused), oldest first: forgotten 64 s later. */
   readonly #ended: { readonly id: string; readonly atMs: number }[] = [];
   readonly #files = new AppendFiles();
@@ -68,17 +66,17 @@ export class SipMessageLog {
   #onEvent(e: CallEvent): void {
     // Nothing is tracked while no voice connector logs SIP (the common case costs nothing).
     if (e.type === 'started' && e.call.trunk !== undefined && this.#opts.anyEnabled()) {
-      const id = e.call.a.dialog?.callId;
-      this.#active.set(e.call, id === undefined ? [] : [id]);
-      if (id !== undefined) this.#byCallId.set(id, { call: e.call, trunk: e.call.trunk, logId: e.call.transactionId, endedMs: undefined });
+      const ids: string[] = [];
+      this.#active.set(e.call.id, ids);
+      for (const leg of e.call.legs) this.#own(leg.wireCallId, e.call.trunk, e.call.transactionId, ids);
     } else if (e.type === 'refused' && e.trunk !== undefined && e.sipCallId !== undefined && !this.#byCallId.has(e.sipCallId) && this.#opts.anyEnabled()) {
       const now = this.#opts.clock.monoMs();
-      this.#byCallId.set(e.sipCallId, { call: undefined, trunk: e.trunk, logId: e.sipCallId, endedMs: now });
+      this.#byCallId.set(e.sipCallId, { trunk: e.trunk, logId: e.sipCallId, endedMs: now });
       this.#ended.push({ id: e.sipCallId, atMs: now });
     } else if (e.type === 'ended') {
-      const ids = this.#active.get(e.call);
+      const ids = this.#active.get(e.call.id);
       if (ids === undefined) return;
-      this.#active.delete(e.call);
+      this.#active.delete(e.call.id);
       const now = this.#opts.clock.monoMs();
       for (const id of ids) {
         const entry = this.#byCallId.get(id);
@@ -114,18 +112,15 @@ export class SipMessageLog {
     }
   }
 
+  /** Records that SIP Call-ID `wireCallId` belongs to a call (its voice connector, its log id). */
+  #own(wireCallId: string | undefined, trunk: TrunkCall, logId: string, ids: string[]): void {
+    if (wireCallId === undefined || ids.includes(wireCallId)) return;
+    ids.push(wireCallId);
+    this.#byCallId.set(wireCallId, { trunk, logId, endedMs: undefined });
+  }
+
   #ownerOf(callId: string): Owner | undefined {
-    const known = this.#byCallId.get(callId);
-    if (known !== undefined) return known;
-    for (const [call, ids] of this.#active) {
-      if (call.b.dialog?.callId === callId && call.trunk !== undefined) {
-        const owner: Owner = { call, trunk: call.trunk, logId: call.transactionId, endedMs: undefined };
-        this.#byCallId.set(callId, owner);
-        ids.push(callId);
-        return owner;
-      }
-    }
-    return undefined;
+    return this.#byCallId.get(callId);
   }
 
   #flush(): void {

@@ -97,7 +97,7 @@ export function addVoiceConnectorMetrics(registry: client.Registry, events: Call
     if (status >= 100 && status < 700) sipCodes.inc({ ...labels(t), class: `${Math.floor(status / 100)}xx` });
   };
   // The voice connector a call was counted active on (group failover may move the call to another).
-  const activeOn = new WeakMap<object, TrunkCall>();
+  const activeOn = new Map<string, TrunkCall>();
 
   events.on((e: CallEvent) => {
     switch (e.type) {
@@ -116,7 +116,7 @@ export function addVoiceConnectorMetrics(registry: client.Registry, events: Call
         if (t === undefined) return;
         dir(t).attempts.inc(labels(t));
         dir(t).active.inc(labels(t));
-        activeOn.set(e.call, t);
+        activeOn.set(e.call.id, t);
         return;
       }
       case 'ringing': {
@@ -130,9 +130,9 @@ export function addVoiceConnectorMetrics(registry: client.Registry, events: Call
       }
       case 'ended': {
         const t = e.call.trunk;
-        const was = activeOn.get(e.call);
+        const was = activeOn.get(e.call.id);
         if (t === undefined || was === undefined) return;
-        activeOn.delete(e.call);
+        activeOn.delete(e.call.id);
         dir(was).active.dec(labels(was));
         if (e.call.answeredMs === undefined) dir(t).failures.inc(labels(t));
         if (e.status !== undefined) code(t, e.status);

@@ -18,7 +18,7 @@ import { writeCdrs } from '../../metrics/cdr.ts';
 import { CdrJournal } from '../../metrics/cdr-journal.ts';
 import type { JournaledCall } from '../../metrics/cdr-journal.ts';
 import { CallEvents } from '../../signaling/calls/call-events.ts';
-import type { Call } from '../../signaling/calls/call.ts';
+import type { CallSummary } from '../../signaling/calls/call-summary.ts';
 import type { TrunkCall } from '../../signaling/routing/static-routes.ts';
 import { opsPerSec, report } from './measure.ts';
 
@@ -31,20 +31,20 @@ const fresh = (name: string): string => path.join(root, `${name}-${n++}`);
 /** One answered call through the writer: 'answered' then 'ended', as the B2BUA emits them. */
 function callThrough(events: CallEvents): void {
   const now = systemClock.monoMs();
-  const call = {
-    id: 'bench',
+  const leg = (role: 'caller' | 'callee', wireCallId: string) => ({ role, protocol: 'sip' as const, transport: 'udp' as const, wireCallId, remoteTarget: undefined, setupHeaders: [] });
+  const call: CallSummary = {
+    id: 'bench' as CallSummary['id'],
     trunk,
     transactionId: crypto.randomUUID(),
+    attempts: 1,
+    legs: [leg('caller', 'a84b4c76e66710@pbx.example.com'), leg('callee', '3848276298220188511@127.0.0.1')],
     startedMs: now - 2_000,
     answeredMs: now - 1_000,
-    endedMs: undefined as number | undefined,
+    endedMs: undefined,
     finalStatus: 200,
-    a: { dialog: { callId: 'a84b4c76e66710@pbx.example.com' } },
-    b: { dialog: { callId: '3848276298220188511@127.0.0.1' } },
   };
-  events.emit({ type: 'answered', call: call as unknown as Call });
-  call.endedMs = now;
-  events.emit({ type: 'ended', call: call as unknown as Call, reason: 'caller-bye', status: 200 });
+  events.emit({ type: 'answered', call });
+  events.emit({ type: 'ended', call: { ...call, endedMs: now }, reason: 'caller-bye', status: 200 });
 }
 
 function writer(withJournal: boolean): { events: CallEvents; close(): void } {

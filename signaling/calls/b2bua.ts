@@ -23,7 +23,7 @@ import { InDialog } from './in-dialog.ts';
 import { learnCalleeDialog, relayProvisionalToCaller, setUpCallerLeg } from './leg-setup.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
 import type { Refusal } from './request-checks.ts';
-import { assertedCaller, contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, stripTag, toTagOf } from './sip-util.ts';
+import { assertedCaller, contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, setupFieldsOf, stripTag, toTagOf } from './sip-util.ts';
 import type { RouteDecision } from '../routing/static-routes.ts';
 import type { MediaAnchoring, SdpRole } from './call-media.ts';
 import type { CallEvents } from './call-events.ts';
@@ -233,8 +233,8 @@ export class B2bua implements TransactionUser {
 
     const { random, timers, t1Ms, t2Ms, clock } = this.opts;
     const id = toCallId(random.token(16));
-    const a = new Leg('uas', tx.source.transport, contactA, timers, t1Ms, t2Ms);
-    const b = new Leg('uac', next.transport, contactB, timers, t1Ms, t2Ms);
+    const a = new Leg('uas', tx.source.transport, contactA, timers, t1Ms, t2Ms, callIdA);
+    const b = new Leg('uac', next.transport, contactB, timers, t1Ms, t2Ms, random.token(20));
     const call = new Call(id, req, a, b, clock.monoMs());
     const aDialog = setUpCallerLeg(a, tx, { callId: callIdA, localTag: random.token(10), remoteTag: fromTag, remoteSeq: cseq.seq, remoteTarget }, this.opts.sessionExpiresSec, this.opts.minSeSec);
     this.calls.set(id, call);
@@ -247,7 +247,8 @@ export class B2bua implements TransactionUser {
     call.caller = decision.caller;
     call.credentials = decision.credentials;
     call.alternates = [...(decision.alternates ?? [])];
-    this.opts.events?.emit({ type: 'started', call });
+    a.setupHeaders = setupFieldsOf(req);
+    this.opts.events?.emit({ type: 'started', call: call.summary() });
     const anchoring = this.opts.media;
     if (anchoring !== undefined) {
       call.media = anchoring.open(id, qualityContextOf(req, id, anchoring.opts.region, decision.trunk), {
@@ -307,7 +308,7 @@ export class B2bua implements TransactionUser {
     if (call.calleeHandle !== undefined) call.calleeHandle.call = undefined;
     old.close();
     call.calleeInvite = undefined;
-    call.b = new Leg('uac', transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms);
+    call.b = new Leg('uac', transport, contact, this.opts.timers, this.opts.t1Ms, this.opts.t2Ms, old.wireCallId);
     call.challengeAnswered = false;
   }
 
@@ -380,7 +381,7 @@ export class B2bua implements TransactionUser {
     const b = call.b;
     const random = this.opts.random;
     const bTag = b.dialog?.localTag ?? random.token(10);
-    const bCallId = b.dialog?.callId ?? random.token(20);
+    const bCallId = b.dialog?.callId ?? b.wireCallId;
     const seq = (b.dialog?.localSeq ?? 0) + 1;
     const crossing: SipHeader[] = [];
     copyCrossingHeaders(req, crossing);
@@ -438,6 +439,8 @@ export class B2bua implements TransactionUser {
     const ct = this.tx.sendRequest(invite, dest, user);
     b.inviteClient = ct;
     call.calleeInvite = ct;
+    // The INVITE as sent (with Carillon's Via): the callee leg's setup fields.
+    b.setupHeaders = setupFieldsOf(invite);
   }
 
   #onCalleeResponse(handle: CalleeHandle, res: SipResponse, ct: ClientTransaction, target: string, dest: Destination): void {
@@ -463,7 +466,7 @@ export class B2bua implements TransactionUser {
     if (status < 200) {
       if (tag !== undefined) learnCalleeDialog(bDialog, res, tag, false);
       if (tag !== undefined && hasToken(res, 'require', '100rel')) this.#inDialog.prackCallee(call, res);
-      if (call.state !== 'early' && call.transition('early') && status >= 180) this.opts.events?.emit({ type: 'ringing', call, status });
+      if (call.state !== 'early' && call.transition('early') && status >= 180) this.opts.events?.emit({ type: 'ringing', call: call.summary(), status });
       this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => relayProvisionalToCaller(call, res, body));
       return;
     }
@@ -491,7 +494,7 @@ export class B2bua implements TransactionUser {
       b.owedAck = { cseq: cseqOf(res)?.seq ?? bDialog.localSeq, ack: undefined, destination: undefined };
       call.answeredMs = this.opts.clock.monoMs();
       this.counters.callsAnswered++;
-      this.opts.events?.emit({ type: 'answered', call });
+      this.opts.events?.emit({ type: 'answered', call: call.summary() });
       call.media?.answered();
       this.viaMedia(call, 'b', res, this.#answerRole(call), (body) => this.#answerCaller(call, res, body), undefined, true);
       return;
@@ -620,10 +623,10 @@ export class B2bua implements TransactionUser {
     if (b.dialog !== undefined) this.dialogs.delete(b.dialog.key);
     a.close();
     b.close();
-    void (call.media?.close() ?? Promise.resolve(undefined)).then((record) => this.opts.events?.emit({ type: 'quality', call, record }));
+    void (call.media?.close() ?? Promise.resolve(undefined)).then((record) => this.opts.events?.emit({ type: 'quality', call: call.summary(), record }));
     this.calls.delete(call.id);
     this.counters.callsEnded++;
-    this.opts.events?.emit({ type: 'ended', call, reason, status: call.finalStatus });
+    this.opts.events?.emit({ type: 'ended', call: call.summary(), reason, status: call.finalStatus });
     this.opts.logger.debug(
       {
         call: call.id,

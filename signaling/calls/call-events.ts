@@ -1,23 +1,24 @@
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { TrunkCall } from '../routing/static-routes.ts';
-import type { Call, EndReason } from './call.ts';
-import type { SipRequest } from '../sip/message/types.ts';
+import type { EndReason } from './call.ts';
+import type { CallSummary, HeaderField } from './call-summary.ts';
 
 /**
  * The internal call event bus: what happened to each call, in order, for the subscribers that
  * turn calls into metrics, CDRs, logs, streaming and webhooks. Listeners run synchronously and
  * must not throw into signaling: a listener that throws is reported and the rest still run.
+ * Every event carries an immutable summary of the call taken when it happened (call-summary.ts).
  */
 export type CallEvent =
   | { readonly type: 'refused'; readonly trunk: TrunkCall | undefined; readonly sipCallId: string | undefined; readonly status: number; readonly rule: string; readonly throttled: boolean }
-  | { readonly type: 'started'; readonly call: Call }
-  | { readonly type: 'ringing'; readonly call: Call; readonly status: number }
-  | { readonly type: 'answered'; readonly call: Call }
-  /** A party changed the session in the call (re-INVITE or UPDATE, relayed to the other). */
-  | { readonly type: 'updated'; readonly call: Call; readonly request: SipRequest }
-  | { readonly type: 'ended'; readonly call: Call; readonly reason: EndReason; readonly status: number | undefined }
+  | { readonly type: 'started'; readonly call: CallSummary }
+  | { readonly type: 'ringing'; readonly call: CallSummary; readonly status: number }
+  | { readonly type: 'answered'; readonly call: CallSummary }
+  /** A party changed the session in the call (a re-INVITE or UPDATE, `method`, relayed to the other). */
+  | { readonly type: 'updated'; readonly call: CallSummary; readonly method: string; readonly headers: readonly HeaderField[] }
+  | { readonly type: 'ended'; readonly call: CallSummary; readonly reason: EndReason; readonly status: number | undefined }
   /** After 'ended', once the media session is closed: the call's final quality record (undefined without media). */
-  | { readonly type: 'quality'; readonly call: Call; readonly record: MediaQualityRecord | undefined };
+  | { readonly type: 'quality'; readonly call: CallSummary; readonly record: MediaQualityRecord | undefined };
 
 export type CallEventListener = (e: CallEvent) => void;
 

@@ -9,6 +9,7 @@ import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
 import type { CallerIdentity, RouteAlternate, TrunkCall, UpstreamCredentials } from '../routing/static-routes.ts';
 import type { CallMedia } from './call-media.ts';
+import type { CallSummary, HeaderField, LegRoleName, LegSummary } from './call-summary.ts';
 
 /**
  * A call's life (STYLE.md 5). routing: Carillon is choosing where the call goes; calling: the
@@ -96,9 +97,19 @@ export class Leg {
   sessionIntervalSec = 0;
   /** Whether Carillon refreshes this leg (else the peer does). */
   localRefresher = false;
+  /** The fields of the INVITE that set this leg up (received from the caller, or sent to the callee), frozen. */
+  setupHeaders: readonly HeaderField[] = [];
 
-  constructor(role: LegRole, transport: TransportName, contact: string, timers: Timers, t1Ms: number, t2Ms: number) {
+  /**
+   * The leg's SIP Call-ID: the caller's own for its leg; chosen by Carillon for a callee leg before
+   * its INVITE goes out, and kept by the legs that replace it on failover (each with a fresh From
+   * tag, as a forking proxy would), so the call's summary names every Call-ID it will ever use.
+   */
+  readonly wireCallId: string;
+
+  constructor(role: LegRole, transport: TransportName, contact: string, timers: Timers, t1Ms: number, t2Ms: number, wireCallId: string) {
     this.role = role;
+    this.wireCallId = wireCallId;
     this.transport = transport;
     this.contact = contact;
     this.ackWait = new Retransmitter(timers, t1Ms, t2Ms);
@@ -187,6 +198,25 @@ export class Call {
   get ended(): boolean {
     return this.#state === 'ended';
   }
+
+  /** What the call is now, as the rest of Carillon may know it (CallEvents carry this, never the call). */
+  summary(): CallSummary {
+    return Object.freeze({
+      id: this.id,
+      transactionId: this.transactionId,
+      trunk: this.trunk,
+      legs: Object.freeze([legSummary(this.a, 'caller'), legSummary(this.b, 'callee')]),
+      attempts: this.attempts,
+      startedMs: this.startedMs,
+      answeredMs: this.answeredMs,
+      endedMs: this.endedMs,
+      finalStatus: this.finalStatus,
+    });
+  }
+}
+
+function legSummary(leg: Leg, role: LegRoleName): LegSummary {
+  return Object.freeze({ role, protocol: 'sip', transport: leg.transport, wireCallId: leg.dialog?.callId ?? leg.wireCallId, remoteTarget: leg.dialog?.remoteTarget, setupHeaders: leg.setupHeaders });
 }
 
 /** Counters read at scrape time (STYLE.md 13). */

@@ -10,7 +10,7 @@ import type { Call, EndReason, Leg } from './call.ts';
 import { ALLOW_VALUE, copyCrossingHeaders } from './header-policy.ts';
 import { checkMaxForwards, maxForwards } from './request-checks.ts';
 import { parseSessionExpires } from '../sip/dialog/session-timer.ts';
-import { cseqOf, contactUri, toTagOf } from './sip-util.ts';
+import { cseqOf, contactUri, setupFieldsOf, toTagOf } from './sip-util.ts';
 import { runAfterPrack } from './leg-setup.ts';
 
 const NOOP_CLIENT: ClientTransactionUser = {
@@ -81,7 +81,7 @@ export class InDialog {
     const req = tx.request;
     if (req.method === 'INVITE') from.inviteServer = tx;
     const role = req.method === 'INVITE' || req.method === 'UPDATE' ? 'offer' : 'answer';
-    if (role === 'offer') this.#b2b.opts.events?.emit({ type: 'updated', call, request: req });
+    if (role === 'offer') this.#b2b.opts.events?.emit({ type: 'updated', call: call.summary(), method: req.method, headers: setupFieldsOf(req) });
     this.#b2b.viaMedia(call, sideOf(call, from), req, role, (body) => this.#relayWith(call, from, tx, body), (status, reason) => {
       if (!tx.finalSent) tx.respond(createResponse(req, status, { reason }));
     });

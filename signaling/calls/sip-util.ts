@@ -4,6 +4,8 @@ import { getTag, parseNameAddr, writeNameAddr } from '../sip/message/name-addr.t
 import { parseUri, writeUri } from '../sip/message/uri.ts';
 import type { SipHeader, SipMessage, SipRequest } from '../sip/message/types.ts';
 import type { CallerIdentity } from '../routing/static-routes.ts';
+import { frozenHeaders } from './call-summary.ts';
+import type { HeaderField } from './call-summary.ts';
 
 /** A From/To value with its tag parameter removed (the dialog keeps tags apart). */
 export function stripTag(value: string): string {
@@ -90,4 +92,15 @@ export function hideFromHost(value: string, host: string): string {
   const hidden = { scheme: uri.scheme, host, params, ...(uri.user === undefined ? {} : { user: uri.user }) };
   const out = { uri: writeUri(hidden), params: new Map<string, string | null>(), ...(na.displayName === undefined ? {} : { displayName: na.displayName }) };
   return writeNameAddr(out);
+}
+
+/**
+ * A request's fields as it is (or was) on the wire, frozen for a call summary: its headers with
+ * Content-Length the size of its body (the serializer writes that one).
+ */
+export function setupFieldsOf(req: SipRequest): readonly HeaderField[] {
+  const out: HeaderField[] = [];
+  for (const h of req.headers) if (h.name !== 'content-length') out.push(h);
+  out.push({ name: 'content-length', value: String(req.body.length) });
+  return frozenHeaders(out);
 }

@@ -100,7 +100,7 @@ describe('SIPp → Carillon B2BUA → SIPp', () => {
 
   it('a hold re-INVITE from the caller passes through, and the call event bus hears of each', async () => {
     let updated = 0;
-    const { uac, uas, t } = await callThrough({ uac: 'uac-hold', uas: 'uas-accept-reinvite', transport: 'udp', calls: 20, rate: 20, onServer: (srv) => srv.server.events.on((e) => void (e.type === 'updated' && e.request.method === 'INVITE' && updated++)) });
+    const { uac, uas, t } = await callThrough({ uac: 'uac-hold', uas: 'uas-accept-reinvite', transport: 'udp', calls: 20, rate: 20, onServer: (srv) => srv.server.events.on((e) => void (e.type === 'updated' && e.method === 'INVITE' && updated++)) });
     expectAllOk(uac, 20);
     expectAllOk(uas, 20);
     expect(updated).toBe(20);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { legOf } from '../../signaling/calls/call-summary.ts';
 import { DnsResolver } from '../../common/resolver.ts';
 import { TestDnsServer } from '../support/dns-server.ts';
 import type { DnsTestRecord } from '../support/dns-server.ts';
@@ -78,7 +79,7 @@ describe('RFC 3263 next hops through DNS on loopback', () => {
     await settle();
     const answered: number[] = [];
     const off = t.server.events.on((e) => {
-      if (e.type === 'answered') answered.push(Number(/:(\d+)(?:;|>|$)/.exec(e.call.b.dialog?.remoteTarget ?? '')?.[1] ?? 0));
+      if (e.type === 'answered') answered.push(Number(/:(\d+)(?:;|>|$)/.exec(legOf(e.call, 'callee')?.remoteTarget ?? '')?.[1] ?? 0));
     });
     const r = await runSipp({ scenario: 'uac-basic', remote: `127.0.0.1:${t.ports.sipUdp}`, port: await freePort(), transport: 'udp', calls: 5, rate: 5, limit: 5, service: '+12065550100', timeoutSec: 45, pauseMs: 50 });
     const [b, s] = await Promise.all([busy.stop(), spare.stop()]);
@@ -98,7 +99,7 @@ describe('RFC 3263 next hops through DNS on loopback', () => {
     const pbx = far(overTcp, 'tcp');
     await settle();
     const legs: string[] = [];
-    const off = t.server.events.on((e) => void (e.type === 'answered' && legs.push(e.call.b.transport)));
+    const off = t.server.events.on((e) => void (e.type === 'answered' && legs.push(legOf(e.call, 'callee')?.transport ?? 'udp')));
     const r = await runSipp({ scenario: 'uac-basic', remote: `127.0.0.1:${t.ports.sipUdp}`, port: await freePort(), transport: 'udp', calls: 3, rate: 3, limit: 3, service: '+14255550100', timeoutSec: 45, pauseMs: 50 });
     const p = await pbx.stop();
     off();

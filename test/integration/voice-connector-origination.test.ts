@@ -5,6 +5,7 @@ import {
   PutVoiceConnectorOriginationCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { legOf } from '../../signaling/calls/call-summary.ts';
 import { freePort } from '../support/ports.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
@@ -58,7 +59,7 @@ function watch(t: TestServer): Outcomes {
   const answered: Outcomes['answered'] = [];
   const failed: Outcomes['failed'] = [];
   const off = t.server.events.on((e) => {
-    if (e.type === 'answered') answered.push({ port: Number(/:(\d+)(?:;|>|$)/.exec(e.call.b.dialog?.remoteTarget ?? '')?.[1] ?? 0), attempts: e.call.attempts });
+    if (e.type === 'answered') answered.push({ port: Number(/:(\d+)(?:;|>|$)/.exec(legOf(e.call, 'callee')?.remoteTarget ?? '')?.[1] ?? 0), attempts: e.call.attempts });
     else if (e.type === 'ended' && e.call.answeredMs === undefined) failed.push({ status: e.status, attempts: e.call.attempts });
   });
   return { answered, failed, stop: off };

@@ -7,7 +7,7 @@ import { billableMinutes, cdrKey, writeCdrs } from '../../metrics/cdr.ts';
 import type { CdrRecord, CdrWriter } from '../../metrics/cdr.ts';
 import { CdrJournal, parseJournal } from '../../metrics/cdr-journal.ts';
 import { CallEvents } from '../../signaling/calls/call-events.ts';
-import type { Call } from '../../signaling/calls/call.ts';
+import type { CallSummary, LegSummary } from '../../signaling/calls/call-summary.ts';
 import type { TrunkCall } from '../../signaling/routing/static-routes.ts';
 import { ManualTimers } from '../support/manual-timers.ts';
 
@@ -46,17 +46,24 @@ describe('CDR writer with the journal of answered calls', () => {
     const journal = new CdrJournal({ file: journalFile(), clock, timers: clock, logger, heartbeatMs: 5_000 });
     return writeCdrs(events, { dir: path.join(dir, 'cdrs'), accountId: '111122223333', clock, logger, journal, onWritten: (f) => notified.push(f) });
   };
-  /** A voice connector call as the B2BUA hands it to the event bus (the fields CDRs read). */
-  const call = (): Call => ({ id: 'call-1', trunk, transactionId: TX, startedMs: clock.monoMs(), answeredMs: undefined, endedMs: undefined, finalStatus: undefined, a: { dialog: { callId: 'pbx-call@10.0.0.1' } }, b: { dialog: { callId: 'carillon-leg@127.0.0.1' } } }) as unknown as Call;
-  const answer = (c: Call): void => {
-    const m = c as { answeredMs: number | undefined; finalStatus: number | undefined };
-    m.answeredMs = clock.monoMs();
-    events.emit({ type: 'answered', call: c });
-    m.finalStatus = 200;
+  /** A voice connector call as the B2BUA summarises it on the event bus (its times change as it goes). */
+  interface Live {
+    answeredMs: number | undefined;
+    endedMs: number | undefined;
+    finalStatus: number | undefined;
+    readonly startedMs: number;
+  }
+  const leg = (role: LegSummary['role'], wireCallId: string): LegSummary => ({ role, protocol: 'sip', transport: 'udp', wireCallId, remoteTarget: undefined, setupHeaders: [] });
+  const summary = (c: Live): CallSummary => ({ id: 'call-1' as CallSummary['id'], trunk, transactionId: TX, attempts: 1, legs: [leg('caller', 'pbx-call@10.0.0.1'), leg('callee', 'carillon-leg@127.0.0.1')], ...c });
+  const call = (): Live => ({ startedMs: clock.monoMs(), answeredMs: undefined, endedMs: undefined, finalStatus: undefined });
+  const answer = (c: Live): void => {
+    c.answeredMs = clock.monoMs();
+    events.emit({ type: 'answered', call: summary(c) });
+    c.finalStatus = 200;
   };
-  const end = (c: Call): void => {
-    (c as { endedMs: number | undefined }).endedMs = clock.monoMs();
-    events.emit({ type: 'ended', call: c, reason: 'caller-bye', status: 200 });
+  const end = (c: Live): void => {
+    c.endedMs = clock.monoMs();
+    events.emit({ type: 'ended', call: summary(c), reason: 'caller-bye', status: 200 });
   };
   /** The process dies now: the journal as it was written, nothing more. */
   const crash = (w: CdrWriter): void => {

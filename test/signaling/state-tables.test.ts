@@ -75,7 +75,7 @@ describe('call transitions', () => {
   const invite = { kind: 'request' as const, method: 'INVITE', uri: 'sip:x@y', headers: [], body: Buffer.alloc(0) };
   /** A call walked to `state` along legal moves. */
   const at = (state: CallState): Call => {
-    const c = new Call(callId('c'), invite, new Leg('uas', 'udp', '<sip:c>', nodeTimers, 500, 4000), new Leg('uac', 'udp', '<sip:c>', nodeTimers, 500, 4000), 0);
+    const c = new Call(callId('c'), invite, new Leg('uas', 'udp', '<sip:c>', nodeTimers, 500, 4000, 'a@c'), new Leg('uac', 'udp', '<sip:c>', nodeTimers, 500, 4000, 'b@c'), 0);
     const path: Record<CallState, CallState[]> = {
       routing: [],
       calling: ['calling'],

@@ -1,6 +1,6 @@
+import { legOf } from '../../signaling/calls/call-summary.ts';
 import { CreateVoiceConnectorCommand, PutVoiceConnectorStreamingConfigurationCommand, PutVoiceConnectorTerminationCommand } from '@aws-sdk/client-chime-sdk-voice';
 import { expect } from 'vitest';
-import { getHeader } from '../../signaling/sip/message/headers.ts';
 import { readSdp } from '../../signaling/sdp/anchor.ts';
 import { freePort } from './ports.ts';
 import { RtpPeer, until } from './rtp-peer.ts';
@@ -51,7 +51,7 @@ export async function callWithAudio(t: TestServer, trunk: StreamedTrunk): Promis
   const carrierMedia = await RtpPeer.open();
   let ids = { transactionId: '', callerCallId: '', calleeCallId: '' };
   const off = t.server.events.on((e) => {
-    if (e.type === 'answered') ids = { transactionId: e.call.transactionId, callerCallId: getHeader(e.call.invite, 'call-id') ?? '', calleeCallId: e.call.b.dialog?.callId ?? '' };
+    if (e.type === 'answered') ids = { transactionId: e.call.transactionId, callerCallId: legOf(e.call, 'caller')?.wireCallId ?? '', calleeCallId: legOf(e.call, 'callee')?.wireCallId ?? '' };
   });
   const carrier = startSipp({ scenario: { name: 'carrier', xml: farEnd({ answer: true, injectedMedia: true }) }, port: trunk.carrierPort, transport: 'udp', calls: 1, timeoutSec: 20, injection: [String(carrierMedia.rtpPort)] });
   await new Promise((r) => setTimeout(r, 200));
