@@ -18,11 +18,11 @@ import type { Destination, Source, TransportName } from '../sip/transport/types.
 import { createResponse, EMPTY_BODY } from '../sip/ua/responses.ts';
 import { Call, Leg, reasonHeader } from './call.ts';
 import type { B2buaCounters, CalleeHandle, DialogEntry, EndReason } from './call.ts';
-import { ACCEPT_VALUE, ALLOW_VALUE, capabilitiesAnswer, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
+import { ACCEPT_VALUE, ALLOW_VALUE, capabilitiesAnswer, copyCrossingHeaders, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from '../sip/ua/header-policy.ts';
 import { InDialog } from './in-dialog.ts';
 import { learnCalleeDialog, relayProvisionalToCaller, setUpCallerLeg } from './leg-setup.ts';
-import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from './request-checks.ts';
-import type { Refusal } from './request-checks.ts';
+import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from '../sip/ua/request-checks.ts';
+import type { Refusal } from '../sip/ua/request-checks.ts';
 import { assertedCaller, contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, setupFieldsOf, stripTag, toTagOf } from './sip-util.ts';
 import type { RouteDecision } from '../routing/static-routes.ts';
 import type { MediaAnchoring, SdpRole } from './call-media.ts';

@@ -5,7 +5,7 @@ import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/types.ts';
 import { createResponse } from '../sip/ua/responses.ts';
 import type { Call, Leg } from './call.ts';
-import { ALLOW_VALUE, copyCrossingHeaders } from './header-policy.ts';
+import { ALLOW_VALUE, copyCrossingHeaders } from '../sip/ua/header-policy.ts';
 import { contactUri, hasToken, stripTag } from './sip-util.ts';
 
 /** The caller's leg from its INVITE: an early dialog (our tag, its flow), what it supports, its session timer. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from '../../../signaling/calls/request-checks.ts';
-import type { SipHeader, SipRequest } from '../../../signaling/sip/message/types.ts';
+import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from '../../../../signaling/sip/ua/request-checks.ts';
+import type { SipHeader, SipRequest } from '../../../../signaling/sip/message/types.ts';
 
 function req(headers: [string, string][], method = 'INVITE'): SipRequest {
   const hs: SipHeader[] = headers.map(([name, value]) => ({ name, value }));

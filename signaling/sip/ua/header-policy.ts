@@ -1,5 +1,5 @@
-import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/message/types.ts';
-import { createResponse } from '../sip/ua/responses.ts';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../message/types.ts';
+import { createResponse } from './responses.ts';
 
 /**
  * Headers each leg of a B2BUA writes for itself and never copies from the other leg: they

@@ -1,7 +1,7 @@
-import { getFirstListValue, getHeader, getHeaderValues } from '../sip/message/headers.ts';
-import type { SipHeader, SipRequest } from '../sip/message/types.ts';
-import { parseVia } from '../sip/message/via.ts';
-import { parseMinSe, parseSessionExpires } from '../sip/dialog/session-timer.ts';
+import { getFirstListValue, getHeader, getHeaderValues } from '../message/headers.ts';
+import type { SipHeader, SipRequest } from '../message/types.ts';
+import { parseVia } from '../message/via.ts';
+import { parseMinSe, parseSessionExpires } from '../dialog/session-timer.ts';
 import { SUPPORTED_OPTION_TAGS } from './header-policy.ts';
 
 /** A refusal computed from a request alone: status, optional reason and extra headers. */

@@ -1,0 +1,114 @@
+/**
+ * The protocol-neutral half of a call leg: what a call asks of a leg and what a leg tells its
+ * call, whatever the leg speaks (SIP now; H.323 and WebRTC next). A call never sees a SIP message:
+ * it sees session descriptions (SDP bodies, offer/answer), progress, answers, refusals and
+ * hang-ups, statuses in SIP's numbering (the lingua franca every protocol maps to, RFC 3398 for
+ * Q.931), and header fields that may cross between two legs of the same protocol.
+ */
+
+/** A header field as a leg's signaling carries it (lower-case name). */
+export interface HeaderField {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** A session description (SDP, or a multipart body holding one) with its content type. */
+export interface SessionBody {
+  readonly contentType: string;
+  readonly bytes: Buffer;
+}
+
+/** Why a leg ended (a bounded set: metric labels and summaries). */
+export type LegEndReason =
+  | 'peer-hangup'
+  | 'peer-cancel'
+  | 'timeout'
+  | 'transport-error'
+  | 'ack-timeout'
+  | 'session-expired'
+  | 'refresh-failed';
+
+/** How a leg Carillon placed failed before it was answered. */
+export interface LegFailure {
+  /** 'rejected': a final answer ≥ 300; 'timeout': none came; 'transport': it could not be sent. */
+  readonly kind: 'rejected' | 'timeout' | 'transport';
+  /** The status the call's other side should hear (SIP numbering). */
+  readonly status: number;
+  readonly reason: string | undefined;
+  /** Fields of the refusal that may cross to another leg of the same protocol. */
+  readonly crossing: readonly HeaderField[];
+}
+
+/** A refusal of an offer or a request. */
+export interface Refusal {
+  readonly status: number;
+  readonly reason?: string | undefined;
+  readonly headers?: readonly HeaderField[] | undefined;
+}
+
+/**
+ * An offer the peer made inside an established session (SIP re-INVITE or UPDATE), or a request
+ * to pass on (INFO, MESSAGE, NOTIFY, REFER, OPTIONS). The call answers it exactly once.
+ */
+export interface PeerOffer {
+  /** The signaling method that carried it ('INVITE', 'UPDATE'…), for events and logs. */
+  readonly method: string;
+  readonly body: SessionBody | undefined;
+  readonly crossing: readonly HeaderField[];
+  /** The request's own fields as they came (events quote them). */
+  readonly fields: readonly HeaderField[];
+  /** The other side's answer, or its refusal (a provisional first, when it sends one). */
+  answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  refuse(r: Refusal): void;
+}
+
+/** An in-dialog request that is not an offer: the other leg's response answers it. */
+export interface PeerRequest {
+  readonly method: string;
+  readonly body: SessionBody | undefined;
+  readonly crossing: readonly HeaderField[];
+  respond(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+}
+
+/** What a leg tells the call it belongs to. */
+export interface LegEvents {
+  /** A provisional answer from a leg Carillon placed (180, 183…), with its early description. */
+  progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /** The leg Carillon placed was answered; `body` answers Carillon's offer (or offers, when it made none). */
+  answered(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /** The leg Carillon placed failed before an answer. */
+  failed(f: LegFailure): void;
+  /** The peer confirmed Carillon's answer (SIP ACK); `body` is its answer when Carillon's 2xx carried the offer. */
+  confirmed(body: SessionBody | undefined): void;
+  /** A new offer in the established session; nothing moves until the call answers it. */
+  reoffer(offer: PeerOffer): void;
+  /** A request to pass on to the other side. */
+  request(req: PeerRequest): void;
+  /** The peer's answer to a session refresh moved its media (learn it; nothing crosses). */
+  refreshed(body: SessionBody): void;
+  /** The leg is over (the peer hung up or the leg died): the call decides what else ends. */
+  ended(reason: LegEndReason, status?: number): void;
+}
+
+/** What a call asks of a leg. Each leg implements it for its protocol. */
+export interface CallLegControl {
+  readonly protocol: 'sip';
+  /** Whether the peer is reached over a secure transport (SIP over TLS). */
+  readonly secureSignaling: boolean;
+  /** A provisional answer to the peer's call (the caller's leg). */
+  progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /** The final answer to the peer's call: ≥ 300 refuses it, 2xx answers it with `body`. */
+  answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /** Ends the leg: CANCEL while the leg Carillon placed rings, BYE once established, nothing after. */
+  hangup(reason: readonly HeaderField[]): void;
+  /** Carillon's ACK (or equivalent) for the leg's answer, with the late offer's answer when it owes one. */
+  confirm(body: SessionBody | undefined): void;
+  /** A new offer toward the peer (the other side's re-INVITE/UPDATE), answered through `done`. */
+  reoffer(method: string, body: SessionBody | undefined, crossing: readonly HeaderField[], done: (status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]) => void): void;
+  /** Passes a request on to the peer; its answer through `done`. */
+  relay(method: string, body: SessionBody | undefined, crossing: readonly HeaderField[], done: (status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]) => void): void;
+  /** The peer's session timers (re)start after a successful offer/answer. */
+  sessionUpdated(): void;
+  /** Releases every timer and table entry. Idempotent. */
+  close(): void;
+}
