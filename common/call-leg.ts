@@ -12,6 +12,13 @@ export interface HeaderField {
   readonly value: string;
 }
 
+/** Who is calling, as a leg asserts it on its side (RFC 3325 identity, RFC 3323 privacy). */
+export interface PartyIdentity {
+  readonly user: string;
+  readonly displayName?: string;
+  readonly anonymous: boolean;
+}
+
 /** A session description (SDP, or a multipart body holding one) with its content type. */
 export interface SessionBody {
   readonly contentType: string;
@@ -39,6 +46,16 @@ export interface LegFailure {
   readonly crossing: readonly HeaderField[];
 }
 
+/** The final answer the peer gave to an offer or request Carillon sent on a leg. */
+export interface OfferOutcome {
+  readonly status: number;
+  readonly reason: string | undefined;
+  readonly body: SessionBody | undefined;
+  readonly crossing: readonly HeaderField[];
+  /** Set when no answer came ('timeout', RFC 3261 §8.1.3.1: a 408) or the request could not be sent ('transport': a 503). */
+  readonly failure?: 'timeout' | 'transport';
+}
+
 /** A refusal of an offer or a request. */
 export interface Refusal {
   readonly status: number;
@@ -57,6 +74,8 @@ export interface PeerOffer {
   readonly crossing: readonly HeaderField[];
   /** The request's own fields as they came (events quote them). */
   readonly fields: readonly HeaderField[];
+  /** How many more hops it may take (SIP Max-Forwards − 1). */
+  readonly hopsLeft: number;
   /** The other side's answer, or its refusal (a provisional first, when it sends one). */
   answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
   refuse(r: Refusal): void;
@@ -67,13 +86,18 @@ export interface PeerRequest {
   readonly method: string;
   readonly body: SessionBody | undefined;
   readonly crossing: readonly HeaderField[];
+  /** How many more hops it may take (SIP Max-Forwards − 1). */
+  readonly hopsLeft: number;
   respond(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
 }
 
 /** What a leg tells the call it belongs to. */
 export interface LegEvents {
-  /** A provisional answer from a leg Carillon placed (180, 183…), with its early description. */
-  progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /**
+   * A provisional answer from a leg Carillon placed (180, 183…), with its early description;
+   * `reliably`: the peer sent it reliably (SIP 100rel), so the call's other side should get it so too.
+   */
+  progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], reliably: boolean): void;
   /** The leg Carillon placed was answered; `body` answers Carillon's offer (or offers, when it made none). */
   answered(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
   /** The leg Carillon placed failed before an answer. */
@@ -95,18 +119,22 @@ export interface CallLegControl {
   readonly protocol: 'sip';
   /** Whether the peer is reached over a secure transport (SIP over TLS). */
   readonly secureSignaling: boolean;
-  /** A provisional answer to the peer's call (the caller's leg). */
-  progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /** A provisional answer to the peer's call (the caller's leg); `reliably`: ask for it to be acknowledged (SIP 100rel) if the peer can. */
+  progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], reliably?: boolean): void;
   /** The final answer to the peer's call: ≥ 300 refuses it, 2xx answers it with `body`. */
   answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
   /** Ends the leg: CANCEL while the leg Carillon placed rings, BYE once established, nothing after. */
   hangup(reason: readonly HeaderField[]): void;
   /** Carillon's ACK (or equivalent) for the leg's answer, with the late offer's answer when it owes one. */
   confirm(body: SessionBody | undefined): void;
+  /** Whether an offer is being negotiated on this leg either way (another now would cross it). */
+  readonly negotiating: boolean;
+  /** Whether the leg's session is established. */
+  readonly confirmed: boolean;
   /** A new offer toward the peer (the other side's re-INVITE/UPDATE), answered through `done`. */
-  reoffer(method: string, body: SessionBody | undefined, crossing: readonly HeaderField[], done: (status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]) => void): void;
+  reoffer(method: string, body: SessionBody | undefined, crossing: readonly HeaderField[], hopsLeft: number, done: (o: OfferOutcome) => void): void;
   /** Passes a request on to the peer; its answer through `done`. */
-  relay(method: string, body: SessionBody | undefined, crossing: readonly HeaderField[], done: (status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]) => void): void;
+  relay(method: string, body: SessionBody | undefined, crossing: readonly HeaderField[], hopsLeft: number, done: (o: OfferOutcome) => void): void;
   /** The peer's session timers (re)start after a successful offer/answer. */
   sessionUpdated(): void;
   /** Releases every timer and table entry. Idempotent. */

@@ -43,9 +43,14 @@ const PER_LEG: ReadonlySet<string> = new Set([
 
 /** Appends to `out` every header of `msg` that crosses a B2BUA (body-describing ones included). */
 export function copyCrossingHeaders(msg: SipMessage, out: SipHeader[]): void {
-  for (const h of msg.headers) {
-    if (!PER_LEG.has(h.name)) out.push({ name: h.name, value: h.value });
-  }
+  for (const h of crossingFields(msg.headers)) out.push(h);
+}
+
+/** The fields of a list that cross a B2BUA (the per-leg ones left out), copied. */
+export function crossingFields(fields: readonly { readonly name: string; readonly value: string }[]): SipHeader[] {
+  const out: SipHeader[] = [];
+  for (const h of fields) if (!PER_LEG.has(h.name)) out.push({ name: h.name, value: h.value });
+  return out;
 }
 
 /** Methods Carillon handles; advertised in Allow. */
