@@ -25,6 +25,12 @@ export interface SessionBody {
   readonly bytes: Buffer;
 }
 
+/** Why Carillon ends a leg, as a status and a phrase (SIP: Reason: SIP;cause=…;text=…). */
+export interface HangupCause {
+  readonly status: number;
+  readonly text: string;
+}
+
 /** Why a leg ended (a bounded set: metric labels and summaries). */
 export type LegEndReason =
   | 'peer-hangup'
@@ -123,8 +129,11 @@ export interface CallLegControl {
   progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], reliably?: boolean): void;
   /** The final answer to the peer's call: ≥ 300 refuses it, 2xx answers it with `body`. */
   answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
-  /** Ends the leg: CANCEL while the leg Carillon placed rings, BYE once established, nothing after. */
-  hangup(reason: readonly HeaderField[]): void;
+  /**
+   * Ends the leg: CANCEL while the leg Carillon placed rings, BYE once established, nothing after;
+   * `cause` says why when it is Carillon's own doing (SIP Reason, RFC 3326).
+   */
+  hangup(cause: HangupCause | undefined): void;
   /** Carillon's ACK (or equivalent) for the leg's answer, with the late offer's answer when it owes one. */
   confirm(body: SessionBody | undefined): void;
   /** Whether an offer is being negotiated on this leg either way (another now would cross it). */

@@ -1,5 +1,5 @@
 import { answerChallenge } from '../../auth/digest.ts';
-import type { HeaderField, PartyIdentity, SessionBody } from '../../../common/call-leg.ts';
+import type { HangupCause, HeaderField, PartyIdentity, SessionBody } from '../../../common/call-leg.ts';
 import { Dialog } from '../dialog/dialog.ts';
 import { parseMinSe, parseSessionExpires } from '../dialog/session-timer.ts';
 import { getHeader, getHeaderValues } from '../message/headers.ts';
@@ -10,7 +10,7 @@ import { ALLOW_VALUE, crossingFields } from './header-policy.ts';
 import { EMPTY_BODY } from './responses.ts';
 import { SipLeg } from './sip-leg.ts';
 import type { SipLegDeps } from './sip-leg.ts';
-import { assertedCaller, bodyOf, contactUri, contentTypeOf, crossingOf, cseqOf, fieldsOf, hasToken, hideFromHost, stripTag, toTagOf } from './sip-util.ts';
+import { assertedCaller, bodyOf, contactUri, contentTypeOf, crossingOf, cseqOf, fieldsOf, hasToken, hideFromHost, reasonFields, stripTag, toTagOf } from './sip-util.ts';
 
 /** What the call gives the callee's leg to place its INVITE. */
 export interface CalleePlacement {
@@ -264,14 +264,14 @@ export class SipCalleeLeg extends SipLeg {
    * Ends the leg: CANCEL while its INVITE has no final answer (RFC 3261 §9.1), else — the ACK it
    * is owed first, or the callee keeps resending its 2xx — BYE.
    */
-  hangup(reason: readonly HeaderField[]): void {
+  hangup(cause: HangupCause | undefined): void {
     if (this.closed) return;
     const ict = this.current;
     if (this.dialog?.state === 'confirmed') {
       if (this.owedAck !== undefined && this.owedAck.ack === undefined) this.confirm(undefined);
-      this.sendBye(reason);
+      this.sendBye(reasonFields(cause));
     } else if (ict !== undefined && ict.state !== 'terminated' && ict.state !== 'completed' && ict.state !== 'accepted') {
-      this.deps.tx().cancel(ict, reason);
+      this.deps.tx().cancel(ict, reasonFields(cause));
     }
   }
 

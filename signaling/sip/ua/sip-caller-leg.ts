@@ -1,4 +1,4 @@
-import type { HeaderField, SessionBody } from '../../../common/call-leg.ts';
+import type { HangupCause, HeaderField, SessionBody } from '../../../common/call-leg.ts';
 import { Dialog } from '../dialog/dialog.ts';
 import { parseMinSe, parseSessionExpires } from '../dialog/session-timer.ts';
 import { getHeader, getHeaderValues } from '../message/headers.ts';
@@ -9,7 +9,7 @@ import { createResponse, EMPTY_BODY } from './responses.ts';
 import { Retransmitter } from './retransmitter.ts';
 import { SipLeg } from './sip-leg.ts';
 import type { SipLegDeps } from './sip-leg.ts';
-import { bodyOf, contactUri, contentTypeOf, cseqOf, fieldsOf, fromTagOf, hasToken, stripTag } from './sip-util.ts';
+import { bodyOf, contactUri, contentTypeOf, cseqOf, fieldsOf, fromTagOf, hasToken, reasonFields, stripTag } from './sip-util.ts';
 
 /**
  * The caller's leg: Carillon is the UAS of the INVITE that started the call (RFC 3261 §13.3).
@@ -185,10 +185,10 @@ export class SipCallerLeg extends SipLeg {
   }
 
   /** BYE once established; an unanswered caller is answered by the call before it hangs up (500 otherwise). */
-  hangup(reason: readonly HeaderField[]): void {
+  hangup(cause: HangupCause | undefined): void {
     if (this.closed) return;
     if (!this.invite.finalSent && this.dialog !== undefined) this.answer(500, undefined, undefined, []);
-    else if (this.dialog?.state === 'confirmed') this.sendBye(reason);
+    else if (this.dialog?.state === 'confirmed') this.sendBye(reasonFields(cause));
   }
 
   override close(): void {

@@ -1,5 +1,5 @@
 import type { Clock, Timers } from '../../../common/clock.ts';
-import type { CallLegControl, HeaderField, LegEvents, OfferOutcome, SessionBody } from '../../../common/call-leg.ts';
+import type { CallLegControl, HangupCause, HeaderField, LegEvents, OfferOutcome, SessionBody } from '../../../common/call-leg.ts';
 import type { Random } from '../../../common/random.ts';
 import type { Dialog } from '../dialog/dialog.ts';
 import { parseSessionExpires, SessionTimer } from '../dialog/session-timer.ts';
@@ -341,7 +341,7 @@ export abstract class SipLeg implements CallLegControl {
 
   abstract progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], reliably?: boolean): void;
   abstract answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
-  abstract hangup(reason: readonly HeaderField[]): void;
+  abstract hangup(cause: HangupCause | undefined): void;
 
   // ---- Session timers (RFC 4028) ----
 

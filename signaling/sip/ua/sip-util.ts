@@ -1,4 +1,4 @@
-import type { HeaderField, PartyIdentity, SessionBody } from '../../../common/call-leg.ts';
+import type { HangupCause, HeaderField, PartyIdentity, SessionBody } from '../../../common/call-leg.ts';
 import { getHeader, getHeaderValues } from '../message/headers.ts';
 import { parseCSeq } from '../message/cseq.ts';
 import { getTag, parseNameAddr, writeNameAddr } from '../message/name-addr.ts';
@@ -123,4 +123,9 @@ export function crossingOf(msg: SipMessage): HeaderField[] {
 /** The Content-Type field for a body being sent, when it names one. */
 export function contentTypeOf(body: SessionBody | undefined): SipHeader[] {
   return body === undefined || body.contentType === '' || body.bytes.length === 0 ? [] : [{ name: 'content-type', value: body.contentType }];
+}
+
+/** The Reason header (RFC 3326) Carillon writes on a BYE or CANCEL of its own doing. */
+export function reasonFields(cause: HangupCause | undefined): SipHeader[] {
+  return cause === undefined ? [] : [{ name: 'reason', value: `SIP;cause=${cause.status};text="${cause.text.replace(/["\\]/g, '')}"` }];
 }
