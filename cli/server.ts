@@ -26,9 +26,10 @@ import { MediaEngine, portPairsIn } from '../media/engine.ts';
 import type { MediaStatus } from '../media/protocol.ts';
 import { QualityLog } from '../media/quality/quality-log.ts';
 import { MediaAnchoring } from '../signaling/calls/call-media.ts';
-import { SignalingEdge } from '../signaling/edge.ts';
-import type { SignalingStats } from '../signaling/edge.ts';
-import type { RouteDecision } from '../signaling/routing/static-routes.ts';
+import { SipEdge } from '../signaling/sip/sip-edge.ts';
+import type { SignalingStats } from '../metrics/registry.ts';
+import { TrunkCalls } from '../signaling/calls/trunk-calls.ts';
+import type { CallRouter } from '../signaling/routing/route.ts';
 import { routeRequestOf } from '../signaling/routing/static-routes.ts';
 import { RouteHealth } from '../signaling/routing/route-health.ts';
 import { TerminationHealthRecorder } from '../control-plane/termination-health.ts';
@@ -44,7 +45,7 @@ import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrJournal } from '../metrics/cdr-journal.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
 import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
-import { Recorder } from '../signaling/calls/recording-session.ts';
+import { RecordingCalls } from '../signaling/calls/recording-call.ts';
 import type { CallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
 import type { ServerConfig } from './config.ts';
@@ -84,7 +85,9 @@ export interface CarillonServer {
   readonly ports: Ports;
   stats(): SignalingStats;
   /** The signaling edge (for tests and metrics). */
-  readonly edge: SignalingEdge;
+  readonly edge: SipEdge;
+  /** The call layer: trunk calls in progress and their counters (for tests and metrics). */
+  readonly calls: TrunkCalls;
   /** The media workers' counters, summed (port pool, packets, timeouts). */
   mediaStatus(): Promise<MediaStatus>;
   /** The control plane's configuration snapshots (undefined with the API off). */
@@ -116,10 +119,11 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const sockets = deps.sockets ?? socketsWithLookup(lookup);
   const locate = new SipLocator({ resolver, random, families: isIpv6(cfg.bind) ? [6, 4] : [4] }).locate;
   const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
-  let edge: SignalingEdge | undefined;
+  let edge: SipEdge | undefined;
+  let calls: TrunkCalls | undefined;
   let engine: MediaEngine | undefined;
   let qualityLog: QualityLog | undefined;
-  let recorder: Recorder | undefined;
+  let recorder: RecordingCalls | undefined;
   let store: Store | undefined;
   let snapshots: ConfigSnapshots | undefined;
   let app: FastifyInstance | undefined;
@@ -140,7 +144,6 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     domain: cfg.domain,
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
     staticRoutes: cfg.routes,
-    digest,
     authGuard,
     clock,
     random,
@@ -155,7 +158,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     logger,
     intervalMs: cfg.sip.optionsPingIntervalSec * 1000,
   });
-  const router = (req: SipRequest, source: Source): RouteDecision => vcRouter.decide(req, source);
+  const router: CallRouter = vcRouter;
   let terminationHealth: TerminationHealthRecorder | undefined;
   /** A voice connector's logging configuration (both logs off when it has none). */
   const loggingOf = (vcId: string): { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } =>
@@ -202,6 +205,10 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       if (edge === undefined) throw new Error('server not started');
       return edge;
     },
+    get calls() {
+      if (calls === undefined) throw new Error('server not started');
+      return calls;
+    },
     async start() {
       mkdirSync(cfg.data, { recursive: true });
       // Before SIP listens: CDRs for the calls a crash interrupted, then a fresh journal.
@@ -241,25 +248,19 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         maxPortPairsPerSource: cfg.media.maxPortPairsPerSource ?? Math.max(2, Math.floor(portPairsIn(cfg.rtpLow, cfg.rtpHigh) / 2)),
       });
       // SIPREC recording sessions, answered by Carillon for voice connectors that stream.
-      recorder = new Recorder({
+      recorder = new RecordingCalls({
         control: engine,
         address: cfg.advertisedAddress,
         random,
-        timers,
-        t1Ms: sip.t1Ms,
-        t2Ms: sip.t2Ms,
         logger,
-        contactFor: (t) => edge?.b2bua.contactFor(t),
-        // A BYE whose answer changes nothing (the session is over either way).
-        sendRequest: (req, dest) => void edge?.b2bua.tx.sendRequest(req, dest, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined }),
         fragmentMsFor: (vcId) => streaming.fragmentMsOf(vcId),
         onBegin: (s) => streaming.recording.begin(s),
-        onUpdate: (s, req) => streaming.recording.update(s, req),
+        onUpdate: (s, fields) => streaming.recording.update(s, fields),
         onEnd: (s) => streaming.recording.end(s),
         maxMediaLines: cfg.media.maxMediaLines,
       });
       const ca = sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile, 'utf8');
-      edge = new SignalingEdge(
+      edge = new SipEdge(
         {
           bindAddress: cfg.bind,
           advertisedAddress: cfg.advertisedAddress,
@@ -282,15 +283,20 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, locate, media, events, onOptions, recorder, sipTap: (buf) => sipLog.tap(buf) },
+        { sockets, timers, clock, random, logger, locate, digest, onOptions, sipTap: (buf) => sipLog.tap(buf) },
       );
+      const trunkCalls = new TrunkCalls({ timers, clock, random, logger, router, placer: edge.placer, media, events, recorder });
+      trunkCalls.dtmfListeners.add((call, side, digit, durationMs) => logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
+      edge.onCall = (incoming) => trunkCalls.take(incoming);
+      calls = trunkCalls;
       const sipPorts = await edge.start();
       const e = edge;
       const eng = engine;
       const registry = createMetricsRegistry(() => ({
         edge: e.counters,
-        calls: e.b2bua.counters,
-        stats: () => e.stats(),
+        calls: trunkCalls.counters,
+        ua: e.ua.counters,
+        stats: () => ({ ...e.stats(), calls: trunkCalls.stats().calls }),
         streams: () => e.streamCounters(),
         unroutable: () => e.hub.counters.badDestination,
         mediaRefusals: () => media.counters,
@@ -341,6 +347,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         digest.close();
         authGuard.close();
         recorder?.closeAll();
+        calls?.drain();
         await edge?.close();
         cdrWriter.close();
         await app?.close();
@@ -370,7 +377,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       return engine.status();
     },
     stats() {
-      return edge?.stats() ?? { transactions: 0, clientTransactions: 0, serverTransactions: 0, dialogs: 0, calls: 0, connections: 0 };
+      return edge === undefined ? { transactions: 0, clientTransactions: 0, serverTransactions: 0, dialogs: 0, calls: 0, connections: 0 } : { ...edge.stats(), calls: calls?.stats().calls ?? 0 };
     },
   };
   return server;

@@ -9,7 +9,7 @@ import { FileStreamSink } from '../media/stream/file-sink.ts';
 import { fileEventTarget, StatusEvents, webhookTarget } from '../media/stream/status-events.ts';
 import type { EventTarget } from '../media/stream/status-events.ts';
 import { legKey, StreamingService } from '../media/stream/streaming.ts';
-import type { RecordingSession } from '../signaling/calls/recording-session.ts';
+import type { RecordingSession } from '../signaling/calls/recording-call.ts';
 import type { StreamLegMeta, StreamSink } from '../media/stream/streaming.ts';
 import { KdsStreamSink, kinesisEventTarget } from '../media/stream/kds-sink.ts';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -30,8 +30,6 @@ import type { StreamingEnvelope } from '../media/stream/status-events.ts';
 import type { MediaSideName } from '../media/protocol.ts';
 import { legOf } from '../signaling/calls/call-summary.ts';
 import type { CallSummary, HeaderField } from '../signaling/calls/call-summary.ts';
-import { setupFieldsOf } from '../signaling/calls/sip-util.ts';
-import type { SipRequest } from '../signaling/sip/message/types.ts';
 import type { CallEvents } from '../signaling/calls/call-events.ts';
 import type { StreamingConfig } from './config.ts';
 
@@ -51,7 +49,7 @@ export interface CallStreaming {
   /** What the SIPREC recorder tells streaming. */
   readonly recording: {
     begin(s: RecordingSession): void;
-    update(s: RecordingSession, req: SipRequest): void;
+    update(s: RecordingSession, fields: readonly HeaderField[]): void;
     end(s: RecordingSession): void;
   };
   /** Puts the events written to the events file so far on disk. */
@@ -231,7 +229,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
             isCaller: st.index === first,
             fromNumber: s.trunk.fromNumber,
             toNumber: s.trunk.toNumber,
-            inviteHeaders: inviteHeadersOf(setupFieldsOf(s.invite)),
+            inviteHeaders: inviteHeadersOf(s.setupHeaders),
             region: s.trunk.region,
             retentionHours: retentionOf(s.trunk.voiceConnectorId),
             siprecMetadata: s.metadata,
@@ -239,7 +237,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
           };
         });
       },
-      update: (s, req) => service.update(s.id, inviteHeadersOf(setupFieldsOf(req)), s.metadata),
+      update: (s, fields) => service.update(s.id, inviteHeadersOf(fields), s.metadata),
       end: (s) => void service.end(s.id),
     },
     flush: () => files.flush(),

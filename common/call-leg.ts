@@ -43,8 +43,8 @@ export type LegEndReason =
 
 /** How a leg Carillon placed failed before it was answered. */
 export interface LegFailure {
-  /** 'rejected': a final answer ≥ 300; 'timeout': none came; 'transport': it could not be sent. */
-  readonly kind: 'rejected' | 'timeout' | 'transport';
+  /** 'rejected': a final answer ≥ 300; 'timeout': none came; 'transport': it could not be sent; 'unusable': an answer Carillon cannot go on with (not worth another place). */
+  readonly kind: 'rejected' | 'timeout' | 'transport' | 'unusable';
   /** The status the call's other side should hear (SIP numbering). */
   readonly status: number;
   readonly reason: string | undefined;
@@ -120,15 +120,37 @@ export interface LegEvents {
   ended(reason: LegEndReason, status?: number): void;
 }
 
+/** What a leg says of itself on its wire (call summaries name it so). */
+export interface LegWire {
+  readonly protocol: 'sip';
+  /** Transport its signaling runs on. */
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  /** The leg's own call identifier on the wire (a SIP Call-ID). */
+  readonly wireCallId: string;
+  /** Where the leg's peer takes requests (its Contact), once known. */
+  readonly remoteTarget: string | undefined;
+  /** The fields of the request that set the leg up (received or sent), frozen. */
+  readonly setupHeaders: readonly HeaderField[];
+}
+
+/** How Carillon presents itself when it answers a call (SIP: a Contact feature tag). */
+export type AnswerRole = 'call' | 'recording-server';
+
 /** What a call asks of a leg. Each leg implements it for its protocol. */
 export interface CallLegControl {
   readonly protocol: 'sip';
+  /** Where the leg tells its call what happens (set by the call that owns the leg). */
+  events: LegEvents;
+  /** The leg as its wire knows it. */
+  wire(): LegWire;
+  /** Whether the peer can take provisional answers reliably (SIP 100rel). */
+  readonly reliableProgress: boolean;
   /** Whether the peer is reached over a secure transport (SIP over TLS). */
   readonly secureSignaling: boolean;
   /** A provisional answer to the peer's call (the caller's leg); `reliably`: ask for it to be acknowledged (SIP 100rel) if the peer can. */
   progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], reliably?: boolean): void;
-  /** The final answer to the peer's call: ≥ 300 refuses it, 2xx answers it with `body`. */
-  answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  /** The final answer to the peer's call: ≥ 300 refuses it, 2xx answers it with `body` (as `role`, default 'call'). */
+  answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], role?: AnswerRole): void;
   /**
    * Ends the leg: CANCEL while the leg Carillon placed rings, BYE once established, nothing after;
    * `cause` says why when it is Carillon's own doing (SIP Reason, RFC 3326).
@@ -149,3 +171,30 @@ export interface CallLegControl {
   /** Releases every timer and table entry. Idempotent. */
   close(): void;
 }
+
+/** What a leg Carillon places is asked to set up (the other side's request, as far as it crosses). */
+export interface LegSetup {
+  /** The fields of the request that started the call on the other side (From, To, Max-Forwards and those that cross). */
+  readonly origin: readonly HeaderField[];
+  /** The identity Carillon asserts for the caller (a trunk's caller ID and calling name), if any. */
+  readonly caller: PartyIdentity | undefined;
+  /** Carillon's offer for this leg, or none for a late offer. */
+  readonly offer: SessionBody | undefined;
+  /** Offer reliable provisionals: the other side can take them. */
+  readonly offerReliable: boolean;
+  /** Credentials for the peer's challenges (a carrier's). */
+  readonly credentials: { readonly username: string; readonly password: string } | undefined;
+  /** The leg's call identifier on its wire, chosen before it is placed and kept across failover. */
+  readonly wireCallId: string;
+}
+
+/** One place a leg can be tried at (a located hop): placing it opens the leg and sends its request. */
+export interface PlacementAttempt {
+  /** undefined: Carillon cannot send on the hop's transport. */
+  place(setup: LegSetup, events: LegEvents): CallLegControl | undefined;
+}
+
+/** Where a next hop's leg may be placed, in order; or why it cannot be. */
+export type Placement =
+  | { readonly ok: true; readonly attempts: readonly PlacementAttempt[] }
+  | { readonly ok: false; readonly status: number; readonly reason: string; readonly retryAfterSec?: number };

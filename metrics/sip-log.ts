@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AppendFiles } from '../common/append-files.ts';
 import type { Clock } from '../common/clock.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
-import type { TrunkCall } from '../signaling/routing/static-routes.ts';
+import type { TrunkCall } from '../signaling/routing/route.ts';
 
 /**
  * SIP message logs per voice connector (SPEC.md §4), written only for voice connectors whose
@@ -69,10 +69,10 @@ export class SipMessageLog {
       const ids: string[] = [];
       this.#active.set(e.call.id, ids);
       for (const leg of e.call.legs) this.#own(leg.wireCallId, e.call.trunk, e.call.transactionId, ids);
-    } else if (e.type === 'refused' && e.trunk !== undefined && e.sipCallId !== undefined && !this.#byCallId.has(e.sipCallId) && this.#opts.anyEnabled()) {
+    } else if (e.type === 'refused' && e.trunk !== undefined && e.wireCallId !== undefined && !this.#byCallId.has(e.wireCallId) && this.#opts.anyEnabled()) {
       const now = this.#opts.clock.monoMs();
-      this.#byCallId.set(e.sipCallId, { trunk: e.trunk, logId: e.sipCallId, endedMs: now });
-      this.#ended.push({ id: e.sipCallId, atMs: now });
+      this.#byCallId.set(e.wireCallId, { trunk: e.trunk, logId: e.wireCallId, endedMs: now });
+      this.#ended.push({ id: e.wireCallId, atMs: now });
     } else if (e.type === 'ended') {
       const ids = this.#active.get(e.call.id);
       if (ids === undefined) return;

@@ -1,5 +1,5 @@
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 import type { EndReason } from './call.ts';
 import type { CallSummary, HeaderField } from './call-summary.ts';
 
@@ -10,7 +10,7 @@ import type { CallSummary, HeaderField } from './call-summary.ts';
  * Every event carries an immutable summary of the call taken when it happened (call-summary.ts).
  */
 export type CallEvent =
-  | { readonly type: 'refused'; readonly trunk: TrunkCall | undefined; readonly sipCallId: string | undefined; readonly status: number; readonly rule: string; readonly throttled: boolean }
+  | { readonly type: 'refused'; readonly trunk: TrunkCall | undefined; readonly wireCallId: string | undefined; readonly status: number; readonly rule: string; readonly throttled: boolean }
   | { readonly type: 'started'; readonly call: CallSummary }
   | { readonly type: 'ringing'; readonly call: CallSummary; readonly status: number }
   | { readonly type: 'answered'; readonly call: CallSummary }

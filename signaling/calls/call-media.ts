@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
@@ -13,9 +13,6 @@ import type { QualityContext } from '../../media/quality/record.ts';
 import { anchorDescription, commonCodecs, readSdp } from '../sdp/anchor.ts';
 import type { SdesKey, SdesRewrite } from '../sdp/anchor.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
-import { getHeader } from '../sip/message/headers.ts';
-import { parseNameAddr } from '../sip/message/name-addr.ts';
-import type { SipRequest } from '../sip/message/types.ts';
 
 /** Offer or answer (RFC 3264) — answers keep only codecs the offer had. */
 export type SdpRole = 'offer' | 'answer';
@@ -412,13 +409,13 @@ export function countryOf(user: string | undefined): string | null {
   return parsePhoneNumberFromString(digits.startsWith('+') ? digits : `+${digits}`)?.country ?? null;
 }
 
-/** What a call's quality records say about it, from the caller's INVITE. */
-export function qualityContextOf(req: SipRequest, callId: string, region: string, trunk?: TrunkCall): QualityContext {
-  const fromUser = trunk?.fromNumber ?? uriUser(getHeader(req, 'from')) ?? '';
-  const toUser = trunk?.toNumber ?? uriUser(getHeader(req, 'to')) ?? '';
+/** What a call's quality records say about it, from what its caller's request named. */
+export function qualityContextOf(caller: { readonly wireCallId: string; readonly fromUser: string | undefined; readonly toUser: string | undefined }, callId: string, region: string, trunk?: TrunkCall): QualityContext {
+  const fromUser = trunk?.fromNumber ?? caller.fromUser ?? '';
+  const toUser = trunk?.toNumber ?? caller.toUser ?? '';
   return {
     voiceConnectorId: trunk?.voiceConnectorId ?? 'default',
-    callId: getHeader(req, 'call-id') ?? callId,
+    callId: caller.wireCallId.length > 0 ? caller.wireCallId : callId,
     fromUser,
     fromCountry: trunk === undefined ? countryOf(fromUser) : (trunk.fromCountry ?? null),
     toUser,
@@ -428,17 +425,4 @@ export function qualityContextOf(req: SipRequest, callId: string, region: string
     // The customer's side: the PBX placed a termination call (leg a) and takes an origination call (leg b).
     custSide: trunk?.direction === 'Inbound' ? 'b' : 'a',
   };
-}
-
-function uriUser(nameAddr: string | undefined): string | undefined {
-  if (nameAddr === undefined) return undefined;
-  const uri = parseNameAddr(nameAddr)?.uri;
-  if (uri === undefined) return undefined;
-  const m = /^sips?:([^@;?]+)@/i.exec(uri);
-  if (m?.[1] === undefined) return undefined;
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return m[1];
-  }
 }

@@ -1,5 +1,6 @@
+import type { HeaderField, LegWire } from '../../common/call-leg.ts';
 import type { CallId } from '../../common/ids.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 
 /**
  * What the rest of Carillon learns about a call: an immutable summary taken when something
@@ -8,26 +9,13 @@ import type { TrunkCall } from '../routing/static-routes.ts';
  * and a summary held on to keeps nothing of the call alive.
  */
 
-/** A header field as a leg's signaling carried it (SIP header name, lower-case, and value). */
-export interface HeaderField {
-  readonly name: string;
-  readonly value: string;
-}
+export type { HeaderField };
 
 export type LegRoleName = 'caller' | 'callee';
 
-export interface LegSummary {
+/** A leg of a call: its role there, and what its wire knows it by (LegWire). */
+export interface LegSummary extends LegWire {
   readonly role: LegRoleName;
-  /** The signaling protocol of the leg. */
-  readonly protocol: 'sip';
-  /** Transport its signaling runs on. */
-  readonly transport: 'udp' | 'tcp' | 'tls';
-  /** The leg's own call identifier on the wire (its SIP Call-ID), once it has one. */
-  readonly wireCallId: string | undefined;
-  /** Where the leg's peer takes requests (its Contact), once known. */
-  readonly remoteTarget: string | undefined;
-  /** The fields of the request that set the leg up (the INVITE received or sent), frozen. */
-  readonly setupHeaders: readonly HeaderField[];
 }
 
 export interface CallSummary {

@@ -1,4 +1,5 @@
 import type { PartyIdentity } from '../../common/call-leg.ts';
+import type { AuthFailureReason, DigestCredential } from '../auth/digest.ts';
 
 /**
  * What routing is asked and what it answers, in no signaling protocol's terms: a SIP INVITE, an
@@ -31,11 +32,8 @@ export interface UpstreamCredentials {
   readonly password: string;
 }
 
-/** The accounts a voice connector accepts (its Chime credentials). */
-export interface AcceptedAccount {
-  readonly username: string;
-  readonly password: string;
-}
+/** The accounts a voice connector accepts (its Chime credentials, as stored: digests of the passwords). */
+export type AcceptedAccount = DigestCredential;
 
 /**
  * What the edge's own authentication said of the request's credentials for a realm
@@ -46,7 +44,7 @@ export type CredentialsResult =
   | { readonly kind: 'ok'; readonly username: string }
   | { readonly kind: 'absent' }
   | { readonly kind: 'stale' }
-  | { readonly kind: 'failed'; readonly reason: string };
+  | { readonly kind: 'failed'; readonly reason: AuthFailureReason };
 
 /** The edge checks the request's credentials (SIP digest, H.235) against a realm's accounts. */
 export type CredentialsCheck = (realm: string, accounts: readonly AcceptedAccount[]) => CredentialsResult;

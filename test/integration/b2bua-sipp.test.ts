@@ -65,7 +65,7 @@ describe('SIPp → Carillon B2BUA → SIPp', () => {
     const { uac, uas, t } = await callThrough({ uac: 'uac-basic', uas: 'uas-basic', transport: 'udp', calls: 1000, rate: 250 });
     expectAllOk(uac, 1000);
     expectAllOk(uas, 1000);
-    expect(t.server.edge.b2bua.counters.callsAnswered).toBe(1000);
+    expect(t.server.calls.counters.callsAnswered).toBe(1000);
     await expectIdleAndClose(t);
   }, 120_000);
 
@@ -80,7 +80,7 @@ describe('SIPp → Carillon B2BUA → SIPp', () => {
     const { uac, uas, t } = await callThrough({ uac: 'uac-cancel', uas: 'uas-ring-forever', transport: 'udp', calls: 20, rate: 20 });
     expectAllOk(uac, 20);
     expectAllOk(uas, 20);
-    expect(t.server.edge.b2bua.counters.finalByClass[4]).toBe(20);
+    expect(t.server.calls.counters.finalByClass[4]).toBe(20);
     await expectIdleAndClose(t);
   }, 60_000);
 

@@ -18,7 +18,7 @@ describe('SIP over TLS through the B2BUA', () => {
       const uasResult = await uas.done;
       expect({ failed: uac.failed, successful: uac.successful, errors: realErrors(uac) }).toEqual({ failed: 0, successful: 200, errors: '' });
       expect(uasResult.successful).toBe(200);
-      expect(t.server.edge.b2bua.counters.callsAnswered).toBe(200);
+      expect(t.server.calls.counters.callsAnswered).toBe(200);
       // Both legs really were TLS: the log shows a TLS 1.2+ session in each direction.
       expect(tunnel.log()).toMatch(/TLSv1\.[23]/);
       const s = await t.waitIdle(20_000);

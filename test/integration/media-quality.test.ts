@@ -72,12 +72,13 @@ async function placeCalls(t: TestServer, n: number, holdMs: number, callerPorts:
 async function callerTargets(t: TestServer, callers: readonly RtpPeer[], sdpPort: (i: number) => number): Promise<Map<number, { port: number; callId: string }>> {
   const out = new Map<number, { port: number; callId: string }>();
   await until(() => {
-    for (const call of t.server.edge.b2bua.calls.values()) {
-      if (call.state !== 'confirmed' || call.a.lastSdp === undefined) continue;
-      const offered = readSdp(call.invite.body.toString())?.media[0]?.port;
+    for (const call of t.server.calls.calls.values()) {
+      const answer = call.caller.sent;
+      if (call.state !== 'confirmed' || answer === undefined) continue;
+      const offered = readSdp(call.offer?.bytes.toString() ?? '')?.media[0]?.port;
       const i = callers.findIndex((_, k) => sdpPort(k) === offered);
-      const ours = readSdp(call.a.lastSdp.toString())?.media[0]?.port;
-      const callId = call.invite.headers.find((h) => h.name === 'call-id')?.value;
+      const ours = readSdp(answer.bytes.toString())?.media[0]?.port;
+      const callId = call.caller.leg.wire().wireCallId;
       if (i >= 0 && ours !== undefined && callId !== undefined) out.set(i, { port: ours, callId });
     }
     return out.size === callers.length;
@@ -112,7 +113,7 @@ describe('media through Carillon: relay, latching and quality against injected t
     const sdpPort = (c: RtpPeer, i: number): number => (CASES[i]?.nat === true ? c.rtpPort + natOffset : c.rtpPort);
     const run = await placeCalls(t, CASES.length, 5_000, sdpPort, 'uac-media', 'uas-media', uasPort);
     const digits: string[] = [];
-    t.server.edge.b2bua.dtmfListeners.add((_call, side, digit) => digits.push(`${side}:${digit}`));
+    t.server.calls.dtmfListeners.add((_call, side, digit) => digits.push(`${side}:${digit}`));
     try {
       const targets = await callerTargets(t, run.callers, (i) => sdpPort(run.callers[i] as RtpPeer, i));
       const sent: SentPacket[][] = [];

@@ -34,7 +34,7 @@ describe('session timers (RFC 4028)', () => {
       // SIPp's INVITE has no Supported: timer, so Carillon refreshes the caller's leg itself.
       const uac = startSipp({ scenario: 'uac-receive-bye', remote: `127.0.0.1:${t.ports.sipUdp}`, port: uacPort, transport: 'udp', calls: 1, rate: 1, timeoutSec: 30 });
       for (let i = 0; i < 50 && t.server.stats().calls === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      for (let i = 0; i < 50 && t.server.edge.b2bua.counters.callsAnswered === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && t.server.calls.counters.callsAnswered === 0; i++) await new Promise((r) => setTimeout(r, 20));
       uac.kill(); // the caller's PBX is gone without a BYE
       const callee = await uas.done;
       expect({ ok: callee.successful, failed: callee.failed }).toEqual({ ok: 1, failed: 0 });

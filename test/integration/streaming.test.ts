@@ -14,7 +14,7 @@ import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp, realErrors, runSipp } from '../support/sipp.ts';
 import type { SippResult } from '../support/sipp.ts';
-import type { Recorder, RecordingSession } from '../../signaling/calls/recording-session.ts';
+import type { RecordingCalls, RecordingSession } from '../../signaling/calls/recording-call.ts';
 import { startKvsEndpoint } from '../support/kvs-endpoint.ts';
 import { startNotifyEndpoint } from '../support/aws-notify-endpoint.ts';
 import { connect as connectNats } from 'nats';
@@ -52,7 +52,7 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
 }
 
 /** A recording client (SIPp) opening a session with streams on the peers' ports; resolves once Carillon holds it. */
-async function openRecording(t: TestServer, trunk: StreamedTrunk, peers: readonly [RtpPeer, RtpPeer], o: { readonly pauseMs: number; readonly byeFromCarillon?: boolean }): Promise<{ src: Promise<SippResult>; recorder: Recorder | undefined; session: RecordingSession | undefined }> {
+async function openRecording(t: TestServer, trunk: StreamedTrunk, peers: readonly [RtpPeer, RtpPeer], o: { readonly pauseMs: number; readonly byeFromCarillon?: boolean }): Promise<{ src: Promise<SippResult>; recorder: RecordingCalls | undefined; session: RecordingSession | undefined }> {
   const src = runSipp({
     scenario: { name: 'src', xml: recordingClient({ host: trunk.vcHost, ...o }) },
     injection: [`${peers[0].rtpPort};${peers[1].rtpPort}`],
@@ -63,7 +63,7 @@ async function openRecording(t: TestServer, trunk: StreamedTrunk, peers: readonl
     service: DIALED,
     timeoutSec: 20,
   });
-  const recorder = t.server.edge.b2bua.opts.recorder;
+  const recorder = t.server.calls.opts.recorder;
   await until(() => (recorder?.sessions.size ?? 0) === 1, 10_000);
   return { src, recorder, session: [...(recorder?.sessions.values() ?? [])][0] };
 }
@@ -220,7 +220,7 @@ describe('call audio streaming: file sink, status events, webhooks', () => {
       peer.replies.length = 0;
       peer.send(invite('127.0.0.1', 3, whole), t.ports.sipUdp ?? 0);
       expect((await peer.waitFor((r) => (r.status ?? 0) >= 300))?.status).toBe(404);
-      expect(t.server.edge.b2bua.opts.recorder?.sessions.size).toBe(0);
+      expect(t.server.calls.opts.recorder?.sessions.size).toBe(0);
     } finally {
       peer.close();
     }

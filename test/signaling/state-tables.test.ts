@@ -8,7 +8,8 @@ import { NIST_TRANSITIONS } from '../../signaling/sip/transaction/non-invite-ser
 import { TransactionBase } from '../../signaling/sip/transaction/transaction-base.ts';
 import { DIALOG_TRANSITIONS, Dialog } from '../../signaling/sip/dialog/dialog.ts';
 import type { DialogState } from '../../signaling/sip/dialog/dialog.ts';
-import { CALL_TRANSITIONS, Call, Leg } from '../../signaling/calls/call.ts';
+import { CALL_TRANSITIONS, Call } from '../../signaling/calls/call.ts';
+import { inertLeg } from '../support/inert-leg.ts';
 import type { CallState } from '../../signaling/calls/call.ts';
 import { callId } from '../../common/ids.ts';
 
@@ -72,10 +73,9 @@ describe('dialog transitions', () => {
 
 describe('call transitions', () => {
   const { legal, illegal } = pairs(CALL_TRANSITIONS);
-  const invite = { kind: 'request' as const, method: 'INVITE', uri: 'sip:x@y', headers: [], body: Buffer.alloc(0) };
   /** A call walked to `state` along legal moves. */
   const at = (state: CallState): Call => {
-    const c = new Call(callId('c'), invite, new Leg('uas', 'udp', '<sip:c>', nodeTimers, 500, 4000, 'a@c'), new Leg('uac', 'udp', '<sip:c>', nodeTimers, 500, 4000, 'b@c'), 0);
+    const c = new Call(callId('c'), inertLeg('a@c'), undefined, 0);
     const path: Record<CallState, CallState[]> = {
       routing: [],
       calling: ['calling'],

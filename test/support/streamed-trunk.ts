@@ -84,8 +84,8 @@ export async function callWithAudio(t: TestServer, trunk: StreamedTrunk): Promis
 export async function exchangeAudio(t: TestServer, pbxMedia: RtpPeer, carrierMedia: RtpPeer): Promise<{ fromPbx: SentPacket[]; fromCarrier: SentPacket[] }> {
   let ours: number | undefined;
   await until(() => {
-    const call = [...t.server.edge.b2bua.calls.values()].find((c) => c.state === 'confirmed' && c.a.lastSdp !== undefined);
-    ours = call === undefined ? undefined : readSdp((call.a.lastSdp as Buffer).toString())?.media[0]?.port;
+    const answer = [...t.server.calls.calls.values()].find((c) => c.state === 'confirmed' && c.caller.sent !== undefined)?.caller.sent;
+    ours = answer === undefined ? undefined : readSdp(answer.bytes.toString())?.media[0]?.port;
     return ours !== undefined;
   }, 10_000);
   pbxMedia.sendTo('127.0.0.1', ours as number);

@@ -158,7 +158,7 @@ export class SipCalleeLeg extends SipLeg {
       // RFC 3261 §8.2.6.2: a 2xx carries the UAS's To tag; without one there is no dialog to ACK,
       // refresh or hang up, so the call cannot go on (it would otherwise wait for ever).
       if (tag === undefined) {
-        if (d.state !== 'confirmed') this.events.failed({ kind: 'rejected', status: 502, reason: 'Callee Answer Without To Tag', crossing: [] });
+        if (d.state !== 'confirmed') this.events.failed({ kind: 'unusable', status: 502, reason: 'Callee Answer Without To Tag', crossing: [] });
         return;
       }
       if (d.state === 'confirmed') {

@@ -1,4 +1,4 @@
-import type { HangupCause, HeaderField, SessionBody } from '../../../common/call-leg.ts';
+import type { AnswerRole, HangupCause, HeaderField, SessionBody } from '../../../common/call-leg.ts';
 import { Dialog } from '../dialog/dialog.ts';
 import { parseMinSe, parseSessionExpires } from '../dialog/session-timer.ts';
 import { getHeader, getHeaderValues } from '../message/headers.ts';
@@ -124,7 +124,7 @@ export class SipCallerLeg extends SipLeg {
    * reliable provisional with a session description waits for its PRACK (RFC 3262 §3) — confirms
    * the dialog and waits for the ACK (§13.3.1.4).
    */
-  answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void {
+  answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], role: AnswerRole = 'call'): void {
     const st = this.invite;
     const d = this.dialog;
     if (st.finalSent || d === undefined || this.closed) return;
@@ -134,11 +134,12 @@ export class SipCallerLeg extends SipLeg {
       return;
     }
     if (this.prackWaitRseq !== undefined && this.prackWaitHasSdp) {
-      this.#afterPrack = () => this.answer(status, reason, body, crossing);
+      this.#afterPrack = () => this.answer(status, reason, body, crossing, role);
       return;
     }
     const headers: SipHeader[] = [
-      { name: 'contact', value: this.contact },
+      // RFC 7866 §6.1.1: a recording server says so in its Contact.
+      { name: 'contact', value: role === 'recording-server' ? `${this.contact};+sip.srs` : this.contact },
       { name: 'allow', value: ALLOW_VALUE },
       { name: 'supported', value: 'timer, 100rel' },
     ];

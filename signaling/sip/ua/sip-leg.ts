@@ -1,5 +1,5 @@
 import type { Clock, Timers } from '../../../common/clock.ts';
-import type { CallLegControl, HangupCause, HeaderField, LegEvents, OfferOutcome, SessionBody } from '../../../common/call-leg.ts';
+import type { AnswerRole, CallLegControl, HangupCause, HeaderField, LegEvents, LegWire, OfferOutcome, SessionBody } from '../../../common/call-leg.ts';
 import type { Random } from '../../../common/random.ts';
 import type { Dialog } from '../dialog/dialog.ts';
 import { parseSessionExpires, SessionTimer } from '../dialog/session-timer.ts';
@@ -121,6 +121,15 @@ export abstract class SipLeg implements CallLegControl {
     this.wireCallId = wireCallId;
     this.ackWait = new Retransmitter(deps.timers, deps.t1Ms, deps.t2Ms);
     this.sessionTimer = new SessionTimer(deps.timers);
+  }
+
+  wire(): LegWire {
+    return { protocol: 'sip', transport: this.transport, wireCallId: this.dialog?.callId ?? this.wireCallId, remoteTarget: this.dialog?.remoteTarget, setupHeaders: this.setupHeaders };
+  }
+
+  /** Whether the peer takes reliable provisionals (RFC 3262). */
+  get reliableProgress(): boolean {
+    return this.supports100rel;
   }
 
   get secureSignaling(): boolean {
@@ -340,7 +349,7 @@ export abstract class SipLeg implements CallLegControl {
   }
 
   abstract progress(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], reliably?: boolean): void;
-  abstract answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[]): void;
+  abstract answer(status: number, reason: string | undefined, body: SessionBody | undefined, crossing: readonly HeaderField[], role?: AnswerRole): void;
   abstract hangup(cause: HangupCause | undefined): void;
 
   // ---- Session timers (RFC 4028) ----

@@ -7,9 +7,31 @@ import { AuthGuard } from '../../../signaling/auth/auth-guard.ts';
 import { DigestAuth } from '../../../signaling/auth/digest.ts';
 import type { SipRequest } from '../../../signaling/sip/message/types.ts';
 import type { Source } from '../../../signaling/sip/transport/types.ts';
-import type { RouteDecision } from '../../../signaling/routing/static-routes.ts';
+import type { RouteDecision } from '../../../signaling/routing/route.ts';
+import type { VoiceConnectorRouterOptions } from '../../../signaling/routing/voice-connector-router.ts';
+import { refusalHeaders, routeRequestOfInvite } from '../../../signaling/sip/ua/sip-intake.ts';
+import { requestUriOf } from '../../../signaling/sip/ua/sip-placer.ts';
 import { ha1 } from '../../../control-plane/api/chime/voice-connector-config.ts';
 import { ManualTimers } from '../../support/manual-timers.ts';
+
+/** A decision as the SIP edge writes it: hops as Request-URIs, a challenge as Proxy-Authenticate. */
+type SipView = RouteDecision & { readonly target?: string; readonly headers?: readonly { name: string; value: string }[] };
+
+/** The router asked with an INVITE, the way the SIP edge asks it. */
+function sipRouter(opts: VoiceConnectorRouterOptions & { readonly digest: DigestAuth }): { decide(req: SipRequest, source: Source): SipView; readonly counters: VoiceConnectorRouter['counters'] } {
+  const router = new VoiceConnectorRouter(opts);
+  return {
+    counters: router.counters,
+    decide(req, source) {
+      const route = routeRequestOfInvite(req, source, opts.digest);
+      if (route === undefined) throw new Error('unreadable Request-URI');
+      const d = router.decide(route);
+      if (d.kind === 'forward') return { ...d, target: requestUriOf(d.hop), alternates: d.alternates.map((h) => ({ ...h, target: requestUriOf(h) })) };
+      if (d.kind === 'reject') return { ...d, headers: refusalHeaders(d, opts.digest, source.address) };
+      return d;
+    },
+  };
+}
 
 describe('voice connector routing helpers', () => {
   it('orders by priority, and splits equal priorities by weight', () => {
@@ -59,7 +81,7 @@ describe('voice connector classification and termination decisions', () => {
     cdrBucket: undefined,
   };
   const down = new Set<string>();
-  const router = new VoiceConnectorRouter({
+  const router = sipRouter({
     domain: 'carillon.test',
     snapshot: () => snapshot,
     staticRoutes: [],
@@ -91,7 +113,7 @@ describe('voice connector classification and termination decisions', () => {
     expect(router.decide(invite('+442071838750'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 403, rule: 'termination-calling-region' });
     expect(router.decide(invite('not-a-number'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 484 });
     // The bucket holds CpsLimit (2) tokens and the clock stands still: the third call in the same instant is throttled.
-    const fresh = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }), authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }), clock, random: createCryptoRandom() });
+    const fresh = sipRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }), authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }), clock, random: createCryptoRandom() });
     expect(fresh.decide(invite('+14155550123'), from('10.1.2.3')).kind).toBe('forward');
     expect(fresh.decide(invite('+14155550123'), from('10.1.2.3')).kind).toBe('forward');
     expect(fresh.decide(invite('+14155550123'), from('10.1.2.3'))).toMatchObject({ kind: 'reject', status: 503, throttled: true });
@@ -112,7 +134,7 @@ describe('voice connector classification and termination decisions', () => {
   it('matches sources against CidrAllowedList with IPv4-mapped IPv6 either way round', () => {
     const mapped = { ...vc, id: 'mappedmappedmappedmapp', documents: { termination: { CallingRegions: ['US'], CidrAllowedList: ['::ffff:10.0.0.0/104', '2001:db8::/32', '192.0.2.0/24'], CpsLimit: 100 } } };
     const snap: ConfigSnapshot = { ...snapshot, voiceConnectors: new Map([[mapped.id, mapped]]) };
-    const r = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snap, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }), authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }), clock, random: createCryptoRandom() });
+    const r = sipRouter({ domain: 'carillon.test', snapshot: () => snap, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 1), clock, random: createCryptoRandom() }), authGuard: new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 10, windowMs: 60_000, banMs: 300_000 }, { clock }), clock, random: createCryptoRandom() });
     const to = { ...invite('+14155550123'), uri: `sip:+14155550123@${mapped.id}.voiceconnector.carillon.test` };
     expect(r.decide(to, from('10.9.8.7')).kind).toBe('forward');
     expect(r.decide(to, from('::ffff:10.9.8.7')).kind).toBe('forward');
@@ -152,7 +174,7 @@ describe('termination credentials: challenge, verify, ban (router with its diges
     cdrBucket: undefined,
   };
   const guard = new AuthGuard({ failuresPerSource: 5, failuresPerVoiceConnector: 100, windowMs: 60_000, banMs: 300_000 }, { clock });
-  const router = new VoiceConnectorRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 2), clock, random: createCryptoRandom() }), authGuard: guard, clock, random: createCryptoRandom() });
+  const router = sipRouter({ domain: 'carillon.test', snapshot: () => snapshot, staticRoutes: [], digest: new DigestAuth({ secret: Buffer.alloc(32, 2), clock, random: createCryptoRandom() }), authGuard: guard, clock, random: createCryptoRandom() });
   const ruri = `sip:+14155550123@${realm}`;
   const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
   const invite = (proxyAuthorization?: string): SipRequest => ({
@@ -164,7 +186,7 @@ describe('termination credentials: challenge, verify, ban (router with its diges
   });
   const from: Source = { transport: 'udp', address: '10.1.2.3', port: 5060, localAddress: '127.0.0.1', localPort: 5060 };
   /** Asks for a challenge and answers it with `password`. */
-  const call = (password: string): RouteDecision => {
+  const call = (password: string): SipView => {
     const challenge = router.decide(invite(), from);
     if (challenge.kind !== 'reject' || challenge.status !== 407) return challenge;
     const nonce = /nonce="([^"]+)"/.exec(challenge.headers?.[0]?.value ?? '')?.[1] ?? '';

@@ -1,28 +1,28 @@
-import type { CallEvents } from './calls/call-events.ts';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
-import type { Random } from '../common/random.ts';
-import type { SocketFactory } from '../common/sockets.ts';
-import { TokenBuckets } from '../common/token-bucket.ts';
-import { B2bua } from './calls/b2bua.ts';
-import type { MediaAnchoring } from './calls/call-media.ts';
-import type { Recorder } from './calls/recording-session.ts';
-import type { Router } from './calls/b2bua.ts';
-import type { SipLocate } from './routing/sip-resolver.ts';
-import { getFirstListValue, setHeader } from './sip/message/headers.ts';
-import { parseMessage } from './sip/message/parse.ts';
-import { serializeMessage } from './sip/message/serialize.ts';
-import type { SipHeader, SipRequest, SipResponse } from './sip/message/types.ts';
-import { parseVia, writeVia } from './sip/message/via.ts';
-import { responseDestination } from './sip/transaction/response-destination.ts';
-import { TransactionLayer } from './sip/transaction/transaction-layer.ts';
-import type { TransactionTimerConfig } from './sip/transaction/types.ts';
-import { StreamTransport } from './sip/transport/stream-transport.ts';
-import type { StreamLimits } from './sip/transport/stream-transport.ts';
-import { TransportHub } from './sip/transport/transport-hub.ts';
-import type { Destination, Source, TransportName } from './sip/transport/types.ts';
-import { UdpTransport } from './sip/transport/udp-transport.ts';
-import { createResponse } from './sip/ua/responses.ts';
+import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
+import type { Random } from '../../common/random.ts';
+import type { SocketFactory } from '../../common/sockets.ts';
+import { TokenBuckets } from '../../common/token-bucket.ts';
+import type { DigestAuth } from '../auth/digest.ts';
+import type { SipLocate } from '../routing/sip-resolver.ts';
+import { getFirstListValue, setHeader } from './message/headers.ts';
+import { parseMessage } from './message/parse.ts';
+import { serializeMessage } from './message/serialize.ts';
+import type { SipHeader, SipRequest, SipResponse } from './message/types.ts';
+import { parseVia, writeVia } from './message/via.ts';
+import { responseDestination } from './transaction/response-destination.ts';
+import { TransactionLayer } from './transaction/transaction-layer.ts';
+import type { TransactionTimerConfig } from './transaction/types.ts';
+import { StreamTransport } from './transport/stream-transport.ts';
+import type { StreamLimits } from './transport/stream-transport.ts';
+import { TransportHub } from './transport/transport-hub.ts';
+import type { Destination, Source, TransportName } from './transport/types.ts';
+import { UdpTransport } from './transport/udp-transport.ts';
+import { createResponse } from './ua/responses.ts';
+import { incomingCallOf } from './ua/sip-intake.ts';
+import type { SipIncomingCall } from './ua/sip-intake.ts';
+import { SipPlacer } from './ua/sip-placer.ts';
+import { SipUserAgent } from './ua/sip-user-agent.ts';
 
 export interface EdgeConfig {
   readonly bindAddress: string;
@@ -48,17 +48,12 @@ export interface EdgeDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  readonly router: Router;
   /** RFC 3263: a target URI → the hops to try (routing/sip-resolver.ts). */
   readonly locate: SipLocate;
-  /** Media anchoring for calls (absent: bodies cross untouched). */
-  readonly media?: MediaAnchoring | undefined;
-  /** The call event bus (metrics, CDRs, logs and streaming subscribe to it). */
-  readonly events?: CallEvents | undefined;
+  /** Verifies callers' digest credentials (Proxy-Authorization) and writes challenges. */
+  readonly digest: DigestAuth;
   /** Told of every out-of-dialog OPTIONS. */
   readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
-  /** SIPREC recording sessions (RFC 7866) for voice connectors that stream. */
-  readonly recorder?: Recorder | undefined;
   /** Sees every SIP message received (parsed ones) and sent, as bytes (SIP message logs). */
   readonly sipTap?: ((buf: Buffer) => void) | undefined;
 }
@@ -76,27 +71,31 @@ export interface EdgeCounters {
   rateLimited: number;
 }
 
-export interface SignalingStats {
+export interface SipStats {
   readonly transactions: number;
   readonly clientTransactions: number;
   readonly serverTransactions: number;
   readonly dialogs: number;
-  readonly calls: number;
   readonly connections: number;
 }
 
 const SWEEP_MS = 30_000;
 
 /**
- * The signaling edge: transports → message parsing → per-source rate limit → transactions →
- * the B2BUA. Owns every listener and closes them on close().
+ * The SIP edge: transports → message parsing → per-source rate limit → transactions → the SIP
+ * user agent, whose new calls go to `onCall` (the call layer) and whose placed legs come from
+ * `placer`. Owns every listener and closes them on close().
  */
-export class SignalingEdge {
+export class SipEdge {
   readonly #cfg: EdgeConfig;
   readonly #deps: EdgeDeps;
   readonly hub: TransportHub;
   readonly transactions: TransactionLayer;
-  readonly b2bua: B2bua;
+  readonly ua: SipUserAgent;
+  /** Where the call layer places its SIP legs. */
+  readonly placer: SipPlacer;
+  /** Who takes new calls (absent: every INVITE is refused with 503). */
+  onCall: ((call: SipIncomingCall) => void) | undefined;
   readonly #udp: UdpTransport | undefined;
   readonly #tcp: StreamTransport | undefined;
   readonly #tls: StreamTransport | undefined;
@@ -131,32 +130,35 @@ export class SignalingEdge {
       advertisedAddress: cfg.advertisedAddress,
       tap: deps.sipTap,
     });
-    this.b2bua = new B2bua({
+    this.ua = new SipUserAgent({
       hub: this.hub,
       timers: deps.timers,
       clock: deps.clock,
       random: deps.random,
-      logger: deps.logger,
-      router: deps.router,
-      locate: deps.locate,
       t1Ms: cfg.timers.t1Ms,
       t2Ms: cfg.timers.t2Ms,
       sessionExpiresSec: cfg.sessionExpiresSec,
       minSeSec: cfg.minSeSec,
-      media: deps.media,
-      events: deps.events,
       onOptions: deps.onOptions,
-      recorder: deps.recorder,
     });
-    this.b2bua.dtmfListeners.add((call, side, digit, durationMs) => deps.logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
+    this.ua.onInvite = (inv) => {
+      const take = this.onCall;
+      if (take === undefined) {
+        inv.leg.answer(503, 'Service Unavailable', undefined, []);
+        return inv.leg.close();
+      }
+      const incoming = incomingCallOf(inv.leg, inv.request, inv.source, deps.digest, () => void this.ua.counters.rejectedRequests++);
+      if (incoming !== undefined) take(incoming);
+    };
+    this.placer = new SipPlacer(this.ua, this.hub, deps.locate);
     this.transactions = new TransactionLayer({
       sender: this.hub,
-      user: this.b2bua,
+      user: this.ua,
       timers: deps.timers,
       random: deps.random,
       config: cfg.timers,
     });
-    this.b2bua.attach(this.transactions);
+    this.ua.attach(this.transactions);
     this.#buckets = new TokenBuckets(cfg.rateLimit.requestsPerSec, cfg.rateLimit.burst);
   }
 
@@ -169,7 +171,7 @@ export class SignalingEdge {
     for (const t of ['udp', 'tcp', 'tls'] as const) {
       const local = this.hub.local(t);
       if (local === undefined) continue;
-      this.b2bua.ownSentBy.add(`${adv.includes(':') ? `[${adv}]` : adv}:${local.port}`);
+      this.ua.ownSentBy.add(`${adv.includes(':') ? `[${adv}]` : adv}:${local.port}`);
     }
     const sweep = (): void => {
       this.#buckets.sweep(this.#deps.clock.monoMs());
@@ -230,7 +232,7 @@ export class SignalingEdge {
     if (top === undefined) return false;
     const via = parseVia(top);
     if (via === undefined) return false;
-    return this.b2bua.ownSentBy.has(`${via.host}:${via.port ?? 5060}`);
+    return this.ua.ownSentBy.has(`${via.host}:${via.port ?? 5060}`);
   }
 
   /**
@@ -292,15 +294,13 @@ export class SignalingEdge {
     });
   }
 
-  stats(): SignalingStats {
+  stats(): SipStats {
     const t = this.transactions.counts();
-    const b = this.b2bua.stats();
     return {
       transactions: t.client + t.server,
       clientTransactions: t.client,
       serverTransactions: t.server,
-      dialogs: b.dialogs,
-      calls: b.calls,
+      dialogs: this.ua.dialogCount,
       connections: (this.#tcp?.connectionCount ?? 0) + (this.#tls?.connectionCount ?? 0),
     };
   }
@@ -323,10 +323,15 @@ export class SignalingEdge {
     return this.hub.local(t)?.port ?? null;
   }
 
-  /** Stops new calls, hangs up live ones, then closes the listeners. */
+  /**
+   * Closes the listeners once the requests Carillon sent (the BYEs and CANCELs of a drain) have
+   * their answers, or `drainMs` passed.
+   */
   async close(drainMs = 5_000): Promise<void> {
     if (this.#closed) return;
-    await this.b2bua.drain(drainMs);
+    const { clock, timers } = this.#deps;
+    const until = clock.monoMs() + drainMs;
+    while (clock.monoMs() < until && this.transactions.counts().client > 0) await new Promise<void>((resolve) => timers.setTimeout(resolve, 50));
     this.#closed = true;
     this.#deps.timers.clearTimeout(this.#sweep);
     this.transactions.close();

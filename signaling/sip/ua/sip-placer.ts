@@ -1,0 +1,72 @@
+import { isIP } from 'node:net';
+import type { CallLegControl, LegEvents, LegSetup, Placement, PlacementAttempt } from '../../../common/call-leg.ts';
+import type { NextHop } from '../../routing/route.ts';
+import { servedTransports } from '../../routing/sip-resolver.ts';
+import type { SipHop, SipLocate } from '../../routing/sip-resolver.ts';
+import { writeUri } from '../message/uri.ts';
+import type { TransportHub } from '../transport/transport-hub.ts';
+import type { SipUserAgent } from './sip-user-agent.ts';
+
+/**
+ * Where a call's next hop is placed in SIP: its Request-URI (the hop's user at its host, port and
+ * transport), and the places RFC 3263 finds for it — an IP literal is its own place, a name is
+ * looked up (NAPTR, SRV, A) — each a callee's leg of the user agent when tried.
+ */
+
+/** The Request-URI for a next hop: `sip:user@host:port;transport=…`. */
+export function requestUriOf(hop: NextHop): string {
+  const host = hop.host.includes(':') && !hop.host.startsWith('[') ? `[${hop.host}]` : hop.host;
+  return writeUri({ scheme: 'sip', ...(hop.user === undefined ? {} : { user: hop.user }), host, ...(hop.port === undefined ? {} : { port: hop.port }), params: new Map([['transport', hop.transport]]) });
+}
+
+const DEFAULT_PORT = { udp: 5060, tcp: 5060, tls: 5061 } as const;
+
+export class SipPlacer {
+  readonly #ua: SipUserAgent;
+  readonly #hub: TransportHub;
+  readonly #locate: SipLocate;
+
+  constructor(ua: SipUserAgent, hub: TransportHub, locate: SipLocate) {
+    this.#ua = ua;
+    this.#hub = hub;
+    this.#locate = locate;
+  }
+
+  reachable(hop: NextHop): boolean {
+    return this.#ua.contactFor(hop.transport) !== undefined;
+  }
+
+  newWireCallId(): string {
+    return this.#ua.newCallId();
+  }
+
+  locate(hop: NextHop): Placement | Promise<Placement> {
+    const uri = requestUriOf(hop);
+    const literal = hop.host.startsWith('[') ? hop.host.slice(1, -1) : hop.host;
+    if (isIP(literal) !== 0) return { ok: true, attempts: [this.#attempt({ transport: hop.transport, address: literal, port: hop.port ?? DEFAULT_PORT[hop.transport] }, uri)] };
+    return this.#locate(uri, servedTransports(this.#hub)).then((loc): Placement => {
+      if (!loc.ok) return loc.reason === 'no-transport' ? { ok: false, status: 503, reason: 'Transport Unavailable' } : { ok: false, status: 503, reason: 'Next Hop Not Resolvable', retryAfterSec: 30 };
+      return { ok: true, attempts: loc.hops.map((h) => this.#attempt(h, uri)) };
+    });
+  }
+
+  #attempt(hop: SipHop, requestUri: string): PlacementAttempt {
+    return {
+      place: (setup: LegSetup, events: LegEvents): CallLegControl | undefined => {
+        const leg = this.#ua.calleeLeg(hop.transport, setup.wireCallId);
+        if (leg === undefined) return undefined;
+        leg.events = events;
+        leg.place({
+          dest: { transport: hop.transport, address: hop.address, port: hop.port },
+          requestUri,
+          origin: setup.origin,
+          caller: setup.caller,
+          offer: setup.offer,
+          offerReliable: setup.offerReliable,
+          credentials: setup.credentials,
+        });
+        return leg;
+      },
+    };
+  }
+}
