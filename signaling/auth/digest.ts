@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Clock, Timers } from '../../common/clock.ts';
 import type { Random } from '../../common/random.ts';
-import { sameRequestUri } from './digest-uri.ts';
+import { sameRequestUri } from '../sip/message/uri-equal.ts';
 import { NonceStore } from './nonce-store.ts';
 import type { StaleReason } from './nonce-store.ts';
 import { STALE_REASONS } from './nonce-store.ts';
@@ -145,7 +145,7 @@ export class DigestAuth {
    * 3. qop=auth needs an 8-hex `nc` and a `cnonce`; any other qop is not offered → `failed`
    *    (malformed). The nonce must take this `nc` (or, without qop, its one use) → else `stale`
    *    (a replay).
-   * 4. `uri` equal to the Request-URI (digest-uri.ts) → else `failed` (uri_mismatch);
+   * 4. `uri` equal to the Request-URI (sip/message/uri-equal.ts) → else `failed` (uri_mismatch);
    *    the algorithm MD5 or SHA-256 → else malformed; the username known → else unknown_user;
    *    the response right → else wrong_response.
    * Every `failed` burns the nonce; `ok` records the `nc` (or spends the nonce without qop).

@@ -139,7 +139,7 @@ export class TrunkCalls implements BridgeHost {
     const call = new Call(id, incoming.leg, incoming.offer, clock.monoMs());
     call.trunk = decision.trunk;
     const wireCallId = this.opts.placer.newWireCallId();
-    call.calleeWire = { wireCallId, transport: hop.transport };
+    call.calleeWire = { wireCallId, transport: hop.transport ?? 'udp' };
     this.#pending.set(call, { places: [], alternates: decision.alternates.map((h) => withUser(h, incoming.route.dialed.user)), hop, caller: decision.caller, wireCallId, token: 0 });
     this.calls.set(id, call);
     this.counters.callsStarted++;
@@ -271,7 +271,7 @@ export class TrunkCalls implements BridgeHost {
     if (!this.opts.placer.reachable(next)) return this.#failover(call);
     this.#dropCallee(call);
     if (next.trunk !== undefined) call.trunk = next.trunk;
-    call.calleeWire = { wireCallId: pending.wireCallId, transport: next.transport };
+    call.calleeWire = { wireCallId: pending.wireCallId, transport: next.transport ?? 'udp' };
     // A voice connector of a group may differ on encryption: the offer is written again for it.
     this.#place(call, next, next.trunk !== undefined && call.media?.secureTrunk(next.trunk) === true);
     return true;

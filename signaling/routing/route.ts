@@ -80,7 +80,8 @@ export interface TrunkCall {
 
 /** Where a call goes next: the peer, and what to ask it for. */
 export interface NextHop {
-  readonly transport: HopTransport;
+  /** undefined: the route names none, and the edge picks one (SIP: RFC 3263 NAPTR, else UDP). */
+  readonly transport: HopTransport | undefined;
   /** An IP literal, or a name the edge resolves (SIP: RFC 3263). */
   readonly host: string;
   /** undefined: the edge finds it (SIP: SRV, else the transport's default port). */

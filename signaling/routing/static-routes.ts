@@ -30,7 +30,7 @@ export function hopOfTarget(target: string): NextHop | undefined {
   const uri = parseUri(target);
   if (uri === undefined || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return undefined;
   const t = uri.params.get('transport')?.toLowerCase();
-  const transport: HopTransport = uri.scheme === 'sips' || t === 'tls' ? 'tls' : t === 'tcp' ? 'tcp' : 'udp';
+  const transport: HopTransport | undefined = uri.scheme === 'sips' || t === 'tls' ? 'tls' : t === 'tcp' ? 'tcp' : t === 'udp' ? 'udp' : undefined;
   const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
   return { transport, host, port: uri.port, user: uri.user === undefined ? undefined : unescapeUser(uri.user), headers: [] };
 }

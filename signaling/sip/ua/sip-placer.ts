@@ -16,7 +16,7 @@ import type { SipUserAgent } from './sip-user-agent.ts';
 /** The Request-URI for a next hop: `sip:user@host:port;transport=…`. */
 export function requestUriOf(hop: NextHop): string {
   const host = hop.host.includes(':') && !hop.host.startsWith('[') ? `[${hop.host}]` : hop.host;
-  return writeUri({ scheme: 'sip', ...(hop.user === undefined ? {} : { user: hop.user }), host, ...(hop.port === undefined ? {} : { port: hop.port }), params: new Map([['transport', hop.transport]]) });
+  return writeUri({ scheme: 'sip', ...(hop.user === undefined ? {} : { user: hop.user }), host, ...(hop.port === undefined ? {} : { port: hop.port }), params: new Map(hop.transport === undefined ? [] : [['transport', hop.transport]]) });
 }
 
 const DEFAULT_PORT = { udp: 5060, tcp: 5060, tls: 5061 } as const;
@@ -33,7 +33,7 @@ export class SipPlacer {
   }
 
   reachable(hop: NextHop): boolean {
-    return this.#ua.contactFor(hop.transport) !== undefined;
+    return hop.transport === undefined ? servedTransports(this.#hub).size > 0 : this.#ua.contactFor(hop.transport) !== undefined;
   }
 
   newWireCallId(): string {
@@ -43,7 +43,10 @@ export class SipPlacer {
   locate(hop: NextHop): Placement | Promise<Placement> {
     const uri = requestUriOf(hop);
     const literal = hop.host.startsWith('[') ? hop.host.slice(1, -1) : hop.host;
-    if (isIP(literal) !== 0) return { ok: true, attempts: [this.#attempt({ transport: hop.transport, address: literal, port: hop.port ?? DEFAULT_PORT[hop.transport] }, uri)] };
+    if (isIP(literal) !== 0) {
+      const transport = hop.transport ?? 'udp';
+      return { ok: true, attempts: [this.#attempt({ transport, address: literal, port: hop.port ?? DEFAULT_PORT[transport] }, uri)] };
+    }
     return this.#locate(uri, servedTransports(this.#hub)).then((loc): Placement => {
       if (!loc.ok) return loc.reason === 'no-transport' ? { ok: false, status: 503, reason: 'Transport Unavailable' } : { ok: false, status: 503, reason: 'Next Hop Not Resolvable', retryAfterSec: 30 };
       return { ok: true, attempts: loc.hops.map((h) => this.#attempt(h, uri)) };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sameRequestUri } from '../../../signaling/auth/digest-uri.ts';
+import { sameRequestUri } from '../../../../signaling/sip/message/uri-equal.ts';
 
 const R = 'sip:+14155550123@vc.voiceconnector.carillon.local';
 

@@ -1,5 +1,5 @@
-import { parseUri } from '../sip/message/uri.ts';
-import type { SipUri } from '../sip/message/types.ts';
+import { parseUri } from './uri.ts';
+import type { SipUri } from './types.ts';
 
 /**
  * Whether a digest answer's `uri` names the request it came with.
