@@ -8,6 +8,7 @@ import { TransactionLayer } from '../../signaling/sip/transaction/transaction-la
 import { TransportHub } from '../../signaling/sip/transport/transport-hub.ts';
 import type { Destination, SendFailure, Source, TransportName } from '../../signaling/sip/transport/types.ts';
 import { createResponse } from '../../signaling/sip/ua/responses.ts';
+import type { CalleePlacement, SipCalleeLeg } from '../../signaling/sip/ua/sip-callee-leg.ts';
 import type { SipCallerLeg } from '../../signaling/sip/ua/sip-caller-leg.ts';
 import type { IncomingInvite, SipUserAgentOptions } from '../../signaling/sip/ua/sip-user-agent.ts';
 import { SipUserAgent } from '../../signaling/sip/ua/sip-user-agent.ts';
@@ -371,5 +372,97 @@ export class CallerPeer {
   /** A response to a request Carillon sent inside this dialog. */
   answer(req: SipRequest, status: number, opts: { headers?: readonly SipHeader[]; body?: Buffer } = {}): void {
     this.h.deliver(this.peer.answer(req, status, opts), this.peer.source);
+  }
+}
+
+/** Where the callee of CalleePeer listens. */
+export const CALLEE_DEST = { transport: 'udp', address: '127.0.0.3', port: 5080 } as const;
+
+/**
+ * A callee Carillon calls through the harness: the callee's leg, the INVITEs it sent, and this
+ * peer's answers and in-dialog requests (From its tag, To Carillon's).
+ */
+export class CalleePeer {
+  readonly h: UaHarness;
+  readonly peer: SipPeer;
+  readonly leg: SipCalleeLeg;
+  readonly events = new RecordingLegEvents();
+  readonly toTag: string;
+  #cseq = 100;
+
+  constructor(h: UaHarness, placement: Partial<CalleePlacement> = {}, opts: { transport?: TransportName; toTag?: string; callId?: string } = {}) {
+    this.h = h;
+    const transport = opts.transport ?? placement.dest?.transport ?? 'udp';
+    this.peer = new SipPeer(transport, '127.0.0.3', 5080, 'bob');
+    this.toTag = opts.toTag ?? 'bob1';
+    const leg = h.ua.calleeLeg(transport, opts.callId ?? 'callee-call-1');
+    if (leg === undefined) throw new Error(`no contact for ${transport}`);
+    this.leg = leg;
+    leg.events = this.events;
+    leg.place({
+      dest: placement.dest ?? { ...CALLEE_DEST, transport },
+      requestUri: placement.requestUri ?? 'sip:+15550100@127.0.0.3:5080',
+      origin: placement.origin ?? [
+        { name: 'from', value: '"Alice" <sip:alice@127.0.0.2:5070;transport=udp>;tag=alice1' },
+        { name: 'to', value: '<sip:+15550100@127.0.0.1>' },
+        { name: 'max-forwards', value: '70' },
+        { name: 'x-account', value: '42' },
+        { name: 'content-type', value: 'application/sdp' },
+        { name: 'supported', value: 'foo' },
+      ],
+      caller: placement.caller,
+      offer: 'offer' in placement ? placement.offer : sdp(SDP_OFFER),
+      offerReliable: placement.offerReliable ?? true,
+      credentials: placement.credentials,
+    });
+  }
+
+  /** The last INVITE Carillon sent. */
+  get invite(): SipRequest {
+    return this.h.hub.lastRequest('INVITE');
+  }
+
+  /** Carillon's tag on this dialog. */
+  get carillonTag(): string {
+    const t = tagOf(header(this.invite, 'from'));
+    if (t === undefined) throw new Error('INVITE without From tag');
+    return t;
+  }
+
+  /** The callee answers Carillon's last INVITE (or the one given). */
+  reply(status: number, opts: { toTag?: string | null; headers?: readonly SipHeader[]; body?: Buffer; to?: SipRequest; noContact?: boolean } = {}): SipResponse {
+    const req = opts.to ?? this.invite;
+    const toTag = opts.toTag === null ? undefined : (opts.toTag ?? this.toTag);
+    const res = this.peer.answer(req, status, { ...(toTag === undefined ? {} : { toTag }), ...(opts.headers === undefined ? {} : { headers: opts.headers }), ...(opts.body === undefined ? {} : { body: opts.body }), ...(opts.noContact === undefined ? {} : { noContact: opts.noContact }) });
+    this.h.deliver(res, this.peer.source);
+    return res;
+  }
+
+  /** Delivers a response the callee built before (a retransmission). */
+  resend(res: SipResponse): void {
+    this.h.deliver(res, this.peer.source);
+  }
+
+  /** A response from the callee to a request Carillon sent it in the dialog. */
+  answer(req: SipRequest, status: number, opts: { headers?: readonly SipHeader[]; body?: Buffer } = {}): void {
+    this.h.deliver(this.peer.answer(req, status, opts), this.peer.source);
+  }
+
+  /** A request from the callee inside the dialog; returns it. */
+  send(method: string, extra: readonly SipHeader[] = [], body: Buffer = Buffer.alloc(0), cseq?: number): SipRequest {
+    const seq = cseq ?? ++this.#cseq;
+    const fields: SipHeader[] = [
+      { name: 'max-forwards', value: '70' },
+      { name: 'from', value: `<sip:+15550100@127.0.0.3>;tag=${this.toTag}` },
+      { name: 'to', value: `${header(this.invite, 'from') ?? ''}` },
+      { name: 'call-id', value: header(this.invite, 'call-id') ?? '' },
+      { name: 'cseq', value: `${seq} ${method}` },
+    ];
+    if (method !== 'BYE' && method !== 'ACK') fields.push({ name: 'contact', value: this.peer.contact });
+    fields.push(...extra);
+    if (body.length > 0) fields.push({ name: 'content-type', value: 'application/sdp' });
+    const req = this.peer.request(method, this.leg.contact.slice(1, -1), fields, body);
+    this.h.deliver(req, this.peer.source);
+    return req;
   }
 }
