@@ -217,7 +217,8 @@ export abstract class SipLeg implements CallLegControl {
     const bytes = body?.bytes ?? EMPTY_BODY;
     headers.push(...contentTypeOf(body));
     const out = createResponse(req, status, { ...(reason === undefined ? {} : { reason }), headers, body: bytes });
-    this.noteSent(bytes, body?.contentType);
+    // Only a session description is what refreshes resend (not an INFO's or MESSAGE's body).
+    if (offer) this.noteSent(bytes, body?.contentType);
     tx.respond(out);
     if (ok && req.method === 'INVITE') this.awaitAck(tx, out);
   }
@@ -279,7 +280,7 @@ export abstract class SipLeg implements CallLegControl {
     headers.push(...contentTypeOf(body));
     const out = d.createRequest(method, this.contact, headers, body?.bytes ?? EMPTY_BODY);
     setMaxForwards(out, hopsLeft);
-    this.noteSent(body?.bytes ?? EMPTY_BODY, body?.contentType);
+    if (offer) this.noteSent(body?.bytes ?? EMPTY_BODY, body?.contentType);
     let finished = false;
     const finish = (o: OfferOutcome): void => {
       if (finished) return;
@@ -351,13 +352,14 @@ export abstract class SipLeg implements CallLegControl {
    */
   sessionTimerHeaders(headers: SipHeader[], role: 'uas' | 'uac'): void {
     if (this.sessionIntervalSec <= 0) return;
+    // The refresher is named by its role in this transaction (RFC 4028 §7.1, §9), not the leg's.
     if (role === 'uas') {
       // The peer is the UAC of this transaction: 'uac' means the peer refreshes.
-      const refresher = this.localRefresher === (this.role === 'uas') ? 'uas' : 'uac';
+      const refresher = this.localRefresher ? 'uas' : 'uac';
       headers.push({ name: 'session-expires', value: `${this.sessionIntervalSec};refresher=${refresher}` });
       if (this.supportsTimer) headers.push({ name: 'require', value: 'timer' });
     } else {
-      const refresher = this.localRefresher === (this.role === 'uac') ? 'uac' : 'uas';
+      const refresher = this.localRefresher ? 'uac' : 'uas';
       headers.push({ name: 'session-expires', value: `${this.sessionIntervalSec};refresher=${refresher}` });
       headers.push({ name: 'min-se', value: String(this.deps.minSeSec) });
     }
