@@ -341,7 +341,7 @@ export class CallerPeer {
   /** A request inside the dialog, with the next CSeq (or the one given). */
   request(method: string, extra: readonly SipHeader[] = [], body: Buffer = Buffer.alloc(0), cseq?: number): SipRequest {
     const seq = cseq ?? ++this.#cseq;
-    const fields = this.#dialogFields(method, seq);
+    const fields = this.#dialogFields(method, seq).filter((f) => !extra.some((x) => x.name === f.name));
     if (method !== 'BYE' && method !== 'ACK') fields.push({ name: 'contact', value: this.peer.contact });
     fields.push(...extra);
     if (body.length > 0) fields.push({ name: 'content-type', value: 'application/sdp' });
@@ -417,9 +417,15 @@ export class CalleePeer {
     });
   }
 
-  /** The last INVITE Carillon sent. */
+  #invite: SipRequest | undefined;
+
+  /** The last INVITE Carillon sent to set this leg up (not a re-INVITE), even after the hub was cleared. */
   get invite(): SipRequest {
-    return this.h.hub.lastRequest('INVITE');
+    const setups = this.h.hub.requests('INVITE').filter((r) => tagOf(header(r, 'to')) === undefined);
+    const last = setups[setups.length - 1] ?? this.#invite;
+    if (last === undefined) throw new Error('no INVITE was sent');
+    this.#invite = last;
+    return last;
   }
 
   /** Carillon's tag on this dialog. */
@@ -459,9 +465,10 @@ export class CalleePeer {
       { name: 'cseq', value: `${seq} ${method}` },
     ];
     if (method !== 'BYE' && method !== 'ACK') fields.push({ name: 'contact', value: this.peer.contact });
-    fields.push(...extra);
-    if (body.length > 0) fields.push({ name: 'content-type', value: 'application/sdp' });
-    const req = this.peer.request(method, this.leg.contact.slice(1, -1), fields, body);
+    const own = fields.filter((f) => !extra.some((x) => x.name === f.name));
+    own.push(...extra);
+    if (body.length > 0) own.push({ name: 'content-type', value: 'application/sdp' });
+    const req = this.peer.request(method, this.leg.contact.slice(1, -1), own, body);
     this.h.deliver(req, this.peer.source);
     return req;
   }
