@@ -409,12 +409,21 @@ export abstract class SipLeg implements CallLegControl {
       if (!useUpdate) this.inviteClient = undefined;
       this.events.ended('refresh-failed');
     };
+    let ack: { readonly req: SipRequest; readonly dest: Destination } | undefined;
     const user: ClientTransactionUser = {
       onResponse: (res) => {
         if (res.status < 200 || this.#closed) return;
+        // The peer resent its 2xx: the same ACK again (RFC 3261 §13.2.2.4), nothing else.
+        if (ack !== undefined) {
+          this.deps.hub.send(ack.req, ack.dest);
+          return;
+        }
         if (!useUpdate) this.inviteClient = undefined;
         if (res.status < 300) {
-          if (!useUpdate) this.sendAck(d.createRequest('ACK', this.contact, [], EMPTY_BODY, cseqOf(res)?.seq ?? d.localSeq), d.destination() ?? dest);
+          if (!useUpdate) {
+            ack = { req: d.createRequest('ACK', this.contact, [], EMPTY_BODY, cseqOf(res)?.seq ?? d.localSeq), dest: d.destination() ?? dest };
+            this.sendAck(ack.req, ack.dest);
+          }
           // The peer's answer to a refresh may move its media: the call's media learns it (nothing crosses).
           const answer = bodyOf(res);
           if (answer !== undefined) this.events.refreshed(answer);
