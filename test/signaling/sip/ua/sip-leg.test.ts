@@ -374,6 +374,21 @@ describe('SipLeg: session timers (RFC 4028)', () => {
     expect(c.events.of('ended')).toHaveLength(0);
   });
 
+  it('a refresh’s 2xx resent by the peer gets the same ACK again and nothing else', () => {
+    const h = new UaHarness();
+    const c = established(h);
+    c.leg.sessionUpdated();
+    h.advance(900_000);
+    const ok = c.peer.answer(h.hub.lastRequest('INVITE'), 200, { body: SDP_REOFFER });
+    h.deliver(ok, c.peer.source);
+    h.deliver(ok, c.peer.source);
+    const acks = h.hub.requests('ACK');
+    expect(acks).toHaveLength(2);
+    expect(acks[1]).toEqual(acks[0]);
+    expect(c.events.kinds).toEqual(['refreshed']);
+    expect(h.uaTimers.pendingCount).toBe(1);
+  });
+
   it('refreshes with UPDATE when the peer allows it (no SDP, no ACK)', () => {
     const h = new UaHarness();
     const c = established(h, [{ name: 'allow', value: 'INVITE, ACK, BYE, CANCEL, UPDATE' }]);
