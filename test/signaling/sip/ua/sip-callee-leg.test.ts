@@ -106,6 +106,23 @@ describe('SipCalleeLeg: the INVITE Carillon places, as its UAC', () => {
       expect(c.events.kinds).toEqual(['progress']);
     });
 
+    it('a reliable provisional resent (same RSeq) is neither PRACKed again nor told again; the next RSeq is', () => {
+      const h = new UaHarness();
+      const c = new CalleePeer(h);
+      const rel = (rseq: string): { headers: { name: string; value: string }[]; body: Buffer } => ({ headers: [{ name: 'require', value: '100rel' }, { name: 'rseq', value: rseq }], body: SDP_ANSWER });
+      c.reply(183, rel('1'));
+      c.reply(183, rel('1'));
+      expect(h.hub.requests('PRACK')).toHaveLength(1);
+      expect(c.events.kinds).toEqual(['progress']);
+      c.reply(180, rel('2'));
+      expect(h.hub.requests('PRACK')).toHaveLength(2);
+      expect(header(h.hub.lastRequest('PRACK'), 'rack')).toBe('2 1 INVITE');
+      // Another fork numbers its own.
+      c.reply(183, { ...rel('1'), toTag: 'fork2' });
+      expect(h.hub.requests('PRACK')).toHaveLength(3);
+      expect(c.events.kinds).toEqual(['progress', 'progress', 'progress']);
+    });
+
     it('a reliable provisional without a usable RSeq is not PRACKed', () => {
       const h = new UaHarness();
       const c = new CalleePeer(h);
