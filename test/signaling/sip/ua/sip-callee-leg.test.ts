@@ -372,6 +372,24 @@ describe('SipCalleeLeg: the INVITE Carillon places, as its UAC', () => {
       expect(header(cancel, 'reason')).toBeUndefined();
     });
 
+    it('before any provisional, with a cause: the CANCEL that waited carries the Reason', () => {
+      const h = new UaHarness();
+      const c = new CalleePeer(h);
+      c.leg.hangup({ status: 480, text: 'No Answer' });
+      c.reply(180);
+      expect(header(h.hub.lastRequest('CANCEL'), 'reason')).toBe('SIP;cause=480;text="No Answer"');
+    });
+
+    it('before a tagged provisional, reoffer() and relay() have no dialog to use: 481', () => {
+      const h = new UaHarness();
+      const c = new CalleePeer(h);
+      const got: number[] = [];
+      c.leg.relay('INFO', undefined, [], 70, (o) => void got.push(o.status));
+      c.leg.reoffer('UPDATE', undefined, [], 70, (o) => void got.push(o.status));
+      expect(got).toEqual([481, 481]);
+      expect(h.hub.trace).toEqual(['INVITE']);
+    });
+
     it('a 200 that crosses the CANCEL is answered for the call (answered), and its hangup then sends ACK and BYE', () => {
       const h = new UaHarness();
       const c = new CalleePeer(h);

@@ -268,6 +268,38 @@ describe('SipCallerLeg: the caller’s INVITE, as its UAS', () => {
     });
   });
 
+  describe('other controls in each state', () => {
+    it('confirm() on the caller’s leg owes nothing: nothing is sent', () => {
+      const h = new UaHarness();
+      const c = new CallerPeer(h);
+      c.leg.confirm(sdp(SDP_ANSWER));
+      c.leg.answer(200, undefined, sdp(SDP_ANSWER), []);
+      c.leg.confirm(undefined);
+      expect(h.hub.trace).toEqual(['100', '200']);
+    });
+
+    it('answer() after close sends nothing and leaves no timer', () => {
+      const h = new UaHarness();
+      const c = new CallerPeer(h);
+      c.leg.close();
+      c.leg.answer(200, undefined, sdp(SDP_ANSWER), []);
+      c.leg.answer(486, undefined, undefined, []);
+      expect(h.hub.trace).toEqual(['100']);
+      expect(h.uaTimers.pendingCount).toBe(0);
+    });
+
+    it('reoffer() and relay() in the early dialog before the answer go to the caller (UPDATE, RFC 3311)', () => {
+      const h = new UaHarness();
+      const c = new CallerPeer(h);
+      const got: number[] = [];
+      c.leg.reoffer('UPDATE', sdp(SDP_ANSWER), [], 70, (o) => void got.push(o.status));
+      const up = h.hub.lastRequest('UPDATE');
+      expect(tagOf(header(up, 'to'))).toBe('alice1');
+      c.answer(up, 200);
+      expect(got).toEqual([200]);
+    });
+  });
+
   describe('CANCEL', () => {
     it('a CANCEL before the answer ends the leg (peer-cancel); the call’s 487 goes to the INVITE', () => {
       const h = new UaHarness();
