@@ -44,6 +44,14 @@ export class ManualTimers implements Timers, Clock {
     return this.#pending.size;
   }
 
+  /**
+   * Timers on this same clock whose pending ones are counted apart (one component's timers among
+   * others, e.g. a user agent's beside its transaction layer's).
+   */
+  scope(): ManualTimerScope {
+    return new ManualTimerScope(this);
+  }
+
   /** Moves time forward by ms, firing every timer that comes due, in order. */
   advance(ms: number): void {
     const target = this.#now + ms;
@@ -58,5 +66,35 @@ export class ManualTimers implements Timers, Clock {
       next.fn();
     }
     this.#now = target;
+  }
+}
+
+/** A view of a ManualTimers that counts its own pending timers (see ManualTimers.scope). */
+export class ManualTimerScope implements Timers {
+  readonly #parent: ManualTimers;
+  readonly #mine = new Set<TimerHandle>();
+
+  constructor(parent: ManualTimers) {
+    this.#parent = parent;
+  }
+
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const handle = this.#parent.setTimeout(() => {
+      this.#mine.delete(handle);
+      fn();
+    }, delayMs);
+    this.#mine.add(handle);
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle === undefined) return;
+    this.#mine.delete(handle);
+    this.#parent.clearTimeout(handle);
+  }
+
+  /** Number of this scope's timers still pending. */
+  get pendingCount(): number {
+    return this.#mine.size;
   }
 }

@@ -41,6 +41,8 @@ export class SipCalleeLeg extends SipLeg {
   current: ClientTransaction | undefined;
   #placement: CalleePlacement | undefined;
   #challengeAnswered = false;
+  /** The last RSeq of a reliable provisional from each fork (by To tag). */
+  readonly #rseqSeen = new Map<string, number>();
   /** Whether the call still wants this leg's answers (after close, a 2xx is stray). */
   #wanted = true;
 
@@ -149,6 +151,8 @@ export class SipCalleeLeg extends SipLeg {
     if (status < 200) {
       if (tag !== undefined) this.#learnDialog(res, tag, false);
       const reliable = tag !== undefined && hasToken(res, 'require', '100rel');
+      // RFC 3262 §4: a reliable provisional resent (its RSeq not above the last) is neither PRACKed nor processed.
+      if (reliable && !this.#newRseq(tag, res)) return;
       if (reliable) this.#prack(res);
       this.events.progress(status, res.reason, bodyOf(res), crossingOf(res), hasToken(res, 'require', '100rel'));
       return;
@@ -207,6 +211,16 @@ export class SipCalleeLeg extends SipLeg {
     const rr = getHeaderValues(res, 'record-route');
     if (rr.length > 0 || confirmed) d.routeSet = rr.reverse();
     if (confirmed) d.transition('confirmed');
+  }
+
+  /** Whether a reliable provisional's RSeq is above the last seen from that fork (recorded). */
+  #newRseq(tag: string, res: SipResponse): boolean {
+    const n = Number((getHeader(res, 'rseq') ?? '').trim());
+    if (!Number.isInteger(n)) return true;
+    const last = this.#rseqSeen.get(tag);
+    if (last !== undefined && n <= last) return false;
+    this.#rseqSeen.set(tag, n);
+    return true;
   }
 
   /** The callee sent a reliable provisional (RFC 3262 §4): PRACK it. */

@@ -226,7 +226,8 @@ export abstract class SipLeg implements CallLegControl {
     const bytes = body?.bytes ?? EMPTY_BODY;
     headers.push(...contentTypeOf(body));
     const out = createResponse(req, status, { ...(reason === undefined ? {} : { reason }), headers, body: bytes });
-    this.noteSent(bytes, body?.contentType);
+    // Only a session description is what refreshes resend (not an INFO's or MESSAGE's body).
+    if (offer) this.noteSent(bytes, body?.contentType);
     tx.respond(out);
     if (ok && req.method === 'INVITE') this.awaitAck(tx, out);
   }
@@ -288,7 +289,7 @@ export abstract class SipLeg implements CallLegControl {
     headers.push(...contentTypeOf(body));
     const out = d.createRequest(method, this.contact, headers, body?.bytes ?? EMPTY_BODY);
     setMaxForwards(out, hopsLeft);
-    this.noteSent(body?.bytes ?? EMPTY_BODY, body?.contentType);
+    if (offer) this.noteSent(body?.bytes ?? EMPTY_BODY, body?.contentType);
     let finished = false;
     const finish = (o: OfferOutcome): void => {
       if (finished) return;
@@ -360,13 +361,14 @@ export abstract class SipLeg implements CallLegControl {
    */
   sessionTimerHeaders(headers: SipHeader[], role: 'uas' | 'uac'): void {
     if (this.sessionIntervalSec <= 0) return;
+    // The refresher is named by its role in this transaction (RFC 4028 §7.1, §9), not the leg's.
     if (role === 'uas') {
       // The peer is the UAC of this transaction: 'uac' means the peer refreshes.
-      const refresher = this.localRefresher === (this.role === 'uas') ? 'uas' : 'uac';
+      const refresher = this.localRefresher ? 'uas' : 'uac';
       headers.push({ name: 'session-expires', value: `${this.sessionIntervalSec};refresher=${refresher}` });
       if (this.supportsTimer) headers.push({ name: 'require', value: 'timer' });
     } else {
-      const refresher = this.localRefresher === (this.role === 'uac') ? 'uac' : 'uas';
+      const refresher = this.localRefresher ? 'uac' : 'uas';
       headers.push({ name: 'session-expires', value: `${this.sessionIntervalSec};refresher=${refresher}` });
       headers.push({ name: 'min-se', value: String(this.deps.minSeSec) });
     }
@@ -416,12 +418,21 @@ export abstract class SipLeg implements CallLegControl {
       if (!useUpdate) this.inviteClient = undefined;
       this.events.ended('refresh-failed');
     };
+    let ack: { readonly req: SipRequest; readonly dest: Destination } | undefined;
     const user: ClientTransactionUser = {
       onResponse: (res) => {
         if (res.status < 200 || this.#closed) return;
+        // The peer resent its 2xx: the same ACK again (RFC 3261 §13.2.2.4), nothing else.
+        if (ack !== undefined) {
+          this.deps.hub.send(ack.req, ack.dest);
+          return;
+        }
         if (!useUpdate) this.inviteClient = undefined;
         if (res.status < 300) {
-          if (!useUpdate) this.sendAck(d.createRequest('ACK', this.contact, [], EMPTY_BODY, cseqOf(res)?.seq ?? d.localSeq), d.destination() ?? dest);
+          if (!useUpdate) {
+            ack = { req: d.createRequest('ACK', this.contact, [], EMPTY_BODY, cseqOf(res)?.seq ?? d.localSeq), dest: d.destination() ?? dest };
+            this.sendAck(ack.req, ack.dest);
+          }
           // The peer's answer to a refresh may move its media: the call's media learns it (nothing crosses).
           const answer = bodyOf(res);
           if (answer !== undefined) this.events.refreshed(answer);
