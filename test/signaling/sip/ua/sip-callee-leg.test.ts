@@ -176,7 +176,7 @@ describe('SipCalleeLeg: the INVITE Carillon places, as its UAC', () => {
       const h = new UaHarness();
       const c = new CalleePeer(h);
       c.reply(200, { toTag: null, body: SDP_ANSWER });
-      expect(c.events.last('failed').failure).toEqual({ kind: 'rejected', status: 502, reason: 'Callee Answer Without To Tag', crossing: [] });
+      expect(c.events.last('failed').failure).toEqual({ kind: 'unusable', status: 502, reason: 'Callee Answer Without To Tag', crossing: [] });
     });
 
     it('the session timer follows the callee’s 2xx: refresher=uac is Carillon; none without Session-Expires', () => {
