@@ -140,6 +140,34 @@ describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s r
     }
   });
 
+  it("Carillon's own sender report carries the RTP timestamp of the stream it forwards", async () => {
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    try {
+      const ports = await openPair(engine, 'sr');
+      if (ports === 'ports-exhausted') throw new Error('exhausted');
+      await engine.updateEndpoint('sr', 'a', remote(A));
+      await engine.updateEndpoint('sr', 'b', remote(B));
+      A.sendTo('127.0.0.1', ports.aPort);
+      // A sends and no RTCP: Carillon reports to B as the sender of A's stream.
+      const sent = await A.sendStream({ packets: 20, ptimeMs: 5, ssrc: 0x5151 });
+      const last = sent[sent.length - 1];
+      await until(() => B.received.length >= 20);
+      const from = B.rtcpReceived.length;
+      // An SR (PT 200) sent after the stream ended: RFC 3550 §6.4.1, the RTP timestamp at the NTP time.
+      const isSr = (r: Buffer): boolean => r.length >= 28 && r[1] === 200;
+      await until(() => B.rtcpReceived.slice(from).some(isSr), 5000);
+      const sr = B.rtcpReceived.slice(from).find(isSr) as Buffer;
+      expect(sr.readUInt32BE(4)).toBe(0x5151);
+      expect(sr.readUInt32BE(16)).toBe(last?.ts);
+      expect(sr.readUInt32BE(20)).toBe(20);
+      await engine.delete('sr');
+    } finally {
+      A.close();
+      B.close();
+    }
+  });
+
   it('spreads sessions over the workers and reports exhaustion instead of failing', async () => {
     const got: number[] = [];
     for (let i = 0; i < 4; i++) {
