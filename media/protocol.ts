@@ -1,6 +1,9 @@
 /**
  * The media engine's command API (DESIGN.md process model): signaling asks, a media worker owns
  * the sockets and answers. Everything here crosses a worker boundary, so it is plain data.
+ * A session holds endpoints (one RTP/RTCP port pair each, toward one far end): open them, tell
+ * each where its far end receives, connect any two (packets relay between them), or attach a
+ * media function to one (the audio tap now; mixer inputs and prompt players next).
  */
 
 /**
