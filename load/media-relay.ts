@@ -6,6 +6,8 @@
  * per relay core and one-way latency p50/p99/p99.9 for each N.
  *
  *   npx tsx load/media-relay.ts [--streams 250,500,750,1000,1250] [--seconds 10] [--relays carillon,rtpengine] [--repeat 1]
+ *                               [--reference DIR]   (adds relay "carillon-ref": DIR's own load/media/carillon-host.ts,
+ *                                                    a worktree of an earlier commit, same generator and pinning)
  *
  * Loopback only; every generator run is bounded in time (rtpgen exits by itself); relays are
  * stopped by PID. rtpengine comes from Debian (scripts/install-test-peers.sh --bench).
@@ -29,13 +31,17 @@ const { values } = parseArgs({
     relays: { type: 'string', default: 'carillon,rtpengine' },
     repeat: { type: 'string', default: '1' },
     workers: { type: 'string', default: '1' },
+    /** A worktree of an earlier commit, measured as relay "carillon-ref" in the same run. */
+    reference: { type: 'string', default: '' },
     /** Extra Node flags for the Carillon process, e.g. "--max-semi-space-size=32". */
     'node-flags': { type: 'string', default: '' },
   },
 });
 const streamsList = values.streams.split(',').map(Number);
 const seconds = Number(values.seconds);
-const relays = values.relays.split(',') as ('carillon' | 'rtpengine')[];
+type Relay = 'carillon' | 'carillon-ref' | 'rtpengine';
+const relays = values.relays.split(',') as Relay[];
+if (relays.some((r) => r !== 'carillon' && r !== 'rtpengine' && r !== 'carillon-ref') || (relays.includes('carillon-ref') && values.reference === '')) throw new Error('relays: carillon, rtpengine, carillon-ref (with --reference DIR)');
 const repeat = Number(values.repeat);
 if (streamsList.some((n) => !(n > 0 && n <= 2000)) || !(seconds > 0 && seconds <= 60) || !(repeat >= 1 && repeat <= 5)) throw new Error('bounds: streams 1..2000, seconds 1..60, repeat 1..5');
 
@@ -96,11 +102,12 @@ function mport(s: Bencoded | undefined): number {
   return Number(m[1]);
 }
 
-async function startRelay(relay: 'carillon' | 'rtpengine', n: number, cfg: string): Promise<ChildProcess> {
-  if (relay === 'carillon') {
+async function startRelay(relay: Relay, n: number, cfg: string): Promise<ChildProcess> {
+  if (relay === 'carillon' || relay === 'carillon-ref') {
     const flags = values['node-flags'].split(' ').filter((f) => f !== '');
-    const child = spawn('taskset', ['-c', '1', process.execPath, ...flags, '--import', 'tsx', path.join(ROOT, 'load', 'media', 'carillon-host.ts'), String(n), String(GEN_BASE), cfg, values.workers], {
-      cwd: ROOT,
+    const root = relay === 'carillon' ? ROOT : path.resolve(values.reference);
+    const child = spawn('taskset', ['-c', '1', process.execPath, ...flags, '--import', 'tsx', path.join(root, 'load', 'media', 'carillon-host.ts'), String(n), String(GEN_BASE), cfg, values.workers], {
+      cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await waitLine(child, 'READY', 60_000);
@@ -140,7 +147,7 @@ async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
 }
 
-async function runOne(gen: string, relay: 'carillon' | 'rtpengine', n: number): Promise<Row> {
+async function runOne(gen: string, relay: Relay, n: number): Promise<Row> {
   const cfg = path.join(OUT, `${relay}_${n}.cfg`);
   const out = path.join(OUT, `gen_${relay}_${n}.json`);
   const child = await startRelay(relay, n, cfg);

@@ -2,46 +2,63 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type {
-  AllocatedPorts,
+  EndpointId,
+  EndpointOptions,
+  EndpointSnapshot,
   MediaCommand,
   MediaEvent,
+  MediaFunctionSpec,
   MediaReply,
-  MediaSideName,
   MediaStatus,
   MediaWorkerOptions,
   RemoteMedia,
   SessionSnapshot,
 } from './protocol.ts';
 
-export interface AllocateOptions {
-  readonly then?: { readonly side: MediaSideName; readonly remote: RemoteMedia };
-  readonly secure?: boolean;
-  /** Stream each side's audio in fragments of this many ms (`audio` events). */
-  readonly tapFragmentMs?: number;
-}
-
-/** The stream was opened plain on the native mover and a side now asks for SRTP (a re-INVITE). */
+/** The endpoint was opened plain on the native mover and its far end now asks for SRTP (a re-INVITE). */
 export class SrtpUnavailableError extends Error {
   constructor() {
-    super('SRTP asked on a stream opened without it');
+    super('SRTP asked on an endpoint opened without it');
   }
 }
 
-/** What signaling needs from the media plane (the engine, or anything speaking its API). */
+/** A command the worker refused (an endpoint that is not there, endpoints on different paths, …). */
+export class MediaCommandError extends Error {
+  readonly code: string;
+  constructor(code: string) {
+    super(`media command refused: ${code}`);
+    this.code = code;
+  }
+}
+
+/**
+ * What signaling needs from the media plane (the engine, or anything speaking its API): sessions
+ * of endpoints, each a port pair toward one far end, connected two by two or fed to media
+ * functions. Commands of one event-loop turn reach the worker in one message and run in order.
+ */
 export interface MediaControl {
   /**
-   * Opens a stream's ports; `then` also sets one side's remote in the same step; `secure`: a side
-   * carries (or must carry) SRTP, so the stream goes where packets can be decrypted.
+   * Opens an endpoint (or finds it: the same id again answers the same port) and answers its
+   * RTP port (RTCP is the next one up); `remote` also sets where its far end receives.
    */
-  allocate(session: string, index: number, kind: string, clockRateHz: number, opts?: AllocateOptions): Promise<AllocatedPorts | 'ports-exhausted'>;
-  /** Sets where one side receives; `arm` also starts the media timeout (the call is answered). */
-  update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm?: boolean): Promise<void>;
+  openEndpoint(session: string, endpoint: EndpointId, opts: EndpointOptions): Promise<number | 'ports-exhausted'>;
+  /**
+   * Sets where an endpoint's far end receives; `arm` also starts the media timeout (the call is
+   * answered). Rejects with SrtpUnavailableError when an endpoint on the native mover is asked for SRTP.
+   */
+  updateEndpoint(session: string, endpoint: EndpointId, remote: RemoteMedia, arm?: boolean): Promise<void>;
+  /** Packets relay between two endpoints of a session; each leaves the endpoint it was connected to. */
+  connect(session: string, a: EndpointId, b: EndpointId): Promise<void>;
+  /** Feeds what an endpoint's far end sends to a media function in the worker (opened with `functions`). */
+  attach(session: string, endpoint: EndpointId, fn: MediaFunctionSpec): Promise<void>;
+  /** Closes one endpoint; resolves with its final figures (undefined when it was not open). */
+  closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined>;
   /** Starts the media timeout of a session (the call was answered). */
   arm(session: string): Promise<void>;
-  /** Ends a session; resolves with its final figures (undefined when it had no streams). */
+  /** Ends a session; resolves with its final figures (undefined when it had no endpoints). */
   delete(session: string): Promise<SessionSnapshot | undefined>;
   query(session: string): Promise<SessionSnapshot | undefined>;
-  /** Events (DTMF digits, media timeouts) for sessions. */
+  /** Events (DTMF digits, media timeouts, tapped audio) for sessions. */
   onEvent: ((e: MediaEvent) => void) | undefined;
 }
 
@@ -204,27 +221,47 @@ export class MediaEngine implements MediaControl {
     return slot;
   }
 
-  async allocate(session: string, index: number, kind: string, clockRateHz: number, opts: AllocateOptions = {}): Promise<AllocatedPorts | 'ports-exhausted'> {
+  async openEndpoint(session: string, endpoint: EndpointId, opts: EndpointOptions): Promise<number | 'ports-exhausted'> {
     const r = await this.#send(this.#slotFor(session), {
-      op: 'allocate',
+      op: 'open',
       session,
-      index,
-      kind,
-      clockRateHz,
-      ...(opts.then === undefined ? {} : { then: opts.then }),
+      endpoint,
+      kind: opts.kind,
+      clockRateHz: opts.clockRateHz,
+      ...(opts.codec === undefined ? {} : { codec: opts.codec }),
       ...(opts.secure === true ? { secure: true } : {}),
-      ...(opts.tapFragmentMs === undefined ? {} : { tapFragmentMs: opts.tapFragmentMs }),
+      ...(opts.functions === true ? { functions: true } : {}),
+      ...(opts.remote === undefined ? {} : { remote: opts.remote }),
     });
-    if (r.ok && r.ports !== undefined) return r.ports;
-    return 'ports-exhausted';
+    return r.ok && r.port !== undefined ? r.port : 'ports-exhausted';
   }
 
-  /** Rejects with SrtpUnavailableError when a plain stream on the native mover is asked for SRTP. */
-  async update(session: string, index: number, side: MediaSideName, remote: RemoteMedia, arm = false): Promise<void> {
+  async updateEndpoint(session: string, endpoint: EndpointId, remote: RemoteMedia, arm = false): Promise<void> {
     const slot = this.#sessionSlot.get(session);
     if (slot === undefined) return;
-    const r = await this.#send(slot, arm ? { op: 'update', session, index, side, remote, arm } : { op: 'update', session, index, side, remote });
+    const r = await this.#send(slot, arm ? { op: 'update', session, endpoint, remote, arm } : { op: 'update', session, endpoint, remote });
     if (!r.ok && r.error === 'srtp-unavailable') throw new SrtpUnavailableError();
+  }
+
+  async connect(session: string, a: EndpointId, b: EndpointId): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'connect', session, a, b });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async attach(session: string, endpoint: EndpointId, fn: MediaFunctionSpec): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'attach', session, endpoint, function: fn });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) return undefined;
+    const r = await this.#send(slot, { op: 'close-endpoint', session, endpoint });
+    return r.ok ? r.endpoint : undefined;
   }
 
   async arm(session: string): Promise<void> {

@@ -3,23 +3,25 @@ import type { Random } from '../common/random.ts';
 import type { SocketFactory } from '../common/sockets.ts';
 import { dtmfDigit } from './dtmf/telephone-event.ts';
 import type {
-  AllocateCommand,
+  AttachCommand,
+  EndpointId,
+  EndpointSnapshot,
   MediaCommand,
   MediaEvent,
   MediaReply,
   MediaStatus,
   MediaWorkerOptions,
+  OpenCommand,
   SessionSnapshot,
-  SideSnapshot,
-  StreamSnapshot,
   UpdateCommand,
 } from './protocol.ts';
 import { createOwnReport, ntpFromUnixMs, writeOwnReport } from './rtcp/compound.ts';
 import { ntpMiddle32 } from './rtcp/sender-receiver-report.ts';
 import { createRelayBackend } from './relay/backend.ts';
-import { AudioTap } from './stream/audio-tap.ts';
 import type { RelayBackend } from './relay/backend.ts';
-import type { MediaPorts, MediaRelay, RelaySide } from './relay/relay-pair.ts';
+import { connect, disconnect } from './relay/endpoint.ts';
+import type { Endpoint, MediaPorts } from './relay/endpoint.ts';
+import { TapFunction } from './stream/audio-tap.ts';
 
 export interface MediaCoreDeps {
   readonly sockets: SocketFactory;
@@ -28,31 +30,28 @@ export interface MediaCoreDeps {
   readonly random: Random;
 }
 
-interface StreamEntry {
-  readonly index: number;
-  readonly kind: string;
-  readonly clockRateHz: number;
-  readonly pair: MediaRelay;
-}
-
 interface Session {
   readonly id: string;
-  readonly streams: Map<number, StreamEntry>;
+  /** In the order they were opened. */
+  readonly endpoints: Map<EndpointId, Endpoint>;
+  /** Connected pairs, in the order connected. */
+  readonly connections: { a: EndpointId; b: EndpointId }[];
   /** Idle time counts from here (creation, or the end of a hold). */
   activityFloorMs: number;
   /** The media timeout applies (the call was answered). */
   armed: boolean;
   timedOut: boolean;
-  deleted: boolean;
 }
 
 /** How often the housekeeping tick runs (RTCP due times, media timeout). */
 const TICK_MS = 250;
 
 /**
- * The media plane of one worker: a slice of the port range, the sessions (one per call) and their
- * streams (one per m-line), Carillon's own RTCP on every leg, the media timeout, and counters.
- * Commands come from signaling (through the worker boundary); events go back.
+ * The media plane of one worker — its session table: a slice of the port range, the sessions
+ * (one per call, recording or meeting) and their endpoints (one port pair each, toward one far
+ * end), which endpoints are connected, the media functions attached, Carillon's own RTCP on every
+ * endpoint, the media timeout, and counters. Commands come from signaling (through the worker
+ * boundary) and run in order per session; events go back.
  */
 export class MediaCore {
   readonly #opts: MediaWorkerOptions;
@@ -60,10 +59,13 @@ export class MediaCore {
   readonly #emit: (e: MediaEvent) => void;
   readonly #backend: RelayBackend;
   readonly #sessions = new Map<string, Session>();
-  readonly #pendingAlloc = new Map<string, Promise<MediaReply>>();
+  /** Per session, the last of its commands still running (an open waits for its ports): later ones queue behind it. */
+  readonly #busy = new Map<string, Promise<MediaReply>>();
+  /** Wall-clock ms at monotonic 0: Carillon's NTP times are wallBase + mono, so RTT math is monotonic. */
+  readonly #wallBaseMs: number;
   #tick: TimerHandle | undefined;
   #closed = false;
-  /** Totals of streams already deleted (live ones are summed at status time). */
+  /** Totals of endpoints already closed (live ones are summed at status time). */
   #closedRelayed = 0;
   #closedBytes = 0;
   #closedDropped = 0;
@@ -77,15 +79,44 @@ export class MediaCore {
     this.#deps = deps;
     this.#emit = emit;
     this.#backend = createRelayBackend(opts, deps);
+    this.#wallBaseMs = deps.clock.nowMs() - deps.clock.monoMs();
     this.#schedule();
   }
 
+  /** Runs a command, after any of the same session's still running. */
   handle(cmd: MediaCommand): MediaReply | Promise<MediaReply> {
+    if (cmd.op === 'status') return { ok: true, status: this.status() };
+    const session = cmd.session;
+    const tail = this.#busy.get(session);
+    const r = tail === undefined ? this.#run(cmd) : tail.then(() => this.#run(cmd));
+    if (r instanceof Promise) {
+      this.#busy.set(session, r);
+      const clear = (): void => {
+        if (this.#busy.get(session) === r) this.#busy.delete(session);
+      };
+      r.then(clear, clear);
+    }
+    return r;
+  }
+
+  #run(cmd: Exclude<MediaCommand, { op: 'status' }>): MediaReply | Promise<MediaReply> {
     switch (cmd.op) {
-      case 'allocate':
-        return this.allocate(cmd);
+      case 'open':
+        return this.#open(cmd);
       case 'update':
-        return this.update(cmd);
+        return this.#update(cmd);
+      case 'connect':
+        return this.#connect(cmd.session, cmd.a, cmd.b);
+      case 'disconnect': {
+        const ep = this.#sessions.get(cmd.session)?.endpoints.get(cmd.endpoint);
+        if (ep === undefined) return { ok: false, error: 'no-such-endpoint' };
+        this.#unlink(this.#sessions.get(cmd.session) as Session, ep);
+        return { ok: true };
+      }
+      case 'attach':
+        return this.#attach(cmd);
+      case 'close-endpoint':
+        return this.#closeEndpoint(cmd.session, cmd.endpoint);
       case 'arm':
         return this.#arm(cmd.session) ? { ok: true } : { ok: false, error: 'no-such-session' };
       case 'delete':
@@ -94,8 +125,6 @@ export class MediaCore {
         const s = this.#sessions.get(cmd.session);
         return s === undefined ? { ok: false, error: 'no-such-session' } : { ok: true, snapshot: this.#snapshot(s) };
       }
-      case 'status':
-        return { ok: true, status: this.status() };
       default: {
         const never: never = cmd;
         return never;
@@ -103,45 +132,88 @@ export class MediaCore {
     }
   }
 
-  /** Opens (or returns) the two port pairs of one stream of a session. */
-  allocate(cmd: AllocateCommand): Promise<MediaReply> {
-    const key = `${cmd.session}\u0000${cmd.index}`;
-    const pending = this.#pendingAlloc.get(key);
-    if (pending !== undefined) return pending;
-    const p = this.#allocate(cmd).finally(() => this.#pendingAlloc.delete(key));
-    this.#pendingAlloc.set(key, p);
-    return p;
-  }
-
-  async #allocate(cmd: AllocateCommand): Promise<MediaReply> {
-    let session = this.#sessions.get(cmd.session);
-    const existing = session?.streams.get(cmd.index);
-    if (existing !== undefined) return { ok: true, ports: { aPort: existing.pair.a.ports.rtpPort, bPort: existing.pair.b.ports.rtpPort } };
+  /** Opens (or finds) an endpoint: its port pair from the range, and its far end's address when given. */
+  async #open(cmd: OpenCommand): Promise<MediaReply> {
+    const existing = this.#sessions.get(cmd.session)?.endpoints.get(cmd.endpoint);
+    if (existing !== undefined) return { ok: true, port: existing.ports.rtpPort };
     if (this.#closed) return { ok: false, error: 'internal' };
-    // Carillon's own sockets for a stream whose packets it must read: SRTP, or streamed audio.
-    const onSockets = cmd.secure === true || cmd.then?.remote.srtp !== undefined || cmd.tapFragmentMs !== undefined;
-    const pa = await this.#backend.allocate(onSockets);
-    const pb = pa === undefined ? undefined : await this.#backend.allocate(onSockets);
-    if (pa === undefined || pb === undefined) {
-      if (pa !== undefined) this.#backend.release(pa);
-      return { ok: false, error: 'ports-exhausted' };
+    // Carillon's own sockets for an endpoint whose packets it must read: SRTP, or a media function.
+    const onSockets = cmd.secure === true || cmd.remote?.srtp !== undefined || cmd.functions === true;
+    const ports = await this.#backend.allocate(onSockets);
+    if (ports === undefined) return { ok: false, error: 'ports-exhausted' };
+    if (this.#closed) {
+      this.#backend.release(ports);
+      return { ok: false, error: 'internal' };
     }
-    session = this.#sessions.get(cmd.session);
+    let session = this.#sessions.get(cmd.session);
     if (session === undefined) {
-      session = { id: cmd.session, streams: new Map(), activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, deleted: false };
+      session = { id: cmd.session, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false };
       this.#sessions.set(cmd.session, session);
     }
-    const pair = this.#openPair(session, cmd, pa, pb);
-    if (cmd.tapFragmentMs !== undefined && cmd.kind === 'audio') this.#tap(session.id, cmd.index, pair, cmd.tapFragmentMs);
-    session.streams.set(cmd.index, { index: cmd.index, kind: cmd.kind, clockRateHz: cmd.clockRateHz, pair });
-    if (cmd.then !== undefined) this.update({ op: 'update', session: cmd.session, index: cmd.index, side: cmd.then.side, remote: cmd.then.remote });
-    return { ok: true, ports: { aPort: pa.rtpPort, bPort: pb.rtpPort } };
+    const { random, clock } = this.#deps;
+    const ep = this.#backend.open(ports, {
+      id: cmd.endpoint,
+      kind: cmd.kind,
+      clockRateHz: cmd.clockRateHz,
+      codec: cmd.codec?.toUpperCase(),
+      strict: this.#opts.strict,
+      ownSsrc: Math.floor(random.float() * 0x1_0000_0000),
+    });
+    ep.rtcp.nextRtcpMs = clock.monoMs() + this.#rtcpDelay();
+    const sessionId = session.id;
+    ep.onDtmf = (event, durationUnits) => {
+      const digit = dtmfDigit(event);
+      if (digit === undefined) return;
+      this.#dtmfEvents++;
+      this.#emit({ ev: 'dtmf', session: sessionId, endpoint: ep.id, digit, durationMs: Math.round((durationUnits * 1000) / ep.clockRateHz) });
+    };
+    session.endpoints.set(cmd.endpoint, ep);
+    if (cmd.remote !== undefined) {
+      const r = this.#update({ op: 'update', session: cmd.session, endpoint: cmd.endpoint, remote: cmd.remote });
+      if (!r.ok) return r;
+    }
+    return { ok: true, port: ports.rtpPort };
   }
 
-  /** Streams what each side of the stream sends, fragment by fragment, as `audio` events. */
-  #tap(session: string, index: number, pair: MediaRelay, fragmentMs: number): void {
-    for (const side of ['a', 'b'] as const) {
-      pair[side].tap = new AudioTap(fragmentMs, (timecodeMs, pcm) => this.#emit({ ev: 'audio', session, index, side, timecodeMs, pcm }));
+  #connect(id: string, a: EndpointId, b: EndpointId): MediaReply {
+    const session = this.#sessions.get(id);
+    const ea = session?.endpoints.get(a);
+    const eb = session?.endpoints.get(b);
+    if (session === undefined || ea === undefined || eb === undefined || a === b) return { ok: false, error: 'no-such-endpoint' };
+    if (ea.path !== eb.path) return { ok: false, error: 'mixed-paths' };
+    if (ea.peer === eb) return { ok: true };
+    this.#unlink(session, ea);
+    this.#unlink(session, eb);
+    connect(ea, eb);
+    session.connections.push({ a, b });
+    return { ok: true };
+  }
+
+  /** Disconnects `ep` from its peer, if any. */
+  #unlink(session: Session, ep: Endpoint): void {
+    if (ep.peer === undefined) return;
+    disconnect(ep);
+    const i = session.connections.findIndex((c) => c.a === ep.id || c.b === ep.id);
+    if (i >= 0) session.connections.splice(i, 1);
+  }
+
+  #attach(cmd: AttachCommand): MediaReply {
+    const ep = this.#sessions.get(cmd.session)?.endpoints.get(cmd.endpoint);
+    if (ep === undefined) return { ok: false, error: 'no-such-endpoint' };
+    if (ep.path !== 'sockets') return { ok: false, error: 'needs-sockets' };
+    const f = cmd.function;
+    switch (f.fn) {
+      case 'tap': {
+        if (ep.kind !== 'audio') return { ok: true };
+        const session = cmd.session;
+        const endpoint = ep.id;
+        ep.functions.push(new TapFunction(f.fragmentMs, (timecodeMs, pcm) => this.#emit({ ev: 'audio', session, endpoint, timecodeMs, pcm })));
+        return { ok: true };
+      }
+      default: {
+        const never: never = f.fn;
+        return never;
+      }
     }
   }
 
@@ -156,80 +228,77 @@ export class MediaCore {
     return true;
   }
 
-  #openPair(session: Session, cmd: AllocateCommand, pa: MediaPorts, pb: MediaPorts): MediaRelay {
-    const { random, clock } = this.#deps;
-    const pair = this.#backend.open(pa, pb, cmd.clockRateHz, this.#opts.strict, Math.floor(random.float() * 0x1_0000_0000), Math.floor(random.float() * 0x1_0000_0000));
-    const { a, b } = pair;
-    const now = clock.monoMs();
-    a.nextRtcpMs = now + this.#rtcpDelay();
-    b.nextRtcpMs = now + this.#rtcpDelay();
-    pair.onDtmf = (from, event, durationUnits) => {
-      const digit = dtmfDigit(event);
-      if (digit === undefined) return;
-      this.#dtmfEvents++;
-      this.#emit({ ev: 'dtmf', session: session.id, side: from === a ? 'a' : 'b', digit, durationMs: Math.round((durationUnits * 1000) / cmd.clockRateHz) });
-    };
-    return pair;
-  }
-
   /** RFC 3550 §6.3.5: the interval randomised over [0.5, 1.5] × the mean. */
   #rtcpDelay(): number {
     return this.#opts.rtcpIntervalMs * (0.5 + this.#deps.random.float());
   }
 
-  /** Sets where one side's endpoint receives, its direction and DTMF payload types. */
-  update(cmd: UpdateCommand): MediaReply {
+  /** Sets where an endpoint's far end receives, its direction, DTMF payload types and SRTP keys. */
+  #update(cmd: UpdateCommand): MediaReply {
     const session = this.#sessions.get(cmd.session);
     if (session === undefined) return { ok: false, error: 'no-such-session' };
-    const stream = session.streams.get(cmd.index);
-    if (stream === undefined) return { ok: false, error: 'no-such-stream' };
-    const side = cmd.side === 'a' ? stream.pair.a : stream.pair.b;
+    const ep = session.endpoints.get(cmd.endpoint);
+    if (ep === undefined) return { ok: false, error: 'no-such-endpoint' };
     const r = cmd.remote;
     // The packet path sends to these numbers: anything but a port is refused here, not there.
     const port = (p: number): boolean => Number.isInteger(p) && p >= 0 && p <= 65535;
     if (!port(r.port) || !port(r.rtcpPort) || r.dtmfPayloadTypes.some((pt) => !Number.isInteger(pt))) return { ok: false, error: 'bad-remote' };
-    // The native mover moves packets without looking into them: SRTP needs a stream opened as secure.
-    if (r.srtp !== undefined && !stream.pair.carriesSrtp) return { ok: false, error: 'srtp-unavailable' };
+    // The native mover moves packets without looking into them: SRTP needs an endpoint opened as secure.
+    if (r.srtp !== undefined && ep.path !== 'sockets') return { ok: false, error: 'srtp-unavailable' };
     const wasHeld = this.#held(session);
-    side.setSrtp(r.srtp);
-    side.setRemote(r.address, r.port, r.rtcpPort, r.rtcpMux);
-    side.hold = r.address === undefined || r.direction === 'sendonly' || r.direction === 'inactive';
-    side.setDtmfPayloadTypes(r.dtmfPayloadTypes);
-    stream.pair.remoteChanged(side);
+    ep.configure(r);
     if (cmd.arm === true) this.#arm(cmd.session);
     if (wasHeld && !this.#held(session)) session.activityFloorMs = this.#deps.clock.monoMs();
     return { ok: true };
   }
 
-  /** Ends a session: closes its streams, returns its ports, and hands back its final figures. */
-  delete(id: string): MediaReply {
+  /** Closes one endpoint of a session and hands back its final figures. */
+  #closeEndpoint(id: string, endpoint: EndpointId): MediaReply {
     const session = this.#sessions.get(id);
-    if (session === undefined) return { ok: false, error: 'no-such-session' };
-    const snapshot = this.#snapshot(session);
-    const held: MediaPorts[] = [];
-    for (const s of session.streams.values()) {
-      // What is left of streamed audio goes up before the session's final figures.
-      s.pair.a.tap?.close();
-      s.pair.b.tap?.close();
-      s.pair.close();
-      for (const side of [s.pair.a, s.pair.b]) {
-        this.#closedRelayed += side.sent.rtpPackets;
-        this.#closedBytes += side.sent.rtpBytes;
-        this.#closedDropped += side.received.dropped;
-        this.#closedLatches += side.relatches + (side.latched ? 1 : 0);
-        held.push(side.ports);
-      }
-    }
-    // The ports stay bound a moment, silently taking the endpoints' last packets: a closed port
-    // would answer them with ICMP unreachable, which some phones treat as a failed call before
-    // the BYE reaches them.
+    const ep = session?.endpoints.get(endpoint);
+    if (session === undefined || ep === undefined) return { ok: false, error: 'no-such-endpoint' };
+    const snap = endpointSnapshot(ep);
+    this.#unlink(session, ep);
+    session.endpoints.delete(endpoint);
+    this.#release([this.#retire(ep)]);
+    return { ok: true, endpoint: snap };
+  }
+
+  /** Closes an endpoint (what is left of streamed audio goes up first), keeps its totals; its ports to release. */
+  #retire(ep: Endpoint): MediaPorts {
+    ep.sync();
+    ep.close();
+    const st = ep.stats;
+    this.#closedRelayed += st.sent.rtpPackets;
+    this.#closedBytes += st.sent.rtpBytes;
+    this.#closedDropped += st.received.dropped;
+    this.#closedLatches += ep.latch.relatches + (ep.latch.latched ? 1 : 0);
+    return ep.ports;
+  }
+
+  /**
+   * The ports stay bound a moment, silently taking the far ends' last packets: a closed port would
+   * answer them with ICMP unreachable, which some phones treat as a failed call before the BYE
+   * reaches them.
+   */
+  #release(held: MediaPorts[]): void {
     const release = (): void => {
       for (const p of held) this.#backend.release(p);
     };
     if (this.#opts.releaseDelayMs > 0 && !this.#closed) this.#deps.timers.setTimeout(release, this.#opts.releaseDelayMs);
     else release();
-    session.streams.clear();
-    session.deleted = true;
+  }
+
+  /** Ends a session: closes its endpoints, returns their ports, and hands back its final figures. */
+  delete(id: string): MediaReply {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return { ok: false, error: 'no-such-session' };
+    const snapshot = this.#snapshot(session);
+    const held: MediaPorts[] = [];
+    for (const ep of session.endpoints.values()) held.push(this.#retire(ep));
+    this.#release(held);
+    session.endpoints.clear();
+    session.connections.length = 0;
     this.#sessions.delete(id);
     return { ok: true, snapshot };
   }
@@ -241,15 +310,15 @@ export class MediaCore {
     let latches = this.#closedLatches;
     let streams = 0;
     for (const s of this.#sessions.values()) {
-      for (const st of s.streams.values()) {
-        streams++;
-        st.pair.sync();
-        for (const side of [st.pair.a, st.pair.b]) {
-          relayed += side.sent.rtpPackets;
-          bytes += side.sent.rtpBytes;
-          dropped += side.received.dropped;
-          latches += side.relatches + (side.latched ? 1 : 0);
-        }
+      for (const ep of s.endpoints.values()) {
+        ep.sync();
+        // A connection is one stream (counted at its first endpoint), an endpoint alone is one too.
+        if (ep.peer === undefined || s.connections.some((c) => c.a === ep.id)) streams++;
+        const st = ep.stats;
+        relayed += st.sent.rtpPackets;
+        bytes += st.sent.rtpBytes;
+        dropped += st.received.dropped;
+        latches += ep.latch.relatches + (ep.latch.latched ? 1 : 0);
       }
     }
     return {
@@ -291,17 +360,13 @@ export class MediaCore {
     const wallMs = this.#deps.clock.nowMs();
     for (const session of this.#sessions.values()) {
       let last = session.activityFloorMs;
-      for (const st of session.streams.values()) {
-        st.pair.sync();
-        const { a, b } = st.pair;
-        a.tap?.tick(wallMs);
-        b.tap?.tick(wallMs);
-        if (a.lastRtpMs > last) last = a.lastRtpMs;
-        if (b.lastRtpMs > last) last = b.lastRtpMs;
-        if (now >= a.nextRtcpMs) this.#sendOwnRtcp(st.pair, a, b, now);
-        if (now >= b.nextRtcpMs) this.#sendOwnRtcp(st.pair, b, a, now);
+      for (const ep of session.endpoints.values()) ep.sync();
+      for (const ep of session.endpoints.values()) {
+        for (const f of ep.functions) f.tick(wallMs);
+        if (ep.stats.lastRtpMs > last) last = ep.stats.lastRtpMs;
+        if (now >= ep.rtcp.nextRtcpMs) this.#sendOwnRtcp(ep, now);
       }
-      if (timeout > 0 && session.armed && !session.timedOut && !this.#held(session) && session.streams.size > 0 && now - last >= timeout) {
+      if (timeout > 0 && session.armed && !session.timedOut && !this.#held(session) && session.endpoints.size > 0 && now - last >= timeout) {
         session.timedOut = true;
         this.#mediaTimeouts++;
         this.#emit({ ev: 'timeout', session: session.id, idleMs: Math.round(now - last) });
@@ -310,87 +375,94 @@ export class MediaCore {
   }
 
   #held(session: Session): boolean {
-    for (const st of session.streams.values()) if (st.pair.a.hold || st.pair.b.hold) return true;
+    for (const ep of session.endpoints.values()) if (ep.hold) return true;
     return false;
   }
 
   /**
-   * Carillon's own RTCP to one leg (RFC 3550 §6.4), sent only when the other endpoint's sender
-   * reports are not reaching it (a carrier or SIPp that sends none): an SR for the stream Carillon forwards
-   * (its SSRC and counts, so the endpoint sees one consistent source), with a report block about
-   * what this endpoint sends, SDES CNAME and an XR RRTR. When the other endpoint reports, its
-   * RTCP is relayed instead and Carillon adds nothing the endpoints could confuse.
+   * Carillon's own RTCP to one endpoint (RFC 3550 §6.4), sent only when its peer's sender reports
+   * are not reaching it (a carrier or SIPp that sends none): an SR for the stream Carillon
+   * forwards (its SSRC, counts and latest RTP timestamp, so the endpoint sees one consistent
+   * source), with a report block about what this endpoint sends, SDES CNAME and an XR RRTR. When
+   * the peer reports, its RTCP is relayed instead and Carillon adds nothing the endpoints could
+   * confuse.
    */
-  #sendOwnRtcp(pair: MediaRelay, side: RelaySide, other: RelaySide, now: number): void {
+  #sendOwnRtcp(ep: Endpoint, now: number): void {
     const interval = this.#opts.rtcpIntervalMs;
-    side.nextRtcpMs = now + this.#rtcpDelay();
-    if (side.peerAddress === undefined || side.peerRtcpPort === 0) return;
-    if (side.lastRelayedSrMs >= 0 && now - side.lastRelayedSrMs < 2 * interval) return;
-    const forwarded = side.forwardedSsrc(other);
-    if (forwarded === -1 && side.lastSsrc === -1) return;
-    const r = createOwnReport(forwarded === -1 ? side.ownSsrc : forwarded, this.#opts.cname);
-    const unixMs = pair.ntpUnixMs();
-    const ntp = ntpFromUnixMs(unixMs);
+    const rtcp = ep.rtcp;
+    const l = ep.latch;
+    rtcp.nextRtcpMs = now + this.#rtcpDelay();
+    if (l.peerAddress === undefined || l.peerRtcpPort === 0) return;
+    if (rtcp.lastRelayedSrMs >= 0 && now - rtcp.lastRelayedSrMs < 2 * interval) return;
+    const other = ep.peer;
+    const forwarded = other === undefined ? -1 : other.continuity.forwardedSsrc;
+    const st = ep.stats;
+    if (forwarded === -1 && st.ssrc === -1) return;
+    const r = createOwnReport(forwarded === -1 ? rtcp.ownSsrc : forwarded, this.#opts.cname);
+    const ntp = ntpFromUnixMs(this.#wallBaseMs + now);
     r.sender = forwarded !== -1;
     r.ntpHigh = ntp.high;
     r.ntpLow = ntp.low;
-    r.rtpTimestamp = other.lastOutTs;
-    r.packetCount = side.sent.rtpPackets;
-    r.octetCount = Math.max(0, side.sent.rtpBytes - 12 * side.sent.rtpPackets);
-    if (side.lastSsrc !== -1) {
+    r.rtpTimestamp = other === undefined ? 0 : other.continuity.lastOutTs;
+    r.packetCount = st.sent.rtpPackets;
+    r.octetCount = Math.max(0, st.sent.rtpBytes - 12 * st.sent.rtpPackets);
+    if (st.ssrc !== -1) {
       r.hasBlock = true;
       const blk = r.block;
-      blk.ssrc = side.lastSsrc;
-      blk.fractionLost = side.stats.takeFractionLost();
-      blk.cumulativeLost = side.packetsLost;
-      blk.extendedHighestSeq = side.stats.extendedMax;
-      blk.jitter = side.stats.jitter;
-      blk.lsr = side.peerSrMiddle32;
-      blk.dlsr = side.peerSrMiddle32 === 0 ? 0 : Math.round((now - side.peerSrArrivalMs) * 65.536);
+      blk.ssrc = st.ssrc;
+      blk.fractionLost = st.stream.takeFractionLost();
+      blk.cumulativeLost = st.packetsLost;
+      blk.extendedHighestSeq = st.stream.extendedMax;
+      blk.jitter = st.stream.jitter;
+      blk.lsr = rtcp.peerSrMiddle32;
+      blk.dlsr = rtcp.peerSrMiddle32 === 0 ? 0 : Math.round((now - rtcp.peerSrArrivalMs) * 65.536);
     }
     const buf = Buffer.allocUnsafe(64 + this.#opts.cname.length + 24);
     const len = writeOwnReport(r, buf);
-    side.rememberSr(ntpMiddle32(ntp.high, ntp.low), now);
-    side.sent.rtcpPackets++;
-    side.sent.rtcpBytes += len;
-    side.ownRtcpPackets++;
-    side.ownRtcpBytes += len;
+    rtcp.rememberSr(ntpMiddle32(ntp.high, ntp.low), now);
+    rtcp.ownPackets++;
+    rtcp.ownBytes += len;
     this.#rtcpSent++;
-    pair.sendFrom(side, buf, len, !side.rtcpMux, side.rtcpMux ? side.peerPort : side.peerRtcpPort, side.peerAddress);
+    ep.sendFrom(buf, len, !l.rtcpMux, l.rtcpMux ? l.peerPort : l.peerRtcpPort, l.peerAddress);
   }
 
   #snapshot(session: Session): SessionSnapshot {
-    const streams: StreamSnapshot[] = [];
-    for (const st of session.streams.values()) {
-      st.pair.sync();
-      streams.push({ index: st.index, kind: st.kind, clockRateHz: st.clockRateHz, a: sideSnapshot(st.pair.a), b: sideSnapshot(st.pair.b) });
-    }
-    streams.sort((x, y) => x.index - y.index);
-    return { streams };
+    const endpoints: EndpointSnapshot[] = [];
+    for (const ep of session.endpoints.values()) ep.sync();
+    for (const ep of session.endpoints.values()) endpoints.push(endpointSnapshot(ep));
+    return { endpoints, connections: session.connections.map((c) => ({ a: c.a, b: c.b })) };
   }
 }
 
-function sideSnapshot(s: RelaySide): SideSnapshot {
-  const rate = s.stats.clockRateHz;
+function endpointSnapshot(ep: Endpoint): EndpointSnapshot {
+  const s = ep.stats;
+  const r = ep.rtcp;
+  const rate = ep.clockRateHz;
   return {
+    id: ep.id,
+    kind: ep.kind,
+    clockRateHz: ep.clockRateHz,
+    codec: ep.codec ?? null,
+    connectedTo: ep.peer?.id ?? null,
     rtpPackets: s.received.rtpPackets,
     rtpBytes: s.received.rtpBytes,
     rtcpPackets: s.received.rtcpPackets,
     rtcpBytes: s.received.rtcpBytes,
     packetsExpected: s.packetsExpected,
     packetsLost: Math.max(0, s.packetsLost),
-    jitterUs: Math.round(s.stats.jitterUs),
+    jitterUs: Math.round(s.stream.jitterUs),
     sentRtpPackets: s.sent.rtpPackets,
     sentRtpBytes: s.sent.rtpBytes,
-    sentRtcpPackets: s.sent.rtcpPackets,
-    sentRtcpBytes: s.sent.rtcpBytes,
-    reportedLost: s.reportedCumulativeLost < 0 && s.reportedFractionLost < 0 ? null : Math.max(0, s.reportedCumulativeLost),
-    reportedFractionLost: s.reportedFractionLost < 0 ? null : s.reportedFractionLost,
-    reportedJitterUs: s.reportedJitterUnits < 0 ? null : Math.round((s.reportedJitterUnits * 1_000_000) / rate),
-    rttUs: s.rttUs < 0 ? null : Math.round(s.rttUs),
+    sentRtcpPackets: s.sent.rtcpPackets + r.ownPackets,
+    sentRtcpBytes: s.sent.rtcpBytes + r.ownBytes,
+    reportedLost: r.reportedCumulativeLost < 0 && r.reportedFractionLost < 0 ? null : Math.max(0, r.reportedCumulativeLost),
+    reportedFractionLost: r.reportedFractionLost < 0 ? null : r.reportedFractionLost,
+    reportedJitterUs: r.reportedJitterUnits < 0 ? null : Math.round((r.reportedJitterUnits * 1_000_000) / rate),
+    rttUs: r.rttUs < 0 ? null : Math.round(r.rttUs),
     dropped: s.received.dropped,
-    latched: s.latched,
-    relatches: s.relatches,
-    duplicates: s.stats.duplicates,
+    unobserved: s.unobserved,
+    latched: ep.latch.latched,
+    relatches: ep.latch.relatches,
+    duplicates: s.stream.duplicates,
   };
 }

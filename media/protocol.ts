@@ -1,10 +1,19 @@
 /**
  * The media engine's command API (DESIGN.md process model): signaling asks, a media worker owns
  * the sockets and answers. Everything here crosses a worker boundary, so it is plain data.
+ * A session holds endpoints (one RTP/RTCP port pair each, toward one far end): open them, tell
+ * each where its far end receives, connect any two (packets relay between them), or attach a
+ * media function to one (the audio tap now; mixer inputs and prompt players next).
  */
 
-/** 'a' faces the caller, 'b' the callee. */
+/**
+ * The two endpoints of a connection, in the order they were connected: in a two-party call 'a'
+ * faces the caller and 'b' the callee.
+ */
 export type MediaSideName = 'a' | 'b';
+
+/** An endpoint's id within its session (chosen by the caller: a media line and a side, a participant, …). */
+export type EndpointId = string;
 
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -29,34 +38,74 @@ export interface SrtpLeg {
   readonly sendKey: string;
 }
 
-export interface AllocateCommand {
-  readonly op: 'allocate';
-  readonly session: string;
-  readonly index: number;
+/** How an endpoint is opened. */
+export interface EndpointOptions {
+  /** SDP media type (audio, video, …). */
   readonly kind: string;
   readonly clockRateHz: number;
-  /** Where one side receives, set in the same step (saves a round trip per call). */
-  readonly then?: { readonly side: MediaSideName; readonly remote: RemoteMedia };
+  /** Codec name of the line from its SDP rtpmap (PCMU, PCMA, G729, G722, OPUS, …): quality records score it. */
+  readonly codec?: string;
   /**
-   * A side of this stream carries SRTP (or must): its packets go through Carillon's own sockets,
-   * which decrypt and encrypt, even where the native mover relays the others.
+   * The endpoint carries (or must carry) SRTP: its packets go through Carillon's own sockets,
+   * which decrypt and encrypt, even where the native mover moves the others.
    */
   readonly secure?: boolean;
-  /**
-   * Stream this (audio) stream's sound: each side's G.711 decoded into fragments of this many ms,
-   * sent up as `audio` events (on Carillon's sockets too, like `secure`).
-   */
-  readonly tapFragmentMs?: number;
+  /** A media function will be attached (attach): on Carillon's own sockets too, like `secure`. */
+  readonly functions?: boolean;
+  /** Where the far end receives, set in the same step (saves a round trip per call). */
+  readonly remote?: RemoteMedia;
+}
+
+/** Opens (or finds) an endpoint: one RTP/RTCP port pair from the worker's range. */
+export interface OpenCommand extends EndpointOptions {
+  readonly op: 'open';
+  readonly session: string;
+  readonly endpoint: EndpointId;
 }
 
 export interface UpdateCommand {
   readonly op: 'update';
   readonly session: string;
-  readonly index: number;
-  readonly side: MediaSideName;
+  readonly endpoint: EndpointId;
   readonly remote: RemoteMedia;
   /** The call is answered with this description: start the media timeout too. */
   readonly arm?: boolean;
+}
+
+/** Packets relay between `a` and `b` from now on; each leaves the endpoint it was connected to. */
+export interface ConnectCommand {
+  readonly op: 'connect';
+  readonly session: string;
+  readonly a: EndpointId;
+  readonly b: EndpointId;
+}
+
+/** Nothing relays to or from the endpoint any more. */
+export interface DisconnectCommand {
+  readonly op: 'disconnect';
+  readonly session: string;
+  readonly endpoint: EndpointId;
+}
+
+/**
+ * A media function inside the worker, fed with what one endpoint's far end sends. `tap`: its audio
+ * (G.711) decoded into fragments of `fragmentMs`, sent up as `audio` events (the stream and
+ * recorder). A mixer input and a prompt player take their places here next.
+ */
+export type MediaFunctionSpec = { readonly fn: 'tap'; readonly fragmentMs: number };
+
+export interface AttachCommand {
+  readonly op: 'attach';
+  readonly session: string;
+  readonly endpoint: EndpointId;
+  readonly function: MediaFunctionSpec;
+}
+
+/** Closes one endpoint (its ports go back after the release delay); answers its final figures. */
+export interface CloseEndpointCommand {
+  readonly op: 'close-endpoint';
+  readonly session: string;
+  readonly endpoint: EndpointId;
 }
 
 export interface DeleteCommand {
@@ -79,15 +128,9 @@ export interface StatusCommand {
   readonly op: 'status';
 }
 
-export type MediaCommand = AllocateCommand | UpdateCommand | ArmCommand | DeleteCommand | QueryCommand | StatusCommand;
+export type MediaCommand = OpenCommand | UpdateCommand | ConnectCommand | DisconnectCommand | AttachCommand | CloseEndpointCommand | ArmCommand | DeleteCommand | QueryCommand | StatusCommand;
 
-/** Ports Carillon opened for one stream: `a` is what the caller sends to, `b` the callee. */
-export interface AllocatedPorts {
-  readonly aPort: number;
-  readonly bPort: number;
-}
-
-/** One endpoint's side of a stream, cumulative since the stream began. */
+/** What one endpoint moved and measured, cumulative since it opened. */
 export interface SideSnapshot {
   /** Endpoint → Carillon. */
   readonly rtpPackets: number;
@@ -110,26 +153,33 @@ export interface SideSnapshot {
   /** Round trip between Carillon and the endpoint, µs (null: not measured). */
   readonly rttUs: number | null;
   readonly dropped: number;
+  /** Packets the native mover moved whose headers statistics never saw (its ring was full); not in `dropped`. */
+  readonly unobserved: number;
   readonly latched: boolean;
   readonly relatches: number;
   readonly duplicates: number;
 }
 
-export interface StreamSnapshot {
-  readonly index: number;
+export interface EndpointSnapshot extends SideSnapshot {
+  readonly id: EndpointId;
   readonly kind: string;
   readonly clockRateHz: number;
-  readonly a: SideSnapshot;
-  readonly b: SideSnapshot;
+  readonly codec: string | null;
+  /** The endpoint it relays with (null: none). */
+  readonly connectedTo: EndpointId | null;
 }
 
 export interface SessionSnapshot {
-  readonly streams: readonly StreamSnapshot[];
+  /** In the order they were opened. */
+  readonly endpoints: readonly EndpointSnapshot[];
+  /** Connected endpoints, each pair in the order given to connect (`a`, `b`). */
+  readonly connections: readonly { readonly a: EndpointId; readonly b: EndpointId }[];
 }
 
 /** Whole-worker counters (read at scrape time). */
 export interface MediaStatus {
   readonly sessions: number;
+  /** Media streams: each connection of two endpoints, and each endpoint connected to none. */
   readonly streams: number;
   readonly portPairsInUse: number;
   readonly portPairsCapacity: number;
@@ -146,15 +196,19 @@ export interface MediaStatus {
 }
 
 export type MediaReply =
-  | { readonly ok: true; readonly ports?: AllocatedPorts; readonly snapshot?: SessionSnapshot; readonly status?: MediaStatus }
-  | { readonly ok: false; readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-stream' | 'bad-remote' | 'srtp-unavailable' | 'internal' };
+  | { readonly ok: true; readonly port?: number; readonly snapshot?: SessionSnapshot; readonly endpoint?: EndpointSnapshot; readonly status?: MediaStatus }
+  | {
+      readonly ok: false;
+      /** `mixed-paths`: a connect between an endpoint on the native mover and one on sockets; `needs-sockets`: a function attached to an endpoint opened without `functions`. */
+      readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-endpoint' | 'bad-remote' | 'srtp-unavailable' | 'mixed-paths' | 'needs-sockets' | 'internal';
+    };
 
 /** Unsolicited events from a worker. */
 export type MediaEvent =
-  | { readonly ev: 'dtmf'; readonly session: string; readonly side: MediaSideName; readonly digit: string; readonly durationMs: number }
+  | { readonly ev: 'dtmf'; readonly session: string; readonly endpoint: EndpointId; readonly digit: string; readonly durationMs: number }
   | { readonly ev: 'timeout'; readonly session: string; readonly idleMs: number }
-  /** A fragment of what one side sent (8 kHz 16-bit PCM), its first sample at `timecodeMs` (epoch ms). */
-  | { readonly ev: 'audio'; readonly session: string; readonly index: number; readonly side: MediaSideName; readonly timecodeMs: number; readonly pcm: Int16Array };
+  /** A fragment of what an endpoint's far end sent (8 kHz 16-bit PCM) from a tap, its first sample at `timecodeMs` (epoch ms). */
+  | { readonly ev: 'audio'; readonly session: string; readonly endpoint: EndpointId; readonly timecodeMs: number; readonly pcm: Int16Array };
 
 /** Worker tuning passed at start. */
 export interface MediaWorkerOptions {

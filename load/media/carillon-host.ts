@@ -21,14 +21,17 @@ const engine = await MediaEngine.start(
 const lines: string[] = [];
 for (let i = 0; i < n; i++) {
   const session = `bench-${i}`;
-  const ports = await engine.allocate(session, 0, 'audio', 8000);
-  if (ports === 'ports-exhausted') throw new Error('port range exhausted');
   const remote = (port: number) => ({ address: '127.0.0.1', port, rtcpPort: port + 100, rtcpMux: false, direction: 'sendrecv' as const, dtmfPayloadTypes: [] });
-  await engine.update(session, 0, 'a', remote(genBase));
-  await engine.update(session, 0, 'b', remote(genBase + 1));
+  // Two endpoints, each with its far end set, connected: the two-party call's media.
+  const [aPort, bPort] = await Promise.all([
+    engine.openEndpoint(session, 'a', { kind: 'audio', clockRateHz: 8000, codec: 'PCMU', remote: remote(genBase) }),
+    engine.openEndpoint(session, 'b', { kind: 'audio', clockRateHz: 8000, codec: 'PCMU', remote: remote(genBase + 1) }),
+    engine.connect(session, 'a', 'b'),
+  ]);
+  if (aPort === 'ports-exhausted' || bPort === 'ports-exhausted') throw new Error('port range exhausted');
   await engine.arm(session);
   // Generator line: A socket, B socket, where A sends (Carillon's caller-facing port), where B sends.
-  lines.push(`${genBase} ${genBase + 1} 127.0.0.1 ${ports.aPort} 127.0.0.1 ${ports.bPort}`);
+  lines.push(`${genBase} ${genBase + 1} 127.0.0.1 ${aPort} 127.0.0.1 ${bPort}`);
 }
 writeFileSync(cfgFile, `${lines.join('\n')}\n`);
 console.log('READY');

@@ -26,9 +26,13 @@
 #define RTCP_ENTRY 512       /* RTCP ring entry: 24-byte header + up to 488 bytes */
 #define RTCP_HDR 24
 #define RTCP_DATA (RTCP_ENTRY - RTCP_HDR)
-#define CNT 14               /* counters per slot (doubles) */
+#define CNT 17               /* counters per slot (doubles) */
 
-enum { C_RX_PKTS, C_RX_BYTES, C_DROPPED, C_TX_PKTS, C_TX_BYTES, C_LATCHED, C_RELATCHES, C_PEER_IP, C_PEER_PORT, C_PEER_RTCP_PORT, C_RX_RTCP, C_RING_LOST, C_TX_RTCP_PKTS, C_TX_RTCP_BYTES };
+/* C_RING_LOST: packets moved (or relayed) whose header or RTCP copy found the ring full, so TS
+   never saw them; they are not drops. C_OUT_SSRC / C_LAST_OUT_SEQ / C_LAST_OUT_TS: what the slot's
+   stream last looked like on the way out (SSRC continuity, read by TS for its own sender reports);
+   C_OUT_SSRC is -1 before the first packet. */
+enum { C_RX_PKTS, C_RX_BYTES, C_DROPPED, C_TX_PKTS, C_TX_BYTES, C_LATCHED, C_RELATCHES, C_PEER_IP, C_PEER_PORT, C_PEER_RTCP_PORT, C_RX_RTCP, C_RING_LOST, C_TX_RTCP_PKTS, C_TX_RTCP_BYTES, C_OUT_SSRC, C_LAST_OUT_SEQ, C_LAST_OUT_TS };
 
 typedef struct {
   int active, fd_rtp, fd_rtcp, port, pair;
@@ -189,6 +193,9 @@ static void on_rtp(relay_t *r, int s, uint8_t *p, int len, struct sockaddr_in *f
     x->last_out_seq = seq;
     x->last_out_ts = ts;
   }
+  c[C_OUT_SSRC] = x->rewrite ? x->out_ssrc : x->last_ssrc;
+  c[C_LAST_OUT_SEQ] = x->last_out_seq;
+  c[C_LAST_OUT_TS] = x->last_out_ts;
   struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(to->peer_port), .sin_addr.s_addr = to->peer_ip };
   if (sendto(to->fd_rtp, p, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&dst, sizeof dst) == len) {
     double *tc = cnt(r, x->pair);
@@ -332,6 +339,7 @@ static napi_value js_bind_pair(napi_env env, napi_callback_info info) {
   memset(x, 0, sizeof *x);
   x->fd_rtp = a; x->fd_rtcp = b; x->port = port; x->pair = -1; x->active = 1; x->ts_step = 160;
   memset(cnt(r, s), 0, CNT * sizeof(double));
+  cnt(r, s)[C_OUT_SSRC] = -1;
   struct epoll_event ev = { .events = EPOLLIN };
   ev.data.u32 = (uint32_t)s << 1;
   epoll_ctl(r->ep, EPOLL_CTL_ADD, a, &ev);
@@ -341,16 +349,30 @@ static napi_value js_bind_pair(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
-/* pair(handle, a, b, tsStep) */
+/* Unpairs slot s (and its partner, if it still points back). Caller holds the mutex. */
+static void unpair(relay_t *r, int s) {
+  int p = r->slots[s].pair;
+  if (p >= 0 && r->slots[p].pair == s) r->slots[p].pair = -1;
+  r->slots[s].pair = -1;
+}
+
+/* pair(handle, a, b, tsStepA, tsStepB): a and b relay to each other from now on, each leaving its
+   earlier partner; b = -1 only unpairs a. A step is the RTP timestamp advance assumed across an
+   SSRC change of that slot's stream (one packet). */
 static napi_value js_pair(napi_env env, napi_callback_info info) {
-  size_t argc = 4; napi_value argv[4];
+  size_t argc = 5; napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   relay_t *r = unwrap(env, argv[0]);
-  int a = arg_int(env, argv[1]), b = arg_int(env, argv[2]), step = arg_int(env, argv[3]);
-  if (r == NULL || a < 0 || b < 0 || a >= r->max_slots || b >= r->max_slots) return num(env, -EINVAL);
+  int a = arg_int(env, argv[1]), b = arg_int(env, argv[2]), step_a = arg_int(env, argv[3]), step_b = arg_int(env, argv[4]);
+  if (r == NULL || a < 0 || b < -1 || a >= r->max_slots || b >= r->max_slots || a == b) return num(env, -EINVAL);
   pthread_mutex_lock(&r->mu);
-  r->slots[a].pair = b; r->slots[b].pair = a;
-  r->slots[a].ts_step = (uint32_t)step; r->slots[b].ts_step = (uint32_t)step;
+  unpair(r, a);
+  r->slots[a].ts_step = (uint32_t)step_a;
+  if (b >= 0) {
+    unpair(r, b);
+    r->slots[a].pair = b; r->slots[b].pair = a;
+    r->slots[b].ts_step = (uint32_t)step_b;
+  }
   pthread_mutex_unlock(&r->mu);
   return num(env, 0);
 }
@@ -419,8 +441,8 @@ static napi_value js_release(napi_env env, napi_callback_info info) {
     epoll_ctl(r->ep, EPOLL_CTL_DEL, x->fd_rtcp, NULL);
     close(x->fd_rtp);
     close(x->fd_rtcp);
-    if (x->pair >= 0 && r->slots[x->pair].pair == s) r->slots[x->pair].pair = -1;
-    x->active = 0; x->pair = -1; x->fd_rtp = -1; x->fd_rtcp = -1;
+    unpair(r, s);
+    x->active = 0; x->fd_rtp = -1; x->fd_rtcp = -1;
   }
   pthread_mutex_unlock(&r->mu);
   return num(env, 0);

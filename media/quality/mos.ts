@@ -17,14 +17,32 @@ export interface CodecImpairment {
   readonly bpl: number;
 }
 
-/** Narrowband values (ITU-T G.113 Appendix I, as commonly used). */
+/** G.711 with packet-loss concealment (G.711 Appendix I): what a modern endpoint runs. */
+export const DEFAULT_IMPAIRMENT: CodecImpairment = { ie: 0, bpl: 25.1 };
+
+/**
+ * Narrowband values by SDP codec name (ITU-T G.113 Appendix I, as commonly used). G.722 and Opus
+ * have no narrowband Ie/Bpl (G.113 gives wideband values on G.107.1's 0–129 scale only, and none
+ * for Opus' loss robustness): on the narrowband 1.0–4.4 scale Chime reports they are scored as
+ * G.711 with concealment, an explicit choice here rather than a fallback.
+ * TODO(G.107.1): a wideband score for G.722/Opus legs beside the narrowband one.
+ */
 export const CODEC_IMPAIRMENTS: Readonly<Record<string, CodecImpairment>> = {
-  PCMU: { ie: 0, bpl: 25.1 },
-  PCMA: { ie: 0, bpl: 25.1 },
+  PCMU: DEFAULT_IMPAIRMENT,
+  PCMA: DEFAULT_IMPAIRMENT,
   G729: { ie: 11, bpl: 19 },
+  G723: { ie: 15, bpl: 16.1 },
+  GSM: { ie: 5, bpl: 10 },
+  G722: DEFAULT_IMPAIRMENT,
+  OPUS: DEFAULT_IMPAIRMENT,
 };
 
-export const DEFAULT_IMPAIRMENT: CodecImpairment = { ie: 0, bpl: 25.1 };
+/** The impairment of a codec by its SDP name (any case; G.729 Annex B variants as G.729); G.711's when unknown. */
+export function impairmentOf(codec: string | undefined): CodecImpairment {
+  if (codec === undefined) return DEFAULT_IMPAIRMENT;
+  const name = codec.toUpperCase();
+  return CODEC_IMPAIRMENTS[name] ?? (name.startsWith('G729') ? (CODEC_IMPAIRMENTS.G729 as CodecImpairment) : DEFAULT_IMPAIRMENT);
+}
 
 /** Highest MOS reported (narrowband ceiling). */
 export const MOS_MAX = 4.4;

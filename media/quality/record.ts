@@ -1,5 +1,5 @@
-import type { MediaSideName, SessionSnapshot, SideSnapshot, StreamSnapshot } from '../protocol.ts';
-import { mos } from './mos.ts';
+import type { EndpointSnapshot, MediaSideName, SessionSnapshot, SideSnapshot } from '../protocol.ts';
+import { impairmentOf, mos } from './mos.ts';
 
 /**
  * Media quality records in Chime's layout (SPEC.md §3): one per call every minute and one at call
@@ -63,9 +63,27 @@ export interface QualityContext {
   readonly custSide: MediaSideName;
 }
 
-/** The audio stream a record describes (Chime's records were per call, for its audio). */
-export function audioStream(s: SessionSnapshot | undefined): StreamSnapshot | undefined {
-  return s?.streams.find((x) => x.kind === 'audio') ?? s?.streams[0];
+/** The two connected endpoints of one stream, `a` and `b` as they were connected. */
+export interface ConnectedPair {
+  readonly a: EndpointSnapshot;
+  readonly b: EndpointSnapshot;
+}
+
+/**
+ * The stream a record describes (Chime's records were per call, for its audio): the first
+ * connection of two audio endpoints, else the first connection.
+ */
+export function audioStream(s: SessionSnapshot | undefined): ConnectedPair | undefined {
+  if (s === undefined) return undefined;
+  let first: ConnectedPair | undefined;
+  for (const c of s.connections) {
+    const a = s.endpoints.find((e) => e.id === c.a);
+    const b = s.endpoints.find((e) => e.id === c.b);
+    if (a === undefined || b === undefined) continue;
+    if (a.kind === 'audio' && b.kind === 'audio') return { a, b };
+    first ??= { a, b };
+  }
+  return first;
 }
 
 const ZERO: SideSnapshot = {
@@ -85,6 +103,7 @@ const ZERO: SideSnapshot = {
   reportedJitterUs: null,
   rttUs: null,
   dropped: 0,
+  unobserved: 0,
   latched: false,
   relatches: 0,
   duplicates: 0,
@@ -107,8 +126,11 @@ interface LegFigures {
   mos: number | null;
 }
 
-/** One leg's figures over the interval from `prev` to `cur` (both cumulative). */
-export function legFigures(cur: SideSnapshot, prev: SideSnapshot = ZERO): LegFigures {
+/**
+ * One leg's figures over the interval from `prev` to `cur` (both cumulative). The MOS scores the
+ * leg's codec (`codec`, from the endpoint's SDP; G.711 when unknown).
+ */
+export function legFigures(cur: SideSnapshot & { readonly codec?: string | null }, prev: SideSnapshot = ZERO): LegFigures {
   const expected = cur.packetsExpected - prev.packetsExpected;
   const lost = Math.max(0, cur.packetsLost - prev.packetsLost);
   const outLost = cur.reportedLost === null ? null : Math.max(0, cur.reportedLost - (prev.reportedLost ?? 0));
@@ -131,7 +153,7 @@ export function legFigures(cur: SideSnapshot, prev: SideSnapshot = ZERO): LegFig
     out_lost: outLost,
     out_jitter: cur.reportedJitterUs,
     rtt: cur.rttUs,
-    mos: measured ? mos({ lossPct: Math.max(inLossPct, outLossPct), jitterUs: jitter, rttUs: cur.rttUs ?? 0 }) : null,
+    mos: measured ? mos({ lossPct: Math.max(inLossPct, outLossPct), jitterUs: jitter, rttUs: cur.rttUs ?? 0 }, impairmentOf(cur.codec ?? undefined)) : null,
   };
 }
 

@@ -2,28 +2,33 @@ import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import type { SocketFactory } from '../../common/sockets.ts';
 import { isIpv6 } from '../../common/sockets.ts';
 import type { MediaWorkerOptions } from '../protocol.ts';
-import { loadNativeAddon, NativeMover, NativeRelayPair } from './native-relay.ts';
+import type { Endpoint, EndpointInit, MediaPorts } from './endpoint.ts';
+import { loadNativeAddon, NativeEndpoint, NativeMover } from './native-relay.ts';
 import type { NativePorts } from './native-relay.ts';
 import { bindSocketPair, closeSocketPair, PortPool } from './port-pool.ts';
 import type { PortPair } from './port-pool.ts';
-import { RelayPair, RelaySide } from './relay-pair.ts';
-import type { MediaPorts, MediaRelay } from './relay-pair.ts';
+import { SocketEndpoint } from './socket-endpoint.ts';
+
+/** What an endpoint is opened with, less its ports and clock (the backend adds those). */
+export type EndpointSpec = Omit<EndpointInit<MediaPorts>, 'ports' | 'clock'>;
 
 /**
- * What moves a worker's packets: Node sockets (RelayPair), or the native mover (NativeRelayPair)
- * when it is built and the bind address is IPv4 — except streams that carry SRTP, which the
- * native backend also puts on Node sockets (the mover does not look into packets). Both hand out
- * port pairs from the worker's slice round robin, skipping ports other processes hold.
+ * What moves a worker's packets: Node sockets (SocketEndpoint), or the native mover
+ * (NativeEndpoint) when it is built and the bind address is IPv4 — except endpoints whose packets
+ * Carillon must read (SRTP, media functions), which the native backend also puts on Node sockets
+ * (the mover does not look into packets). Both hand out port pairs from the worker's slice round
+ * robin, skipping ports other processes hold.
  */
 export interface RelayBackend {
   readonly kind: 'native' | 'sockets';
   readonly capacity: number;
   readonly inUse: number;
   readonly skipped: number;
-  /** A port pair; `secure`: for a stream that carries SRTP (on sockets, whatever the backend). */
-  allocate(secure: boolean): Promise<MediaPorts | undefined>;
+  /** A port pair; `onSockets`: for an endpoint Carillon must read (on sockets, whatever the backend). */
+  allocate(onSockets: boolean): Promise<MediaPorts | undefined>;
   release(p: MediaPorts): void;
-  open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay;
+  /** The endpoint on ports from `allocate`. */
+  open(ports: MediaPorts, spec: EndpointSpec): Endpoint;
   close(): void;
 }
 
@@ -64,7 +69,7 @@ class SocketBackend implements RelayBackend {
     return this.#pool.skipped;
   }
 
-  async allocate(_secure: boolean): Promise<MediaPorts | undefined> {
+  async allocate(_onSockets: boolean): Promise<MediaPorts | undefined> {
     const p = await this.#pool.allocate();
     if (p !== undefined) this.#pairs.set(p.rtpPort, p);
     return p;
@@ -77,11 +82,10 @@ class SocketBackend implements RelayBackend {
     this.#pool.release(pair);
   }
 
-  open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay {
-    const pa = this.#pairs.get(a.rtpPort);
-    const pb = this.#pairs.get(b.rtpPort);
-    if (pa === undefined || pb === undefined) throw new Error('ports not from this pool');
-    return new RelayPair(new RelaySide(pa, clockRateHz, strict, ssrcA), new RelaySide(pb, clockRateHz, strict, ssrcB), this.#clock);
+  open(ports: MediaPorts, spec: EndpointSpec): Endpoint {
+    const pair = this.#pairs.get(ports.rtpPort);
+    if (pair === undefined) throw new Error('ports not from this pool');
+    return socketEndpoint(pair, spec, this.#clock);
   }
 
   close(): void {
@@ -128,12 +132,12 @@ class NativeBackend implements RelayBackend {
     }, DRAIN_MS);
   }
 
-  async allocate(secure: boolean): Promise<MediaPorts | undefined> {
+  async allocate(onSockets: boolean): Promise<MediaPorts | undefined> {
     for (let tried = 0; tried < this.capacity; tried++) {
       const port = this.#first + 2 * this.#next;
       this.#next = (this.#next + 1) % this.capacity;
       if (this.#inUse.has(port)) continue;
-      if (!secure) {
+      if (!onSockets) {
         const p = this.#mover.bind(this.#opts.bindAddress, port);
         if (p === undefined) {
           this.skipped++;
@@ -164,15 +168,11 @@ class NativeBackend implements RelayBackend {
     else closeSocketPair(held);
   }
 
-  open(a: MediaPorts, b: MediaPorts, clockRateHz: number, strict: boolean, ssrcA: number, ssrcB: number): MediaRelay {
-    const pa = this.#inUse.get(a.rtpPort);
-    const pb = this.#inUse.get(b.rtpPort);
-    if (pa === undefined || pb === undefined) throw new Error('ports not from this backend');
-    if (isNative(pa) && isNative(pb)) {
-      return new NativeRelayPair(new RelaySide(pa, clockRateHz, strict, ssrcA), new RelaySide(pb, clockRateHz, strict, ssrcB), this.#deps.clock, this.#mover);
-    }
-    if (isNative(pa) || isNative(pb)) throw new Error('a stream is on the mover or on sockets, not both');
-    return new RelayPair(new RelaySide(pa, clockRateHz, strict, ssrcA), new RelaySide(pb, clockRateHz, strict, ssrcB), this.#deps.clock);
+  open(ports: MediaPorts, spec: EndpointSpec): Endpoint {
+    const held = this.#inUse.get(ports.rtpPort);
+    if (held === undefined) throw new Error('ports not from this backend');
+    if (isNative(held)) return new NativeEndpoint({ ...spec, ports: held, clock: this.#deps.clock }, this.#mover);
+    return socketEndpoint(held, spec, this.#deps.clock);
   }
 
   close(): void {
@@ -182,6 +182,12 @@ class NativeBackend implements RelayBackend {
     for (const p of [...this.#inUse.values()]) if (p !== undefined) this.release(p);
     this.#mover.destroy();
   }
+}
+
+function socketEndpoint(pair: PortPair, spec: EndpointSpec, clock: Clock): SocketEndpoint {
+  const ep = new SocketEndpoint({ ...spec, ports: pair, clock });
+  ep.listen();
+  return ep;
 }
 
 function isNative(p: NativePorts | PortPair): p is NativePorts {

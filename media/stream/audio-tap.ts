@@ -1,4 +1,6 @@
 import { g711Table } from '../codecs/g711.ts';
+import type { MediaFunction } from '../relay/endpoint.ts';
+import type { RtpHeader } from '../rtp/rtp-header.ts';
 import { SAMPLE_RATE } from './mkv.ts';
 
 /** A finished fragment of one side's audio: epoch-ms timecode of its first sample and its PCM. */
@@ -85,5 +87,29 @@ export class AudioTap {
     this.#timecodeMs += this.#fragmentMs;
     this.#filled = 0;
     if (samples > 0) this.#onFragment(timecode, out);
+  }
+}
+
+/** The tap as a media function attached to an endpoint (media-core `attach`): what its far end sends, fragment by fragment. */
+export class TapFunction implements MediaFunction {
+  readonly #tap: AudioTap;
+  #closed = false;
+
+  constructor(fragmentMs: number, onFragment: FragmentListener) {
+    this.#tap = new AudioTap(fragmentMs, onFragment);
+  }
+
+  onRtp(buf: Buffer, h: RtpHeader, ts: number, wallMs: number): void {
+    this.#tap.write(buf, h.payloadOffset, h.payloadLength, h.payloadType, ts, wallMs);
+  }
+
+  tick(wallMs: number): void {
+    this.#tap.tick(wallMs);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tap.close();
   }
 }

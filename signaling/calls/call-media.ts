@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import { SrtpUnavailableError } from '../../media/engine.ts';
 import type { MediaControl } from '../../media/engine.ts';
-import type { AllocatedPorts, MediaEvent, MediaSideName, SessionSnapshot } from '../../media/protocol.ts';
+import type { EndpointId, EndpointOptions, MediaEvent, MediaSideName, RemoteMedia, SessionSnapshot } from '../../media/protocol.ts';
 import type { QualityLog } from '../../media/quality/quality-log.ts';
 import { audioStream, legFigures, qualityRecord } from '../../media/quality/record.ts';
 import type { QualityContext } from '../../media/quality/record.ts';
@@ -47,6 +47,24 @@ export const DEFAULT_MAX_MEDIA_LINES = 16;
 
 /** Each anchored media line holds one port pair per side. */
 const PAIRS_PER_LINE = 2;
+
+/** The media endpoint of line `index` facing `side` (a two-party call connects `a` with `b`; a recorder has `a` only). */
+export function lineEndpoint(index: number, side: MediaSideName): EndpointId {
+  return `${index}${side}`;
+}
+
+/** The line and side of an endpoint named by lineEndpoint. */
+export function lineOf(endpoint: EndpointId): { readonly index: number; readonly side: MediaSideName } | undefined {
+  const side = endpoint.slice(-1);
+  const index = Number(endpoint.slice(0, -1));
+  return (side === 'a' || side === 'b') && Number.isInteger(index) && endpoint.length > 1 ? { index, side } : undefined;
+}
+
+/** Carillon's ports of one anchored line: `a` is what the caller sends to, `b` the callee. */
+interface LinePorts {
+  readonly aPort: number;
+  readonly bPort: number;
+}
 
 /** The SDES suites Carillon terminates, in preference order. */
 const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
@@ -130,11 +148,17 @@ export class MediaAnchoring {
 
   #onEvent(e: MediaEvent): void {
     // Streamed audio goes on even after the call let go of its media (the last fragments).
-    if (e.ev === 'audio') return this.opts.onAudio?.(e.session, e.index, e.side, e.timecodeMs, e.pcm);
+    if (e.ev === 'audio') {
+      const line = lineOf(e.endpoint);
+      return line === undefined ? undefined : this.opts.onAudio?.(e.session, line.index, line.side, e.timecodeMs, e.pcm);
+    }
     const m = this.#calls.get(e.session);
     if (m === undefined) return void (e.ev === 'timeout' && this.opts.onUnknownTimeout?.(e.session));
     if (e.ev === 'timeout') m.handlers.onTimeout(e.idleMs);
-    else m.handlers.onDtmf(e.side, e.digit, e.durationMs);
+    else {
+      const line = lineOf(e.endpoint);
+      if (line !== undefined) m.handlers.onDtmf(line.side, e.digit, e.durationMs);
+    }
   }
 }
 
@@ -155,7 +179,7 @@ export class CallMedia {
   readonly handlers: CallMediaHandlers;
   readonly #anchoring: MediaAnchoring;
   readonly #ctx: QualityContext;
-  readonly #ports = new Map<number, AllocatedPorts>();
+  readonly #ports = new Map<number, LinePorts>();
   #chain: Promise<unknown> = Promise.resolve();
   #lastOffer: SessionDescription | undefined;
   /** Per media index, the sides whose SRTP Carillon terminates (a secure side gets Carillon's key, the other plain RTP). */
@@ -266,7 +290,7 @@ export class CallMedia {
         const streamed = this.#streamMs !== undefined && m.type === 'audio' && (this.#streamedLine ?? m.index) === m.index;
         if (streamed) this.#streamedLine = m.index;
         if (!this.#anchoring.takePairs(this.#source, PAIRS_PER_LINE)) return { ok: false, status: 503, reason: 'Media Ports Exhausted For Source' };
-        const r = await control.allocate(this.session, m.index, m.type, clockRateOf(m), { then: { side: from, remote }, secure: secureStream, ...(streamed ? { tapFragmentMs: this.#streamMs } : {}) });
+        const r = await this.#openLine(m, from, remote, secureStream, streamed ? this.#streamMs : undefined);
         if (r === 'ports-exhausted') {
           this.#anchoring.releasePairs(this.#source, PAIRS_PER_LINE);
           return { ok: false, status: 503, reason: 'Media Ports Exhausted' };
@@ -277,7 +301,7 @@ export class CallMedia {
       } else {
         const armNow = arm && !this.#armed;
         try {
-          await control.update(this.session, m.index, from, remote, armNow);
+          await control.updateEndpoint(this.session, lineEndpoint(m.index, from), remote, armNow);
         } catch (err) {
           // SRTP asked for mid-call on a stream the native mover carries plain.
           if (err instanceof SrtpUnavailableError) return { ok: false, status: 488, reason: 'SRTP Not Available' };
@@ -292,6 +316,29 @@ export class CallMedia {
     const out = anchorDescription(desc, { address, ports, keepPayloads: keep, sdes });
     if (out === undefined) return { ok: false, status: 488, reason: 'Unreadable Session Description' };
     return { ok: true, body: Buffer.from(out, 'utf8') };
+  }
+
+  /**
+   * Opens a line's two endpoints (where `from` receives set in the same step), connects them, and
+   * taps both when the call is streamed — one message to the worker.
+   */
+  async #openLine(m: MediaDescription, from: MediaSideName, remote: RemoteMedia, secure: boolean, tapMs: number | undefined): Promise<LinePorts | 'ports-exhausted'> {
+    const { control } = this.#anchoring.opts;
+    const opts: EndpointOptions = { kind: m.type, clockRateHz: clockRateOf(m), ...codecOf(m), ...(secure ? { secure } : {}), ...(tapMs === undefined ? {} : { functions: true }) };
+    const to: MediaSideName = from === 'a' ? 'b' : 'a';
+    const [ea, eb] = [lineEndpoint(m.index, 'a'), lineEndpoint(m.index, 'b')];
+    const opened = Promise.all([control.openEndpoint(this.session, lineEndpoint(m.index, from), { ...opts, remote }), control.openEndpoint(this.session, lineEndpoint(m.index, to), opts)]);
+    const tap = { fn: 'tap', fragmentMs: tapMs ?? 0 } as const;
+    const linked = Promise.all([control.connect(this.session, ea, eb), ...(tapMs === undefined ? [] : [control.attach(this.session, ea, tap), control.attach(this.session, eb, tap)])]).then(
+      () => true,
+      () => false,
+    );
+    const [[pFrom, pTo], ok] = await Promise.all([opened, linked]);
+    if (pFrom === 'ports-exhausted' || pTo === 'ports-exhausted' || !ok) {
+      await Promise.all([control.closeEndpoint(this.session, ea), control.closeEndpoint(this.session, eb)]);
+      return 'ports-exhausted';
+    }
+    return from === 'a' ? { aPort: pFrom, bPort: pTo } : { aPort: pTo, bPort: pFrom };
   }
 
   /**
@@ -347,7 +394,7 @@ export class CallMedia {
   async #record(): Promise<void> {
     const { control, clock, qualityLog } = this.#anchoring.opts;
     const cur = await control.query(this.session);
-    if (cur === undefined || cur.streams.length === 0 || this.#closed) return;
+    if (cur === undefined || cur.endpoints.length === 0 || this.#closed) return;
     qualityLog.write(qualityRecord(this.#ctx, clock.nowMs(), cur, this.#prev, false));
     this.#prev = cur;
   }
@@ -364,7 +411,7 @@ export class CallMedia {
       this.#anchoring.releasePairs(this.#source, this.#pairsTaken);
       this.#pairsTaken = 0;
       logger.debug({ call: this.#ctx.endpointId, media: final }, 'media session closed');
-      if (final === undefined || final.streams.length === 0) return undefined;
+      if (final === undefined || final.endpoints.length === 0) return undefined;
       const record = qualityRecord(this.#ctx, clock.nowMs(), final, this.#prev, true);
       qualityLog.write(record);
       const audio = audioStream(final);
@@ -385,6 +432,13 @@ export class CallMedia {
     this.#chain = p.catch(() => undefined);
     return p.catch(() => undefined);
   }
+}
+
+/** The line's codec (its first payload type's rtpmap name), for quality scoring. */
+function codecOf(m: MediaDescription): { codec?: string } {
+  const first = m.payloads[0];
+  const name = first === undefined ? undefined : m.codecs.get(first)?.name;
+  return name === undefined ? {} : { codec: name };
 }
 
 function clockRateOf(m: MediaDescription): number {

@@ -3,8 +3,21 @@ import dgram from 'node:dgram';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaEngine, sliceRange, SrtpUnavailableError } from '../../media/engine.ts';
-import type { MediaEvent, RemoteMedia } from '../../media/protocol.ts';
+import type { EndpointOptions, EndpointSnapshot, MediaEvent, RemoteMedia, SessionSnapshot } from '../../media/protocol.ts';
 import { dtmfPacket, RtpPeer, until } from '../support/rtp-peer.ts';
+
+/** Two endpoints `a` and `b` of one session, connected: a two-party call's media. */
+async function openPair(engine: MediaEngine, session: string, opts: Partial<EndpointOptions> = {}): Promise<{ aPort: number; bPort: number } | 'ports-exhausted'> {
+  const o: EndpointOptions = { kind: 'audio', clockRateHz: 8000, ...opts };
+  const [aPort, bPort] = await Promise.all([engine.openEndpoint(session, 'a', o), engine.openEndpoint(session, 'b', o)]);
+  if (aPort === 'ports-exhausted' || bPort === 'ports-exhausted') return 'ports-exhausted';
+  await engine.connect(session, 'a', 'b');
+  return { aPort, bPort };
+}
+
+function endpointOf(snap: SessionSnapshot | undefined, id: string): EndpointSnapshot | undefined {
+  return snap?.endpoints.find((e) => e.id === id);
+}
 
 function remote(p: RtpPeer, extra: Partial<RemoteMedia> = {}): RemoteMedia {
   return { address: '127.0.0.1', port: p.rtpPort, rtcpPort: p.rtpPort + 1, rtcpMux: false, direction: 'sendrecv', dtmfPayloadTypes: [101], ...extra };
@@ -45,10 +58,10 @@ describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s r
     const A = await RtpPeer.open();
     const B = await RtpPeer.open();
     try {
-      const ports = await engine.allocate('s1', 0, 'audio', 8000);
+      const ports = await openPair(engine, 's1');
       if (ports === 'ports-exhausted') throw new Error('exhausted');
-      await engine.update('s1', 0, 'a', remote(A));
-      await engine.update('s1', 0, 'b', remote(B));
+      await engine.updateEndpoint('s1', 'a', remote(A));
+      await engine.updateEndpoint('s1', 'b', remote(B));
       A.sendTo('127.0.0.1', ports.aPort);
       B.sendTo('127.0.0.1', ports.bPort);
       const sentA = await A.sendStream({ packets: 20, ptimeMs: 5, ssrc: 0xa });
@@ -62,7 +75,7 @@ describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s r
       }
       await until(() => events.some((e) => e.ev === 'dtmf'));
       const dtmf = events.filter((e) => e.ev === 'dtmf');
-      expect(dtmf).toEqual([{ ev: 'dtmf', session: 's1', side: 'a', digit: '5', durationMs: 60 }]);
+      expect(dtmf).toEqual([{ ev: 'dtmf', session: 's1', endpoint: 'a', digit: '5', durationMs: 60 }]);
       // Carillon's own RTCP reached both endpoints (interval 200 ms here).
       await until(() => A.rtcpReceived.length > 0 && B.rtcpReceived.length > 0);
       // Nothing more is sent: once armed (answered), the session times out (1.5 s here).
@@ -70,10 +83,10 @@ describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s r
       await engine.arm('s1');
       await until(() => events.some((e) => e.ev === 'timeout' && e.session === 's1'), 5000);
       const snap = await engine.delete('s1');
-      const s0 = snap?.streams[0];
-      expect(s0?.a.rtpPackets).toBe(25);
-      expect(s0?.b.sentRtpPackets).toBe(25);
-      expect(s0?.a.packetsLost).toBe(0);
+      expect(snap?.connections).toEqual([{ a: 'a', b: 'b' }]);
+      expect(endpointOf(snap, 'a')?.rtpPackets).toBe(25);
+      expect(endpointOf(snap, 'b')?.sentRtpPackets).toBe(25);
+      expect(endpointOf(snap, 'a')?.packetsLost).toBe(0);
       const after = await engine.status();
       expect(after.portPairsInUse).toBe(0);
       expect(after.mediaTimeouts).toBe(before.mediaTimeouts + 1);
@@ -84,10 +97,81 @@ describe.each(['native', 'sockets'] as const)('MediaEngine (worker threads, %s r
     }
   });
 
+  it('opens three endpoints in one session and relays between whichever two are connected, never to the third', async () => {
+    const peers = { x: await RtpPeer.open(), y: await RtpPeer.open(), z: await RtpPeer.open() };
+    const ids = ['x', 'y', 'z'] as const;
+    try {
+      const ports: Record<string, number> = {};
+      for (const id of ids) {
+        const port = await engine.openEndpoint('three', id, { kind: 'audio', clockRateHz: 8000, codec: 'PCMU', remote: remote(peers[id]) });
+        if (port === 'ports-exhausted') throw new Error('exhausted');
+        ports[id] = port;
+        peers[id].sendTo('127.0.0.1', port);
+      }
+      expect(new Set(Object.values(ports)).size).toBe(3);
+      let ssrc = 0x100;
+      for (const [one, two] of [['x', 'y'], ['x', 'z'], ['y', 'z']] as const) {
+        const third = ids.find((id) => id !== one && id !== two) as (typeof ids)[number];
+        await engine.connect('three', one, two);
+        const before = { [one]: peers[one].received.length, [two]: peers[two].received.length, [third]: peers[third].received.length };
+        const fromOne = await peers[one].sendStream({ packets: 10, ptimeMs: 2, ssrc: ssrc++ });
+        const fromTwo = await peers[two].sendStream({ packets: 10, ptimeMs: 2, ssrc: ssrc++ });
+        // The third's packets reach nobody: it is connected to no one now.
+        await peers[third].sendStream({ packets: 5, ptimeMs: 2, ssrc: ssrc++ });
+        await until(() => peers[one].received.length >= (before[one] ?? 0) + 10 && peers[two].received.length >= (before[two] ?? 0) + 10);
+        const got = (id: string, from: number): string[] => peers[id as (typeof ids)[number]].received.slice(from).map((r) => r.packet.toString('hex'));
+        // Each source's first packet in a new pairing may carry a continuity rewrite: compare payloads, count packets.
+        expect(got(two, before[two] ?? 0).map((h) => h.slice(24))).toEqual(fromOne.map((p) => p.bytes.toString('hex').slice(24)));
+        expect(got(one, before[one] ?? 0).map((h) => h.slice(24))).toEqual(fromTwo.map((p) => p.bytes.toString('hex').slice(24)));
+        expect(peers[third].received.length).toBe(before[third]);
+        const snap = await engine.query('three');
+        expect(snap?.connections).toEqual([{ a: one, b: two }]);
+        expect(endpointOf(snap, one)?.connectedTo).toBe(two);
+        expect(endpointOf(snap, third)?.connectedTo).toBe(null);
+      }
+      const final = await engine.delete('three');
+      expect(final?.endpoints.map((e) => e.id)).toEqual(['x', 'y', 'z']);
+      // Each endpoint received from its far end 10 + 10 + 5 packets over the three pairings.
+      for (const id of ids) expect(endpointOf(final, id)?.rtpPackets).toBe(25);
+      for (const id of ids) expect(endpointOf(final, id)?.sentRtpPackets).toBe(20);
+      expect((await engine.status()).portPairsInUse).toBe(0);
+    } finally {
+      for (const p of Object.values(peers)) p.close();
+    }
+  });
+
+  it("Carillon's own sender report carries the RTP timestamp of the stream it forwards", async () => {
+    const A = await RtpPeer.open();
+    const B = await RtpPeer.open();
+    try {
+      const ports = await openPair(engine, 'sr');
+      if (ports === 'ports-exhausted') throw new Error('exhausted');
+      await engine.updateEndpoint('sr', 'a', remote(A));
+      await engine.updateEndpoint('sr', 'b', remote(B));
+      A.sendTo('127.0.0.1', ports.aPort);
+      // A sends and no RTCP: Carillon reports to B as the sender of A's stream.
+      const sent = await A.sendStream({ packets: 20, ptimeMs: 5, ssrc: 0x5151 });
+      const last = sent[sent.length - 1];
+      await until(() => B.received.length >= 20);
+      const from = B.rtcpReceived.length;
+      // An SR (PT 200) sent after the stream ended: RFC 3550 §6.4.1, the RTP timestamp at the NTP time.
+      const isSr = (r: Buffer): boolean => r.length >= 28 && r[1] === 200;
+      await until(() => B.rtcpReceived.slice(from).some(isSr), 5000);
+      const sr = B.rtcpReceived.slice(from).find(isSr) as Buffer;
+      expect(sr.readUInt32BE(4)).toBe(0x5151);
+      expect(sr.readUInt32BE(16)).toBe(last?.ts);
+      expect(sr.readUInt32BE(20)).toBe(20);
+      await engine.delete('sr');
+    } finally {
+      A.close();
+      B.close();
+    }
+  });
+
   it('spreads sessions over the workers and reports exhaustion instead of failing', async () => {
     const got: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const p = await engine.allocate(`x${i}`, 0, 'audio', 8000);
+      const p = await openPair(engine, `x${i}`);
       if (p === 'ports-exhausted') throw new Error('exhausted');
       got.push(p.aPort);
     }
@@ -120,13 +204,13 @@ describe.each(['native', 'sockets'] as const)('port pool (%s relay)', (relay) =>
     try {
       const got: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const p = await engine.allocate(`s${i}`, 0, 'audio', 8000);
+        const p = await openPair(engine, `s${i}`);
         if (p === 'ports-exhausted') throw new Error('exhausted too early');
         got.push(p.aPort, p.bPort);
       }
       expect(got).not.toContain(low + 2);
       expect(got).not.toContain(low + 6);
-      expect(await engine.allocate('s3', 0, 'audio', 8000)).toBe('ports-exhausted');
+      expect(await engine.openEndpoint('s3', 'a', { kind: 'audio', clockRateHz: 8000 })).toBe('ports-exhausted');
       const st = await engine.status();
       expect(st.portsSkipped).toBeGreaterThanOrEqual(2);
       expect(st.portPairsInUse).toBe(6);
@@ -155,16 +239,16 @@ describe.each(['native', 'sockets'] as const)('SRTP legs (%s relay)', (relay) =>
       const srtp = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, receiveKey: b64(theirs), sendKey: b64(ours) };
       if (relay === 'native') {
         // A stream opened plain rides the mover, which does not look into packets: SRTP later is refused.
-        const plain = await engine.allocate('plain', 0, 'audio', 8000);
+        const plain = await openPair(engine, 'plain');
         if (plain === 'ports-exhausted') throw new Error('exhausted');
-        await expect(engine.update('plain', 0, 'a', remote(A, { srtp }))).rejects.toBeInstanceOf(SrtpUnavailableError);
+        await expect(engine.updateEndpoint('plain', 'a', remote(A, { srtp }))).rejects.toBeInstanceOf(SrtpUnavailableError);
         await engine.delete('plain');
       }
       // Opened as secure, the stream goes on Carillon's sockets whatever the backend.
-      const ports = await engine.allocate('sec', 0, 'audio', 8000, { secure: true });
+      const ports = await openPair(engine, 'sec', { secure: true });
       if (ports === 'ports-exhausted') throw new Error('exhausted');
-      await engine.update('sec', 0, 'a', remote(A, { srtp }));
-      await engine.update('sec', 0, 'b', remote(B));
+      await engine.updateEndpoint('sec', 'a', remote(A, { srtp }));
+      await engine.updateEndpoint('sec', 'b', remote(B));
       const aTx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', theirs);
       const aRx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', ours);
       const plainFromA: Buffer[] = [];
@@ -188,7 +272,7 @@ describe.each(['native', 'sockets'] as const)('SRTP legs (%s relay)', (relay) =>
       await until(() => A.rtcpReceived.length > 0, 3000);
       expect(A.rtcpReceived.every((r) => aRx.unprotectRtcp(r).ok)).toBe(true);
       const snap = await engine.delete('sec');
-      expect(snap?.streams[0]?.a.rtpPackets).toBe(20);
+      expect(endpointOf(snap, 'a')?.rtpPackets).toBe(20);
     } finally {
       A.close();
       B.close();

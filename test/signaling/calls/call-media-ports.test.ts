@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { MediaControl } from '../../../media/engine.ts';
+import type { EndpointOptions, EndpointSnapshot, MediaEvent, MediaFunctionSpec, RemoteMedia, SessionSnapshot } from '../../../media/protocol.ts';
+import { QualityLog } from '../../../media/quality/quality-log.ts';
+import { MediaAnchoring } from '../../../signaling/calls/call-media.ts';
+import { ManualTimers } from '../../support/manual-timers.ts';
+
+/** A media plane in memory: records the commands, hands out port pairs from a fixed count. */
+class FakeMedia implements MediaControl {
+  readonly log: string[] = [];
+  readonly #free: number[];
+  readonly #sessions = new Map<string, Map<string, number>>();
+  onEvent: ((e: MediaEvent) => void) | undefined;
+
+  constructor(pairs: number) {
+    this.#free = Array.from({ length: pairs }, (_, i) => 30000 + 2 * i);
+  }
+
+  get inUse(): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) n += s.size;
+    return n;
+  }
+
+  async openEndpoint(session: string, endpoint: string, opts: EndpointOptions): Promise<number | 'ports-exhausted'> {
+    this.log.push(`open ${session} ${endpoint} ${opts.codec ?? '-'}${opts.remote === undefined ? '' : ' +remote'}${opts.functions === true ? ' +functions' : ''}`);
+    const eps = this.#sessions.get(session) ?? new Map<string, number>();
+    this.#sessions.set(session, eps);
+    const have = eps.get(endpoint);
+    if (have !== undefined) return have;
+    const port = this.#free.shift();
+    if (port === undefined) return 'ports-exhausted';
+    eps.set(endpoint, port);
+    return port;
+  }
+  async updateEndpoint(session: string, endpoint: string, _remote: RemoteMedia): Promise<void> {
+    this.log.push(`update ${session} ${endpoint}`);
+  }
+  async connect(session: string, a: string, b: string): Promise<void> {
+    this.log.push(`connect ${session} ${a} ${b}`);
+    const eps = this.#sessions.get(session);
+    if (eps?.get(a) === undefined || eps.get(b) === undefined) throw new Error('no-such-endpoint');
+  }
+  async attach(session: string, endpoint: string, fn: MediaFunctionSpec): Promise<void> {
+    this.log.push(`attach ${session} ${endpoint} ${fn.fn}`);
+  }
+  async closeEndpoint(session: string, endpoint: string): Promise<EndpointSnapshot | undefined> {
+    this.log.push(`close ${session} ${endpoint}`);
+    const port = this.#sessions.get(session)?.get(endpoint);
+    if (port !== undefined) {
+      this.#sessions.get(session)?.delete(endpoint);
+      this.#free.push(port);
+    }
+    return undefined;
+  }
+  async arm(): Promise<void> {}
+  async delete(session: string): Promise<SessionSnapshot | undefined> {
+    for (const port of this.#sessions.get(session)?.values() ?? []) this.#free.push(port);
+    this.#sessions.delete(session);
+    return undefined;
+  }
+  async query(): Promise<SessionSnapshot | undefined> {
+    return undefined;
+  }
+}
+
+const CTX = { voiceConnectorId: 'default', callId: 'c', fromUser: 'a', fromCountry: null, toUser: 'b', toCountry: null, endpointId: 'e', region: 'local', custSide: 'a' as const };
+const HANDLERS = { onTimeout: () => undefined, onDtmf: () => undefined };
+
+function sdp(port: number, payloads = '18 0'): Buffer {
+  return Buffer.from(['v=0', 'o=x 1 1 IN IP4 192.0.2.9', 's=-', 'c=IN IP4 192.0.2.9', 't=0 0', `m=audio ${port} RTP/AVP ${payloads}`, 'a=rtpmap:18 G729/8000', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n'));
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-ports-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function anchoring(media: FakeMedia, over: { maxPortPairsPerSource?: number; streamFragmentMs?: number } = {}): MediaAnchoring {
+  const clock = new ManualTimers();
+  return new MediaAnchoring({
+    control: media,
+    address: '192.0.2.1',
+    clock,
+    timers: clock,
+    logger: pino({ level: 'silent' }),
+    qualityLog: new QualityLog(dir),
+    qualityIntervalMs: 60_000,
+    region: 'local',
+    ...(over.maxPortPairsPerSource === undefined ? {} : { maxPortPairsPerSource: over.maxPortPairsPerSource }),
+    ...(over.streamFragmentMs === undefined ? {} : { streamFragmentMs: () => over.streamFragmentMs }),
+  });
+}
+
+describe('CallMedia over the endpoint API', () => {
+  it('opens a line as two endpoints with its codec, connects caller side to callee side, and taps both when streamed', async () => {
+    const media = new FakeMedia(4);
+    const a = anchoring(media, { streamFragmentMs: 100 });
+    const m = a.open('s1', CTX, HANDLERS);
+    expect((await m.translate('a', sdp(4000), 'application/sdp', 'offer')).ok).toBe(true);
+    expect(media.log).toEqual(['open s1 0a G729 +remote +functions', 'open s1 0b G729 +functions', 'connect s1 0a 0b', 'attach s1 0a tap', 'attach s1 0b tap']);
+    // The answer from b updates b's endpoint.
+    expect((await m.translate('b', sdp(5000), 'application/sdp', 'answer')).ok).toBe(true);
+    expect(media.log.at(-1)).toBe('update s1 0b');
+    await m.close();
+    expect(media.inUse).toBe(0);
+  });
+
+  it('holds each source to its share of port pairs, and gives them back when a call ends', async () => {
+    const media = new FakeMedia(16);
+    const a = anchoring(media, { maxPortPairsPerSource: 2 });
+    const first = a.open('s1', CTX, HANDLERS, '192.0.2.9');
+    expect((await first.translate('a', sdp(4000), 'application/sdp', 'offer')).ok).toBe(true);
+    expect(a.pairsHeldBy('192.0.2.9')).toBe(2);
+    const second = a.open('s2', CTX, HANDLERS, '192.0.2.9');
+    expect(await second.translate('a', sdp(4002), 'application/sdp', 'offer')).toEqual({ ok: false, status: 503, reason: 'Media Ports Exhausted For Source' });
+    expect(a.counters.sourcePortLimit).toBe(1);
+    // Another source is not held back by this one.
+    const other = a.open('s3', CTX, HANDLERS, '198.51.100.7');
+    expect((await other.translate('a', sdp(4004), 'application/sdp', 'offer')).ok).toBe(true);
+    await first.close();
+    expect(a.pairsHeldBy('192.0.2.9')).toBe(0);
+    const third = a.open('s4', CTX, HANDLERS, '192.0.2.9');
+    expect((await third.translate('a', sdp(4006), 'application/sdp', 'offer')).ok).toBe(true);
+    for (const m of [second, other, third]) await m.close();
+    expect(media.inUse).toBe(0);
+  });
+
+  it('answers 503 when the second endpoint of a line finds no ports, closing the first', async () => {
+    const media = new FakeMedia(1);
+    const a = anchoring(media);
+    const m = a.open('s1', CTX, HANDLERS, '192.0.2.9');
+    expect(await m.translate('a', sdp(4000), 'application/sdp', 'offer')).toEqual({ ok: false, status: 503, reason: 'Media Ports Exhausted' });
+    expect(media.inUse).toBe(0);
+    expect(a.pairsHeldBy('192.0.2.9')).toBe(0);
+    await m.close();
+  });
+});
