@@ -6,7 +6,7 @@ import type { MediaControl } from '../../media/engine.ts';
 import type { TrunkCall } from '../routing/route.ts';
 import { readSdp } from '../sdp/anchor.ts';
 import { parseMultipart } from '../sdp/multipart.ts';
-import { DEFAULT_MAX_MEDIA_LINES } from './call-media.ts';
+import { DEFAULT_MAX_MEDIA_LINES, lineEndpoint } from './call-media.ts';
 import type { IncomingCall } from './trunk-calls.ts';
 
 /**
@@ -180,10 +180,15 @@ export class RecordingCalls {
       }
       // sendrecv, though the client only sends: "sendonly" would read as a hold and keep the media timeout off.
       const remote = { address: m.address, port: m.port, rtcpPort: m.rtcpPort, rtcpMux: m.rtcpMux, direction: 'sendrecv' as const, dtmfPayloadTypes: [] };
-      const ports = await this.#d.control.allocate(s.id, m.index, 'audio', 8000, { then: { side: 'a', remote }, tapFragmentMs: fragmentMs });
-      if (ports === 'ports-exhausted') throw new Error('media ports exhausted');
-      s.streams.push({ index: m.index, label, port: ports.aPort, pt });
-      lines.push({ index: m.index, port: ports.aPort, label, pt });
+      // The recorder is one endpoint per line, its audio tapped.
+      const endpoint = lineEndpoint(m.index, 'a');
+      const [port] = await Promise.all([
+        this.#d.control.openEndpoint(s.id, endpoint, { kind: 'audio', clockRateHz: 8000, codec: pt === 8 ? 'PCMA' : 'PCMU', functions: true, remote }),
+        this.#d.control.attach(s.id, endpoint, { fn: 'tap', fragmentMs }).catch(() => undefined),
+      ]);
+      if (port === 'ports-exhausted') throw new Error('media ports exhausted');
+      s.streams.push({ index: m.index, label, port, pt });
+      lines.push({ index: m.index, port, label, pt });
     }
     return this.#answerSdp(s, lines);
   }
