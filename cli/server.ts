@@ -14,13 +14,15 @@ import { ConfigError } from '../common/errors.ts';
 import { DnsResolver, lookupFunction } from '../common/resolver.ts';
 import type { Resolver } from '../common/resolver.ts';
 import { CachingResolver } from '../common/resolver-cache.ts';
-import { SipLocator } from '../signaling/routing/sip-resolver.ts';
+import { SipLocator } from '../signaling/sip/resolve/sip-resolver.ts';
 import { buildApp } from '../control-plane/api/app.ts';
 import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
 import { openStoreWhenReachable } from '../control-plane/store/store-connect.ts';
-import { ConfigSnapshots, EMPTY_SNAPSHOT } from '../control-plane/config-snapshot.ts';
+import { ConfigSnapshots } from '../control-plane/config-snapshot.ts';
+import { EMPTY_SNAPSHOT } from '../common/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
+import type { ConfigSnapshot } from '../common/config-snapshot.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { MediaEngine, portPairsIn } from '../media/engine.ts';
 import type { MediaStatus } from '../media/protocol.ts';
@@ -28,8 +30,10 @@ import { QualityLog } from '../media/quality/quality-log.ts';
 import { MediaAnchoring } from '../signaling/calls/call-media.ts';
 import { SignalingEdge } from '../signaling/edge.ts';
 import type { SignalingStats } from '../signaling/edge.ts';
-import type { RouteDecision } from '../signaling/routing/static-routes.ts';
-import { routeRequestOf } from '../signaling/routing/static-routes.ts';
+import type { RouteDecision } from '../signaling/routing/route.ts';
+import { voiceConnectorIdOfHost } from '../signaling/routing/voice-connector-host.ts';
+import { dialedTargetOf, routeInvite } from '../signaling/sip/ua/sip-routing.ts';
+import { loggingOf, sipLogsAnywhere } from '../metrics/voice-connector-logging.ts';
 import { RouteHealth } from '../signaling/routing/route-health.ts';
 import { TerminationHealthRecorder } from '../control-plane/termination-health.ts';
 import { VoiceConnectorRouter } from '../signaling/routing/voice-connector-router.ts';
@@ -114,7 +118,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const resolver = new CachingResolver(deps.resolver ?? systemResolver(cfg.dnsServers), { clock });
   const lookup = lookupFunction(resolver);
   const sockets = deps.sockets ?? socketsWithLookup(lookup);
-  const locate = new SipLocator({ resolver, random, families: isIpv6(cfg.bind) ? [6, 4] : [4] }).locate;
+  const locator = new SipLocator({ resolver, random, families: isIpv6(cfg.bind) ? [6, 4] : [4] });
+  const locate = locator.locate;
   const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
   let edge: SignalingEdge | undefined;
   let engine: MediaEngine | undefined;
@@ -139,8 +144,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const vcRouter = new VoiceConnectorRouter({
     domain: cfg.domain,
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
-    staticRoutes: cfg.routes,
-    digest,
+    staticRoutes: cfg.staticRoutes,
     authGuard,
     clock,
     random,
@@ -149,17 +153,15 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const routeHealth = new RouteHealth({
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
     ping: (dest, uri) => (edge === undefined ? Promise.resolve(undefined) : edge.ping(dest, uri)),
-    locate,
+    locate: locator.locateHop,
     timers,
     clock,
     logger,
     intervalMs: cfg.sip.optionsPingIntervalSec * 1000,
   });
-  const router = (req: SipRequest, source: Source): RouteDecision => vcRouter.decide(req, source);
+  const router = (req: SipRequest, source: Source): RouteDecision => routeInvite(vcRouter, req, source, digest);
   let terminationHealth: TerminationHealthRecorder | undefined;
-  /** A voice connector's logging configuration (both logs off when it has none). */
-  const loggingOf = (vcId: string): { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } =>
-    (snapshots?.current.voiceConnectors.get(vcId)?.documents.logging as { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } | undefined) ?? {};
+  const current = (): ConfigSnapshot => snapshots?.current ?? EMPTY_SNAPSHOT;
   // CDRs first: a call's records are on disk before anything else hears that it ended.
   // The flag wins; else the bucket an admin set through UpdateGlobalSettings (with the API on).
   const cdrUploader =
@@ -169,24 +171,17 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const cdrJournal = new CdrJournal({ file: path.join(cfg.data, 'journal', 'cdrs.jsonl'), clock, timers, logger });
   const cdrWriter = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file), journal: cdrJournal });
   const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock, lookup, resolver });
-  let sipLogsOn = { generation: -1, any: false };
+  const sipLogsOn = sipLogsAnywhere();
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
     clock,
-    enabled: (vcId) => loggingOf(vcId).EnableSIPLogs === true,
-    anyEnabled: () => {
-      const snap = snapshots?.current ?? EMPTY_SNAPSHOT;
-      if (sipLogsOn.generation !== snap.generation) {
-        sipLogsOn = { generation: snap.generation, any: [...snap.voiceConnectors.values()].some((vc) => (vc.documents.logging as { EnableSIPLogs?: boolean } | undefined)?.EnableSIPLogs === true) };
-      }
-      return sipLogsOn.any;
-    },
+    enabled: (vcId) => loggingOf(current(), vcId).EnableSIPLogs === true,
+    anyEnabled: () => sipLogsOn(current()),
   });
-  const vcSuffix = `.voiceconnector.${cfg.domain.toLowerCase()}`;
+  // A PBX's OPTIONS to its voice connector's host is its keepalive: termination health.
   const onOptions = (req: SipRequest, source: Source): void => {
-    const host = routeRequestOf(req.uri)?.host ?? '';
-    if (terminationHealth === undefined || !host.endsWith(vcSuffix)) return;
-    const vcId = host.slice(0, -vcSuffix.length);
+    const vcId = voiceConnectorIdOfHost(dialedTargetOf(req.uri)?.host ?? '', cfg.domain);
+    if (terminationHealth === undefined || vcId === undefined) return;
     if (!(snapshots?.current.voiceConnectors.has(vcId) ?? false)) return;
     terminationHealth.record(vcId, source.address, clock.nowMs()).catch((err: unknown) => logger.warn({ err, vcId }, 'termination health not stored'));
   };
@@ -223,7 +218,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         },
         logger,
       );
-      qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(vcId).EnableMediaMetricLogs === true);
+      qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(current(), vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
         onUnknownTimeout: (session) => recorder?.onMediaTimeout(session),
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
@@ -282,7 +277,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           sessionExpiresSec: sip.sessionExpiresSec,
           minSeSec: sip.minSeSec,
         },
-        { sockets, timers, clock, random, logger, router, locate, media, events, onOptions, recorder, sipTap: (buf) => sipLog.tap(buf) },
+        { sockets, timers, clock, random, logger, router, digest, locate, media, events, onOptions, recorder, sipTap: (buf) => sipLog.tap(buf) },
       );
       const sipPorts = await edge.start();
       const e = edge;

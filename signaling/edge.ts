@@ -8,7 +8,8 @@ import { B2bua } from './calls/b2bua.ts';
 import type { MediaAnchoring } from './calls/call-media.ts';
 import type { Recorder } from './calls/recording-session.ts';
 import type { Router } from './calls/b2bua.ts';
-import type { SipLocate } from './routing/sip-resolver.ts';
+import type { SipLocate } from './sip/resolve/sip-resolver.ts';
+import type { DigestAuth } from './auth/digest.ts';
 import { getFirstListValue, setHeader } from './sip/message/headers.ts';
 import { parseMessage } from './sip/message/parse.ts';
 import { serializeMessage } from './sip/message/serialize.ts';
@@ -49,7 +50,9 @@ export interface EdgeDeps {
   readonly random: Random;
   readonly logger: Logger;
   readonly router: Router;
-  /** RFC 3263: a target URI → the hops to try (routing/sip-resolver.ts). */
+  /** Writes the digest challenges routing asks for (407 Proxy-Authenticate). */
+  readonly digest?: Pick<DigestAuth, 'challenge'> | undefined;
+  /** RFC 3263: a target URI → the hops to try (sip/resolve/sip-resolver.ts). */
   readonly locate: SipLocate;
   /** Media anchoring for calls (absent: bodies cross untouched). */
   readonly media?: MediaAnchoring | undefined;
@@ -138,6 +141,7 @@ export class SignalingEdge {
       random: deps.random,
       logger: deps.logger,
       router: deps.router,
+      digest: deps.digest,
       locate: deps.locate,
       t1Ms: cfg.timers.t1Ms,
       t2Ms: cfg.timers.t2Ms,

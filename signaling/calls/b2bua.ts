@@ -24,15 +24,16 @@ import { learnCalleeDialog, relayProvisionalToCaller, setUpCallerLeg } from './l
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval, maxForwards } from '../sip/ua/request-checks.ts';
 import type { Refusal } from '../sip/ua/request-checks.ts';
 import { assertedCaller, contactUri, cseqOf, fromTagOf, hasToken, hideFromHost, requestUser, setupFieldsOf, stripTag, toTagOf } from './sip-util.ts';
-import type { RouteDecision } from '../routing/static-routes.ts';
+import type { RouteDecision } from '../routing/route.ts';
 import type { MediaAnchoring, SdpRole } from './call-media.ts';
 import type { CallEvents } from './call-events.ts';
 import type { Recorder } from './recording-session.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { SipMessage } from '../sip/message/types.ts';
-import { outboundRequestUri } from '../routing/static-routes.ts';
-import { servedTransports } from '../routing/sip-resolver.ts';
-import type { SipHop, SipLocate } from '../routing/sip-resolver.ts';
+import { outboundRequestUri, refusalHeaders, requestUriOf } from '../sip/ua/sip-routing.ts';
+import type { DigestAuth } from '../auth/digest.ts';
+import { servedTransports } from '../sip/resolve/sip-resolver.ts';
+import type { SipHop, SipLocate } from '../sip/resolve/sip-resolver.ts';
 
 /** How long a call may wait for an answer after its latest callee attempt: Timer C plus 64·T1 at the default T1. */
 export const SETUP_GUARD_MS = TIMER_C_MS + 32_000;
@@ -47,6 +48,8 @@ export interface B2buaOptions {
   readonly random: Random;
   readonly logger: Logger;
   readonly router: Router;
+  /** Writes the digest challenges routing asks for (407 Proxy-Authenticate). */
+  readonly digest?: Pick<DigestAuth, 'challenge'> | undefined;
   readonly t1Ms: number;
   readonly t2Ms: number;
   /** Session interval Carillon asks for and grants, seconds (RFC 4028). Default 1800. */
@@ -222,10 +225,12 @@ export class B2bua implements TransactionUser {
     const decision = this.opts.router(req, tx.source);
     if (decision.kind === 'reject') {
       this.opts.events?.emit({ type: 'refused', trunk: decision.trunk, sipCallId: getHeader(req, 'call-id'), status: decision.status, rule: decision.rule, throttled: decision.throttled === true });
-      return this.refuse(tx, { status: decision.status, ...(decision.reason === undefined ? {} : { reason: decision.reason }), ...(decision.headers === undefined ? {} : { headers: decision.headers }) });
+      const headers = this.opts.digest === undefined ? [] : refusalHeaders(decision, this.opts.digest, tx.source);
+      return this.refuse(tx, { status: decision.status, ...(decision.reason === undefined ? {} : { reason: decision.reason }), ...(headers.length === 0 ? {} : { headers }) });
     }
     if (decision.kind === 'record') return this.opts.recorder === undefined ? this.refuse(tx, { status: 488, reason: 'Recording Not Available' }) : this.opts.recorder.take(tx, decision.trunk);
-    const next = nextHopOf(decision.target);
+    const target = requestUriOf(decision.hop);
+    const next = nextHopOf(target);
     if (next === undefined) return this.refuse(tx, { status: 502, reason: 'Bad Route Target' });
     const contactA = this.contactFor(tx.source.transport);
     const contactB = this.contactFor(next.transport);
@@ -245,8 +250,8 @@ export class B2bua implements TransactionUser {
     this.counters.callsStarted++;
     call.trunk = decision.trunk;
     call.caller = decision.caller;
-    call.credentials = decision.credentials;
-    call.alternates = [...(decision.alternates ?? [])];
+    call.credentials = decision.hop.credentials;
+    call.alternates = [...decision.alternates];
     a.setupHeaders = setupFieldsOf(req);
     this.opts.events?.emit({ type: 'started', call: call.summary() });
     const anchoring = this.opts.media;
@@ -259,7 +264,7 @@ export class B2bua implements TransactionUser {
       }, tx.source.address);
     }
     call.media?.secureTrunk(decision.trunk);
-    this.#placeCallee(call, decision.target, true);
+    this.#placeCallee(call, target, true);
   }
 
   /**
@@ -345,14 +350,15 @@ export class B2bua implements TransactionUser {
     this.#hops.delete(call);
     const next = call.alternates.shift();
     if (next === undefined) return false;
-    const hop = nextHopOf(next.target);
+    const nextTarget = requestUriOf(next);
+    const hop = nextHopOf(nextTarget);
     const contact = hop === undefined ? undefined : this.contactFor(hop.transport);
     if (hop === undefined || contact === undefined) return this.#failover(call);
     this.#freshCalleeLeg(call, hop.transport, contact);
     if (next.trunk !== undefined) call.trunk = next.trunk;
     call.credentials = next.credentials;
     // A voice connector of a group may differ on encryption: the offer is written again for it.
-    this.#placeCallee(call, next.target, next.trunk !== undefined && call.media?.secureTrunk(next.trunk) === true);
+    this.#placeCallee(call, nextTarget, next.trunk !== undefined && call.media?.secureTrunk(next.trunk) === true);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 import type { EndReason } from './call.ts';
 import type { CallSummary, HeaderField } from './call-summary.ts';
 

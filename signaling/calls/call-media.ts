@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { MediaQualityRecord } from '../../media/quality/record.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';

@@ -1,5 +1,5 @@
 import type { CallId } from '../../common/ids.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 
 /**
  * What the rest of Carillon learns about a call: an immutable summary taken when something

@@ -7,7 +7,8 @@ import type { SipHeader, SipRequest } from '../sip/message/types.ts';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/types.ts';
 import type { Destination, TransportName } from '../sip/transport/types.ts';
 import { Retransmitter } from '../sip/ua/retransmitter.ts';
-import type { CallerIdentity, RouteAlternate, TrunkCall, UpstreamCredentials } from '../routing/static-routes.ts';
+import type { PartyIdentity } from '../../common/call-leg.ts';
+import type { NextHop, TrunkCall, UpstreamCredentials } from '../routing/route.ts';
 import type { CallMedia } from './call-media.ts';
 import type { CallSummary, HeaderField, LegRoleName, LegSummary } from './call-summary.ts';
 
@@ -158,9 +159,9 @@ export class Call {
   /** The voice connector call this is (absent for calls on static routes). */
   trunk: TrunkCall | undefined;
   /** Targets still to try, with their voice connector where it changes (group failover). */
-  alternates: RouteAlternate[] = [];
+  alternates: NextHop[] = [];
   /** Caller identity for the callee leg's From (caller ID, calling name). */
-  caller: CallerIdentity | undefined;
+  caller: PartyIdentity | undefined;
   /** Targets tried so far (the current one included). */
   attempts = 0;
   /** Credentials for the current target's digest challenge, and whether it was answered already. */

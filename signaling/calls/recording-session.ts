@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Timers } from '../../common/clock.ts';
 import type { Random } from '../../common/random.ts';
 import type { MediaControl } from '../../media/engine.ts';
-import type { TrunkCall } from '../routing/static-routes.ts';
+import type { TrunkCall } from '../routing/route.ts';
 import { readSdp } from '../sdp/anchor.ts';
 import { DEFAULT_MAX_MEDIA_LINES } from './call-media.ts';
 import { parseMultipart } from '../sdp/multipart.ts';

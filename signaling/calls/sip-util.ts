@@ -3,7 +3,7 @@ import { parseCSeq } from '../sip/message/cseq.ts';
 import { getTag, parseNameAddr, writeNameAddr } from '../sip/message/name-addr.ts';
 import { parseUri, writeUri } from '../sip/message/uri.ts';
 import type { SipHeader, SipMessage, SipRequest } from '../sip/message/types.ts';
-import type { CallerIdentity } from '../routing/static-routes.ts';
+import type { PartyIdentity } from '../../common/call-leg.ts';
 import { frozenHeaders } from './call-summary.ts';
 import type { HeaderField } from './call-summary.ts';
 
@@ -70,7 +70,7 @@ export function identityUri(user: string, displayName: string | undefined, host:
  * anonymous the From says so (RFC 3323 §4.1.1.3) and the caller's Privacy header (copied) tells
  * the carrier not to show the asserted number.
  */
-export function assertedCaller(caller: CallerIdentity, host: string, headers: SipHeader[]): string {
+export function assertedCaller(caller: PartyIdentity, host: string, headers: SipHeader[]): string {
   for (let i = headers.length - 1; i >= 0; i--) if (headers[i]?.name === 'p-asserted-identity') headers.splice(i, 1);
   headers.push({ name: 'p-asserted-identity', value: identityUri(caller.user, caller.displayName, host) });
   return caller.anonymous ? '"Anonymous" <sip:anonymous@anonymous.invalid>' : identityUri(caller.user, caller.displayName, host);

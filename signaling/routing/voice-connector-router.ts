@@ -3,19 +3,17 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Clock } from '../../common/clock.ts';
 import type { Random } from '../../common/random.ts';
 import { TokenBuckets } from '../../common/token-bucket.ts';
-import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
+import type { TerminationDocument } from '../../common/config-documents.ts';
+import type { ConfigSnapshot, VoiceConnectorConfig } from '../../common/config-snapshot.ts';
+import type { CallRouter, NextHop, RouteDecision, RouteRequest, TrunkCall } from '../../common/route.ts';
 import type { AuthGuard } from '../auth/auth-guard.ts';
-import type { DigestAuth } from '../auth/digest.ts';
-import { getHeader, getHeaderValues } from '../sip/message/headers.ts';
-import { parseNameAddr } from '../sip/message/name-addr.ts';
-import { parseUri, unescapeUser } from '../sip/message/uri.ts';
-import type { SipRequest } from '../sip/message/types.ts';
-import type { Source } from '../sip/transport/types.ts';
-import { routeRequestOf, routeStatic } from './static-routes.ts';
-import type { RouteDecision, StaticRoute, TrunkCall } from './static-routes.ts';
+import { AUTH_FAILURE_REASONS } from '../auth/digest.ts';
+import { routeStatic } from './static-routes.ts';
+import type { StaticRoute } from './static-routes.ts';
 import { emergencyRoute } from './emergency.ts';
-import { originationRoutes } from './route-health.ts';
-import type { EmergencyDnis } from './emergency.ts';
+import { hopTransportOf, originationRoutes } from './route-health.ts';
+import type { RouteHealthView } from './route-health.ts';
+import { voiceConnectorHost, voiceConnectorIdOfHost } from './voice-connector-host.ts';
 
 /**
  * Voice Connector call classification and routing over the control plane's configuration
@@ -33,17 +31,10 @@ export interface RouterCounters {
   readonly refused: Map<string, number>;
 }
 
-/** Route health from OPTIONS pings: whether a route (by `host:port:protocol`) may be tried. */
-export interface RouteHealthView {
-  isUp(host: string, port: number, protocol: string): boolean;
-}
-
 export interface VoiceConnectorRouterOptions {
   readonly domain: string;
   readonly snapshot: () => ConfigSnapshot;
   readonly staticRoutes: readonly StaticRoute[];
-  /** Challenges and checks termination credentials (nonces bound to the source). */
-  readonly digest: DigestAuth;
   /** Counts failed answers and bans sources that keep failing (auth-guard.ts). */
   readonly authGuard: AuthGuard;
   readonly clock: Clock;
@@ -59,30 +50,6 @@ export function e164Of(user: string | undefined): { e164: string; country: strin
   const p = parsePhoneNumberFromString(digits.startsWith('+') ? digits : `+${digits}`);
   if (p === undefined) return undefined;
   return { e164: p.number, country: p.country };
-}
-
-/** The user part (or tel number) of a name-addr header value. */
-function userOf(value: string | undefined): string | undefined {
-  const na = parseNameAddr(value ?? '');
-  const u = na === undefined ? undefined : parseUri(na.uri);
-  if (u === undefined || u.scheme === 'other') return undefined;
-  return u.scheme === 'tel' ? u.number : u.user === undefined ? undefined : unescapeUser(u.user);
-}
-
-function fromUserOf(req: SipRequest): string | undefined {
-  return userOf(getHeader(req, 'from'));
-}
-
-/**
- * Who a PBX says is calling: the P-Asserted-Identity it sends (RFC 3325; the trunk is trusted once
- * authenticated), else its From; and whether the caller asked to stay hidden (RFC 3323 Privacy
- * `id`/`user`, or an anonymous From).
- */
-function callerOf(req: SipRequest): { user: string | undefined; anonymous: boolean } {
-  const pai = getHeader(req, 'p-asserted-identity')?.split(',')[0];
-  const from = fromUserOf(req);
-  const privacy = (getHeader(req, 'privacy') ?? '').toLowerCase().split(/[;,\s]+/);
-  return { user: userOf(pai) ?? from, anonymous: privacy.includes('id') || privacy.includes('user') || from?.toLowerCase() === 'anonymous' };
 }
 
 /**
@@ -128,24 +95,18 @@ export function orderByPriorityWeight<T extends { readonly priority: number; rea
   return out;
 }
 
-const transportParam = (protocol: string): string => protocol.toLowerCase();
-
-/** Whether an INVITE opens a recording session: the siprec option tag, or rs-metadata in its body (RFC 7866 §6.1). */
-export function isRecordingSession(req: SipRequest): boolean {
-  const require = (getHeader(req, 'require') ?? '').toLowerCase();
-  const ct = (getHeader(req, 'content-type') ?? '').toLowerCase();
-  return /(^|,)\s*siprec\s*(,|$)/.test(require) || (ct.startsWith('multipart/') && req.body.toString('latin1').toLowerCase().includes('application/rs-metadata+xml'));
+/** A hop to a carrier or origination route for the number `e164`. */
+function hopTo(e164: string, host: string, port: number, protocol: string, extra: Pick<NextHop, 'credentials' | 'trunk'> = {}): NextHop {
+  return { transport: hopTransportOf(protocol), host, port, user: e164, headers: [], ...extra };
 }
 
-export class VoiceConnectorRouter {
+export class VoiceConnectorRouter implements CallRouter {
   readonly counters: RouterCounters = { refused: new Map() };
   readonly #opts: VoiceConnectorRouterOptions;
   readonly #cps = new Map<string, { limit: number; buckets: TokenBuckets }>();
-  readonly #suffix: string;
 
   constructor(opts: VoiceConnectorRouterOptions) {
     this.#opts = opts;
-    this.#suffix = `.voiceconnector.${opts.domain.toLowerCase()}`;
   }
 
   #refuse(rule: string, status: number, extra: Partial<Extract<RouteDecision, { kind: 'reject' }>> = {}): RouteDecision {
@@ -153,15 +114,15 @@ export class VoiceConnectorRouter {
     return { kind: 'reject', status, rule, ...extra };
   }
 
-  decide(req: SipRequest, source: Source): RouteDecision {
-    const r = routeRequestOf(req.uri);
-    if (r === undefined) return this.#refuse('bad-request-uri', 416);
+  decide(req: RouteRequest): RouteDecision {
+    const r = req.dialed;
+    const source = req.source;
     const snap = this.#opts.snapshot();
-    if (r.host.endsWith(this.#suffix)) {
-      const id = r.host.slice(0, -this.#suffix.length);
+    const id = voiceConnectorIdOfHost(r.host, this.#opts.domain);
+    if (id !== undefined) {
       const vc = snap.voiceConnectors.get(id);
       if (vc === undefined) return this.#refuse('unknown-voice-connector', 404);
-      return this.#termination(req, source, vc, r.user, snap);
+      return this.#termination(req, vc, r.user, snap);
     }
     const carrier = snap.carriers.find((c) => c.host === source.address || c.host === source.address.replace(/^::ffff:/, ''));
     const dialed = e164Of(r.user);
@@ -170,35 +131,36 @@ export class VoiceConnectorRouter {
       if (owner !== undefined) return this.#origination(req, dialed.e164, owner, snap);
     }
     // Recording sessions are taken only for a voice connector.
-    if (isRecordingSession(req)) return this.#refuse('recording-no-voice-connector', 404);
+    if (req.recording) return this.#refuse('recording-no-voice-connector', 404);
     const fallback = routeStatic(this.#opts.staticRoutes, r);
     if (fallback.kind === 'reject') return this.#refuse(carrier === undefined ? 'no-route' : 'origination-unknown-number', 404);
     return fallback;
   }
 
-  #termination(req: SipRequest, source: Source, vc: VoiceConnectorConfig, user: string | undefined, snap: ConfigSnapshot): RouteDecision {
-    const doc = vc.documents.termination as { CpsLimit?: number; DefaultPhoneNumber?: string; CallingRegions?: string[]; CidrAllowedList?: string[]; Disabled?: boolean } | undefined;
+  #termination(req: RouteRequest, vc: VoiceConnectorConfig, user: string | undefined, snap: ConfigSnapshot): RouteDecision {
+    const source = req.source;
+    const doc = vc.documents.termination;
     const dialed = e164Of(user);
-    const who = callerOf(req);
+    const who = req.caller;
     const calling = e164Of(who.user);
     const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country, encrypted: vc.requireEncryption };
     if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
     const cidrs = doc.CidrAllowedList ?? [];
     if (cidrs.length > 0 ? !inCidrs(source.address, cidrs) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
     if (vc.credentials.length > 0) {
-      const realm = `${vc.id}${this.#suffix}`;
+      const realm = voiceConnectorHost(vc.id, this.#opts.domain);
       // A banned source is refused before any challenge, the right password included.
       if (this.#opts.authGuard.refusal(source.address, vc.id) !== undefined) return this.#refuse('termination-auth-banned', 403, { trunk, reason: 'Too Many Authentication Failures' });
-      const verdict = this.#opts.digest.verify(getHeaderValues(req, 'proxy-authorization'), req, realm, source.address, vc.credentials);
+      const verdict = req.credentials(realm, vc.credentials);
       switch (verdict.kind) {
         case 'ok':
           break;
-        case 'challenge':
+        case 'absent':
         case 'stale':
           // A challenge is part of the exchange, not a failure: it is not counted as a refusal.
-          return { kind: 'reject', status: 407, rule: 'termination-challenge', trunk, headers: this.#opts.digest.challenge(realm, source.address, verdict.kind === 'stale').map((value) => ({ name: 'proxy-authenticate', value })) };
+          return { kind: 'reject', status: 407, rule: 'termination-challenge', trunk, challenge: { realm, stale: verdict.kind === 'stale' } };
         case 'failed':
-          this.#opts.authGuard.failed(source.address, vc.id, verdict.reason);
+          this.#opts.authGuard.failed(source.address, vc.id, AUTH_FAILURE_REASONS.find((r) => r === verdict.reason) ?? 'malformed');
           return this.#refuse('termination-auth', 403, { trunk, reason: 'Authentication Failed' });
         default: {
           const never: never = verdict;
@@ -207,7 +169,7 @@ export class VoiceConnectorRouter {
       }
     }
     // Emergency calls from an authenticated PBX go out ahead of every other rule: Disabled, calling regions, CpsLimit.
-    const emergency = emergencyRoute((vc.documents.emergency as { DNIS?: EmergencyDnis[] } | undefined)?.DNIS ?? [], user, calling?.country);
+    const emergency = emergencyRoute(vc.documents.emergency?.DNIS ?? [], user, calling?.country);
     if (emergency !== undefined) {
       this.#takeCps(vc.id, doc.CpsLimit ?? 1);
       // Not even encryption holds an emergency call back: its media is SRTP only if the PBX offered it.
@@ -216,19 +178,19 @@ export class VoiceConnectorRouter {
     // RequireEncryption: signaling over TLS and media as SRTP (an RTP/SAVP offer), or no call.
     if (vc.requireEncryption) {
       if (source.transport !== 'tls') return this.#refuse('termination-encryption', 403, { trunk, reason: 'Encryption Required' });
-      if (req.body.length > 0 && !/^m=audio \S+ RTP\/SAVPF? /m.test(req.body.toString('latin1'))) return this.#refuse('termination-srtp', 488, { trunk, reason: 'SRTP Required' });
+      if (req.audioOffer === 'rtp') return this.#refuse('termination-srtp', 488, { trunk, reason: 'SRTP Required' });
     }
     // A recording session (SIPREC) from an allowed, authenticated client is recorded, not called through.
-    if (isRecordingSession(req)) return { kind: 'record', rule: `recording:${vc.id}`, trunk };
+    if (req.recording) return { kind: 'record', rule: `recording:${vc.id}`, trunk };
     if (doc.Disabled === true) return this.#refuse('termination-disabled', 403, { trunk, reason: 'Termination Disabled' });
     if (dialed === undefined) return this.#refuse('termination-bad-number', 484, { trunk });
     if (dialed.country === undefined || !(doc.CallingRegions ?? []).includes(dialed.country)) return this.#refuse('termination-calling-region', 403, { trunk, reason: 'Calling Region Not Allowed' });
-    if (!this.#takeCps(vc.id, doc.CpsLimit ?? 1)) return this.#refuse('termination-throttled', 503, { trunk, headers: [{ name: 'retry-after', value: '1' }], throttled: true });
+    if (!this.#takeCps(vc.id, doc.CpsLimit ?? 1)) return this.#refuse('termination-throttled', 503, { trunk, retryAfterSec: 1, throttled: true });
     return this.#viaCarriers(snap, vc, doc, dialed.e164, trunk, calling, who.anonymous, 'termination');
   }
 
   /** A termination call out through the carriers that take `e164`, with the voice connector's caller ID. */
-  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: { DefaultPhoneNumber?: string }, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, anonymous: boolean, kind: string): RouteDecision {
+  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: Pick<TerminationDocument, 'DefaultPhoneNumber'>, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, anonymous: boolean, kind: string): RouteDecision {
     // Caller ID: the PBX's own number when it is one of this voice connector's, else the default.
     const owned = calling !== undefined && this.#belongsTo(snap, calling.e164, vc.id);
     const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
@@ -238,16 +200,12 @@ export class VoiceConnectorRouter {
       snap.carriers.filter((c) => (c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))) && (this.#opts.health?.isUp(c.host, c.port, c.protocol) ?? true)),
       this.#opts.random,
     );
-    const targets = carriers.map((c) => ({
-      target: `sip:${e164}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port};transport=${transportParam(c.protocol)}`,
-      ...(c.credentials === undefined ? {} : { credentials: c.credentials }),
-    }));
-    const [first, ...rest] = targets;
+    const hops = carriers.map((c) => hopTo(e164, c.host, c.port, c.protocol, c.credentials === undefined ? {} : { credentials: c.credentials }));
+    const [first, ...rest] = hops;
     if (first === undefined) return this.#refuse('termination-no-carrier', 503, { trunk, reason: 'No Carrier Available' });
     return {
       kind: 'forward',
-      target: first.target,
-      ...(first.credentials === undefined ? {} : { credentials: first.credentials }),
+      hop: first,
       alternates: rest,
       rule: `${kind}:${vc.id}`,
       trunk: { ...trunk, fromNumber: callerNumber },
@@ -271,16 +229,16 @@ export class VoiceConnectorRouter {
     return b.buckets.take(vcId, this.#opts.clock.monoMs());
   }
 
-  #origination(req: SipRequest, e164: string, owner: { kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; id: string }, snap: ConfigSnapshot): RouteDecision {
+  #origination(req: RouteRequest, e164: string, owner: { kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; id: string }, snap: ConfigSnapshot): RouteDecision {
     const members = owner.kind === 'VoiceConnectorId' ? [owner.id] : (snap.groups.get(owner.id) ?? []).map((i) => i.voiceConnectorId);
-    const calling = e164Of(fromUserOf(req));
-    const targets: { target: string; vc: VoiceConnectorConfig }[] = [];
+    const calling = e164Of(req.fromUser);
+    const targets: { route: { host: string; port: number; protocol: string }; vc: VoiceConnectorConfig }[] = [];
     for (const id of members) {
       const vc = snap.voiceConnectors.get(id);
       if (vc === undefined) continue;
       const routes = originationRoutes(vc).filter((rt) => this.#opts.health?.isUp(rt.host, rt.port, rt.protocol) ?? true);
       for (const rt of orderByPriorityWeight(routes, this.#opts.random)) {
-        targets.push({ vc, target: `sip:${e164}@${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port};transport=${transportParam(rt.protocol)}` });
+        targets.push({ vc, route: rt });
       }
     }
     const first = targets[0];
@@ -296,6 +254,7 @@ export class VoiceConnectorRouter {
       encrypted: vc?.requireEncryption === true,
     });
     if (first === undefined) return this.#refuse('origination-no-route', 480, { trunk: trunkOf(firstVc), reason: 'No Origination Route Available' });
-    return { kind: 'forward', target: first.target, alternates: targets.slice(1).map((t) => ({ target: t.target, trunk: trunkOf(t.vc) })), rule: `origination:${first.vc.id}`, trunk: trunkOf(first.vc) };
+    const hopOf = (t: (typeof targets)[number], trunk?: TrunkCall): NextHop => hopTo(e164, t.route.host, t.route.port, t.route.protocol, trunk === undefined ? {} : { trunk });
+    return { kind: 'forward', hop: hopOf(first), alternates: targets.slice(1).map((t) => hopOf(t, trunkOf(t.vc))), rule: `origination:${first.vc.id}`, trunk: trunkOf(first.vc) };
   }
 }
