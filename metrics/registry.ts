@@ -1,13 +1,40 @@
 import client from 'prom-client';
-import type { EdgeCounters, SignalingStats } from '../signaling/edge.ts';
-import type { B2buaCounters } from '../signaling/calls/b2bua.ts';
 import type { MediaStatus } from '../media/protocol.ts';
+
+/**
+ * The signaling edge's message counters, as metrics reads them (the edge's own counters object
+ * has these and more; metrics names only what it reads, never the edge or a live call).
+ */
+export interface EdgeMessageCounters {
+  readonly messagesReceived: number;
+  readonly parseErrors: number;
+  readonly unanswerable: number;
+  readonly badRequestsAnswered: number;
+  readonly rateLimited: number;
+  readonly misroutedResponses: number;
+}
+
+/** The call layer's call counters, as metrics reads them. */
+export interface CallCounters {
+  readonly callsStarted: number;
+  readonly callsAnswered: number;
+  readonly callsFailed: number;
+  readonly rejectedRequests: number;
+}
+
+/** What is in progress right now (gauges). */
+export interface SignalingGauges {
+  readonly calls: number;
+  readonly dialogs: number;
+  readonly transactions: number;
+  readonly connections: number;
+}
 
 /** What the signaling metrics read at scrape time (STYLE.md 13: counters in objects, no labels from ids). */
 export interface SignalingMetricsSource {
-  readonly edge: EdgeCounters;
-  readonly calls: B2buaCounters;
-  stats(): SignalingStats;
+  readonly edge: EdgeMessageCounters;
+  readonly calls: CallCounters;
+  stats(): SignalingGauges;
   /** Stream transport counters (TCP and TLS summed). */
   streams(): { readonly refused: number; readonly deadlinesMissed: number };
   /** Messages never sent: their destination was no IP literal or had an unusable port. */
