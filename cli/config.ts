@@ -5,6 +5,9 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import YAML from 'yaml';
 import { ConfigError } from '../common/errors.ts';
+import type { StaticRoute } from '../signaling/routing/static-routes.ts';
+import { hopOfUri } from '../signaling/sip/resolve/hop-uri.ts';
+import type { HopUriFault } from '../signaling/sip/resolve/hop-uri.ts';
 import { DEFAULT_AUTH_BAN_SEC, DEFAULT_AUTH_FAILURE_WINDOW_SEC, DEFAULT_AUTH_FAILURES_PER_SOURCE, DEFAULT_AUTH_FAILURES_PER_VOICE_CONNECTOR } from '../signaling/auth/auth-guard.ts';
 
 /** Default ports (SPEC §2, DESIGN "Interfaces"). */
@@ -184,6 +187,8 @@ export interface ServerConfig extends Omit<FileConfig, 'sip' | 'media' | 'stream
   readonly rtpLow: number;
   readonly rtpHigh: number;
   readonly advertisedAddress: string;
+  /** `routes` with each target read once into the next hop it names. */
+  readonly staticRoutes: readonly StaticRoute[];
 }
 
 /** Flag names (kebab-case) ↔ config keys, with env twins CARILLON_<SNAKE>. */
@@ -326,9 +331,23 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) faults.push('/tlsCert (--tls-cert) and /tlsKey (--tls-key) go together: give both or neither');
   if (sip.t2Ms < sip.t1Ms) faults.push(`/sip/t2Ms (${sip.t2Ms}) must be ≥ /sip/t1Ms (${sip.t1Ms})`);
   if (sip.sessionExpiresSec < sip.minSeSec) faults.push(`/sip/sessionExpiresSec (${sip.sessionExpiresSec}) must be ≥ /sip/minSeSec (${sip.minSeSec})`);
+  const staticRoutes: StaticRoute[] = [];
+  cfg.routes.forEach((r, i) => {
+    const read = hopOfUri(r.target);
+    if (read.ok) staticRoutes.push({ match: r.match, hop: read.hop });
+    else faults.push(`/routes/${i}/target ${JSON.stringify(r.target)} ${HOP_FAULTS[read.fault]}`);
+  });
   if (faults.length > 0) throw new ConfigError(`invalid configuration: ${faults.join('; ')}`);
-  return { ...cfg, sip, media, streaming, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind) };
+  return { ...cfg, sip, media, streaming, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind), staticRoutes };
 }
+
+/** What is wrong with a static route's target, in an operator's words. */
+const HOP_FAULTS: Readonly<Record<HopUriFault, string>> = {
+  'not-sip': 'is not a sip: or sips: URI',
+  'bad-port': 'names a port outside 1-65535',
+  'bad-transport': 'names a transport other than udp, tcp or tls (sips: is tls)',
+  'unsupported-part': 'may hold only user, host, port and ;transport= (no password, other parameters or headers)',
+};
 
 /** The address to advertise for a bind address: itself, or a local non-loopback IPv4 for a wildcard. */
 export function advertisedFor(bind: string): string {

@@ -14,23 +14,27 @@ import { ConfigError } from '../common/errors.ts';
 import { DnsResolver, lookupFunction } from '../common/resolver.ts';
 import type { Resolver } from '../common/resolver.ts';
 import { CachingResolver } from '../common/resolver-cache.ts';
-import { SipLocator } from '../signaling/routing/sip-resolver.ts';
+import { SipLocator } from '../signaling/sip/resolve/sip-resolver.ts';
 import { buildApp } from '../control-plane/api/app.ts';
 import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connectors.ts';
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
 import { openStoreWhenReachable } from '../control-plane/store/store-connect.ts';
-import { ConfigSnapshots, EMPTY_SNAPSHOT } from '../control-plane/config-snapshot.ts';
+import { ConfigSnapshots } from '../control-plane/config-snapshot.ts';
+import { EMPTY_SNAPSHOT } from '../common/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
+import type { ConfigSnapshot } from '../common/config-snapshot.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { MediaEngine, portPairsIn } from '../media/engine.ts';
 import type { MediaStatus } from '../media/protocol.ts';
 import { QualityLog } from '../media/quality/quality-log.ts';
 import { MediaAnchoring } from '../signaling/calls/call-media.ts';
 import { SipEdge } from '../signaling/sip/sip-edge.ts';
-import type { SignalingStats } from '../metrics/registry.ts';
+import type { SignalingGauges } from '../metrics/registry.ts';
 import { TrunkCalls } from '../signaling/calls/trunk-calls.ts';
 import type { CallRouter } from '../signaling/routing/route.ts';
-import { routeRequestOf } from '../signaling/routing/static-routes.ts';
+import { voiceConnectorIdOfHost } from '../signaling/routing/voice-connector-host.ts';
+import { dialedTargetOf } from '../signaling/sip/ua/sip-routing.ts';
+import { loggingOf, sipLogsAnywhere } from '../metrics/voice-connector-logging.ts';
 import { RouteHealth } from '../signaling/routing/route-health.ts';
 import { TerminationHealthRecorder } from '../control-plane/termination-health.ts';
 import { VoiceConnectorRouter } from '../signaling/routing/voice-connector-router.ts';
@@ -83,7 +87,7 @@ export interface CarillonServer {
   /** Stops new calls, ends live ones with BYE, closes listeners. Idempotent. */
   close(): Promise<void>;
   readonly ports: Ports;
-  stats(): SignalingStats;
+  stats(): SignalingGauges;
   /** The signaling edge (for tests and metrics). */
   readonly edge: SipEdge;
   /** The call layer: trunk calls in progress and their counters (for tests and metrics). */
@@ -117,7 +121,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const resolver = new CachingResolver(deps.resolver ?? systemResolver(cfg.dnsServers), { clock });
   const lookup = lookupFunction(resolver);
   const sockets = deps.sockets ?? socketsWithLookup(lookup);
-  const locate = new SipLocator({ resolver, random, families: isIpv6(cfg.bind) ? [6, 4] : [4] }).locate;
+  const locator = new SipLocator({ resolver, random, families: isIpv6(cfg.bind) ? [6, 4] : [4] });
+  const locate = locator.locate;
   const logger = deps.logger ?? pino({ level: cfg.logLevel, base: { svc: 'carillon' } });
   let edge: SipEdge | undefined;
   let calls: TrunkCalls | undefined;
@@ -143,7 +148,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const vcRouter = new VoiceConnectorRouter({
     domain: cfg.domain,
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
-    staticRoutes: cfg.routes,
+    staticRoutes: cfg.staticRoutes,
     authGuard,
     clock,
     random,
@@ -151,8 +156,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   });
   const routeHealth = new RouteHealth({
     snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT,
-    ping: (dest, uri) => (edge === undefined ? Promise.resolve(undefined) : edge.ping(dest, uri)),
-    locate,
+    probe: (hop) => (edge === undefined ? Promise.resolve(undefined) : edge.probe(hop)),
     timers,
     clock,
     logger,
@@ -160,9 +164,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   });
   const router: CallRouter = vcRouter;
   let terminationHealth: TerminationHealthRecorder | undefined;
-  /** A voice connector's logging configuration (both logs off when it has none). */
-  const loggingOf = (vcId: string): { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } =>
-    (snapshots?.current.voiceConnectors.get(vcId)?.documents.logging as { EnableSIPLogs?: boolean; EnableMediaMetricLogs?: boolean } | undefined) ?? {};
+  const current = (): ConfigSnapshot => snapshots?.current ?? EMPTY_SNAPSHOT;
   // CDRs first: a call's records are on disk before anything else hears that it ended.
   // The flag wins; else the bucket an admin set through UpdateGlobalSettings (with the API on).
   const cdrUploader =
@@ -172,24 +174,17 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const cdrJournal = new CdrJournal({ file: path.join(cfg.data, 'journal', 'cdrs.jsonl'), clock, timers, logger });
   const cdrWriter = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file), journal: cdrJournal });
   const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock, lookup, resolver });
-  let sipLogsOn = { generation: -1, any: false };
+  const sipLogsOn = sipLogsAnywhere();
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
     clock,
-    enabled: (vcId) => loggingOf(vcId).EnableSIPLogs === true,
-    anyEnabled: () => {
-      const snap = snapshots?.current ?? EMPTY_SNAPSHOT;
-      if (sipLogsOn.generation !== snap.generation) {
-        sipLogsOn = { generation: snap.generation, any: [...snap.voiceConnectors.values()].some((vc) => (vc.documents.logging as { EnableSIPLogs?: boolean } | undefined)?.EnableSIPLogs === true) };
-      }
-      return sipLogsOn.any;
-    },
+    enabled: (vcId) => loggingOf(current(), vcId).EnableSIPLogs === true,
+    anyEnabled: () => sipLogsOn(current()),
   });
-  const vcSuffix = `.voiceconnector.${cfg.domain.toLowerCase()}`;
+  // A PBX's OPTIONS to its voice connector's host is its keepalive: termination health.
   const onOptions = (req: SipRequest, source: Source): void => {
-    const host = routeRequestOf(req.uri)?.host ?? '';
-    if (terminationHealth === undefined || !host.endsWith(vcSuffix)) return;
-    const vcId = host.slice(0, -vcSuffix.length);
+    const vcId = voiceConnectorIdOfHost(dialedTargetOf(req.uri)?.host ?? '', cfg.domain);
+    if (terminationHealth === undefined || vcId === undefined) return;
     if (!(snapshots?.current.voiceConnectors.has(vcId) ?? false)) return;
     terminationHealth.record(vcId, source.address, clock.nowMs()).catch((err: unknown) => logger.warn({ err, vcId }, 'termination health not stored'));
   };
@@ -230,7 +225,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         },
         logger,
       );
-      qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(vcId).EnableMediaMetricLogs === true);
+      qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(current(), vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
         onUnknownTimeout: (session) => recorder?.onMediaTimeout(session),
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
@@ -294,8 +289,21 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       const eng = engine;
       const registry = createMetricsRegistry(() => ({
         edge: e.counters,
-        calls: trunkCalls.counters,
-        ua: e.ua.counters,
+        calls: {
+          get callsStarted() {
+            return trunkCalls.counters.callsStarted;
+          },
+          get callsAnswered() {
+            return trunkCalls.counters.callsAnswered;
+          },
+          get callsFailed() {
+            return trunkCalls.counters.callsFailed;
+          },
+          // Refusals are the SIP user agent's to write (routing's among them).
+          get rejectedRequests() {
+            return e.ua.counters.rejectedRequests;
+          },
+        },
         stats: () => ({ ...e.stats(), calls: trunkCalls.stats().calls }),
         streams: () => e.streamCounters(),
         unroutable: () => e.hub.counters.badDestination,

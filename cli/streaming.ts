@@ -3,7 +3,7 @@ import client from 'prom-client';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.ts';
 import { AppendFiles } from '../common/append-files.ts';
-import type { ConfigSnapshot } from '../control-plane/config-snapshot.ts';
+import type { ConfigSnapshot } from '../common/config-snapshot.ts';
 import type { QualityContext } from '../media/quality/record.ts';
 import { FileStreamSink } from '../media/stream/file-sink.ts';
 import { fileEventTarget, StatusEvents, webhookTarget } from '../media/stream/status-events.ts';
@@ -28,8 +28,9 @@ import type { NatsConnection } from 'nats';
 import { eventBridgeTarget, natsTarget, snsTarget, sqsTarget } from '../media/stream/notify-targets.ts';
 import type { StreamingEnvelope } from '../media/stream/status-events.ts';
 import type { MediaSideName } from '../media/protocol.ts';
-import { legOf } from '../signaling/calls/call-summary.ts';
 import type { CallSummary, HeaderField } from '../signaling/calls/call-summary.ts';
+import { inviteHeadersOf, notificationAsked, retentionHoursOf, streamsCalls } from '../media/stream/voice-connector-streaming.ts';
+import { streamLegMetaOf } from '../metrics/stream-meta.ts';
 import type { CallEvents } from '../signaling/calls/call-events.ts';
 import type { StreamingConfig } from './config.ts';
 
@@ -72,18 +73,6 @@ export interface CallStreamingDeps {
   readonly resolver?: Resolver | undefined;
 }
 
-/** The INVITE headers Chime put in `inviteHeaders`, lower-case names. */
-const INVITE_HEADERS = ['from', 'to', 'call-id', 'cseq', 'contact', 'content-type', 'content-length'] as const;
-
-function inviteHeadersOf(fields: readonly HeaderField[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of INVITE_HEADERS) {
-    const v = fields.find((f) => f.name === name)?.value;
-    if (v !== undefined) out[name] = v;
-  }
-  return out;
-}
-
 /** Endpoint override, static credentials when given, and HTTP/1.1 (Kinesis-compatible servers often speak nothing else) resolving through `lookup`. */
 function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly accessKeyId?: string | undefined; readonly secretAccessKey?: string | undefined }, lookup: NodeLookup | undefined): {
   endpoint?: string;
@@ -95,11 +84,6 @@ function awsClientConfig(o: { readonly endpoint?: string | undefined; readonly a
     ...(o.accessKeyId === undefined || o.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }),
     requestHandler: awsRequestHandler(lookup),
   };
-}
-
-function streamsOf(snap: ConfigSnapshot, voiceConnectorId: string): boolean {
-  const doc = snap.voiceConnectors.get(voiceConnectorId)?.documents.streaming as { Disabled?: boolean } | undefined;
-  return doc !== undefined && doc.Disabled !== true;
 }
 
 export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
@@ -127,10 +111,8 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
   // The voice connector's StreamingNotificationTargets pick among EventBridge, SNS and SQS.
   const asked =
     (kind: 'EventBridge' | 'SNS' | 'SQS') =>
-    (event: StreamingEnvelope): boolean => {
-      const doc = d.snapshot().voiceConnectors.get(String(event.detail.voiceConnectorId))?.documents.streaming as { StreamingNotificationTargets?: { NotificationTarget?: string }[] } | undefined;
-      return (doc?.StreamingNotificationTargets ?? []).some((t) => t.NotificationTarget === kind);
-    };
+    (event: StreamingEnvelope): boolean =>
+      notificationAsked(d.snapshot(), String(event.detail.voiceConnectorId), kind);
   const clients: { destroy(): void }[] = [];
   const eb = d.config.eventBridge;
   if (eb !== undefined) {
@@ -167,35 +149,21 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     logger: d.logger,
     nowMs: () => d.clock.nowMs(),
   });
-  const fragmentMsOf = (vcId: string): number | undefined => (vcId !== 'default' && streamsOf(d.snapshot(), vcId) ? d.config.fragmentMs : undefined);
-  const retentionOf = (vcId: string): number => (d.snapshot().voiceConnectors.get(vcId)?.documents.streaming as { DataRetentionInHours?: number } | undefined)?.DataRetentionInHours ?? 0;
+  const fragmentMsOf = (vcId: string): number | undefined => (streamsCalls(d.snapshot(), vcId) ? d.config.fragmentMs : undefined);
+  const retentionOf = (vcId: string): number => retentionHoursOf(d.snapshot(), vcId);
   // The latest summary of each streamed call: a leg's metadata is read when its first fragment is
   // stored, by then the callee's leg (after any failover) is the one that answered.
   const latest = new Map<string, CallSummary>();
   const metaOf = (callId: string, side: MediaSideName): StreamLegMeta | undefined => {
     const call = latest.get(callId);
-    const trunk = call?.trunk;
-    const leg = call === undefined ? undefined : legOf(call, side === 'a' ? 'caller' : 'callee');
-    if (call === undefined || trunk === undefined || leg?.wireCallId === undefined) return undefined;
-    return {
-      voiceConnectorId: trunk.voiceConnectorId,
-      transactionId: call.transactionId,
-      callId: leg.wireCallId,
-      direction: trunk.direction,
-      isCaller: side === 'a',
-      fromNumber: trunk.fromNumber,
-      toNumber: trunk.toNumber,
-      inviteHeaders: inviteHeadersOf(leg.setupHeaders.length > 0 ? leg.setupHeaders : (legOf(call, 'caller')?.setupHeaders ?? [])),
-      region: trunk.region,
-      retentionHours: retentionOf(trunk.voiceConnectorId),
-    };
+    return call === undefined ? undefined : streamLegMetaOf(call, side, retentionOf);
   };
   d.calls.on((e) => {
     if (e.type === 'refused') return;
     if (latest.has(e.call.id)) latest.set(e.call.id, e.call);
     if (e.type === 'started') {
       const vc = e.call.trunk?.voiceConnectorId;
-      if (vc === undefined || !streamsOf(d.snapshot(), vc)) return;
+      if (vc === undefined || !streamsCalls(d.snapshot(), vc)) return;
       latest.set(e.call.id, e.call);
       const id = e.call.id;
       service.begin(id, (leg) => metaOf(id, leg.endsWith(':a') ? 'a' : 'b'));

@@ -1,59 +1,17 @@
+import Type from 'typebox';
+import type { Static, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { isDocumentKind, readDocument } from '../common/config-documents.ts';
+import type { DocumentKind, DocumentTypes, VoiceConnectorDocuments } from '../common/config-documents.ts';
+import { EMPTY_SNAPSHOT } from '../common/config-snapshot.ts';
+import type { CarrierConfig, CarrierProtocol, ConfigSnapshot, GroupMember, NumberConfig, VoiceConnectorConfig } from '../common/config-snapshot.ts';
 import type { Store } from './store/store.ts';
 
 /**
- * The configuration signaling reads (DESIGN.md): an immutable snapshot of everything calls need
- * — voice connectors with their termination, origination, logging and streaming documents and
- * digest credentials, groups, and which voice connector or group each number belongs to —
- * rebuilt from the store after every change and handed to listeners. Readers never see a
- * half-applied change: a snapshot is built whole, then swapped in.
+ * Builds the configuration snapshot signaling reads (its types: common/config-snapshot.ts) from
+ * the store after every change and hands it to listeners. Each stored document is read back
+ * through its kind's schema (common/config-documents.ts): a reader gets it typed.
  */
-export interface VoiceConnectorConfig {
-  readonly id: string;
-  readonly name: string;
-  readonly awsRegion: string;
-  readonly requireEncryption: boolean;
-  /** Configuration documents by kind, in the API's own shape. */
-  readonly documents: Readonly<Record<string, unknown>>;
-  readonly credentials: readonly { readonly username: string; readonly realm: string; readonly ha1Md5: string; readonly ha1Sha256: string }[];
-}
-
-export interface CarrierConfig {
-  readonly id: string;
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly protocol: 'UDP' | 'TCP' | 'TLS';
-  readonly priority: number;
-  readonly weight: number;
-  readonly prefixes: readonly string[];
-  readonly credentials: { readonly username: string; readonly password: string } | undefined;
-}
-
-export interface NumberConfig {
-  readonly kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId';
-  readonly id: string;
-  /** The number's own calling name (CNAM), if set. */
-  readonly callingName: string | undefined;
-}
-
-export interface ConfigSnapshot {
-  /** Increases by one with every rebuild. */
-  readonly generation: number;
-  readonly voiceConnectors: ReadonlyMap<string, VoiceConnectorConfig>;
-  readonly groups: ReadonlyMap<string, readonly { readonly voiceConnectorId: string; readonly priority: number }[]>;
-  /** E.164 → the voice connector or group it is associated with. */
-  readonly numbers: ReadonlyMap<string, NumberConfig>;
-  /** Upstream gateways to the phone network, by priority then id. */
-  readonly carriers: readonly CarrierConfig[];
-  /** The account's default calling name (UpdatePhoneNumberSettings), if set. */
-  readonly defaultCallingName: string | undefined;
-  /** The CDR bucket of the global settings (UpdateGlobalSettings VoiceConnector.CdrBucket), if set. */
-  readonly cdrBucket: string | undefined;
-}
-
-/** The configuration with nothing in it (the control plane off, or not read yet). */
-export const EMPTY_SNAPSHOT: ConfigSnapshot = Object.freeze({ generation: 0, voiceConnectors: new Map(), groups: new Map(), numbers: new Map(), carriers: [], defaultCallingName: undefined, cdrBucket: undefined });
-
 export type SnapshotListener = (s: ConfigSnapshot) => void;
 
 export class ConfigSnapshots {
@@ -109,8 +67,7 @@ export class ConfigSnapshots {
     ]);
     const voiceConnectors = new Map<string, VoiceConnectorConfig>();
     for (const v of vcs) {
-      const documents: Record<string, unknown> = {};
-      for (const d of docs) if (d.voice_connector_id === v.id) documents[d.kind] = Object.freeze(JSON.parse(d.body) as unknown);
+      const documents = documentsOf(docs.filter((d) => d.voice_connector_id === v.id));
       voiceConnectors.set(
         v.id,
         Object.freeze({
@@ -123,31 +80,77 @@ export class ConfigSnapshots {
         }),
       );
     }
-    const groupMap = new Map<string, readonly { voiceConnectorId: string; priority: number }[]>();
+    const groupMap = new Map<string, readonly GroupMember[]>();
     for (const g of groups) {
-      const items = (JSON.parse(g.items) as { VoiceConnectorId: string; Priority: number }[]).map((i) => Object.freeze({ voiceConnectorId: i.VoiceConnectorId, priority: i.Priority }));
+      const items = jsonOf(g.items, isGroupItems, []).map((i) => Object.freeze({ voiceConnectorId: i.VoiceConnectorId, priority: i.Priority }));
       groupMap.set(g.id, Object.freeze(items.sort((a, b) => a.priority - b.priority)));
     }
     const numberMap = new Map<string, NumberConfig>();
     for (const n of numbers) {
-      const a = (JSON.parse(n.associations) as { Name: string; Value: string }[])[0];
+      const a = jsonOf(n.associations, isAssociations, [])[0];
       if (a !== undefined && (a.Name === 'VoiceConnectorId' || a.Name === 'VoiceConnectorGroupId')) numberMap.set(n.e164, Object.freeze({ kind: a.Name, id: a.Value, callingName: n.calling_name ?? undefined }));
     }
-    const carrierList = carriers.map((c) =>
+    const carrierList = carriers.map((c): CarrierConfig =>
       Object.freeze({
         id: c.id,
         name: c.name,
         host: c.host,
         port: c.port,
-        protocol: c.protocol as CarrierConfig['protocol'],
+        protocol: protocolOf(c.protocol),
         priority: c.priority,
         weight: c.weight,
-        prefixes: Object.freeze(JSON.parse(c.prefixes) as string[]),
+        prefixes: Object.freeze(jsonOf(c.prefixes, isStrings, [])),
         credentials: c.username === null || c.password === null ? undefined : Object.freeze({ username: c.username, password: c.password }),
       }),
     );
     const defaultCallingName = callingName === undefined || callingName.value === '' ? undefined : callingName.value;
-    const cdrBucket = global === undefined ? undefined : (JSON.parse(global.value) as { VoiceConnector?: { CdrBucket?: string } }).VoiceConnector?.CdrBucket;
+    const cdrBucket = global === undefined ? undefined : jsonOf(global.value, isGlobalSettings, {}).VoiceConnector?.CdrBucket;
     return Object.freeze({ generation, voiceConnectors, groups: groupMap, numbers: numberMap, carriers: Object.freeze(carrierList), defaultCallingName, cdrBucket });
   }
+}
+
+/** A voice connector's stored documents, each read through its kind's schema (unknown kinds and invalid ones left out). */
+function documentsOf(rows: readonly { readonly kind: string; readonly body: string }[]): VoiceConnectorDocuments {
+  const out: Partial<DocumentTypes> = {};
+  const put = <K extends DocumentKind>(kind: K, body: string): void => {
+    const doc = readDocument(kind, body);
+    if (doc !== undefined) out[kind] = deepFreeze(doc);
+  };
+  for (const row of rows) if (isDocumentKind(row.kind)) put(row.kind, row.body);
+  return Object.freeze(out);
+}
+
+/** Freezes a parsed JSON value through and through (a snapshot is shared by every reader). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The stored JSON columns the snapshot reads, each with its schema. */
+const checkOf = <S extends TSchema>(schema: S): ((v: unknown) => v is Static<S>) => {
+  const c = Compile(schema);
+  return (v: unknown): v is Static<S> => c.Check(v);
+};
+const isGroupItems = checkOf(Type.Array(Type.Object({ VoiceConnectorId: Type.String(), Priority: Type.Number() })));
+const isAssociations = checkOf(Type.Array(Type.Object({ Name: Type.String(), Value: Type.String() })));
+const isStrings = checkOf(Type.Array(Type.String()));
+const isGlobalSettings = checkOf(Type.Object({ VoiceConnector: Type.Optional(Type.Object({ CdrBucket: Type.Optional(Type.String()) })) }));
+
+/** A JSON column read as `T` when it holds one, else `fallback`. */
+function jsonOf<T>(text: string, is: (v: unknown) => v is T, fallback: T): T {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+  return is(v) ? v : fallback;
+}
+
+function protocolOf(p: string): CarrierProtocol {
+  const u = p.toUpperCase();
+  return u === 'TCP' ? 'TCP' : u === 'TLS' ? 'TLS' : 'UDP';
 }

@@ -1,3 +1,4 @@
+import type { TerminationHealthDocument } from '../common/config-documents.ts';
 import type { Store } from './store/store.ts';
 
 /**
@@ -22,7 +23,8 @@ export class TerminationHealthRecorder {
     if (last !== undefined && nowMs - last < this.#minIntervalMs) return;
     this.#lastWriteMs.set(vcId, nowMs);
     const at = new Date(nowMs).toISOString();
-    const body = JSON.stringify({ Timestamp: at, Source: source });
+    const doc: TerminationHealthDocument = { Timestamp: at, Source: source };
+    const body = JSON.stringify(doc);
     await this.#store.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('voice_connector_documents').where('voice_connector_id', '=', vcId).where('kind', '=', 'termination-health').execute();
       await tx.insertInto('voice_connector_documents').values({ voice_connector_id: vcId, kind: 'termination-health', body, updated_at: at }).execute();

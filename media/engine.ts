@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type {
+
   EndpointId,
   EndpointOptions,
   EndpointSnapshot,
@@ -14,6 +15,11 @@ import type {
   RemoteMedia,
   SessionSnapshot,
 } from './protocol.ts';
+
+// Call quality is part of the engine's public face: signaling reads records through here only.
+export { audioStream, legFigures, qualityRecord } from './quality/record.ts';
+export type { MediaQualityRecord, QualityContext } from './quality/record.ts';
+export type { QualityLog } from './quality/quality-log.ts';
 
 /** The endpoint was opened plain on the native mover and its far end now asks for SRTP (a re-INVITE). */
 export class SrtpUnavailableError extends Error {

@@ -5,7 +5,7 @@ import Type from 'typebox';
 import type { Static } from 'typebox';
 import Value from 'typebox/value';
 import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
-import type { TrunkCall } from '../signaling/routing/route.ts';
+import type { TrunkCall } from '../common/route.ts';
 
 /**
  * The journal of answered voice connector calls, so that a call in progress when the process dies

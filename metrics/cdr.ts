@@ -7,7 +7,7 @@ import type { CdrJournal, InterruptedCall, JournaledCall } from './cdr-journal.t
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
 import type { CallSummary } from '../signaling/calls/call-summary.ts';
 import { legOf } from '../signaling/calls/call-summary.ts';
-import type { TrunkCall } from '../signaling/routing/route.ts';
+import type { TrunkCall } from '../common/route.ts';
 
 /**
  * Call detail records for voice connector calls, one per call leg, in Chime's CDR JSON (SPEC.md

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AppendFiles } from '../common/append-files.ts';
 import type { Clock } from '../common/clock.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
-import type { TrunkCall } from '../signaling/routing/route.ts';
+import type { TrunkCall } from '../common/route.ts';
 
 /**
  * SIP message logs per voice connector (SPEC.md §4), written only for voice connectors whose

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { MediaQualityRecord } from '../media/quality/record.ts';
-import type { TrunkCall } from '../signaling/routing/route.ts';
+import type { TrunkCall } from '../common/route.ts';
 import type { CallEvent, CallEvents } from '../signaling/calls/call-events.ts';
 
 /**

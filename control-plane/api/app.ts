@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { registerChimeApi } from './chime/plugin.ts';
-import type { ChimeApiDeps } from './chime/plugin.ts';
+import type { ChimeApiDeps } from './chime/deps.ts';
 
 export interface AppDeps {
   /** Whether every listener is up and the store is reachable. */

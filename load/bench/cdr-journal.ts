@@ -19,7 +19,7 @@ import { CdrJournal } from '../../metrics/cdr-journal.ts';
 import type { JournaledCall } from '../../metrics/cdr-journal.ts';
 import { CallEvents } from '../../signaling/calls/call-events.ts';
 import type { CallSummary } from '../../signaling/calls/call-summary.ts';
-import type { TrunkCall } from '../../signaling/routing/route.ts';
+import type { TrunkCall } from '../../common/route.ts';
 import { opsPerSec, report } from './measure.ts';
 
 const root = mkdtempSync(path.join(process.argv[2] ?? os.tmpdir(), 'carillon-bench-journal-'));

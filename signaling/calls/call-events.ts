@@ -1,4 +1,4 @@
-import type { MediaQualityRecord } from '../../media/quality/record.ts';
+import type { MediaQualityRecord } from '../../media/engine.ts';
 import type { TrunkCall } from '../routing/route.ts';
 import type { EndReason } from './call.ts';
 import type { CallSummary, HeaderField } from './call-summary.ts';

@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { MediaQualityRecord } from '../../media/quality/record.ts';
 import type { TrunkCall } from '../routing/route.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
-import { SrtpUnavailableError } from '../../media/engine.ts';
-import type { MediaControl } from '../../media/engine.ts';
+import { audioStream, legFigures, qualityRecord, SrtpUnavailableError } from '../../media/engine.ts';
+import type { MediaControl, MediaQualityRecord, QualityContext, QualityLog } from '../../media/engine.ts';
 import type { EndpointId, EndpointOptions, MediaEvent, MediaSideName, RemoteMedia, SessionSnapshot } from '../../media/protocol.ts';
-import type { QualityLog } from '../../media/quality/quality-log.ts';
-import { audioStream, legFigures, qualityRecord } from '../../media/quality/record.ts';
-import type { QualityContext } from '../../media/quality/record.ts';
 import { anchorDescription, commonCodecs, readSdp } from '../sdp/anchor.ts';
 import type { SdesKey, SdesRewrite } from '../sdp/anchor.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { CallLegControl, HeaderField, LegFailure, LegSetup, Placement, PlacementAttempt, SessionBody } from '../../common/call-leg.ts';
+import type { CallLegControl, HeaderField, LegFailure, LegSetup, Placement, PlacementAttempt } from '../../common/call-leg.ts';
 import type { Clock, Timers } from '../../common/clock.ts';
 import { callId as toCallId } from '../../common/ids.ts';
 import type { CallId } from '../../common/ids.ts';
 import type { Random } from '../../common/random.ts';
-import type { CallRouter, NextHop, RouteRequest } from '../routing/route.ts';
+import type { CallRouter, NextHop } from '../routing/route.ts';
 import { calleeEvents, callerEvents, viaMedia } from './bridge.ts';
 import type { BridgeHost } from './bridge.ts';
 import { Call, hangupCause } from './call.ts';
@@ -12,6 +12,7 @@ import type { CallParty, EndReason } from './call.ts';
 import type { CallEvents } from './call-events.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { MediaAnchoring } from './call-media.ts';
+import type { CallRefusal, IncomingCall } from './incoming-call.ts';
 import type { RecordingCalls } from './recording-call.ts';
 
 /**
@@ -24,30 +25,6 @@ import type { RecordingCalls } from './recording-call.ts';
 
 /** How long a call may wait for an answer after its latest placement: SIP's Timer C (3 min) plus 64·T1 at the default T1. */
 export const SETUP_GUARD_MS = 212_000;
-
-/** A refusal of a new call, in the edge's terms to write. */
-export interface CallRefusal {
-  readonly status: number;
-  readonly reason?: string | undefined;
-  /** Ask for credentials for this realm (`stale`: the last ones were only out of date). */
-  readonly challenge?: { readonly realm: string; readonly stale: boolean } | undefined;
-  readonly retryAfterSec?: number | undefined;
-}
-
-/** A new call as an edge hands it over: its caller's leg (nothing answered yet) and what routing needs. */
-export interface IncomingCall {
-  readonly leg: CallLegControl;
-  readonly route: RouteRequest;
-  /** The caller's offer (undefined: a late offer). */
-  readonly offer: SessionBody | undefined;
-  /** The caller's own call identifier on its wire. */
-  readonly wireCallId: string;
-  /** The numbers the caller's request names (quality records of calls on no voice connector). */
-  readonly fromUser: string | undefined;
-  readonly toUser: string | undefined;
-  /** Refuses the call before any leg of it is placed (counted by the edge). */
-  refuse(r: CallRefusal): void;
-}
 
 /** Where the legs Carillon places go: a protocol's edge. */
 export interface LegPlacer {

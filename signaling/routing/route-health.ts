@@ -1,15 +1,18 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
-import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
-import type { Destination, TransportName } from '../sip/transport/types.ts';
-import type { RouteHealthView } from './voice-connector-router.ts';
-import type { SipLocate } from './sip-resolver.ts';
+import type { ConfigSnapshot, VoiceConnectorConfig } from '../../common/config-snapshot.ts';
+import type { HopTransport, NextHop } from '../../common/route.ts';
 
 /**
- * SIP OPTIONS pings to every origination route and carrier in the configuration (SPEC.md §4):
+ * Keepalive probes (SIP: OPTIONS pings) to every origination route and carrier in the configuration (SPEC.md §4):
  * a target that misses `missesToDown` pings in a row is skipped by routing until it answers
  * again. Any final answer counts — a 404 or 503 to OPTIONS still proves the peer is there.
  */
+/** Route health from OPTIONS pings: whether a route (by `host:port:protocol`) may be tried. */
+export interface RouteHealthView {
+  isUp(host: string, port: number, protocol: string): boolean;
+}
+
 export interface PingTarget {
   readonly host: string;
   readonly port: number;
@@ -26,9 +29,11 @@ export interface RouteState {
 
 export interface RouteHealthOptions {
   readonly snapshot: () => ConfigSnapshot;
-  readonly ping: (dest: Destination, uri: string) => Promise<number | undefined>;
-  /** RFC 3263 location of the route's URI (a name resolves through the process's one resolver). */
-  readonly locate: SipLocate;
+  /**
+   * Asks a hop whether its peer is there: the final status it answered, undefined when nothing
+   * did (SIP: OPTIONS at each place RFC 3263 finds for it, in the order a call would try them).
+   */
+  readonly probe: (hop: NextHop) => Promise<number | undefined>;
   readonly timers: Timers;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -36,7 +41,11 @@ export interface RouteHealthOptions {
   readonly missesToDown?: number;
 }
 
-const ALL_TRANSPORTS: ReadonlySet<TransportName> = new Set(['udp', 'tcp', 'tls']);
+/** A configured protocol ('UDP', 'TCP', 'TLS') as a hop's transport (UDP when it is none of those). */
+export function hopTransportOf(protocol: string): HopTransport {
+  const p = protocol.toLowerCase();
+  return p === 'tcp' ? 'tcp' : p === 'tls' ? 'tls' : 'udp';
+}
 
 const keyOf = (host: string, port: number, protocol: string): string => `${host.toLowerCase()}:${port}:${protocol.toUpperCase()}`;
 
@@ -51,7 +60,7 @@ export interface OriginationRoute extends PingTarget {
  * (Chime takes only TCP or UDP there), on 5061 unless the route names a port.
  */
 export function originationRoutes(vc: VoiceConnectorConfig): OriginationRoute[] {
-  const doc = vc.documents.origination as { Routes?: { Host: string; Port?: number; Protocol?: string; Priority?: number; Weight?: number }[]; Disabled?: boolean } | undefined;
+  const doc = vc.documents.origination;
   if (doc === undefined || doc.Disabled === true) return [];
   return (doc.Routes ?? []).map((r) => ({
     host: r.Host,
@@ -124,18 +133,10 @@ export class RouteHealth implements RouteHealthView {
     if (s.inFlight) return;
     s.inFlight = true;
     s.lastPingMs = this.#opts.clock.nowMs();
-    const transport = t.protocol.toLowerCase() as TransportName;
     let status: number | undefined;
     try {
-      const hostPart = t.host.includes(':') ? `[${t.host}]` : t.host;
-      const uri = `sip:${hostPart}:${t.port};transport=${transport}`;
-      // The port is explicit, so a name means A records (RFC 3263 §4.2); the route is up when
-      // any of its addresses answers, asked in the order a call would try them.
-      const loc = await this.#opts.locate(uri, ALL_TRANSPORTS);
-      for (const hop of loc.ok ? loc.hops : []) {
-        status = await this.#opts.ping(hop, uri);
-        if (status !== undefined) break;
-      }
+      // The route is up when any of its addresses answers.
+      status = await this.#opts.probe({ transport: hopTransportOf(t.protocol), host: t.host, port: t.port, user: undefined, headers: [] });
     } catch {
       status = undefined;
     }

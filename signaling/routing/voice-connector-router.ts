@@ -3,14 +3,17 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Clock } from '../../common/clock.ts';
 import type { Random } from '../../common/random.ts';
 import { TokenBuckets } from '../../common/token-bucket.ts';
-import type { ConfigSnapshot, VoiceConnectorConfig } from '../../control-plane/config-snapshot.ts';
+import type { TerminationDocument } from '../../common/config-documents.ts';
+import type { ConfigSnapshot, VoiceConnectorConfig } from '../../common/config-snapshot.ts';
+import type { CallRouter, NextHop, RouteDecision, RouteRequest, TrunkCall } from '../../common/route.ts';
 import type { AuthGuard } from '../auth/auth-guard.ts';
+import { AUTH_FAILURE_REASONS } from '../auth/digest.ts';
 import { routeStatic } from './static-routes.ts';
 import type { StaticRoute } from './static-routes.ts';
-import type { CallRouter, HopTransport, NextHop, RouteDecision, RouteRequest, TrunkCall } from './route.ts';
 import { emergencyRoute } from './emergency.ts';
-import { originationRoutes } from './route-health.ts';
-import type { EmergencyDnis } from './emergency.ts';
+import { hopTransportOf, originationRoutes } from './route-health.ts';
+import type { RouteHealthView } from './route-health.ts';
+import { voiceConnectorHost, voiceConnectorIdOfHost } from './voice-connector-host.ts';
 
 /**
  * Voice Connector call classification and routing over the control plane's configuration
@@ -26,11 +29,6 @@ import type { EmergencyDnis } from './emergency.ts';
 export interface RouterCounters {
   /** Refusals by rule (`termination-cidr`, `termination-throttled`, …). */
   readonly refused: Map<string, number>;
-}
-
-/** Route health from OPTIONS pings: whether a route (by `host:port:protocol`) may be tried. */
-export interface RouteHealthView {
-  isUp(host: string, port: number, protocol: string): boolean;
 }
 
 export interface VoiceConnectorRouterOptions {
@@ -97,23 +95,18 @@ export function orderByPriorityWeight<T extends { readonly priority: number; rea
   return out;
 }
 
-const hopTransport = (protocol: string): HopTransport => (protocol.toUpperCase() === 'TLS' ? 'tls' : protocol.toUpperCase() === 'TCP' ? 'tcp' : 'udp');
-
-/** A voice connector's next hop: the number at a carrier's or a PBX's address. */
-function hopAt(host: string, port: number, protocol: string, user: string): NextHop {
-  return { transport: hopTransport(protocol), host, port, user, headers: [] };
+/** A hop to a carrier or origination route for the number `e164`. */
+function hopTo(e164: string, host: string, port: number, protocol: string, extra: Pick<NextHop, 'credentials' | 'trunk'> = {}): NextHop {
+  return { transport: hopTransportOf(protocol), host, port, user: e164, headers: [], ...extra };
 }
 
-/** Whether an INVITE opens a recording session: the siprec option tag, or rs-metadata in its body (RFC 7866 §6.1). */
 export class VoiceConnectorRouter implements CallRouter {
   readonly counters: RouterCounters = { refused: new Map() };
   readonly #opts: VoiceConnectorRouterOptions;
   readonly #cps = new Map<string, { limit: number; buckets: TokenBuckets }>();
-  readonly #suffix: string;
 
   constructor(opts: VoiceConnectorRouterOptions) {
     this.#opts = opts;
-    this.#suffix = `.voiceconnector.${opts.domain.toLowerCase()}`;
   }
 
   #refuse(rule: string, status: number, extra: Partial<Extract<RouteDecision, { kind: 'reject' }>> = {}): RouteDecision {
@@ -125,8 +118,8 @@ export class VoiceConnectorRouter implements CallRouter {
     const r = req.dialed;
     const source = req.source;
     const snap = this.#opts.snapshot();
-    if (r.host.endsWith(this.#suffix)) {
-      const id = r.host.slice(0, -this.#suffix.length);
+    const id = voiceConnectorIdOfHost(r.host, this.#opts.domain);
+    if (id !== undefined) {
       const vc = snap.voiceConnectors.get(id);
       if (vc === undefined) return this.#refuse('unknown-voice-connector', 404);
       return this.#termination(req, vc, r.user, snap);
@@ -146,16 +139,16 @@ export class VoiceConnectorRouter implements CallRouter {
 
   #termination(req: RouteRequest, vc: VoiceConnectorConfig, user: string | undefined, snap: ConfigSnapshot): RouteDecision {
     const source = req.source;
-    const doc = vc.documents.termination as { CpsLimit?: number; DefaultPhoneNumber?: string; CallingRegions?: string[]; CidrAllowedList?: string[]; Disabled?: boolean } | undefined;
+    const doc = vc.documents.termination;
     const dialed = e164Of(user);
     const who = req.caller;
-    const calling = e164Of(who.user === '' ? undefined : who.user);
+    const calling = e164Of(who.user);
     const trunk: TrunkCall = { voiceConnectorId: vc.id, region: vc.awsRegion, direction: 'Outbound', fromNumber: calling?.e164, toNumber: dialed?.e164 ?? user ?? '', fromCountry: calling?.country, toCountry: dialed?.country, encrypted: vc.requireEncryption };
     if (doc === undefined) return this.#refuse('termination-not-configured', 403, { trunk, reason: 'Termination Not Configured' });
     const cidrs = doc.CidrAllowedList ?? [];
     if (cidrs.length > 0 ? !inCidrs(source.address, cidrs) : vc.credentials.length === 0) return this.#refuse('termination-source', 403, { trunk, reason: 'Source Not Allowed' });
     if (vc.credentials.length > 0) {
-      const realm = `${vc.id}${this.#suffix}`;
+      const realm = voiceConnectorHost(vc.id, this.#opts.domain);
       // A banned source is refused before any challenge, the right password included.
       if (this.#opts.authGuard.refusal(source.address, vc.id) !== undefined) return this.#refuse('termination-auth-banned', 403, { trunk, reason: 'Too Many Authentication Failures' });
       const verdict = req.credentials(realm, vc.credentials);
@@ -167,7 +160,7 @@ export class VoiceConnectorRouter implements CallRouter {
           // A challenge is part of the exchange, not a failure: it is not counted as a refusal.
           return { kind: 'reject', status: 407, rule: 'termination-challenge', trunk, challenge: { realm, stale: verdict.kind === 'stale' } };
         case 'failed':
-          this.#opts.authGuard.failed(source.address, vc.id, verdict.reason);
+          this.#opts.authGuard.failed(source.address, vc.id, AUTH_FAILURE_REASONS.find((r) => r === verdict.reason) ?? 'malformed');
           return this.#refuse('termination-auth', 403, { trunk, reason: 'Authentication Failed' });
         default: {
           const never: never = verdict;
@@ -176,7 +169,7 @@ export class VoiceConnectorRouter implements CallRouter {
       }
     }
     // Emergency calls from an authenticated PBX go out ahead of every other rule: Disabled, calling regions, CpsLimit.
-    const emergency = emergencyRoute((vc.documents.emergency as { DNIS?: EmergencyDnis[] } | undefined)?.DNIS ?? [], user, calling?.country);
+    const emergency = emergencyRoute(vc.documents.emergency?.DNIS ?? [], user, calling?.country);
     if (emergency !== undefined) {
       this.#takeCps(vc.id, doc.CpsLimit ?? 1);
       // Not even encryption holds an emergency call back: its media is SRTP only if the PBX offered it.
@@ -197,7 +190,7 @@ export class VoiceConnectorRouter implements CallRouter {
   }
 
   /** A termination call out through the carriers that take `e164`, with the voice connector's caller ID. */
-  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: { DefaultPhoneNumber?: string }, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, anonymous: boolean, kind: string): RouteDecision {
+  #viaCarriers(snap: ConfigSnapshot, vc: VoiceConnectorConfig, doc: Pick<TerminationDocument, 'DefaultPhoneNumber'>, e164: string, trunk: TrunkCall, calling: { e164: string } | undefined, anonymous: boolean, kind: string): RouteDecision {
     // Caller ID: the PBX's own number when it is one of this voice connector's, else the default.
     const owned = calling !== undefined && this.#belongsTo(snap, calling.e164, vc.id);
     const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
@@ -207,8 +200,8 @@ export class VoiceConnectorRouter implements CallRouter {
       snap.carriers.filter((c) => (c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))) && (this.#opts.health?.isUp(c.host, c.port, c.protocol) ?? true)),
       this.#opts.random,
     );
-    const targets: NextHop[] = carriers.map((c) => ({ ...hopAt(c.host, c.port, c.protocol, e164), ...(c.credentials === undefined ? {} : { credentials: c.credentials }) }));
-    const [first, ...rest] = targets;
+    const hops = carriers.map((c) => hopTo(e164, c.host, c.port, c.protocol, c.credentials === undefined ? {} : { credentials: c.credentials }));
+    const [first, ...rest] = hops;
     if (first === undefined) return this.#refuse('termination-no-carrier', 503, { trunk, reason: 'No Carrier Available' });
     return {
       kind: 'forward',
@@ -239,13 +232,13 @@ export class VoiceConnectorRouter implements CallRouter {
   #origination(req: RouteRequest, e164: string, owner: { kind: 'VoiceConnectorId' | 'VoiceConnectorGroupId'; id: string }, snap: ConfigSnapshot): RouteDecision {
     const members = owner.kind === 'VoiceConnectorId' ? [owner.id] : (snap.groups.get(owner.id) ?? []).map((i) => i.voiceConnectorId);
     const calling = e164Of(req.fromUser);
-    const targets: { hop: NextHop; vc: VoiceConnectorConfig }[] = [];
+    const targets: { route: { host: string; port: number; protocol: string }; vc: VoiceConnectorConfig }[] = [];
     for (const id of members) {
       const vc = snap.voiceConnectors.get(id);
       if (vc === undefined) continue;
       const routes = originationRoutes(vc).filter((rt) => this.#opts.health?.isUp(rt.host, rt.port, rt.protocol) ?? true);
       for (const rt of orderByPriorityWeight(routes, this.#opts.random)) {
-        targets.push({ vc, hop: hopAt(rt.host, rt.port, rt.protocol, e164) });
+        targets.push({ vc, route: rt });
       }
     }
     const first = targets[0];
@@ -261,6 +254,7 @@ export class VoiceConnectorRouter implements CallRouter {
       encrypted: vc?.requireEncryption === true,
     });
     if (first === undefined) return this.#refuse('origination-no-route', 480, { trunk: trunkOf(firstVc), reason: 'No Origination Route Available' });
-    return { kind: 'forward', hop: first.hop, alternates: targets.slice(1).map((t) => ({ ...t.hop, trunk: trunkOf(t.vc) })), rule: `origination:${first.vc.id}`, trunk: trunkOf(first.vc) };
+    const hopOf = (t: (typeof targets)[number], trunk?: TrunkCall): NextHop => hopTo(e164, t.route.host, t.route.port, t.route.protocol, trunk === undefined ? {} : { trunk });
+    return { kind: 'forward', hop: hopOf(first), alternates: targets.slice(1).map((t) => hopOf(t, trunkOf(t.vc))), rule: `origination:${first.vc.id}`, trunk: trunkOf(first.vc) };
   }
 }

@@ -4,7 +4,10 @@ import type { Random } from '../../common/random.ts';
 import type { SocketFactory } from '../../common/sockets.ts';
 import { TokenBuckets } from '../../common/token-bucket.ts';
 import type { DigestAuth } from '../auth/digest.ts';
-import type { SipLocate } from '../routing/sip-resolver.ts';
+import type { NextHop } from '../../common/route.ts';
+import { requestUriOf } from './resolve/hop-uri.ts';
+import { hopLocate } from './resolve/sip-resolver.ts';
+import type { SipLocate } from './resolve/sip-resolver.ts';
 import { getFirstListValue, setHeader } from './message/headers.ts';
 import { parseMessage } from './message/parse.ts';
 import { serializeMessage } from './message/serialize.ts';
@@ -48,7 +51,7 @@ export interface EdgeDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  /** RFC 3263: a target URI → the hops to try (routing/sip-resolver.ts). */
+  /** RFC 3263: a target URI → the hops to try (resolve/sip-resolver.ts). */
   readonly locate: SipLocate;
   /** Verifies callers' digest credentials (Proxy-Authorization) and writes challenges. */
   readonly digest: DigestAuth;
@@ -80,6 +83,8 @@ export interface SipStats {
 }
 
 const SWEEP_MS = 30_000;
+
+const ALL_TRANSPORTS: ReadonlySet<TransportName> = new Set(['udp', 'tcp', 'tls']);
 
 /**
  * The SIP edge: transports → message parsing → per-source rate limit → transactions → the SIP
@@ -259,6 +264,21 @@ export class SipEdge {
           ? { transport: source.transport, address: source.address, port: source.port }
           : { transport: source.transport, address: source.address, port: source.port, connectionId: source.connectionId };
     this.hub.sendRaw(serializeMessage(res), dest);
+  }
+
+  /**
+   * Whether a hop's peer is there: OPTIONS at each place RFC 3263 finds for it (a name with a port
+   * means A records, §4.2), in the order a call would try them; the first final status, or
+   * undefined when none answered.
+   */
+  async probe(hop: NextHop): Promise<number | undefined> {
+    const uri = requestUriOf(hop);
+    const loc = await hopLocate(this.#deps.locate)(hop, ALL_TRANSPORTS);
+    for (const place of loc.ok ? loc.hops : []) {
+      const status = await this.ping(place, uri);
+      if (status !== undefined) return status;
+    }
+    return undefined;
   }
 
   /**

@@ -26,6 +26,17 @@ describe('config', () => {
     expect(message({ rtpRange: '5-3' })).toContain('/rtpRange (--rtp-range) 5-3 is reversed or empty: LOW must be below HIGH (e.g. 3-5)');
   });
 
+  it('reads each static route target into its next hop once; a target no hop can hold is a fault at start', () => {
+    const c = resolveConfig({ routes: [{ match: { userPrefix: '+1' }, target: 'sip:127.0.0.1:5080;transport=udp' }, { match: {}, target: 'sips:pbx.example.com' }] });
+    expect(c.staticRoutes).toEqual([
+      { match: { userPrefix: '+1' }, hop: { transport: 'udp', host: '127.0.0.1', port: 5080, user: undefined, headers: [] } },
+      { match: {}, hop: { transport: 'tls', host: 'pbx.example.com', port: undefined, user: undefined, headers: [] } },
+    ]);
+    expect(() => resolveConfig({ routes: [{ match: {}, target: 'sip:127.0.0.1;maddr=10.0.0.1' }] })).toThrow(ConfigError);
+    expect(() => resolveConfig({ routes: [{ match: {}, target: 'sip:127.0.0.1;maddr=10.0.0.1' }] })).toThrow('/routes/0/target "sip:127.0.0.1;maddr=10.0.0.1" may hold only user, host, port and ;transport=');
+    expect(() => resolveConfig({ routes: [{ match: {}, target: 'sip:h' }, { match: {}, target: 'sip:h;transport=sctp' }] })).toThrow('/routes/1/target');
+  });
+
   it('fills every default', () => {
     const c = resolveConfig({});
     expect(c.sipUdp).toBe(5060);

@@ -8,7 +8,7 @@ import {
   PutVoiceConnectorTerminationCredentialsCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConfigSnapshot } from '../../control-plane/config-snapshot.ts';
+import type { ConfigSnapshot } from '../../common/config-snapshot.ts';
 import { startChimeApi } from '../support/chime-api.ts';
 import type { ChimeApiUnderTest } from '../support/chime-api.ts';
 

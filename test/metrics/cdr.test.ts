@@ -8,7 +8,7 @@ import type { CdrRecord, CdrWriter } from '../../metrics/cdr.ts';
 import { CdrJournal, parseJournal } from '../../metrics/cdr-journal.ts';
 import { CallEvents } from '../../signaling/calls/call-events.ts';
 import type { CallSummary, LegSummary } from '../../signaling/calls/call-summary.ts';
-import type { TrunkCall } from '../../signaling/routing/route.ts';
+import type { TrunkCall } from '../../common/route.ts';
 import { ManualTimers } from '../support/manual-timers.ts';
 
 describe('CDR format', () => {

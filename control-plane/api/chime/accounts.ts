@@ -4,7 +4,7 @@ import type { AccountTable, UserTable } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { E164, normalizeE164 } from './phone-numbers.ts';
 import type { Association } from './phone-numbers.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { listPage, decodeToken } from './paging.ts';
 import { Labels, NON_BLANK, Paging, Str } from './schema.ts';
 import type { ChimeScope } from './schema.ts';

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import type { Static } from 'typebox';
 import type { CarrierTable } from '../../store/store.ts';
 import { ChimeError, notFound } from '../errors.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { decodeToken, listPage } from './paging.ts';
 import { Labels, NON_BLANK, Paging, Str } from './schema.ts';
 import type { ChimeScope } from './schema.ts';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import Type from 'typebox';
 import { badRequest } from '../errors.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { NON_BLANK, Str } from './schema.ts';
 import type { ChimeScope } from './schema.ts';
 

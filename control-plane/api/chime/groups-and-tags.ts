@@ -2,7 +2,7 @@ import Type from 'typebox';
 import type { VoiceConnectorGroupTable } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { voiceConnectorArn } from './voice-connectors.ts';
 import { listPage, decodeToken } from './paging.ts';
 import { Labels, NAME_PATTERN, NON_BLANK, Paging, Str, TagList } from './schema.ts';

@@ -4,7 +4,7 @@ import Type from 'typebox';
 import type { Static } from 'typebox';
 import type { PhoneNumberTable, StoreSchema } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { listPage, decodeToken } from './paging.ts';
 import { checker, CountryCode, E164Number, Labels, NON_BLANK, Paging, Str } from './schema.ts';
 import type { ChimeScope } from './schema.ts';

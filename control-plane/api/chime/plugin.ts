@@ -2,10 +2,7 @@ import crypto from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import Type from 'typebox';
-import type { Clock } from '../../../common/clock.ts';
-import type { Random } from '../../../common/random.ts';
-import type { ConfigSnapshots } from '../../config-snapshot.ts';
-import type { Store } from '../../store/store.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { ChimeError, contentTooLarge, sendChimeError } from '../errors.ts';
 import type { SigV4Failure } from '../sigv4.ts';
 import { verifySigV4 } from '../sigv4.ts';
@@ -41,23 +38,7 @@ export function actionOf(req: FastifyRequest): string {
   return req.routeOptions.config.action ?? 'chime:Unknown';
 }
 
-export interface ChimeApiDeps {
-  readonly store: Store;
-  readonly clock: Clock;
-  /** Time for the SigV4 skew check (default `clock`; tests move `clock` days ahead and keep this real). */
-  readonly signingClock?: Clock | undefined;
-  readonly random: Random;
-  /** Voice connector domain: OutboundHostName is `<id>.voiceconnector.<domain>`. */
-  readonly domain: string;
-  /** 12-digit account id in ARNs. */
-  readonly accountId: string;
-  /** Regions CreateVoiceConnector accepts (ListAvailableVoiceConnectorRegions). */
-  readonly regions: readonly string[];
-  /** Rebuilt after every successful change, for signaling to read. */
-  readonly snapshots?: ConfigSnapshots | undefined;
-  /** Requests per second (and burst) each access key may make before 429 ThrottledClientException. */
-  readonly rateLimit?: { readonly perSec: number; readonly burst: number } | undefined;
-}
+export type { ChimeApiDeps } from './deps.ts';
 
 const EMPTY = Buffer.alloc(0);
 /** Fastify's default `bodyLimit`, for the message when the app does not set one. */

@@ -3,7 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import Type from 'typebox';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { normalizeE164, PRODUCT_TYPES } from './phone-numbers.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { E164Number, Labels, Str } from './schema.ts';
 import type { ChimeScope } from './schema.ts';
 

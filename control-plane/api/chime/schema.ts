@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIPv4, isIPv6 } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, FastifySchemaCompiler, RawServerDefault } from 'fastify';
 import Type from 'typebox';
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
-import Format from 'typebox/format';
+import { NON_BLANK, Str } from '../../../common/config-documents.ts';
 import { badRequest } from '../errors.ts';
 import type { ChimeError } from '../errors.ts';
 
@@ -17,22 +16,9 @@ import type { ChimeError } from '../errors.ts';
  */
 export type ChimeScope = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-/** `pattern: \S` — at least one non-whitespace character (Smithy patterns are not anchored). */
-export const NON_BLANK = '\\S';
-export const E164_PATTERN = '^\\+?[1-9]\\d{1,14}$';
-export const ALPHA2_PATTERN = '^[A-Z]{2}$';
+// The value rules the stored configuration documents share with every operation (common/config-documents.ts).
+export { ALPHA2_PATTERN, CountryCode, E164_PATTERN, E164Number, NON_BLANK, Str } from '../../../common/config-documents.ts';
 export const NAME_PATTERN = '^[a-zA-Z0-9 _.-]+$';
-
-Format.Set('cidr', (s) => {
-  const [addr, bits, extra] = s.split('/');
-  return extra === undefined && addr !== undefined && bits !== undefined && /^\d{1,3}$/.test(bits) && ((isIPv4(addr) && Number(bits) <= 32) || (isIPv6(addr) && Number(bits) <= 128));
-});
-
-export const Str = (minLength: number, maxLength: number, pattern?: string, description?: string): ReturnType<typeof Type.String> =>
-  Type.String({ minLength, maxLength, ...(pattern === undefined ? {} : { pattern }), ...(description === undefined ? {} : { description }) });
-
-export const E164Number = Str(2, 16, E164_PATTERN, 'E.164 number, + optional');
-export const CountryCode = Str(2, 2, ALPHA2_PATTERN, 'ISO 3166-1 alpha-2');
 
 export const TagList = Type.Array(Type.Object({ Key: Str(1, 128), Value: Str(0, 256) }), { minItems: 1, maxItems: 50 });
 

@@ -1,9 +1,12 @@
 import crypto from 'node:crypto';
 import Type from 'typebox';
 import type { Static, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { badRequest, notFound } from '../errors.ts';
-import type { ChimeApiDeps } from './plugin.ts';
-import { CountryCode, E164Number, Labels, NON_BLANK, Str } from './schema.ts';
+import type { ChimeApiDeps } from './deps.ts';
+import { DOCUMENT_CHECKS, EmergencyDocument, ExternalSystemsDocument, LoggingDocument, OriginationDocument, ProxyDocument, StreamingDocument, TerminationDocument } from '../../../common/config-documents.ts';
+import type { DocumentKind, DocumentOf } from '../../../common/config-documents.ts';
+import { Labels, Str } from './schema.ts';
 import type { ChimeScope } from './schema.ts';
 
 /**
@@ -12,76 +15,36 @@ import type { ChimeScope } from './schema.ts';
  * member and stored as one JSON document per kind; termination credentials stored as digest
  * hashes only (MD5 and SHA-256 HA1, RFC 7616), never returned.
  */
-type Kind = 'termination' | 'origination' | 'streaming' | 'logging' | 'emergency' | 'proxy' | 'external-systems';
 
-const Count = (min: number, max: number): ReturnType<typeof Type.Integer> => Type.Integer({ minimum: min, maximum: max });
-
-const Termination = Type.Object({
-  CpsLimit: Type.Optional(Count(1, 1_000_000)),
-  DefaultPhoneNumber: Type.Optional(E164Number),
-  // Documented as required although the model does not mark it (reference §2.2).
-  CallingRegions: Type.Array(CountryCode, { minItems: 1, maxItems: 300 }),
-  CidrAllowedList: Type.Optional(Type.Array(Type.String({ format: 'cidr' }), { maxItems: 100 })),
-  Disabled: Type.Optional(Type.Boolean()),
+/** The Put body of PutVoiceConnectorProxy (stored as the ProxyDocument GetVoiceConnectorProxy answers). */
+const ProxyBody = Type.Object({
+  DefaultSessionExpiryMinutes: ProxyDocument.properties.DefaultSessionExpiryMinutes,
+  PhoneNumberPoolCountries: ProxyDocument.properties.PhoneNumberCountries,
+  FallBackPhoneNumber: ProxyDocument.properties.FallBackPhoneNumber,
+  Disabled: ProxyDocument.properties.Disabled,
 });
 
-const Origination = Type.Object({
-  Routes: Type.Optional(
-    Type.Array(
-      Type.Object({
-        Host: Str(1, 253, NON_BLANK),
-        Port: Type.Optional(Count(0, 65535)),
-        Protocol: Type.Optional(Type.Enum(['TCP', 'UDP'])),
-        Priority: Type.Optional(Count(1, 100)),
-        Weight: Type.Optional(Count(1, 100)),
-      }),
-      { maxItems: 20 },
-    ),
-  ),
-  Disabled: Type.Optional(Type.Boolean()),
-});
-
-const Streaming = Type.Object({
-  DataRetentionInHours: Count(0, 1_000_000),
-  Disabled: Type.Boolean(),
-  StreamingNotificationTargets: Type.Optional(Type.Array(Type.Object({ NotificationTarget: Type.Optional(Type.Enum(['EventBridge', 'SNS', 'SQS'])) }), { minItems: 1, maxItems: 3 })),
-  MediaInsightsConfiguration: Type.Optional(Type.Object({ Disabled: Type.Optional(Type.Boolean()), ConfigurationArn: Type.Optional(Str(1, 1024, '^arn[/:\\-_.a-zA-Z0-9]+$')) })),
-});
-
-const Logging = Type.Object({ EnableSIPLogs: Type.Optional(Type.Boolean()), EnableMediaMetricLogs: Type.Optional(Type.Boolean()) });
-
-const Emergency = Type.Object({
-  DNIS: Type.Optional(Type.Array(Type.Object({ EmergencyPhoneNumber: E164Number, TestPhoneNumber: Type.Optional(E164Number), CallingCountry: CountryCode }))),
-});
-
-const SBC = ['RIBBON_SBC', 'ORACLE_ACME_PACKET_SBC', 'AVAYA_SBCE', 'CISCO_UNIFIED_BORDER_ELEMENT', 'AUDIOCODES_MEDIANT_SBC'];
-const CCS = ['GENESYS_ENGAGE_ON_PREMISES', 'AVAYA_AURA_CALL_CENTER_ELITE', 'AVAYA_AURA_CONTACT_CENTER', 'CISCO_UNIFIED_CONTACT_CENTER_ENTERPRISE'];
-
-const ExternalSystems = Type.Object({ SessionBorderControllerTypes: Type.Optional(Type.Array(Type.Enum(SBC))), ContactCenterSystemTypes: Type.Optional(Type.Array(Type.Enum(CCS))) });
-
-const Proxy = Type.Object({
-  DefaultSessionExpiryMinutes: Count(0, 1_000_000),
-  PhoneNumberPoolCountries: Type.Array(Str(0, 2, '^$|^[A-Z]{2,2}$'), { minItems: 1, maxItems: 100 }),
-  FallBackPhoneNumber: Type.Optional(E164Number),
-  Disabled: Type.Optional(Type.Boolean()),
-});
-
-function strip<T extends Record<string, unknown>>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+/** Drops members that are undefined (they are absent from the stored JSON and the answer). */
+function strip<T extends object>(o: T): T {
+  for (const [k, v] of Object.entries(o)) if (v === undefined) Reflect.deleteProperty(o, k);
   return o;
 }
 
-interface DocRoute<S extends TSchema> {
+/** A document's operations: its Put body's schema and how the stored document is derived from a valid body. */
+interface DocRoute<K extends StoredKind, S extends TSchema> {
   readonly path: string;
-  readonly kind: Kind;
+  readonly kind: K;
   /** Member name in requests and responses. */
   readonly member: string;
   readonly ops: { readonly put: string; readonly get: string; readonly del?: string };
   /** The Put operation's body. */
   readonly body: S;
   /** The stored document from a valid body (defaults filled, rules across members checked). */
-  readonly read: (body: Static<S>) => Record<string, unknown>;
+  readonly read: (body: Static<S>) => DocumentOf<K>;
 }
+
+/** The kinds the API writes through Put operations (termination health is Carillon's own record). */
+type StoredKind = Exclude<DocumentKind, 'termination-health'>;
 
 /** RFC 7616 HA1 = H(username ":" realm ":" password). */
 export function ha1(algorithm: 'md5' | 'sha256', username: string, realm: string, password: string): string {
@@ -100,11 +63,17 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     if (r === undefined) throw notFound(`VoiceConnector ${id} not found`);
   };
 
-  const documentRoutes = <S extends TSchema>(d: DocRoute<S>): void => {
+  const documentRoutes = <K extends StoredKind, S extends TSchema>(d: DocRoute<K, S>): void => {
     const url = `/voice-connectors/:voiceConnectorId/${d.path}`;
+    const bodyIsValid = Compile(d.body);
     app.put(url, { config: { action: `chime:${d.ops.put}` }, schema: { params: VcLabel, body: d.body } }, async (req) => {
       const id = req.params.voiceConnectorId;
-      const doc = d.read(req.body as Static<S>);
+      // The route's schema validated the body already; the check types it.
+      const input: unknown = req.body;
+      if (!bodyIsValid.Check(input)) throw badRequest(`The request body is not a valid ${d.member}`);
+      const doc = d.read(input);
+      // What is stored is what the snapshot reads back: the document must pass its own schema.
+      if (!DOCUMENT_CHECKS[d.kind](doc)) throw badRequest(`${d.member} is not valid`);
       await exists(id);
       const body = JSON.stringify(doc);
       await db.transaction().execute(async (tx) => {
@@ -135,13 +104,13 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     }
   };
 
-  const ops = (name: string, del = true): DocRoute<TSchema>['ops'] => ({ put: `PutVoiceConnector${name}`, get: `GetVoiceConnector${name}`, ...(del ? { del: `DeleteVoiceConnector${name}` } : {}) });
+  const ops = (name: string, del = true): DocRoute<StoredKind, TSchema>['ops'] => ({ put: `PutVoiceConnector${name}`, get: `GetVoiceConnector${name}`, ...(del ? { del: `DeleteVoiceConnector${name}` } : {}) });
   documentRoutes({
     path: 'termination',
     kind: 'termination',
     member: 'Termination',
     ops: ops('Termination'),
-    body: Type.Object({ Termination: Termination }),
+    body: Type.Object({ Termination: TerminationDocument }),
     read: ({ Termination: t }) => strip({ ...t, CpsLimit: t.CpsLimit ?? 1 }),
   });
   documentRoutes({
@@ -149,10 +118,10 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     kind: 'origination',
     member: 'Origination',
     ops: ops('Origination'),
-    body: Type.Object({ Origination: Origination }),
+    body: Type.Object({ Origination: OriginationDocument }),
     read: ({ Origination: o }) => {
       if (o.Routes === undefined && o.Disabled === undefined) throw badRequest('Origination needs Routes or Disabled');
-      return strip({ Routes: o.Routes?.map((r) => strip({ ...r, Port: r.Port ?? 5060 })), Disabled: o.Disabled });
+      return { ...(o.Routes === undefined ? {} : { Routes: o.Routes.map((r) => strip({ ...r, Port: r.Port ?? 5060 })) }), ...(o.Disabled === undefined ? {} : { Disabled: o.Disabled }) };
     },
   });
   documentRoutes({
@@ -160,7 +129,7 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     kind: 'streaming',
     member: 'StreamingConfiguration',
     ops: ops('StreamingConfiguration'),
-    body: Type.Object({ StreamingConfiguration: Streaming }),
+    body: Type.Object({ StreamingConfiguration: StreamingDocument }),
     read: (b) => strip({ ...b.StreamingConfiguration }),
   });
   documentRoutes({
@@ -168,7 +137,7 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     kind: 'logging',
     member: 'LoggingConfiguration',
     ops: ops('LoggingConfiguration', false),
-    body: Type.Object({ LoggingConfiguration: Logging }),
+    body: Type.Object({ LoggingConfiguration: LoggingDocument }),
     read: (b) => strip({ ...b.LoggingConfiguration }),
   });
   documentRoutes({
@@ -176,7 +145,7 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     kind: 'emergency',
     member: 'EmergencyCallingConfiguration',
     ops: ops('EmergencyCallingConfiguration'),
-    body: Type.Object({ EmergencyCallingConfiguration: Emergency }),
+    body: Type.Object({ EmergencyCallingConfiguration: EmergencyDocument }),
     read: (b) => strip({ ...b.EmergencyCallingConfiguration }),
   });
   documentRoutes({
@@ -184,15 +153,20 @@ export function registerVoiceConnectorConfigRoutes(app: ChimeScope, deps: ChimeA
     kind: 'proxy',
     member: 'Proxy',
     ops: ops('Proxy'),
-    body: Proxy,
-    read: (b) => strip({ DefaultSessionExpiryMinutes: b.DefaultSessionExpiryMinutes, PhoneNumberCountries: b.PhoneNumberPoolCountries, FallBackPhoneNumber: b.FallBackPhoneNumber, Disabled: b.Disabled }),
+    body: ProxyBody,
+    read: (b) => ({
+      DefaultSessionExpiryMinutes: b.DefaultSessionExpiryMinutes,
+      PhoneNumberCountries: b.PhoneNumberPoolCountries,
+      ...(b.FallBackPhoneNumber === undefined ? {} : { FallBackPhoneNumber: b.FallBackPhoneNumber }),
+      ...(b.Disabled === undefined ? {} : { Disabled: b.Disabled }),
+    }),
   });
   documentRoutes({
     path: 'external-systems-configuration',
     kind: 'external-systems',
     member: 'ExternalSystemsConfiguration',
     ops: ops('ExternalSystemsConfiguration'),
-    body: ExternalSystems,
+    body: ExternalSystemsDocument,
     read: (b) => strip({ ...b }),
   });
 

@@ -2,7 +2,7 @@ import Type from 'typebox';
 import type { VoiceConnectorTable } from '../../store/store.ts';
 import { ChimeError, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
-import type { ChimeApiDeps } from './plugin.ts';
+import type { ChimeApiDeps } from './deps.ts';
 import { listPage, decodeToken } from './paging.ts';
 import { Labels, NAME_PATTERN, Paging, Str, TagList } from './schema.ts';
 import type { ChimeScope } from './schema.ts';

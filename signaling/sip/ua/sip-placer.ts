@@ -1,23 +1,17 @@
 import { isIP } from 'node:net';
 import type { CallLegControl, LegEvents, LegSetup, Placement, PlacementAttempt } from '../../../common/call-leg.ts';
-import type { NextHop } from '../../routing/route.ts';
-import { servedTransports } from '../../routing/sip-resolver.ts';
-import type { SipHop, SipLocate } from '../../routing/sip-resolver.ts';
-import { writeUri } from '../message/uri.ts';
+import type { NextHop } from '../../../common/route.ts';
+import { requestUriOf } from '../resolve/hop-uri.ts';
+import { servedTransports } from '../resolve/sip-resolver.ts';
+import type { SipHop, SipLocate } from '../resolve/sip-resolver.ts';
 import type { TransportHub } from '../transport/transport-hub.ts';
 import type { SipUserAgent } from './sip-user-agent.ts';
 
 /**
- * Where a call's next hop is placed in SIP: its Request-URI (the hop's user at its host, port and
- * transport), and the places RFC 3263 finds for it — an IP literal is its own place, a name is
+ * Where a call's next hop is placed in SIP: its Request-URI (resolve/hop-uri.ts), and the places
+ * RFC 3263 finds for it — an IP literal is its own place, a name is
  * looked up (NAPTR, SRV, A) — each a callee's leg of the user agent when tried.
  */
-
-/** The Request-URI for a next hop: `sip:user@host:port;transport=…`. */
-export function requestUriOf(hop: NextHop): string {
-  const host = hop.host.includes(':') && !hop.host.startsWith('[') ? `[${hop.host}]` : hop.host;
-  return writeUri({ scheme: 'sip', ...(hop.user === undefined ? {} : { user: hop.user }), host, ...(hop.port === undefined ? {} : { port: hop.port }), params: new Map(hop.transport === undefined ? [] : [['transport', hop.transport]]) });
-}
 
 const DEFAULT_PORT = { udp: 5060, tcp: 5060, tls: 5061 } as const;
 

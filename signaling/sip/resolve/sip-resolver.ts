@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
-import type { Random } from '../../common/random.ts';
-import { dnsName, isUsablePort } from '../../common/resolver.ts';
-import type { AddressFamily, NaptrRecord, Resolver, SrvRecord } from '../../common/resolver.ts';
-import { parseUri } from '../sip/message/uri.ts';
-import type { TransportName } from '../sip/transport/types.ts';
+import type { Random } from '../../../common/random.ts';
+import { dnsName, isUsablePort } from '../../../common/resolver.ts';
+import type { AddressFamily, NaptrRecord, Resolver, SrvRecord } from '../../../common/resolver.ts';
+import type { NextHop } from '../../../common/route.ts';
+import { parseUri } from '../message/uri.ts';
+import { requestUriOf } from './hop-uri.ts';
+import type { TransportName } from '../transport/types.ts';
 
 /**
  * RFC 3263 §4 "Client Usage": from a SIP or SIPS URI to the ordered list of (transport, address,
@@ -26,6 +28,14 @@ export type SipLocation =
 
 /** Finds where a target URI's requests go, given the transports Carillon has listeners for. */
 export type SipLocate = (uri: string, transports: ReadonlySet<TransportName>) => Promise<SipLocation>;
+
+/** Finds where requests to a routing next hop go (RFC 3263 over the hop's SIP URI, requestUriOf). */
+export type SipHopLocate = (hop: NextHop, transports: ReadonlySet<TransportName>) => Promise<SipLocation>;
+
+/** A hop locator over a URI locator (an injected one in tests, SipLocator's in production). */
+export function hopLocate(locate: SipLocate): SipHopLocate {
+  return (hop, transports) => locate(requestUriOf(hop), transports);
+}
 
 /** The transports Carillon can send on: those it has a listener for. */
 export function servedTransports(hub: { local(transport: TransportName): unknown }): ReadonlySet<TransportName> {
@@ -134,6 +144,11 @@ export class SipLocator {
   /** The function form the B2BUA and route health take. */
   get locate(): SipLocate {
     return (uri, transports) => this.#locate(uri, transports).catch(() => ({ ok: false, reason: 'not-found' }) as const);
+  }
+
+  /** The typed entry point: where a routing next hop's requests go. */
+  get locateHop(): SipHopLocate {
+    return hopLocate(this.locate);
   }
 
   async #locate(uriText: string, transports: ReadonlySet<TransportName>): Promise<SipLocation> {

@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Random } from '../../../common/random.ts';
-import { CachingResolver } from '../../../common/resolver-cache.ts';
-import type { AddressFamily, Resolver, SrvRecord } from '../../../common/resolver.ts';
-import { orderSrv, SipLocator, usableNaptr } from '../../../signaling/routing/sip-resolver.ts';
-import type { SipLocation } from '../../../signaling/routing/sip-resolver.ts';
-import type { TransportName } from '../../../signaling/sip/transport/types.ts';
-import { TableResolver } from '../../support/dns-server.ts';
-import type { DnsQuestion, DnsTestRecord } from '../../support/dns-server.ts';
-import { ManualTimers } from '../../support/manual-timers.ts';
+import type { Random } from '../../../../common/random.ts';
+import { CachingResolver } from '../../../../common/resolver-cache.ts';
+import type { AddressFamily, Resolver, SrvRecord } from '../../../../common/resolver.ts';
+import { orderSrv, SipLocator, usableNaptr } from '../../../../signaling/sip/resolve/sip-resolver.ts';
+import type { SipLocation } from '../../../../signaling/sip/resolve/sip-resolver.ts';
+import type { TransportName } from '../../../../signaling/sip/transport/types.ts';
+import { TableResolver } from '../../../support/dns-server.ts';
+import type { DnsQuestion, DnsTestRecord } from '../../../support/dns-server.ts';
+import { ManualTimers } from '../../../support/manual-timers.ts';
 
 /** Randomness that hands out the given floats in turn (then 0). */
 function floats(...values: number[]): Random {
