@@ -20,7 +20,8 @@ describe('layer boundaries (eslint carillon/layers)', () => {
       ['common/layer-probe.ts', "import type { Call } from '../signaling/calls/call.ts';\nexport type X = Call;\n", 'common'],
       ['signaling/sip/ua/layer-probe.ts', "import { routeStatic } from '../../routing/static-routes.ts';\nexport const x = routeStatic;\n", 'sip-stack'],
       ['signaling/sip/layer-probe.ts', "export * from '../../media/engine.ts';\n", 'sip-stack'],
-      ['media/layer-probe.ts', "export { B2bua } from '../signaling/calls/b2bua.ts';\n", 'media'],
+      ['media/layer-probe.ts', "export { TrunkCalls } from '../signaling/calls/trunk-calls.ts';\n", 'media'],
+      ['signaling/routing/layer-probe.ts', "import { requestUriOf } from '../sip/resolve/hop-uri.ts';\nexport const y = requestUriOf;\n", 'routing'],
       ['signaling/routing/layer-probe.ts', "import type { ConfigSnapshots } from '../../control-plane/config-snapshot.ts';\nexport type X = ConfigSnapshots;\n", 'routing'],
       ['signaling/sdp/layer-probe.ts', "import { RelayPair } from '../../media/relay/relay-pair.ts';\nexport const x = RelayPair;\n", 'signaling-to-media'],
       ['signaling/auth/layer-probe.ts', "export const m = import('../../metrics/cdr.ts');\n", 'signaling'],
@@ -35,7 +36,8 @@ describe('layer boundaries (eslint carillon/layers)', () => {
 
   it('lets the allowed imports through', async () => {
     expect(await layerFindings('signaling/sdp/layer-probe.ts', "import type { MediaControl } from '../../media/engine.ts';\nimport type { MediaEvent } from '../../media/protocol.ts';\nexport type X = MediaControl | MediaEvent;\n")).toEqual([]);
-    expect(await layerFindings('signaling/routing/layer-probe.ts', "import type { ConfigSnapshot } from '../../common/config-snapshot.ts';\nimport { requestUriOf } from '../sip/resolve/hop-uri.ts';\nexport type X = ConfigSnapshot;\nexport const y = requestUriOf;\n")).toEqual([]);
+    expect(await layerFindings('signaling/routing/layer-probe.ts', "import type { ConfigSnapshot } from '../../common/config-snapshot.ts';\nimport type { NextHop } from '../../common/route.ts';\nexport type X = ConfigSnapshot | NextHop;\n")).toEqual([]);
+    expect(await layerFindings('signaling/calls/layer-probe.ts', "import type { CallRouter } from '../routing/route.ts';\nimport type { CallLegControl } from '../../common/call-leg.ts';\nexport type X = CallRouter | CallLegControl;\n")).toEqual([]);
     expect(await layerFindings('metrics/layer-probe.ts', "import type { CallSummary } from '../signaling/calls/call-summary.ts';\nexport type X = CallSummary;\n")).toEqual([]);
   });
 });
