@@ -7,7 +7,7 @@ import type { TrunkCall } from '../routing/route.ts';
 import { readSdp } from '../sdp/anchor.ts';
 import { parseMultipart } from '../sdp/multipart.ts';
 import { DEFAULT_MAX_MEDIA_LINES, lineEndpoint } from './call-media.ts';
-import type { IncomingCall } from './incoming-call.ts';
+import type { IncomingCall } from '../../common/incoming-call.ts';
 
 /**
  * Carillon as a recording server (SIPREC, RFC 7866): a recording session from a recording client

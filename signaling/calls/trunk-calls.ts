@@ -12,7 +12,7 @@ import type { CallParty, EndReason } from './call.ts';
 import type { CallEvents } from './call-events.ts';
 import { qualityContextOf } from './call-media.ts';
 import type { MediaAnchoring } from './call-media.ts';
-import type { CallRefusal, IncomingCall } from './incoming-call.ts';
+import type { CallRefusal, IncomingCall } from '../../common/incoming-call.ts';
 import type { RecordingCalls } from './recording-call.ts';
 
 /**

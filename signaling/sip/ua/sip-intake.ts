@@ -1,5 +1,4 @@
-import type { SessionBody } from '../../../common/call-leg.ts';
-import type { RouteRequest } from '../../../common/route.ts';
+import type { CallRefusal, IncomingCall } from '../../../common/incoming-call.ts';
 import type { DigestAuth } from '../../auth/digest.ts';
 import { getHeader } from '../message/headers.ts';
 import type { SipRequest } from '../message/types.ts';
@@ -13,22 +12,9 @@ import { bodyOf } from './sip-util.ts';
  * (sip-routing.ts), the offer and the numbers the request names, and how to refuse it in SIP.
  */
 
-/** A refusal of a new call (routing's, or the call layer's own). */
-export interface SipCallRefusal {
-  readonly status: number;
-  readonly reason?: string | undefined;
-  readonly challenge?: { readonly realm: string; readonly stale: boolean } | undefined;
-  readonly retryAfterSec?: number | undefined;
-}
-
-export interface SipIncomingCall {
+/** A new INVITE's call: its leg is the SIP caller's leg. */
+export interface SipIncomingCall extends IncomingCall {
   readonly leg: SipCallerLeg;
-  readonly route: RouteRequest;
-  readonly offer: SessionBody | undefined;
-  readonly wireCallId: string;
-  readonly fromUser: string | undefined;
-  readonly toUser: string | undefined;
-  refuse(r: SipCallRefusal): void;
 }
 
 /**
@@ -36,7 +22,7 @@ export interface SipIncomingCall {
  * (416) and yields undefined.
  */
 export function incomingCallOf(leg: SipCallerLeg, req: SipRequest, source: Source, digest: DigestAuth, onRefused: () => void): SipIncomingCall | undefined {
-  const refuse = (r: SipCallRefusal): void => {
+  const refuse = (r: CallRefusal): void => {
     onRefused();
     const headers = refusalHeaders({ kind: 'reject', rule: '', status: r.status, ...(r.challenge === undefined ? {} : { challenge: r.challenge }), ...(r.retryAfterSec === undefined ? {} : { retryAfterSec: r.retryAfterSec }) }, digest, source);
     leg.answer(r.status, r.reason, undefined, headers);

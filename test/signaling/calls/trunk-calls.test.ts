@@ -6,7 +6,7 @@ import { CallEvents } from '../../../signaling/calls/call-events.ts';
 import type { CallEvent } from '../../../signaling/calls/call-events.ts';
 import { SETUP_GUARD_MS, TrunkCalls } from '../../../signaling/calls/trunk-calls.ts';
 import type { LegPlacer } from '../../../signaling/calls/trunk-calls.ts';
-import type { CallRefusal, IncomingCall } from '../../../signaling/calls/incoming-call.ts';
+import type { CallRefusal, IncomingCall } from '../../../common/incoming-call.ts';
 import type { NextHop, RouteDecision, RouteRequest } from '../../../signaling/routing/route.ts';
 import { inertLeg } from '../../support/inert-leg.ts';
 import { ManualTimers } from '../../support/manual-timers.ts';

@@ -1,9 +1,10 @@
-import type { CallLegControl, SessionBody } from '../../common/call-leg.ts';
-import type { RouteRequest } from '../routing/route.ts';
+import type { CallLegControl, SessionBody } from './call-leg.ts';
+import type { RouteRequest } from './route.ts';
 
 /**
  * A new call as an edge hands it to the call layer (trunk calls, the recorder): its caller's leg,
- * nothing answered yet, with what routing needs to know of it.
+ * nothing answered yet, with what routing needs to know of it. Every protocol's edge makes these
+ * (SIP: signaling/sip/ua/sip-intake.ts); the call layer takes them.
  */
 
 /** A refusal of a new call, in the edge's terms to write. */
