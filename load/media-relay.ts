@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NgClient } from './media/ng-client.ts';
@@ -152,7 +152,10 @@ async function runOne(gen: string, relay: Relay, n: number): Promise<Row> {
   const out = path.join(OUT, `gen_${relay}_${n}.json`);
   const child = await startRelay(relay, n, cfg);
   try {
-    const g = spawn('taskset', ['-c', '0', gen, '-S', '-c', cfg, '-d', String(seconds), '-w', String(WARM_S), '-o', out], { stdio: 'ignore' });
+    rmSync(out, { force: true });
+    const g = spawn('taskset', ['-c', '0', gen, '-S', '-c', cfg, '-d', String(seconds), '-w', String(WARM_S), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let genErr = '';
+    g.stderr?.on('data', (b: Buffer) => (genErr += b.toString()));
     const done = new Promise<void>((r) => g.once('exit', () => r()));
     await new Promise((r) => setTimeout(r, (WARM_S + 0.15) * 1000));
     const pid = child.pid as number;
@@ -162,6 +165,7 @@ async function runOne(gen: string, relay: Relay, n: number): Promise<Row> {
     const c1 = ticks(pid);
     const wall = (performance.now() - t0) / 1000;
     await done;
+    if (!existsSync(out)) throw new Error(`generator wrote no result: ${genErr.trim()}`);
     const res = JSON.parse(readFileSync(out, 'utf8')) as GenResult;
     const cpu = (100 * (c1 - c0)) / 100 / wall;
     return { ...res, relay, relay_cpu_pct: Math.round(cpu * 10) / 10, pps_per_core: cpu > 0 ? Math.round(res.relayed_pps / (cpu / 100)) : 0 };
@@ -175,7 +179,12 @@ const rows: Row[] = [];
 for (let r = 0; r < repeat; r++) {
   for (const n of streamsList) {
     for (const relay of relays) {
-      const row = await runOne(gen, relay, n);
+      // One retry when the generator could not run (a port of its own taken for a moment by another process).
+      const row = await runOne(gen, relay, n).catch(async (err: unknown) => {
+        console.error(String(err));
+        await new Promise((res) => setTimeout(res, 2000));
+        return runOne(gen, relay, n);
+      });
       rows.push(row);
       console.log(JSON.stringify(row));
       await new Promise((res) => setTimeout(res, 1000));

@@ -26,9 +26,9 @@ for (let i = 0; i < n; i++) {
   const [aPort, bPort] = await Promise.all([
     engine.openEndpoint(session, 'a', { kind: 'audio', clockRateHz: 8000, codec: 'PCMU', remote: remote(genBase) }),
     engine.openEndpoint(session, 'b', { kind: 'audio', clockRateHz: 8000, codec: 'PCMU', remote: remote(genBase + 1) }),
-    engine.connect(session, 'a', 'b'),
   ]);
-  if (aPort === 'ports-exhausted' || bPort === 'ports-exhausted') throw new Error('port range exhausted');
+  if (aPort === 'ports-exhausted' || bPort === 'ports-exhausted') throw new Error(`port range exhausted at stream ${i} (${JSON.stringify(await engine.status())})`);
+  await engine.connect(session, 'a', 'b');
   await engine.arm(session);
   // Generator line: A socket, B socket, where A sends (Carillon's caller-facing port), where B sends.
   lines.push(`${genBase} ${genBase + 1} 127.0.0.1 ${aPort} 127.0.0.1 ${bPort}`);
