@@ -303,6 +303,7 @@ export class MediaEngine implements MediaControl {
       packetsRelayed: 0,
       bytesRelayed: 0,
       packetsDropped: 0,
+      packetsUnobserved: 0,
       latchEvents: 0,
       mediaTimeouts: 0,
       dtmfEvents: 0,

@@ -69,6 +69,7 @@ export class MediaCore {
   #closedRelayed = 0;
   #closedBytes = 0;
   #closedDropped = 0;
+  #closedUnobserved = 0;
   #closedLatches = 0;
   #mediaTimeouts = 0;
   #dtmfEvents = 0;
@@ -272,6 +273,7 @@ export class MediaCore {
     this.#closedRelayed += st.sent.rtpPackets;
     this.#closedBytes += st.sent.rtpBytes;
     this.#closedDropped += st.received.dropped;
+    this.#closedUnobserved += st.unobserved;
     this.#closedLatches += ep.latch.relatches + (ep.latch.latched ? 1 : 0);
     return ep.ports;
   }
@@ -307,6 +309,7 @@ export class MediaCore {
     let relayed = this.#closedRelayed;
     let bytes = this.#closedBytes;
     let dropped = this.#closedDropped;
+    let unobserved = this.#closedUnobserved;
     let latches = this.#closedLatches;
     let streams = 0;
     for (const s of this.#sessions.values()) {
@@ -318,6 +321,7 @@ export class MediaCore {
         relayed += st.sent.rtpPackets;
         bytes += st.sent.rtpBytes;
         dropped += st.received.dropped;
+        unobserved += st.unobserved;
         latches += ep.latch.relatches + (ep.latch.latched ? 1 : 0);
       }
     }
@@ -330,6 +334,7 @@ export class MediaCore {
       packetsRelayed: relayed,
       bytesRelayed: bytes,
       packetsDropped: dropped,
+      packetsUnobserved: unobserved,
       latchEvents: latches,
       mediaTimeouts: this.#mediaTimeouts,
       dtmfEvents: this.#dtmfEvents,

@@ -187,6 +187,8 @@ export interface MediaStatus {
   readonly packetsRelayed: number;
   readonly bytesRelayed: number;
   readonly packetsDropped: number;
+  /** Packets the native mover forwarded while its header ring was full: moved, but unseen by the statistics. */
+  readonly packetsUnobserved: number;
   readonly latchEvents: number;
   readonly mediaTimeouts: number;
   readonly dtmfEvents: number;

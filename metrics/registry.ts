@@ -151,6 +151,7 @@ function addMediaMetrics(registry: client.Registry, ask: () => Promise<MediaStat
   def('counter', 'carillon_media_packets_relayed_total', 'RTP packets relayed', (m) => m.packetsRelayed);
   def('counter', 'carillon_media_bytes_relayed_total', 'RTP bytes relayed', (m) => m.bytesRelayed);
   def('counter', 'carillon_media_packets_dropped_total', 'Datagrams dropped (not RTP/RTCP, from a stranger, or no destination yet)', (m) => m.packetsDropped);
+  def('counter', 'carillon_media_packets_unobserved_total', 'RTP packets the native mover forwarded while its header ring was full (moved, not counted in loss or jitter)', (m) => m.packetsUnobserved);
   def('counter', 'carillon_media_latch_events_total', 'Endpoints whose media source was learnt or relearnt (symmetric RTP)', (m) => m.latchEvents);
   def('counter', 'carillon_media_timeouts_total', 'Calls ended because no RTP flowed for the media timeout', (m) => m.mediaTimeouts);
   def('counter', 'carillon_media_dtmf_events_total', 'RFC 4733 DTMF digits detected', (m) => m.dtmfEvents);
