@@ -105,6 +105,11 @@ export interface NextHop {
   readonly trunk?: TrunkCall;
 }
 
+/** Where a meeting dial-in goes: a meeting it named (by meeting ID, or by host ID as its host), or the IVR. */
+export type MeetingTarget =
+  | { readonly kind: 'meeting'; readonly meetingId: string; readonly role: 'attendee' | 'host' }
+  | { readonly kind: 'ivr' };
+
 /** What the router decided and how. */
 export type RouteDecision =
   | {
@@ -119,6 +124,8 @@ export type RouteDecision =
     }
   /** A SIPREC recording session for a voice connector: Carillon answers it and records (RFC 7866). */
   | { readonly kind: 'record'; readonly rule: string; readonly trunk: TrunkCall }
+  /** A dial-in to a meeting: straight into one (as attendee or host), or to the IVR that asks which. */
+  | { readonly kind: 'meeting'; readonly rule: string; readonly target: MeetingTarget }
   | {
       readonly kind: 'reject';
       readonly status: number;

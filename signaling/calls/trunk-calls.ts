@@ -4,7 +4,7 @@ import type { Clock, Timers } from '../../common/clock.ts';
 import { callId as toCallId } from '../../common/ids.ts';
 import type { CallId } from '../../common/ids.ts';
 import type { Random } from '../../common/random.ts';
-import type { CallRouter, NextHop } from '../routing/route.ts';
+import type { CallRouter, MeetingTarget, NextHop } from '../routing/route.ts';
 import { calleeEvents, callerEvents, viaMedia } from './bridge.ts';
 import type { BridgeHost } from './bridge.ts';
 import { Call, hangupCause } from './call.ts';
@@ -47,8 +47,15 @@ export interface TrunkCallsOptions {
   readonly media?: MediaAnchoring | undefined;
   /** Where calls' events go (metrics, CDRs, logs, streaming). */
   readonly events?: CallEvents | undefined;
+  /** Takes meeting dial-ins routing accepted (absent: they get 480). */
+  readonly meetings?: MeetingCalls | undefined;
   /** Answers recording sessions routing accepted (absent: they get 488). */
   readonly recorder?: RecordingCalls | undefined;
+}
+
+/** Where meeting dial-ins go: a meeting (as attendee or host) or the IVR that asks for one. */
+export interface MeetingCalls {
+  take(incoming: IncomingCall, target: MeetingTarget): void;
 }
 
 /** Counters read at scrape time (STYLE.md 13). */
@@ -104,6 +111,10 @@ export class TrunkCalls implements BridgeHost {
     if (decision.kind === 'reject') {
       events?.emit({ type: 'refused', trunk: decision.trunk, wireCallId: incoming.wireCallId, status: decision.status, rule: decision.rule, throttled: decision.throttled === true });
       return this.#refuse(incoming, { status: decision.status, reason: decision.reason, challenge: decision.challenge, retryAfterSec: decision.retryAfterSec });
+    }
+    if (decision.kind === 'meeting') {
+      const meetings = this.opts.meetings;
+      return meetings === undefined ? this.#refuse(incoming, { status: 480, reason: 'Meetings Not Available' }) : meetings.take(incoming, decision.target);
     }
     if (decision.kind === 'record') {
       const recorder = this.opts.recorder;

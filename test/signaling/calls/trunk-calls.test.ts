@@ -103,6 +103,13 @@ describe('trunk calls: routing, placement and failover', () => {
     expect(h.calls.calls.size).toBe(0);
   });
 
+  it('a meeting dial-in goes to the meetings, or gets 480 while none take calls', () => {
+    const h = harness({ kind: 'meeting', rule: 'meeting-ivr', target: { kind: 'ivr' } });
+    h.take();
+    expect(h.refusals).toEqual([{ status: 480, reason: 'Meetings Not Available' }]);
+    expect(h.placed).toHaveLength(0);
+  });
+
   it('places the callee with the caller offer, identity and a Call-ID chosen before, and relays ringing and the answer; the caller confirming confirms the callee', () => {
     const h = harness(forward(hop('192.0.2.1', 5060)));
     h.take();
