@@ -170,9 +170,11 @@ function endReasonOf(reason: LegEndReason, side: Side): EndReason {
 
 /** A new offer from one party (re-INVITE, UPDATE): the other party is offered it, and its answer answers it. */
 function reoffer(host: BridgeHost, call: Call, from: CallParty, side: Side, to: CallParty | undefined, offer: PeerOffer): void {
-  // A second offer while one is being negotiated on the other side would cross it (RFC 3261 §14.1: 491);
-  // the offering leg itself refused one that crosses its own.
-  if (to === undefined || (offer.method === 'INVITE' && (call.state !== 'confirmed' || to.leg.negotiating))) return offer.refuse({ status: 491 });
+  // A second offer while one is being negotiated on the other side would cross it (RFC 3261 §14.1,
+  // RFC 3311 §5.2: 491); the offering leg itself refused one that crosses its own. An UPDATE before
+  // the answer (early dialog) goes on: the initial INVITE is still open then by design.
+  const crosses = offer.method === 'INVITE' ? call.state !== 'confirmed' || to?.leg.negotiating === true : call.state === 'confirmed' && to?.leg.negotiating === true;
+  if (to === undefined || crosses) return offer.refuse({ status: 491 });
   host.updated(call, offer.method, offer.fields);
   viaMedia(
     host,

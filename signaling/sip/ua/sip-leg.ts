@@ -140,9 +140,13 @@ export abstract class SipLeg implements CallLegControl {
     return this.#closed;
   }
 
-  /** Whether an offer is being negotiated on this leg, either way (a re-INVITE now would cross it: 491). */
+  /** An UPDATE offer on this leg without its answer yet: Carillon's (sent) or the peer's (received). */
+  #updateOut = false;
+  #updateIn: ServerTransaction | undefined;
+
+  /** Whether an offer is being negotiated on this leg, either way (another now would cross it: 491). */
   get negotiating(): boolean {
-    return this.inviteClient !== undefined || (this.inviteServer !== undefined && !this.inviteServer.finalSent);
+    return this.inviteClient !== undefined || (this.inviteServer !== undefined && !this.inviteServer.finalSent) || this.#updateOut || (this.#updateIn !== undefined && !this.#updateIn.finalSent);
   }
 
   /** Whether the leg's dialog is established. */
@@ -182,6 +186,10 @@ export abstract class SipLeg implements CallLegControl {
         return;
       case 'UPDATE':
         if (checkMaxForwards(req) !== undefined) return this.refuse(tx, 483);
+        // RFC 3311 §5.2: an UPDATE while the peer's last one waits for its answer → 500 with
+        // Retry-After; one crossing Carillon's own UPDATE offer → 491.
+        if (this.#updateIn !== undefined && !this.#updateIn.finalSent) return this.refuse(tx, 500, 'Request Pending', [{ name: 'retry-after', value: '1' }]);
+        if (this.#updateOut) return this.refuse(tx, 491);
         this.#offerFromPeer(tx);
         return;
       default:
@@ -201,6 +209,7 @@ export abstract class SipLeg implements CallLegControl {
     const req = tx.request;
     const isInvite = req.method === 'INVITE';
     if (isInvite) this.inviteServer = tx;
+    else this.#updateIn = tx;
     this.events.reoffer({
       method: req.method,
       body: bodyOf(req),
@@ -291,10 +300,13 @@ export abstract class SipLeg implements CallLegControl {
     setMaxForwards(out, hopsLeft);
     if (offer) this.noteSent(body?.bytes ?? EMPTY_BODY, body?.contentType);
     let finished = false;
+    const updating = offer && !isInvite;
+    if (updating) this.#updateOut = true;
     const finish = (o: OfferOutcome): void => {
       if (finished) return;
       finished = true;
       if (isInvite) this.inviteClient = undefined;
+      if (updating) this.#updateOut = false;
       done(o);
     };
     const user: ClientTransactionUser = {

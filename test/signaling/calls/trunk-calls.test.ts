@@ -214,6 +214,17 @@ describe('trunk calls: in the established call', () => {
     expect(b.asked).not.toContain('reoffer INVITE');
   });
 
+  it('an UPDATE crossing an offer the other side is negotiating gets 491 too (RFC 3311 §5.2)', () => {
+    const { caller, b } = up();
+    const answers: number[] = [];
+    b.busy = true;
+    caller.events().reoffer({ method: 'UPDATE', body: SDP('x'), crossing: [], fields: [], hopsLeft: 69, answer: (s) => void answers.push(s), refuse: (r) => void answers.push(-r.status) });
+    expect(answers).toEqual([-491]);
+    b.busy = false;
+    caller.events().reoffer({ method: 'UPDATE', body: SDP('x'), crossing: [], fields: [], hopsLeft: 69, answer: (s) => void answers.push(s), refuse: (r) => void answers.push(-r.status) });
+    expect(b.asked.at(-1)).toBe('reoffer UPDATE');
+  });
+
   it('a request is passed on and its answer comes back; a timeout ends the call', () => {
     const { caller, b, seen } = up();
     const got: number[] = [];

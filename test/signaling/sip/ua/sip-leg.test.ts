@@ -134,14 +134,30 @@ describe('SipLeg: requests from the peer inside the dialog', () => {
   });
 
   describe('UPDATE', () => {
+    it('an UPDATE crossing Carillon\'s own UPDATE offer gets 491; one while the peer\'s last waits gets 500 with Retry-After (RFC 3311 §5.2)', () => {
+      const h = new UaHarness();
+      const c = established(h);
+      c.leg.reoffer('UPDATE', sdp(SDP_REOFFER), [], 70, () => undefined);
+      c.send('UPDATE', [], SDP_REOFFER);
+      expect(h.hub.lastResponse(491)).toBeDefined();
+      const h2 = new UaHarness();
+      const c2 = established(h2);
+      c2.send('UPDATE', [], SDP_REOFFER);
+      c2.send('UPDATE', [], SDP_REOFFER);
+      const pending = h2.hub.lastResponse(500);
+      expect(header(pending, 'retry-after')).toBe('1');
+    });
+
     it('crosses as reoffer and its 2xx (no ACK) carries Contact and Session-Expires', () => {
       const h = new UaHarness();
       const c = established(h);
       c.send('UPDATE', [], SDP_REOFFER);
       const { offer } = c.events.last('reoffer');
       expect(offer.method).toBe('UPDATE');
-      expect(c.leg.negotiating).toBe(false);
+      // The peer's offer waits for its answer: another now would cross it (RFC 3311 §5.2).
+      expect(c.leg.negotiating).toBe(true);
       offer.answer(200, undefined, sdp(SDP_ANSWER), []);
+      expect(c.leg.negotiating).toBe(false);
       const ok = h.hub.lastResponse(200);
       expect(header(ok, 'cseq')).toBe('2 UPDATE');
       expect(header(ok, 'contact')).toBe(c.leg.contact);
@@ -278,9 +294,11 @@ describe('SipLeg: requests Carillon sends on the leg for the call', () => {
     c.leg.reoffer('UPDATE', sdp(SDP_REOFFER), [], 70, done);
     const up = h.hub.lastRequest('UPDATE');
     expect(header(up, 'session-expires')).toBe('1800;refresher=uac');
-    expect(c.leg.negotiating).toBe(false);
+    // Carillon's UPDATE offer is out: another offer now would cross it.
+    expect(c.leg.negotiating).toBe(true);
     c.answer(up, 200, { body: SDP_ANSWER, headers: [{ name: 'session-expires', value: '1200;refresher=uac' }] });
     expect(list.map((o) => o.status)).toEqual([200]);
+    expect(c.leg.negotiating).toBe(false);
     expect(c.leg.sessionIntervalSec).toBe(1200);
     expect(c.leg.localRefresher).toBe(true);
   });
