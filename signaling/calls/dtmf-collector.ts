@@ -17,16 +17,7 @@
  * - Flood guard: a digit beyond 20 in any one second (monotonic clock) is dropped and counted.
  */
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
-
-/** The sixteen DTMF events (RFC 4733 §3.2 events 0–15). */
-export type DtmfDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
-
-const DTMF_DIGITS: ReadonlySet<string> = new Set('0123456789*#ABCD');
-
-/** Narrows a string to a DTMF digit (the one constructor at the boundary). */
-export function isDtmfDigit(s: string): s is DtmfDigit {
-  return s.length === 1 && DTMF_DIGITS.has(s);
-}
+import { isDtmfDigit, type DtmfDigit } from '../../common/dtmf-digit.ts';
 
 /** Moderator controls, each one key sequence (the key map in media/prompts/README.md). */
 export type DtmfControl =
