@@ -4,6 +4,7 @@
 # build has no TLS), sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip), ffmpeg
 # (an independent SRTP implementation, and media files for streaming), mkvtoolnix (mkvinfo checks
 # the streamed MKV), awscli, python3-botocore and curl (independent SigV4 signers for the API).
+# --bench adds rtpengine and gcc; --prompts adds espeak-ng and sox (scripts/make-prompts.sh).
 # A package is present when its binary is on PATH, or, where the check is a path (awscli: Debian's
 # /usr/bin/aws, not a pip or pyenv `aws` earlier on PATH), when that file is executable; a Python
 # library is present when Debian's /usr/bin/python3 imports its module.
@@ -28,6 +29,11 @@ declare -A module_of=(
 if [ "${1:-}" = "--bench" ]; then
   bin_of[rtpengine-daemon]=rtpengine
   bin_of[gcc]=gcc
+fi
+# --prompts: the tools scripts/make-prompts.sh needs (not CI's default set: the prompts are committed).
+if [ "${1:-}" = "--prompts" ]; then
+  bin_of[espeak-ng]=espeak-ng
+  bin_of[sox]=sox
 fi
 present() {
   local pkg=$1
