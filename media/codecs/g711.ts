@@ -28,3 +28,36 @@ export const ALAW_TO_LINEAR: Int16Array = Int16Array.from({ length: 256 }, (_, i
 export function g711Table(payloadType: number): Int16Array | undefined {
   return payloadType === 0 ? ULAW_TO_LINEAR : payloadType === 8 ? ALAW_TO_LINEAR : undefined;
 }
+
+/**
+ * Linear → G.711 as 65,536-entry tables indexed by `sample + 32768` (one read per sample, built
+ * once): each linear value maps to the code whose decoded value is nearest, so that
+ * encode(decode(c)) is c for every code that decodes to a distinct value.
+ */
+function encodeTable(decode: Int16Array, preferZero: number): Uint8Array {
+  const codes = Array.from({ length: 256 }, (_, c) => c)
+    .filter((c) => decode[c] !== 0 || c === preferZero)
+    .sort((a, b) => (decode[a] ?? 0) - (decode[b] ?? 0));
+  const table = new Uint8Array(65536);
+  let i = 0;
+  for (let v = -32768; v <= 32767; v++) {
+    while (i + 1 < codes.length) {
+      const here = decode[codes[i] ?? 0] ?? 0;
+      const next = decode[codes[i + 1] ?? 0] ?? 0;
+      if (Math.abs(next - v) <= Math.abs(here - v)) i++;
+      else break;
+    }
+    table[v + 32768] = codes[i] ?? 0;
+  }
+  return table;
+}
+
+/** Linear sample + 32768 → µ-law byte. */
+export const LINEAR_TO_ULAW: Uint8Array = encodeTable(ULAW_TO_LINEAR, 0xff);
+/** Linear sample + 32768 → A-law byte. */
+export const LINEAR_TO_ALAW: Uint8Array = encodeTable(ALAW_TO_LINEAR, 0xd5);
+
+/** The encode table of a static G.711 payload type (0 PCMU, 8 PCMA), else undefined. */
+export function g711EncodeTable(payloadType: number): Uint8Array | undefined {
+  return payloadType === 0 ? LINEAR_TO_ULAW : payloadType === 8 ? LINEAR_TO_ALAW : undefined;
+}
