@@ -144,7 +144,10 @@ describe('Chime SDK Meetings API through @aws-sdk/client-chime-sdk-meetings (sql
     await expect(c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'u'.repeat(1024 * 1024) }))).rejects.toBeInstanceOf(BadRequestException);
     await expect(c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'u'.repeat(65) }))).rejects.toBeInstanceOf(BadRequestException);
     await expect(c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'u' }))).rejects.toBeInstanceOf(BadRequestException);
-    expect((await c.send(new ListAttendeesCommand({ MeetingId: id }))).Attendees).toEqual([]);
+    await expect(c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'aws:reserved' }))).rejects.toBeInstanceOf(BadRequestException);
+    await expect(c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'bad\u0000nul' }))).rejects.toBeInstanceOf(BadRequestException);
+    expect((await c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'José Müller <jm@example.com>'.replace(/[<>]/g, '') }))).Attendee?.ExternalUserId).toBe('José Müller jm@example.com');
+    expect((await c.send(new ListAttendeesCommand({ MeetingId: id }))).Attendees?.length).toBe(1);
     const ok = await c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'after-the-flood' }));
     expect(ok.Attendee?.ExternalUserId).toBe('after-the-flood');
   });

@@ -20,7 +20,9 @@ const Capability = Type.Enum(['SendReceive', 'Send', 'Receive', 'None']);
 export const Capabilities = Type.Object({ Audio: Capability, Video: Capability, Content: Capability });
 export type CapabilitiesT = Static<typeof Capabilities>;
 
-const ExternalUserId = Str(2, 64);
+/** ExternalUserId / ExternalMeetingId characters (reference §2.2); values beginning `aws:` are reserved. */
+export const EXTERNAL_ID_PATTERN = "^(?!aws:)[-_&@+=,(){}\\[\\]\\/«».:|'\"#a-zA-Z0-9À-ÿ\\s]*$";
+const ExternalUserId = Str(2, 64, EXTERNAL_ID_PATTERN);
 export const AttendeeItem = Type.Object({ ExternalUserId, Capabilities: Type.Optional(Capabilities) });
 export type AttendeeItemT = Static<typeof AttendeeItem>;
 
@@ -37,8 +39,8 @@ const MeetingTags = Type.Array(Type.Object({ Key: Str(1, 128), Value: Str(0, 256
 const meetingMembers = {
   ClientRequestToken: Type.Optional(Str(2, 64, TOKEN_PATTERN)),
   MediaRegion: Str(2, 64),
-  MeetingHostId: Type.Optional(Str(2, 64)),
-  ExternalMeetingId: Str(2, 64),
+  MeetingHostId: Type.Optional(ExternalUserId),
+  ExternalMeetingId: Str(2, 64, EXTERNAL_ID_PATTERN),
   NotificationsConfiguration: Type.Optional(Type.Object({ LambdaFunctionArn: Type.Optional(Str(1, 2048)), SnsTopicArn: Type.Optional(Str(1, 2048)), SqsQueueArn: Type.Optional(Str(1, 2048)) })),
   MeetingFeatures: Type.Optional(MeetingFeatures),
   PrimaryMeetingId: Type.Optional(Str(2, 64)),
