@@ -14,7 +14,10 @@ export type ChimeErrorType =
   | 'ServiceUnavailableException'
   | 'UnauthorizedClientException'
   | 'AccessDeniedException'
-  | 'UnprocessableEntityException';
+  | 'UnprocessableEntityException'
+  | 'LimitExceededException'
+  | 'ResourceNotFoundException'
+  | 'TooManyTagsException';
 
 export interface ErrorMapping {
   readonly sipStatus: number;

@@ -21,6 +21,10 @@ const STATUS: Readonly<Record<ChimeErrorType, [number, string]>> = {
   ServiceFailureException: [500, 'ServiceFailure'],
   ServiceUnavailableException: [503, 'ServiceUnavailable'],
   UnprocessableEntityException: [422, 'Unprocessable'],
+  // The Chime SDK Meetings API's own types (reference chime-sdk-meetings-api.md §3).
+  LimitExceededException: [400, 'LimitExceeded'],
+  ResourceNotFoundException: [404, 'ResourceNotFound'],
+  TooManyTagsException: [400, 'TooManyTags'],
 };
 
 /**

@@ -169,7 +169,39 @@ export interface CarrierTable {
   version: number;
 }
 
+/** Chime SDK meetings (control-plane/api/meetings): the SDK's UUID plus Carillon's dial-in IDs. */
+export interface MeetingTable {
+  id: string;
+  external_meeting_id: string;
+  media_region: string;
+  meeting_host_id: string | null;
+  /** The CreateMeeting ClientRequestToken: the same token answers the same meeting. */
+  client_request_token: string | null;
+  /** JSON MeetingFeatures as sent, or null. */
+  features: string | null;
+  primary_meeting_id: string | null;
+  /** JSON array of TenantIds. */
+  tenant_ids: string;
+  /** 10-digit dial-in meeting ID, random, unique. */
+  meeting_pin: string;
+  /** 13-digit host ID, random, unique. */
+  host_pin: string;
+  created_at: string;
+}
+
+export interface AttendeeTable {
+  meeting_id: string;
+  id: string;
+  external_user_id: string;
+  join_token: string;
+  /** JSON { Audio, Video, Content }. */
+  capabilities: string;
+  created_at: string;
+}
+
 export interface StoreSchema {
+  meetings: MeetingTable;
+  attendees: AttendeeTable;
   carriers: CarrierTable;
   accounts: AccountTable;
   users: UserTable;
@@ -352,6 +384,38 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
         .addColumn('version', 'integer', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0007-meetings': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('meetings')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('external_meeting_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('media_region', 'varchar(64)', (c) => c.notNull())
+        .addColumn('meeting_host_id', 'varchar(64)')
+        .addColumn('client_request_token', 'varchar(64)')
+        .addColumn('features', 'text')
+        .addColumn('primary_meeting_id', 'varchar(36)')
+        .addColumn('tenant_ids', 'text', (c) => c.notNull())
+        .addColumn('meeting_pin', 'varchar(10)', (c) => c.notNull())
+        .addColumn('host_pin', 'varchar(13)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('meetings_meeting_pin').unique().on('meetings').column('meeting_pin').execute();
+      await db.schema.createIndex('meetings_host_pin').unique().on('meetings').column('host_pin').execute();
+      await db.schema.createIndex('meetings_client_request_token').unique().on('meetings').column('client_request_token').execute();
+      await db.schema
+        .createTable('attendees')
+        .addColumn('meeting_id', 'varchar(36)', (c) => c.notNull())
+        .addColumn('id', 'varchar(36)', (c) => c.notNull())
+        .addColumn('external_user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('join_token', 'varchar(128)', (c) => c.notNull())
+        .addColumn('capabilities', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('attendees_pk', ['meeting_id', 'id'])
+        .execute();
+      await db.schema.createIndex('attendees_external_user').unique().on('attendees').columns(['meeting_id', 'external_user_id']).execute();
     },
   },
 });

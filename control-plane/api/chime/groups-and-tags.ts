@@ -4,6 +4,7 @@ import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './deps.ts';
 import { voiceConnectorArn } from './voice-connectors.ts';
+import { meetingTagResource } from '../meetings/routes.ts';
 import { listPage, decodeToken } from './paging.ts';
 import { Labels, NAME_PATTERN, NON_BLANK, Paging, Str, TagList } from './schema.ts';
 import type { ChimeScope } from './schema.ts';
@@ -120,6 +121,8 @@ export function registerGroupAndTagRoutes(app: ChimeScope, deps: ChimeApiDeps): 
 
   /** The resource an ARN names must exist here; returns the ARN as stored. */
   const resource = async (s: string): Promise<string> => {
+    const meeting = await meetingTagResource(deps, s);
+    if (meeting !== undefined) return meeting;
     const m = /^arn:aws:chime:([a-z0-9-]+):(\d{12}):(vc|vcg)\/([a-z0-9]+)$/.exec(s);
     if (m === null) throw notFound(`No resource ${s}`);
     const [, region, , kind, id] = m as unknown as [string, string, string, string, string];

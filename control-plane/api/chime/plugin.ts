@@ -19,6 +19,7 @@ import { registerGroupAndTagRoutes } from './groups-and-tags.ts';
 import { registerPhoneNumberRoutes } from './phone-numbers.ts';
 import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
 import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
+import { registerMeetingRoutes } from '../meetings/routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -120,7 +121,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
       reply.header('x-amzn-RequestId', crypto.randomUUID());
       const action = actionOf(req);
       const params = req.params as Record<string, string> | undefined;
-      const resource = params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.carrierId ?? params?.userId ?? params?.accountId ?? null;
+      const resource = params?.meetingId ?? params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.carrierId ?? params?.userId ?? params?.accountId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
         await deps.store.db
@@ -182,6 +183,8 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     registerPortingRoutes(scope, deps);
     registerAccountAdminRoutes(scope, deps);
     registerCarrierRoutes(scope, deps);
+    // The Chime SDK Meetings API: same host, same signing name, paths under /meetings.
+    registerMeetingRoutes(scope, deps);
     // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
     void scope.register(async (legacy) => registerAccountRoutes(legacy.withTypeProvider<TypeBoxTypeProvider>(), deps), { prefix: '/chime' });
   });
