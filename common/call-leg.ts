@@ -6,6 +6,8 @@
  * Q.931), and header fields that may cross between two legs of the same protocol.
  */
 
+import type { DtmfDigit } from './dtmf-digit.ts';
+
 /** A header field as a leg's signaling carries it (lower-case name). */
 export interface HeaderField {
   readonly name: string;
@@ -91,6 +93,12 @@ export interface PeerOffer {
 export interface PeerRequest {
   readonly method: string;
   readonly body: SessionBody | undefined;
+  /**
+   * The key press the request carries, when it is one (SIP: INFO with application/dtmf-relay or
+   * application/dtmf): a call that listens for digits takes it (and answers 200); a call joining
+   * two legs passes the request on as it came.
+   */
+  readonly dtmf?: { readonly digit: DtmfDigit; readonly durationMs: number } | undefined;
   readonly crossing: readonly HeaderField[];
   /** How many more hops it may take (SIP Max-Forwards − 1). */
   readonly hopsLeft: number;

@@ -344,7 +344,7 @@ export class CallerPeer {
     const fields = this.#dialogFields(method, seq).filter((f) => !extra.some((x) => x.name === f.name));
     if (method !== 'BYE' && method !== 'ACK') fields.push({ name: 'contact', value: this.peer.contact });
     fields.push(...extra);
-    if (body.length > 0) fields.push({ name: 'content-type', value: 'application/sdp' });
+    if (body.length > 0 && !extra.some((x) => x.name === 'content-type')) fields.push({ name: 'content-type', value: 'application/sdp' });
     return this.peer.request(method, 'sip:127.0.0.1:5060;transport=udp', fields, body);
   }
 

@@ -17,10 +17,10 @@
  * these two is refused 415 (send SIP_INFO_DTMF_ACCEPT in the Accept header, RFC 3261 §21.4.13);
  * a malformed body 400.
  *
- * Not wired yet. It plugs into sip-leg.ts onRequest: an in-dialog INFO whose Content-Type is one
- * of these two (isSipInfoDtmfType) is answered here (200, or the refusal) instead of being passed
- * on as LegEvents.request, and becomes a `dtmf(digit, durationMs)` LegEvent (next step) that the
- * call feeds to its DtmfCollector (signaling/calls/dtmf-collector.ts) beside RFC 4733 digits.
+ * sip-leg.ts reads every in-dialog INFO of these types through here: a readable key press rides
+ * on the LegEvents.request it becomes (PeerRequest.dtmf), so a call that collects digits (the
+ * meeting IVR, signaling/calls/dtmf-collector.ts) takes it, while two joined legs still pass the
+ * INFO on untouched.
  */
 import { isDtmfDigit, DTMF_DIGIT_ORDER, type DtmfDigit } from '../../../common/dtmf-digit.ts';
 

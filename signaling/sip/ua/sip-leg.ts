@@ -15,6 +15,8 @@ import { checkMaxForwards, maxForwards } from './request-checks.ts';
 import { createResponse, EMPTY_BODY } from './responses.ts';
 import { Retransmitter } from './retransmitter.ts';
 import { bodyOf, contentTypeOf, cseqOf, crossingOf, fieldsOf } from './sip-util.ts';
+import { isSipInfoDtmfType, parseSipInfoDtmf } from './sip-info-dtmf.ts';
+import type { DtmfDigit } from '../../../common/dtmf-digit.ts';
 
 /**
  * One SIP leg of a call (RFC 3261 §12–14, RFC 3262, RFC 4028): a dialog with its transactions,
@@ -197,6 +199,7 @@ export abstract class SipLeg implements CallLegControl {
         this.events.request({
           method: req.method,
           body: bodyOf(req),
+          dtmf: req.method === 'INFO' ? keyPressOf(req) : undefined,
           crossing: crossingOf(req),
           hopsLeft: maxForwards(req) - 1,
           respond: (status, reason, body, crossing) => this.#respondInDialog(tx, status, reason, body, crossing, false),
@@ -487,4 +490,12 @@ function setMaxForwards(req: SipRequest, n: number): void {
       return;
     }
   }
+}
+
+/** The key press an INFO carries (RFC 6086 INFO with a DTMF body), when it carries a readable one. */
+function keyPressOf(req: SipRequest): { digit: DtmfDigit; durationMs: number } | undefined {
+  const type = getHeader(req, 'content-type');
+  if (!isSipInfoDtmfType(type)) return undefined;
+  const r = parseSipInfoDtmf(type, req.body);
+  return r.ok ? { digit: r.digit, durationMs: r.durationMs } : undefined;
 }

@@ -195,6 +195,19 @@ describe('SipLeg: requests from the peer inside the dialog', () => {
       expect(h.hub.responses(500)).toHaveLength(0);
     });
 
+    it('an INFO carrying a key press tells it beside the request (dtmf-relay and dtmf); a malformed one crosses without it', () => {
+      const h = new UaHarness();
+      const c = established(h);
+      c.send('INFO', [{ name: 'content-type', value: 'application/dtmf-relay' }], Buffer.from('Signal=5\r\nDuration=160\r\n'));
+      expect(c.events.last('request').request.dtmf).toEqual({ digit: '5', durationMs: 160 });
+      c.send('INFO', [{ name: 'content-type', value: 'application/dtmf' }], Buffer.from('#'), 3);
+      expect(c.events.last('request').request.dtmf).toMatchObject({ digit: '#' });
+      c.send('INFO', [{ name: 'content-type', value: 'application/dtmf-relay' }], Buffer.from('Signal=Z\r\n'), 4);
+      const bad = c.events.last('request').request;
+      expect(bad.method).toBe('INFO');
+      expect(bad.dtmf).toBeUndefined();
+    });
+
     it('with Max-Forwards 0: 483, not passed on', () => {
       const h = new UaHarness();
       const c = established(h);
