@@ -15,6 +15,7 @@ import {
   ListTagsForResourceCommand,
   NotFoundException,
   ResourceNotFoundException,
+  TooManyTagsException,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateAttendeeCapabilitiesCommand,
@@ -173,6 +174,8 @@ describe('Chime SDK Meetings API through @aws-sdk/client-chime-sdk-meetings (sql
     await c.send(new TagResourceCommand({ ResourceARN: arn, Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'support' }] }));
     expect((await c.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags).toEqual([{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'support' }]);
     await c.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['env'] }));
+    expect((await c.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags).toEqual([{ Key: 'team', Value: 'support' }]);
+    await expect(c.send(new TagResourceCommand({ ResourceARN: arn, Tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) }))).rejects.toBeInstanceOf(TooManyTagsException);
     expect((await c.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags).toEqual([{ Key: 'team', Value: 'support' }]);
     const ghost = `arn:aws:chime:us-east-1:000000000000:meeting/${MISSING}`;
     await expect(c.send(new TagResourceCommand({ ResourceARN: ghost, Tags: [{ Key: 'a', Value: 'b' }] }))).rejects.toBeInstanceOf(ResourceNotFoundException);
