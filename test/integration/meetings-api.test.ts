@@ -21,6 +21,7 @@ import {
   UpdateAttendeeCapabilitiesCommand,
   paginateListAttendees,
 } from '@aws-sdk/client-chime-sdk-meetings';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChimeApi } from '../support/chime-api.ts';
 import type { ChimeApiUnderTest } from '../support/chime-api.ts';
@@ -151,6 +152,27 @@ describe('Chime SDK Meetings API through @aws-sdk/client-chime-sdk-meetings (sql
     expect((await c.send(new ListAttendeesCommand({ MeetingId: id }))).Attendees?.length).toBe(1);
     const ok = await c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'after-the-flood' }));
     expect(ok.Attendee?.ExternalUserId).toBe('after-the-flood');
+  });
+
+  it('any JSON body to the create operations is answered 200 or a 4xx Chime error, never a failure', async () => {
+    const id = (await c.send(new CreateMeetingCommand({ ExternalMeetingId: 'fuzzed', MediaRegion: 'us-east-1' }))).Meeting?.MeetingId as string;
+    const member = fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.constant(null), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }));
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record({ ExternalMeetingId: member, MediaRegion: fc.oneof(member, fc.constantFrom('us-east-1', 'eu-west-2')), ClientRequestToken: member, Tags: member, MeetingFeatures: member }, { requiredKeys: [] }),
+      fc.record({ ExternalUserId: member, Capabilities: fc.oneof(member, fc.record({ Audio: fc.constantFrom('SendReceive', 'None', 'x'), Video: fc.constantFrom('Receive', 'None'), Content: fc.constantFrom('SendReceive', 'None') })) }, { requiredKeys: [] }),
+    );
+    const paths = ['/meetings', '/meetings?operation=create-attendees', `/meetings/${id}/attendees`, `/meetings/${id}/attendees?operation=batch-create`];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), body, async (p, b) => {
+        const res = await api.signedFetch('POST', p, b);
+        const text = await res.text();
+        expect(res.status === 200 || (res.status >= 400 && res.status < 500), `${res.status} ${text}`).toBe(true);
+        if (res.status !== 200) expect(res.headers.get('x-amzn-errortype')).toMatch(/Exception$/);
+      }),
+      { numRuns: 150 },
+    );
+    expect((await c.send(new GetMeetingCommand({ MeetingId: id }))).Meeting?.MeetingId).toBe(id);
   });
 
   it('creates a meeting with attendees, and refuses a batch past the attendee limit as a whole', async () => {
