@@ -229,6 +229,11 @@ describe('Chime SDK Meetings API on the PostgreSQL store', () => {
     const batch = await c.send(new BatchCreateAttendeeCommand({ MeetingId: id, Attendees: [{ ExternalUserId: 'pg-1' }, { ExternalUserId: 'pg-2' }] }));
     expect(batch.Attendees?.length).toBe(2);
     expect((await c.send(new ListAttendeesCommand({ MeetingId: id }))).Attendees?.length).toBe(2);
+    // Concurrent duplicates (one token, one ExternalUserId) answer one meeting and one attendee.
+    const same = await Promise.all([1, 2, 3, 4].map(() => c.send(new CreateMeetingCommand({ ExternalMeetingId: 'pg-race', MediaRegion: 'us-east-1', ClientRequestToken: 'pg-race-token' }))));
+    expect(new Set(same.map((r) => r.Meeting?.MeetingId)).size).toBe(1);
+    const twins = await Promise.all([1, 2, 3, 4].map(() => c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'pg-twin' }))));
+    expect(new Set(twins.map((r) => r.Attendee?.AttendeeId)).size).toBe(1);
     await c.send(new DeleteMeetingCommand({ MeetingId: id }));
     await expect(c.send(new GetMeetingCommand({ MeetingId: id }))).rejects.toBeInstanceOf(NotFoundException);
   });
