@@ -15,11 +15,13 @@ import {
   ListTagsForResourceCommand,
   NotFoundException,
   ResourceNotFoundException,
+  TooManyTagsException,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateAttendeeCapabilitiesCommand,
   paginateListAttendees,
 } from '@aws-sdk/client-chime-sdk-meetings';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChimeApi } from '../support/chime-api.ts';
 import type { ChimeApiUnderTest } from '../support/chime-api.ts';
@@ -152,6 +154,27 @@ describe('Chime SDK Meetings API through @aws-sdk/client-chime-sdk-meetings (sql
     expect(ok.Attendee?.ExternalUserId).toBe('after-the-flood');
   });
 
+  it('any JSON body to the create operations is answered 200 or a 4xx Chime error, never a failure', async () => {
+    const id = (await c.send(new CreateMeetingCommand({ ExternalMeetingId: 'fuzzed', MediaRegion: 'us-east-1' }))).Meeting?.MeetingId as string;
+    const member = fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.constant(null), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }));
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record({ ExternalMeetingId: member, MediaRegion: fc.oneof(member, fc.constantFrom('us-east-1', 'eu-west-2')), ClientRequestToken: member, Tags: member, MeetingFeatures: member }, { requiredKeys: [] }),
+      fc.record({ ExternalUserId: member, Capabilities: fc.oneof(member, fc.record({ Audio: fc.constantFrom('SendReceive', 'None', 'x'), Video: fc.constantFrom('Receive', 'None'), Content: fc.constantFrom('SendReceive', 'None') })) }, { requiredKeys: [] }),
+    );
+    const paths = ['/meetings', '/meetings?operation=create-attendees', `/meetings/${id}/attendees`, `/meetings/${id}/attendees?operation=batch-create`];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), body, async (p, b) => {
+        const res = await api.signedFetch('POST', p, b);
+        const text = await res.text();
+        expect(res.status === 200 || (res.status >= 400 && res.status < 500), `${res.status} ${text}`).toBe(true);
+        if (res.status !== 200) expect(res.headers.get('x-amzn-errortype')).toMatch(/Exception$/);
+      }),
+      { numRuns: 150 },
+    );
+    expect((await c.send(new GetMeetingCommand({ MeetingId: id }))).Meeting?.MeetingId).toBe(id);
+  });
+
   it('creates a meeting with attendees, and refuses a batch past the attendee limit as a whole', async () => {
     const r = await c.send(new CreateMeetingWithAttendeesCommand({ ExternalMeetingId: 'with-people', MediaRegion: 'sa-east-1', MeetingFeatures: { Attendee: { MaxCount: 3 } }, Attendees: [{ ExternalUserId: 'p-1' }, { ExternalUserId: 'p-2' }] }));
     const id = r.Meeting?.MeetingId as string;
@@ -173,6 +196,8 @@ describe('Chime SDK Meetings API through @aws-sdk/client-chime-sdk-meetings (sql
     await c.send(new TagResourceCommand({ ResourceARN: arn, Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'support' }] }));
     expect((await c.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags).toEqual([{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'support' }]);
     await c.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['env'] }));
+    expect((await c.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags).toEqual([{ Key: 'team', Value: 'support' }]);
+    await expect(c.send(new TagResourceCommand({ ResourceARN: arn, Tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) }))).rejects.toBeInstanceOf(TooManyTagsException);
     expect((await c.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags).toEqual([{ Key: 'team', Value: 'support' }]);
     const ghost = `arn:aws:chime:us-east-1:000000000000:meeting/${MISSING}`;
     await expect(c.send(new TagResourceCommand({ ResourceARN: ghost, Tags: [{ Key: 'a', Value: 'b' }] }))).rejects.toBeInstanceOf(ResourceNotFoundException);
@@ -204,6 +229,11 @@ describe('Chime SDK Meetings API on the PostgreSQL store', () => {
     const batch = await c.send(new BatchCreateAttendeeCommand({ MeetingId: id, Attendees: [{ ExternalUserId: 'pg-1' }, { ExternalUserId: 'pg-2' }] }));
     expect(batch.Attendees?.length).toBe(2);
     expect((await c.send(new ListAttendeesCommand({ MeetingId: id }))).Attendees?.length).toBe(2);
+    // Concurrent duplicates (one token, one ExternalUserId) answer one meeting and one attendee.
+    const same = await Promise.all([1, 2, 3, 4].map(() => c.send(new CreateMeetingCommand({ ExternalMeetingId: 'pg-race', MediaRegion: 'us-east-1', ClientRequestToken: 'pg-race-token' }))));
+    expect(new Set(same.map((r) => r.Meeting?.MeetingId)).size).toBe(1);
+    const twins = await Promise.all([1, 2, 3, 4].map(() => c.send(new CreateAttendeeCommand({ MeetingId: id, ExternalUserId: 'pg-twin' }))));
+    expect(new Set(twins.map((r) => r.Attendee?.AttendeeId)).size).toBe(1);
     await c.send(new DeleteMeetingCommand({ MeetingId: id }));
     await expect(c.send(new GetMeetingCommand({ MeetingId: id }))).rejects.toBeInstanceOf(NotFoundException);
   });

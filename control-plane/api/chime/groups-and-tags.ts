@@ -4,7 +4,7 @@ import { ChimeError, badRequest, notFound } from '../errors.ts';
 import { hasAssociatedNumbers } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './deps.ts';
 import { voiceConnectorArn } from './voice-connectors.ts';
-import { meetingTagResource } from '../meetings/routes.ts';
+import { meetingIdOfArn, meetingTagResource } from '../meetings/routes.ts';
 import { listPage, decodeToken } from './paging.ts';
 import { Labels, NAME_PATTERN, NON_BLANK, Paging, Str, TagList } from './schema.ts';
 import type { ChimeScope } from './schema.ts';
@@ -143,7 +143,8 @@ export function registerGroupAndTagRoutes(app: ChimeScope, deps: ChimeApiDeps): 
         await tx.insertInto('tags').values({ resource_arn: arn, key: t.Key, value: t.Value }).execute();
       }
       const count = await tx.selectFrom('tags').select((eb) => eb.fn.countAll<string>().as('n')).where('resource_arn', '=', arn).executeTakeFirst();
-      if (Number(count?.n ?? 0) > 50) throw new ChimeError('ResourceLimitExceededException', 'A resource holds at most 50 tags');
+      // The Meetings API names this limit TooManyTagsException; the Voice API ResourceLimitExceededException.
+      if (Number(count?.n ?? 0) > 50) throw new ChimeError(meetingIdOfArn(arn) === undefined ? 'ResourceLimitExceededException' : 'TooManyTagsException', 'A resource holds at most 50 tags');
     });
     return reply.code(204).send();
   });

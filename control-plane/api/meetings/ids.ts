@@ -10,6 +10,14 @@ export const HOST_PIN_DIGITS = 13;
 /** Tries before giving up on finding a free pair (at 10^10 IDs a second collision in a row means something is wrong). */
 export const ALLOCATION_TRIES = 8;
 
+/** Every try collided: the caller answers a retryable service failure. */
+export class PinsExhausted extends Error {
+  constructor() {
+    super(`no free meeting ID after ${ALLOCATION_TRIES} tries`);
+    this.name = 'PinsExhausted';
+  }
+}
+
 /** `n` random decimal digits (leading zeros allowed: the ID is dialed, never read as a number). */
 export function randomDigits(random: Random, n: number): string {
   let s = '';
@@ -39,5 +47,5 @@ export async function allocatePins<T>(random: Random, taken: (pin: string) => Pr
       if (!isUniqueViolation(err)) throw err;
     }
   }
-  throw new Error(`no free meeting ID after ${ALLOCATION_TRIES} tries`);
+  throw new PinsExhausted();
 }

@@ -6,7 +6,7 @@ import type { ChimeApiDeps } from '../chime/deps.ts';
 import { decodeToken, listPage } from '../chime/paging.ts';
 import { Paging } from '../chime/schema.ts';
 import type { ChimeScope } from '../chime/schema.ts';
-import { allocatePins, isUniqueViolation } from './ids.ts';
+import { PinsExhausted, allocatePins, isUniqueViolation } from './ids.ts';
 import {
   AttendeeLabels,
   BatchCreateAttendee,
@@ -139,30 +139,34 @@ export function registerMeetingRoutes(app: ChimeScope, deps: ChimeApiDeps): void
       created_at: now(),
     };
     try {
-      const meeting = await allocatePins(
+      const meeting = await allocatePins<{ meeting: MeetingTable; created: boolean }>(
         deps.random,
         async (pin) => (await db.selectFrom('users').select('id').where('pin', '=', pin).executeTakeFirst()) !== undefined,
         async (meetingPin, hostPin) => {
           const row: MeetingTable = { ...base, meeting_pin: meetingPin, host_pin: hostPin };
-          await db.transaction().execute(async (tx) => {
-            await tx.insertInto('meetings').values(row).execute();
-            for (const t of body.Tags ?? []) {
-              await tx.deleteFrom('tags').where('resource_arn', '=', meetingArn(deps, row.id)).where('key', '=', t.Key).execute();
-              await tx.insertInto('tags').values({ resource_arn: meetingArn(deps, row.id), key: t.Key, value: t.Value }).execute();
+          try {
+            await db.transaction().execute(async (tx) => {
+              await tx.insertInto('meetings').values(row).execute();
+              for (const t of body.Tags ?? []) {
+                await tx.deleteFrom('tags').where('resource_arn', '=', meetingArn(deps, row.id)).where('key', '=', t.Key).execute();
+                await tx.insertInto('tags').values({ resource_arn: meetingArn(deps, row.id), key: t.Key, value: t.Value }).execute();
+              }
+            });
+          } catch (err) {
+            // A concurrent request with the same token won the race: answer its meeting (not a PIN collision).
+            if (token !== null && isUniqueViolation(err)) {
+              const same = await db.selectFrom('meetings').selectAll().where('client_request_token', '=', token).executeTakeFirst();
+              if (same !== undefined) return { meeting: same, created: false };
             }
-          });
-          return row;
+            throw err;
+          }
+          return { meeting: row, created: true };
         },
       );
-      return { meeting, created: true };
+      return meeting;
     } catch (err) {
-      // A concurrent request with the same token won the race: answer its meeting.
-      if (token !== null && isUniqueViolation(err)) {
-        const same = await db.selectFrom('meetings').selectAll().where('client_request_token', '=', token).executeTakeFirst();
-        if (same !== undefined) return { meeting: same, created: false };
-      }
-      if (err instanceof ChimeError) throw err;
-      throw new ChimeError('ServiceFailureException', 'No free meeting ID could be allocated; retry');
+      if (err instanceof PinsExhausted) throw new ChimeError('ServiceFailureException', 'No free meeting ID could be allocated; retry');
+      throw err;
     }
   };
 
@@ -171,7 +175,7 @@ export function registerMeetingRoutes(app: ChimeScope, deps: ChimeApiDeps): void
     const features = featuresOf(m);
     const caps = items.map((it) => capabilitiesFor(it.Capabilities, features));
     const limit = features?.Attendee?.MaxCount ?? DEFAULT_MAX_ATTENDEES;
-    return db.transaction().execute(async (tx: StoreDb) => {
+    const run = (): Promise<AttendeeTable[]> => db.transaction().execute(async (tx: StoreDb) => {
       const out: AttendeeTable[] = [];
       for (const [i, it] of items.entries()) {
         const existing = await tx.selectFrom('attendees').selectAll().where('meeting_id', '=', m.id).where('external_user_id', '=', it.ExternalUserId).executeTakeFirst();
@@ -194,6 +198,13 @@ export function registerMeetingRoutes(app: ChimeScope, deps: ChimeApiDeps): void
       if (Number(count?.n ?? 0) > limit) throw new ChimeError('LimitExceededException', `A meeting holds at most ${limit} attendees`);
       return out;
     });
+    try {
+      return await run();
+    } catch (err) {
+      // A concurrent request created the same ExternalUserId first: the second run answers that attendee.
+      if (isUniqueViolation(err)) return run();
+      throw err;
+    }
   };
 
   const loadAttendee = async (meetingId: string, attendeeId: string): Promise<AttendeeTable> => {
