@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CarillonError } from '../../common/errors.ts';
-import { encodeAlaw, encodeUlaw } from '../codecs/g711-encode.ts';
+import { LINEAR_TO_ALAW, LINEAR_TO_ULAW } from '../codecs/g711.ts';
 import { parseWav, PROMPT_SAMPLE_RATE_HZ, type WavError } from './wav.ts';
 
 export const PROMPT_LANGUAGES = ['en-US', 'pt-BR'] as const;
@@ -197,8 +197,11 @@ export function framePrompt(name: string, samples: Int16Array): Prompt {
   linear.set(samples);
   const ulaw = new Uint8Array(linear.length);
   const alaw = new Uint8Array(linear.length);
-  encodeUlaw(linear, ulaw);
-  encodeAlaw(linear, alaw);
+  for (let i = 0; i < linear.length; i++) {
+    const k = (linear[i] as number) + 32768;
+    ulaw[i] = LINEAR_TO_ULAW[k] as number;
+    alaw[i] = LINEAR_TO_ALAW[k] as number;
+  }
   const pcm: Int16Array[] = [];
   const pcmu: Uint8Array[] = [];
   const pcma: Uint8Array[] = [];

@@ -2,7 +2,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ULAW_TO_LINEAR } from '../../../media/codecs/g711.ts';
-import { linearToAlaw, linearToUlaw } from '../../../media/codecs/g711-encode.ts';
+import { LINEAR_TO_ALAW, LINEAR_TO_ULAW } from '../../../media/codecs/g711.ts';
+
+const linearToUlaw = (s: number): number => LINEAR_TO_ULAW[s + 32768] as number;
+const linearToAlaw = (s: number): number => LINEAR_TO_ALAW[s + 32768] as number;
 import {
   FRAME_SAMPLES,
   framePrompt,
