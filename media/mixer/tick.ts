@@ -74,9 +74,8 @@ export class Ticker {
   #run(): void {
     this.#timer = undefined;
     if (!this.#running) return;
-    const now = this.#clock.monoMs();
     let ran = 0;
-    while (this.#running && this.nextIdealMs <= now && ran < this.#maxCatchUp) {
+    while (this.#running && ran < this.#maxCatchUp && this.nextIdealMs <= this.#clock.monoMs()) {
       const ideal = this.nextIdealMs;
       const lag = this.#clock.monoMs() - ideal;
       if (lag > this.stats.maxLagMs) this.stats.maxLagMs = lag;
@@ -88,7 +87,7 @@ export class Ticker {
     }
     if (!this.#running) return;
     const behind = this.#clock.monoMs();
-    if (this.nextIdealMs <= behind) {
+    if (ran === this.#maxCatchUp && this.nextIdealMs <= behind) {
       const missed = Math.floor((behind - this.nextIdealMs) / this.#period) + 1;
       this.#next += missed;
       this.stats.skipped += missed;
