@@ -5,7 +5,8 @@
  *  1. CPU: `ticks` ticks as fast as possible (push N packets + tick), CPU time per tick, against
  *     a same-run reference that copies the same N payloads to N receivers without mixing.
  *  2. Real time: the bridge on the drift-free Ticker with the node timers for `seconds`, tick lag
- *     p50/p99 (actual − ideal), skipped ticks, and CPU % of one core over the run.
+ *     p50/p99 (actual − ideal), skipped ticks, and CPU % of one core over the run; the empty
+ *     tick (0 participants) before and after is the reference for the event loop's own lag.
  * Run: npx tsx load/bench/mixer.ts [ticks=1500] [seconds=5]
  */
 import { nodeTimers, systemClock } from '../../common/clock.ts';
@@ -138,7 +139,8 @@ for (const [n, mixed] of [[50, false], [100, false], [250, false], [250, true]] 
 console.log('');
 console.log('| participants | codecs | ticks | tick lag p50 ms | p99 ms | max ms | skipped | dropped packets | process CPU % of a core |');
 console.log('|---|---|---|---|---|---|---|---|---|');
-for (const [n, mixed] of [[50, false], [250, false], [250, true]] as const) {
+// 0 participants: the empty tick, the same-run reference for what the event loop and machine add.
+for (const [n, mixed] of [[0, false], [50, false], [250, false], [250, true], [0, false]] as const) {
   const r = await realTime(n, mixed);
   console.log(`| ${n} | ${mixed ? 'PCMU+PCMA' : 'PCMU'} | ${r.ticks} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} | ${r.skipped} | ${r.lost} | ${r.cpuPct.toFixed(1)} % |`);
 }
