@@ -185,7 +185,7 @@ export class JitterBuffer {
   pop(out: Uint8Array): PopResult {
     if (!this.#started) return 'idle';
     if (!this.#playing) {
-      if (this.#held === 0 || this.#highest - this.#next + 1 < this.targetDepth) return 'idle';
+      if (this.#held < this.targetDepth) return 'idle';
       this.#playing = true;
     }
     // Shrink toward the target: skip a frame when clearly over it.
