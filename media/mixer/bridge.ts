@@ -18,7 +18,8 @@ import { TalkerSelector } from './talkers.ts';
 
 const N8 = 160;
 const N16 = 320;
-const MAX_PAYLOAD = 1500;
+/** 20 ms of G.711 is 160 bytes; up to 40 ms is kept (only the first 20 ms of a frame is played). */
+const MAX_PAYLOAD = 320;
 
 export interface BridgeOptions {
   /** Most participants at once. Default 250. */

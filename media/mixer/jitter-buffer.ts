@@ -185,14 +185,13 @@ export class JitterBuffer {
   pop(out: Uint8Array): PopResult {
     if (!this.#started) return 'idle';
     if (!this.#playing) {
-      if (this.#held === 0 || this.#highest - this.#next + 1 < this.targetDepth) return 'idle';
+      if (this.#held < this.targetDepth) return 'idle';
       this.#playing = true;
     }
     // Shrink toward the target: skip a frame when clearly over it.
     if (this.#held > this.targetDepth + 2) {
-      this.#drop(this.#next);
+      if (this.#drop(this.#next)) this.stats.discarded++;
       this.#next++;
-      this.stats.discarded++;
     }
     const slot = this.#next % this.#capacity;
     if (this.#seqOf[slot] === this.#next) {
@@ -223,12 +222,12 @@ export class JitterBuffer {
     return 'lost';
   }
 
-  #drop(ext: number): void {
+  #drop(ext: number): boolean {
     const slot = ext % this.#capacity;
-    if (this.#seqOf[slot] === ext) {
-      this.#seqOf[slot] = -1;
-      this.#held--;
-    }
+    if (this.#seqOf[slot] !== ext) return false;
+    this.#seqOf[slot] = -1;
+    this.#held--;
+    return true;
   }
 
   #updateJitter(timestamp: number, arrivalMs: number): void {

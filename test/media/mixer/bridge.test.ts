@@ -112,6 +112,23 @@ describe('Bridge', () => {
     expect(goertzel(tail, 500, 8000)).toBeGreaterThan(25000); // clipped, not folded over
   });
 
+  it('reports active-speaker changes', () => {
+    const events: string[] = [];
+    const bridge = new Bridge({ talkers: 1, onFrame: () => undefined, onSpeaker: (id, talking) => events.push(`${talking ? '+' : '-'}${id}`) });
+    const a = peer('a', 0, 1000, 8000);
+    bridge.join('a', 0);
+    bridge.join('b', 0);
+    for (let t = 0; t < 10; t++) {
+      const payload = tonePayload(a, t);
+      bridge.push('a', t, t * 160, 7, payload, 160, t * 20);
+      bridge.tick();
+    }
+    expect(events).toEqual(['+a']);
+    bridge.mute('a', true);
+    bridge.tick();
+    expect(events).toEqual(['+a', '-a']);
+  });
+
   it('refuses duplicates, unknown codecs, a full meeting and packets from strangers', () => {
     const bridge = new Bridge({ capacity: 2, onFrame: () => undefined });
     expect(bridge.join('a', 0)).toBe('joined');
