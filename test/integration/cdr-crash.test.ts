@@ -100,7 +100,8 @@ describe('CDRs of calls in progress at a crash', () => {
       const held = startSipp({ scenario: { name: 'carrier-held', xml: farEnd({ answer: true }) }, port: carrierPort, transport: 'udp', calls: 1, timeoutSec: 60 });
       await new Promise((r) => setTimeout(r, 200));
       startSipp({ scenario: pbx(60_000), remote, port: await freePort(), transport: 'udp', calls: 1, service: '+14155550123', timeoutSec: 90 });
-      await until('the second call answered', async () => (await api.metric('carillon_voice_connector_outbound_calls_active', vcId)) === 1);
+      // Active counts from the INVITE; the journal holds a call from its answer: wait for that.
+      await until('the second call answered', async () => (await api.metric('carillon_voice_connector_outbound_calls_active', vcId)) === 1 && (await api.metric('carillon_voice_connector_outbound_calls_answered_total', vcId)) === 2);
       expect(openInJournal(dir)).toBe(1);
       await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 1_500));
       api.voice.destroy();
