@@ -75,7 +75,7 @@ async function oneRun(seed: number): Promise<void> {
     config,
     JSON.stringify({
       mediaTimeout: 2,
-      // No lookup may leave the machine: any name a fuzzed message makes Carillon resolve goes to a closed loopback port.
+      // No lookup may leave the machine; every name a fuzzed message makes Carillon resolve goes to a closed loopback port.
       dnsServers: ['127.0.0.1:9'],
       sip: { t1Ms: 50, t2Ms: 400, t4Ms: 500, timerDMs: 500, requestsPerSecPerSource: 1_000_000, burstPerSource: 1_000_000, messageDeadlineSec: 2 },
       routes: [{ match: { userPrefix: '+1206' }, target: `sip:127.0.0.1:${calleePort};transport=udp` }],

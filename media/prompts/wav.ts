@@ -6,7 +6,7 @@
  *          u32 byte rate, u16 block align, u16 bits per sample
  *   "data": the samples, little-endian
  *
- * Only what the prompts are is accepted: PCM, mono, 8000 Hz, 16-bit. Pure (STYLE.md 2): any
+ * Only what the prompts are is accepted: PCM, mono, 8000 Hz, 16-bit. Pure (STYLE.md 2); whatever
  * bytes give a value or a typed error, never an exception.
  */
 

@@ -40,7 +40,7 @@ function lookUp(table: readonly DnsTestRecord[], type: DnsQuestionType, name: st
   return named.filter((r) => r.type === type);
 }
 
-/** A Resolver answering from a table only: any other name is not found, and nothing is sent anywhere. */
+/** A Resolver answering from a table only; every other name is not found, and nothing is sent anywhere. */
 export class TableResolver implements Resolver {
   records: DnsTestRecord[];
   /** Every question asked, in order. */

@@ -13,7 +13,7 @@
  * number 10–15 (10 = *, 11 = #, 12–15 = A–D), which some phones send. dtmf: the body is one such
  * signal, whitespace around it allowed.
  *
- * A pure function (STYLE.md 2): any bytes give a value, never an exception. A type other than
+ * A pure function (STYLE.md 2); every byte string gives a value, never an exception. A type other than
  * these two is refused 415 (send SIP_INFO_DTMF_ACCEPT in the Accept header, RFC 3261 §21.4.13);
  * a malformed body 400.
  *
