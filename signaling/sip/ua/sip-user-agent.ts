@@ -1,11 +1,8 @@
-import type { Clock, Timers } from '../../../common/clock.ts';
-import type { Random } from '../../../common/random.ts';
 import { dialogKey } from '../dialog/dialog.ts';
 import { getHeader } from '../message/headers.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../message/types.ts';
 import type { TransactionLayer } from '../transaction/transaction-layer.ts';
 import type { ServerTransaction, TransactionUser } from '../transaction/types.ts';
-import type { TransportHub } from '../transport/transport-hub.ts';
 import type { Destination, Source, TransportName } from '../transport/types.ts';
 import { ACCEPT_VALUE, ALLOW_VALUE, capabilitiesAnswer, KNOWN_NOT_ALLOWED, RELAYED_IN_DIALOG } from './header-policy.ts';
 import { checkMaxForwards, checkOwnLoop, checkRequire, checkSessionInterval } from './request-checks.ts';
@@ -31,15 +28,8 @@ export interface IncomingInvite {
   readonly source: Source;
 }
 
-export interface SipUserAgentOptions {
-  readonly hub: TransportHub;
-  readonly timers: Timers;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly t1Ms: number;
-  readonly t2Ms: number;
-  readonly sessionExpiresSec: number;
-  readonly minSeSec: number;
+/** What the user agent is made with: what its legs need (but the tables it keeps itself), and its own hooks. */
+export interface SipUserAgentOptions extends Omit<SipLegDeps, 'tx' | 'dialogs'> {
   /** Told of every out-of-dialog OPTIONS (a trunk's keepalive: termination health). */
   readonly onOptions?: ((req: SipRequest, source: Source) => void) | undefined;
 }
