@@ -146,11 +146,6 @@ export class SipLocator {
     return (uri, transports) => this.#locate(uri, transports).catch(() => ({ ok: false, reason: 'not-found' }) as const);
   }
 
-  /** The typed entry point: where a routing next hop's requests go. */
-  get locateHop(): SipHopLocate {
-    return hopLocate(this.locate);
-  }
-
   async #locate(uriText: string, transports: ReadonlySet<TransportName>): Promise<SipLocation> {
     const uri = parseUri(uriText);
     if (uri === undefined || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return { ok: false, reason: 'bad-target' };

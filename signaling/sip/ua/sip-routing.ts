@@ -2,7 +2,7 @@ import type { CallRouter, CredentialsCheck, CredentialsResult, DialedTarget, Rou
 import type { DigestAuth } from '../../auth/digest.ts';
 import { getHeader, getHeaderValues } from '../message/headers.ts';
 import { parseNameAddr } from '../message/name-addr.ts';
-import { parseUri, unescapeUser, writeUri } from '../message/uri.ts';
+import { parseUri, unescapeUser } from '../message/uri.ts';
 import type { SipHeader, SipRequest } from '../message/types.ts';
 import type { Source } from '../transport/types.ts';
 
@@ -118,15 +118,4 @@ export function refusalHeaders(decision: RouteDecision, digest: Pick<DigestAuth,
   }
   if (decision.retryAfterSec !== undefined) out.push({ name: 'retry-after', value: String(decision.retryAfterSec) });
   return out;
-}
-
-/**
- * The outbound Request-URI: the target, carrying the dialed user (as the caller's Request-URI
- * wrote it) when the target names none — a trunk next hop needs the number in the Request-URI.
- */
-export function outboundRequestUri(target: string, user: string | undefined): string {
-  const uri = parseUri(target);
-  if (uri === undefined || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return target;
-  if (uri.user !== undefined || user === undefined || user.length === 0) return target;
-  return writeUri({ ...uri, user });
 }
