@@ -41,13 +41,13 @@ function feeds(n: number, mixed: boolean): Feed[] {
 }
 
 let sink = 0;
-const onFrame = (_id: string, _pt: number, payload: Uint8Array, length: number): void => {
+const onFrame = (_id: string, payload: Uint8Array, length: number): void => {
   sink += payload[length - 1] ?? 0;
 };
 
 function bridgeFor(fs: Feed[]): Bridge {
   const b = new Bridge({ capacity: fs.length, onFrame });
-  for (const f of fs) b.join(f.id, f.pt);
+  for (const f of fs) b.join(f.id, f.pt === 0 ? 'PCMU' : 'PCMA');
   return b;
 }
 
@@ -68,7 +68,7 @@ function copyTick(fs: Feed[], outs: Uint8Array[], t: number): void {
     const out = outs[p];
     if (frame === undefined || out === undefined) continue;
     out.set(frame);
-    onFrame('', 0, out, 160);
+    onFrame('', out, 160);
   }
 }
 

@@ -7,19 +7,16 @@
  * non-talking receiver of that codec; each talker gets its own mix-minus payload. Receivers add
  * their own RTP header later. After join, a tick allocates nothing.
  *
- * Codecs here: G.711 µ-law (payload type 0) and A-law (8), 8 kHz, 20 ms frames, upsampled to
- * 16 kHz and back by resample.ts's half-band FIR.
+ * Codecs: frame-codec.ts (each decodes to and encodes from 16 kHz; each participant has its own
+ * decoder and mix-minus encoder, each codec in use one shared-mix encoder). Join and leave tones
+ * come in as an announcement every participant hears on top of the talkers.
  */
-import { g711EncodeTable, g711Table } from '../codecs/g711.ts';
+import { BRIDGE_FRAME_SAMPLES, bridgeCodec } from './frame-codec.ts';
+import type { BridgeCodec, BridgeCodecName, FrameDecoder, FrameEncoder } from './frame-codec.ts';
 import { JitterBuffer, type PushResult } from './jitter-buffer.ts';
-import { G711Plc } from './plc.ts';
-import { Downsampler, Upsampler } from './resample.ts';
 import { TalkerSelector } from './talkers.ts';
 
-const N8 = 160;
-const N16 = 320;
-/** 20 ms of G.711 is 160 bytes; up to 40 ms is kept (only the first 20 ms of a frame is played). */
-const MAX_PAYLOAD = 320;
+const N16 = BRIDGE_FRAME_SAMPLES;
 
 export interface BridgeOptions {
   /** Most participants at once. Default 250. */
@@ -27,29 +24,45 @@ export interface BridgeOptions {
   /** Talkers mixed. Default 3. */
   readonly talkers?: number;
   /**
-   * A receiver's frame for this tick. `payload` (first `length` bytes) belongs to the bridge and
-   * is valid until the next tick; `shared` is true when other receivers get the same buffer.
+   * A receiver's frame for this tick, in its codec. `payload` (first `length` bytes) belongs to
+   * the bridge and is valid until the next tick; `shared` is true when other receivers get the
+   * same buffer.
    */
-  readonly onFrame: (id: string, payloadType: number, payload: Uint8Array, length: number, shared: boolean) => void;
+  readonly onFrame: (id: string, payload: Uint8Array, length: number, shared: boolean) => void;
   /** Active-speaker changes. */
   readonly onSpeaker?: (id: string, talking: boolean) => void;
 }
 
 export type JoinResult = 'joined' | 'full' | 'duplicate' | 'unsupported-codec';
 
+/**
+ * Sound every participant hears on top of the talkers this tick (join and leave tones): fills
+ * `out` (BRIDGE_FRAME_SAMPLES at 16 kHz) and answers true, or answers false when it has nothing.
+ */
+export type AnnouncementSource = (out: Int16Array) => boolean;
+
 interface Participant {
   readonly id: string;
   readonly slot: number;
-  readonly payloadType: number;
-  readonly decode: Int16Array;
-  readonly encode: Uint8Array;
+  readonly codec: BridgeCodec;
+  readonly decoder: FrameDecoder;
+  /** Its own mix-minus while it talks. */
+  readonly encoder: FrameEncoder;
   readonly jitter: JitterBuffer;
-  readonly plc: G711Plc;
-  readonly up: Upsampler;
-  readonly down: Downsampler;
   readonly pcm: Int16Array;
   readonly out: Uint8Array;
   muted: boolean;
+}
+
+/** A codec's shared mix: one encoder and one payload for every receiver of that codec who is not talking. */
+interface SharedMix {
+  readonly encoder: FrameEncoder;
+  readonly out: Uint8Array;
+  length: number;
+  /** The tick it was last encoded in. */
+  tick: number;
+  /** Receivers using it. */
+  users: number;
 }
 
 export interface BridgeStats {
@@ -68,16 +81,17 @@ export class Bridge {
   readonly #eligible: Uint8Array;
   readonly #onFrame: BridgeOptions['onFrame'];
   readonly #onSpeaker: BridgeOptions['onSpeaker'];
-  readonly #in = new Uint8Array(MAX_PAYLOAD);
-  readonly #pcm8 = new Int16Array(N8);
+  /** One received payload, copied out of a jitter buffer (sized for the largest codec in use). */
+  #in = new Uint8Array(0);
   readonly #mix = new Int32Array(N16);
   readonly #work = new Int16Array(N16);
-  readonly #mix8 = new Int16Array(N8);
-  readonly #sharedDown = new Downsampler(N16);
-  /** Shared mix payload per G.711 payload type (0 and 8) and whether it is encoded this tick. */
-  readonly #shared = [new Uint8Array(N8), new Uint8Array(N8)] as const;
-  readonly #sharedReady = new Uint8Array(2);
+  readonly #sharedPcm = new Int16Array(N16);
+  readonly #announcement = new Int16Array(N16);
+  /** Shared mixes by codec, made when a codec's first participant joins. */
+  readonly #shared = new Map<BridgeCodecName, SharedMix>();
   #used = 0;
+  /** Sound everyone hears on top of the talkers (join and leave tones). */
+  announcement: AnnouncementSource | undefined;
 
   constructor(options: BridgeOptions) {
     this.#capacity = Math.max(1, Math.floor(options.capacity ?? 250));
@@ -100,27 +114,31 @@ export class Bridge {
     return this.#byId.size;
   }
 
-  join(id: string, payloadType: number): JoinResult {
+  /** Joins a participant whose audio is in `codecName` (an SDP rtpmap name: PCMU, PCMA, …). */
+  join(id: string, codecName: string): JoinResult {
     if (this.#byId.has(id)) return 'duplicate';
-    const decode = g711Table(payloadType);
-    const encode = g711EncodeTable(payloadType);
-    if (decode === undefined || encode === undefined) return 'unsupported-codec';
+    const codec = bridgeCodec(codecName);
+    if (codec === undefined) return 'unsupported-codec';
     const slot = this.#slots.indexOf(undefined);
     if (slot < 0) return 'full';
     const p: Participant = {
       id,
       slot,
-      payloadType,
-      decode,
-      encode,
-      jitter: new JitterBuffer({ maxPayloadBytes: MAX_PAYLOAD }),
-      plc: new G711Plc(N8),
-      up: new Upsampler(N8),
-      down: new Downsampler(N16),
+      codec,
+      decoder: codec.createDecoder(),
+      encoder: codec.createEncoder(),
+      jitter: new JitterBuffer({ maxPayloadBytes: codec.maxPayloadBytes, clockRate: codec.rtpClockRate }),
       pcm: new Int16Array(N16),
-      out: new Uint8Array(N8),
+      out: new Uint8Array(codec.maxPayloadBytes),
       muted: false,
     };
+    if (this.#in.length < codec.maxPayloadBytes) this.#in = new Uint8Array(codec.maxPayloadBytes);
+    let shared = this.#shared.get(codec.name);
+    if (shared === undefined) {
+      shared = { encoder: codec.createEncoder(), out: new Uint8Array(codec.maxPayloadBytes), length: 0, tick: -1, users: 0 };
+      this.#shared.set(codec.name, shared);
+    }
+    shared.users++;
     this.#slots[slot] = p;
     this.#byId.set(id, p);
     if (slot + 1 > this.#used) this.#used = slot + 1;
@@ -133,6 +151,8 @@ export class Bridge {
     this.#talkers.clear(p.slot);
     this.#slots[p.slot] = undefined;
     this.#byId.delete(id);
+    const shared = this.#shared.get(p.codec.name);
+    if (shared !== undefined && --shared.users === 0) this.#shared.delete(p.codec.name);
     while (this.#used > 0 && this.#slots[this.#used - 1] === undefined) this.#used--;
     return true;
   }
@@ -168,7 +188,7 @@ export class Bridge {
 
   /** One 20 ms tick: pull, select, mix, encode, hand out. */
   tick(): void {
-    this.stats.ticks++;
+    const tick = this.stats.ticks++;
     const n = this.#used;
     for (let s = 0; s < n; s++) {
       const p = this.#slots[s];
@@ -198,60 +218,51 @@ export class Bridge {
       const pcm = p.pcm;
       for (let i = 0; i < N16; i++) mix[i] = (mix[i] ?? 0) + (pcm[i] ?? 0);
     }
-    this.#sharedReady.fill(0);
-    let sharedDownDone = false;
+    const ann = this.announcement;
+    if (ann !== undefined && ann(this.#announcement)) {
+      const a = this.#announcement;
+      for (let i = 0; i < N16; i++) mix[i] = (mix[i] ?? 0) + (a[i] ?? 0);
+    }
+    let sharedPcmDone = false;
+    const w = this.#work;
     for (let s = 0; s < n; s++) {
       const p = this.#slots[s];
       if (p === undefined) continue;
-      const k = p.payloadType === 0 ? 0 : 1;
       if (selected[s] === 1 && !p.muted) {
         // Mix minus itself, encoded for this talker alone.
-        const w = this.#work;
         const pcm = p.pcm;
         for (let i = 0; i < N16; i++) w[i] = sat((mix[i] ?? 0) - (pcm[i] ?? 0));
-        p.down.process(w, this.#mix8);
-        encode(this.#mix8, p.encode, p.out);
-        this.#onFrame(p.id, p.payloadType, p.out, N8, false);
+        const len = p.encoder.encode(w, p.out);
+        this.#onFrame(p.id, p.out, len, false);
         continue;
       }
-      if (!sharedDownDone) {
-        const w = this.#work;
-        for (let i = 0; i < N16; i++) w[i] = sat(mix[i] ?? 0);
-        this.#sharedDown.process(w, this.#mix8);
-        sharedDownDone = true;
+      const shared = this.#shared.get(p.codec.name) as SharedMix;
+      if (shared.tick !== tick) {
+        const sp = this.#sharedPcm;
+        if (!sharedPcmDone) {
+          for (let i = 0; i < N16; i++) sp[i] = sat(mix[i] ?? 0);
+          sharedPcmDone = true;
+        }
+        shared.length = shared.encoder.encode(sp, shared.out);
+        shared.tick = tick;
       }
-      const buf = this.#shared[k];
-      if (this.#sharedReady[k] !== 1) {
-        encode(this.#mix8, p.encode, buf);
-        this.#sharedReady[k] = 1;
-      }
-      this.#onFrame(p.id, p.payloadType, buf, N8, true);
+      this.#onFrame(p.id, shared.out, shared.length, true);
     }
   }
 
   #pull(p: Participant): void {
     const r = p.jitter.pop(this.#in);
-    const pcm8 = this.#pcm8;
     if (r === 'frame') {
-      const len = Math.min(p.jitter.lastLength, N8);
-      const table = p.decode;
-      for (let i = 0; i < len; i++) pcm8[i] = table[this.#in[i] ?? 0] ?? 0;
-      for (let i = len; i < N8; i++) pcm8[i] = 0;
-      p.plc.good(pcm8);
+      p.decoder.decode(this.#in, p.jitter.lastLength, p.pcm);
     } else if (r === 'lost') {
-      p.plc.lost(pcm8);
+      p.decoder.conceal(p.pcm);
       this.stats.concealed++;
     } else {
-      pcm8.fill(0);
+      p.pcm.fill(0);
     }
-    p.up.process(pcm8, p.pcm);
   }
 }
 
 function sat(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-}
-
-function encode(pcm8: Int16Array, table: Uint8Array, out: Uint8Array): void {
-  for (let i = 0; i < N8; i++) out[i] = table[(pcm8[i] ?? 0) + 32768] ?? 0;
 }

@@ -28,10 +28,10 @@ function meeting(peers: Peer[], ticks: number, options: { talkers?: number; mute
   let tick = 0;
   const bridge = new Bridge({
     talkers: options.talkers ?? 3,
-    onFrame: (id, pt, payload, length, isShared) => {
+    onFrame: (id, payload, length, isShared) => {
       const peer = byId.get(id);
       if (peer === undefined) throw new Error(`frame for ${id}`);
-      const dec = pt === 0 ? ULAW_TO_LINEAR : ALAW_TO_LINEAR;
+      const dec = peer.pt === 0 ? ULAW_TO_LINEAR : ALAW_TO_LINEAR;
       for (let i = 0; i < length; i++) peer.heard.push(dec[payload[i] ?? 0] ?? 0);
       if (isShared) {
         const list = shared.get(String(tick)) ?? [];
@@ -40,7 +40,7 @@ function meeting(peers: Peer[], ticks: number, options: { talkers?: number; mute
       }
     },
   });
-  for (const p of peers) expect(bridge.join(p.id, p.pt)).toBe('joined');
+  for (const p of peers) expect(bridge.join(p.id, codecOf(p.pt))).toBe('joined');
   for (tick = 0; tick < ticks; tick++) {
     options.mute?.(bridge, tick);
     for (const p of peers) {
@@ -54,6 +54,7 @@ function meeting(peers: Peer[], ticks: number, options: { talkers?: number; mute
   return { bridge, shared };
 }
 
+const codecOf = (pt: number): string => (pt === 0 ? 'PCMU' : 'PCMA');
 const peer = (id: string, pt: number, hz: number, amplitude = 6000): Peer => ({ id, pt, hz, amplitude, seq: 65530, heard: [] });
 const last = (p: Peer, ms: number): number[] => p.heard.slice(-ms * 8);
 
@@ -116,8 +117,8 @@ describe('Bridge', () => {
     const events: string[] = [];
     const bridge = new Bridge({ talkers: 1, onFrame: () => undefined, onSpeaker: (id, talking) => events.push(`${talking ? '+' : '-'}${id}`) });
     const a = peer('a', 0, 1000, 8000);
-    bridge.join('a', 0);
-    bridge.join('b', 0);
+    bridge.join('a', 'PCMU');
+    bridge.join('b', 'PCMU');
     for (let t = 0; t < 10; t++) {
       const payload = tonePayload(a, t);
       bridge.push('a', t, t * 160, 7, payload, 160, t * 20);
@@ -131,21 +132,21 @@ describe('Bridge', () => {
 
   it('refuses duplicates, unknown codecs, a full meeting and packets from strangers', () => {
     const bridge = new Bridge({ capacity: 2, onFrame: () => undefined });
-    expect(bridge.join('a', 0)).toBe('joined');
-    expect(bridge.join('a', 0)).toBe('duplicate');
-    expect(bridge.join('b', 111)).toBe('unsupported-codec');
-    expect(bridge.join('b', 8)).toBe('joined');
-    expect(bridge.join('c', 0)).toBe('full');
+    expect(bridge.join('a', 'PCMU')).toBe('joined');
+    expect(bridge.join('a', 'PCMU')).toBe('duplicate');
+    expect(bridge.join('b', 'OPUS-X')).toBe('unsupported-codec');
+    expect(bridge.join('b', 'PCMA')).toBe('joined');
+    expect(bridge.join('c', 'PCMU')).toBe('full');
     expect(bridge.push('zz', 1, 0, 1, new Uint8Array(160), 160, 0)).toBe('unknown');
     expect(bridge.leave('a')).toBe(true);
-    expect(bridge.join('c', 0)).toBe('joined');
+    expect(bridge.join('c', 'PCMU')).toBe('joined');
     expect(bridge.size).toBe(2);
   });
 
   it('garbage RTP payloads from one participant disturb nobody else', () => {
     const peers = [peer('a', 0, 1000), peer('b', 0, 600)];
     const bridge = new Bridge({ onFrame: () => undefined });
-    for (const p of peers) bridge.join(p.id, p.pt);
+    for (const p of peers) bridge.join(p.id, codecOf(p.pt));
     expect(bridge.push('a', 1, 0, 1, new Uint8Array(4000), 4000, 0)).toBe('refused');
     expect(bridge.push('a', -5, 0, 1, new Uint8Array(10), 10, 0)).toBe('refused');
     bridge.tick();
