@@ -227,7 +227,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       );
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(current(), vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
-        onUnknownTimeout: (session) => recorder?.onMediaTimeout(session),
+        onOtherEvent: (e) => {
+          if (e.ev === 'timeout') recorder?.onMediaTimeout(e.session);
+        },
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
         onAudio: (session, index, side, timecodeMs, pcm) => streaming.onAudio(session, index, side, timecodeMs, pcm),
         control: engine,

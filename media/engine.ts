@@ -12,6 +12,7 @@ import type {
   MediaReply,
   MediaStatus,
   MediaWorkerOptions,
+  PromptItem,
   RemoteMedia,
   SessionSnapshot,
 } from './protocol.ts';
@@ -55,8 +56,21 @@ export interface MediaControl {
   updateEndpoint(session: string, endpoint: EndpointId, remote: RemoteMedia, arm?: boolean): Promise<void>;
   /** Packets relay between two endpoints of a session; each leaves the endpoint it was connected to. */
   connect(session: string, a: EndpointId, b: EndpointId): Promise<void>;
-  /** Feeds what an endpoint's far end sends to a media function in the worker (opened with `functions`). */
+  /**
+   * Feeds what an endpoint's far end sends to a media function in the worker (opened with
+   * `functions`). Rejects with MediaCommandError (`unsupported-codec`, `meeting-full`, …) when the
+   * worker refuses it.
+   */
   attach(session: string, endpoint: EndpointId, fn: MediaFunctionSpec): Promise<void>;
+  /** Sets a meeting participant's place in its session's bridge (ParticipantCommand). */
+  participant(session: string, endpoint: EndpointId, state: { readonly inMeeting?: boolean; readonly muted?: boolean }): Promise<void>;
+  /**
+   * Plays prompts to a participant, or to everyone in the session's bridge (`endpoint`
+   * undefined); a `played` event with `token` follows when they end (PlayCommand).
+   */
+  play(session: string, endpoint: EndpointId | undefined, items: readonly PromptItem[], token: number, loop?: boolean): Promise<void>;
+  /** Stops what plays to a participant. */
+  stopPlay(session: string, endpoint: EndpointId): Promise<void>;
   /** Closes one endpoint; resolves with its final figures (undefined when it was not open). */
   closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined>;
   /** Starts the media timeout of a session (the call was answered). */
@@ -64,7 +78,7 @@ export interface MediaControl {
   /** Ends a session; resolves with its final figures (undefined when it had no endpoints). */
   delete(session: string): Promise<SessionSnapshot | undefined>;
   query(session: string): Promise<SessionSnapshot | undefined>;
-  /** Events (DTMF digits, media timeouts, tapped audio) for sessions. */
+  /** Events (DTMF digits, media timeouts, tapped audio, meeting speakers and finished plays) for sessions. */
   onEvent: ((e: MediaEvent) => void) | undefined;
 }
 

@@ -88,17 +88,76 @@ export interface DisconnectCommand {
 }
 
 /**
- * A media function inside the worker, fed with what one endpoint's far end sends. `tap`: its audio
- * (G.711) decoded into fragments of `fragmentMs`, sent up as `audio` events (the stream and
- * recorder). A mixer input and a prompt player take their places here next.
+ * A media function inside the worker, fed with what one endpoint's far end sends.
+ * `tap`: its audio (G.711) decoded into fragments of `fragmentMs`, sent up as `audio` events (the
+ * stream and recorder).
+ * `participant`: the endpoint is a meeting participant (ParticipantCommand sets what it hears and
+ * whether it is mixed; PlayCommand plays prompts to it). Its audio is in `codec` (PCMU, PCMA, G722,
+ * OPUS) and is sent to it with `payloadType`. A session's participants share one audio bridge,
+ * made with the first one and ticking every 20 ms while it has participants: a meeting is a
+ * session, so it lives on one worker.
  */
-export type MediaFunctionSpec = { readonly fn: 'tap'; readonly fragmentMs: number };
+export type MediaFunctionSpec =
+  | { readonly fn: 'tap'; readonly fragmentMs: number }
+  | {
+      readonly fn: 'participant';
+      readonly codec: string;
+      readonly payloadType: number;
+      /** Most participants the session's bridge mixes (the meeting's maximum; default 250), set by its first participant. */
+      readonly capacity?: number;
+    };
 
 export interface AttachCommand {
   readonly op: 'attach';
   readonly session: string;
   readonly endpoint: EndpointId;
   readonly function: MediaFunctionSpec;
+}
+
+/**
+ * A participant's place in its session's bridge. A participant starts outside the mix, hearing
+ * nothing but what is played to it (the IVR); `inMeeting` puts it into the bridge (it hears the
+ * meeting and, unless muted, is heard), false takes it out again (a moderated meeting's waiting
+ * room hears only what is played: the hold audio).
+ */
+export interface ParticipantCommand {
+  readonly op: 'participant';
+  readonly session: string;
+  readonly endpoint: EndpointId;
+  readonly inMeeting?: boolean;
+  readonly muted?: boolean;
+}
+
+/** A prompt the worker can play, by name (media/prompts: speech in a language, or a tone). */
+export type PromptItem =
+  | { readonly kind: 'speech'; readonly language: string; readonly name: string }
+  | { readonly kind: 'tone'; readonly name: string }
+  /** "There are N participants…" in a language (0 ≤ n ≤ 250). */
+  | { readonly kind: 'count'; readonly language: string; readonly n: number }
+  /** Silence of `ms` (rounded up to 20 ms frames). */
+  | { readonly kind: 'pause'; readonly ms: number };
+
+/**
+ * Plays prompts, in order, to one participant (replacing what it hears from the meeting while they
+ * play), or to everyone in the session's bridge as an announcement on top of the talkers
+ * (`endpoint` undefined: join and leave tones). A new play to the same participant replaces the
+ * one playing. `loop`: starts over at the end until stopped (hold audio). When the last item ends
+ * (not when replaced or stopped) a `played` event names `token`.
+ */
+export interface PlayCommand {
+  readonly op: 'play';
+  readonly session: string;
+  readonly endpoint?: EndpointId;
+  readonly items: readonly PromptItem[];
+  readonly loop?: boolean;
+  readonly token: number;
+}
+
+/** Stops what is playing to a participant (a digit barged in); it hears the meeting again, if it is in it. */
+export interface StopPlayCommand {
+  readonly op: 'stop-play';
+  readonly session: string;
+  readonly endpoint: EndpointId;
 }
 
 /** Closes one endpoint (its ports go back after the release delay); answers its final figures. */
@@ -128,7 +187,20 @@ export interface StatusCommand {
   readonly op: 'status';
 }
 
-export type MediaCommand = OpenCommand | UpdateCommand | ConnectCommand | DisconnectCommand | AttachCommand | CloseEndpointCommand | ArmCommand | DeleteCommand | QueryCommand | StatusCommand;
+export type MediaCommand =
+  | OpenCommand
+  | UpdateCommand
+  | ConnectCommand
+  | DisconnectCommand
+  | AttachCommand
+  | ParticipantCommand
+  | PlayCommand
+  | StopPlayCommand
+  | CloseEndpointCommand
+  | ArmCommand
+  | DeleteCommand
+  | QueryCommand
+  | StatusCommand;
 
 /** What one endpoint moved and measured, cumulative since it opened. */
 export interface SideSnapshot {
@@ -167,6 +239,24 @@ export interface EndpointSnapshot extends SideSnapshot {
   readonly codec: string | null;
   /** The endpoint it relays with (null: none). */
   readonly connectedTo: EndpointId | null;
+  /** A meeting participant's place in the bridge (absent: not a participant). */
+  readonly participant?: ParticipantSnapshot;
+}
+
+/** A meeting participant as the bridge sees it. */
+export interface ParticipantSnapshot {
+  readonly codec: string;
+  readonly inMeeting: boolean;
+  readonly muted: boolean;
+  /** One of the mixed talkers now. */
+  readonly talking: boolean;
+  /** A prompt is playing to it. */
+  readonly playing: boolean;
+  /** Its jitter buffer: frames played, concealed (lost or late), late, discarded, and its depth now. */
+  readonly framesPlayed: number;
+  readonly framesConcealed: number;
+  readonly framesLate: number;
+  readonly framesDiscarded: number;
 }
 
 export interface SessionSnapshot {
@@ -195,14 +285,44 @@ export interface MediaStatus {
   readonly rtcpSent: number;
   /** Workers whose packets the native mover moves (the others use Node sockets). */
   readonly nativeWorkers: number;
+  /** Audio bridges (meetings) with participants. */
+  readonly bridges: number;
+  /** Participants in those bridges' mixes. */
+  readonly bridgeParticipants: number;
+  /** Bridge ticks by how late they ran: one count per bound of BRIDGE_TICK_LAG_BUCKETS_MS (≤ bound, not cumulative), then the rest. */
+  readonly bridgeTickLag: readonly number[];
+  /** Sum of every bridge tick's lag, ms. */
+  readonly bridgeTickLagSumMs: number;
+  /** CPU time the bridges' ticks took (mixing, coding, sending), µs. */
+  readonly bridgeTickUs: number;
 }
+
+/** Upper bounds (ms) of the bridge tick lag histogram's buckets. */
+export const BRIDGE_TICK_LAG_BUCKETS_MS: readonly number[] = [0.5, 1, 2, 5, 10, 20, 50, 100];
 
 export type MediaReply =
   | { readonly ok: true; readonly port?: number; readonly snapshot?: SessionSnapshot; readonly endpoint?: EndpointSnapshot; readonly status?: MediaStatus }
   | {
       readonly ok: false;
       /** `mixed-paths`: a connect between an endpoint on the native mover and one on sockets; `needs-sockets`: a function attached to an endpoint opened without `functions`. */
-      readonly error: 'ports-exhausted' | 'no-such-session' | 'no-such-endpoint' | 'bad-remote' | 'srtp-unavailable' | 'mixed-paths' | 'needs-sockets' | 'internal';
+      /**
+       * `unsupported-codec`: a participant in a codec the bridge cannot mix; `meeting-full`: the
+       * session's bridge holds its capacity; `not-a-participant`: a participant or play command
+       * for an endpoint with no participant function; `bad-prompt`: a prompt the worker has not.
+       */
+      readonly error:
+        | 'ports-exhausted'
+        | 'no-such-session'
+        | 'no-such-endpoint'
+        | 'bad-remote'
+        | 'srtp-unavailable'
+        | 'mixed-paths'
+        | 'needs-sockets'
+        | 'unsupported-codec'
+        | 'meeting-full'
+        | 'not-a-participant'
+        | 'bad-prompt'
+        | 'internal';
     };
 
 /** Unsolicited events from a worker. */
@@ -210,7 +330,11 @@ export type MediaEvent =
   | { readonly ev: 'dtmf'; readonly session: string; readonly endpoint: EndpointId; readonly digit: string; readonly durationMs: number }
   | { readonly ev: 'timeout'; readonly session: string; readonly idleMs: number }
   /** A fragment of what an endpoint's far end sent (8 kHz 16-bit PCM) from a tap, its first sample at `timecodeMs` (epoch ms). */
-  | { readonly ev: 'audio'; readonly session: string; readonly endpoint: EndpointId; readonly timecodeMs: number; readonly pcm: Int16Array };
+  | { readonly ev: 'audio'; readonly session: string; readonly endpoint: EndpointId; readonly timecodeMs: number; readonly pcm: Int16Array }
+  /** A meeting participant became one of the mixed talkers, or stopped being one. */
+  | { readonly ev: 'speaker'; readonly session: string; readonly endpoint: EndpointId; readonly talking: boolean }
+  /** A play ran to its end (`endpoint` undefined: an announcement to everyone). */
+  | { readonly ev: 'played'; readonly session: string; readonly endpoint: EndpointId | undefined; readonly token: number };
 
 /** Worker tuning passed at start. */
 export interface MediaWorkerOptions {

@@ -28,8 +28,11 @@ export interface MediaAnchoringOptions {
   readonly region: string;
   /** Whether a call's audio is streamed, as fragments of how many ms (undefined: not streamed). */
   readonly streamFragmentMs?: (ctx: QualityContext) => number | undefined;
-  /** A media session no call owns went quiet (a recording session's: the recorder ends it). */
-  readonly onUnknownTimeout?: (session: string) => void;
+  /**
+   * An event of a media session no call here owns: a recording session's media timeout (the
+   * recorder ends it), a meeting's DTMF, speakers, finished prompts and timeouts (the meetings).
+   */
+  readonly onOtherEvent?: (e: MediaEvent) => void;
   /** A streamed call's audio, one side's fragment at a time (epoch-ms timecode, 8 kHz PCM). */
   readonly onAudio?: (session: string, index: number, side: MediaSideName, timecodeMs: number, pcm: Int16Array) => void;
   /** Most media lines one description may carry; more → 488 (default DEFAULT_MAX_MEDIA_LINES). */
@@ -149,9 +152,9 @@ export class MediaAnchoring {
       return line === undefined ? undefined : this.opts.onAudio?.(e.session, line.index, line.side, e.timecodeMs, e.pcm);
     }
     const m = this.#calls.get(e.session);
-    if (m === undefined) return void (e.ev === 'timeout' && this.opts.onUnknownTimeout?.(e.session));
+    if (m === undefined) return this.opts.onOtherEvent?.(e);
     if (e.ev === 'timeout') m.handlers.onTimeout(e.idleMs);
-    else {
+    else if (e.ev === 'dtmf') {
       const line = lineOf(e.endpoint);
       if (line !== undefined) m.handlers.onDtmf(line.side, e.digit, e.durationMs);
     }

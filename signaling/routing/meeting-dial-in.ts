@@ -8,8 +8,34 @@ import type { CallRouter, DialedTarget, MeetingTarget, RouteDecision, RouteReque
  * asks for the ID. Everything else is the next router's.
  */
 
+/** A meeting's dial-in settings, as the directory knows them (Carillon's additions to the SDK meeting). */
+export interface MeetingInfo {
+  /** The SDK MeetingId (UUID), or `personal:<userId>` for a user's personal meeting room. */
+  readonly meetingId: string;
+  readonly externalMeetingId: string | undefined;
+  /** The 10-digit meeting ID (a personal room: the user's personal PIN). */
+  readonly meetingPin: string;
+  /** The 13-digit host ID (a personal room has none). */
+  readonly hostPin: string | undefined;
+  /** Participants wait until a host or moderator starts the meeting. */
+  readonly moderated: boolean;
+  /** 4–8 digits entered followed by `#` make a participant moderator (undefined: none set). */
+  readonly moderatorPasscode: string | undefined;
+  /** Most participants at once (default 250). */
+  readonly maxParticipants: number;
+  /** Language tag of the prompts (en-US, pt-BR; others fall back to en-US). */
+  readonly language: string;
+  /** Join and leave tones are played. */
+  readonly joinTones: boolean;
+  readonly organizerUserId: string | undefined;
+  readonly organizerEmail: string | undefined;
+  readonly accountId: string | undefined;
+}
+
 /** The meetings dial-in can reach, looked up without waiting (an in-memory index of the store). */
 export interface MeetingDirectory {
+  /** A meeting by its id (MeetingInfo.meetingId). */
+  meeting(meetingId: string): MeetingInfo | undefined;
   /** The meeting whose 10-digit meeting ID (or a user's personal meeting PIN) this is. */
   meetingOfId(meetingId: string): string | undefined;
   /** The meeting whose 13-digit host ID this is. */

@@ -37,6 +37,15 @@ class FakeMedia implements MediaControl {
     eps.set(endpoint, port);
     return port;
   }
+  async participant(session: string, endpoint: string): Promise<void> {
+    this.log.push(`participant ${session} ${endpoint}`);
+  }
+  async play(session: string, endpoint: string | undefined): Promise<void> {
+    this.log.push(`play ${session} ${endpoint ?? '*'}`);
+  }
+  async stopPlay(session: string, endpoint: string): Promise<void> {
+    this.log.push(`stop-play ${session} ${endpoint}`);
+  }
   async updateEndpoint(session: string, endpoint: string, _remote: RemoteMedia): Promise<void> {
     this.log.push(`update ${session} ${endpoint}`);
   }

@@ -5,6 +5,7 @@ import type { MeetingDirectory } from '../../../signaling/routing/meeting-dial-i
 import type { RouteDecision, RouteRequest } from '../../../signaling/routing/route.ts';
 
 const directory: MeetingDirectory = {
+  meeting: () => undefined,
   meetingOfId: (id) => (id === '1234567890' ? 'm-1' : undefined),
   meetingOfHostId: (id) => (id === '1234567890123' ? 'm-1' : undefined),
   isDialInNumber: (n) => n === '+12065550100',
