@@ -18,7 +18,8 @@ import type {
 } from './protocol.ts';
 
 // Call quality is part of the engine's public face: signaling reads records through here only.
-export { audioStream, legFigures, qualityRecord } from './quality/record.ts';
+export { audioStream, legFigures, participantQualityRecord, qualityRecord } from './quality/record.ts';
+export { bridgeCodec } from './mixer/frame-codec.ts';
 export type { MediaQualityRecord, QualityContext } from './quality/record.ts';
 export type { QualityLog } from './quality/quality-log.ts';
 
@@ -71,6 +72,12 @@ export interface MediaControl {
   play(session: string, endpoint: EndpointId | undefined, items: readonly PromptItem[], token: number, loop?: boolean): Promise<void>;
   /** Stops what plays to a participant. */
   stopPlay(session: string, endpoint: EndpointId): Promise<void>;
+  /**
+   * Moves an endpoint, sockets and functions and all, into another session (an IVR caller into
+   * the meeting it asked for). 'other-worker': the target session lives on another media worker,
+   * so the endpoint cannot follow (a new endpoint there is needed).
+   */
+  moveEndpoint(session: string, endpoint: EndpointId, to: string): Promise<'moved' | 'other-worker'>;
   /** Closes one endpoint; resolves with its final figures (undefined when it was not open). */
   closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined>;
   /** Starts the media timeout of a session (the call was answered). */

@@ -153,6 +153,18 @@ export interface PlayCommand {
   readonly token: number;
 }
 
+/**
+ * Moves an endpoint into another session of the same worker (the engine answers 'other-worker'
+ * itself when the target lives elsewhere); a participant leaves its old session's bridge and
+ * belongs to the new one's, outside the mix until a ParticipantCommand puts it in.
+ */
+export interface MoveCommand {
+  readonly op: 'move';
+  readonly session: string;
+  readonly endpoint: EndpointId;
+  readonly to: string;
+}
+
 /** Stops what is playing to a participant (a digit barged in); it hears the meeting again, if it is in it. */
 export interface StopPlayCommand {
   readonly op: 'stop-play';
@@ -196,6 +208,7 @@ export type MediaCommand =
   | ParticipantCommand
   | PlayCommand
   | StopPlayCommand
+  | MoveCommand
   | CloseEndpointCommand
   | ArmCommand
   | DeleteCommand

@@ -161,8 +161,18 @@ export function qualityRecord(ctx: QualityContext, nowMs: number, cur: SessionSn
   const c = audioStream(cur);
   const p = audioStream(prev);
   const remSide: MediaSideName = ctx.custSide === 'a' ? 'b' : 'a';
-  const cust = legFigures(c?.[ctx.custSide] ?? ZERO, p?.[ctx.custSide]);
-  const rem = legFigures(c?.[remSide] ?? ZERO, p?.[remSide]);
+  return recordOf(ctx, nowMs, legFigures(c?.[ctx.custSide] ?? ZERO, p?.[ctx.custSide]), legFigures(c?.[remSide] ?? ZERO, p?.[remSide]), ended);
+}
+
+/**
+ * A meeting participant's record: the participant is the customer side ("cust", its endpoint's
+ * figures); the remote side is the meeting itself — Carillon — so its fields are zero.
+ */
+export function participantQualityRecord(ctx: QualityContext, nowMs: number, cur: EndpointSnapshot, prev: EndpointSnapshot | undefined, ended: boolean): MediaQualityRecord {
+  return recordOf(ctx, nowMs, legFigures(cur, prev), legFigures(ZERO), ended);
+}
+
+function recordOf(ctx: QualityContext, nowMs: number, cust: LegFigures, rem: LegFigures, ended: boolean): MediaQualityRecord {
   return {
     voice_connector_id: ctx.voiceConnectorId,
     event_timestamp: nowMs,
@@ -204,3 +214,4 @@ export function qualityRecord(ctx: QualityContext, nowMs: number, cur: SessionSn
     call_ended: ended,
   };
 }
+

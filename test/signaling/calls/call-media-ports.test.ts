@@ -46,6 +46,10 @@ class FakeMedia implements MediaControl {
   async stopPlay(session: string, endpoint: string): Promise<void> {
     this.log.push(`stop-play ${session} ${endpoint}`);
   }
+  async moveEndpoint(session: string, endpoint: string, to: string): Promise<'moved'> {
+    this.log.push(`move ${session} ${endpoint} ${to}`);
+    return 'moved';
+  }
   async updateEndpoint(session: string, endpoint: string, _remote: RemoteMedia): Promise<void> {
     this.log.push(`update ${session} ${endpoint}`);
   }

@@ -1,0 +1,1019 @@
+import type { Logger } from 'pino';
+import type { CallLegControl, HangupCause, LegEvents, PeerOffer, PeerRequest, SessionBody } from '../../common/call-leg.ts';
+import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
+import type { IncomingCall } from '../../common/incoming-call.ts';
+import type { Random } from '../../common/random.ts';
+import type { MeetingTarget } from '../../common/route.ts';
+import { participantQualityRecord } from '../../media/engine.ts';
+import type { MediaControl, MediaQualityRecord, QualityLog } from '../../media/engine.ts';
+import type { EndpointSnapshot, MediaEvent, PromptItem } from '../../media/protocol.ts';
+import type { MeetingDirectory, MeetingInfo } from '../routing/meeting-dial-in.ts';
+import { readSdp } from '../sdp/anchor.ts';
+import type { SessionDescription } from '../sdp/anchor.ts';
+import { parseMultipart } from '../sdp/multipart.ts';
+import { countryOf } from './call-media.ts';
+import { DtmfCollector } from './dtmf-collector.ts';
+import type { DtmfControl, DtmfEntry } from './dtmf-collector.ts';
+import { answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp } from './meeting-sdp.ts';
+import type { LocalAudio, ParticipantAudio } from './meeting-sdp.ts';
+import type {
+  ActionSource,
+  DialOutResult,
+  JoinPath,
+  LiveActionResult,
+  LiveMeeting,
+  LiveMeetings,
+  MeetingEndReason,
+  MeetingEvents,
+  MeetingSummary,
+  ModeratorAction,
+  ParticipantLeaveReason,
+  ParticipantRole,
+  ParticipantSummary,
+} from './meeting-events.ts';
+import type { MeetingCalls as MeetingCallsPort } from './trunk-calls.ts';
+
+/**
+ * Meeting calls: every call routing sent to a meeting (SPEC §2: `<10-digit ID>@<meeting domain>`,
+ * `<13-digit host ID>@…`, `u@…`, the bare domain, a dial-in number) is a participant of one leg
+ * whose far end is Carillon itself. Carillon answers its offer (meeting-sdp.ts), opens one media
+ * endpoint for it — inside the meeting's media session, so a meeting's participants and its
+ * audio bridge live on one media worker — and takes it through:
+ *
+ *   IVR (meeting ID + `#`, three tries) → [waiting room: a moderated meeting not started yet]
+ *   → in the meeting (mixed; DTMF controls) → gone
+ *
+ * Digits come from RFC 4733 (media events) and SIP INFO (the leg's requests) into one
+ * DtmfCollector per participant. Prompts play in the media worker (PlayCommand); a digit typed
+ * while one plays stops it (barge-in). Moderated meetings follow Chime's rules: until a host
+ * (13-digit ID) or a moderator (passcode + `#`, at any time) starts it, participants wait on hold
+ * audio with a voice cue every minute, for at most ten minutes.
+ */
+
+/** Tries at the meeting ID before the goodbye prompt. */
+export const IVR_TRIES = 3;
+/** How long a moderated meeting's participant waits for a host or moderator. */
+export const WAITING_ROOM_MS = 10 * 60_000;
+/** The waiting room's voice cue repeats this often. */
+export const WAITING_CUE_MS = 60_000;
+/** Longest a goodbye (or any last prompt) may take before the BYE goes anyway. */
+const LAST_PROMPT_GUARD_MS = 30_000;
+/** Longest entry the IVR takes: a 13-digit host ID. */
+const IVR_MAX_DIGITS = 13;
+
+export interface MeetingCallsOptions {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly control: MediaControl;
+  /** Carillon's advertised media address (c= lines). */
+  readonly address: string;
+  readonly directory: MeetingDirectory;
+  /** Whether the bridge mixes a codec (an SDP rtpmap name). */
+  readonly mixable: (codec: string) => boolean;
+  readonly events?: MeetingEvents | undefined;
+  readonly qualityLog?: QualityLog | undefined;
+  /** Per-participant quality records, every this often (Chime: 60 s). */
+  readonly qualityIntervalMs: number;
+  /** A participant whose audio stops for this long is hung up (0 = never). */
+  readonly mediaTimeoutMs: number;
+  readonly region: string;
+  /** The IVR's language before a meeting is known. */
+  readonly defaultLanguage: string;
+  /** Places a dial-out leg (absent: dial-out is unavailable). */
+  readonly dialOut?: DialOutPlacer | undefined;
+  /** Called when a call routing sent here ends before Carillon answered it (counted by the edge too). */
+  readonly onRefused?: (status: number) => void;
+}
+
+/** Where a dial-out's leg is placed: through the carriers, the termination path. */
+export interface DialOutPlacer {
+  /**
+   * Places a call to `toNumber` from `fromNumber` with `offer` (Carillon's description), events
+   * to `events`; undefined with a reason when no carrier takes the number.
+   */
+  place(toNumber: string, fromNumber: string | undefined, offer: SessionBody, events: LegEvents): { readonly leg: CallLegControl; readonly wireCallId: string } | { readonly refused: string };
+}
+
+type ParticipantState = 'answering' | 'ivr' | 'waiting' | 'in-meeting' | 'leaving' | 'gone';
+
+interface Participant {
+  readonly id: string;
+  readonly leg: CallLegControl;
+  readonly joinPath: JoinPath;
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  readonly wireCallId: string;
+  readonly callerNumber: string;
+  readonly destinationNumber: string;
+  /** Its media session: its own while in the IVR, the meeting's once it picked one. */
+  session: string;
+  audio: ParticipantAudio | undefined;
+  local: LocalAudio | undefined;
+  /** The description Carillon answered (or offered) with. */
+  answer: SessionBody | undefined;
+  /** Carillon's 2xx went out. */
+  answeredLeg: boolean;
+  /** The key Carillon offered in its own offer (late offer on a secure line). */
+  offeredKey: ReturnType<typeof offerKey> | undefined;
+  state: ParticipantState;
+  room: Room | undefined;
+  role: ParticipantRole;
+  muted: boolean;
+  talking: boolean;
+  readonly collector: DtmfCollector;
+  tries: number;
+  language: string;
+  /** The play whose end moves it on, and what then. */
+  playToken: number;
+  afterPlay: (() => void) | undefined;
+  /** Waiting room: the cue and give-up timers; the guard of a last prompt. */
+  cueTimer: TimerHandle | undefined;
+  waitTimer: TimerHandle | undefined;
+  lastTimer: TimerHandle | undefined;
+  readonly startedAtMs: number;
+  joinedAtMs: number | undefined;
+  endedAtMs: number | undefined;
+  /** Quality: the figures of the last record and when it was written; the latest MOS. */
+  prev: EndpointSnapshot | undefined;
+  lastRecordMs: number;
+  mos: number | null;
+  /** Media timeout: received packets at the last sweep and when they last changed. */
+  seenPackets: number;
+  seenAtMs: number;
+}
+
+interface Room {
+  readonly meetingId: string;
+  info: MeetingInfo;
+  readonly session: string;
+  readonly participants: Map<string, Participant>;
+  /** A moderated meeting a host or moderator started (an unmoderated one is started from its first join). */
+  started: boolean;
+  locked: boolean;
+  recording: boolean;
+  startedAtMs: number | undefined;
+  ending: boolean;
+  endReason: MeetingEndReason | undefined;
+  /** Everyone who was in it (for meeting-ended), at most MAX_REMEMBERED. */
+  readonly left: ParticipantSummary[];
+}
+
+/** Participants a meeting remembers for its meeting-ended event. */
+const MAX_REMEMBERED = 5_000;
+
+const SDP = 'application/sdp';
+
+function sdpOf(body: SessionBody | undefined): string | undefined {
+  if (body === undefined) return undefined;
+  if (body.contentType.toLowerCase().startsWith(SDP)) return body.bytes.toString('utf8');
+  return parseMultipart(body.bytes, body.contentType)
+    ?.find((p) => p.contentType.toLowerCase().startsWith(SDP))
+    ?.body.toString('utf8');
+}
+
+/** The media session of a meeting: its participants and its bridge, on one media worker. */
+export function meetingSession(meetingId: string): string {
+  return `mtg-${meetingId}`;
+}
+
+const speech = (language: string, name: string): PromptItem => ({ kind: 'speech', language, name });
+
+export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
+  readonly #o: MeetingCallsOptions;
+  readonly #rooms = new Map<string, Room>();
+  /** Participants by id (= their media endpoint id). */
+  readonly #participants = new Map<string, Participant>();
+  #playTokens = 1;
+  #sweepTimer: TimerHandle | undefined;
+  #draining = false;
+  readonly counters = { answered: 0, refused: 0, ivrFailures: 0, lockedRefusals: 0, fullRefusals: 0, dtmfDigits: 0 };
+
+  constructor(o: MeetingCallsOptions) {
+    this.#o = o;
+  }
+
+  get participants(): number {
+    return this.#participants.size;
+  }
+
+  get meetingsActive(): number {
+    let n = 0;
+    for (const r of this.#rooms.values()) if (r.participants.size > 0) n++;
+    return n;
+  }
+
+  // ---- New calls ----
+
+  take(incoming: IncomingCall, target: MeetingTarget): void {
+    const o = this.#o;
+    if (this.#draining) return this.#refuse(incoming, 503, 'Service Shutting Down');
+    const leg = incoming.leg;
+    const wire = leg.wire();
+    const id = `p-${o.random.token(16)}`;
+    const info = target.kind === 'meeting' ? o.directory.meeting(target.meetingId) : undefined;
+    const room = info === undefined ? undefined : this.#room(info);
+    if (room !== undefined && this.#full(room)) {
+      this.counters.fullRefusals++;
+      return this.#refuse(incoming, 486, 'Meeting Full');
+    }
+    let audio: ParticipantAudio | undefined;
+    let desc: SessionDescription | undefined;
+    if (incoming.offer !== undefined) {
+      desc = readSdp(sdpOf(incoming.offer) ?? '');
+      if (desc === undefined) return this.#refuse(incoming, 488, 'Unreadable Session Description');
+      const chosen = chooseAudio(desc, o.mixable);
+      if ('status' in chosen) {
+        if (room !== undefined) this.#dropIdleRoom(room);
+        return this.#refuse(incoming, chosen.status, chosen.reason);
+      }
+      audio = chosen;
+    }
+    const p: Participant = {
+      id,
+      leg,
+      joinPath: target.kind === 'ivr' && incoming.route.source !== undefined && this.#viaNumber(incoming) ? 'dial-in-number' : 'dial-in',
+      transport: wire.transport,
+      wireCallId: wire.wireCallId,
+      callerNumber: incoming.fromUser ?? '',
+      destinationNumber: incoming.toUser ?? '',
+      session: room === undefined ? `ivr-${id}` : room.session,
+      audio,
+      local: undefined,
+      answer: undefined,
+      answeredLeg: false,
+      offeredKey: undefined,
+      state: 'answering',
+      room: undefined,
+      role: target.kind === 'meeting' ? target.role : 'attendee',
+      muted: false,
+      talking: false,
+      collector: new DtmfCollector({
+        clock: o.clock,
+        timers: o.timers,
+        events: {
+          entry: (e) => this.#onEntry(p, e),
+          control: (c) => this.#onControl(p, c),
+          bargeIn: () => this.#bargeIn(p),
+        },
+      }),
+      tries: 0,
+      language: room?.info.language ?? o.defaultLanguage,
+      playToken: 0,
+      afterPlay: undefined,
+      cueTimer: undefined,
+      waitTimer: undefined,
+      lastTimer: undefined,
+      startedAtMs: o.clock.nowMs(),
+      joinedAtMs: undefined,
+      endedAtMs: undefined,
+      prev: undefined,
+      lastRecordMs: o.clock.monoMs(),
+      mos: null,
+      seenPackets: 0,
+      seenAtMs: o.clock.monoMs(),
+    };
+    this.#participants.set(id, p);
+    let cancelled = false;
+    leg.events = this.#legEvents(p, () => {
+      cancelled = true;
+    });
+    const failed = (): void => {
+      this.#forget(p);
+      void o.control.closeEndpoint(p.session, p.id).catch(() => undefined);
+      if (room !== undefined) this.#dropIdleRoom(room);
+    };
+    void this.#openMedia(p, desc, room?.info.maxParticipants).then(
+      (ok) => {
+        if (cancelled || p.state === 'gone') return;
+        if (ok !== true) {
+          failed();
+          return this.#refuse(incoming, ok.status, ok.reason);
+        }
+        this.counters.answered++;
+        p.answeredLeg = true;
+        leg.answer(200, undefined, p.answer, []);
+        o.events?.emit({ type: 'participant-connected', meeting: undefined, participant: this.#summary(p) });
+        this.#ensureSweep();
+        // The IVR or the meeting begins once the participant confirms (its ACK), see `confirmed`.
+        p.afterPlay = room === undefined ? () => this.#startIvr(p) : () => this.#join(p, room);
+      },
+      (err: unknown) => {
+        o.logger.warn({ err, participant: id }, 'meeting participant media not opened');
+        failed();
+        if (!cancelled) this.#refuse(incoming, 503, 'Media Unavailable');
+      },
+    );
+  }
+
+  /** A dial-in number call: the route said so (its target is the IVR and the dialed user is a number). */
+  #viaNumber(incoming: IncomingCall): boolean {
+    const user = incoming.route.dialed.user ?? '';
+    return /^\+?\d{3,15}$/.test(user) && !/^\d{10}$|^\d{13}$/.test(user);
+  }
+
+  #refuse(incoming: IncomingCall, status: number, reason: string): void {
+    this.counters.refused++;
+    this.#o.onRefused?.(status);
+    incoming.refuse({ status, reason });
+  }
+
+  #full(room: Room): boolean {
+    let n = 0;
+    for (const p of room.participants.values()) if (p.state !== 'leaving' && p.state !== 'gone') n++;
+    return n >= room.info.maxParticipants;
+  }
+
+  /** Opens the participant's endpoint (and its bridge function) and writes Carillon's description. */
+  async #openMedia(p: Participant, desc: SessionDescription | undefined, capacity: number | undefined): Promise<true | { status: number; reason: string }> {
+    const { control, address, random } = this.#o;
+    const a = p.audio;
+    const secure = a?.srtp !== undefined || (a === undefined && p.leg.secureSignaling);
+    const port = await control.openEndpoint(p.session, p.id, {
+      kind: 'audio',
+      clockRateHz: a?.clockRateHz ?? 8000,
+      ...(a === undefined ? {} : { codec: a.codec }),
+      functions: true,
+      ...(secure ? { secure: true } : {}),
+      ...(a === undefined ? {} : { remote: a.remote }),
+    });
+    if (port === 'ports-exhausted') return { status: 503, reason: 'Media Ports Exhausted' };
+    p.local = { address, port, sessionId: String(Math.floor(random.float() * 1e12)), version: 1 };
+    if (a === undefined || desc === undefined) {
+      // Late offer: Carillon offers; the participant's answer comes with its ACK.
+      p.offeredKey = secure ? offerKey() : undefined;
+      p.answer = { contentType: SDP, bytes: Buffer.from(offerSdp(p.local, this.#o.mixable, p.offeredKey), 'utf8') };
+      return true;
+    }
+    try {
+      await control.attach(p.session, p.id, { fn: 'participant', codec: a.codec, payloadType: a.payloadType, ...(capacity === undefined ? {} : { capacity }) });
+    } catch {
+      return { status: 488, reason: 'Codec Not Mixable' };
+    }
+    p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, a, p.local), 'utf8') };
+    return true;
+  }
+
+  // ---- Leg events ----
+
+  #legEvents(p: Participant, cancelled: () => void): LegEvents {
+    return {
+      progress: () => undefined,
+      answered: () => undefined,
+      failed: () => undefined,
+      confirmed: (body) => void this.#confirmed(p, body),
+      reoffer: (offer) => void this.#reoffer(p, offer),
+      request: (req) => this.#request(p, req),
+      refreshed: () => undefined,
+      ended: (reason) => {
+        if (!p.answeredLeg) {
+          // Before Carillon answered (a CANCEL, a lost connection): the request is refused, nothing began.
+          cancelled();
+          p.leg.answer(reason === 'peer-cancel' ? 487 : 500, undefined, undefined, []);
+          this.#forget(p);
+          p.leg.close();
+          void this.#o.control.closeEndpoint(p.session, p.id);
+          return;
+        }
+        this.#leave(p, reason === 'timeout' || reason === 'ack-timeout' ? 'media-timeout' : 'hangup', false);
+      },
+    };
+  }
+
+  async #confirmed(p: Participant, body: SessionBody | undefined): Promise<void> {
+    if (p.state !== 'answering') return;
+    if (p.audio === undefined) {
+      // Late offer: the ACK carries the answer to Carillon's offer.
+      const desc = readSdp(sdpOf(body) ?? '');
+      const chosen = desc === undefined ? { status: 488 as const, reason: 'No Answer To The Offer' } : audioOfAnswer(desc, this.#o.mixable, p.offeredKey);
+      if ('status' in chosen) return this.#leave(p, 'hangup', true, { status: 488, text: chosen.reason });
+      p.audio = chosen;
+      try {
+        await this.#o.control.updateEndpoint(p.session, p.id, chosen.remote);
+        await this.#o.control.attach(p.session, p.id, { fn: 'participant', codec: chosen.codec, payloadType: chosen.payloadType, ...(p.room === undefined ? {} : { capacity: p.room.info.maxParticipants }) });
+      } catch {
+        return this.#leave(p, 'hangup', true, { status: 488, text: 'Codec Not Mixable' });
+      }
+    }
+    if ((p.state as ParticipantState) !== 'answering') return;
+    const next = p.afterPlay;
+    p.afterPlay = undefined;
+    next?.();
+  }
+
+  /** A new offer in the established call (hold, a refresh, a codec change): answered on the same port. */
+  async #reoffer(p: Participant, offer: PeerOffer): Promise<void> {
+    if (p.local === undefined || p.state === 'gone' || p.state === 'leaving') return offer.refuse({ status: 481 });
+    if (offer.body === undefined) {
+      // An offerless re-INVITE: Carillon's current description is the offer.
+      return offer.answer(200, undefined, p.answer, []);
+    }
+    const desc = readSdp(sdpOf(offer.body) ?? '');
+    if (desc === undefined) return offer.refuse({ status: 488, reason: 'Unreadable Session Description' });
+    const chosen = chooseAudio(desc, (c) => c === p.audio?.codec, p.audio);
+    if ('status' in chosen) return offer.refuse({ status: 488, reason: 'Codec Change Not Supported' });
+    try {
+      await this.#o.control.updateEndpoint(p.session, p.id, chosen.remote);
+    } catch {
+      return offer.refuse({ status: 488, reason: 'SRTP Not Available' });
+    }
+    p.audio = chosen;
+    p.local = { ...p.local, version: p.local.version + 1 };
+    p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, chosen, p.local), 'utf8') };
+    offer.answer(200, undefined, p.answer, []);
+    p.leg.sessionUpdated();
+  }
+
+  #request(p: Participant, req: PeerRequest): void {
+    if (req.dtmf !== undefined) {
+      req.respond(200, undefined, undefined, []);
+      return this.#digit(p, req.dtmf.digit);
+    }
+    // INFO (a picture_fast_update from a video phone, …) is taken; anything else Carillon does not do here.
+    if (req.method === 'INFO') return req.respond(200, undefined, undefined, []);
+    req.respond(req.method === 'REFER' ? 603 : 405, undefined, undefined, []);
+  }
+
+  #digit(p: Participant, digit: string): void {
+    if (p.state === 'gone' || p.state === 'leaving' || p.state === 'answering') return;
+    this.counters.dtmfDigits++;
+    p.collector.digit(digit);
+  }
+
+  // ---- Media events (routed here for sessions no trunk call owns) ----
+
+  /** Takes a media event; false when it is not a meeting's. */
+  onMediaEvent(e: MediaEvent): boolean {
+    if (e.ev === 'audio' || e.ev === 'timeout') return false;
+    const p = e.endpoint === undefined ? undefined : this.#participants.get(e.endpoint);
+    if (e.ev === 'played' && e.endpoint === undefined) return this.#rooms.has(e.session.slice(4));
+    if (p === undefined || p.session !== e.session) return false;
+    switch (e.ev) {
+      case 'dtmf':
+        this.#digit(p, e.digit);
+        return true;
+      case 'speaker':
+        p.talking = e.talking;
+        return true;
+      case 'played': {
+        if (e.token !== p.playToken) return true;
+        p.collector.setPromptPlaying(false);
+        const next = p.afterPlay;
+        p.afterPlay = undefined;
+        next?.();
+        return true;
+      }
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  }
+
+  // ---- Prompts ----
+
+  /** Plays prompts to one participant; `then` runs when they end (not when a digit stops them). */
+  #play(p: Participant, items: readonly PromptItem[], then?: () => void, loop = false): void {
+    const token = this.#playTokens++;
+    p.playToken = token;
+    p.afterPlay = then;
+    p.collector.setPromptPlaying(!loop);
+    this.#o.control.play(p.session, p.id, items, token, loop).catch((err: unknown) => {
+      this.#o.logger.warn({ err, participant: p.id }, 'prompt not played');
+      // Nothing plays: go on as if it had ended.
+      if (p.playToken === token) {
+        p.collector.setPromptPlaying(false);
+        p.afterPlay = undefined;
+        then?.();
+      }
+    });
+  }
+
+  #bargeIn(p: Participant): void {
+    p.playToken = 0;
+    p.afterPlay = undefined;
+    // In the waiting room a digit (the passcode) stops the cue, not the hold audio.
+    if (p.state === 'waiting') return this.#hold(p);
+    void this.#o.control.stopPlay(p.session, p.id).catch(() => undefined);
+  }
+
+  #hold(p: Participant): void {
+    this.#play(p, [{ kind: 'tone', name: 'hold' }], undefined, true);
+  }
+
+  /** A last prompt, then BYE (a guard hangs up if the prompt's end never comes). */
+  #goodbye(p: Participant, prompt: string, reason: ParticipantLeaveReason): void {
+    if (p.state === 'leaving' || p.state === 'gone') return;
+    p.collector.close();
+    this.#clearWaiting(p);
+    if (p.room !== undefined && p.state === 'in-meeting') void this.#o.control.participant(p.session, p.id, { inMeeting: false }).catch(() => undefined);
+    p.state = 'leaving';
+    const done = (): void => this.#leave(p, reason, true);
+    p.lastTimer = this.#o.timers.setTimeout(done, LAST_PROMPT_GUARD_MS);
+    const token = this.#playTokens++;
+    p.playToken = token;
+    p.afterPlay = done;
+    this.#o.control.play(p.session, p.id, [speech(p.language, prompt)], token, false).catch(() => done());
+  }
+
+  // ---- IVR ----
+
+  #startIvr(p: Participant): void {
+    p.state = 'ivr';
+    p.collector.collect({ maxDigits: IVR_MAX_DIGITS });
+    this.#play(p, [speech(p.language, 'welcome'), speech(p.language, 'enter-meeting-id')]);
+  }
+
+  #onEntry(p: Participant, e: DtmfEntry): void {
+    if (p.state === 'ivr') return this.#ivrEntry(p, e);
+    // Outside the IVR an entry ended by `#` may be the moderator passcode (at any time).
+    if ((p.state === 'waiting' || p.state === 'in-meeting') && e.kind === 'digits' && e.endedBy === 'hash') this.#passcode(p, e.digits);
+  }
+
+  #ivrEntry(p: Participant, e: DtmfEntry): void {
+    const dir = this.#o.directory;
+    if (e.kind === 'digits' && e.endedBy === 'hash') {
+      const asHost = e.digits.length === 13 ? dir.meetingOfHostId(e.digits) : undefined;
+      const meetingId = e.digits.length === 10 ? dir.meetingOfId(e.digits) : asHost;
+      const info = meetingId === undefined ? undefined : dir.meeting(meetingId);
+      if (info !== undefined) {
+        p.role = asHost !== undefined ? 'host' : 'attendee';
+        p.collector.cancel();
+        return void this.#enterRoom(p, this.#room(info));
+      }
+    }
+    p.tries++;
+    if (p.tries >= IVR_TRIES) {
+      this.counters.ivrFailures++;
+      return this.#goodbye(p, 'goodbye', 'invalid-id');
+    }
+    p.collector.collect({ maxDigits: IVR_MAX_DIGITS });
+    this.#play(p, e.kind === 'no-input' ? [speech(p.language, 'enter-meeting-id')] : [speech(p.language, 'invalid-meeting-id'), speech(p.language, 'enter-meeting-id')]);
+  }
+
+  /** From the IVR into a meeting: the endpoint moves into the meeting's media session. */
+  async #enterRoom(p: Participant, room: Room): Promise<void> {
+    if (this.#full(room)) {
+      this.counters.fullRefusals++;
+      return this.#goodbye(p, 'goodbye', 'meeting-ended');
+    }
+    p.language = room.info.language;
+    const moved = await this.#o.control.moveEndpoint(p.session, p.id, room.session).catch(() => 'failed' as const);
+    if (p.state !== 'ivr') return;
+    if (moved !== 'moved') {
+      this.#o.logger.warn({ participant: p.id, meeting: room.meetingId, moved }, 'participant could not be moved into its meeting');
+      return this.#goodbye(p, 'goodbye', 'meeting-ended');
+    }
+    p.session = room.session;
+    this.#join(p, room);
+  }
+
+  // ---- Meetings ----
+
+  #room(info: MeetingInfo): Room {
+    let room = this.#rooms.get(info.meetingId);
+    if (room === undefined) {
+      room = { meetingId: info.meetingId, info, session: meetingSession(info.meetingId), participants: new Map(), started: !info.moderated, locked: false, recording: false, startedAtMs: undefined, ending: false, endReason: undefined, left: [] };
+      this.#rooms.set(info.meetingId, room);
+    } else {
+      room.info = info;
+    }
+    return room;
+  }
+
+  #meetingSummary(room: Room): MeetingSummary {
+    return {
+      meetingId: room.meetingId,
+      externalMeetingId: room.info.externalMeetingId,
+      meetingPin: room.info.meetingPin,
+      organizerUserId: room.info.organizerUserId,
+      organizerEmail: room.info.organizerEmail,
+      accountId: room.info.accountId,
+      startedAtMs: room.startedAtMs ?? this.#o.clock.nowMs(),
+      endedAtMs: room.ending ? this.#o.clock.nowMs() : undefined,
+    };
+  }
+
+  #summary(p: Participant): ParticipantSummary {
+    return {
+      participantId: p.id,
+      meetingId: p.room?.meetingId ?? '',
+      role: p.role,
+      joinPath: p.joinPath,
+      protocol: 'sip',
+      transport: p.transport,
+      secureMedia: p.audio?.srtp !== undefined,
+      wireCallId: p.wireCallId,
+      callerNumber: p.callerNumber,
+      callerCountry: countryOf(p.callerNumber),
+      destinationNumber: p.destinationNumber,
+      destinationCountry: countryOf(p.destinationNumber),
+      codec: p.audio?.codec ?? '',
+      startedAtMs: p.startedAtMs,
+      joinedAtMs: p.joinedAtMs,
+      endedAtMs: p.endedAtMs,
+      muted: p.muted,
+    };
+  }
+
+  /** A participant reaches its meeting: refused when locked, waits when moderated and not started, else mixed. */
+  #join(p: Participant, room: Room): void {
+    p.room = room;
+    p.language = room.info.language;
+    room.participants.set(p.id, p);
+    if (room.locked && p.role !== 'host') {
+      this.counters.lockedRefusals++;
+      return this.#goodbye(p, 'meeting-locked-refused', 'locked');
+    }
+    if (room.startedAtMs === undefined) {
+      room.startedAtMs = this.#o.clock.nowMs();
+      this.#o.events?.emit({ type: 'meeting-started', meeting: this.#meetingSummary(room) });
+    }
+    if (p.role === 'host' && !room.started) this.#start(room, { kind: 'participant', participantId: p.id });
+    if (!room.started) return this.#wait(p);
+    this.#mix(p);
+  }
+
+  /** The waiting room: hold audio, a voice cue every minute, the passcode taken at any time, ten minutes at most. */
+  #wait(p: Participant): void {
+    p.state = 'waiting';
+    const room = p.room as Room;
+    const hold = (): void => this.#hold(p);
+    this.#play(p, [speech(p.language, 'waiting-for-host')], hold);
+    const { timers } = this.#o;
+    const cue = (): void => {
+      p.cueTimer = timers.setTimeout(() => {
+        if (p.state !== 'waiting') return;
+        this.#play(p, [speech(p.language, 'waiting-for-host')], hold);
+        cue();
+      }, WAITING_CUE_MS);
+    };
+    cue();
+    p.waitTimer = timers.setTimeout(() => {
+      if (p.state === 'waiting' && !room.started) this.#goodbye(p, 'goodbye', 'moderator-timeout');
+    }, WAITING_ROOM_MS);
+  }
+
+  #clearWaiting(p: Participant): void {
+    this.#o.timers.clearTimeout(p.cueTimer);
+    this.#o.timers.clearTimeout(p.waitTimer);
+    p.cueTimer = undefined;
+    p.waitTimer = undefined;
+  }
+
+  /** Into the mix: it hears the meeting and, unmuted, is heard; the others hear the join tone. */
+  #mix(p: Participant): void {
+    const room = p.room as Room;
+    this.#clearWaiting(p);
+    const fromIvr = p.joinPath !== 'dial-out' && p.state === 'ivr';
+    const waited = p.state === 'waiting';
+    p.state = 'in-meeting';
+    p.joinedAtMs = this.#o.clock.nowMs();
+    if (room.info.joinTones) this.#announce(room, { kind: 'tone', name: 'join' });
+    void this.#o.control.participant(p.session, p.id, { inMeeting: true, muted: p.muted }).catch(() => undefined);
+    if (waited) {
+      // The hold audio ends; the meeting is heard.
+      p.playToken = 0;
+      p.afterPlay = undefined;
+      void this.#o.control.stopPlay(p.session, p.id).catch(() => undefined);
+    } else if (fromIvr) {
+      this.#play(p, [speech(p.language, 'joining')]);
+    }
+    this.#o.events?.emit({ type: 'participant-joined', meeting: this.#meetingSummary(room), participant: this.#summary(p) });
+  }
+
+  #announce(room: Room, item: PromptItem): void {
+    if (!this.#anyoneIn(room)) return;
+    void this.#o.control.play(room.session, undefined, [item], this.#playTokens++, false).catch(() => undefined);
+  }
+
+  #anyoneIn(room: Room): boolean {
+    for (const q of room.participants.values()) if (q.state === 'in-meeting') return true;
+    return false;
+  }
+
+  /** A moderated meeting starts: everyone waiting is mixed. */
+  #start(room: Room, by: ActionSource): void {
+    if (room.started) return;
+    room.started = true;
+    this.#moderatorEvent(room, 'start', by, undefined);
+    for (const q of room.participants.values()) if (q.state === 'waiting') this.#mix(q);
+  }
+
+  #passcode(p: Participant, digits: string): void {
+    const room = p.room;
+    const code = room?.info.moderatorPasscode;
+    if (room === undefined || code === undefined || digits !== code) return;
+    if (p.role === 'attendee') p.role = 'moderator';
+    if (!room.started) this.#start(room, { kind: 'participant', participantId: p.id });
+    this.#play(p, [speech(p.language, 'moderator')]);
+  }
+
+  #moderator(p: Participant): boolean {
+    return p.role === 'host' || p.role === 'moderator';
+  }
+
+  #onControl(p: Participant, c: DtmfControl): void {
+    const room = p.room;
+    if (room === undefined || p.state !== 'in-meeting') return;
+    const by: ActionSource = { kind: 'participant', participantId: p.id };
+    const lang = p.language;
+    switch (c) {
+      case 'toggle-mute-self':
+        this.#setMuted(p, !p.muted, by);
+        return this.#play(p, [speech(lang, p.muted ? 'muted' : 'unmuted')]);
+      case 'participant-count':
+        return this.#play(p, [{ kind: 'count', language: lang, n: Math.min(250, this.#inMeeting(room)) }]);
+      case 'help':
+        return this.#play(p, [speech(lang, 'help')]);
+      default:
+        break;
+    }
+    if (!this.#moderator(p)) return;
+    switch (c) {
+      case 'mute-all-others':
+        this.#muteAllOthers(room, p.id, by);
+        return this.#play(p, [speech(lang, 'all-others-muted')]);
+      case 'toggle-lock':
+        this.#lock(room, !room.locked, by);
+        return this.#play(p, [speech(lang, room.locked ? 'locked' : 'unlocked')]);
+      case 'toggle-recording':
+        room.recording = !room.recording;
+        this.#moderatorEvent(room, room.recording ? 'recording-start' : 'recording-stop', by, undefined);
+        return this.#play(p, [speech(lang, room.recording ? 'recording-started' : 'recording-stopped')]);
+      case 'end-for-all':
+        return this.#endRoom(room, 'ended-by-moderator', by);
+      default:
+        return;
+    }
+  }
+
+  #inMeeting(room: Room): number {
+    let n = 0;
+    for (const q of room.participants.values()) if (q.state === 'in-meeting') n++;
+    return n;
+  }
+
+  #setMuted(p: Participant, muted: boolean, by: ActionSource): void {
+    if (p.muted === muted) return;
+    p.muted = muted;
+    if (p.state === 'in-meeting') void this.#o.control.participant(p.session, p.id, { muted }).catch(() => undefined);
+    const room = p.room;
+    if (room !== undefined) this.#o.events?.emit({ type: 'participant-muted', meeting: this.#meetingSummary(room), participant: this.#summary(p), by });
+  }
+
+  #muteAllOthers(room: Room, except: string | undefined, by: ActionSource): void {
+    for (const q of room.participants.values()) if (q.id !== except && (q.state === 'in-meeting' || q.state === 'waiting')) this.#setMuted(q, true, by);
+    this.#moderatorEvent(room, 'mute-all-others', by, undefined);
+  }
+
+  #lock(room: Room, locked: boolean, by: ActionSource): void {
+    if (room.locked === locked) return;
+    room.locked = locked;
+    this.#moderatorEvent(room, locked ? 'lock' : 'unlock', by, undefined);
+  }
+
+  #moderatorEvent(room: Room, action: ModeratorAction, by: ActionSource, target: Participant | undefined): void {
+    this.#o.events?.emit({ type: 'moderator-action', meeting: this.#meetingSummary(room), action, by, target: target === undefined ? undefined : this.#summary(target) });
+  }
+
+  /** Ends a meeting for everyone: the ending prompt to each, then BYE. */
+  #endRoom(room: Room, reason: MeetingEndReason, by: ActionSource | undefined): void {
+    if (room.ending) return;
+    if (by !== undefined) this.#moderatorEvent(room, 'end', by, undefined);
+    room.ending = true;
+    const everyone = [...room.participants.values()];
+    for (const q of everyone) this.#goodbye(q, 'meeting-ending', 'meeting-ended');
+    if (everyone.length === 0) this.#closeRoom(room, reason);
+    else room.endReason = reason;
+  }
+
+  // ---- Leaving ----
+
+  /**
+   * A participant is gone (idempotent): its collector and timers stopped, its endpoint closed
+   * (its final figures: the quality record), the leave tone to the others, its events; the
+   * meeting ends with its last participant. `hangUp`: Carillon ends the call (BYE), with `cause`.
+   */
+  #leave(p: Participant, reason: ParticipantLeaveReason, hangUp: boolean, cause?: HangupCause): void {
+    if (p.state === 'gone') return;
+    const wasIn = p.state === 'in-meeting';
+    p.state = 'gone';
+    p.endedAtMs = this.#o.clock.nowMs();
+    p.collector.close();
+    this.#clearWaiting(p);
+    this.#o.timers.clearTimeout(p.lastTimer);
+    if (hangUp) p.leg.hangup(cause ?? { status: 200, text: reason === 'meeting-ended' ? 'Meeting Ended' : 'Call Completed' });
+    p.leg.close();
+    this.#forget(p);
+    const room = p.room;
+    if (room !== undefined) {
+      room.participants.delete(p.id);
+      if (wasIn && room.info.joinTones && !room.ending) this.#announce(room, { kind: 'tone', name: 'leave' });
+    }
+    const meeting = room === undefined ? undefined : this.#meetingSummary(room);
+    const summary = this.#summary(p);
+    if (room !== undefined && room.left.length < MAX_REMEMBERED) room.left.push(summary);
+    const events = this.#o.events;
+    events?.emit({ type: 'participant-left', meeting, participant: summary, reason });
+    void this.#o.control
+      .closeEndpoint(p.session, p.id)
+      .then((snap) => {
+        if (snap === undefined) return;
+        const record = this.#record(p, snap, true);
+        events?.emit({ type: 'participant-quality', meeting, participant: summary, record });
+      })
+      .catch(() => undefined);
+    if (room !== undefined && room.participants.size === 0) {
+      if (room.startedAtMs !== undefined) this.#closeRoom(room, room.endReason ?? 'last-left');
+      else this.#dropIdleRoom(room);
+    }
+  }
+
+  /** A meeting nobody is in and nothing was set on (a lock): forgotten. */
+  #dropIdleRoom(room: Room): void {
+    if (room.participants.size === 0 && room.startedAtMs === undefined && !room.locked && this.#rooms.get(room.meetingId) === room) this.#rooms.delete(room.meetingId);
+  }
+
+  #closeRoom(room: Room, reason: MeetingEndReason): void {
+    if (this.#rooms.get(room.meetingId) !== room) return;
+    this.#rooms.delete(room.meetingId);
+    room.ending = true;
+    if (room.startedAtMs !== undefined) this.#o.events?.emit({ type: 'meeting-ended', meeting: this.#meetingSummary(room), reason, participants: room.left });
+    void this.#o.control.delete(room.session).catch(() => undefined);
+  }
+
+  #forget(p: Participant): void {
+    this.#participants.delete(p.id);
+    if (this.#participants.size === 0) {
+      this.#o.timers.clearTimeout(this.#sweepTimer);
+      this.#sweepTimer = undefined;
+    }
+  }
+
+  // ---- Quality and media timeout ----
+
+  #record(p: Participant, cur: EndpointSnapshot, ended: boolean): MediaQualityRecord {
+    const o = this.#o;
+    const record = participantQualityRecord(
+      {
+        voiceConnectorId: 'meetings',
+        callId: p.wireCallId,
+        fromUser: p.callerNumber,
+        fromCountry: countryOf(p.callerNumber),
+        toUser: p.destinationNumber,
+        toCountry: countryOf(p.destinationNumber),
+        endpointId: p.id,
+        region: o.region,
+        custSide: 'a',
+      },
+      o.clock.nowMs(),
+      cur,
+      p.prev,
+      ended,
+    );
+    p.prev = cur;
+    p.lastRecordMs = o.clock.monoMs();
+    if (record.mos_btwn_vc_and_cust !== null) p.mos = record.mos_btwn_vc_and_cust;
+    o.qualityLog?.write(record);
+    return record;
+  }
+
+  /** One timer for every participant: quality records on their interval, and the media timeout. */
+  #ensureSweep(): void {
+    if (this.#sweepTimer !== undefined) return;
+    const o = this.#o;
+    const period = Math.max(1_000, Math.min(o.qualityIntervalMs, o.mediaTimeoutMs > 0 ? o.mediaTimeoutMs / 3 : o.qualityIntervalMs));
+    const run = (): void => {
+      this.#sweepTimer = o.timers.setTimeout(() => {
+        void this.#sweep().finally(() => {
+          if (this.#participants.size > 0) run();
+          else this.#sweepTimer = undefined;
+        });
+      }, period);
+    };
+    run();
+  }
+
+  async #sweep(): Promise<void> {
+    const o = this.#o;
+    const sessions = new Map<string, Participant[]>();
+    for (const p of this.#participants.values()) {
+      if (p.state === 'answering' || p.state === 'gone' || p.state === 'leaving') continue;
+      const list = sessions.get(p.session) ?? [];
+      list.push(p);
+      sessions.set(p.session, list);
+    }
+    for (const [session, list] of sessions) {
+      const snap = await o.control.query(session).catch(() => undefined);
+      if (snap === undefined) continue;
+      const now = o.clock.monoMs();
+      for (const p of list) {
+        const ep = snap.endpoints.find((e) => e.id === p.id);
+        if (ep === undefined || p.state === 'gone') continue;
+        if (ep.rtpPackets !== p.seenPackets) {
+          p.seenPackets = ep.rtpPackets;
+          p.seenAtMs = now;
+        } else if (o.mediaTimeoutMs > 0 && now - p.seenAtMs >= o.mediaTimeoutMs) {
+          this.#leave(p, 'media-timeout', true, { status: 408, text: 'Media Timeout' });
+          continue;
+        }
+        if (now - p.lastRecordMs >= o.qualityIntervalMs) this.#record(p, ep, false);
+      }
+    }
+  }
+
+  // ---- LiveMeetings (the control plane) ----
+
+  live(meetingId: string): LiveMeeting | undefined {
+    const room = this.#rooms.get(meetingId);
+    if (room === undefined) return undefined;
+    const participants = [...room.participants.values()]
+      .filter((p) => p.state === 'waiting' || p.state === 'in-meeting')
+      .map((p) => ({
+        participantId: p.id,
+        role: p.role,
+        joinPath: p.joinPath,
+        protocol: 'sip' as const,
+        transport: p.transport,
+        callerNumber: p.callerNumber,
+        codec: p.audio?.codec ?? '',
+        state: p.state === 'waiting' ? ('waiting' as const) : ('in-meeting' as const),
+        muted: p.muted,
+        talking: p.talking,
+        mos: p.mos,
+        joinedAtMs: p.joinedAtMs ?? p.startedAtMs,
+      }));
+    return { meetingId, started: room.started, locked: room.locked, recording: room.recording, participants };
+  }
+
+  #participantOf(meetingId: string, participantId: string): Participant | LiveActionResult {
+    const room = this.#rooms.get(meetingId);
+    if (room === undefined) return 'no-such-meeting';
+    const p = room.participants.get(participantId);
+    return p === undefined || p.state === 'gone' || p.state === 'leaving' ? 'no-such-participant' : p;
+  }
+
+  mute(meetingId: string, participantId: string, muted: boolean): LiveActionResult {
+    const p = this.#participantOf(meetingId, participantId);
+    if (typeof p === 'string') return p;
+    this.#setMuted(p, muted, { kind: 'api' });
+    this.#moderatorEvent(p.room as Room, muted ? 'mute' : 'unmute', { kind: 'api' }, p);
+    return 'ok';
+  }
+
+  muteAllOthers(meetingId: string, exceptParticipantId: string | undefined): LiveActionResult {
+    const room = this.#rooms.get(meetingId);
+    if (room === undefined) return 'no-such-meeting';
+    this.#muteAllOthers(room, exceptParticipantId, { kind: 'api' });
+    return 'ok';
+  }
+
+  remove(meetingId: string, participantId: string): LiveActionResult {
+    const p = this.#participantOf(meetingId, participantId);
+    if (typeof p === 'string') return p;
+    this.#moderatorEvent(p.room as Room, 'remove', { kind: 'api' }, p);
+    this.#leave(p, 'removed', true, { status: 200, text: 'Removed From Meeting' });
+    return 'ok';
+  }
+
+  lock(meetingId: string, locked: boolean): LiveActionResult {
+    const info = this.#o.directory.meeting(meetingId);
+    const room = this.#rooms.get(meetingId) ?? (info === undefined ? undefined : this.#room(info));
+    if (room === undefined) return 'no-such-meeting';
+    this.#lock(room, locked, { kind: 'api' });
+    return 'ok';
+  }
+
+  end(meetingId: string, reason: 'ended-by-api' | 'deleted'): LiveActionResult {
+    const room = this.#rooms.get(meetingId);
+    if (room === undefined) return 'no-such-meeting';
+    this.#endRoom(room, reason, reason === 'ended-by-api' ? { kind: 'api' } : undefined);
+    return 'ok';
+  }
+
+  dialOut(meetingId: string, toNumber: string, fromNumber: string | undefined): DialOutResult {
+    return this.#dialOut(meetingId, toNumber, fromNumber);
+  }
+
+  #dialOut(meetingId: string, toNumber: string, fromNumber: string | undefined): DialOutResult {
+    void meetingId;
+    void toNumber;
+    void fromNumber;
+    return { ok: false, reason: 'no-route', message: 'Dial-out is not available' };
+  }
+
+  /** Stops taking calls and ends every participant's call (shutdown). */
+  drain(): void {
+    this.#draining = true;
+    for (const p of [...this.#participants.values()]) {
+      if (!p.answeredLeg) {
+        p.leg.answer(503, 'Service Shutting Down', undefined, []);
+        this.#leave(p, 'shutdown', false);
+      } else {
+        this.#leave(p, 'shutdown', true, { status: 503, text: 'Service Shutting Down' });
+      }
+    }
+    for (const room of [...this.#rooms.values()]) this.#closeRoom(room, 'shutdown');
+  }
+}

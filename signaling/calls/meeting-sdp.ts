@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import type { RemoteMedia } from '../../media/protocol.ts';
+import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
+
+/**
+ * A meeting participant's session description: Carillon is the far end of the call (not a B2BUA),
+ * so it answers the participant's offer itself — the first audio line in a codec the bridge mixes
+ * (the offerer's order decides among them), telephone-event when offered, SDES-SRTP when the line
+ * is RTP/SAVP with a suite Carillon terminates, every other line rejected (port 0) — or makes the
+ * offer itself when the participant's INVITE had none.
+ */
+
+/** The SDES suites Carillon terminates, in preference order. */
+const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
+type SdesSuite = (typeof SDES_SUITES)[number];
+
+/** The audio Carillon and a participant agreed on. */
+export interface ParticipantAudio {
+  /** Index of the audio line in the description. */
+  readonly index: number;
+  /** Bridge codec name (PCMU, PCMA, G722, OPUS). */
+  readonly codec: string;
+  readonly payloadType: number;
+  /** The codec's RTP clock rate as the line writes it. */
+  readonly clockRateHz: number;
+  /** Channels written in the rtpmap (Opus: 2), else undefined. */
+  readonly channels: number | undefined;
+  /** telephone-event payload type agreed, if any. */
+  readonly dtmfPayloadType: number | undefined;
+  /** Where the participant receives, as the media engine takes it. */
+  readonly remote: RemoteMedia;
+  /** SRTP: the suite, the tag, the participant's key and Carillon's. */
+  readonly srtp: { readonly suite: SdesSuite; readonly tag: number; readonly theirKey: string; readonly ourKey: string } | undefined;
+}
+
+/** Why an offer cannot be answered (the SIP status to refuse it with). */
+export interface AudioRefusal {
+  readonly status: 488;
+  readonly reason: string;
+}
+
+/** The codecs Carillon offers when it makes the offer (late offer), in preference order, with their rtpmap. */
+const OFFERED: readonly { readonly name: string; readonly pt: number; readonly rtpmap: string; readonly fmtp?: string }[] = [
+  { name: 'OPUS', pt: 111, rtpmap: 'opus/48000/2', fmtp: 'useinbandfec=1;maxplaybackrate=16000;sprop-maxcapturerate=16000' },
+  { name: 'G722', pt: 9, rtpmap: 'G722/8000' },
+  { name: 'PCMU', pt: 0, rtpmap: 'PCMU/8000' },
+  { name: 'PCMA', pt: 8, rtpmap: 'PCMA/8000' },
+];
+const OFFERED_DTMF_PT = 101;
+
+function holdAddress(a: string | undefined): boolean {
+  return a === undefined || a === '0.0.0.0' || a === '::';
+}
+
+function remoteOf(m: MediaDescription, dtmfPayloadType: number | undefined, srtp: ParticipantAudio['srtp']): RemoteMedia {
+  return {
+    address: holdAddress(m.address) ? undefined : m.address,
+    port: m.port,
+    rtcpPort: m.rtcpPort,
+    rtcpMux: m.rtcpMux,
+    direction: m.direction,
+    dtmfPayloadTypes: dtmfPayloadType === undefined ? [] : [dtmfPayloadType],
+    ...(srtp === undefined ? {} : { srtp: { suite: srtp.suite, receiveKey: srtp.theirKey, sendKey: srtp.ourKey } }),
+  };
+}
+
+/** A fresh SDES master key and salt (30 bytes), base64 as a=crypto inline carries it. */
+function newSdesKey(): string {
+  return randomBytes(30).toString('base64');
+}
+
+function channelsOf(desc: SessionDescription, m: MediaDescription, pt: number): number | undefined {
+  const line = desc.parsed.media[m.index] as { rtp?: { payload: number; encoding?: number | string }[] } | undefined;
+  const r = line?.rtp?.find((x) => x.payload === pt);
+  const n = Number(r?.encoding);
+  return Number.isInteger(n) && n > 1 ? n : undefined;
+}
+
+/**
+ * Chooses the participant's audio from its offer: the first audio line with a port and a codec
+ * `mixable` says the bridge mixes, that codec the first such in the line's order. `previous`: the
+ * audio agreed before (a re-offer keeps Carillon's key when the participant keeps its suite).
+ */
+export function chooseAudio(desc: SessionDescription, mixable: (codec: string) => boolean, previous?: ParticipantAudio): ParticipantAudio | AudioRefusal {
+  let sawAudio = false;
+  for (const m of desc.media) {
+    if (m.type !== 'audio' || m.port === 0) continue;
+    sawAudio = true;
+    const pt = m.payloads.find((p) => {
+      const c = m.codecs.get(p);
+      return c !== undefined && c.name !== 'TELEPHONE-EVENT' && mixable(c.name);
+    });
+    if (pt === undefined) continue;
+    const codec = m.codecs.get(pt) as { name: string; clockRateHz: number };
+    const dtmf = m.payloads.find((p) => {
+      const c = m.codecs.get(p);
+      return c?.name === 'TELEPHONE-EVENT' && c.clockRateHz === codec.clockRateHz;
+    });
+    let srtp: ParticipantAudio['srtp'];
+    if (m.protocol.includes('SAVP')) {
+      const offered = SDES_SUITES.map((suite) => m.crypto.find((c) => c.suite === suite)).find((c) => c !== undefined);
+      if (offered === undefined) return { status: 488, reason: 'No Supported SRTP Suite' };
+      const suite = offered.suite as SdesSuite;
+      const ourKey = previous?.srtp !== undefined && previous.srtp.suite === suite ? previous.srtp.ourKey : newSdesKey();
+      srtp = { suite, tag: offered.tag, theirKey: offered.key, ourKey };
+    }
+    return {
+      index: m.index,
+      codec: codec.name,
+      payloadType: pt,
+      clockRateHz: codec.clockRateHz,
+      channels: channelsOf(desc, m, pt),
+      dtmfPayloadType: dtmf,
+      remote: remoteOf(m, dtmf, srtp),
+      srtp,
+    };
+  }
+  return { status: 488, reason: sawAudio ? 'No Common Audio Codec' : 'No Audio Stream' };
+}
+
+/** Where Carillon receives a participant's audio, and the description's identity (o=). */
+export interface LocalAudio {
+  readonly address: string;
+  readonly port: number;
+  /** o= session id and version (the version rises with every new description). */
+  readonly sessionId: string;
+  readonly version: number;
+}
+
+function header(local: LocalAudio): string[] {
+  const ip = local.address.includes(':') ? 'IP6' : 'IP4';
+  return ['v=0', `o=Carillon ${local.sessionId} ${local.version} IN ${ip} ${local.address}`, 's=Carillon meeting', `c=IN ${ip} ${local.address}`, 't=0 0'];
+}
+
+function rtpmapOf(audio: ParticipantAudio): string {
+  const name = audio.codec === 'OPUS' ? 'opus' : audio.codec;
+  return `${name}/${audio.clockRateHz}${audio.channels === undefined ? '' : `/${audio.channels}`}`;
+}
+
+/** The answer to `desc`: the chosen audio on Carillon's port, every other line rejected. */
+export function answerSdp(desc: SessionDescription, audio: ParticipantAudio, local: LocalAudio): string {
+  const out = header(local);
+  for (const m of desc.media) {
+    if (m.index !== audio.index) {
+      // RFC 3264 §6: a rejected line keeps its type and protocol, port 0, one of its formats.
+      out.push(`m=${m.type} 0 ${m.protocol || 'RTP/AVP'} ${m.payloads[0] ?? 0}`);
+      continue;
+    }
+    const pts = [audio.payloadType, ...(audio.dtmfPayloadType === undefined ? [] : [audio.dtmfPayloadType])];
+    out.push(`m=audio ${local.port} ${audio.srtp === undefined ? 'RTP/AVP' : 'RTP/SAVP'} ${pts.join(' ')}`);
+    out.push(`a=rtpmap:${audio.payloadType} ${rtpmapOf(audio)}`);
+    if (audio.codec === 'OPUS') out.push(`a=fmtp:${audio.payloadType} useinbandfec=1;maxplaybackrate=16000;sprop-maxcapturerate=16000`);
+    if (audio.dtmfPayloadType !== undefined) out.push(`a=rtpmap:${audio.dtmfPayloadType} telephone-event/${audio.clockRateHz}`, `a=fmtp:${audio.dtmfPayloadType} 0-15`);
+    out.push('a=ptime:20');
+    // Carillon always sends and receives: a participant's hold is its own business (sendonly → Carillon's recvonly).
+    out.push(`a=${m.direction === 'sendonly' ? 'recvonly' : m.direction === 'recvonly' ? 'sendonly' : m.direction === 'inactive' ? 'inactive' : 'sendrecv'}`);
+    out.push(m.rtcpMux ? 'a=rtcp-mux' : `a=rtcp:${local.port + 1}`);
+    if (audio.srtp !== undefined) out.push(`a=crypto:${audio.srtp.tag} ${audio.srtp.suite} inline:${audio.srtp.ourKey}`);
+  }
+  return `${out.join('\r\n')}\r\n`;
+}
+
+/** Carillon's offer (the participant's INVITE had none): the codecs `mixable` says the bridge mixes, and telephone-event. */
+export function offerSdp(local: LocalAudio, mixable: (codec: string) => boolean, secure: { readonly suite: SdesSuite; readonly key: string } | undefined): string {
+  const out = header(local);
+  const codecs = OFFERED.filter((c) => mixable(c.name));
+  out.push(`m=audio ${local.port} ${secure === undefined ? 'RTP/AVP' : 'RTP/SAVP'} ${[...codecs.map((c) => c.pt), OFFERED_DTMF_PT].join(' ')}`);
+  for (const c of codecs) {
+    out.push(`a=rtpmap:${c.pt} ${c.rtpmap}`);
+    if (c.fmtp !== undefined) out.push(`a=fmtp:${c.pt} ${c.fmtp}`);
+  }
+  out.push(`a=rtpmap:${OFFERED_DTMF_PT} telephone-event/8000`, `a=fmtp:${OFFERED_DTMF_PT} 0-15`, 'a=ptime:20', 'a=sendrecv', `a=rtcp:${local.port + 1}`);
+  if (secure !== undefined) out.push(`a=crypto:1 ${secure.suite} inline:${secure.key}`);
+  return `${out.join('\r\n')}\r\n`;
+}
+
+/** A new SDES key for an offer Carillon makes on a secure transport. */
+export function offerKey(): { readonly suite: SdesSuite; readonly key: string } {
+  return { suite: 'AES_CM_128_HMAC_SHA1_80', key: newSdesKey() };
+}
+
+/**
+ * The participant's answer to Carillon's offer: its audio (the answer names the codec it picked),
+ * with Carillon's offered key when the line is secure.
+ */
+export function audioOfAnswer(desc: SessionDescription, mixable: (codec: string) => boolean, offered: { readonly suite: SdesSuite; readonly key: string } | undefined): ParticipantAudio | AudioRefusal {
+  const chosen = chooseAudio(desc, mixable);
+  if ('status' in chosen) return chosen;
+  if (chosen.srtp === undefined) return offered === undefined ? chosen : { status: 488, reason: 'SRTP Required' };
+  if (offered === undefined || chosen.srtp.suite !== offered.suite) return { status: 488, reason: 'Answer Changed The SRTP Suite' };
+  const srtp = { ...chosen.srtp, ourKey: offered.key };
+  const m = desc.media[chosen.index] as MediaDescription;
+  return { ...chosen, srtp, remote: remoteOf(m, chosen.dtmfPayloadType, srtp) };
+}
