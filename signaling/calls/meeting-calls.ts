@@ -14,7 +14,8 @@ import { parseMultipart } from '../sdp/multipart.ts';
 import { countryOf } from './call-media.ts';
 import { DtmfCollector } from './dtmf-collector.ts';
 import type { DtmfControl, DtmfEntry } from './dtmf-collector.ts';
-import { answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp } from './meeting-sdp.ts';
+import { CARRIER_ORDER, answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp } from './meeting-sdp.ts';
+import type { CarrierDialOut } from './dial-out.ts';
 import type { LocalAudio, ParticipantAudio } from './meeting-sdp.ts';
 import type {
   ActionSource,
@@ -81,29 +82,21 @@ export interface MeetingCallsOptions {
   readonly region: string;
   /** The IVR's language before a meeting is known. */
   readonly defaultLanguage: string;
-  /** Places a dial-out leg (absent: dial-out is unavailable). */
-  readonly dialOut?: DialOutPlacer | undefined;
+  /** Places dial-out legs through the carriers (absent: dial-out is unavailable). */
+  readonly dialOut?: CarrierDialOut | undefined;
   /** Called when a call routing sent here ends before Carillon answered it (counted by the edge too). */
   readonly onRefused?: (status: number) => void;
-}
-
-/** Where a dial-out's leg is placed: through the carriers, the termination path. */
-export interface DialOutPlacer {
-  /**
-   * Places a call to `toNumber` from `fromNumber` with `offer` (Carillon's description), events
-   * to `events`; undefined with a reason when no carrier takes the number.
-   */
-  place(toNumber: string, fromNumber: string | undefined, offer: SessionBody, events: LegEvents): { readonly leg: CallLegControl; readonly wireCallId: string } | { readonly refused: string };
 }
 
 type ParticipantState = 'answering' | 'ivr' | 'waiting' | 'in-meeting' | 'leaving' | 'gone';
 
 interface Participant {
   readonly id: string;
-  readonly leg: CallLegControl;
+  /** Its call's leg (a dial-out's changes while it fails over to another carrier). */
+  leg: CallLegControl;
   readonly joinPath: JoinPath;
-  readonly transport: 'udp' | 'tcp' | 'tls';
-  readonly wireCallId: string;
+  transport: 'udp' | 'tcp' | 'tls';
+  wireCallId: string;
   readonly callerNumber: string;
   readonly destinationNumber: string;
   /** Its media session: its own while in the IVR, the meeting's once it picked one. */
@@ -187,7 +180,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
   #playTokens = 1;
   #sweepTimer: TimerHandle | undefined;
   #draining = false;
-  readonly counters = { answered: 0, refused: 0, ivrFailures: 0, lockedRefusals: 0, fullRefusals: 0, dtmfDigits: 0 };
+  readonly counters = { answered: 0, refused: 0, ivrFailures: 0, lockedRefusals: 0, fullRefusals: 0, dtmfDigits: 0, dialOuts: 0, dialOutFailures: 0 };
 
   constructor(o: MeetingCallsOptions) {
     this.#o = o;
@@ -209,7 +202,6 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     const o = this.#o;
     if (this.#draining) return this.#refuse(incoming, 503, 'Service Shutting Down');
     const leg = incoming.leg;
-    const wire = leg.wire();
     const id = `p-${o.random.token(16)}`;
     const info = target.kind === 'meeting' ? o.directory.meeting(target.meetingId) : undefined;
     const room = info === undefined ? undefined : this.#room(info);
@@ -229,50 +221,15 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       }
       audio = chosen;
     }
-    const p: Participant = {
-      id,
-      leg,
-      joinPath: target.kind === 'ivr' && incoming.route.source !== undefined && this.#viaNumber(incoming) ? 'dial-in-number' : 'dial-in',
-      transport: wire.transport,
-      wireCallId: wire.wireCallId,
+    const p = this.#newParticipant(id, leg, {
+      joinPath: target.kind === 'ivr' && this.#viaNumber(incoming) ? 'dial-in-number' : 'dial-in',
       callerNumber: incoming.fromUser ?? '',
       destinationNumber: incoming.toUser ?? '',
       session: room === undefined ? `ivr-${id}` : room.session,
-      audio,
-      local: undefined,
-      answer: undefined,
-      answeredLeg: false,
-      offeredKey: undefined,
-      state: 'answering',
-      room: undefined,
       role: target.kind === 'meeting' ? target.role : 'attendee',
-      muted: false,
-      talking: false,
-      collector: new DtmfCollector({
-        clock: o.clock,
-        timers: o.timers,
-        events: {
-          entry: (e) => this.#onEntry(p, e),
-          control: (c) => this.#onControl(p, c),
-          bargeIn: () => this.#bargeIn(p),
-        },
-      }),
-      tries: 0,
       language: room?.info.language ?? o.defaultLanguage,
-      playToken: 0,
-      afterPlay: undefined,
-      cueTimer: undefined,
-      waitTimer: undefined,
-      lastTimer: undefined,
-      startedAtMs: o.clock.nowMs(),
-      joinedAtMs: undefined,
-      endedAtMs: undefined,
-      prev: undefined,
-      lastRecordMs: o.clock.monoMs(),
-      mos: null,
-      seenPackets: 0,
-      seenAtMs: o.clock.monoMs(),
-    };
+    });
+    p.audio = audio;
     this.#participants.set(id, p);
     let cancelled = false;
     leg.events = this.#legEvents(p, () => {
@@ -304,6 +261,55 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         if (!cancelled) this.#refuse(incoming, 503, 'Media Unavailable');
       },
     );
+  }
+
+  #newParticipant(
+    id: string,
+    leg: CallLegControl,
+    init: { readonly joinPath: JoinPath; readonly callerNumber: string; readonly destinationNumber: string; readonly session: string; readonly role: ParticipantRole; readonly language: string },
+  ): Participant {
+    const o = this.#o;
+    const wire = leg.wire();
+    const p: Participant = {
+      id,
+      leg,
+      ...init,
+      transport: wire.transport,
+      wireCallId: wire.wireCallId,
+      audio: undefined,
+      local: undefined,
+      answer: undefined,
+      answeredLeg: false,
+      offeredKey: undefined,
+      state: 'answering',
+      room: undefined,
+      muted: false,
+      talking: false,
+      collector: new DtmfCollector({
+        clock: o.clock,
+        timers: o.timers,
+        events: {
+          entry: (e) => this.#onEntry(p, e),
+          control: (c) => this.#onControl(p, c),
+          bargeIn: () => this.#bargeIn(p),
+        },
+      }),
+      tries: 0,
+      playToken: 0,
+      afterPlay: undefined,
+      cueTimer: undefined,
+      waitTimer: undefined,
+      lastTimer: undefined,
+      startedAtMs: o.clock.nowMs(),
+      joinedAtMs: undefined,
+      endedAtMs: undefined,
+      prev: undefined,
+      lastRecordMs: o.clock.monoMs(),
+      mos: null,
+      seenPackets: 0,
+      seenAtMs: o.clock.monoMs(),
+    };
+    return p;
   }
 
   /** A dial-in number call: the route said so (its target is the IVR and the dialed user is a number). */
@@ -996,11 +1002,103 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     return this.#dialOut(meetingId, toNumber, fromNumber);
   }
 
+  /**
+   * Dial-out: Carillon's offer on a fresh endpoint in the meeting's session, placed through the
+   * carriers; the answered leg joins the meeting (waiting, if it is moderated and not started).
+   */
   #dialOut(meetingId: string, toNumber: string, fromNumber: string | undefined): DialOutResult {
-    void meetingId;
-    void toNumber;
-    void fromNumber;
-    return { ok: false, reason: 'no-route', message: 'Dial-out is not available' };
+    const o = this.#o;
+    const dialer = o.dialOut;
+    if (dialer === undefined || this.#draining) return { ok: false, reason: 'no-route', message: 'Dial-out is not available' };
+    const info = o.directory.meeting(meetingId);
+    if (info === undefined) return { ok: false, reason: 'no-such-meeting', message: 'The meeting does not exist' };
+    if (!/^\+[1-9]\d{6,14}$/.test(toNumber)) return { ok: false, reason: 'bad-number', message: 'ToPhoneNumber is not a valid E.164 number' };
+    const room = this.#room(info);
+    if (room.locked) return { ok: false, reason: 'locked', message: 'The meeting is locked' };
+    if (this.#full(room)) {
+      this.#dropIdleRoom(room);
+      return { ok: false, reason: 'meeting-full', message: 'The meeting is full' };
+    }
+    const id = `p-${o.random.token(16)}`;
+    const transactionId = uuidOf(o.random);
+    void this.#placeDialOut(id, room, toNumber, fromNumber, dialer).catch((err: unknown) => {
+      o.logger.warn({ err, meeting: meetingId, participant: id }, 'dial-out not placed');
+      void o.control.closeEndpoint(room.session, id).catch(() => undefined);
+      this.#dropIdleRoom(room);
+    });
+    this.counters.dialOuts++;
+    return { ok: true, transactionId };
+  }
+
+  async #placeDialOut(id: string, room: Room, toNumber: string, fromNumber: string | undefined, dialer: CarrierDialOut): Promise<void> {
+    const o = this.#o;
+    const port = await o.control.openEndpoint(room.session, id, { kind: 'audio', clockRateHz: 8000, functions: true });
+    if (port === 'ports-exhausted') throw new Error('media ports exhausted');
+    const local: LocalAudio = { address: o.address, port, sessionId: String(Math.floor(o.random.float() * 1e12)), version: 1 };
+    const offer: SessionBody = { contentType: SDP, bytes: Buffer.from(offerSdp(local, o.mixable, undefined, CARRIER_ORDER), 'utf8') };
+    let p: Participant | undefined;
+    const started = dialer.start(toNumber, fromNumber, offer, {
+      placed: (leg) => {
+        if (p === undefined) {
+          p = this.#newParticipant(id, leg, { joinPath: 'dial-out', callerNumber: fromNumber ?? '', destinationNumber: toNumber, session: room.session, role: 'attendee', language: room.info.language });
+          p.local = local;
+          p.answer = offer;
+          p.answeredLeg = true;
+          this.#participants.set(id, p);
+          room.participants.set(id, p);
+          p.room = room;
+        }
+        const w = leg.wire();
+        p.leg = leg;
+        p.transport = w.transport;
+        p.wireCallId = w.wireCallId;
+      },
+      progress: () => undefined,
+      answered: (_status, _reason, body) => {
+        if (p !== undefined) void this.#dialOutAnswered(p, room, body);
+      },
+      failed: (f) => {
+        o.logger.info({ meeting: room.meetingId, participant: id, status: f.status, kind: f.kind }, 'dial-out failed');
+        this.counters.dialOutFailures++;
+        if (p !== undefined) {
+          p.state = 'gone';
+          p.collector.close();
+          this.#forget(p);
+          room.participants.delete(id);
+        }
+        void o.control.closeEndpoint(room.session, id).catch(() => undefined);
+        this.#dropIdleRoom(room);
+      },
+      confirmed: () => undefined,
+      reoffer: (offer2) => (p === undefined ? offer2.refuse({ status: 481 }) : void this.#reoffer(p, offer2)),
+      request: (req) => (p === undefined ? req.respond(481, undefined, undefined, []) : this.#request(p, req)),
+      refreshed: () => undefined,
+      ended: (reason) => {
+        if (p !== undefined) this.#leave(p, reason === 'timeout' ? 'media-timeout' : 'hangup', false);
+      },
+    });
+    if (!started.ok) throw new Error(started.message);
+  }
+
+  /** The dial-out was answered: its answer sets the audio, Carillon acknowledges, it joins the meeting. */
+  async #dialOutAnswered(p: Participant, room: Room, body: SessionBody | undefined): Promise<void> {
+    const o = this.#o;
+    const desc = readSdp(sdpOf(body) ?? '');
+    const chosen = desc === undefined ? { status: 488 as const, reason: 'No Answer To The Offer' } : audioOfAnswer(desc, o.mixable, undefined);
+    p.leg.confirm(undefined);
+    if ('status' in chosen) return this.#leave(p, 'hangup', true, { status: 488, text: chosen.reason });
+    p.audio = chosen;
+    try {
+      await o.control.updateEndpoint(p.session, p.id, chosen.remote);
+      await o.control.attach(p.session, p.id, { fn: 'participant', codec: chosen.codec, payloadType: chosen.payloadType, capacity: room.info.maxParticipants });
+    } catch {
+      return this.#leave(p, 'hangup', true, { status: 488, text: 'Codec Not Mixable' });
+    }
+    if (p.state !== 'answering') return;
+    o.events?.emit({ type: 'participant-connected', meeting: this.#meetingSummary(room), participant: this.#summary(p) });
+    this.#ensureSweep();
+    room.participants.delete(p.id);
+    this.#join(p, room);
   }
 
   /** Stops taking calls and ends every participant's call (shutdown). */
@@ -1016,4 +1114,11 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     }
     for (const room of [...this.#rooms.values()]) this.#closeRoom(room, 'shutdown');
   }
+}
+
+/** A version-4 UUID from the injected randomness (a dial-out's TransactionId). */
+function uuidOf(random: Random): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random.float() * 16).toString(16)).join('');
+  const variant = ((Math.floor(random.float() * 4) + 8) >>> 0).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

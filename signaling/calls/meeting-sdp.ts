@@ -160,10 +160,17 @@ export function answerSdp(desc: SessionDescription, audio: ParticipantAudio, loc
   return `${out.join('\r\n')}\r\n`;
 }
 
-/** Carillon's offer (the participant's INVITE had none): the codecs `mixable` says the bridge mixes, and telephone-event. */
-export function offerSdp(local: LocalAudio, mixable: (codec: string) => boolean, secure: { readonly suite: SdesSuite; readonly key: string } | undefined): string {
+/** Carillon's offer toward a phone network carrier: G.711 first, as the phone network speaks it. */
+export const CARRIER_ORDER: readonly string[] = ['PCMU', 'PCMA', 'G722', 'OPUS'];
+
+/**
+ * Carillon's offer (a participant's INVITE had none, or a dial-out): the codecs `mixable` says the
+ * bridge mixes — wideband first, or in `order` — and telephone-event.
+ */
+export function offerSdp(local: LocalAudio, mixable: (codec: string) => boolean, secure: { readonly suite: SdesSuite; readonly key: string } | undefined, order?: readonly string[]): string {
   const out = header(local);
-  const codecs = OFFERED.filter((c) => mixable(c.name));
+  const ranked = order === undefined ? OFFERED : [...OFFERED].sort((x, y) => order.indexOf(x.name) - order.indexOf(y.name));
+  const codecs = ranked.filter((c) => mixable(c.name));
   out.push(`m=audio ${local.port} ${secure === undefined ? 'RTP/AVP' : 'RTP/SAVP'} ${[...codecs.map((c) => c.pt), OFFERED_DTMF_PT].join(' ')}`);
   for (const c of codecs) {
     out.push(`a=rtpmap:${c.pt} ${c.rtpmap}`);

@@ -195,13 +195,7 @@ export class VoiceConnectorRouter implements CallRouter {
     const owned = calling !== undefined && this.#belongsTo(snap, calling.e164, vc.id);
     const callerNumber = owned ? calling.e164 : (doc.DefaultPhoneNumber ?? calling?.e164);
     const callerName = callerNumber === undefined ? undefined : (snap.numbers.get(callerNumber)?.callingName ?? snap.defaultCallingName);
-    const carriers = orderByPriorityWeight(
-      // Carriers that take the number and answer OPTIONS pings (a silent one is skipped until it answers).
-      snap.carriers.filter((c) => (c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))) && (this.#opts.health?.isUp(c.host, c.port, c.protocol) ?? true)),
-      this.#opts.random,
-    );
-    const hops = carriers.map((c) => hopTo(e164, c.host, c.port, c.protocol, c.credentials === undefined ? {} : { credentials: c.credentials }));
-    const [first, ...rest] = hops;
+    const [first, ...rest] = this.#carrierHops(snap, e164);
     if (first === undefined) return this.#refuse('termination-no-carrier', 503, { trunk, reason: 'No Carrier Available' });
     return {
       kind: 'forward',
@@ -210,6 +204,38 @@ export class VoiceConnectorRouter implements CallRouter {
       rule: `${kind}:${vc.id}`,
       trunk: { ...trunk, fromNumber: callerNumber },
       ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, anonymous, ...(callerName === undefined ? {} : { displayName: callerName }) } }),
+    };
+  }
+
+  /** Hops to the carriers that take `e164` and answer OPTIONS pings (a silent one is skipped until it answers), by priority and weight. */
+  #carrierHops(snap: ConfigSnapshot, e164: string): NextHop[] {
+    const carriers = orderByPriorityWeight(
+      snap.carriers.filter((c) => (c.prefixes.length === 0 || c.prefixes.some((p) => e164.startsWith(p))) && (this.#opts.health?.isUp(c.host, c.port, c.protocol) ?? true)),
+      this.#opts.random,
+    );
+    return carriers.map((c) => hopTo(e164, c.host, c.port, c.protocol, c.credentials === undefined ? {} : { credentials: c.credentials }));
+  }
+
+  /**
+   * A meeting's dial-out (Chime's "call me"): out through the carriers that take the number, as a
+   * termination call goes; the caller ID is `fromNumber` when it is one of the account's numbers
+   * (a number the store knows), else none is asserted (the carrier's own default applies).
+   */
+  dialOut(toNumber: string, fromNumber: string | undefined): RouteDecision {
+    const snap = this.#opts.snapshot();
+    const dialed = e164Of(toNumber);
+    if (dialed === undefined) return this.#refuse('dial-out-bad-number', 484);
+    const calling = e164Of(fromNumber);
+    const callerNumber = calling !== undefined && snap.numbers.has(calling.e164) ? calling.e164 : undefined;
+    const [first, ...rest] = this.#carrierHops(snap, dialed.e164);
+    if (first === undefined) return this.#refuse('dial-out-no-carrier', 503, { reason: 'No Carrier Available' });
+    const callerName = callerNumber === undefined ? undefined : (snap.numbers.get(callerNumber)?.callingName ?? snap.defaultCallingName);
+    return {
+      kind: 'forward',
+      hop: first,
+      alternates: rest,
+      rule: 'dial-out',
+      ...(callerNumber === undefined ? {} : { caller: { user: callerNumber, anonymous: false, ...(callerName === undefined ? {} : { displayName: callerName }) } }),
     };
   }
 
