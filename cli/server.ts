@@ -24,13 +24,18 @@ import { EMPTY_SNAPSHOT } from '../common/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
 import type { ConfigSnapshot } from '../common/config-snapshot.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
-import { MediaEngine, portPairsIn } from '../media/engine.ts';
+import { MediaEngine, bridgeCodec, portPairsIn } from '../media/engine.ts';
 import type { MediaStatus } from '../media/protocol.ts';
 import { QualityLog } from '../media/quality/quality-log.ts';
 import { MediaAnchoring } from '../signaling/calls/call-media.ts';
 import { SipEdge } from '../signaling/sip/sip-edge.ts';
 import type { SignalingGauges } from '../metrics/registry.ts';
 import { TrunkCalls } from '../signaling/calls/trunk-calls.ts';
+import { MeetingCalls } from '../signaling/calls/meeting-calls.ts';
+import { MeetingEvents } from '../signaling/calls/meeting-events.ts';
+import { CarrierDialOut } from '../signaling/calls/dial-out.ts';
+import { MeetingDialInRouter } from '../signaling/routing/meeting-dial-in.ts';
+import type { MeetingDirectory } from '../signaling/routing/meeting-dial-in.ts';
 import type { CallRouter } from '../signaling/routing/route.ts';
 import { voiceConnectorIdOfHost } from '../signaling/routing/voice-connector-host.ts';
 import { dialedTargetOf } from '../signaling/sip/ua/sip-routing.ts';
@@ -92,6 +97,10 @@ export interface CarillonServer {
   readonly edge: SipEdge;
   /** The call layer: trunk calls in progress and their counters (for tests and metrics). */
   readonly calls: TrunkCalls;
+  /** Meeting participants and meetings in progress (for tests, metrics and the API's live view). */
+  readonly meetings: MeetingCalls;
+  /** The meeting event bus: meetings started and ended, participants joined, left, muted, moderator actions. */
+  readonly meetingEvents: MeetingEvents;
   /** The media workers' counters, summed (port pool, packets, timeouts). */
   mediaStatus(): Promise<MediaStatus>;
   /** The control plane's configuration snapshots (undefined with the API off). */
@@ -131,6 +140,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let recorder: RecordingCalls | undefined;
   let store: Store | undefined;
   let snapshots: ConfigSnapshots | undefined;
+  let meetingDirectory: MeetingDirectory | undefined;
+  let meetings: MeetingCalls | undefined;
+  let meetingQualityLog: QualityLog | undefined;
   let app: FastifyInstance | undefined;
   let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
   let ready = false;
@@ -162,7 +174,17 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     logger,
     intervalMs: cfg.sip.optionsPingIntervalSec * 1000,
   });
-  const router: CallRouter = vcRouter;
+  // Meeting dial-in ahead of voice connector routing: `<ID>@<meeting domain>`, `u@…`, the bare domain, dial-in numbers.
+  const meetingDomains = [cfg.domain, ...(cfg.meetingDomain === undefined ? [] : [cfg.meetingDomain])];
+  const directory: MeetingDirectory = {
+    meeting: (id) => meetingDirectory?.meeting(id),
+    meetingOfId: (pin) => meetingDirectory?.meetingOfId(pin),
+    meetingOfHostId: (pin) => meetingDirectory?.meetingOfHostId(pin),
+    isDialInNumber: (e164) => meetingDirectory?.isDialInNumber(e164) ?? false,
+  };
+  const isCarrier = (address: string): boolean => current().carriers.some((c) => c.host === address || c.host === address.replace(/^::ffff:/, ''));
+  const router: CallRouter = new MeetingDialInRouter({ domains: meetingDomains, directory, isCarrier }, vcRouter);
+  const meetingEvents = new MeetingEvents((err) => logger.error({ err }, 'meeting event listener failed'));
   let terminationHealth: TerminationHealthRecorder | undefined;
   const current = (): ConfigSnapshot => snapshots?.current ?? EMPTY_SNAPSHOT;
   // CDRs first: a call's records are on disk before anything else hears that it ended.
@@ -204,6 +226,11 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       if (calls === undefined) throw new Error('server not started');
       return calls;
     },
+    meetingEvents,
+    get meetings() {
+      if (meetings === undefined) throw new Error('server not started');
+      return meetings;
+    },
     async start() {
       mkdirSync(cfg.data, { recursive: true });
       // Before SIP listens: CDRs for the calls a crash interrupted, then a fresh journal.
@@ -228,6 +255,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(current(), vcId).EnableMediaMetricLogs === true);
       const media = new MediaAnchoring({
         onOtherEvent: (e) => {
+          if (meetings?.onMediaEvent(e) === true) return;
           if (e.ev === 'timeout') recorder?.onMediaTimeout(e.session);
         },
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
@@ -282,7 +310,26 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         },
         { sockets, timers, clock, random, logger, locate, digest, onOptions, sipTap: (buf) => sipLog.tap(buf) },
       );
-      const trunkCalls = new TrunkCalls({ timers, clock, random, logger, router, placer: edge.placer, media, events, recorder });
+      // Meeting participants' records: <data>/logs/voice-connector/meetings/media-quality.jsonl, always on.
+      meetingQualityLog = new QualityLog(cfg.data);
+      meetings = new MeetingCalls({
+        clock,
+        timers,
+        random,
+        logger,
+        control: engine,
+        address: cfg.advertisedAddress,
+        directory,
+        mixable: (codec) => bridgeCodec(codec) !== undefined,
+        events: meetingEvents,
+        qualityLog: meetingQualityLog,
+        qualityIntervalMs: cfg.media.qualityIntervalSec * 1000,
+        mediaTimeoutMs: cfg.mediaTimeout * 1000,
+        region: cfg.media.region,
+        defaultLanguage: cfg.meetingLanguage,
+        dialOut: new CarrierDialOut({ timers, placer: edge.placer, route: (to, from) => vcRouter.dialOut(to, from), domain: cfg.domain }),
+      });
+      const trunkCalls = new TrunkCalls({ timers, clock, random, logger, router, placer: edge.placer, media, events, recorder, meetings });
       trunkCalls.dtmfListeners.add((call, side, digit, durationMs) => logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));
       edge.onCall = (incoming) => trunkCalls.take(incoming);
       calls = trunkCalls;
@@ -357,6 +404,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         digest.close();
         authGuard.close();
         recorder?.closeAll();
+        meetings?.drain();
         calls?.drain();
         await edge?.close();
         cdrWriter.close();
@@ -364,6 +412,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         await store?.close();
         await engine?.close();
         await qualityLog?.flush();
+        await meetingQualityLog?.flush();
         await sipLog.flush();
         await streaming.close();
         await cdrUploader?.close();
@@ -380,7 +429,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       logger.error({ err }, 'internal error (not handled where it happened)');
     },
     async flushLogs() {
-      await Promise.all([qualityLog?.flush(), sipLog.flush(), streaming.flush()]);
+      await Promise.all([qualityLog?.flush(), meetingQualityLog?.flush(), sipLog.flush(), streaming.flush()]);
     },
     async mediaStatus() {
       if (engine === undefined) throw new Error('server not started');
