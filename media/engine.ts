@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { BRIDGE_TICK_LAG_BUCKETS_MS } from './protocol.ts';
 import type {
-
   EndpointId,
   EndpointOptions,
   EndpointSnapshot,
@@ -284,6 +284,33 @@ export class MediaEngine implements MediaControl {
     if (!r.ok) throw new MediaCommandError(r.error);
   }
 
+  async participant(session: string, endpoint: EndpointId, state: { readonly inMeeting?: boolean; readonly muted?: boolean }): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, {
+      op: 'participant',
+      session,
+      endpoint,
+      ...(state.inMeeting === undefined ? {} : { inMeeting: state.inMeeting }),
+      ...(state.muted === undefined ? {} : { muted: state.muted }),
+    });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async play(session: string, endpoint: EndpointId | undefined, items: readonly PromptItem[], token: number, loop = false): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'play', session, ...(endpoint === undefined ? {} : { endpoint }), items, token, ...(loop ? { loop: true } : {}) });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async stopPlay(session: string, endpoint: EndpointId): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'stop-play', session, endpoint });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
   async closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined> {
     const slot = this.#sessionSlot.get(session);
     if (slot === undefined) return undefined;
@@ -315,7 +342,7 @@ export class MediaEngine implements MediaControl {
   /** Every worker's counters, summed (scrape time). */
   async status(): Promise<MediaStatus> {
     const all = await Promise.all(this.#slots.map((s) => this.#send(s, { op: 'status' })));
-    const sum: Record<keyof MediaStatus, number> = {
+    const sum: Record<Exclude<keyof MediaStatus, 'bridgeTickLag'>, number> = {
       sessions: 0,
       streams: 0,
       portPairsInUse: 0,
@@ -330,12 +357,19 @@ export class MediaEngine implements MediaControl {
       dtmfEvents: 0,
       rtcpSent: 0,
       nativeWorkers: 0,
+      bridges: 0,
+      bridgeParticipants: 0,
+      bridgeTickLagSumMs: 0,
+      bridgeTickUs: 0,
     };
+    const lag = new Array<number>(BRIDGE_TICK_LAG_BUCKETS_MS.length + 1).fill(0);
     for (const r of all) {
       if (!r.ok || r.status === undefined) continue;
-      for (const k of Object.keys(sum) as (keyof MediaStatus)[]) sum[k] += r.status[k];
+      const st = r.status;
+      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += st[k];
+      for (let i = 0; i < lag.length; i++) lag[i] = (lag[i] ?? 0) + (st.bridgeTickLag[i] ?? 0);
     }
-    return sum;
+    return { ...sum, bridgeTickLag: lag };
   }
 
   /** Closes every session (ports back) and stops the workers. */

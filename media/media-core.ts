@@ -2,6 +2,12 @@ import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
 import type { Random } from '../common/random.ts';
 import type { SocketFactory } from '../common/sockets.ts';
 import { dtmfDigit } from './dtmf/telephone-event.ts';
+import { bridgeCodec } from './mixer/frame-codec.ts';
+import { createBridgeTotals, MeetingRoom } from './mixer/meeting-room.ts';
+import { ParticipantFunction } from './mixer/participant.ts';
+import { resolvePromptItems } from './mixer/prompt-player.ts';
+import { loadAllPromptSets } from './prompts/prompts.ts';
+import type { PromptLanguage, PromptSet } from './prompts/prompts.ts';
 import type {
   AttachCommand,
   EndpointId,
@@ -12,10 +18,13 @@ import type {
   MediaStatus,
   MediaWorkerOptions,
   OpenCommand,
+  ParticipantCommand,
+  PlayCommand,
   SessionSnapshot,
   UpdateCommand,
 } from './protocol.ts';
 import { createOwnReport, ntpFromUnixMs, writeOwnReport } from './rtcp/compound.ts';
+import type { OwnReport } from './rtcp/compound.ts';
 import { ntpMiddle32 } from './rtcp/sender-receiver-report.ts';
 import { createRelayBackend } from './relay/backend.ts';
 import type { RelayBackend } from './relay/backend.ts';
@@ -28,6 +37,8 @@ export interface MediaCoreDeps {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly random: Random;
+  /** The prompts' loader (default: every language from media/prompts), run once, on the first play. */
+  readonly loadPrompts?: () => ReadonlyMap<PromptLanguage, PromptSet>;
 }
 
 interface Session {
@@ -41,6 +52,8 @@ interface Session {
   /** The media timeout applies (the call was answered). */
   armed: boolean;
   timedOut: boolean;
+  /** Its meeting's media, made with its first participant. */
+  room: MeetingRoom | undefined;
 }
 
 /** How often the housekeeping tick runs (RTCP due times, media timeout). */
@@ -74,6 +87,10 @@ export class MediaCore {
   #mediaTimeouts = 0;
   #dtmfEvents = 0;
   #rtcpSent = 0;
+  /** Every meeting room's tick figures. */
+  readonly #bridgeTotals = createBridgeTotals();
+  /** The prompts, loaded on the first play ('failed': a file was missing or malformed). */
+  #prompts: ReadonlyMap<PromptLanguage, PromptSet> | 'failed' | undefined;
 
   constructor(opts: MediaWorkerOptions, deps: MediaCoreDeps, emit: (e: MediaEvent) => void) {
     this.#opts = opts;
@@ -116,6 +133,17 @@ export class MediaCore {
       }
       case 'attach':
         return this.#attach(cmd);
+      case 'participant':
+        return this.#participant(cmd);
+      case 'play':
+        return this.#play(cmd);
+      case 'stop-play': {
+        const s = this.#sessions.get(cmd.session);
+        const found = this.#participantOf(s, cmd.endpoint);
+        if (typeof found === 'string') return { ok: false, error: found };
+        s?.room?.stopPlay(found);
+        return { ok: true };
+      }
       case 'close-endpoint':
         return this.#closeEndpoint(cmd.session, cmd.endpoint);
       case 'arm':
@@ -148,7 +176,7 @@ export class MediaCore {
     }
     let session = this.#sessions.get(cmd.session);
     if (session === undefined) {
-      session = { id: cmd.session, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false };
+      session = { id: cmd.session, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined };
       this.#sessions.set(cmd.session, session);
     }
     const { random, clock } = this.#deps;
@@ -199,8 +227,9 @@ export class MediaCore {
   }
 
   #attach(cmd: AttachCommand): MediaReply {
-    const ep = this.#sessions.get(cmd.session)?.endpoints.get(cmd.endpoint);
-    if (ep === undefined) return { ok: false, error: 'no-such-endpoint' };
+    const session = this.#sessions.get(cmd.session);
+    const ep = session?.endpoints.get(cmd.endpoint);
+    if (session === undefined || ep === undefined) return { ok: false, error: 'no-such-endpoint' };
     if (ep.path !== 'sockets') return { ok: false, error: 'needs-sockets' };
     const f = cmd.function;
     switch (f.fn) {
@@ -211,11 +240,70 @@ export class MediaCore {
         ep.functions.push(new TapFunction(f.fragmentMs, (timecodeMs, pcm) => this.#emit({ ev: 'audio', session, endpoint, timecodeMs, pcm })));
         return { ok: true };
       }
+      case 'participant': {
+        const codec = typeof f.codec === 'string' ? bridgeCodec(f.codec) : undefined;
+        const pt = f.payloadType;
+        // The payload type goes into every packet's header: a 7-bit RTP one, not an RTCP-looking one (RFC 5761 §4).
+        if (codec === undefined || ep.kind !== 'audio' || !Number.isInteger(pt) || pt < 0 || pt > 127 || (pt >= 64 && pt <= 95)) return { ok: false, error: 'unsupported-codec' };
+        const existing = ep.functions.find((fn): fn is ParticipantFunction => fn instanceof ParticipantFunction);
+        if (existing !== undefined) return existing.codec === codec && existing.payloadType === pt ? { ok: true } : { ok: false, error: 'unsupported-codec' };
+        const room = (session.room ??= new MeetingRoom(session.id, f.capacity, { clock: this.#deps.clock, timers: this.#deps.timers, random: () => this.#deps.random.float() }, this.#bridgeTotals, this.#emit));
+        const p = room.add(ep, codec, pt);
+        if (p === 'meeting-full') return { ok: false, error: 'meeting-full' };
+        ep.functions.push(p);
+        return { ok: true };
+      }
       default: {
-        const never: never = f.fn;
+        const never: never = f;
         return never;
       }
     }
+  }
+
+  /** The participant on an endpoint of a session, or why there is none. */
+  #participantOf(session: Session | undefined, endpoint: EndpointId): ParticipantFunction | 'no-such-session' | 'no-such-endpoint' | 'not-a-participant' {
+    if (session === undefined) return 'no-such-session';
+    if (!session.endpoints.has(endpoint)) return 'no-such-endpoint';
+    return session.room?.participant(endpoint) ?? 'not-a-participant';
+  }
+
+  #participant(cmd: ParticipantCommand): MediaReply {
+    const s = this.#sessions.get(cmd.session);
+    const p = this.#participantOf(s, cmd.endpoint);
+    if (typeof p === 'string') return { ok: false, error: p };
+    const inMeeting = typeof cmd.inMeeting === 'boolean' ? cmd.inMeeting : undefined;
+    const muted = typeof cmd.muted === 'boolean' ? cmd.muted : undefined;
+    const r = s?.room?.set(p, inMeeting, muted) ?? 'ok';
+    return r === 'ok' ? { ok: true } : { ok: false, error: r };
+  }
+
+  #play(cmd: PlayCommand): MediaReply {
+    const s = this.#sessions.get(cmd.session);
+    let target: ParticipantFunction | undefined;
+    if (cmd.endpoint !== undefined) {
+      const p = this.#participantOf(s, cmd.endpoint);
+      if (typeof p === 'string') return { ok: false, error: p };
+      target = p;
+    } else if (s === undefined) return { ok: false, error: 'no-such-session' };
+    const room = s?.room;
+    if (room === undefined) return { ok: false, error: 'not-a-participant' };
+    const sets = this.#promptSets();
+    const segments = sets === undefined ? undefined : resolvePromptItems(sets, cmd.items);
+    if (segments === undefined || !Number.isFinite(cmd.token)) return { ok: false, error: 'bad-prompt' };
+    room.play(target, segments, cmd.loop === true, cmd.token);
+    return { ok: true };
+  }
+
+  /** The prompts, loaded once per worker on first use. */
+  #promptSets(): ReadonlyMap<PromptLanguage, PromptSet> | undefined {
+    if (this.#prompts === undefined) {
+      try {
+        this.#prompts = (this.#deps.loadPrompts ?? loadAllPromptSets)();
+      } catch {
+        this.#prompts = 'failed';
+      }
+    }
+    return this.#prompts === 'failed' ? undefined : this.#prompts;
   }
 
   /** The call was answered: the media timeout counts from now. */
@@ -270,8 +358,11 @@ export class MediaCore {
     ep.sync();
     ep.close();
     const st = ep.stats;
-    this.#closedRelayed += st.sent.rtpPackets;
-    this.#closedBytes += st.sent.rtpBytes;
+    // What a meeting participant is sent is the bridge's, not relayed.
+    if (participantOn(ep) === undefined) {
+      this.#closedRelayed += st.sent.rtpPackets;
+      this.#closedBytes += st.sent.rtpBytes;
+    }
     this.#closedDropped += st.received.dropped;
     this.#closedUnobserved += st.unobserved;
     this.#closedLatches += ep.latch.relatches + (ep.latch.latched ? 1 : 0);
@@ -298,6 +389,7 @@ export class MediaCore {
     const snapshot = this.#snapshot(session);
     const held: MediaPorts[] = [];
     for (const ep of session.endpoints.values()) held.push(this.#retire(ep));
+    session.room?.close();
     this.#release(held);
     session.endpoints.clear();
     session.connections.length = 0;
@@ -312,14 +404,21 @@ export class MediaCore {
     let unobserved = this.#closedUnobserved;
     let latches = this.#closedLatches;
     let streams = 0;
+    let bridges = 0;
+    let bridgeParticipants = 0;
     for (const s of this.#sessions.values()) {
+      const mixing = s.room?.mixing ?? 0;
+      if (mixing > 0) bridges++;
+      bridgeParticipants += mixing;
       for (const ep of s.endpoints.values()) {
         ep.sync();
         // A connection is one stream (counted at its first endpoint), an endpoint alone is one too.
         if (ep.peer === undefined || s.connections.some((c) => c.a === ep.id)) streams++;
         const st = ep.stats;
-        relayed += st.sent.rtpPackets;
-        bytes += st.sent.rtpBytes;
+        if (participantOn(ep) === undefined) {
+          relayed += st.sent.rtpPackets;
+          bytes += st.sent.rtpBytes;
+        }
         dropped += st.received.dropped;
         unobserved += st.unobserved;
         latches += ep.latch.relatches + (ep.latch.latched ? 1 : 0);
@@ -340,6 +439,11 @@ export class MediaCore {
       dtmfEvents: this.#dtmfEvents,
       rtcpSent: this.#rtcpSent,
       nativeWorkers: this.#backend.kind === 'native' ? 1 : 0,
+      bridges,
+      bridgeParticipants,
+      bridgeTickLag: Array.from(this.#bridgeTotals.tickLag),
+      bridgeTickLagSumMs: this.#bridgeTotals.tickLagSumMs,
+      bridgeTickUs: Math.round(this.#bridgeTotals.tickUs),
     };
   }
 
@@ -390,7 +494,9 @@ export class MediaCore {
    * forwards (its SSRC, counts and latest RTP timestamp, so the endpoint sees one consistent
    * source), with a report block about what this endpoint sends, SDES CNAME and an XR RRTR. When
    * the peer reports, its RTCP is relayed instead and Carillon adds nothing the endpoints could
-   * confuse.
+   * confuse. A meeting participant's SR is about the stream the bridge sends it: the endpoint's
+   * own SSRC, the participant's packet and octet counts, and the RTP timestamp of now on that
+   * stream's timeline (RFC 3550 §6.4.1: the same instant as the NTP timestamp).
    */
   #sendOwnRtcp(ep: Endpoint, now: number): void {
     const interval = this.#opts.rtcpIntervalMs;
@@ -400,17 +506,29 @@ export class MediaCore {
     if (l.peerAddress === undefined || l.peerRtcpPort === 0) return;
     if (rtcp.lastRelayedSrMs >= 0 && now - rtcp.lastRelayedSrMs < 2 * interval) return;
     const other = ep.peer;
-    const forwarded = other === undefined ? -1 : other.continuity.forwardedSsrc;
     const st = ep.stats;
-    if (forwarded === -1 && st.ssrc === -1) return;
-    const r = createOwnReport(forwarded === -1 ? rtcp.ownSsrc : forwarded, this.#opts.cname);
+    const part = other === undefined ? participantOn(ep) : undefined;
+    let r: OwnReport;
     const ntp = ntpFromUnixMs(this.#wallBaseMs + now);
-    r.sender = forwarded !== -1;
+    if (part !== undefined) {
+      // A meeting participant: Carillon is the source of what it hears, under the endpoint's own SSRC.
+      if (part.packetsSent === 0 && st.ssrc === -1) return;
+      r = createOwnReport(rtcp.ownSsrc, this.#opts.cname);
+      r.sender = part.packetsSent > 0;
+      r.rtpTimestamp = part.timestampAt(now);
+      r.packetCount = part.packetsSent;
+      r.octetCount = part.octetsSent;
+    } else {
+      const forwarded = other === undefined ? -1 : other.continuity.forwardedSsrc;
+      if (forwarded === -1 && st.ssrc === -1) return;
+      r = createOwnReport(forwarded === -1 ? rtcp.ownSsrc : forwarded, this.#opts.cname);
+      r.sender = forwarded !== -1;
+      r.rtpTimestamp = other === undefined ? 0 : other.continuity.lastOutTs;
+      r.packetCount = st.sent.rtpPackets;
+      r.octetCount = Math.max(0, st.sent.rtpBytes - 12 * st.sent.rtpPackets);
+    }
     r.ntpHigh = ntp.high;
     r.ntpLow = ntp.low;
-    r.rtpTimestamp = other === undefined ? 0 : other.continuity.lastOutTs;
-    r.packetCount = st.sent.rtpPackets;
-    r.octetCount = Math.max(0, st.sent.rtpBytes - 12 * st.sent.rtpPackets);
     if (st.ssrc !== -1) {
       r.hasBlock = true;
       const blk = r.block;
@@ -439,11 +557,23 @@ export class MediaCore {
   }
 }
 
+/** The meeting participant function on an endpoint, if it has one. */
+function participantOn(ep: Endpoint): ParticipantFunction | undefined {
+  const fns = ep.functions;
+  for (let i = 0; i < fns.length; i++) {
+    const f = fns[i];
+    if (f instanceof ParticipantFunction) return f;
+  }
+  return undefined;
+}
+
 function endpointSnapshot(ep: Endpoint): EndpointSnapshot {
   const s = ep.stats;
   const r = ep.rtcp;
   const rate = ep.clockRateHz;
+  const participant = participantOn(ep);
   return {
+    ...(participant === undefined ? {} : { participant: participant.snapshot() }),
     id: ep.id,
     kind: ep.kind,
     clockRateHz: ep.clockRateHz,

@@ -15,14 +15,18 @@ export interface MediaPorts {
 }
 
 /**
- * A media function inside the worker, attached to one endpoint (the audio tap now; a mixer input
- * and a prompt player next): it receives every RTP packet the endpoint's far end sends, decrypted,
- * and may send on the endpoint with `Endpoint.sendRtp`. Called on the packet path: it must not
- * keep `buf` or allocate per packet.
+ * A media function inside the worker, attached to one endpoint (the audio tap, a meeting
+ * participant): it receives every RTP packet the endpoint's far end sends, decrypted, and may send
+ * on the endpoint with `Endpoint.sendRtp`. Called on the packet path: it must not keep `buf` or
+ * allocate per packet.
  */
 export interface MediaFunction {
-  /** `h` is the parsed header of `buf`; `ts` the timestamp on the continuous timeline the receiver sees. */
-  onRtp(buf: Buffer, h: RtpHeader, ts: number, wallMs: number): void;
+  /**
+   * `h` is the parsed header of `buf`; `ts` the timestamp on the continuous timeline the receiver
+   * sees. Answers whether it took the packet: a packet some function took is not counted dropped
+   * on an endpoint connected to nothing.
+   */
+  onRtp(buf: Buffer, h: RtpHeader, ts: number, wallMs: number): boolean;
   /** Housekeeping at wall time `wallMs` (the worker's tick). */
   tick(wallMs: number): void;
   /** The endpoint closes (idempotent): what is left goes out. */
@@ -176,7 +180,8 @@ export abstract class Endpoint<P extends MediaPorts = MediaPorts> {
     this.stats.received.rtcpBytes += len;
     const to = this.peer;
     const onward = to !== undefined && to.latch.peerAddress !== undefined ? to : undefined;
-    const forwarded = to === undefined ? -1 : to.continuity.forwardedSsrc;
+    // What Carillon sends this endpoint: the peer's stream as forwarded, or (connected to none) its own, as a meeting participant hears.
+    const forwarded = to === undefined ? this.rtcp.ownSsrc : to.continuity.forwardedSsrc;
     this.rtcp.learn(s, forwarded, onward?.rtcp, atMs);
     if (onward === undefined) return;
     if (s.hasSr) onward.rtcp.lastRelayedSrMs = atMs;

@@ -99,15 +99,17 @@ export class SocketEndpoint extends Endpoint<PortPair> {
     st.received.rtpBytes += len;
     this.noteRtp(h.ssrc, h.sequence, h.timestamp, h.payloadType, h.payloadLength, h.payloadLength >= 4 ? buf.readUInt32BE(h.payloadOffset) : 0, this.clock.monoMs());
     const fns = this.functions;
+    let taken = false;
     if (fns.length > 0) {
       // Media functions hear the continuous timeline the receiver sees (across SSRC changes).
       const ts = c.outTs(h.timestamp);
       const wallMs = this.clock.nowMs();
-      for (let i = 0; i < fns.length; i++) (fns[i] as MediaFunction).onRtp(buf, h, ts, wallMs);
+      for (let i = 0; i < fns.length; i++) if ((fns[i] as MediaFunction).onRtp(buf, h, ts, wallMs)) taken = true;
     }
     const to = this.peer;
     if (to === undefined || to.latch.peerAddress === undefined) {
-      st.received.dropped++;
+      // Nowhere to relay it: dropped, unless a media function took it (a recording, a meeting).
+      if (!taken) st.received.dropped++;
       return;
     }
     c.forward(buf, h.sequence, h.timestamp);

@@ -99,8 +99,10 @@ export class TapFunction implements MediaFunction {
     this.#tap = new AudioTap(fragmentMs, onFragment);
   }
 
-  onRtp(buf: Buffer, h: RtpHeader, ts: number, wallMs: number): void {
+  /** Every packet is the recording's (telephone-event and other codecs are silence in it). */
+  onRtp(buf: Buffer, h: RtpHeader, ts: number, wallMs: number): boolean {
     this.#tap.write(buf, h.payloadOffset, h.payloadLength, h.payloadType, ts, wallMs);
+    return true;
   }
 
   tick(wallMs: number): void {
