@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPromptSet } from '../../media/prompts/prompts.ts';
+import type { MeetingEvent } from '../../signaling/calls/meeting-events.ts';
+import { meetingHarness, sleep } from '../support/meeting-harness.ts';
+import type { MeetingHarness, TestParticipant } from '../support/meeting-harness.ts';
+import { until } from '../support/rtp-peer.ts';
+import { startTestServer } from '../support/server.ts';
+import type { TestServer } from '../support/server.ts';
+import { killAllSipp } from '../support/sipp.ts';
+
+/**
+ * Meetings dialed over SIP (SIPp signaling, loopback RTP peers for media): straight in by meeting
+ * ID, through the IVR (RFC 4733 and SIP INFO digits), moderated meetings (waiting room, passcode,
+ * moderator keys), locks and ends by DTMF and by the API.
+ */
+
+const HEARD = 1500;
+const SILENT = 300;
+
+/** Tone levels each participant hears over the last `ms` of audio. */
+async function levels(ps: readonly TestParticipant[], tones: readonly number[], ms = 1500): Promise<number[][]> {
+  const marks = ps.map((p) => p.media.mark());
+  await sleep(ms);
+  return ps.map((p, i) => tones.map((hz) => Math.round(p.media.level(hz, marks[i] as number))));
+}
+
+/** Whether the frames received after `mark` contain `frames` in order (pre-encoded prompt frames arrive byte for byte). */
+function contains(p: TestParticipant, mark: number, frames: readonly Uint8Array[], count = 10): boolean {
+  const got = p.media.rtp.received.slice(mark).map((r) => r.packet.subarray(12));
+  const want = frames.slice(0, count);
+  for (let i = 0; i + want.length <= got.length; i++) {
+    if (want.every((f, k) => Buffer.compare(Buffer.from(f), got[i + k] as Buffer) === 0)) return true;
+  }
+  return false;
+}
+
+describe('meetings over SIP', () => {
+  let t: TestServer;
+  let h: MeetingHarness;
+  const events: MeetingEvent[] = [];
+
+  beforeAll(async () => {
+    t = await startTestServer({ meetingDomain: 'meet.carillon.test' });
+    h = meetingHarness(t);
+    t.server.meetingEvents.on((e) => events.push(e));
+  });
+  /** Participants that entered a meeting's mix so far. */
+  const joined = (meetingId: string): number => events.filter((e) => e.type === 'participant-joined' && e.meeting.meetingId === meetingId).length;
+
+  /** Ends a meeting through the API; every participant's SIPp scenario ends with Carillon's BYE. */
+  async function endMeeting(meetingId: string, ps: readonly TestParticipant[]): Promise<void> {
+    const r = await h.api('POST', `/carillon/v1/meetings/${meetingId}/end`, {});
+    expect(r.status, await r.text()).toBeLessThan(300);
+    const done = await Promise.all(ps.map((p) => p.sipp.done));
+    for (const d of done) expect(d.successful, d.output.slice(-1500)).toBe(1);
+    await until(() => events.some((e) => e.type === 'meeting-ended' && e.meeting.meetingId === meetingId), 10_000);
+  }
+
+  afterAll(async () => {
+    h.closeAll();
+    killAllSipp();
+    await t.close();
+  });
+
+  it('three participants dialing the meeting ID: each hears the other two and not itself', async () => {
+    const m = await h.create();
+    const tones = [1000, 600, 1400];
+    const ps = [await h.dial(m.pin, { payloadType: 0 }), await h.dial(m.pin, { payloadType: 8 }), await h.dial(m.pin, { payloadType: 0 })];
+    ps.forEach((p, i) => p.media.tone(tones[i] as number));
+    await sleep(1000);
+    const heard = await levels(ps, tones);
+    for (let i = 0; i < 3; i++) {
+      for (let k = 0; k < 3; k++) {
+        if (i === k) expect(heard[i]?.[k], `participant ${i} hears itself: ${JSON.stringify(heard)}`).toBeLessThan(SILENT);
+        else expect(heard[i]?.[k], `participant ${i} hears ${k}: ${JSON.stringify(heard)}`).toBeGreaterThan(HEARD);
+      }
+    }
+    const live = await h.live(m.meetingId);
+    expect(live?.Participants?.length).toBe(3);
+    expect(live?.Participants?.every((p) => p.State === 'in-meeting')).toBe(true);
+    await endMeeting(m.meetingId, ps);
+  });
+
+  it('the IVR: u@ and RFC 4733 digits of the meeting ID + # join it; the meeting domain and the server domain both work', async () => {
+    const m = await h.create();
+    const a = await h.dial(m.pin, { payloadType: 0 });
+    a.media.tone(1000);
+    const b = await h.dial('u', { payloadType: 0 });
+    // The welcome prompt plays (pre-encoded frames, byte for byte).
+    const en = loadPromptSet('en-US');
+    await until(() => contains(b, 0, en.speech('welcome').pcmu), 5000);
+    b.media.digits(`${m.pin}#`);
+    await until(() => joined(m.meetingId) === 2, 15_000);
+    await sleep(2500);
+    const heard = await levels([b], [1000]);
+    expect(heard[0]?.[0]).toBeGreaterThan(HEARD);
+    await endMeeting(m.meetingId, [a, b]);
+  });
+
+  it('the IVR takes SIP INFO digits too', async () => {
+    const m = await h.create();
+    const a = await h.dial(m.pin);
+    a.media.tone(600);
+    const b = await h.dial('u', { infoDigits: `${m.pin}#`, infoAfterMs: 500, infoGapMs: 80 });
+    await until(() => joined(m.meetingId) === 2, 15_000);
+    await sleep(2500);
+    const heard = await levels([b], [600]);
+    expect(heard[0]?.[0]).toBeGreaterThan(HEARD);
+    await endMeeting(m.meetingId, [a, b]);
+  });
+
+  it('three wrong meeting IDs end with the goodbye prompt and a BYE', async () => {
+    const b = await h.dial('u');
+    b.media.digits('1111111111#');
+    await b.media.digitsSent();
+    await sleep(2500);
+    b.media.digits('12345678901234567890123456789012345678901#');
+    await b.media.digitsSent();
+    await sleep(2500);
+    const mark = b.media.mark();
+    b.media.digits('9#');
+    const r = await b.sipp.done;
+    expect(r.successful, r.output.slice(-1500)).toBe(1);
+    expect(contains(b, mark, loadPromptSet('en-US').speech('goodbye').pcmu)).toBe(true);
+  });
+
+  it('a pt-BR meeting speaks pt-BR', async () => {
+    const m = await h.create({ Language: 'pt-BR', Moderated: true, ModeratorPasscode: '4321' });
+    const b = await h.dial(m.pin);
+    const pt = loadPromptSet('pt-BR');
+    await until(() => contains(b, 0, pt.speech('waiting-for-host').pcmu), 5000);
+    await endMeeting(m.meetingId, [b]);
+  });
+
+  it('moderated: participants wait on hold audio until the passcode + #; then mute-all-others, lock and end by DTMF', async () => {
+    const m = await h.create({ Moderated: true, ModeratorPasscode: '4321' });
+    const a = await h.dial(m.pin);
+    const b = await h.dial(m.pin);
+    a.media.tone(1000);
+    b.media.tone(600);
+    await sleep(1500);
+    // Waiting: each hears the hold audio, not the other.
+    const waiting = await levels([a, b], [1000, 600]);
+    expect(waiting[0]?.[1]).toBeLessThan(SILENT);
+    expect(waiting[1]?.[0]).toBeLessThan(SILENT);
+    const hold = loadPromptSet('en-US').tone('hold').pcmu;
+    expect(a.media.rtp.received.some((r) => hold.some((f) => Buffer.compare(Buffer.from(f), r.packet.subarray(12)) === 0))).toBe(true);
+    expect((await h.live(m.meetingId))?.Started).toBe(false);
+
+    const mod = await h.dial(m.pin);
+    mod.media.digits('4321#');
+    await mod.media.digitsSent();
+    await until(() => events.some((e) => e.type === 'moderator-action' && e.action === 'start' && e.meeting.meetingId === m.meetingId), 5000);
+    await sleep(1000);
+    const started = await levels([a, b], [1000, 600]);
+    expect(started[0]?.[1]).toBeGreaterThan(HEARD);
+    expect(started[1]?.[0]).toBeGreaterThan(HEARD);
+
+    // *7: everyone else muted — the moderator hears neither.
+    mod.media.digits('*7');
+    await mod.media.digitsSent();
+    await sleep(800);
+    const muted = await levels([mod], [1000, 600]);
+    expect(muted[0]?.[0]).toBeLessThan(SILENT);
+    expect(muted[0]?.[1]).toBeLessThan(SILENT);
+
+    // *5: locked — a fourth caller hears the refusal and gets a BYE.
+    mod.media.digits('*5');
+    await mod.media.digitsSent();
+    await until(() => events.some((e) => e.type === 'moderator-action' && e.action === 'lock' && e.meeting.meetingId === m.meetingId), 5000);
+    const late = await h.dial(m.pin);
+    const refused = await late.sipp.done;
+    expect(refused.successful, refused.output.slice(-1500)).toBe(1);
+    expect(contains(late, 0, loadPromptSet('en-US').speech('meeting-locked-refused').pcmu)).toBe(true);
+
+    // *8 then 1: the meeting ends — every leg gets a BYE (each SIPp scenario waits for it).
+    mod.media.digits('*81');
+    const ended = await Promise.all([a.sipp.done, b.sipp.done, mod.sipp.done]);
+    for (const r of ended) expect(r.successful, r.output.slice(-1500)).toBe(1);
+    await until(() => events.some((e) => e.type === 'meeting-ended' && e.meeting.meetingId === m.meetingId && e.reason === 'ended-by-moderator'), 5000);
+  });
+
+  it('the API: live view, mute-all-others, lock and end', async () => {
+    const m = await h.create();
+    const a = await h.dial(m.pin);
+    const b = await h.dial(m.pin);
+    a.media.tone(1000);
+    b.media.tone(600);
+    await sleep(800);
+    const live = await h.live(m.meetingId);
+    const [pa, pb] = live?.Participants ?? [];
+    expect(pa).toBeDefined();
+    expect((await h.api('POST', `/carillon/v1/meetings/${m.meetingId}/mute-all-others`, { ExceptParticipantId: pa?.ParticipantId })).status).toBeLessThan(300);
+    await sleep(800);
+    // Only the one left unmuted is heard.
+    const after = await levels([a, b], [1000, 600]);
+    const aIsPa = (await h.live(m.meetingId))?.Participants?.find((p) => p.ParticipantId === pa?.ParticipantId)?.Muted === false;
+    expect(aIsPa).toBe(true);
+    void pb;
+    expect(Math.max(after[0]?.[1] ?? 0, after[1]?.[0] ?? 0)).toBeGreaterThan(HEARD);
+    expect(Math.min(after[0]?.[1] ?? 0, after[1]?.[0] ?? 0)).toBeLessThan(SILENT);
+    expect((await h.api('PUT', `/carillon/v1/meetings/${m.meetingId}/lock`, { Locked: true })).status).toBeLessThan(300);
+    expect((await h.live(m.meetingId))?.Locked).toBe(true);
+    expect((await h.api('POST', `/carillon/v1/meetings/${m.meetingId}/end`, {})).status).toBeLessThan(300);
+    const ended = await Promise.all([a.sipp.done, b.sipp.done]);
+    for (const r of ended) expect(r.successful).toBe(1);
+  });
+});
