@@ -94,8 +94,9 @@ export interface DisconnectCommand {
  * `participant`: the endpoint is a meeting participant (ParticipantCommand sets what it hears and
  * whether it is mixed; PlayCommand plays prompts to it). Its audio is in `codec` (PCMU, PCMA, G722,
  * OPUS) and is sent to it with `payloadType`. A session's participants share one audio bridge,
- * made with the first one and ticking every 20 ms while it has participants: a meeting is a
- * session, so it lives on one worker.
+ * made with the first one and ticking every 20 ms while anyone is in its mix or something plays:
+ * a meeting is a session, so it lives on one worker. Attaching it again with the same codec and
+ * payload type is a no-op.
  */
 export type MediaFunctionSpec =
   | { readonly fn: 'tap'; readonly fragmentMs: number }
@@ -265,7 +266,7 @@ export interface ParticipantSnapshot {
   readonly talking: boolean;
   /** A prompt is playing to it. */
   readonly playing: boolean;
-  /** Its jitter buffer: frames played, concealed (lost or late), late, discarded, and its depth now. */
+  /** Its jitter buffer, over all its stays in the meeting: frames played, concealed (lost or late), late, discarded. */
   readonly framesPlayed: number;
   readonly framesConcealed: number;
   readonly framesLate: number;
@@ -319,9 +320,13 @@ export type MediaReply =
       readonly ok: false;
       /** `mixed-paths`: a connect between an endpoint on the native mover and one on sockets; `needs-sockets`: a function attached to an endpoint opened without `functions`. */
       /**
-       * `unsupported-codec`: a participant in a codec the bridge cannot mix; `meeting-full`: the
-       * session's bridge holds its capacity; `not-a-participant`: a participant or play command
-       * for an endpoint with no participant function; `bad-prompt`: a prompt the worker has not.
+       * `unsupported-codec`: a participant in a codec the bridge cannot mix (or with a payload type
+       * that is not a 7-bit RTP one, on an endpoint that is not audio, or attached again with
+       * another codec); `meeting-full`: the session already has its capacity of participants;
+       * `not-a-participant`: a participant, play or stop-play command for an endpoint with no
+       * participant function (or an announcement in a session with none); `bad-prompt`: a prompt
+       * the worker has not (an unknown name, a count outside 0–250, a pause outside 0–600,000 ms,
+       * a play lasting no frame, prompt files that failed to load).
        */
       readonly error:
         | 'ports-exhausted'

@@ -438,7 +438,7 @@ describe('meetings in the worker', () => {
   });
 
   it("sends a participant Carillon's own SR about the stream it hears: its SSRC, counts and timestamp", async () => {
-    const { add, inMeeting, talk, heard, net, member } = setup({ rtcpIntervalMs: 1000 });
+    const { add, inMeeting, talk, heard, net, member, clock, snapshotOf } = setup({ rtcpIntervalMs: 1000 });
     await add('a');
     await add('b');
     await inMeeting('a');
@@ -465,6 +465,22 @@ describe('meetings in the worker', () => {
     // A report block about what a sends Carillon.
     expect((sr[0] as number) & 0x1f).toBe(1);
     expect(sr.readUInt32BE(28)).toBe(a.ssrc);
+    // The far end's RR about that SSRC is its report on what Carillon sends it, and answers the SR (RTT).
+    clock.advance(7);
+    const rr = Buffer.alloc(32);
+    rr[0] = 0x81;
+    rr[1] = 201;
+    rr.writeUInt16BE(7, 2);
+    rr.writeUInt32BE(a.ssrc, 4);
+    rr.writeUInt32BE(ssrc, 8);
+    rr.writeUInt32BE((64 << 24) | 3, 12); // fraction lost 64/256, 3 lost
+    rr.writeUInt32BE(1000, 16);
+    rr.writeUInt32BE(80, 20); // jitter, RTP units
+    rr.writeUInt32BE(((sr.readUInt32BE(8) & 0xffff) << 16) | (sr.readUInt32BE(12) >>> 16), 24);
+    net.deliver(a.port + 1, rr, FAR, a.farPort + 1);
+    const snap = await snapshotOf('a');
+    expect(snap).toMatchObject({ reportedLost: 3, reportedFractionLost: 64, reportedJitterUs: 10_000 });
+    expect(snap?.rttUs).toBe((clock.monoMs() - srMonoMs) * 1000);
   });
 
   it('counts bridges, their participants and tick lags in the status; its packets are not relayed ones', async () => {
