@@ -77,7 +77,7 @@ export interface MediaControl {
    * the meeting it asked for). 'other-worker': the target session lives on another media worker,
    * so the endpoint cannot follow (a new endpoint there is needed).
    */
-  moveEndpoint(session: string, endpoint: EndpointId, to: string): Promise<'moved' | 'other-worker'>;
+  moveEndpoint(session: string, endpoint: EndpointId, to: string, capacity?: number): Promise<'moved' | 'other-worker'>;
   /** Closes one endpoint; resolves with its final figures (undefined when it was not open). */
   closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined>;
   /** Starts the media timeout of a session (the call was answered). */
@@ -309,6 +309,21 @@ export class MediaEngine implements MediaControl {
     if (slot === undefined) throw new MediaCommandError('no-such-session');
     const r = await this.#send(slot, { op: 'stop-play', session, endpoint });
     if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async moveEndpoint(session: string, endpoint: EndpointId, to: string, capacity?: number): Promise<'moved' | 'other-worker'> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const target = this.#sessionSlot.get(to);
+    if (target !== undefined && target !== slot) return 'other-worker';
+    if (target === undefined) {
+      // The target session is made where the endpoint is.
+      slot.sessions++;
+      this.#sessionSlot.set(to, slot);
+    }
+    const r = await this.#send(slot, { op: 'move', session, endpoint, to, ...(capacity === undefined ? {} : { capacity }) });
+    if (!r.ok) throw new MediaCommandError(r.error);
+    return 'moved';
   }
 
   async closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined> {

@@ -18,6 +18,7 @@ import type {
   MediaStatus,
   MediaWorkerOptions,
   OpenCommand,
+  MoveCommand,
   ParticipantCommand,
   PlayCommand,
   SessionSnapshot,
@@ -150,6 +151,8 @@ export class MediaCore {
         return this.#arm(cmd.session) ? { ok: true } : { ok: false, error: 'no-such-session' };
       case 'delete':
         return this.delete(cmd.session);
+      case 'move':
+        return this.#move(cmd);
       case 'query': {
         const s = this.#sessions.get(cmd.session);
         return s === undefined ? { ok: false, error: 'no-such-session' } : { ok: true, snapshot: this.#snapshot(s) };
@@ -174,11 +177,7 @@ export class MediaCore {
       this.#backend.release(ports);
       return { ok: false, error: 'internal' };
     }
-    let session = this.#sessions.get(cmd.session);
-    if (session === undefined) {
-      session = { id: cmd.session, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined };
-      this.#sessions.set(cmd.session, session);
-    }
+    const session = this.#sessions.get(cmd.session) ?? this.#newSession(cmd.session);
     const { random, clock } = this.#deps;
     const ep = this.#backend.open(ports, {
       id: cmd.endpoint,
@@ -189,19 +188,61 @@ export class MediaCore {
       ownSsrc: Math.floor(random.float() * 0x1_0000_0000),
     });
     ep.rtcp.nextRtcpMs = clock.monoMs() + this.#rtcpDelay();
-    const sessionId = session.id;
-    ep.onDtmf = (event, durationUnits) => {
-      const digit = dtmfDigit(event);
-      if (digit === undefined) return;
-      this.#dtmfEvents++;
-      this.#emit({ ev: 'dtmf', session: sessionId, endpoint: ep.id, digit, durationMs: Math.round((durationUnits * 1000) / ep.clockRateHz) });
-    };
+    this.#reportDtmf(ep, session.id);
     session.endpoints.set(cmd.endpoint, ep);
     if (cmd.remote !== undefined) {
       const r = this.#update({ op: 'update', session: cmd.session, endpoint: cmd.endpoint, remote: cmd.remote });
       if (!r.ok) return r;
     }
     return { ok: true, port: ports.rtpPort };
+  }
+
+  /** Digits detected on `ep` go up as events of session `sessionId`. */
+  #reportDtmf(ep: Endpoint, sessionId: string): void {
+    ep.onDtmf = (event, durationUnits) => {
+      const digit = dtmfDigit(event);
+      if (digit === undefined) return;
+      this.#dtmfEvents++;
+      this.#emit({ ev: 'dtmf', session: sessionId, endpoint: ep.id, digit, durationMs: Math.round((durationUnits * 1000) / ep.clockRateHz) });
+    };
+  }
+
+  #newSession(id: string): Session {
+    const session: Session = { id, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined };
+    this.#sessions.set(id, session);
+    return session;
+  }
+
+  /**
+   * Moves an endpoint — its sockets, statistics and functions — into another session of this
+   * worker (an IVR caller into its meeting). A participant leaves its old room and joins the
+   * new session's (made with `capacity` when it is the first), outside the mix; its RTP stream
+   * goes on unbroken. The session it left stays (empty) until deleted.
+   */
+  #move(cmd: MoveCommand): MediaReply {
+    const from = this.#sessions.get(cmd.session);
+    const ep = from?.endpoints.get(cmd.endpoint);
+    if (from === undefined || ep === undefined) return { ok: false, error: 'no-such-endpoint' };
+    if (cmd.to === cmd.session) return { ok: true };
+    const existing = this.#sessions.get(cmd.to);
+    if (existing?.endpoints.has(cmd.endpoint) === true) return { ok: false, error: 'no-such-endpoint' };
+    const participant = participantOn(ep);
+    const to = existing ?? this.#newSession(cmd.to);
+    if (participant !== undefined) {
+      const room = (to.room ??= new MeetingRoom(to.id, cmd.capacity, { clock: this.#deps.clock, timers: this.#deps.timers, random: () => this.#deps.random.float() }, this.#bridgeTotals, this.#emit));
+      if (room.size >= room.capacity) {
+        if (existing === undefined) this.#sessions.delete(to.id);
+        return { ok: false, error: 'meeting-full' };
+      }
+      from.room?.removed(participant);
+      room.adopt(participant);
+    }
+    this.#unlink(from, ep);
+    from.endpoints.delete(cmd.endpoint);
+    to.endpoints.set(cmd.endpoint, ep);
+    this.#reportDtmf(ep, to.id);
+    if (!to.armed && from.armed) to.armed = true;
+    return { ok: true };
   }
 
   #connect(id: string, a: EndpointId, b: EndpointId): MediaReply {

@@ -164,6 +164,8 @@ export interface MoveCommand {
   readonly session: string;
   readonly endpoint: EndpointId;
   readonly to: string;
+  /** The target session's bridge capacity, when the move makes it (a meeting's maximum). */
+  readonly capacity?: number;
 }
 
 /** Stops what is playing to a participant (a digit barged in); it hears the meeting again, if it is in it. */

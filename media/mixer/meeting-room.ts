@@ -113,6 +113,16 @@ export class MeetingRoom implements ParticipantHost {
     return p;
   }
 
+  /** Takes in a participant whose endpoint moved here from another session (its old room let it go), or 'meeting-full'. */
+  adopt(p: ParticipantFunction): 'ok' | 'meeting-full' {
+    if (this.#byId.get(p.id) === p) return 'ok';
+    if (this.#byId.has(p.id) || this.#list.length >= this.capacity) return 'meeting-full';
+    p.rehome(this);
+    this.#byId.set(p.id, p);
+    this.#list.push(p);
+    return 'ok';
+  }
+
   /** Into or out of the mix, muted or not. */
   set(p: ParticipantFunction, inMeeting: boolean | undefined, muted: boolean | undefined): 'ok' | 'meeting-full' {
     if (muted !== undefined) p.muted = muted;

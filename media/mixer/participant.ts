@@ -47,7 +47,9 @@ export class ParticipantFunction implements MediaFunction {
   /** RTP sent: packets and payload octets (its SR's sender counts). */
   packetsSent = 0;
   octetsSent = 0;
-  readonly #host: ParticipantHost;
+  #host: ParticipantHost;
+  /** The next packet starts a new run (it moved to another room): marker bit, timestamp from the time. */
+  #forceGap = false;
   readonly #in: Uint8Array;
   readonly #packets: Buffer[];
   #ring = 0;
@@ -116,7 +118,8 @@ export class ParticipantFunction implements MediaFunction {
    * marker bit is set.
    */
   send(payload: Uint8Array, length: number, tick: number, idealMs: number): void {
-    const gap = this.#lastTick < 0 || tick !== this.#lastTick + 1;
+    const gap = this.#forceGap || this.#lastTick < 0 || tick !== this.#lastTick + 1;
+    this.#forceGap = false;
     if (this.#lastTick >= 0) {
       const frames = gap ? Math.max(1, Math.round((idealMs - this.#lastIdealMs) / FRAME_MS)) : 1;
       this.#ts = (this.#ts + frames * this.codec.timestampPerFrame) >>> 0;
@@ -142,6 +145,16 @@ export class ParticipantFunction implements MediaFunction {
     sent.rtpPackets++;
     sent.rtpBytes += 12 + n;
     ep.sendRtp(b, 12 + n);
+  }
+
+  /**
+   * The endpoint moved into another session: this participant belongs to `host` from now on (its
+   * old room let it go, outside the mix). Its RTP stream goes on — same SSRC, the next sequence
+   * number, the timestamp following the time — so the far end sees one stream.
+   */
+  rehome(host: ParticipantHost): void {
+    this.#host = host;
+    this.#forceGap = true;
   }
 
   /** Its jitter buffer's figures are kept across its stays in the bridge: call before it leaves. */

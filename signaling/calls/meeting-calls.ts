@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CallLegControl, HangupCause, LegEvents, PeerOffer, PeerRequest, SessionBody } from '../../common/call-leg.ts';
+import type { CallLegControl, HangupCause, LegEvents, OfferOutcome, PeerOffer, PeerRequest, SessionBody } from '../../common/call-leg.ts';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import type { IncomingCall } from '../../common/incoming-call.ts';
 import type { Random } from '../../common/random.ts';
@@ -14,7 +14,7 @@ import { parseMultipart } from '../sdp/multipart.ts';
 import { countryOf } from './call-media.ts';
 import { DtmfCollector } from './dtmf-collector.ts';
 import type { DtmfControl, DtmfEntry } from './dtmf-collector.ts';
-import { CARRIER_ORDER, answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp } from './meeting-sdp.ts';
+import { CARRIER_ORDER, answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp, reofferSdp } from './meeting-sdp.ts';
 import type { CarrierDialOut } from './dial-out.ts';
 import type { LocalAudio, ParticipantAudio } from './meeting-sdp.ts';
 import type {
@@ -564,14 +564,60 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       return this.#goodbye(p, 'goodbye', 'meeting-ended');
     }
     p.language = room.info.language;
-    const moved = await this.#o.control.moveEndpoint(p.session, p.id, room.session).catch(() => 'failed' as const);
+    const ivrSession = p.session;
+    const moved = await this.#o.control.moveEndpoint(ivrSession, p.id, room.session, room.info.maxParticipants).catch(() => 'failed' as const);
     if (p.state !== 'ivr') return;
+    if (moved === 'other-worker' && (await this.#reinviteInto(p, room))) return this.#join(p, room);
     if (moved !== 'moved') {
       this.#o.logger.warn({ participant: p.id, meeting: room.meetingId, moved }, 'participant could not be moved into its meeting');
       return this.#goodbye(p, 'goodbye', 'meeting-ended');
     }
     p.session = room.session;
+    void this.#o.control.delete(ivrSession).catch(() => undefined);
     this.#join(p, room);
+  }
+
+  /**
+   * The meeting lives on another media worker than the participant's IVR endpoint: a new
+   * endpoint there, offered to the participant in a re-INVITE (same codec, Carillon's same key);
+   * once it answers, the IVR endpoint closes. False (nothing changed) when any step fails.
+   */
+  async #reinviteInto(p: Participant, room: Room): Promise<boolean> {
+    const { control } = this.#o;
+    const a = p.audio;
+    const local = p.local;
+    if (a === undefined || local === undefined) return false;
+    const port = await control.openEndpoint(room.session, p.id, { kind: 'audio', clockRateHz: a.clockRateHz, codec: a.codec, functions: true, ...(a.srtp === undefined ? {} : { secure: true }), remote: a.remote });
+    const fail = (): false => {
+      void control.closeEndpoint(room.session, p.id).catch(() => undefined);
+      return false;
+    };
+    if (port === 'ports-exhausted') return false;
+    try {
+      await control.attach(room.session, p.id, { fn: 'participant', codec: a.codec, payloadType: a.payloadType, capacity: room.info.maxParticipants });
+    } catch {
+      return fail();
+    }
+    const next: LocalAudio = { ...local, port, version: local.version + 1 };
+    const offer: SessionBody = { contentType: SDP, bytes: Buffer.from(reofferSdp(next, a), 'utf8') };
+    const outcome = await new Promise<OfferOutcome>((resolve) => p.leg.reoffer('INVITE', offer, [], 70, resolve));
+    if (p.state !== 'ivr' || outcome.status < 200 || outcome.status >= 300) return fail();
+    const desc = readSdp(sdpOf(outcome.body) ?? '');
+    const chosen = desc === undefined ? undefined : audioOfAnswer(desc, (c) => c === a.codec, a.srtp === undefined ? undefined : { suite: a.srtp.suite, key: a.srtp.ourKey });
+    if (chosen === undefined || 'status' in chosen) return fail();
+    try {
+      await control.updateEndpoint(room.session, p.id, chosen.remote);
+    } catch {
+      return fail();
+    }
+    const ivrSession = p.session;
+    p.session = room.session;
+    p.audio = chosen;
+    p.local = next;
+    p.answer = offer;
+    p.leg.sessionUpdated();
+    void control.delete(ivrSession).catch(() => undefined);
+    return true;
   }
 
   // ---- Meetings ----

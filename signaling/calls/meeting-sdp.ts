@@ -181,6 +181,22 @@ export function offerSdp(local: LocalAudio, mixable: (codec: string) => boolean,
   return `${out.join('\r\n')}\r\n`;
 }
 
+/**
+ * Carillon's re-offer of a participant's agreed audio from a new port (its endpoint moved to
+ * another media worker): the same codec and payload types, Carillon's same key.
+ */
+export function reofferSdp(local: LocalAudio, audio: ParticipantAudio): string {
+  const out = header(local);
+  const pts = [audio.payloadType, ...(audio.dtmfPayloadType === undefined ? [] : [audio.dtmfPayloadType])];
+  out.push(`m=audio ${local.port} ${audio.srtp === undefined ? 'RTP/AVP' : 'RTP/SAVP'} ${pts.join(' ')}`);
+  out.push(`a=rtpmap:${audio.payloadType} ${rtpmapOf(audio)}`);
+  if (audio.codec === 'OPUS') out.push(`a=fmtp:${audio.payloadType} useinbandfec=1;maxplaybackrate=16000;sprop-maxcapturerate=16000`);
+  if (audio.dtmfPayloadType !== undefined) out.push(`a=rtpmap:${audio.dtmfPayloadType} telephone-event/${audio.clockRateHz}`, `a=fmtp:${audio.dtmfPayloadType} 0-15`);
+  out.push('a=ptime:20', 'a=sendrecv', `a=rtcp:${local.port + 1}`);
+  if (audio.srtp !== undefined) out.push(`a=crypto:${audio.srtp.tag} ${audio.srtp.suite} inline:${audio.srtp.ourKey}`);
+  return `${out.join('\r\n')}\r\n`;
+}
+
 /** A new SDES key for an offer Carillon makes on a secure transport. */
 export function offerKey(): { readonly suite: SdesSuite; readonly key: string } {
   return { suite: 'AES_CM_128_HMAC_SHA1_80', key: newSdesKey() };
