@@ -43,6 +43,7 @@ function languageOf(stored: string | null, fallback: PromptLanguage): PromptLang
 export class StoreMeetingDirectory implements MeetingDirectory {
   readonly #store: Store;
   readonly #defaultLanguage: PromptLanguage;
+  readonly #listeners = new Set<() => void>();
   #index: Index = EMPTY_INDEX;
   #rebuilding: Promise<void> | undefined;
   #again = false;
@@ -79,6 +80,15 @@ export class StoreMeetingDirectory implements MeetingDirectory {
     return this.#index.dialInNumbers.has(e164);
   }
 
+  /**
+   * Called after each rebuild is swapped in (the meeting call layer can re-read a meeting in
+   * progress: its settings may have changed). A listener that throws does not stop the others.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Rebuilds from the store; changes arriving during a rebuild coalesce into one more. */
   refresh(): Promise<void> {
     if (this.#rebuilding !== undefined) {
@@ -90,6 +100,13 @@ export class StoreMeetingDirectory implements MeetingDirectory {
         this.#again = false;
         this.#index = await this.#build();
         this.#generation++;
+        for (const l of this.#listeners) {
+          try {
+            l();
+          } catch {
+            // a listener's fault is its own; the index is already current
+          }
+        }
       } while (this.#again);
     })().finally(() => {
       this.#rebuilding = undefined;

@@ -138,12 +138,18 @@ describe.each(['sqlite', 'postgres'] as const)('meeting directory (%s store)', (
   it('a directory built on its own from the same store sees what the API wrote; lookups before the first rebuild find nothing', async () => {
     const id = (await meetings.send(new CreateMeetingCommand({ ExternalMeetingId: 'standalone', MediaRegion: 'us-east-1' }))).Meeting?.MeetingId as string;
     const own = new StoreMeetingDirectory(api.store, { defaultLanguage: 'pt-BR' });
+    let changes = 0;
+    own.onChange(() => {
+      throw new Error('a faulty listener');
+    });
+    own.onChange(() => changes++);
     expect(own.generation).toBe(0);
     expect(own.meeting(id)).toBeUndefined();
     // Concurrent refreshes coalesce: every caller waits for a build that began after it asked.
     await Promise.all([own.refresh(), own.refresh(), own.refresh()]);
     expect(own.generation).toBeGreaterThanOrEqual(1);
     expect(own.generation).toBeLessThanOrEqual(2);
+    expect(changes).toBe(own.generation);
     expect(own.meeting(id)?.language).toBe('pt-BR');
     expect(own.meetingOfId((await pinsOf(id)).DialInMeetingId)).toBe(id);
   });
