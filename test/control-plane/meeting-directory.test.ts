@@ -135,6 +135,24 @@ describe.each(['sqlite', 'postgres'] as const)('meeting directory (%s store)', (
     expect((await api.signedFetch('DELETE', '/carillon/v1/meeting-dial-in-numbers/not-a-number')).status).toBe(400);
   });
 
+  it("straight from the store: a meeting's ID wins over a personal PIN that collides with it; a deleted account's users have no rooms; unknown languages fall back", async () => {
+    const id = (await meetings.send(new CreateMeetingCommand({ ExternalMeetingId: 'collision', MediaRegion: 'us-east-1' }))).Meeting?.MeetingId as string;
+    const { DialInMeetingId } = await pinsOf(id);
+    const at = new Date().toISOString();
+    const account = (n: string, deleted: boolean, language: string | null) => ({ id: `00000000-0000-4000-8000-${n}`, name: n, type: 'Team', status: 'Active', default_license: 'Pro', settings: '{}', created_at: at, deleted_at: deleted ? at : null, meeting_language: language });
+    const user = (n: string, accountId: string, pin: string) => ({ id: `10000000-0000-4000-8000-${n}`, account_id: accountId, email: `${n}@example.com`, display_name: null, license: 'Pro', user_type: 'PrivateUser', registration_status: 'Registered', invitation_status: 'Accepted', invited_at: at, registered_at: at, pin, settings: '{}' });
+    const live = account('00000000000a', false, 'xx-XX');
+    const gone = account('00000000000b', true, null);
+    await api.store.db.insertInto('accounts').values([live, gone]).execute();
+    await api.store.db.insertInto('users').values([user('00000000000a', live.id, DialInMeetingId), user('00000000000b', live.id, '5550001111'), user('00000000000c', gone.id, '5550002222')]).execute();
+    await api.directory.refresh();
+    expect(api.directory.meetingOfId(DialInMeetingId)).toBe(id);
+    expect(api.directory.meetingOfId('5550001111')).toBe(personalRoomId('10000000-0000-4000-8000-00000000000b'));
+    expect(api.directory.meeting(personalRoomId('10000000-0000-4000-8000-00000000000b'))?.language).toBe('en-US');
+    expect(api.directory.meetingOfId('5550002222')).toBeUndefined();
+    expect(api.directory.meeting(personalRoomId('10000000-0000-4000-8000-00000000000c'))).toBeUndefined();
+  });
+
   it('a directory built on its own from the same store sees what the API wrote; lookups before the first rebuild find nothing', async () => {
     const id = (await meetings.send(new CreateMeetingCommand({ ExternalMeetingId: 'standalone', MediaRegion: 'us-east-1' }))).Meeting?.MeetingId as string;
     const own = new StoreMeetingDirectory(api.store, { defaultLanguage: 'pt-BR' });

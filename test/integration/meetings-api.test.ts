@@ -420,6 +420,34 @@ describe.each(['sqlite', 'postgres'] as const)('Carillon meeting routes (%s stor
     for (const p of ['a'.repeat(200), 'p%201', '%F0%9F%98%80']) expect((await call('POST', `/carillon/v1/meetings/${id}/participants/${p}/mute`, { Muted: true })).type).toBe('BadRequestException');
   });
 
+  it('any JSON body to the Carillon meeting routes is answered 2xx or a 4xx Chime error, never a failure', async () => {
+    const id = await newMeeting('fuzzed-carillon');
+    live.start(id, [{}, {}]);
+    const member = fc.oneof(fc.string({ maxLength: 12 }), fc.stringMatching(/^\+?\d{0,17}$/), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.record({ Moderated: member, ModeratorPasscode: member, MaxParticipants: member, Language: fc.oneof(member, fc.constantFrom('en-US', 'pt-BR')), JoinTones: member }, { requiredKeys: [] }),
+      fc.record({ Muted: member, Locked: member, ExceptParticipantId: fc.oneof(member, fc.constantFrom('p-1', 'p-2')), ToPhoneNumber: member, FromPhoneNumber: member }, { requiredKeys: [] }),
+    );
+    const paths: [string, string][] = [
+      ['PATCH', `/carillon/v1/meetings/${id}/settings`],
+      ['POST', `/carillon/v1/meetings/${id}/participants/p-2/mute`],
+      ['POST', `/carillon/v1/meetings/${id}/mute-all-others`],
+      ['PUT', `/carillon/v1/meetings/${id}/lock`],
+      ['POST', `/carillon/v1/meetings/${id}/dial-outs`],
+      ['POST', '/carillon/v1/meeting-dial-in-numbers'],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), body, async ([method, p], b) => {
+        const r = await call(method, p, b);
+        expect(r.status < 300 || (r.status >= 400 && r.status < 500), `${method} ${p} ${JSON.stringify(b)} → ${r.status}`).toBe(true);
+        if (r.status >= 400) expect(r.type).toMatch(/Exception$/);
+      }),
+      { numRuns: 120 },
+    );
+    expect((await meetingOf(id)).MeetingId).toBe(id);
+  });
+
   it('CreateMeetingDialOut (legacy client): 201 TransactionId; validates E.164, the meeting, the join token (one of its attendees) and the caller ID (a number of ours)', async () => {
     const id = await newMeeting('dial-out');
     const other = await newMeeting('dial-out-other');
