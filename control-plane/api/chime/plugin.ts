@@ -197,9 +197,10 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     registerCarrierRoutes(scope, deps);
     // The Chime SDK Meetings API: same host, same signing name, paths under /meetings.
     registerMeetingRoutes(scope, deps);
-    // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
-    // Carillon's meeting routes (/carillon/v1/meetings…) and the legacy API's CreateMeetingDialOut.
+    // Carillon's meeting routes: /carillon/v1/meetings…, meeting dial-in numbers, accounts' prompt language.
     registerCarillonMeetingRoutes(scope, deps);
+    // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime
+    // (accounts and users, and CreateMeetingDialOut).
     void scope.register(
       async (legacy) => {
         const typed = legacy.withTypeProvider<TypeBoxTypeProvider>();
