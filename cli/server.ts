@@ -20,6 +20,7 @@ import { VOICE_CONNECTOR_REGIONS } from '../control-plane/api/chime/voice-connec
 import { seedAdminKey } from '../control-plane/store/access-keys.ts';
 import { openStoreWhenReachable } from '../control-plane/store/store-connect.ts';
 import { ConfigSnapshots } from '../control-plane/config-snapshot.ts';
+import { StoreMeetingDirectory } from '../control-plane/meeting-directory.ts';
 import { EMPTY_SNAPSHOT } from '../common/config-snapshot.ts';
 import type { Store } from '../control-plane/store/store.ts';
 import type { ConfigSnapshot } from '../common/config-snapshot.ts';
@@ -105,6 +106,8 @@ export interface CarillonServer {
   mediaStatus(): Promise<MediaStatus>;
   /** The control plane's configuration snapshots (undefined with the API off). */
   readonly snapshots: ConfigSnapshots | undefined;
+  /** The meeting directory dial-in reads (undefined with the API off). */
+  readonly meetingDirectory: StoreMeetingDirectory | undefined;
   /** Puts every log line handed over so far (SIP messages, media quality) on disk. */
   flushLogs(): Promise<void>;
   /**
@@ -140,7 +143,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let recorder: RecordingCalls | undefined;
   let store: Store | undefined;
   let snapshots: ConfigSnapshots | undefined;
-  let meetingDirectory: MeetingDirectory | undefined;
+  let meetingDirectory: StoreMeetingDirectory | undefined;
   let meetings: MeetingCalls | undefined;
   let meetingQualityLog: QualityLog | undefined;
   let app: FastifyInstance | undefined;
@@ -375,13 +378,15 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         const seeded = await seedAdminKey(store, cfg.data, process.env, crypto.randomBytes, clock);
         snapshots = new ConfigSnapshots(store);
         await snapshots.refresh();
+        meetingDirectory = new StoreMeetingDirectory(store);
+        await meetingDirectory.refresh();
         terminationHealth = new TerminationHealthRecorder(store);
         if (seeded?.file !== undefined) logger.info({ accessKeyId: seeded.accessKeyId, file: seeded.file }, `admin access key generated: its secret is in ${seeded.file} (mode 0600)`);
         else if (seeded !== undefined) logger.info({ accessKeyId: seeded.accessKeyId }, 'admin access key taken from CARILLON_ACCESS_KEY_ID / CARILLON_SECRET_ACCESS_KEY');
         app = buildApp({
           ready: () => ready,
           metrics: registry,
-          chime: { store, clock, random, domain: cfg.domain, accountId: cfg.accountId, regions: VOICE_CONNECTOR_REGIONS, snapshots },
+          chime: { store, clock, random, domain: cfg.domain, accountId: cfg.accountId, regions: VOICE_CONNECTOR_REGIONS, snapshots, directory: meetingDirectory, liveMeetings: meetings },
         });
         await app.listen({ host: cfg.bind, port: cfg.api });
         const addr = app.server.address();
@@ -423,6 +428,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     },
     get snapshots() {
       return snapshots;
+    },
+    get meetingDirectory() {
+      return meetingDirectory;
     },
     reportInternalError(err: unknown) {
       internalErrors.count++;

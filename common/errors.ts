@@ -17,7 +17,8 @@ export type ChimeErrorType =
   | 'UnprocessableEntityException'
   | 'LimitExceededException'
   | 'ResourceNotFoundException'
-  | 'TooManyTagsException';
+  | 'TooManyTagsException'
+  | 'ThrottlingException';
 
 export interface ErrorMapping {
   readonly sipStatus: number;

@@ -1,8 +1,9 @@
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { registerChimeApi } from './chime/plugin.ts';
 import type { ChimeApiDeps } from './chime/deps.ts';
+import { ChimeError, sendChimeError } from './errors.ts';
 
 export interface AppDeps {
   /** Whether every listener is up and the store is reachable. */
@@ -13,11 +14,22 @@ export interface AppDeps {
 }
 
 /**
+ * Errors the router raises before any route runs — a path label longer than the router keeps
+ * (FST_ERR_MAX_PARAM_LENGTH, 414) or one that is not valid percent-encoding (FST_ERR_BAD_URL, 400) —
+ * answered in Chime's error shape (typed BadRequestException, the HTTP status kept, as for 413),
+ * without echoing the path back.
+ */
+const frameworkErrors = (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void => {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  void sendChimeError(reply, new ChimeError('BadRequestException', tooLong ? 'A path label is longer than the API accepts' : 'The request path is not valid percent-encoding', tooLong ? 'UriTooLong' : 'BadRequest', tooLong ? 414 : 400));
+};
+
+/**
  * The HTTP API on --api: liveness, readiness, metrics, and the Chime SDK Voice–compatible API.
  * No version banner in any header.
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ logger: false, return503OnClosing: true });
+  const app = Fastify({ logger: false, return503OnClosing: true, frameworkErrors });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (!deps.ready()) return reply.code(503).send({ status: 'not ready' });

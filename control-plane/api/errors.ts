@@ -25,6 +25,7 @@ const STATUS: Readonly<Record<ChimeErrorType, [number, string]>> = {
   LimitExceededException: [400, 'LimitExceeded'],
   ResourceNotFoundException: [404, 'ResourceNotFound'],
   TooManyTagsException: [400, 'TooManyTags'],
+  ThrottlingException: [429, 'Throttling'],
 };
 
 /**

@@ -131,6 +131,8 @@ export interface AccountTable {
   settings: string;
   created_at: string;
   deleted_at: string | null;
+  /** Prompt language of the account's meetings (its users' personal rooms): en-US, pt-BR, or null for the server default. */
+  meeting_language: string | null;
 }
 
 export interface UserTable {
@@ -187,6 +189,22 @@ export interface MeetingTable {
   /** 13-digit host ID, random, unique. */
   host_pin: string;
   created_at: string;
+  /** 1: participants wait until a host or moderator starts the meeting (migration 0008). */
+  moderated: number;
+  /** 4–8 digits that make a participant moderator, or null. */
+  moderator_passcode: string | null;
+  /** Most dial-in participants at once, 2..250 (default 250). */
+  max_participants: number;
+  /** Prompt language (en-US, pt-BR), or null for the default. */
+  language: string | null;
+  /** 1: join and leave tones are played (default). */
+  join_tones: number;
+}
+
+/** Phone numbers (E.164) an admin assigned to meeting dial-in: a carrier's call to one reaches the meeting IVR. */
+export interface MeetingDialInNumberTable {
+  e164: string;
+  created_at: string;
 }
 
 export interface AttendeeTable {
@@ -201,6 +219,7 @@ export interface AttendeeTable {
 
 export interface StoreSchema {
   meetings: MeetingTable;
+  meeting_dial_in_numbers: MeetingDialInNumberTable;
   attendees: AttendeeTable;
   carriers: CarrierTable;
   accounts: AccountTable;
@@ -416,6 +435,22 @@ const migrations = (dialect: 'sqlite' | 'postgres'): Record<string, Migration> =
         .addPrimaryKeyConstraint('attendees_pk', ['meeting_id', 'id'])
         .execute();
       await db.schema.createIndex('attendees_external_user').unique().on('attendees').columns(['meeting_id', 'external_user_id']).execute();
+    },
+  },
+  '0008-meeting-settings': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One column per statement: SQLite's ALTER TABLE adds one column at a time.
+      await db.schema.alterTable('meetings').addColumn('moderated', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('meetings').addColumn('moderator_passcode', 'varchar(8)').execute();
+      await db.schema.alterTable('meetings').addColumn('max_participants', 'integer', (c) => c.notNull().defaultTo(250)).execute();
+      await db.schema.alterTable('meetings').addColumn('language', 'varchar(16)').execute();
+      await db.schema.alterTable('meetings').addColumn('join_tones', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('accounts').addColumn('meeting_language', 'varchar(16)').execute();
+      await db.schema
+        .createTable('meeting_dial_in_numbers')
+        .addColumn('e164', 'varchar(16)', (c) => c.primaryKey())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
     },
   },
 });

@@ -16,6 +16,8 @@ import { newAccessKey, putAccessKey, seedAdminKey } from '../../control-plane/st
 import type { AccessKey } from '../../control-plane/store/access-keys.ts';
 import { dropPgSchema, openStore } from '../../control-plane/store/store.ts';
 import { ConfigSnapshots } from '../../control-plane/config-snapshot.ts';
+import { StoreMeetingDirectory } from '../../control-plane/meeting-directory.ts';
+import type { LiveMeetings } from '../../signaling/calls/meeting-events.ts';
 import { Sha256 } from '../../control-plane/api/sigv4.ts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Store } from '../../control-plane/store/store.ts';
@@ -29,6 +31,8 @@ export interface ChimeApiUnderTest {
   readonly admin: AccessKey;
   readonly readOnly: AccessKey;
   readonly snapshots: ConfigSnapshots;
+  /** The meeting directory, rebuilt after every change as the server's is. */
+  readonly directory: StoreMeetingDirectory;
   /** A signed request with the admin key to a Carillon route (outside the SDK's operations). */
   signedFetch(method: string, pathAndQuery: string, body?: unknown): Promise<Response>;
   client(key?: AccessKey, region?: string): ChimeSDKVoiceClient;
@@ -50,7 +54,7 @@ export async function signedFetch(endpoint: string, key: { readonly accessKeyId:
 }
 
 /** The API over real HTTP on 127.0.0.1 with a SQLite file or a PostgreSQL schema of its own. */
-export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { clock?: Clock; rateLimit?: { perSec: number; burst: number } } = {}): Promise<ChimeApiUnderTest> {
+export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { clock?: Clock; rateLimit?: { perSec: number; burst: number }; liveMeetings?: LiveMeetings } = {}): Promise<ChimeApiUnderTest> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-cp-'));
   const schema = `carillon_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
   const store = backend === 'sqlite' ? await openStore(path.join(dir, 'carillon.sqlite')) : await openStore(PG_URL, { pgSchema: schema });
@@ -60,10 +64,12 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
   await putAccessKey(store, readOnly, systemClock);
   const snapshots = new ConfigSnapshots(store);
   await snapshots.refresh();
+  const directory = new StoreMeetingDirectory(store);
+  await directory.refresh();
   const app: FastifyInstance = buildApp({
     ready: () => true,
     metrics: new Registry(),
-    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots, rateLimit: opts.rateLimit },
+    chime: { store, clock: opts.clock ?? systemClock, signingClock: systemClock, random: createCryptoRandom(), domain: 'carillon.test', accountId: '000000000000', regions: VOICE_CONNECTOR_REGIONS, snapshots, directory, liveMeetings: opts.liveMeetings, rateLimit: opts.rateLimit },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
@@ -74,6 +80,7 @@ export async function startChimeApi(backend: 'sqlite' | 'postgres', opts: { cloc
     admin,
     readOnly,
     snapshots,
+    directory,
     signedFetch: (method, pathAndQuery, body) => signedFetch(endpoint, admin, method, pathAndQuery, body),
     legacyClient: (key = admin) =>
       new ChimeClient({ endpoint: `${endpoint}/chime`, region: 'us-east-1', credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 }),

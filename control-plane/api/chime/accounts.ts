@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import Type from 'typebox';
 import type { AccountTable, UserTable } from '../../store/store.ts';
 import { ChimeError, badRequest, notFound } from '../errors.ts';
+import { ALLOCATION_TRIES } from '../meetings/ids.ts';
 import { E164, normalizeE164 } from './phone-numbers.ts';
 import type { Association } from './phone-numbers.ts';
 import type { ChimeApiDeps } from './deps.ts';
@@ -90,6 +91,15 @@ export function registerAccountRoutes(app: ChimeScope, deps: ChimeApiDeps): void
     if (u === undefined) throw notFound(`User ${id} not found in account ${a.id}`);
     return u;
   };
+  /** A personal PIN no other user and no meeting has (it is the ID of the user's personal meeting room). */
+  const freePin = async (): Promise<string> => {
+    for (let i = 0; i < ALLOCATION_TRIES; i++) {
+      const p = pin();
+      const [u, m] = await Promise.all([db.selectFrom('users').select('id').where('pin', '=', p).executeTakeFirst(), db.selectFrom('meetings').select('id').where('meeting_pin', '=', p).executeTakeFirst()]);
+      if (u === undefined && m === undefined) return p;
+    }
+    throw new ChimeError('ServiceFailureException', 'No free personal PIN could be allocated; retry');
+  };
   const enterprise = (a: AccountTable): boolean => a.type !== 'Team';
   const groupsKey = (a: AccountTable): string => `signin-delegate-groups:${a.id}`;
   const groupsOf = async (a: AccountTable): Promise<{ GroupName: string }[]> => {
@@ -106,7 +116,7 @@ export function registerAccountRoutes(app: ChimeScope, deps: ChimeApiDeps): void
 
   app.post('/accounts', { config: { action: 'chime:CreateAccount' }, schema: { body: Schemas.createAccount } }, async (req, reply) => {
     const name = req.body.Name;
-    const row: AccountTable = { id: crypto.randomUUID(), name, type: 'Team', status: 'Active', default_license: 'Pro', settings: '{}', created_at: now(), deleted_at: null };
+    const row: AccountTable = { id: crypto.randomUUID(), name, type: 'Team', status: 'Active', default_license: 'Pro', settings: '{}', created_at: now(), deleted_at: null, meeting_language: null };
     await db.insertInto('accounts').values(row).execute();
     return reply.code(201).send({ Account: accountWire(deps, row) });
   });
@@ -198,7 +208,7 @@ export function registerAccountRoutes(app: ChimeScope, deps: ChimeApiDeps): void
     for (const email of req.body.UserEmailList) {
       const existing = await db.selectFrom('users').select('id').where('account_id', '=', a.id).where('email', '=', email).executeTakeFirst();
       if (existing === undefined) {
-        await db.insertInto('users').values({ id: crypto.randomUUID(), account_id: a.id, email, display_name: null, license: a.default_license, user_type: userType, registration_status: 'Unregistered', invitation_status: 'Pending', invited_at: now(), registered_at: null, pin: pin(), settings: '{}' }).execute();
+        await db.insertInto('users').values({ id: crypto.randomUUID(), account_id: a.id, email, display_name: null, license: a.default_license, user_type: userType, registration_status: 'Unregistered', invitation_status: 'Pending', invited_at: now(), registered_at: null, pin: await freePin(), settings: '{}' }).execute();
       }
       invites.push({ InviteId: crypto.randomUUID(), Status: 'Pending', EmailAddress: email, EmailStatus: 'NotSent' });
     }
@@ -210,7 +220,7 @@ export function registerAccountRoutes(app: ChimeScope, deps: ChimeApiDeps): void
     const email = req.body.Email;
     const taken = await db.selectFrom('users').select('id').where('account_id', '=', a.id).where('email', '=', email).executeTakeFirst();
     if (taken !== undefined) throw new ChimeError('ConflictException', `A user with ${email} exists`);
-    const u: UserTable = { id: crypto.randomUUID(), account_id: a.id, email, display_name: req.body.Username ?? null, license: a.default_license, user_type: req.body.UserType ?? 'PrivateUser', registration_status: 'Registered', invitation_status: 'Accepted', invited_at: now(), registered_at: now(), pin: pin(), settings: '{}' };
+    const u: UserTable = { id: crypto.randomUUID(), account_id: a.id, email, display_name: req.body.Username ?? null, license: a.default_license, user_type: req.body.UserType ?? 'PrivateUser', registration_status: 'Registered', invitation_status: 'Accepted', invited_at: now(), registered_at: now(), pin: await freePin(), settings: '{}' };
     await db.insertInto('users').values(u).execute();
     return reply.code(201).send({ User: userWire(u) });
   });
@@ -274,7 +284,7 @@ export function registerAccountRoutes(app: ChimeScope, deps: ChimeApiDeps): void
 
   app.post(userUrl, { constraints: { operation: 'reset-personal-pin' }, config: { action: 'chime:ResetPersonalPIN' }, schema: { params: UserLabels } }, async (req) => {
     const u = await user(await account(req.params), req.params);
-    const next = pin();
+    const next = await freePin();
     await db.updateTable('users').set({ pin: next }).where('id', '=', u.id).execute();
     return { User: await userOut({ ...u, pin: next }) };
   });

@@ -20,6 +20,8 @@ import { registerPhoneNumberRoutes } from './phone-numbers.ts';
 import { registerVoiceConnectorConfigRoutes } from './voice-connector-config.ts';
 import { registerVoiceConnectorRoutes } from './voice-connectors.ts';
 import { registerMeetingRoutes } from '../meetings/routes.ts';
+import { registerCarillonMeetingRoutes } from '../meetings/carillon-routes.ts';
+import { registerLegacyDialOutRoute } from '../meetings/dial-out.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +46,15 @@ export type { ChimeApiDeps } from './deps.ts';
 const EMPTY = Buffer.alloc(0);
 /** Fastify's default `bodyLimit`, for the message when the app does not set one. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The throttling error a client knows: the Chime SDK Meetings API (paths under /meetings) names it
+ * ThrottlingException; the Voice API, the legacy API under /chime and Carillon's routes
+ * ThrottledClientException (both 429, both retryable to the SDKs).
+ */
+export function throttleTypeOf(url: string): 'ThrottlingException' | 'ThrottledClientException' {
+  return url === '/meetings' || url.startsWith('/meetings/') || url.startsWith('/meetings?') ? 'ThrottlingException' : 'ThrottledClientException';
+}
 
 /** Strict UTF-8: a body with invalid bytes is refused rather than read with U+FFFD in it. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -95,7 +106,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
       );
       if ('failure' in result) return sendChimeError(reply, new ChimeError('ForbiddenException', SIGV4_REFUSAL[result.failure]));
       req.accessKeyId = result.accessKeyId;
-      if (!buckets.take(result.accessKeyId, deps.clock.monoMs())) return sendChimeError(reply, new ChimeError('ThrottledClientException', 'Rate exceeded; retry with backoff'));
+      if (!buckets.take(result.accessKeyId, deps.clock.monoMs())) return sendChimeError(reply, new ChimeError(throttleTypeOf(req.url), 'Rate exceeded; retry with backoff'));
       const key = await deps.store.db.selectFrom('access_keys').select('actions').where('access_key_id', '=', result.accessKeyId).executeTakeFirst();
       const patterns = key === undefined ? [] : (JSON.parse(key.actions) as string[]);
       if (!actionAllowed(patterns, action)) return sendChimeError(reply, new ChimeError('AccessDeniedException', `${result.accessKeyId} is not allowed to perform ${action}`));
@@ -121,7 +132,7 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
       reply.header('x-amzn-RequestId', crypto.randomUUID());
       const action = actionOf(req);
       const params = req.params as Record<string, string> | undefined;
-      const resource = params?.meetingId ?? params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.carrierId ?? params?.userId ?? params?.accountId ?? null;
+      const resource = params?.meetingId ?? params?.e164 ?? params?.voiceConnectorId ?? params?.groupId ?? params?.phoneNumberId ?? params?.orderId ?? params?.carrierId ?? params?.userId ?? params?.accountId ?? null;
       const typeHeader = reply.getHeader('x-amzn-ErrorType');
       try {
         await deps.store.db
@@ -142,9 +153,10 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
       return payload;
     });
 
-    // A change that succeeded is published to signaling before the caller hears of it.
+    // A change that succeeded is published to signaling (the snapshot and the meeting directory) before the caller hears of it.
     scope.addHook('onSend', async (req, reply, payload) => {
-      if (req.method !== 'GET' && reply.statusCode < 300 && deps.snapshots !== undefined) await deps.snapshots.refresh();
+      if (req.method === 'GET' || reply.statusCode >= 300) return payload;
+      await Promise.all([deps.snapshots?.refresh(), deps.directory?.refresh()]);
       return payload;
     });
 
@@ -185,8 +197,18 @@ export function registerChimeApi(app: FastifyInstance, deps: ChimeApiDeps): () =
     registerCarrierRoutes(scope, deps);
     // The Chime SDK Meetings API: same host, same signing name, paths under /meetings.
     registerMeetingRoutes(scope, deps);
-    // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime.
-    void scope.register(async (legacy) => registerAccountRoutes(legacy.withTypeProvider<TypeBoxTypeProvider>(), deps), { prefix: '/chime' });
+    // Carillon's meeting routes: /carillon/v1/meetings…, meeting dial-in numbers, accounts' prompt language.
+    registerCarillonMeetingRoutes(scope, deps);
+    // The legacy chime API shares URIs with the voice API for phone numbers: it lives under /chime
+    // (accounts and users, and CreateMeetingDialOut).
+    void scope.register(
+      async (legacy) => {
+        const typed = legacy.withTypeProvider<TypeBoxTypeProvider>();
+        registerAccountRoutes(typed, deps);
+        registerLegacyDialOutRoute(typed, deps);
+      },
+      { prefix: '/chime' },
+    );
   });
   return () => openApiDocument(routes, 'Carillon control plane');
 }

@@ -15,6 +15,7 @@ import {
   CreateMeeting,
   CreateMeetingWithAttendees,
   DEFAULT_MAX_ATTENDEES,
+  DEFAULT_MAX_PARTICIPANTS,
   MEDIA_REGIONS,
   MeetingLabel,
   UUID_PATTERN,
@@ -25,13 +26,15 @@ import type { AttendeeItemT, CapabilitiesT, CreateMeetingT, MeetingFeaturesT } f
 /**
  * The Chime SDK Meetings API (restJson1, signing name `chime`; reference
  * docs/reference/chime-sdk-meetings-api.md): meetings and attendees in the store, answered in the
- * SDK's shapes, plus Carillon's dial-in IDs under /carillon/v1/meetings.
+ * SDK's shapes (Carillon's own routes: carillon-routes.ts).
  */
 
 /** Meeting ARNs name the control region, as Chime's do (meetings are not regional resources there). */
 const CONTROL_REGION = 'us-east-1';
 const JOIN_TOKEN_LENGTH = 48;
 const DEFAULT_CAPABILITIES: CapabilitiesT = { Audio: 'SendReceive', Video: 'SendReceive', Content: 'SendReceive' };
+/** Carillon's dial-in settings of a new meeting (migration 0008's defaults; PATCH …/settings changes them). */
+const DEFAULT_SETTINGS = { moderated: 0, moderator_passcode: null, max_participants: DEFAULT_MAX_PARTICIPANTS, language: null, join_tones: 1 } satisfies Partial<MeetingTable>;
 const MEETING_ARN = new RegExp(`^arn:aws:chime:[a-z0-9-]+:\\d{12}:meeting/(${UUID_PATTERN.slice(1, -1)})$`);
 
 export function meetingArn(deps: Pick<ChimeApiDeps, 'accountId'>, id: string): string {
@@ -64,7 +67,7 @@ function featuresOf(m: MeetingTable): MeetingFeaturesT | undefined {
   return m.features === null ? undefined : (JSON.parse(m.features) as MeetingFeaturesT);
 }
 
-function meetingWire(deps: ChimeApiDeps, m: MeetingTable): Record<string, unknown> {
+export function meetingWire(deps: ChimeApiDeps, m: MeetingTable): Record<string, unknown> {
   const tenants = JSON.parse(m.tenant_ids) as string[];
   const features = featuresOf(m);
   return {
@@ -143,7 +146,7 @@ export function registerMeetingRoutes(app: ChimeScope, deps: ChimeApiDeps): void
         deps.random,
         async (pin) => (await db.selectFrom('users').select('id').where('pin', '=', pin).executeTakeFirst()) !== undefined,
         async (meetingPin, hostPin) => {
-          const row: MeetingTable = { ...base, meeting_pin: meetingPin, host_pin: hostPin };
+          const row: MeetingTable = { ...base, ...DEFAULT_SETTINGS, meeting_pin: meetingPin, host_pin: hostPin };
           try {
             await db.transaction().execute(async (tx) => {
               await tx.insertInto('meetings').values(row).execute();
@@ -238,6 +241,8 @@ export function registerMeetingRoutes(app: ChimeScope, deps: ChimeApiDeps): void
       await tx.deleteFrom('tags').where('resource_arn', '=', meetingArn(deps, m.id)).execute();
       await tx.deleteFrom('meetings').where('id', '=', m.id).execute();
     });
+    // A meeting in progress ends with it (every leg gets BYE); one nobody is in answers no-such-meeting, which is fine.
+    deps.liveMeetings?.end(m.id, 'deleted');
     return reply.code(204).send();
   });
 
@@ -293,12 +298,6 @@ export function registerMeetingRoutes(app: ChimeScope, deps: ChimeApiDeps): void
       return reply.code(200).send();
     },
   );
-
-  // Carillon's own view of a meeting: the dial-in IDs phones and room systems use.
-  app.get('/carillon/v1/meetings/:meetingId', { config: { action: 'carillon:GetMeeting' }, schema: { params: MeetingLabel } }, async (req) => {
-    const m = await load(req.params.meetingId);
-    return { Meeting: { ...meetingWire(deps, m), DialInMeetingId: m.meeting_pin, HostId: m.host_pin } };
-  });
 }
 
 /** For the shared tag routes: the stored ARN of an existing meeting, or ResourceNotFoundException. */

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { Static } from 'typebox';
-import { Str } from '../chime/schema.ts';
+import { E164Number, Str } from '../chime/schema.ts';
 
 /** The Chime SDK Meetings API's request shapes (reference docs/reference/chime-sdk-meetings-api.md §2). */
 
@@ -58,3 +58,52 @@ export const BatchUpdateExcept = Type.Object({ ExcludedAttendeeIds: Type.Array(T
 
 export const MeetingLabel = Type.Object({ meetingId: Str(36, 36, UUID_PATTERN) });
 export const AttendeeLabels = Type.Object({ meetingId: Str(36, 36, UUID_PATTERN), attendeeId: Str(36, 36, UUID_PATTERN) });
+
+// Carillon's additions (reference §5).
+
+/** Prompt languages the IVR ships (issue: en-US and pt-BR). */
+export const PROMPT_LANGUAGES = ['en-US', 'pt-BR'] as const;
+export type PromptLanguage = (typeof PROMPT_LANGUAGES)[number];
+/** The language prompts play in when neither the meeting nor its account names one. */
+export const DEFAULT_PROMPT_LANGUAGE: PromptLanguage = 'en-US';
+/** Fewest and most dial-in participants a meeting may be set to (Chime Pro's 250 is the default). */
+export const MIN_PARTICIPANTS = 2;
+export const DEFAULT_MAX_PARTICIPANTS = 250;
+
+export const PASSCODE_PATTERN = '^[0-9]{4,8}$';
+const Language = Type.Union([Type.Enum([...PROMPT_LANGUAGES]), Type.Null()], { description: 'en-US or pt-BR; null: the account\'s (else the server\'s) default' });
+
+/** PATCH …/settings: every member optional, null clears the passcode or the language. */
+export const MeetingSettings = Type.Object({
+  Moderated: Type.Optional(Type.Boolean()),
+  ModeratorPasscode: Type.Optional(Type.Union([Str(4, 8, PASSCODE_PATTERN), Type.Null()], { description: '4–8 digits, or null for none' })),
+  MaxParticipants: Type.Optional(Type.Integer({ minimum: MIN_PARTICIPANTS, maximum: DEFAULT_MAX_PARTICIPANTS })),
+  Language: Type.Optional(Language),
+  JoinTones: Type.Optional(Type.Boolean()),
+});
+export type MeetingSettingsT = Static<typeof MeetingSettings>;
+
+export const AccountMeetingSettings = Type.Object({ Language });
+
+/** A meeting in a Carillon route: an SDK MeetingId, or a user's personal room `personal:<UserId>`. */
+export const PERSONAL_PREFIX = 'personal:';
+const UUID_BODY = UUID_PATTERN.slice(1, -1);
+export const CARILLON_MEETING_PATTERN = `^(?:${UUID_BODY}|${PERSONAL_PREFIX}${UUID_BODY})$`;
+export const CarillonMeetingLabel = Type.Object({ meetingId: Str(36, 36 + PERSONAL_PREFIX.length, CARILLON_MEETING_PATTERN) });
+/** Participant ids are the call layer's (opaque, bounded). */
+export const ParticipantLabels = Type.Object({ meetingId: CarillonMeetingLabel.properties.meetingId, participantId: Str(1, 128, '^[-_.:a-zA-Z0-9]+$') });
+
+export const MuteParticipant = Type.Object({ Muted: Type.Boolean() });
+export const MuteAllOthers = Type.Object({ ExceptParticipantId: Type.Optional(Str(1, 128, '^[-_.:a-zA-Z0-9]+$')) });
+export const LockMeeting = Type.Object({ Locked: Type.Boolean() });
+
+/** Chime's E164PhoneNumber (the `+` optional); stored and dialed with it. */
+const PhoneNumber = E164Number;
+/** The legacy API's CreateMeetingDialOut body (reference §6): every member required. */
+export const CreateMeetingDialOut = Type.Object({ FromPhoneNumber: PhoneNumber, ToPhoneNumber: PhoneNumber, JoinToken: Str(2, 2048, '^[a-zA-Z0-9+/]+$') });
+/** Carillon's dial-out: no join token (the admin's key is enough); the caller ID is optional. */
+export const CarillonDialOut = Type.Object({ ToPhoneNumber: PhoneNumber, FromPhoneNumber: Type.Optional(PhoneNumber) });
+
+export const DialInNumber = Type.Object({ E164PhoneNumber: PhoneNumber });
+/** The path label arrives decoded (`%2B` → `+`). */
+export const DialInNumberLabel = Type.Object({ e164: E164Number });
