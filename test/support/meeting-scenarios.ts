@@ -90,7 +90,8 @@ Content-Length: 0
     steps.push(inDialog('BYE', cseq, 'Content-Length: 0\n'));
     steps.push('  <recv response="200" crlf="true"/>');
   } else {
-    steps.push('  <recv request="BYE"/>');
+    // Carillon's BYE may take a while (an IVR's three tries, a waiting room): longer than SIPp's default receive timeout.
+    steps.push('  <recv request="BYE" timeout="80000"/>');
     steps.push(`  <send>${cdata(`SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
