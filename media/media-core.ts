@@ -335,6 +335,14 @@ export class MediaCore {
     return { ok: true };
   }
 
+  /**
+   * Loads the prompts now (the worker does at start, before it takes commands): the first play
+   * of a meeting must not stall every call on the worker while ~3 MB of prompts are read.
+   */
+  warmPrompts(): boolean {
+    return this.#promptSets() !== undefined;
+  }
+
   /** The prompts, loaded once per worker on first use. */
   #promptSets(): ReadonlyMap<PromptLanguage, PromptSet> | undefined {
     if (this.#prompts === undefined) {

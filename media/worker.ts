@@ -46,4 +46,6 @@ port.on('message', (msg: { batch: { id: number; cmd: MediaCommand }[] } | { shut
     }
   }
 });
+// Prompts are read before the worker takes calls (a missing file shows at the first play as bad-prompt).
+core.warmPrompts();
 port.postMessage({ ready: true });

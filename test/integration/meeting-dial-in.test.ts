@@ -6,7 +6,13 @@ import type { MeetingHarness, TestParticipant } from '../support/meeting-harness
 import { until } from '../support/rtp-peer.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
-import { killAllSipp } from '../support/sipp.ts';
+import { killAllSipp, startSipp } from '../support/sipp.ts';
+import { freePort } from '../support/ports.ts';
+import { MeetingPeer } from '../support/meeting-peer.ts';
+import { ChimeClient, CreateMeetingDialOutCommand } from '@aws-sdk/client-chime';
+import { CreateAttendeeCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * Meetings dialed over SIP (SIPp signaling, loopback RTP peers for media): straight in by meeting
@@ -206,5 +212,64 @@ describe('meetings over SIP', () => {
     expect((await h.api('POST', `/carillon/v1/meetings/${m.meetingId}/end`, {})).status).toBeLessThan(300);
     const ended = await Promise.all([a.sipp.done, b.sipp.done]);
     for (const r of ended) expect(r.successful).toBe(1);
+  });
+
+  it('dial-out: CreateMeetingDialOut calls a number through the carrier, and the answered leg is in the meeting', async () => {
+    const m = await h.create();
+    const a = await h.dial(m.pin);
+    a.media.tone(1000);
+    // The carrier: a SIPp UAS answering with its media at a loopback peer.
+    const carrierMedia = await MeetingPeer.open(0);
+    const carrierPort = await freePort();
+    const carrier = startSipp({ scenario: 'uas-media', port: carrierPort, transport: 'udp', calls: 1, injection: [String(carrierMedia.port)], timeoutSec: 60 });
+    expect((await h.api('POST', '/carillon/v1/carriers', { Name: 'pstn', Host: '127.0.0.1', Port: carrierPort, Protocol: 'UDP', Priority: 1, Weight: 1, Prefixes: ['+1'] })).status).toBe(201);
+    const attendee = await h.meetings.send(new CreateAttendeeCommand({ MeetingId: m.meetingId, ExternalUserId: 'caller-1' }));
+    const creds = JSON.parse(readFileSync(path.join(t.dataDir, 'admin-credentials.json'), 'utf8')) as { AccessKeyId: string; SecretAccessKey: string };
+    const legacy = new ChimeClient({ endpoint: `http://127.0.0.1:${t.ports.api}/chime`, region: 'us-east-1', credentials: { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey }, maxAttempts: 1 });
+    // The caller ID: a number of the account (here one assigned to meeting dial-in).
+    expect((await h.api('POST', '/carillon/v1/meeting-dial-in-numbers', { E164PhoneNumber: '+12065550199' })).status).toBeLessThan(300);
+    const out = await legacy.send(new CreateMeetingDialOutCommand({ MeetingId: m.meetingId, FromPhoneNumber: '+12065550199', ToPhoneNumber: '+14155550123', JoinToken: attendee.Attendee?.JoinToken ?? '' }));
+    expect(out.TransactionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await carrierMedia.start(15_000);
+    carrierMedia.tone(600);
+    await sleep(1000);
+    const heard = await levels([a, { sipp: carrier, media: carrierMedia }], [1000, 600]);
+    expect(heard[0]?.[1], JSON.stringify(heard)).toBeGreaterThan(HEARD);
+    expect(heard[1]?.[0], JSON.stringify(heard)).toBeGreaterThan(HEARD);
+    const live = await h.live(m.meetingId);
+    expect(live?.Participants?.length).toBe(2);
+    await endMeeting(m.meetingId, [a, { sipp: carrier, media: carrierMedia }]);
+    carrierMedia.close();
+    expect(events.some((e) => e.type === 'participant-joined' && e.meeting.meetingId === m.meetingId && e.participant.joinPath === 'dial-out' && e.participant.destinationNumber === '+14155550123')).toBe(true);
+  });
+
+  it('bad input: letters and 40 digits at the meeting domain reach the IVR; a DTMF flood and garbage RTP disturb nobody', async () => {
+    const m = await h.create();
+    const a = await h.dial(m.pin);
+    const b = await h.dial(m.pin);
+    a.media.tone(1000);
+    b.media.tone(600);
+    // Letters, and 40 digits: not a meeting ID — the IVR asks for one.
+    const en = loadPromptSet('en-US');
+    for (const user of ['12345abcde', '1'.repeat(40)]) {
+      const x = await h.dial(user, { holdMs: 3000 });
+      await until(() => contains(x, 0, en.speech('welcome').pcmu), 5000);
+      expect((await x.sipp.done).successful).toBe(1);
+    }
+    // A flood of digits (far beyond 20 a second) and garbage datagrams from participant b.
+    const target = b.media.rtp.target;
+    if (target === undefined) throw new Error('no target');
+    for (let i = 0; i < 2000; i++) {
+      const junk = Buffer.alloc(i % 3 === 0 ? 8 : 12 + (i % 1400));
+      junk[0] = i % 2 === 0 ? 0x80 : 0xff;
+      junk[1] = i % 128;
+      b.media.rtp.rtp.send(junk, target.port, target.address);
+    }
+    b.media.digits('#'.repeat(60));
+    await sleep(1500);
+    const heard = await levels([a, b], [1000, 600]);
+    expect(heard[0]?.[1], JSON.stringify(heard)).toBeGreaterThan(HEARD);
+    expect(heard[1]?.[0], JSON.stringify(heard)).toBeGreaterThan(HEARD);
+    await endMeeting(m.meetingId, [a, b]);
   });
 });
