@@ -22,6 +22,12 @@ export interface BaresipOptions {
   readonly authPassword?: string;
   /** PEM file with a certificate and its key: baresip takes SIP over TLS on port + 1 with it. */
   readonly certificate?: string;
+  /** The sine tone it sends, Hz (default 440). */
+  readonly toneHz?: number;
+  /** The one audio codec it offers (baresip's names: PCMU, PCMA, G722, opus; default PCMU). */
+  readonly codec?: string;
+  /** Writes what it hears to this WAV file (aufile) instead of discarding it. */
+  readonly recordTo?: string;
 }
 
 export interface BaresipStats {
@@ -53,14 +59,17 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
     path.join(dir, 'config'),
     [
       `sip_listen ${o.ns.address}:${o.port}`,
-      'audio_source ausine,440',
-      'audio_player aubridge,sink',
+      `audio_source ausine,${o.toneHz ?? 440}`,
+      o.recordTo === undefined ? 'audio_player aubridge,sink' : `audio_player aufile,${o.recordTo}`,
       'ausrc_srate 48000',
       'auplay_srate 48000',
       'ausrc_channels 2',
       'auplay_channels 2',
       'module_path /usr/lib/baresip/modules',
       'module g711.so',
+      'module g722.so',
+      'module opus.so',
+      ...(o.recordTo === undefined ? [] : ['module aufile.so']),
       ...(o.secure === true ? ['module srtp.so'] : []),
       'module ausine.so',
       'module aubridge.so',
@@ -76,7 +85,7 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
   const params = [
     'regint=0',
     'answermode=auto',
-    'audio_codecs=PCMU',
+    `audio_codecs=${o.codec ?? 'PCMU'}`,
     ...(o.secure === true ? ['mediaenc=srtp-mand'] : []),
     ...(o.authPassword === undefined ? [] : [`auth_pass=${o.authPassword}`]),
     ...(o.outbound === undefined ? [] : [`outbound="${o.outbound}"`]),
