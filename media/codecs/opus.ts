@@ -12,7 +12,12 @@
  * Loss concealment is the library's own: libopus conceals when it is given a frame of length 0,
  * and a packet made of a TOC byte alone (code 0: one frame, N − 1 = 0 bytes, RFC 6716 §3.2.1–3.2.2)
  * is exactly that. The binding refuses an empty buffer, so a lost frame is decoded as a one-byte
- * packet whose TOC says "20 ms" in the mode of the last good packet.
+ * packet whose TOC says "20 ms" in the mode of the last good packet. libopus's SILK concealment
+ * never falls silent by itself (a steady voice goes on at about −7 dB for as long as it is asked),
+ * and the bridge asks for up to a second when a sender stops (Opus DTX does exactly that), so its
+ * output is taken as it is for the first 40 ms of a loss and then faded linearly to silence at
+ * 80 ms, in the spirit of G.711 Appendix I (silent from 60 ms). libopus is still asked every frame
+ * so its own state knows the time lost.
  *
  * A payload libopus rejects (malformed, or longer than the bridge takes) never throws out of
  * decode: it is concealed instead and counted in `stats.malformed`.
@@ -26,6 +31,10 @@ export const OPUS_SAMPLE_RATE_HZ = 16_000;
 export const OPUS_DEFAULT_BITRATE_BPS = 28_000;
 /** Default encoder complexity (0–10): 5 halves the cost of the default 9 for little loss on speech. */
 export const OPUS_DEFAULT_COMPLEXITY = 5;
+/** Samples into a loss (at 16 kHz) from which the concealment fades, and at which it is silent. */
+const FADE_FROM = 640; // 40 ms
+const SILENT_AT = 1280; // 80 ms
+
 /** Largest payload taken or written (RFC 7587 leaves it to the session; 400 B is 160 kbit/s at 20 ms). */
 export const OPUS_MAX_PAYLOAD_BYTES = 400;
 
@@ -112,6 +121,8 @@ export class OpusFrameDecoder {
   /** The one-byte packet that makes libopus conceal one 20 ms frame. */
   readonly #loss = Uint8Array.of(opusLossToc(0x48));
   #decodedAny = false;
+  /** Samples concealed since the last good packet. */
+  #lostSamples = 0;
 
   /**
    * Decodes `payload[0, length)` into `out` (OPUS_FRAME_SAMPLES; a longer packet's first 20 ms, a
@@ -132,17 +143,20 @@ export class OpusFrameDecoder {
       return;
     }
     this.#decodedAny = true;
+    this.#lostSamples = 0;
     this.#loss[0] = opusLossToc(payload[0] ?? 0);
     copyPcm(pcm, out);
   }
 
-  /** One frame lost: libopus's concealment (silence before the first good packet). */
+  /** One frame lost: libopus's concealment, faded out from 40 ms (silence before the first good packet). */
   conceal(out: Int16Array): void {
     if (!this.#decodedAny) {
       out.fill(0);
       return;
     }
     this.stats.concealed++;
+    const t0 = this.#lostSamples;
+    this.#lostSamples += out.length;
     let pcm: Uint8Array;
     try {
       pcm = this.#dec.decode(this.#loss);
@@ -151,6 +165,12 @@ export class OpusFrameDecoder {
       return;
     }
     copyPcm(pcm, out);
+    if (t0 + out.length <= FADE_FROM) return;
+    for (let i = 0; i < out.length; i++) {
+      const t = t0 + i;
+      if (t >= SILENT_AT) out[i] = 0;
+      else if (t >= FADE_FROM) out[i] = Math.round(((out[i] ?? 0) * (SILENT_AT - t)) / (SILENT_AT - FADE_FROM));
+    }
   }
 }
 
