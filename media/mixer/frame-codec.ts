@@ -9,8 +9,21 @@
  *
  * G.711 µ-law (PCMU) and A-law (PCMA): 8 kHz, decoded by table, concealed by G.711 Appendix I style
  * PLC at 8 kHz, resampled 8 ↔ 16 kHz by resample.ts's half-band FIR.
+ *
+ * G.722 (64 kbit/s, codecs/g722.ts): 16 kHz natively, no resampling; RTP clock 8000 and 160
+ * timestamp units per 20 ms though it samples at 16 kHz (RFC 3551 §4.5.2); 160-byte payloads (up
+ * to 320 taken, the first 20 ms played, as G.711); concealed by the same Appendix I style PLC
+ * run at 16 kHz on the decoded output (the ADPCM state resumes from the last good frame).
+ *
+ * Opus (codecs/opus.ts, libopus through @evan/opus): mono, decoded to and encoded from 16 kHz by
+ * the library; RTP clock 48000, 960 units per 20 ms (RFC 7587 §4.1); payloads up to 400 bytes;
+ * concealed by libopus's own PLC; a payload it rejects is concealed and counted (`malformed`).
+ * The library allocates its result per call (copied into our buffers at once): Opus frames are
+ * the one place a tick allocates.
  */
 import { g711EncodeTable, g711Table } from '../codecs/g711.ts';
+import { G722Decoder, G722Encoder } from '../codecs/g722.ts';
+import { OPUS_MAX_PAYLOAD_BYTES, OpusFrameDecoder, OpusFrameEncoder } from '../codecs/opus.ts';
 import { G711Plc } from './plc.ts';
 import { Downsampler, Upsampler } from './resample.ts';
 
@@ -22,7 +35,9 @@ export const BRIDGE_RATE_HZ = 16_000;
 export type BridgeCodecName = 'PCMU' | 'PCMA' | 'G722' | 'OPUS';
 
 export interface FrameDecoder {
-  /** Decodes `payload[0, length)` into `out` (BRIDGE_FRAME_SAMPLES at 16 kHz). */
+  /** Payloads the codec could not decode (each concealed instead). */
+  readonly malformed: number;
+  /** Decodes `payload[0, length)` into `out` (BRIDGE_FRAME_SAMPLES at 16 kHz); never throws. */
   decode(payload: Uint8Array, length: number, out: Int16Array): void;
   /** One frame lost: writes the codec's concealment into `out`. */
   conceal(out: Int16Array): void;
@@ -48,6 +63,7 @@ export interface BridgeCodec {
 const N8 = 160;
 
 class G711Decoder implements FrameDecoder {
+  readonly malformed = 0;
   readonly #table: Int16Array;
   readonly #plc = new G711Plc(N8);
   readonly #up = new Upsampler(N8);
@@ -105,9 +121,72 @@ function g711Codec(name: 'PCMU' | 'PCMA', payloadType: number): BridgeCodec {
   };
 }
 
+/** G.722 octets per 20 ms (two 16 kHz samples per octet). */
+const G722_FRAME_BYTES = BRIDGE_FRAME_SAMPLES / 2;
+
+class G722FrameDecoder implements FrameDecoder {
+  readonly malformed = 0;
+  readonly #codec = new G722Decoder();
+  readonly #plc = new G711Plc(BRIDGE_FRAME_SAMPLES, BRIDGE_RATE_HZ);
+
+  decode(payload: Uint8Array, length: number, out: Int16Array): void {
+    const n = this.#codec.decode(payload, Math.min(length, G722_FRAME_BYTES), out);
+    for (let i = n; i < BRIDGE_FRAME_SAMPLES; i++) out[i] = 0;
+    this.#plc.good(out);
+  }
+
+  conceal(out: Int16Array): void {
+    this.#plc.lost(out);
+  }
+}
+
+class G722FrameEncoder implements FrameEncoder {
+  readonly #codec = new G722Encoder();
+
+  encode(pcm: Int16Array, out: Uint8Array): number {
+    return this.#codec.encode(pcm, out, BRIDGE_FRAME_SAMPLES);
+  }
+}
+
+const G722: BridgeCodec = {
+  name: 'G722',
+  rtpClockRate: 8000,
+  timestampPerFrame: N8,
+  maxPayloadBytes: 2 * G722_FRAME_BYTES,
+  createDecoder: () => new G722FrameDecoder(),
+  createEncoder: () => new G722FrameEncoder(),
+};
+
+class OpusBridgeDecoder implements FrameDecoder {
+  readonly #codec = new OpusFrameDecoder();
+
+  get malformed(): number {
+    return this.#codec.stats.malformed;
+  }
+
+  decode(payload: Uint8Array, length: number, out: Int16Array): void {
+    this.#codec.decode(payload, length, out);
+  }
+
+  conceal(out: Int16Array): void {
+    this.#codec.conceal(out);
+  }
+}
+
+const OPUS: BridgeCodec = {
+  name: 'OPUS',
+  rtpClockRate: 48_000,
+  timestampPerFrame: 960,
+  maxPayloadBytes: OPUS_MAX_PAYLOAD_BYTES,
+  createDecoder: () => new OpusBridgeDecoder(),
+  createEncoder: () => new OpusFrameEncoder(),
+};
+
 const CODECS = new Map<string, BridgeCodec>([
   ['PCMU', g711Codec('PCMU', 0)],
   ['PCMA', g711Codec('PCMA', 8)],
+  ['G722', G722],
+  ['OPUS', OPUS],
 ]);
 
 /** The bridge's codec of an SDP rtpmap name (any case), or undefined when the bridge cannot mix it. */
