@@ -26,7 +26,7 @@ export interface BaresipOptions {
   readonly toneHz?: number;
   /** The one audio codec it offers (baresip's names: PCMU, PCMA, G722, opus; default PCMU). */
   readonly codec?: string;
-  /** Writes what it hears to this WAV file (aufile) instead of discarding it. */
+  /** Writes what it hears (and what it sends) as WAV files into this directory (sndfile: `*-dec.wav` is what it heard). */
   readonly recordTo?: string;
 }
 
@@ -60,7 +60,8 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
     [
       `sip_listen ${o.ns.address}:${o.port}`,
       `audio_source ausine,${o.toneHz ?? 440}`,
-      o.recordTo === undefined ? 'audio_player aubridge,sink' : `audio_player aufile,${o.recordTo}`,
+      'audio_player aubridge,sink',
+      ...(o.recordTo === undefined ? [] : [`snd_path ${o.recordTo}`]),
       'ausrc_srate 48000',
       'auplay_srate 48000',
       'ausrc_channels 2',
@@ -69,7 +70,7 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
       'module g711.so',
       'module g722.so',
       'module opus.so',
-      ...(o.recordTo === undefined ? [] : ['module aufile.so']),
+      ...(o.recordTo === undefined ? [] : ['module sndfile.so']),
       ...(o.secure === true ? ['module srtp.so'] : []),
       'module ausine.so',
       'module aubridge.so',
