@@ -84,8 +84,20 @@ export interface MeetingCallsOptions {
   readonly defaultLanguage: string;
   /** Places dial-out legs through the carriers (absent: dial-out is unavailable). */
   readonly dialOut?: CarrierDialOut | undefined;
+  /** Where a meeting's recording goes (its mix, while recording is on: `*9` or the API); absent: recording is refused. */
+  readonly recording?: MeetingRecording | undefined;
   /** Called when a call routing sent here ends before Carillon answered it (counted by the edge too). */
   readonly onRefused?: (status: number) => void;
+}
+
+/**
+ * A meeting's recording: the mix of the meeting's media session (`session`) written to the
+ * streaming sinks (MKV/WAV files by default) from start to stop. `start` resolves false when it
+ * could not begin (recording stays off).
+ */
+export interface MeetingRecording {
+  start(meeting: MeetingSummary, session: string): Promise<boolean>;
+  stop(meetingId: string): Promise<void>;
 }
 
 type ParticipantState = 'answering' | 'ivr' | 'waiting' | 'in-meeting' | 'leaving' | 'gone';
@@ -790,14 +802,31 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         this.#lock(room, !room.locked, by);
         return this.#play(p, [speech(lang, room.locked ? 'locked' : 'unlocked')]);
       case 'toggle-recording':
-        room.recording = !room.recording;
-        this.#moderatorEvent(room, room.recording ? 'recording-start' : 'recording-stop', by, undefined);
-        return this.#play(p, [speech(lang, room.recording ? 'recording-started' : 'recording-stopped')]);
+        return void this.#setRecording(room, !room.recording, by).then((on) => this.#play(p, [speech(lang, on ? 'recording-started' : 'recording-stopped')]));
       case 'end-for-all':
         return this.#endRoom(room, 'ended-by-moderator', by);
       default:
         return;
     }
+  }
+
+  /** Starts or stops the meeting's recording; resolves with whether it records now. */
+  async #setRecording(room: Room, on: boolean, by: ActionSource): Promise<boolean> {
+    const rec = this.#o.recording;
+    if (rec === undefined || room.recording === on) return room.recording;
+    if (on) {
+      room.recording = true;
+      const ok = await rec.start(this.#meetingSummary(room), room.session).catch(() => false);
+      if (!ok) {
+        room.recording = false;
+        return false;
+      }
+    } else {
+      room.recording = false;
+      await rec.stop(room.meetingId).catch(() => undefined);
+    }
+    this.#moderatorEvent(room, on ? 'recording-start' : 'recording-stop', by, undefined);
+    return room.recording;
   }
 
   #inMeeting(room: Room): number {
@@ -891,6 +920,10 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     if (this.#rooms.get(room.meetingId) !== room) return;
     this.#rooms.delete(room.meetingId);
     room.ending = true;
+    if (room.recording) {
+      room.recording = false;
+      void this.#o.recording?.stop(room.meetingId).catch(() => undefined);
+    }
     if (room.startedAtMs !== undefined) this.#o.events?.emit({ type: 'meeting-ended', meeting: this.#meetingSummary(room), reason, participants: room.left });
     void this.#o.control.delete(room.session).catch(() => undefined);
   }
