@@ -68,10 +68,11 @@ describe('meetings over SIP', () => {
     await t.close();
   });
 
-  it('three participants dialing the meeting ID: each hears the other two and not itself', async () => {
+  it('three participants dialing the meeting ID (UDP and TCP, either meeting domain): each hears the other two and not itself', async () => {
     const m = await h.create();
     const tones = [1000, 600, 1400];
-    const ps = [await h.dial(m.pin, { payloadType: 0 }), await h.dial(m.pin, { payloadType: 8 }), await h.dial(m.pin, { payloadType: 0 })];
+    // One over TCP, one at the separate meeting domain, one at the server's own domain.
+    const ps = [await h.dial(m.pin, { payloadType: 0, transport: 'tcp' }), await h.dial(m.pin, { payloadType: 8, domain: 'meet.carillon.test' }), await h.dial(m.pin, { payloadType: 0 })];
     ps.forEach((p, i) => p.media.tone(tones[i] as number));
     await sleep(1000);
     const heard = await levels(ps, tones);

@@ -86,4 +86,59 @@ describe('room systems in a meeting (baresip in a namespace of the test)', () =>
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a room system on SIP over TLS with SDES-SRTP and one on plain UDP hear each other', async () => {
+    const ns = createNetns();
+    const [sipPort, sipTls, apiPort] = [25160, 25161, 28180];
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-rooms-'));
+    const carillon = await startCarillonInNetns(ns, {
+      yaml: `logLevel: warn\ndomain: ${ns.address}\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\n`,
+      sipUdp: sipPort,
+      sipTls,
+      api: apiPort,
+    });
+    try {
+      expect(carillon.ports, carillon.output()).toMatchObject({ sipTls });
+      const m = await runScriptInNetns<{ meetingId: string; pin: string }>(ns, path.join(import.meta.dirname, '../support/meeting-setup.ts'), {
+        endpoint: `http://${ns.address}:${apiPort}`,
+        dataDir: path.join(carillon.dir, 'data'),
+        settings: { JoinTones: false },
+      });
+      const rooms = [
+        { user: 'plain', port: 25110, tone: 1000, secure: false },
+        { user: 'secure', port: 25120, tone: 600, secure: true },
+      ];
+      for (const r of rooms) mkdirSync(path.join(dir, r.user));
+      const phones = rooms.map((r) =>
+        startBaresip({
+          ns,
+          user: r.user,
+          port: r.port,
+          seconds: 8,
+          secure: r.secure,
+          toneHz: r.tone,
+          recordTo: path.join(dir, r.user),
+          dial: r.secure ? `sip:${m.pin}@${ns.address}:${sipTls};transport=tls` : `sip:${m.pin}@${ns.address}:${sipPort}`,
+        }),
+      );
+      await Promise.all(phones.map((p) => p.done));
+      const outputs = phones.map((p) => p.output().slice(-1500)).join('\n----\n');
+      const heard = rooms.map((r) => {
+        const file = readdirSync(path.join(dir, r.user)).find((f) => f.endsWith('-dec.wav'));
+        if (file === undefined) throw new Error(`${r.user} recorded nothing\n${outputs}`);
+        const { samples, rate } = readWav(path.join(dir, r.user, file));
+        const tail = samples.subarray(Math.max(0, samples.length - 3 * rate), samples.length - Math.floor(0.5 * rate));
+        return rooms.map((x) => Math.round(goertzel(tail, x.tone, rate)));
+      });
+      expect(phones[1]?.output(), outputs).toMatch(/srtp|SRTP/);
+      expect(heard[0]?.[1], `plain hears secure: ${JSON.stringify(heard)}\n${outputs}`).toBeGreaterThan(1000);
+      expect(heard[1]?.[0], `secure hears plain: ${JSON.stringify(heard)}\n${outputs}`).toBeGreaterThan(1000);
+      expect(heard[0]?.[0]).toBeLessThan(300);
+      expect(heard[1]?.[1]).toBeLessThan(300);
+    } finally {
+      await carillon.stop();
+      ns.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -30,7 +30,7 @@ export interface MeetingHarness {
   /** Creates a meeting (SDK) and applies Carillon's settings when given. */
   create(settings?: Record<string, unknown>): Promise<TestMeeting>;
   /** Dials `user@<domain>` with SIPp, its media on a fresh MeetingPeer (started: Carillon's first packet names where to send). */
-  dial(user: string, o?: Partial<MeetingUacOptions> & { readonly start?: boolean }): Promise<TestParticipant>;
+  dial(user: string, o?: Partial<MeetingUacOptions> & { readonly start?: boolean; readonly transport?: 'udp' | 'tcp' }): Promise<TestParticipant>;
   /** The live view of a meeting (GET /carillon/v1/meetings/{id}). */
   live(meetingId: string): Promise<{ Participants?: { ParticipantId: string; State: string; Muted: boolean }[]; Locked?: boolean; Started?: boolean } | undefined>;
   closeAll(): void;
@@ -63,9 +63,9 @@ export function meetingHarness(t: TestServer, domain = 'carillon.local'): Meetin
       peers.push(media);
       const sipp = startSipp({
         scenario: { name: 'meeting-uac', xml: meetingUac({ domain, ...o }) },
-        remote: `127.0.0.1:${t.ports.sipUdp}`,
+        remote: `127.0.0.1:${o.transport === 'tcp' ? t.ports.sipTcp : t.ports.sipUdp}`,
         port: await freePort(),
-        transport: 'udp',
+        transport: o.transport ?? 'udp',
         calls: 1,
         service: user,
         injection: [String(media.port)],
