@@ -187,16 +187,17 @@ export interface BucketCounts {
  */
 export class CountsHistogram extends client.Histogram {
   readonly #name: string;
-  readonly #help: string;
   readonly #bounds: readonly number[];
   readonly #read: () => Promise<BucketCounts | undefined>;
+  /** An empty histogram of the same name: the metric object's shape (its type, aggregator) as prom-client makes it. */
+  readonly #shape: client.Histogram;
 
   constructor(o: { readonly name: string; readonly help: string; readonly boundsSeconds: readonly number[]; readonly read: () => Promise<BucketCounts | undefined> }) {
     super({ name: o.name, help: o.help, buckets: [...o.boundsSeconds], registers: [] });
     this.#name = o.name;
-    this.#help = o.help;
     this.#bounds = o.boundsSeconds;
     this.#read = o.read;
+    this.#shape = new client.Histogram({ name: o.name, help: o.help, buckets: [...o.boundsSeconds], registers: [] });
   }
 
   override async get(): Promise<client.MetricObjectWithValues<client.MetricValueWithName<string>>> {
@@ -213,7 +214,7 @@ export class CountsHistogram extends client.Histogram {
       values.push({ metricName: `${this.#name}_sum`, labels: {}, value: c.sum });
       values.push({ metricName: `${this.#name}_count`, labels: {}, value: acc });
     }
-    return { name: this.#name, help: this.#help, type: client.MetricType.Histogram, aggregator: 'sum', values, collect: () => undefined };
+    return { ...(await this.#shape.get()), values };
   }
 
   /** What the registry's text output reads (prom-client prefers it to get()). */
