@@ -322,6 +322,9 @@ export class UsageReports {
       this.#since = parsed.since;
       for (const w of parsed.reported) this.#reported.add(w);
       for (const e of parsed.entries) if (!this.#reported.has(e.week) && e.week >= this.#since) this.#add(e.kind, e.week, e.userId, e.meetingId);
+      // Counted before start() for a week the journal shows reported: too late for its report.
+      for (const w of this.#reported) this.#weeks.delete(w);
+      for (const w of [...this.#weeks.keys()]) if (w < this.#since) this.#weeks.delete(w);
       if (parsed.skipped > 0) logger.warn({ journal: journalFile, skipped: parsed.skipped }, 'usage journal: damaged lines skipped');
     }
     this.#rewrite();
@@ -381,24 +384,27 @@ export class UsageReports {
   /** Produces every finished week not reported, one production at a time, then sets the next timer. */
   #produceDue(): Promise<void> {
     if (this.#running !== undefined) return this.#running;
-    const run = (async () => {
-      let failed = false;
-      try {
-        for (;;) {
-          const week = this.#firstUnreported();
-          if (this.#closed || week + WEEK_MS > this.#opts.clock.nowMs()) break;
-          if (!(await this.#produce(week))) {
-            failed = true;
-            break;
-          }
-        }
-      } finally {
-        this.#running = undefined;
-        this.#schedule(failed);
-      }
-    })();
+    // The promise is kept before anything of it runs (its end, even a synchronous one, comes after).
+    const run = this.#produceAll()
+      .catch((err: unknown) => {
+        this.#opts.logger.error({ err }, 'usage reports not made; retried');
+        return true;
+      })
+      .then((failed) => {
+      this.#running = undefined;
+      this.#schedule(failed);
+    });
     this.#running = run;
     return run;
+  }
+
+  /** Produces the finished weeks in order; true when one failed (to be retried). */
+  async #produceAll(): Promise<boolean> {
+    for (;;) {
+      const week = this.#firstUnreported();
+      if (this.#closed || week + WEEK_MS > this.#opts.clock.nowMs()) return false;
+      if (!(await this.#produce(week))) return true;
+    }
   }
 
   /** Writes one week's reports (one per account); true once they are all on disk and journaled. */
