@@ -1,8 +1,12 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
+import Type from 'typebox';
+import Value from 'typebox/value';
 import type { Clock } from '../common/clock.ts';
 import { billableMinutes, CdrFiles, cdrKeyOf } from './cdr.ts';
 import type { CdrRecord } from './cdr.ts';
+import { RecordJournal } from './cdr-journal.ts';
+import type { CdrJournalOptions, Interrupted, JournalCodec } from './cdr-journal.ts';
 import type { MeetingEvent, MeetingEvents, MeetingSummary, ParticipantLeaveReason, ParticipantSummary } from '../signaling/calls/meeting-events.ts';
 
 /**
@@ -33,6 +37,12 @@ import type { MeetingEvent, MeetingEvents, MeetingSummary, ParticipantLeaveReaso
  * Transport, SecureMedia, Codec, JoinedTimeEpochSeconds (when it entered the mix; empty if it never
  * did), LeaveReason. A participant that never reached a meeting (the IVR gave up) still gets a
  * record, with the conference fields empty, filed under its participant id.
+ *
+ * A participant in progress when the process dies gets its record at the next start, from the
+ * participants' journal (`<data>/journal/meeting-cdrs.jsonl`, the CDR journal's format with the
+ * participant's and its meeting's summaries as begin records: journaled when it is answered and
+ * again when it enters a meeting), with Status "Interrupted", LeaveReason "interrupted" and the
+ * journal's last moment known as its end (and the conference's).
  */
 export interface MeetingCdrRecord extends CdrRecord {
   readonly ParticipantId: string;
@@ -51,7 +61,7 @@ export const MEETING_CDR_SERVICE_CODE = 'AmazonChimeBusinessCalling';
 export interface MeetingCdrInput {
   readonly meeting: MeetingSummary | undefined;
   readonly participant: ParticipantSummary;
-  readonly reason: ParticipantLeaveReason;
+  readonly reason: ParticipantLeaveReason | 'interrupted';
   /** The participant's call end (epoch ms). */
   readonly endMs: number;
   /** The meeting's end as known when the participant left (epoch ms). */
@@ -133,13 +143,147 @@ export interface MeetingCdrWriterOptions {
   readonly logger: Logger;
   /** Told of each file once it is complete on disk (the bucket uploader). */
   readonly onWritten?: ((file: string) => void) | undefined;
+  /** The participants' journal (participantJournal()); absent: none (a crash loses the records of participants in progress). */
+  readonly journal?: RecordJournal<JournaledParticipant> | undefined;
 }
 
 export interface MeetingCdrWriter {
   /** Records written so far, and those a disk error lost (logged). */
   readonly counters: { readonly written: number; readonly failed: number };
-  /** Stops listening. */
+  /**
+   * Writes the records of the participants the journal shows in progress when the last run died,
+   * then starts a fresh journal. Call before meetings are taken. Returns how many it wrote.
+   */
+  start(): number;
+  /** Stops listening and closes the journal. */
   close(): void;
+}
+
+/** A participant in progress as its journal's begin record holds it (epoch ms throughout). */
+export interface JournaledParticipant {
+  readonly cdrId: string;
+  /** The AWS account its record is filed under. */
+  readonly accountId: string;
+  readonly region: string;
+  readonly meeting: MeetingSummary | undefined;
+  readonly participant: ParticipantSummary;
+}
+
+const Ms = Type.Integer({ minimum: 0 });
+const Text = Type.String({ maxLength: 1024 });
+const OptText = Type.Optional(Text);
+const Country = Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()]);
+const ParticipantBegin = Type.Object({
+  t: Type.Literal('begin'),
+  // Named in the record's file (its CdrId, the account): checked, so a damaged line can't point a path elsewhere.
+  cdr: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
+  account: Type.String({ pattern: '^[0-9]{12}$' }),
+  region: Text,
+  m: Type.Optional(
+    Type.Object({ id: Text, ext: OptText, pin: Text, org: OptText, email: OptText, chime: OptText, start: Ms }),
+  ),
+  p: Type.Object({
+    id: Text,
+    mid: Text,
+    role: Type.Union([Type.Literal('host'), Type.Literal('moderator'), Type.Literal('attendee')]),
+    path: Type.Union([Type.Literal('dial-in'), Type.Literal('dial-in-number'), Type.Literal('dial-out')]),
+    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]),
+    srtp: Type.Boolean(),
+    wire: Text,
+    from: Text,
+    fromCc: Country,
+    to: Text,
+    toCc: Country,
+    codec: Text,
+    start: Ms,
+    joined: Type.Optional(Ms),
+    muted: Type.Boolean(),
+  }),
+});
+
+/** The participants' begin records (keyed by participant id, answered at the participant's start). */
+export const participantCodec: JournalCodec<JournaledParticipant> = {
+  encode(j) {
+    const { meeting: m, participant: p } = j;
+    return `${JSON.stringify({
+      t: 'begin',
+      cdr: j.cdrId,
+      account: j.accountId,
+      region: j.region,
+      m: m === undefined ? undefined : { id: m.meetingId, ext: m.externalMeetingId, pin: m.meetingPin, org: m.organizerUserId, email: m.organizerEmail, chime: m.accountId, start: m.startedAtMs },
+      p: {
+        id: p.participantId,
+        mid: p.meetingId,
+        role: p.role,
+        path: p.joinPath,
+        transport: p.transport,
+        srtp: p.secureMedia,
+        wire: p.wireCallId,
+        from: p.callerNumber,
+        fromCc: p.callerCountry,
+        to: p.destinationNumber,
+        toCc: p.destinationCountry,
+        codec: p.codec,
+        start: p.startedAtMs,
+        joined: p.joinedAtMs,
+        muted: p.muted,
+      },
+    })}\n`;
+  },
+  decode(v) {
+    if (!Value.Check(ParticipantBegin, v)) return undefined;
+    const { m, p } = v;
+    return {
+      cdrId: v.cdr,
+      accountId: v.account,
+      region: v.region,
+      meeting:
+        m === undefined
+          ? undefined
+          : { meetingId: m.id, externalMeetingId: m.ext, meetingPin: m.pin, organizerUserId: m.org, organizerEmail: m.email, accountId: m.chime, startedAtMs: m.start, endedAtMs: undefined },
+      participant: {
+        participantId: p.id,
+        meetingId: p.mid,
+        role: p.role,
+        joinPath: p.path,
+        protocol: 'sip',
+        transport: p.transport,
+        secureMedia: p.srtp,
+        wireCallId: p.wire,
+        callerNumber: p.from,
+        callerCountry: p.fromCc,
+        destinationNumber: p.to,
+        destinationCountry: p.toCc,
+        codec: p.codec,
+        startedAtMs: p.start,
+        joinedAtMs: p.joined,
+        endedAtMs: undefined,
+        muted: p.muted,
+      },
+    };
+  },
+  key: (j) => j.participant.participantId,
+  answerMs: (j) => j.participant.startedAtMs,
+};
+
+/** The participants' journal (`<data>/journal/meeting-cdrs.jsonl`). */
+export function participantJournal(opts: CdrJournalOptions): RecordJournal<JournaledParticipant> {
+  return new RecordJournal(opts, participantCodec);
+}
+
+/** The record of a participant a crash interrupted: ended (and its conference as known) at the journal's last moment. */
+export function interruptedMeetingCdr(j: Interrupted<JournaledParticipant>): MeetingCdrRecord {
+  return meetingCdrRecord({
+    meeting: j.meeting,
+    participant: j.participant,
+    reason: 'interrupted',
+    endMs: j.endMs,
+    conferenceEndMs: j.endMs,
+    accountId: j.accountId,
+    region: j.region,
+    cdrId: j.cdrId,
+    status: 'Interrupted',
+  });
 }
 
 /**
@@ -149,6 +293,20 @@ export interface MeetingCdrWriter {
 export function writeMeetingCdrs(events: MeetingEvents, opts: MeetingCdrWriterOptions): MeetingCdrWriter {
   const files = new CdrFiles(opts.dir);
   const counters = { written: 0, failed: 0 };
+  const journal = opts.journal;
+  /** Participants journaled (answered, record not yet written), by id. */
+  const journaled = new Map<string, JournaledParticipant>();
+  const track = (meeting: MeetingSummary | undefined, p: ParticipantSummary): void => {
+    const had = journaled.get(p.participantId);
+    // Once answered, and again when it enters a meeting or its mix (what its record needs then known).
+    const news = had === undefined || (meeting !== undefined && had.meeting === undefined) || (had.participant.joinedAtMs === undefined && p.joinedAtMs !== undefined);
+    if (!news) return;
+    const j: JournaledParticipant = { cdrId: had?.cdrId ?? crypto.randomUUID(), accountId: opts.accountId, region: opts.region, meeting: meeting ?? had?.meeting, participant: p };
+    journaled.set(p.participantId, j);
+    if (journal === undefined) return;
+    if (had !== undefined) journal.end(p.participantId);
+    journal.begin(j);
+  };
   // Participants of each meeting not yet left, and the end of meetings that ended with some still
   // in (their records carry that end). Both forgotten when the meeting's last participant leaves.
   const inMeeting = new Map<string, Set<string>>();
@@ -172,26 +330,32 @@ export function writeMeetingCdrs(events: MeetingEvents, opts: MeetingCdrWriterOp
     const endMs = p.endedAtMs ?? opts.clock.nowMs();
     const conferenceEndMs = meeting === undefined ? endMs : (meeting.endedAtMs ?? endedAt.get(meeting.meetingId) ?? endMs);
     if (meeting !== undefined) leave(meeting.meetingId, p.participantId);
-    const r = meetingCdrRecord({ meeting, participant: p, reason, endMs, conferenceEndMs, accountId: opts.accountId, region: opts.region, cdrId: crypto.randomUUID(), status: 'Completed' });
-    let file: string;
+    const j = journaled.get(p.participantId);
+    journaled.delete(p.participantId);
+    const r = meetingCdrRecord({ meeting, participant: p, reason, endMs, conferenceEndMs, accountId: opts.accountId, region: opts.region, cdrId: j?.cdrId ?? crypto.randomUUID(), status: 'Completed' });
+    let file: string | undefined;
     try {
       file = files.write(meetingCdrKey(r, p.startedAtMs), `${JSON.stringify(r)}\n`);
+      counters.written++;
     } catch (err) {
       counters.failed++;
       opts.logger.error({ err, participant: p.participantId, meeting: meeting?.meetingId, cdr: r.CdrId }, 'meeting CDR not written');
-      return;
     }
-    counters.written++;
-    opts.onWritten?.(file);
+    // After the file (a crash before this: the next start finds the file and keeps it); ended even
+    // when the file failed (it did end: an "Interrupted" record later would bill it to a later time).
+    if (j !== undefined) journal?.end(p.participantId);
+    if (file !== undefined) opts.onWritten?.(file);
   };
 
   const off = events.on((e: MeetingEvent) => {
     switch (e.type) {
       case 'participant-connected':
         if (e.meeting !== undefined) enter(e.meeting.meetingId, e.participant.participantId);
+        track(e.meeting, e.participant);
         return;
       case 'participant-joined':
         enter(e.meeting.meetingId, e.participant.participantId);
+        track(e.meeting, e.participant);
         return;
       case 'meeting-ended': {
         const id = e.meeting.meetingId;
@@ -208,8 +372,26 @@ export function writeMeetingCdrs(events: MeetingEvents, opts: MeetingCdrWriterOp
 
   return {
     counters,
+    start() {
+      if (journal === undefined) return 0;
+      return journal.open((j) => {
+        const r = interruptedMeetingCdr(j);
+        let file: string;
+        try {
+          // Kept if there: a crash between a participant's file and its end record.
+          file = files.write(meetingCdrKey(r, j.participant.startedAtMs), `${JSON.stringify(r)}\n`, true);
+        } catch (err) {
+          opts.logger.error({ err, participant: j.participant.participantId, cdr: j.cdrId }, 'meeting CDR of an interrupted participant not written');
+          return false;
+        }
+        counters.written++;
+        opts.onWritten?.(file);
+        return true;
+      });
+    },
     close() {
       off();
+      journal?.close();
     },
   };
 }

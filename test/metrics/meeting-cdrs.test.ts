@@ -6,7 +6,8 @@ import pino from 'pino';
 import S3rver from 's3rver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CdrUploader } from '../../metrics/cdr-upload.ts';
-import { keySegment, writeMeetingCdrs } from '../../metrics/meeting-cdrs.ts';
+import { parseJournalWith } from '../../metrics/cdr-journal.ts';
+import { keySegment, participantCodec, participantJournal, writeMeetingCdrs } from '../../metrics/meeting-cdrs.ts';
 import type { MeetingCdrRecord, MeetingCdrWriter } from '../../metrics/meeting-cdrs.ts';
 import { MeetingEvents } from '../../signaling/calls/meeting-events.ts';
 import { ManualTimers } from '../support/manual-timers.ts';
@@ -157,6 +158,115 @@ describe('meeting CDRs, one per participant', () => {
     expect(errors).toEqual([]);
     expect(w.counters).toEqual({ written: 0, failed: 1 });
     w.close();
+  });
+});
+
+describe('meeting CDRs of participants in progress at a crash (the participants\' journal)', () => {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-mcdr-j-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const journalFile = (): string => path.join(dir, 'journal', 'meeting-cdrs.jsonl');
+  const make = (clock: ManualTimers, events: MeetingEvents, notified: string[] = []): MeetingCdrWriter =>
+    writeMeetingCdrs(events, {
+      dir: path.join(dir, 'cdrs'),
+      accountId: ACCOUNT,
+      region: 'us-east-1',
+      clock,
+      logger,
+      onWritten: (f) => notified.push(f),
+      journal: participantJournal({ file: journalFile(), clock, timers: clock, logger, heartbeatMs: 5_000 }),
+    });
+  const bus = (): MeetingEvents =>
+    new MeetingEvents((err) => {
+      throw err;
+    });
+  const records = (): MeetingCdrRecord[] =>
+    readdirSync(path.join(dir, 'cdrs'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /_[0-9a-f-]{36}$/.test(f))
+      .map((f) => JSON.parse(readFileSync(path.join(dir, 'cdrs', f), 'utf8')) as MeetingCdrRecord)
+      .sort((a, b) => a.ParticipantId.localeCompare(b.ParticipantId));
+
+  it('writes an Interrupted record, ended at the last heartbeat, for each participant the journal shows open; the ended one keeps its own', () => {
+    const clock = new ManualTimers(T0);
+    let events = bus();
+    let w = make(clock, events);
+    expect(w.start()).toBe(0);
+    const meeting = meetingSummary({ startedAtMs: T0 });
+    const a = participantSummary({ participantId: 'a', startedAtMs: T0 });
+    const b = participantSummary({ participantId: 'b', startedAtMs: T0, joinPath: 'dial-out', role: 'moderator' });
+    const ivr = participantSummary({ participantId: 'ivr', startedAtMs: T0 });
+    events.emit({ type: 'participant-connected', meeting: undefined, participant: a });
+    events.emit({ type: 'participant-connected', meeting, participant: b });
+    events.emit({ type: 'participant-connected', meeting: undefined, participant: ivr });
+    events.emit({ type: 'meeting-started', meeting });
+    events.emit({ type: 'participant-joined', meeting, participant: { ...a, joinedAtMs: T0 + 2_000 } });
+    events.emit({ type: 'participant-joined', meeting, participant: { ...b, joinedAtMs: T0 + 3_000 } });
+    clock.advance(12_000); // two heartbeats
+    events.emit({ type: 'participant-left', meeting, participant: { ...b, joinedAtMs: T0 + 3_000, endedAtMs: T0 + 12_000 }, reason: 'hangup' });
+    clock.advance(4_000); // the process dies 16 s in; the last heartbeat said 15 s
+    const left = readFileSync(journalFile());
+    const parsed = parseJournalWith(left.toString('utf8'), participantCodec);
+    expect(parsed.ok && [...parsed.contents.open.keys()].sort()).toEqual(['a', 'ivr']);
+    w.close();
+    writeFileSync(journalFile(), left);
+
+    events = bus();
+    const notified: string[] = [];
+    w = make(new ManualTimers(T0 + 600_000), events, notified);
+    expect(w.start()).toBe(2);
+    expect(notified).toHaveLength(2);
+    const [ra, rb, rivr] = records();
+    expect(rb).toMatchObject({ ParticipantId: 'b', Status: 'Completed', BillableDurationSeconds: '12', Direction: 'Outbound', ParticipantRole: 'moderator' });
+    expect(ra).toMatchObject({
+      ParticipantId: 'a',
+      Status: 'Interrupted',
+      LeaveReason: 'interrupted',
+      ConferenceId: meeting.meetingId,
+      ConferencePin: meeting.meetingPin,
+      OrganizerEmail: 'ana@example.com',
+      JoinedTimeEpochSeconds: String(Math.floor((T0 + 2_000) / 1000)),
+      EndTimeEpochSeconds: String(Math.floor((T0 + 15_000) / 1000)),
+      ConferenceEndTimeEpochSeconds: String(Math.floor((T0 + 15_000) / 1000)),
+      BillableDurationSeconds: '15',
+      Direction: 'Inbound',
+    });
+    expect(ra?.CdrId).not.toBe(rb?.CdrId);
+    expect(rivr).toMatchObject({ ParticipantId: 'ivr', Status: 'Interrupted', ConferenceId: '', JoinedTimeEpochSeconds: '' });
+    // A fresh journal: nothing open, nothing written twice at the start after.
+    w.close();
+    w = make(new ManualTimers(T0 + 700_000), bus());
+    expect(w.start()).toBe(0);
+    expect(records()).toHaveLength(3);
+    w.close();
+  });
+
+  it('a crash between a participant\'s file and its end record keeps the file it wrote (same CdrId, Completed)', () => {
+    const clock = new ManualTimers(T0);
+    const events = bus();
+    let w = make(clock, events);
+    w.start();
+    const meeting = meetingSummary({ startedAtMs: T0 });
+    const a = participantSummary({ participantId: 'a', startedAtMs: T0, joinedAtMs: T0 });
+    events.emit({ type: 'participant-connected', meeting, participant: a });
+    const before = readFileSync(journalFile());
+    events.emit({ type: 'participant-left', meeting, participant: { ...a, endedAtMs: T0 + 9_000 }, reason: 'hangup' });
+    w.close();
+    writeFileSync(journalFile(), before);
+    w = make(new ManualTimers(T0 + 60_000), bus());
+    expect(w.start()).toBe(1);
+    const all = records();
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ Status: 'Completed', BillableDurationSeconds: '9' });
+    w.close();
+  });
+
+  it('a damaged begin line naming a path elsewhere is skipped', () => {
+    const evil = participantCodec.encode({ cdrId: '1a234567-89bc-41d2-8456-e78f9f01234e', accountId: ACCOUNT, region: 'us-east-1', meeting: undefined, participant: participantSummary() }).replace(ACCOUNT, '../../../etc');
+    const parsed = parseJournalWith(`{"t":"journal","v":1,"ms":${T0}}\n${evil}`, participantCodec);
+    expect(parsed.ok && parsed.contents.open.size).toBe(0);
+    expect(parsed.ok && parsed.contents.skipped).toBe(1);
   });
 });
 
