@@ -30,7 +30,6 @@ export interface MeetingRecordsDeps {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly logger: Logger;
-  readonly registry: client.Registry;
   /** The streaming status events' delivery (CallStreaming.events): its targets get the meeting events. */
   readonly statusEvents: StatusEvents;
   /** Told of each participant CDR once whole on disk (the CDR uploader's enqueue). */
@@ -48,12 +47,12 @@ export interface MeetingRecordsDeps {
 export interface MeetingRecords {
   readonly cdrs: MeetingCdrWriter;
   readonly usage: UsageReports;
-  /**
-   * Writes the CDRs of participants a crash interrupted (synchronously, before it resolves
-   * anything: call before meetings are taken), then makes any missed usage reports and starts
-   * their uploads.
-   */
-  start(): Promise<void>;
+  /** Writes the CDRs of participants a crash interrupted, then journals anew: call before SIP listens. */
+  startCdrs(): number;
+  /** Makes any missed usage reports (the directory must answer by then) and starts their uploads; resolves once made. */
+  startReports(): Promise<void>;
+  /** The meeting metrics on /metrics (once per registry). */
+  addMetrics(registry: client.Registry): void;
   close(): Promise<void>;
 }
 
@@ -67,7 +66,6 @@ export function createMeetingRecords(d: MeetingRecordsDeps): MeetingRecords {
     onWritten: d.onCdrWritten,
     journal: participantJournal({ file: path.join(d.dataDir, 'journal', 'meeting-cdrs.jsonl'), clock: d.clock, timers: d.timers, logger: d.logger }),
   });
-  addMeetingMetrics(d.registry, d.events);
   const unpublish = publishMeetingEvents(d.events, d.statusEvents, { accountId: d.accountId, region: d.region, clock: d.clock });
   const reportsDir = path.join(d.dataDir, 'reports');
   const uploader = new CdrUploader({
@@ -93,10 +91,13 @@ export function createMeetingRecords(d: MeetingRecordsDeps): MeetingRecords {
   return {
     cdrs,
     usage,
-    async start() {
-      cdrs.start();
+    startCdrs: () => cdrs.start(),
+    async startReports() {
       uploader.start();
       await usage.start();
+    },
+    addMetrics(registry) {
+      addMeetingMetrics(registry, d.events);
     },
     async close() {
       unpublish();

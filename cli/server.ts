@@ -49,6 +49,9 @@ import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrJournal } from '../metrics/cdr-journal.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
 import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
+import { createMeetingRecords } from './meeting-records.ts';
+import { MeetingEvents } from '../signaling/calls/meeting-events.ts';
+import { usageDirectory } from '../control-plane/usage-directory.ts';
 import { RecordingCalls } from '../signaling/calls/recording-call.ts';
 import type { CallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
@@ -107,6 +110,8 @@ export interface CarillonServer {
   readonly events: CallEvents;
   /** Call audio streaming: the service, its status events and their delivery. */
   readonly streaming: CallStreaming;
+  /** The meeting event bus the meeting call layer emits on: participant CDRs, meeting metrics and events, usage reports listen. */
+  readonly meetingEvents: MeetingEvents;
 }
 
 /**
@@ -174,6 +179,21 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const cdrJournal = new CdrJournal({ file: path.join(cfg.data, 'journal', 'cdrs.jsonl'), clock, timers, logger });
   const cdrWriter = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file), journal: cdrJournal });
   const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock, lookup, resolver });
+  // Meeting records: participant CDRs (same spool and uploader), meeting events on the streaming
+  // targets, the weekly usage reports (<data>/reports, or the CDR bucket when one is set).
+  const meetingEvents = new MeetingEvents((err) => logger.error({ err }, 'meeting event listener failed'));
+  const meetingRecords = createMeetingRecords({
+    events: meetingEvents,
+    dataDir: cfg.data,
+    accountId: cfg.accountId,
+    region: cfg.media.region,
+    clock,
+    timers,
+    logger,
+    statusEvents: streaming.events,
+    onCdrWritten: (file) => cdrUploader?.enqueue(file),
+    usage: { directory: () => (store === undefined ? Promise.resolve([]) : usageDirectory(store)), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, lookup },
+  });
   const sipLogsOn = sipLogsAnywhere();
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
@@ -193,6 +213,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     config: cfg,
     events,
     streaming,
+    meetingEvents,
     get ports() {
       return ports;
     },
@@ -208,6 +229,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       mkdirSync(cfg.data, { recursive: true });
       // Before SIP listens: CDRs for the calls a crash interrupted, then a fresh journal.
       cdrWriter.start();
+      meetingRecords.startCdrs();
       const tls = cfg.sipTls >= 0 ? await loadTlsMaterial(cfg.data, cfg.domain, cfg.tlsCert, cfg.tlsKey) : undefined;
       const sip = cfg.sip;
       engine = await MediaEngine.start(
@@ -319,6 +341,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       addRouteHealthMetrics(registry, () => routeHealth.list());
       addSipAuthMetrics(registry, { digest, guard: authGuard });
       addStreamingMetrics(registry, streaming);
+      meetingRecords.addMetrics(registry);
 
       const ql = qualityLog;
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener), vcSeries);
@@ -346,6 +369,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       renameSync(tmp, path.join(cfg.data, 'ports.json'));
       routeHealth.start();
       cdrUploader?.start();
+      // After the store opened (the reports list its users); in the background.
+      void meetingRecords.startReports();
       ready = true;
       logger.info({ ports, bind: cfg.bind, advertise: cfg.advertisedAddress }, 'carillon listening');
       return ports;
@@ -360,6 +385,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         calls?.drain();
         await edge?.close();
         cdrWriter.close();
+        // Before the store (a report under way reads it) and the event targets close.
+        await meetingRecords.close();
         await app?.close();
         await store?.close();
         await engine?.close();

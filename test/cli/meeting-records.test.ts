@@ -64,7 +64,6 @@ describe('meeting records wired over one meeting event bus', () => {
       clock,
       timers: clock,
       logger,
-      registry,
       statusEvents: status,
       onCdrWritten: (f) => cdrFiles.push(f),
       usage: {
@@ -76,7 +75,9 @@ describe('meeting records wired over one meeting event bus', () => {
         endpoint,
       },
     });
-    await records.start();
+    expect(records.startCdrs()).toBe(0);
+    await records.startReports();
+    records.addMetrics(registry);
 
     const meeting = meetingSummary({ startedAtMs: clock.nowMs() });
     const host = participantSummary({ participantId: 'host', role: 'host', startedAtMs: clock.nowMs() });

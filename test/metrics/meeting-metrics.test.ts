@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import client from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { addMeetingMetrics } from '../../metrics/meeting-metrics.ts';
@@ -146,5 +148,15 @@ describe('bridge metrics read from the media workers at scrape time', () => {
     expect(series(text, 'carillon_media_bridges_active')).toBe(0);
     expect(series(text, `${h}_count`)).toBe(1001);
     expect(series(text, `${h}_bucket`, 'le="0.0005"')).toBe(901);
+  });
+
+  it('the dashboard\'s meeting and bridge panels name only metrics the registry exports', async () => {
+    const registry = createMetricsRegistry(() => sourceWith(() => Promise.resolve(status({}))));
+    addMeetingMetrics(registry, new MeetingEvents(() => undefined));
+    const exported = await registry.metrics();
+    const dash = readFileSync(path.join(import.meta.dirname, '../../metrics/grafana-dashboard.json'), 'utf8');
+    const names = new Set([...dash.matchAll(/carillon_(?:meeting|media_bridge)[a-z0-9_]*/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    expect(names.size).toBeGreaterThanOrEqual(8);
+    for (const n of names) expect(exported, n).toContain(`# HELP ${n} `);
   });
 });
