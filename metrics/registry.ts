@@ -105,6 +105,9 @@ export function createMetricsRegistry(source: () => SignalingMetricsSource | und
 
 type MediaRead = (m: MediaStatus) => number;
 
+/** A count as a number: anything else (absent, NaN) is 0. */
+const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
 /**
  * Media-plane metrics. The workers are asked once per scrape (the first metric's collect starts
  * the question; the others reuse the answer).
@@ -157,9 +160,10 @@ function addMediaMetrics(registry: client.Registry, ask: () => Promise<MediaStat
   def('counter', 'carillon_media_timeouts_total', 'Calls ended because no RTP flowed for the media timeout', (m) => m.mediaTimeouts);
   def('counter', 'carillon_media_dtmf_events_total', 'RFC 4733 DTMF digits detected', (m) => m.dtmfEvents);
   def('counter', 'carillon_media_rtcp_reports_sent_total', "Carillon's own RTCP reports sent", (m) => m.rtcpSent);
-  def('gauge', 'carillon_media_bridges_active', 'Audio bridges (meetings) with participants, on every media worker', (m) => m.bridges);
-  def('gauge', 'carillon_media_bridge_participants', "Participants in the audio bridges' mixes", (m) => m.bridgeParticipants);
-  def('counter', 'carillon_media_bridge_tick_cpu_seconds_total', "CPU time the bridges' 20 ms ticks took (decode, mix, encode, send): the mixer's CPU", (m) => m.bridgeTickUs / 1e6);
+  // Bridge figures read as 0 where a worker's status has none (a media engine that sums no bridge counters).
+  def('gauge', 'carillon_media_bridges_active', 'Audio bridges (meetings) with participants, on every media worker', (m) => finite(m.bridges));
+  def('gauge', 'carillon_media_bridge_participants', "Participants in the audio bridges' mixes", (m) => finite(m.bridgeParticipants));
+  def('counter', 'carillon_media_bridge_tick_cpu_seconds_total', "CPU time the bridges' 20 ms ticks took (decode, mix, encode, send): the mixer's CPU", (m) => finite(m.bridgeTickUs) / 1e6);
   registry.registerMetric(
     new CountsHistogram({
       name: 'carillon_media_bridge_tick_lag_seconds',
@@ -167,7 +171,8 @@ function addMediaMetrics(registry: client.Registry, ask: () => Promise<MediaStat
       boundsSeconds: BRIDGE_TICK_LAG_BUCKETS_MS.map((ms) => ms / 1000),
       read: async () => {
         const m = await status();
-        return m === undefined ? undefined : { counts: m.bridgeTickLag, sum: m.bridgeTickLagSumMs / 1000 };
+        const counts: unknown = m?.bridgeTickLag;
+        return m === undefined ? undefined : { counts: Array.isArray(counts) ? counts.map(finite) : [], sum: finite(m.bridgeTickLagSumMs) / 1000 };
       },
     }),
   );
