@@ -13,6 +13,9 @@ import type { JoinPath, MeetingEndReason, ModeratorAction, ParticipantLeaveReaso
  *   carillon_meeting_participants_joined_total{join_path}     entered a meeting's mix
  *   carillon_meeting_participant_leaves_total{reason}         calls of participants that ended
  *   carillon_meeting_moderator_actions_total{action, source}  source: dtmf | api
+ *
+ * Chime SDK names (AWS/ChimeSDK): AttendeeAuthorizationSuccess ≈ joined; AttendeeAuthorizationError
+ * ≈ leaves{reason=locked|invalid-id}; AttendeeAudioDrops ≈ leaves{reason=media-timeout}.
  */
 const JOIN_PATHS: readonly JoinPath[] = ['dial-in', 'dial-in-number', 'dial-out'];
 const LEAVE_REASONS: readonly ParticipantLeaveReason[] = ['hangup', 'removed', 'meeting-ended', 'locked', 'invalid-id', 'media-timeout', 'moderator-timeout', 'shutdown'];
@@ -54,11 +57,11 @@ export function addMeetingMetrics(registry: client.Registry, events: MeetingEven
   const ended = new client.Counter({ name: 'carillon_meetings_ended_total', help: 'Meetings ended, by reason', labelNames: ['reason'] as const, registers: [registry] });
   const joined = new client.Counter({
     name: 'carillon_meeting_participants_joined_total',
-    help: "Participants that entered a meeting's mix, by how they reached it (dial-in: a SIP URI; dial-in-number: a phone number; dial-out)",
+    help: "Participants that entered a meeting's mix, by how they reached it (dial-in: a SIP URI; dial-in-number: a phone number; dial-out) (Chime SDK AttendeeAuthorizationSuccess)",
     labelNames: ['join_path'] as const,
     registers: [registry],
   });
-  const leaves = new client.Counter({ name: 'carillon_meeting_participant_leaves_total', help: 'Meeting participant calls that ended, by reason', labelNames: ['reason'] as const, registers: [registry] });
+  const leaves = new client.Counter({ name: 'carillon_meeting_participant_leaves_total', help: 'Meeting participant calls that ended, by reason (Chime SDK AttendeeAuthorizationError: locked, invalid-id; AttendeeAudioDrops: media-timeout)', labelNames: ['reason'] as const, registers: [registry] });
   const actions = new client.Counter({
     name: 'carillon_meeting_moderator_actions_total',
     help: 'Moderator actions, by action and by where they came from (dtmf: a moderator or host on the call; api)',
