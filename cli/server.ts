@@ -55,6 +55,8 @@ import { writeCdrs } from '../metrics/cdr.ts';
 import { CdrJournal } from '../metrics/cdr-journal.ts';
 import { CdrUploader } from '../metrics/cdr-upload.ts';
 import { addStreamingMetrics, createCallStreaming } from './streaming.ts';
+import { createMeetingRecords } from './meeting-records.ts';
+import { usageDirectory } from '../control-plane/usage-directory.ts';
 import { RecordingCalls } from '../signaling/calls/recording-call.ts';
 import type { CallStreaming } from './streaming.ts';
 import { SipMessageLog } from '../metrics/sip-log.ts';
@@ -100,8 +102,6 @@ export interface CarillonServer {
   readonly calls: TrunkCalls;
   /** Meeting participants and meetings in progress (for tests, metrics and the API's live view). */
   readonly meetings: MeetingCalls;
-  /** The meeting event bus: meetings started and ended, participants joined, left, muted, moderator actions. */
-  readonly meetingEvents: MeetingEvents;
   /** The media workers' counters, summed (port pool, packets, timeouts). */
   mediaStatus(): Promise<MediaStatus>;
   /** The control plane's configuration snapshots (undefined with the API off). */
@@ -119,6 +119,8 @@ export interface CarillonServer {
   readonly events: CallEvents;
   /** Call audio streaming: the service, its status events and their delivery. */
   readonly streaming: CallStreaming;
+  /** The meeting event bus the meeting call layer emits on: participant CDRs, meeting metrics and events, usage reports listen. */
+  readonly meetingEvents: MeetingEvents;
 }
 
 /**
@@ -187,7 +189,6 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   };
   const isCarrier = (address: string): boolean => current().carriers.some((c) => c.host === address || c.host === address.replace(/^::ffff:/, ''));
   const router: CallRouter = new MeetingDialInRouter({ domains: meetingDomains, directory, isCarrier }, vcRouter);
-  const meetingEvents = new MeetingEvents((err) => logger.error({ err }, 'meeting event listener failed'));
   let terminationHealth: TerminationHealthRecorder | undefined;
   const current = (): ConfigSnapshot => snapshots?.current ?? EMPTY_SNAPSHOT;
   // CDRs first: a call's records are on disk before anything else hears that it ended.
@@ -199,6 +200,21 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   const cdrJournal = new CdrJournal({ file: path.join(cfg.data, 'journal', 'cdrs.jsonl'), clock, timers, logger });
   const cdrWriter = writeCdrs(events, { dir: path.join(cfg.data, 'cdrs'), accountId: cfg.accountId, clock, logger, onWritten: (file) => cdrUploader?.enqueue(file), journal: cdrJournal });
   const streaming = createCallStreaming({ dataDir: cfg.data, accountId: cfg.accountId, config: cfg.streaming, snapshot: () => snapshots?.current ?? EMPTY_SNAPSHOT, calls: events, logger, clock, lookup, resolver });
+  // Meeting records: participant CDRs (same spool and uploader), meeting events on the streaming
+  // targets, the weekly usage reports (<data>/reports, or the CDR bucket when one is set).
+  const meetingEvents = new MeetingEvents((err) => logger.error({ err }, 'meeting event listener failed'));
+  const meetingRecords = createMeetingRecords({
+    events: meetingEvents,
+    dataDir: cfg.data,
+    accountId: cfg.accountId,
+    region: cfg.media.region,
+    clock,
+    timers,
+    logger,
+    statusEvents: streaming.events,
+    onCdrWritten: (file) => cdrUploader?.enqueue(file),
+    usage: { directory: () => (store === undefined ? Promise.resolve([]) : usageDirectory(store)), bucket: () => cfg.cdrBucket ?? snapshots?.current.cdrBucket, endpoint: cfg.s3Endpoint, lookup },
+  });
   const sipLogsOn = sipLogsAnywhere();
   const sipLog = new SipMessageLog(events, {
     dir: path.join(cfg.data, 'logs', 'voice-connector'),
@@ -218,6 +234,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     config: cfg,
     events,
     streaming,
+    meetingEvents,
     get ports() {
       return ports;
     },
@@ -229,7 +246,6 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       if (calls === undefined) throw new Error('server not started');
       return calls;
     },
-    meetingEvents,
     get meetings() {
       if (meetings === undefined) throw new Error('server not started');
       return meetings;
@@ -238,6 +254,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       mkdirSync(cfg.data, { recursive: true });
       // Before SIP listens: CDRs for the calls a crash interrupted, then a fresh journal.
       cdrWriter.start();
+      meetingRecords.startCdrs();
       const tls = cfg.sipTls >= 0 ? await loadTlsMaterial(cfg.data, cfg.domain, cfg.tlsCert, cfg.tlsKey) : undefined;
       const sip = cfg.sip;
       engine = await MediaEngine.start(
@@ -369,6 +386,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       addRouteHealthMetrics(registry, () => routeHealth.list());
       addSipAuthMetrics(registry, { digest, guard: authGuard });
       addStreamingMetrics(registry, streaming);
+      meetingRecords.addMetrics(registry);
 
       const ql = qualityLog;
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener), vcSeries);
@@ -398,6 +416,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       renameSync(tmp, path.join(cfg.data, 'ports.json'));
       routeHealth.start();
       cdrUploader?.start();
+      // After the store opened (the reports list its users); in the background.
+      void meetingRecords.startReports();
       ready = true;
       logger.info({ ports, bind: cfg.bind, advertise: cfg.advertisedAddress }, 'carillon listening');
       return ports;
@@ -413,6 +433,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         calls?.drain();
         await edge?.close();
         cdrWriter.close();
+        // Before the store (a report under way reads it) and the event targets close.
+        await meetingRecords.close();
         await app?.close();
         await store?.close();
         await engine?.close();

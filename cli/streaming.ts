@@ -108,11 +108,12 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
     sink = new KdsStreamSink({ ...base, streamName: kds.streamName });
     if (kds.eventsStreamName !== undefined) targets.push(kinesisEventTarget({ ...base, streamName: kds.eventsStreamName }));
   }
-  // The voice connector's StreamingNotificationTargets pick among EventBridge, SNS and SQS.
+  // The voice connector's StreamingNotificationTargets pick among EventBridge, SNS and SQS for its
+  // streaming events; meeting events go to every one configured (Chime sent them to the account's).
   const asked =
     (kind: 'EventBridge' | 'SNS' | 'SQS') =>
     (event: StreamingEnvelope): boolean =>
-      notificationAsked(d.snapshot(), String(event.detail.voiceConnectorId), kind);
+      event['detail-type'] === 'Chime Meeting State Change' || notificationAsked(d.snapshot(), String(event.detail.voiceConnectorId), kind);
   const clients: { destroy(): void }[] = [];
   const eb = d.config.eventBridge;
   if (eb !== undefined) {

@@ -34,6 +34,10 @@ import type { TrunkCall } from '../common/route.ts';
  *
  * The file is compacted (rewritten with only the calls still open, temporary name + rename) when
  * it passes `compactBytes` and twice its live size, so it stays small through a long run.
+ *
+ * RecordJournal is that journal over any kind of begin record (a JournalCodec); CdrJournal is the
+ * trunk calls' (JournaledCall, keyed by transaction id). Meeting participants keep their own
+ * (`<data>/journal/meeting-cdrs.jsonl`, meeting-cdrs.ts), in the same format with their own begin lines.
  */
 
 /** What a begin record holds: everything both CDRs of the call need (wall-clock ms). */
@@ -53,6 +57,23 @@ export interface JournaledCall {
 export interface InterruptedCall extends JournaledCall {
   readonly endMs: number;
 }
+
+/**
+ * How one kind of record is journaled (the trunk calls' JournaledCall by default; the meeting
+ * participants' in meeting-cdrs.ts): its begin line's fields, read back checked (they name files),
+ * its key (what its end line names) and its answer (an interrupted one never ends before it).
+ */
+export interface JournalCodec<T> {
+  /** The begin line, newline included (`{"t":"begin",…}`). */
+  encode(rec: T): string;
+  /** The record a parsed begin line holds, or undefined when it is not a valid one. */
+  decode(line: unknown): T | undefined;
+  key(rec: T): string;
+  answerMs(rec: T): number;
+}
+
+/** A record a crash interrupted, with the end it is given (wall-clock ms, ≥ its answer). */
+export type Interrupted<T> = T & { readonly endMs: number };
 
 export const DEFAULT_JOURNAL_HEARTBEAT_MS = 5_000;
 /** Size past which the journal is compacted (also only once it is twice its live size). */
@@ -84,7 +105,35 @@ const BeginLine = Type.Object({
 });
 const EndLine = Type.Object({ t: Type.Literal('end'), tx: Type.String(), ms: Ms });
 const BeatLine = Type.Object({ t: Type.Literal('beat'), ms: Ms });
-const RecordLine = Type.Union([BeginLine, EndLine, BeatLine, HeaderLine]);
+const OtherLine = Type.Union([EndLine, BeatLine, HeaderLine]);
+
+/** The trunk calls' begin records. */
+export const trunkCallCodec: JournalCodec<JournaledCall> = {
+  encode: (c) => beginLine(c),
+  decode(v) {
+    if (!Value.Check(BeginLine, v)) return undefined;
+    return {
+      transactionId: v.tx,
+      accountId: v.account,
+      trunk: {
+        voiceConnectorId: v.trunk.voiceConnectorId,
+        region: v.trunk.region,
+        direction: v.trunk.direction,
+        fromNumber: v.trunk.fromNumber,
+        toNumber: v.trunk.toNumber,
+        fromCountry: v.trunk.fromCountry,
+        toCountry: v.trunk.toCountry,
+      },
+      callerCallId: v.caller,
+      calleeCallId: v.callee,
+      startMs: v.start,
+      answerMs: v.answer,
+      cdrIds: [v.ids[0], v.ids[1]],
+    };
+  },
+  key: (c) => c.transactionId,
+  answerMs: (c) => c.answerMs,
+};
 
 /** The begin record of a call (one line, newline included). */
 export function beginLine(c: JournaledCall): string {
@@ -105,9 +154,9 @@ export function beginLine(c: JournaledCall): string {
 const headerLine = (ms: number): string => `{"t":"journal","v":1,"ms":${ms}}\n`;
 const beatLine = (ms: number): string => `{"t":"beat","ms":${ms}}\n`;
 
-export interface JournalContents {
-  /** Calls begun and not ended, by transaction id, in the order they began. */
-  readonly open: ReadonlyMap<string, JournaledCall>;
+export interface JournalContents<T = JournaledCall> {
+  /** Records begun and not ended, by key (a call's transaction id), in the order they began. */
+  readonly open: ReadonlyMap<string, T>;
   /** The latest time any record names (wall-clock ms); undefined when no record has one. */
   readonly lastMs: number | undefined;
   /** Complete lines that are not records (damage), skipped. */
@@ -116,66 +165,65 @@ export interface JournalContents {
   readonly torn: boolean;
 }
 
-export type JournalParse = { readonly ok: true; readonly contents: JournalContents } | { readonly ok: false; readonly reason: 'no-header' };
+export type JournalParse<T = JournaledCall> = { readonly ok: true; readonly contents: JournalContents<T> } | { readonly ok: false; readonly reason: 'no-header' };
 
 /** Reads a journal's text. Never throws: a journal whose first line is not the header is garbage. */
 export function parseJournal(text: string): JournalParse {
+  return parseJournalWith(text, trunkCallCodec);
+}
+
+/** Reads a journal of `codec`'s records (parseJournal: the trunk calls'). */
+export function parseJournalWith<T>(text: string, codec: JournalCodec<T>): JournalParse<T> {
   const lines = text.split('\n');
   // The piece after the last newline: '' when the file ends cleanly, else a torn write.
   const tail = lines.pop() ?? '';
-  const open = new Map<string, JournaledCall>();
+  const open = new Map<string, T>();
   let lastMs: number | undefined;
   let skipped = 0;
   if (lines.length === 0) return tail === '' ? { ok: true, contents: { open, lastMs, skipped, torn: false } } : { ok: false, reason: 'no-header' };
   for (let i = 0; i < lines.length; i++) {
-    const rec = parseLine(lines[i] as string);
+    const rec = parseLine(lines[i] as string, codec);
     if (i === 0 && rec?.t !== 'journal') return { ok: false, reason: 'no-header' };
     if (rec === undefined) {
       skipped++;
       continue;
     }
-    const ms = rec.t === 'begin' ? rec.answer : rec.ms;
+    const ms = rec.t === 'begin' ? codec.answerMs(rec.rec) : rec.ms;
     if (lastMs === undefined || ms > lastMs) lastMs = ms;
-    if (rec.t === 'begin') {
-      open.set(rec.tx, {
-        transactionId: rec.tx,
-        accountId: rec.account,
-        trunk: {
-          voiceConnectorId: rec.trunk.voiceConnectorId,
-          region: rec.trunk.region,
-          direction: rec.trunk.direction,
-          fromNumber: rec.trunk.fromNumber,
-          toNumber: rec.trunk.toNumber,
-          fromCountry: rec.trunk.fromCountry,
-          toCountry: rec.trunk.toCountry,
-        },
-        callerCallId: rec.caller,
-        calleeCallId: rec.callee,
-        startMs: rec.start,
-        answerMs: rec.answer,
-        cdrIds: [rec.ids[0], rec.ids[1]],
-      });
-    } else if (rec.t === 'end') {
-      open.delete(rec.tx);
-    }
+    if (rec.t === 'begin') open.set(codec.key(rec.rec), rec.rec);
+    else if (rec.t === 'end') open.delete(rec.tx);
   }
   return { ok: true, contents: { open, lastMs, skipped, torn: tail !== '' } };
 }
 
-function parseLine(line: string): Static<typeof RecordLine> | undefined {
+type ParsedLine<T> = Static<typeof OtherLine> | { readonly t: 'begin'; readonly rec: T };
+
+function parseLine<T>(line: string, codec: JournalCodec<T>): ParsedLine<T> | undefined {
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch {
     return undefined;
   }
-  return Value.Check(RecordLine, v) ? v : undefined;
+  if (typeof v === 'object' && v !== null && 't' in v && v.t === 'begin') {
+    const rec = codec.decode(v);
+    return rec === undefined ? undefined : { t: 'begin', rec };
+  }
+  return Value.Check(OtherLine, v) ? v : undefined;
 }
 
 /** The calls a journal shows open, each ended at the last moment known (never before its answer). */
 export function interruptedCalls(contents: JournalContents): InterruptedCall[] {
-  const out: InterruptedCall[] = [];
-  for (const c of contents.open.values()) out.push({ ...c, endMs: Math.max(contents.lastMs ?? c.answerMs, c.answerMs) });
+  return interruptedRecords(contents, trunkCallCodec);
+}
+
+/** The records a journal shows open, each ended at the last moment known (never before its answer). */
+export function interruptedRecords<T>(contents: JournalContents<T>, codec: JournalCodec<T>): Interrupted<T>[] {
+  const out: Interrupted<T>[] = [];
+  for (const c of contents.open.values()) {
+    const answer = codec.answerMs(c);
+    out.push({ ...c, endMs: Math.max(contents.lastMs ?? answer, answer) });
+  }
   return out;
 }
 
@@ -197,8 +245,9 @@ export interface CdrJournalOptions {
  * `close()` stops the heartbeat and the file. Never throws: a journal it can't write is logged and
  * the run goes on without one (CDRs of calls that end are still written).
  */
-export class CdrJournal {
+export class RecordJournal<T> {
   readonly #opts: CdrJournalOptions;
+  readonly #codec: JournalCodec<T>;
   readonly #heartbeatMs: number;
   readonly #compactBytes: number;
   /** Begin lines of the calls still open, by transaction id. */
@@ -211,8 +260,9 @@ export class CdrJournal {
   #failing = false;
   readonly counters = { appendFailures: 0, compactions: 0 };
 
-  constructor(opts: CdrJournalOptions) {
+  constructor(opts: CdrJournalOptions, codec: JournalCodec<T>) {
     this.#opts = opts;
+    this.#codec = codec;
     this.#heartbeatMs = opts.heartbeatMs ?? DEFAULT_JOURNAL_HEARTBEAT_MS;
     this.#compactBytes = opts.compactBytes ?? DEFAULT_JOURNAL_COMPACT_BYTES;
   }
@@ -227,7 +277,7 @@ export class CdrJournal {
    * (true = its CDRs are on disk), then starts a fresh journal and the heartbeat. A journal that
    * is garbage, or whose calls could not all be written, is kept beside it under another name.
    */
-  open(writeInterrupted: (call: InterruptedCall) => boolean): number {
+  open(writeInterrupted: (call: Interrupted<T>) => boolean): number {
     const { file, logger, clock } = this.#opts;
     let interrupted = 0;
     let text: string | undefined;
@@ -238,14 +288,14 @@ export class CdrJournal {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#moveAside('unreadable', err);
     }
     if (text !== undefined) {
-      const parsed = parseJournal(text);
+      const parsed = parseJournalWith(text, this.#codec);
       if (!parsed.ok) {
         this.#moveAside('garbage', parsed.reason);
       } else {
         const c = parsed.contents;
         if (c.torn || c.skipped > 0) logger.warn({ journal: file, torn: c.torn, skipped: c.skipped }, 'CDR journal: lines cut short or damaged, skipped');
         let unwritten = 0;
-        for (const call of interruptedCalls(c)) {
+        for (const call of interruptedRecords(c, this.#codec)) {
           if (writeInterrupted(call)) interrupted++;
           else unwritten++;
         }
@@ -260,10 +310,11 @@ export class CdrJournal {
   }
 
   /** Appends the begin record of an answered call. */
-  begin(call: JournaledCall): void {
-    if (this.#fd === undefined || this.#open.has(call.transactionId)) return;
-    const line = beginLine(call);
-    this.#open.set(call.transactionId, line);
+  begin(call: T): void {
+    const key = this.#codec.key(call);
+    if (this.#fd === undefined || this.#open.has(key)) return;
+    const line = this.#codec.encode(call);
+    this.#open.set(key, line);
     this.#liveBytes += line.length;
     this.#append(line);
   }
@@ -354,5 +405,12 @@ export class CdrJournal {
     } catch (err) {
       logger.error({ journal: file, why, detail, err }, 'CDR journal could not be moved aside');
     }
+  }
+}
+
+/** The journal of answered voice connector calls (`<data>/journal/cdrs.jsonl`). */
+export class CdrJournal extends RecordJournal<JournaledCall> {
+  constructor(opts: CdrJournalOptions) {
+    super(opts, trunkCallCodec);
   }
 }

@@ -26,7 +26,13 @@ export interface CdrUploaderOptions {
   readonly logger: Logger;
   readonly timers: Timers;
   readonly retryMs?: number;
+  /** Which spool files (paths relative to it) are records to put; default: CDR files (named `…_<uuid>`). */
+  readonly matches?: ((relativePath: string) => boolean) | undefined;
+  /** The objects' Content-Type (default application/json). */
+  readonly contentType?: string | undefined;
 }
+
+const isCdrFile = (rel: string): boolean => /_[0-9a-f-]{36}$/.test(rel);
 
 export class CdrUploader {
   readonly #opts: CdrUploaderOptions;
@@ -64,7 +70,8 @@ export class CdrUploader {
     } catch {
       files = [];
     }
-    for (const rel of files) if (/_[0-9a-f-]{36}$/.test(rel)) this.enqueue(path.join(this.#opts.spool, rel));
+    const matches = this.#opts.matches ?? isCdrFile;
+    for (const rel of files) if (matches(rel)) this.enqueue(path.join(this.#opts.spool, rel));
   }
 
   /** A CDR file just written to the spool. */
@@ -96,7 +103,7 @@ export class CdrUploader {
     if (bucket === undefined) return;
     try {
       const body = readFileSync(file);
-      await this.#s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      await this.#s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: this.#opts.contentType ?? 'application/json' }));
       unlinkSync(file);
       this.counters.uploaded++;
     } catch (err) {

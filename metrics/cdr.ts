@@ -63,10 +63,58 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 /** `Amazon-Chime-Business-Calling-CDRs/json/<account>/<yyyy>/<mm>/<dd>/<conferenceId>_<yyyy-mm-dd-HH.MM.SS.mmm>_<cdrId>` (UTC). */
 export function cdrKey(r: CdrRecord, startMs: number): string {
+  return cdrKeyOf(r.AwsAccountId, r.ConferenceId, r.CdrId, startMs);
+}
+
+/** Chime's CDR key from its parts (the account, the conference id it is filed under, the record's id, the leg's start). */
+export function cdrKeyOf(account: string, conferenceId: string, cdrId: string, startMs: number): string {
   const d = new Date(startMs);
   const [y, m, day] = [d.getUTCFullYear(), pad(d.getUTCMonth() + 1), pad(d.getUTCDate())];
   const stamp = `${y}-${m}-${day}-${pad(d.getUTCHours())}.${pad(d.getUTCMinutes())}.${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
-  return `Amazon-Chime-Business-Calling-CDRs/json/${r.AwsAccountId}/${y}/${m}/${day}/${r.ConferenceId}_${stamp}_${r.CdrId}`;
+  return `Amazon-Chime-Business-Calling-CDRs/json/${account}/${y}/${m}/${day}/${conferenceId}_${stamp}_${cdrId}`;
+}
+
+/**
+ * Writes record files whole under a directory (a temporary name, then a rename), making each day's
+ * directory once (made again if it vanished: cleared by hand, or a spool sweep).
+ */
+export class CdrFiles {
+  readonly #dir: string;
+  readonly #made = new Set<string>();
+  #seq = 0;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /**
+   * Writes `body` at `<dir>/<key>`; returns the file. With `keepExisting`, a file already there is
+   * kept (a crash between a call's files and its journal's end record: they are its own records).
+   * Throws on a disk error.
+   */
+  write(key: string, body: string, keepExisting = false): string {
+    const file = path.join(this.#dir, key);
+    if (keepExisting && existsSync(file)) return file;
+    const dir = path.dirname(file);
+    const tmp = `${file}.${process.pid}.${this.#seq++}.tmp`;
+    try {
+      if (!this.#made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.#made.add(dir);
+      }
+      try {
+        writeFileSync(tmp, body);
+      } catch {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(tmp, body);
+      }
+      renameSync(tmp, file);
+    } catch (err) {
+      this.#made.delete(dir);
+      throw err;
+    }
+    return file;
+  }
 }
 
 export interface CdrTimes {
@@ -194,40 +242,13 @@ export interface CdrWriter {
  * the journal's end record, then the uploader hears of the files.
  */
 export function writeCdrs(events: CallEvents, opts: CdrWriterOptions): CdrWriter {
-  let seq = 0;
-  // Day directories made so far (one mkdir per day, not per record); forgotten if one vanishes.
-  const made = new Set<string>();
+  const files = new CdrFiles(opts.dir);
   /** Answered calls: their journal record and the wall − monotonic offset taken at answer. */
   const answered = new Map<string, { readonly journaled: JournaledCall; readonly offsetMs: number }>();
   const journal = opts.journal;
 
   /** Writes one record whole (temporary name + rename); returns its file. Throws on a disk error. */
-  const writeFile = (r: CdrRecord, startMs: number, keepExisting: boolean): string => {
-    const file = path.join(opts.dir, cdrKey(r, startMs));
-    // A crash between a call's files and its end record: the files are the call's own CDRs.
-    if (keepExisting && existsSync(file)) return file;
-    const dir = path.dirname(file);
-    const tmp = `${file}.${process.pid}.${seq++}.tmp`;
-    const body = `${JSON.stringify(r)}\n`;
-    try {
-      if (!made.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        made.add(dir);
-      }
-      try {
-        writeFileSync(tmp, body);
-      } catch {
-        // The directory went away (cleared by hand, or a spool sweep): make it again once.
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(tmp, body);
-      }
-      renameSync(tmp, file);
-    } catch (err) {
-      made.delete(dir);
-      throw err;
-    }
-    return file;
-  };
+  const writeFile = (r: CdrRecord, startMs: number, keepExisting: boolean): string => files.write(cdrKey(r, startMs), `${JSON.stringify(r)}\n`, keepExisting);
 
   const onAnswered = (call: CallSummary, trunk: TrunkCall): void => {
     if (answered.has(call.id)) return;

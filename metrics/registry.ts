@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { MediaStatus } from '../media/protocol.ts';
+import { BRIDGE_TICK_LAG_BUCKETS_MS } from '../media/protocol.ts';
 
 /**
  * The signaling edge's message counters, as metrics reads them (the edge's own counters object
@@ -104,6 +105,9 @@ export function createMetricsRegistry(source: () => SignalingMetricsSource | und
 
 type MediaRead = (m: MediaStatus) => number;
 
+/** A count as a number: anything else (absent, NaN) is 0. */
+const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
 /**
  * Media-plane metrics. The workers are asked once per scrape (the first metric's collect starts
  * the question; the others reuse the answer).
@@ -156,4 +160,70 @@ function addMediaMetrics(registry: client.Registry, ask: () => Promise<MediaStat
   def('counter', 'carillon_media_timeouts_total', 'Calls ended because no RTP flowed for the media timeout', (m) => m.mediaTimeouts);
   def('counter', 'carillon_media_dtmf_events_total', 'RFC 4733 DTMF digits detected', (m) => m.dtmfEvents);
   def('counter', 'carillon_media_rtcp_reports_sent_total', "Carillon's own RTCP reports sent", (m) => m.rtcpSent);
+  // Bridge figures read as 0 where a worker's status has none (a media engine that sums no bridge counters).
+  def('gauge', 'carillon_media_bridges_active', 'Audio bridges (meetings) with participants, on every media worker', (m) => finite(m.bridges));
+  def('gauge', 'carillon_media_bridge_participants', "Participants in the audio bridges' mixes", (m) => finite(m.bridgeParticipants));
+  def('counter', 'carillon_media_bridge_tick_cpu_seconds_total', "CPU time the bridges' 20 ms ticks took (decode, mix, encode, send): the mixer's CPU", (m) => finite(m.bridgeTickUs) / 1e6);
+  registry.registerMetric(
+    new CountsHistogram({
+      name: 'carillon_media_bridge_tick_lag_seconds',
+      help: 'How late each audio bridge tick ran after its due time (the 20 ms mixing clock)',
+      boundsSeconds: BRIDGE_TICK_LAG_BUCKETS_MS.map((ms) => ms / 1000),
+      read: async () => {
+        const m = await status();
+        const counts: unknown = m?.bridgeTickLag;
+        return m === undefined ? undefined : { counts: Array.isArray(counts) ? counts.map(finite) : [], sum: finite(m.bridgeTickLagSumMs) / 1000 };
+      },
+    }),
+  );
+}
+
+/** Per-bucket counts (not cumulative: one per bound, then the rest above the last) and their sum. */
+export interface BucketCounts {
+  readonly counts: readonly number[];
+  readonly sum: number;
+}
+
+/**
+ * A histogram whose buckets are counted elsewhere (the media workers count their ticks per
+ * bucket; prom-client can't be told a count, only observations): each scrape reads the counts and
+ * writes them out cumulative, with `+Inf`, `_sum` and `_count`. Counts it is given past the
+ * bounds' number (plus the rest) are folded into `+Inf`; fewer are taken as 0.
+ */
+export class CountsHistogram extends client.Histogram {
+  readonly #name: string;
+  readonly #bounds: readonly number[];
+  readonly #read: () => Promise<BucketCounts | undefined>;
+  /** An empty histogram of the same name: the metric object's shape (its type, aggregator) as prom-client makes it. */
+  readonly #shape: client.Histogram;
+
+  constructor(o: { readonly name: string; readonly help: string; readonly boundsSeconds: readonly number[]; readonly read: () => Promise<BucketCounts | undefined> }) {
+    super({ name: o.name, help: o.help, buckets: [...o.boundsSeconds], registers: [] });
+    this.#name = o.name;
+    this.#bounds = o.boundsSeconds;
+    this.#read = o.read;
+    this.#shape = new client.Histogram({ name: o.name, help: o.help, buckets: [...o.boundsSeconds], registers: [] });
+  }
+
+  override async get(): Promise<client.MetricObjectWithValues<client.MetricValueWithName<string>>> {
+    const c = await this.#read();
+    const values: client.MetricValueWithName<string>[] = [];
+    if (c !== undefined) {
+      let acc = 0;
+      for (let i = 0; i < this.#bounds.length; i++) {
+        acc += c.counts[i] ?? 0;
+        values.push({ metricName: `${this.#name}_bucket`, labels: { le: this.#bounds[i] as number }, value: acc });
+      }
+      for (let i = this.#bounds.length; i < c.counts.length; i++) acc += c.counts[i] ?? 0;
+      values.push({ metricName: `${this.#name}_bucket`, labels: { le: '+Inf' }, value: acc });
+      values.push({ metricName: `${this.#name}_sum`, labels: {}, value: c.sum });
+      values.push({ metricName: `${this.#name}_count`, labels: {}, value: acc });
+    }
+    return { ...(await this.#shape.get()), values };
+  }
+
+  /** What the registry's text output reads (prom-client prefers it to get()). */
+  getForPromString(): Promise<client.MetricObjectWithValues<client.MetricValueWithName<string>>> {
+    return this.get();
+  }
 }

@@ -71,7 +71,8 @@ export function kinesisEventTarget(o: KdsSinkOptions): EventTarget {
   return {
     name: `kinesis:${o.streamName}`,
     async deliver(event, body) {
-      const tx = (event.detail.transactionId as string | undefined) ?? event.id;
+      // A call's events in order on one shard; a meeting's likewise.
+      const tx = (event.detail.transactionId as string | undefined) ?? (event.detail.meetingId as string | undefined) ?? event.id;
       await putAll(o, [{ Data: Buffer.from(body, 'utf8'), PartitionKey: tx }]);
     },
   };

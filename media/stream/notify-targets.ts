@@ -49,15 +49,25 @@ export function sqsTarget(client: SQSClient, queueUrl: string, wants: Wants): Ev
   };
 }
 
-/** Every event on `<subject>.<voiceConnectorId>` (a NATS connection that reconnects by itself). */
+/**
+ * Every event on `<subject>.<voiceConnectorId>`, a meeting's on `<subject>.meetings.<meetingId>`
+ * (characters NATS gives a meaning to replaced by `_`; a NATS connection that reconnects by itself).
+ */
 export function natsTarget(connection: () => NatsConnection | undefined, subject: string): EventTarget {
   return {
     name: 'nats',
     deliver(event, body) {
       const nc = connection();
       if (nc === undefined || nc.isClosed()) return Promise.reject(new Error('NATS not connected'));
-      nc.publish(`${subject}.${String(event.detail.voiceConnectorId ?? 'unknown')}`, Buffer.from(body, 'utf8'));
+      nc.publish(natsSubjectOf(subject, event), Buffer.from(body, 'utf8'));
       return Promise.resolve();
     },
   };
+}
+
+/** The subject an event is published on (see natsTarget). */
+export function natsSubjectOf(subject: string, event: StreamingEnvelope): string {
+  const token = (v: unknown): string => (typeof v === 'string' && v !== '' ? v.replace(/[^A-Za-z0-9_:-]/g, '_') : 'unknown');
+  if (event['detail-type'] === 'Chime Meeting State Change') return `${subject}.meetings.${token(event.detail.meetingId)}`;
+  return `${subject}.${String(event.detail.voiceConnectorId ?? 'unknown')}`;
 }

@@ -35,10 +35,13 @@ export interface StreamingDetail {
   readonly failureReason?: string | undefined;
 }
 
+/** The detail types Carillon sends: voice connector streaming status, and meeting lifecycle events. */
+export type ChimeDetailType = 'Chime VoiceConnector Streaming Status' | 'Chime Meeting State Change';
+
 export interface StreamingEnvelope {
   readonly version: '0';
   readonly id: string;
-  readonly 'detail-type': 'Chime VoiceConnector Streaming Status';
+  readonly 'detail-type': ChimeDetailType;
   readonly source: 'aws.chime';
   readonly account: string;
   readonly time: string;
@@ -49,13 +52,18 @@ export interface StreamingEnvelope {
 
 /** The envelope for `detail`, detail keys in alphabetical order with `version` "0", absent ones left out. */
 export function streamingEnvelope(detail: StreamingDetail, account: string, region: string, nowMs: number): StreamingEnvelope {
+  return chimeEnvelope('Chime VoiceConnector Streaming Status', { ...detail }, account, region, nowMs);
+}
+
+/** An `aws.chime` EventBridge envelope for `detail` (keys sorted, `version` "0" added, undefined ones left out). */
+export function chimeEnvelope(detailType: ChimeDetailType, detail: Readonly<Record<string, unknown>>, account: string, region: string, nowMs: number): StreamingEnvelope {
   const full: Record<string, unknown> = { ...detail, version: '0' };
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(full).sort()) if (full[k] !== undefined) sorted[k] = full[k];
   return {
     version: '0',
     id: crypto.randomUUID(),
-    'detail-type': 'Chime VoiceConnector Streaming Status',
+    'detail-type': detailType,
     source: 'aws.chime',
     account,
     time: `${new Date(nowMs).toISOString().slice(0, 19)}Z`,
