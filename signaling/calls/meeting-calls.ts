@@ -262,7 +262,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         this.counters.answered++;
         p.answeredLeg = true;
         leg.answer(200, undefined, p.answer, []);
-        o.events?.emit({ type: 'participant-connected', meeting: undefined, participant: this.#summary(p) });
+        o.events?.emit({ type: 'participant-connected', meeting: room === undefined ? undefined : this.#meetingSummary(room), participant: this.#summary(p) });
         this.#ensureSweep();
         // The IVR or the meeting begins once the participant confirms (its ACK), see `confirmed`.
         p.afterPlay = room === undefined ? () => this.#startIvr(p) : () => this.#join(p, room);

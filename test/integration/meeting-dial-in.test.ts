@@ -12,6 +12,7 @@ import { MeetingPeer } from '../support/meeting-peer.ts';
 import { ChimeClient, CreateMeetingDialOutCommand } from '@aws-sdk/client-chime';
 import { CreateAttendeeCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { readFileSync } from 'node:fs';
+import { readCdrs } from '../support/cdrs.ts';
 import path from 'node:path';
 
 /**
@@ -272,5 +273,45 @@ describe('meetings over SIP', () => {
     expect(heard[0]?.[1], JSON.stringify(heard)).toBeGreaterThan(HEARD);
     expect(heard[1]?.[0], JSON.stringify(heard)).toBeGreaterThan(HEARD);
     await endMeeting(m.meetingId, [a, b]);
+  });
+
+  it('records: a CDR per participant, quality records, meeting metrics and events', async () => {
+    const m = await h.create();
+    const ps = [await h.dial(m.pin), await h.dial(m.pin)];
+    ps[0]?.media.tone(1000);
+    ps[1]?.media.tone(600);
+    await sleep(1500);
+    const text = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
+    expect(text).toMatch(/^carillon_meetings_active [1-9]/m);
+    expect(text).toMatch(/^carillon_media_bridges_active [1-9]/m);
+    expect(text).toMatch(/^carillon_media_bridge_participants [1-9]/m);
+    expect(text).toMatch(/^carillon_media_bridge_tick_lag_seconds_count [1-9]/m);
+    await endMeeting(m.meetingId, ps);
+    // One CDR per participant, in Chime's conference fields.
+    await until(() => readCdrs(t.dataDir).filter((c) => c.ConferencePin === m.pin).length === 2, 5000);
+    const cdrs = readCdrs(t.dataDir).filter((c) => c.ConferencePin === m.pin);
+    for (const c of cdrs) expect(c).toMatchObject({ SchemaVersion: '2.0', ConferenceId: m.meetingId, Direction: 'Inbound' });
+    // Per-participant quality records, "cust" being the participant.
+    await t.server.flushLogs();
+    await until(() => {
+      try {
+        return readFileSync(path.join(t.dataDir, 'logs', 'voice-connector', 'meetings', 'media-quality.jsonl'), 'utf8').length > 0;
+      } catch {
+        return false;
+      }
+    }, 5000);
+    const records = readFileSync(path.join(t.dataDir, 'logs', 'voice-connector', 'meetings', 'media-quality.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number | string | boolean | null>);
+    const last = records.filter((r) => r.call_ended === true).slice(-2);
+    expect(last).toHaveLength(2);
+    for (const r of last) {
+      expect(r.cust2vc_rtp_packets).toBeGreaterThan(50);
+      expect(r.vc2cust_rtp_packets).toBeGreaterThan(50);
+      expect(r.mos_btwn_vc_and_cust).toBeGreaterThan(4);
+    }
+    const kinds = events.filter((e) => ('meeting' in e && e.meeting?.meetingId === m.meetingId)).map((e) => e.type);
+    for (const k of ['meeting-started', 'participant-connected', 'participant-joined', 'participant-left', 'participant-quality', 'meeting-ended']) expect(kinds).toContain(k);
   });
 });

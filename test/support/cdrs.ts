@@ -27,7 +27,8 @@ export const CdrSchema = Type.Object({
   BillableDurationSeconds: Digits,
   BillableDurationMinutes: Type.String({ pattern: '^(0|[0-9]*\\.[0-9])$' }),
   Direction: Type.Enum(['Inbound', 'Outbound']),
-  VoiceConnectorId: Type.String({ pattern: '^[a-z0-9]{22}$' }),
+  /** Empty for a meeting participant's leg (on no voice connector). */
+  VoiceConnectorId: Type.String({ pattern: '^([a-z0-9]{22})?$' }),
   TransactionId: Type.String({ minLength: 1 }),
   CallId: Type.String(),
   Region: Type.String({ minLength: 1 }),
