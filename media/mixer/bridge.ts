@@ -92,6 +92,11 @@ export class Bridge {
   #used = 0;
   /** Sound everyone hears on top of the talkers (join and leave tones). */
   announcement: AnnouncementSource | undefined;
+  /**
+   * Given the shared mix every tick (the talkers and the announcement, 16 kHz, summed but not yet
+   * saturated; the bridge's buffer, valid during the call): the meeting's recording.
+   */
+  mixTap: ((mix: Int32Array) => void) | undefined;
 
   constructor(options: BridgeOptions) {
     this.#capacity = Math.max(1, Math.floor(options.capacity ?? 250));
@@ -223,6 +228,7 @@ export class Bridge {
       const a = this.#announcement;
       for (let i = 0; i < N16; i++) mix[i] = (mix[i] ?? 0) + (a[i] ?? 0);
     }
+    this.mixTap?.(mix);
     let sharedPcmDone = false;
     const w = this.#work;
     for (let s = 0; s < n; s++) {

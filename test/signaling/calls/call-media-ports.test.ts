@@ -61,6 +61,9 @@ class FakeMedia implements MediaControl {
   async attach(session: string, endpoint: string, fn: MediaFunctionSpec): Promise<void> {
     this.log.push(`attach ${session} ${endpoint} ${fn.fn}`);
   }
+  async record(session: string, fragmentMs: number): Promise<void> {
+    this.log.push(`record ${session} ${fragmentMs}`);
+  }
   async closeEndpoint(session: string, endpoint: string): Promise<EndpointSnapshot | undefined> {
     this.log.push(`close ${session} ${endpoint}`);
     const port = this.#sessions.get(session)?.get(endpoint);
