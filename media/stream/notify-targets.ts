@@ -49,14 +49,15 @@ export function sqsTarget(client: SQSClient, queueUrl: string, wants: Wants): Ev
   };
 }
 
-/** Every event on `<subject>.<voiceConnectorId>` (a NATS connection that reconnects by itself). */
+/** Every event on `<subject>.<voiceConnectorId>` (a recorded meeting's: `<subject>.meetings`; a NATS connection that reconnects by itself). */
 export function natsTarget(connection: () => NatsConnection | undefined, subject: string): EventTarget {
   return {
     name: 'nats',
     deliver(event, body) {
       const nc = connection();
       if (nc === undefined || nc.isClosed()) return Promise.reject(new Error('NATS not connected'));
-      nc.publish(`${subject}.${String(event.detail.voiceConnectorId ?? 'unknown')}`, Buffer.from(body, 'utf8'));
+      const owner = event.detail.voiceConnectorId ?? (event.detail.meetingId === undefined ? 'unknown' : 'meetings');
+      nc.publish(`${subject}.${String(owner)}`, Buffer.from(body, 'utf8'));
       return Promise.resolve();
     },
   };
