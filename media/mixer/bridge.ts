@@ -9,7 +9,8 @@
  *
  * Codecs: frame-codec.ts (each decodes to and encodes from 16 kHz; each participant has its own
  * decoder and mix-minus encoder, each codec in use one shared-mix encoder). Join and leave tones
- * come in as an announcement every participant hears on top of the talkers.
+ * come in as an announcement every participant hears on top of the talkers; `mixTap` sees the
+ * shared mix each tick (the meeting's recording, mix-recorder.ts).
  */
 import { BRIDGE_FRAME_SAMPLES, bridgeCodec } from './frame-codec.ts';
 import type { BridgeCodec, BridgeCodecName, FrameDecoder, FrameEncoder } from './frame-codec.ts';
