@@ -51,6 +51,8 @@ export class MeetingRecorder {
   readonly #fragmentMs: number;
   readonly #byMeeting = new Map<string, Recording>();
   readonly #bySession = new Map<string, Recording>();
+  /** Told when a recording ends by itself (its sink failed), not by stop: the meeting's "recording" flag can follow. */
+  onEnded: ((meetingId: string, reason: string) => void) | undefined;
 
   constructor(o: MeetingRecorderOptions) {
     this.#o = o;
@@ -85,7 +87,7 @@ export class MeetingRecorder {
     };
     this.#byMeeting.set(rec.meetingId, rec);
     this.#bySession.set(session, rec);
-    this.#o.service.begin(session, (leg) => (leg === MIX_LEG ? meta : undefined), () => this.#sinkFailed(rec));
+    this.#o.service.begin(session, (leg) => (leg === MIX_LEG ? meta : undefined), (_leg, reason) => this.#sinkFailed(rec, reason));
     try {
       await this.#o.control.record(session, this.#fragmentMs);
       return !rec.ended;
@@ -126,7 +128,7 @@ export class MeetingRecorder {
   }
 
   /** The stream FAILED (its event is out): the worker stops sending, the stream ends; the meeting goes on. */
-  #sinkFailed(rec: Recording): void {
+  #sinkFailed(rec: Recording, reason: string): void {
     if (rec.ended) return;
     rec.ended = true;
     // Not from inside the service's own call: after it has given the sink up.
@@ -134,6 +136,7 @@ export class MeetingRecorder {
       this.#forget(rec);
       void this.#o.control.record(rec.session, 0).catch(() => undefined);
       void this.#o.service.end(rec.session);
+      this.onEnded?.(rec.meetingId, reason);
     });
   }
 

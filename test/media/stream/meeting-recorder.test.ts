@@ -184,6 +184,8 @@ describe('a recorded meeting on the file sink', () => {
     const { dir, recorder, events, media, talk, sentTo, settle } = await setup();
     // The meetings folder cannot be made: a file is where it should be.
     writeFileSync(path.join(dir, 'meetings'), 'in the way');
+    const ended: string[] = [];
+    recorder.onEnded = (id, reason) => ended.push(`${id}: ${reason.slice(0, 10)}`);
     expect(await recorder.start(MEETING, SESSION)).toBe(true);
     talk(50, { p1: 1000, p2: 600 });
     // The sink fails on the disk's time, not the test's.
@@ -192,6 +194,7 @@ describe('a recorded meeting on the file sink', () => {
     expect(events.map((e) => e.detail.streamingStatus)).toEqual(['FAILED']);
     expect(events[0]?.detail).toMatchObject({ meetingId: 'personal:u-1', failureReason: expect.stringMatching(/^file sink: /) as unknown });
     expect(recorder.active).toBe(0);
+    expect(ended).toEqual(['personal:u-1: file sink:']);
     const mixFragments = media.filter((e) => e.ev === 'audio').length;
     const heard = sentTo('p1');
     talk(50, { p1: 1000, p2: 600 });
@@ -205,6 +208,7 @@ describe('a recorded meeting on the file sink', () => {
     await recorder.stop(MEETING.meetingId);
     await settle();
     expect(events.map((e) => e.detail.streamingStatus)).toEqual(['FAILED', 'STARTED', 'ENDED']);
+    expect(ended).toHaveLength(1);
   });
 
   it('refuses a session with no bridge (recording stays off) and takes no audio that is not a recorded mix', async () => {
