@@ -10,7 +10,8 @@ import { streamingEnvelope } from './status-events.ts';
  * becomes one live MKV stream of what that party says (one PCM track, audio/L16), fragment by
  * fragment as the media plane hands them up, written to the deployment's sink, with STARTED /
  * ENDED / FAILED status events per leg. A sink that falls behind or fails loses that leg's
- * stream (FAILED), never the call: nothing here is awaited by signaling or the relay.
+ * stream (FAILED), never the call: nothing here is awaited by signaling or the relay. A recorded
+ * meeting's mix is one more such stream (meeting-recorder.ts), its metadata naming the meeting.
  */
 
 /** A recorded meeting's stream: which meeting (a meeting's recording is on no voice connector). */
