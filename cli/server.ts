@@ -273,9 +273,11 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         logger,
       );
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(current(), vcId).EnableMediaMetricLogs === true);
+      // Meetings' recordings: their mixes on the streaming sink (files under <data>/streams/meetings by default).
+      const meetingRecorder = streaming.meetingRecorder(engine, cfg.media.region);
       const media = new MediaAnchoring({
         onOtherEvent: (e) => {
-          if (meetings?.onMediaEvent(e) === true) return;
+          if (meetings?.onMediaEvent(e) === true || meetingRecorder.onMediaEvent(e)) return;
           if (e.ev === 'timeout') recorder?.onMediaTimeout(e.session);
         },
         streamFragmentMs: (ctx) => streaming.fragmentMsFor(ctx),
@@ -348,6 +350,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         region: cfg.media.region,
         defaultLanguage: cfg.meetingLanguage,
         dialOut: new CarrierDialOut({ timers, placer: edge.placer, route: (to, from) => vcRouter.dialOut(to, from), domain: cfg.domain }),
+        recording: meetingRecorder,
       });
       const trunkCalls = new TrunkCalls({ timers, clock, random, logger, router, placer: edge.placer, media, events, recorder, meetings });
       trunkCalls.dtmfListeners.add((call, side, digit, durationMs) => logger.debug({ call: call.id, side, digit, durationMs }, 'dtmf'));

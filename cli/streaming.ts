@@ -15,6 +15,8 @@ import { KdsStreamSink, kinesisEventTarget } from '../media/stream/kds-sink.ts';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KvsStreamSink } from '../media/stream/kvs-sink.ts';
+import { MeetingRecorder } from '../media/stream/meeting-recorder.ts';
+import type { MediaControl } from '../media/engine.ts';
 import { isIP } from 'node:net';
 import { awsRequestHandler } from '../common/aws-http.ts';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -53,6 +55,11 @@ export interface CallStreaming {
     update(s: RecordingSession, fields: readonly HeaderField[]): void;
     end(s: RecordingSession): void;
   };
+  /**
+   * The meetings' recording (MeetingCalls' `recording`) over this service and sink, in the
+   * streaming fragment length; its onMediaEvent takes the recorded mixes' audio events.
+   */
+  meetingRecorder(control: Pick<MediaControl, 'record'>, region: string): MeetingRecorder;
   /** Puts the events written to the events file so far on disk. */
   flush(): Promise<void>;
   /** Waits for every delivery under way, then flushes (shutdown). */
@@ -209,6 +216,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
       update: (s, fields) => service.update(s.id, inviteHeadersOf(fields), s.metadata),
       end: (s) => void service.end(s.id),
     },
+    meetingRecorder: (control, region) => new MeetingRecorder({ service, control, fragmentMs: d.config.fragmentMs, region, logger: d.logger }),
     flush: () => files.flush(),
     async close() {
       await service.drain();

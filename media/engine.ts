@@ -78,6 +78,13 @@ export interface MediaControl {
    * so the endpoint cannot follow (a new endpoint there is needed).
    */
   moveEndpoint(session: string, endpoint: EndpointId, to: string, capacity?: number): Promise<'moved' | 'other-worker'>;
+  /**
+   * Records a meeting session's mix (RecordCommand): `audio` events of endpoint MIX_ENDPOINT in
+   * fragments of `fragmentMs` until it is called with 0 (resolved once the last fragment has
+   * gone up). Rejects with MediaCommandError (`no-such-session`, `not-a-participant`: no bridge,
+   * `bad-fragment`).
+   */
+  record(session: string, fragmentMs: number): Promise<void>;
   /** Closes one endpoint; resolves with its final figures (undefined when it was not open). */
   closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined>;
   /** Starts the media timeout of a session (the call was answered). */
@@ -324,6 +331,13 @@ export class MediaEngine implements MediaControl {
     const r = await this.#send(slot, { op: 'move', session, endpoint, to, ...(capacity === undefined ? {} : { capacity }) });
     if (!r.ok) throw new MediaCommandError(r.error);
     return 'moved';
+  }
+
+  async record(session: string, fragmentMs: number): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'record', session, fragmentMs });
+    if (!r.ok) throw new MediaCommandError(r.error);
   }
 
   async closeEndpoint(session: string, endpoint: EndpointId): Promise<EndpointSnapshot | undefined> {

@@ -4,6 +4,7 @@ import type { SocketFactory } from '../common/sockets.ts';
 import { dtmfDigit } from './dtmf/telephone-event.ts';
 import { bridgeCodec } from './mixer/frame-codec.ts';
 import { createBridgeTotals, MeetingRoom } from './mixer/meeting-room.ts';
+import { validMixFragmentMs } from './mixer/mix-recorder.ts';
 import { ParticipantFunction } from './mixer/participant.ts';
 import { resolvePromptItems } from './mixer/prompt-player.ts';
 import { loadAllPromptSets } from './prompts/prompts.ts';
@@ -153,6 +154,15 @@ export class MediaCore {
         return this.delete(cmd.session);
       case 'move':
         return this.#move(cmd);
+      case 'record': {
+        const s = this.#sessions.get(cmd.session);
+        if (s === undefined) return { ok: false, error: 'no-such-session' };
+        const ms = cmd.fragmentMs;
+        if (typeof ms !== 'number' || (ms !== 0 && !validMixFragmentMs(ms))) return { ok: false, error: 'bad-fragment' };
+        if (s.room === undefined) return ms === 0 ? { ok: true } : { ok: false, error: 'not-a-participant' };
+        s.room.record(ms);
+        return { ok: true };
+      }
       case 'query': {
         const s = this.#sessions.get(cmd.session);
         return s === undefined ? { ok: false, error: 'no-such-session' } : { ok: true, snapshot: this.#snapshot(s) };

@@ -175,6 +175,22 @@ export interface StopPlayCommand {
   readonly endpoint: EndpointId;
 }
 
+/**
+ * Records a meeting: the session's bridge hands its shared mix (what a participant who is not
+ * talking hears, announcements included; silence while nobody talks) up as `audio` events of
+ * endpoint MIX_ENDPOINT, 8 kHz fragments of `fragmentMs` (a multiple of 20, at most 10,000)
+ * whose timecodes rise by exactly one fragment each. `fragmentMs` 0 stops (the last, shorter
+ * fragment goes up before the reply); the session's end stops it too.
+ */
+export interface RecordCommand {
+  readonly op: 'record';
+  readonly session: string;
+  readonly fragmentMs: number;
+}
+
+/** The endpoint id of a recorded meeting's mix in `audio` events (no endpoint has it: ids of lines are `<n>a`/`<n>b`). */
+export const MIX_ENDPOINT: EndpointId = 'mix';
+
 /** Closes one endpoint (its ports go back after the release delay); answers its final figures. */
 export interface CloseEndpointCommand {
   readonly op: 'close-endpoint';
@@ -212,6 +228,7 @@ export type MediaCommand =
   | PlayCommand
   | StopPlayCommand
   | MoveCommand
+  | RecordCommand
   | CloseEndpointCommand
   | ArmCommand
   | DeleteCommand
@@ -328,7 +345,8 @@ export type MediaReply =
        * `not-a-participant`: a participant, play or stop-play command for an endpoint with no
        * participant function (or an announcement in a session with none); `bad-prompt`: a prompt
        * the worker has not (an unknown name, a count outside 0–250, a pause outside 0–600,000 ms,
-       * a play lasting no frame, prompt files that failed to load).
+       * a play lasting no frame, prompt files that failed to load); `bad-fragment`: a record
+       * command's fragment length that is not 0 or a multiple of 20 ms up to 10 s.
        */
       readonly error:
         | 'ports-exhausted'
@@ -342,6 +360,7 @@ export type MediaReply =
         | 'meeting-full'
         | 'not-a-participant'
         | 'bad-prompt'
+        | 'bad-fragment'
         | 'internal';
     };
 
@@ -349,7 +368,10 @@ export type MediaReply =
 export type MediaEvent =
   | { readonly ev: 'dtmf'; readonly session: string; readonly endpoint: EndpointId; readonly digit: string; readonly durationMs: number }
   | { readonly ev: 'timeout'; readonly session: string; readonly idleMs: number }
-  /** A fragment of what an endpoint's far end sent (8 kHz 16-bit PCM) from a tap, its first sample at `timecodeMs` (epoch ms). */
+  /**
+   * A fragment of what an endpoint's far end sent (8 kHz 16-bit PCM) from a tap, or of a recorded
+   * meeting's mix (endpoint MIX_ENDPOINT), its first sample at `timecodeMs` (epoch ms).
+   */
   | { readonly ev: 'audio'; readonly session: string; readonly endpoint: EndpointId; readonly timecodeMs: number; readonly pcm: Int16Array }
   /** A meeting participant became one of the mixed talkers, or stopped being one. */
   | { readonly ev: 'speaker'; readonly session: string; readonly endpoint: EndpointId; readonly talking: boolean }

@@ -9,7 +9,8 @@
  *
  * Codecs: frame-codec.ts (each decodes to and encodes from 16 kHz; each participant has its own
  * decoder and mix-minus encoder, each codec in use one shared-mix encoder). Join and leave tones
- * come in as an announcement every participant hears on top of the talkers.
+ * come in as an announcement every participant hears on top of the talkers; `mixTap` sees the
+ * shared mix each tick (the meeting's recording, mix-recorder.ts).
  */
 import { BRIDGE_FRAME_SAMPLES, bridgeCodec } from './frame-codec.ts';
 import type { BridgeCodec, BridgeCodecName, FrameDecoder, FrameEncoder } from './frame-codec.ts';
@@ -92,6 +93,11 @@ export class Bridge {
   #used = 0;
   /** Sound everyone hears on top of the talkers (join and leave tones). */
   announcement: AnnouncementSource | undefined;
+  /**
+   * Given the shared mix every tick (the talkers and the announcement, 16 kHz, summed but not yet
+   * saturated; the bridge's buffer, valid during the call): the meeting's recording.
+   */
+  mixTap: ((mix: Int32Array) => void) | undefined;
 
   constructor(options: BridgeOptions) {
     this.#capacity = Math.max(1, Math.floor(options.capacity ?? 250));
@@ -223,6 +229,7 @@ export class Bridge {
       const a = this.#announcement;
       for (let i = 0; i < N16; i++) mix[i] = (mix[i] ?? 0) + (a[i] ?? 0);
     }
+    this.mixTap?.(mix);
     let sharedPcmDone = false;
     const w = this.#work;
     for (let s = 0; s < n; s++) {

@@ -1,18 +1,20 @@
 /**
  * A meeting's media inside its worker: one per session with participants. It holds the session's
  * Bridge and a Ticker (20 ms, drift-free) that runs only while someone is in the mix, a prompt
- * plays to someone, or an announcement plays: an idle meeting (everyone in the IVR between
- * prompts, or nobody) costs no timer at all. Each tick: every participant a prompt plays to
+ * plays to someone, an announcement plays, or the meeting is recorded (mix-recorder.ts: the
+ * shared mix, silence included, up as `audio` events of endpoint MIX_ENDPOINT): an idle meeting
+ * (everyone in the IVR between prompts, or nobody) costs no timer at all. Each tick: every participant a prompt plays to
  * moves one frame on; the bridge ticks (jitter buffers, talkers, mixes, encoding); then every
  * participant gets exactly one frame — its prompt's if one plays to it, else its bridge frame if
  * it is in the meeting, else nothing.
  */
 import type { Clock, Timers } from '../../common/clock.ts';
-import { BRIDGE_TICK_LAG_BUCKETS_MS } from '../protocol.ts';
+import { BRIDGE_TICK_LAG_BUCKETS_MS, MIX_ENDPOINT } from '../protocol.ts';
 import type { EndpointId, MediaEvent } from '../protocol.ts';
 import type { Endpoint } from '../relay/endpoint.ts';
 import { Bridge } from './bridge.ts';
 import type { BridgeCodec } from './frame-codec.ts';
+import { MixRecorder } from './mix-recorder.ts';
 import { ParticipantFunction } from './participant.ts';
 import type { ParticipantHost } from './participant.ts';
 import { AnnouncementPlayer } from './prompt-player.ts';
@@ -59,6 +61,8 @@ export class MeetingRoom implements ParticipantHost {
   /** Participants in the order they were attached (iterated every tick). */
   readonly #list: ParticipantFunction[] = [];
   readonly #announcement: AnnouncementPlayer;
+  /** The meeting's recording tap while recording is on. */
+  #recorder: MixRecorder | undefined;
   #running = false;
   #inTick = false;
   #closed = false;
@@ -80,6 +84,7 @@ export class MeetingRoom implements ParticipantHost {
     });
     this.#announcement = new AnnouncementPlayer((token) => this.#emit({ ev: 'played', session, endpoint: undefined, token }));
     this.bridge.announcement = this.#announcement.source;
+    this.bridge.mixTap = (mix) => this.#recorder?.push(mix, this.clock.nowMs());
     this.#ticker = new Ticker({ clock: deps.clock, timers: deps.timers, maxCatchUp: MAX_CATCH_UP, onTick: (idealMs, lagMs) => this.#onTick(idealMs, lagMs) });
   }
 
@@ -96,6 +101,28 @@ export class MeetingRoom implements ParticipantHost {
   /** The ticker runs (someone is mixed or played to). */
   get ticking(): boolean {
     return this.#running;
+  }
+
+  /** Recording is on: the mix goes up as `audio` events of endpoint MIX_ENDPOINT. */
+  get recording(): boolean {
+    return this.#recorder !== undefined;
+  }
+
+  /**
+   * Starts recording the mix in fragments of `fragmentMs` (validMixFragmentMs), or stops it (0):
+   * what is left of the last fragment goes up at once. Starting again while recording keeps the
+   * recording as it is when the length is the same, else ends it and begins a new one.
+   */
+  record(fragmentMs: number): void {
+    const r = this.#recorder;
+    if (r !== undefined && r.fragmentMs === fragmentMs) return;
+    this.#recorder = undefined;
+    r?.close();
+    if (fragmentMs > 0 && !this.#closed) {
+      const session = this.session;
+      this.#recorder = new MixRecorder(fragmentMs, (timecodeMs, pcm) => this.#emit({ ev: 'audio', session, endpoint: MIX_ENDPOINT, timecodeMs, pcm }));
+    }
+    this.#refresh();
   }
 
   participant(id: EndpointId): ParticipantFunction | undefined {
@@ -165,6 +192,9 @@ export class MeetingRoom implements ParticipantHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const r = this.#recorder;
+    this.#recorder = undefined;
+    r?.close();
     this.#announcement.cursor.stop();
     for (const p of [...this.#list]) p.close();
     this.#ticker.stop();
@@ -179,7 +209,7 @@ export class MeetingRoom implements ParticipantHost {
 
   #wanted(): boolean {
     if (this.#closed) return false;
-    if (this.bridge.size > 0 || this.#announcement.cursor.active) return true;
+    if (this.bridge.size > 0 || this.#announcement.cursor.active || this.#recorder !== undefined) return true;
     for (let i = 0; i < this.#list.length; i++) if ((this.#list[i] as ParticipantFunction).player.active) return true;
     return false;
   }

@@ -2,13 +2,13 @@ import crypto from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { FragmentQueue } from './streaming.ts';
+import { FragmentQueue, streamOwnerName } from './streaming.ts';
 import type { SinkHooks, SinkLeg, StreamFragment, StreamLegMeta, StreamSink } from './streaming.ts';
 import { pcmBytes, WAV_HEADER_BYTES, wavHeader } from './wav.ts';
 
 /**
  * The embedded sink, no AWS needed: per leg `<dir>/<voiceConnectorId>/<transactionId>-caller.mkv`
- * (the very bytes a Kinesis Video stream would take) and a `.wav` beside it whose header gets its
+ * (a recorded meeting: `<dir>/meetings/<meetingId>/<transactionId>-mix.mkv`; the very bytes a Kinesis Video stream would take) and a `.wav` beside it whose header gets its
  * sizes when the leg ends (until then they read 0, and the file still opens). Writes are queued per
  * leg in order; a leg more than `maxQueued` fragments behind is given up (FAILED), never waited on.
  */
@@ -36,10 +36,13 @@ export class FragmentNumbers {
   }
 }
 
-/** A stream ARN of Chime's form for a leg written somewhere other than Kinesis Video. */
-export function syntheticStreamArn(region: string, accountId: string, voiceConnectorId: string, nowMs: number): string {
-  return `arn:aws:kinesisvideo:${region}:${accountId}:stream/ChimeVoiceConnector-${voiceConnectorId}-${crypto.randomUUID()}/${nowMs}`;
+/** A stream ARN of Chime's form for a leg written somewhere other than Kinesis Video (`owner`: streamOwnerName). */
+export function syntheticStreamArn(region: string, accountId: string, owner: string, nowMs: number): string {
+  return `arn:aws:kinesisvideo:${region}:${accountId}:stream/${owner}-${crypto.randomUUID()}/${nowMs}`;
 }
+
+/** A name as one path segment: anything but letters, digits, `_` and `-` becomes `_`. */
+const segment = (name: string): string => name.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export class FileStreamSink implements StreamSink {
   readonly name = 'file';
@@ -51,15 +54,17 @@ export class FileStreamSink implements StreamSink {
   }
 
   /** Where a leg's files go (without extension). */
-  static basePath(dir: string, leg: Pick<StreamLegMeta, 'voiceConnectorId' | 'transactionId' | 'isCaller' | 'sdp'>): string {
+  static basePath(dir: string, leg: Pick<StreamLegMeta, 'voiceConnectorId' | 'transactionId' | 'isCaller' | 'sdp' | 'meeting'>): string {
+    // A recorded meeting's mix goes under meetings/<its id>, one pair of files per recording.
+    if (leg.meeting !== undefined) return path.join(dir, 'meetings', segment(leg.meeting.meetingId), `${segment(leg.transactionId)}-mix`);
     // A recording session's streams are named by their SDP label; a call's legs caller and callee.
-    const which = leg.sdp === undefined ? (leg.isCaller ? 'caller' : 'callee') : `label-${leg.sdp.mediaLabel.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const which = leg.sdp === undefined ? (leg.isCaller ? 'caller' : 'callee') : `label-${segment(leg.sdp.mediaLabel)}`;
     return path.join(dir, leg.voiceConnectorId, `${leg.transactionId}-${which}`);
   }
 
   open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg {
     const base = FileStreamSink.basePath(this.#opts.dir, leg);
-    const arn = syntheticStreamArn(leg.region, this.#opts.accountId, leg.voiceConnectorId, Date.now());
+    const arn = syntheticStreamArn(leg.region, this.#opts.accountId, streamOwnerName(leg), Date.now());
     let mkv: FileHandle | undefined;
     let wav: FileHandle | undefined;
     let wavBytes = 0;

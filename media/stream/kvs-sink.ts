@@ -8,6 +8,7 @@ import { Sha256 } from '../../common/sha256.ts';
 import type { NodeLookup } from '../../common/resolver.ts';
 import { AckStream } from './putmedia-acks.ts';
 import type { PutMediaAck } from './putmedia-acks.ts';
+import { streamOwnerName } from './streaming.ts';
 import type { SinkHooks, SinkLeg, StreamFragment, StreamLegMeta, StreamSink } from './streaming.ts';
 
 /**
@@ -41,7 +42,7 @@ interface PooledStream {
   readonly endpoint: string;
 }
 
-/** Streams per voice connector, created when none is idle, handed back when a leg ends. */
+/** Streams per owner (a voice connector; a recorded meeting: streamOwnerName), created when none is idle, handed back when a leg ends. */
 class StreamPool {
   readonly #o: KvsSinkOptions;
   readonly #idle = new Map<string, PooledStream[]>();
@@ -50,10 +51,10 @@ class StreamPool {
     this.#o = o;
   }
 
-  async take(voiceConnectorId: string, retentionHours: number): Promise<PooledStream> {
-    const ready = this.#idle.get(voiceConnectorId)?.pop();
+  async take(owner: string, retentionHours: number): Promise<PooledStream> {
+    const ready = this.#idle.get(owner)?.pop();
     if (ready !== undefined) return ready;
-    const name = `ChimeVoiceConnector-${voiceConnectorId}-${crypto.randomUUID()}`;
+    const name = `${owner}-${crypto.randomUUID()}`;
     const c = this.#o.control;
     await c.send(new CreateStreamCommand({ StreamName: name, DataRetentionInHours: retentionHours, MediaType: 'audio/L16' }));
     let arn: string | undefined;
@@ -71,10 +72,10 @@ class StreamPool {
     return { name, arn, endpoint };
   }
 
-  give(voiceConnectorId: string, s: PooledStream): void {
-    const list = this.#idle.get(voiceConnectorId) ?? [];
+  give(owner: string, s: PooledStream): void {
+    const list = this.#idle.get(owner) ?? [];
     list.push(s);
-    this.#idle.set(voiceConnectorId, list);
+    this.#idle.set(owner, list);
   }
 }
 
@@ -97,7 +98,8 @@ export class KvsStreamSink implements StreamSink {
 
   open(leg: StreamLegMeta, header: Buffer, hooks: SinkHooks): SinkLeg {
     const upload = new PutMediaUpload(this.#o, this.#signer, header, hooks);
-    const stream = this.#pool.take(leg.voiceConnectorId, leg.retentionHours ?? 0).then(
+    const owner = streamOwnerName(leg);
+    const stream = this.#pool.take(owner, leg.retentionHours ?? 0).then(
       (s) => {
         upload.start(s, (leg.retentionHours ?? 0) > 0);
         return s;
@@ -114,7 +116,7 @@ export class KvsStreamSink implements StreamSink {
         await stream;
         await upload.finish();
         const s = await stream;
-        if (s !== undefined && !upload.failed) this.#pool.give(leg.voiceConnectorId, s);
+        if (s !== undefined && !upload.failed) this.#pool.give(owner, s);
       },
     };
   }

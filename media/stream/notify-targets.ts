@@ -68,6 +68,7 @@ export function natsTarget(connection: () => NatsConnection | undefined, subject
 /** The subject an event is published on (see natsTarget). */
 export function natsSubjectOf(subject: string, event: StreamingEnvelope): string {
   const token = (v: unknown): string => (typeof v === 'string' && v !== '' ? v.replace(/[^A-Za-z0-9_:-]/g, '_') : 'unknown');
-  if (event['detail-type'] === 'Chime Meeting State Change') return `${subject}.meetings.${token(event.detail.meetingId)}`;
+  // A meeting's state changes, and a recorded meeting's stream events (no voice connector): the meeting's subject.
+  if (event['detail-type'] === 'Chime Meeting State Change' || (event.detail.voiceConnectorId === undefined && event.detail.meetingId !== undefined)) return `${subject}.meetings.${token(event.detail.meetingId)}`;
   return `${subject}.${String(event.detail.voiceConnectorId ?? 'unknown')}`;
 }

@@ -15,9 +15,17 @@ export type StreamingStatus = 'STARTED' | 'UPDATED' | 'ENDED' | 'FAILED';
 /** The detail of one event; keys left undefined are left out (as Chime's model did). */
 export interface StreamingDetail {
   readonly streamingStatus: StreamingStatus;
-  readonly voiceConnectorId: string;
+  /** A call leg's (absent for a recorded meeting's mix). */
+  readonly voiceConnectorId?: string | undefined;
   readonly transactionId: string;
-  readonly callId: string;
+  /** A call leg's SIP Call-ID (absent for a recorded meeting's mix). */
+  readonly callId?: string | undefined;
+  /** A recorded meeting's mix: which meeting (Carillon's addition; absent for call legs). */
+  readonly meetingId?: string | undefined;
+  readonly meetingPin?: string | undefined;
+  readonly externalMeetingId?: string | undefined;
+  readonly organizerUserId?: string | undefined;
+  readonly organizerEmail?: string | undefined;
   readonly direction?: 'Inbound' | 'Outbound' | undefined;
   readonly mediaType?: 'audio/L16' | undefined;
   readonly startFragmentNumber?: string | undefined;

@@ -10,10 +10,26 @@ import { streamingEnvelope } from './status-events.ts';
  * becomes one live MKV stream of what that party says (one PCM track, audio/L16), fragment by
  * fragment as the media plane hands them up, written to the deployment's sink, with STARTED /
  * ENDED / FAILED status events per leg. A sink that falls behind or fails loses that leg's
- * stream (FAILED), never the call: nothing here is awaited by signaling or the relay.
+ * stream (FAILED), never the call: nothing here is awaited by signaling or the relay. A recorded
+ * meeting's mix is one more such stream (meeting-recorder.ts), its metadata naming the meeting.
  */
 
-/** What one leg's stream says about itself (tags, events). */
+/** A recorded meeting's stream: which meeting (a meeting's recording is on no voice connector). */
+export interface StreamMeetingMeta {
+  /** The Chime SDK MeetingId (a personal room: `personal:<userId>`). */
+  readonly meetingId: string;
+  /** The 10-digit meeting ID dialed (Chime's ConferencePin). */
+  readonly meetingPin: string;
+  readonly externalMeetingId?: string | undefined;
+  readonly organizerUserId?: string | undefined;
+  readonly organizerEmail?: string | undefined;
+}
+
+/**
+ * What one leg's stream says about itself (tags, events). A recorded meeting's mix is one such
+ * stream with `meeting` set: its voiceConnectorId and callId are empty, direction and isCaller
+ * mean nothing and are left out of its events.
+ */
 export interface StreamLegMeta {
   readonly voiceConnectorId: string;
   readonly transactionId: string;
@@ -31,6 +47,13 @@ export interface StreamLegMeta {
   /** A recording session's (SIPREC) metadata and the media line this leg is. */
   readonly siprecMetadata?: string | undefined;
   readonly sdp?: { readonly mediaIndex: number; readonly mediaLabel: string } | undefined;
+  /** The stream is a recorded meeting's mix. */
+  readonly meeting?: StreamMeetingMeta | undefined;
+}
+
+/** The name a leg's stream goes by in a sink (a Kinesis Video stream's name prefix, a stream ARN's). */
+export function streamOwnerName(leg: Pick<StreamLegMeta, 'voiceConnectorId' | 'meeting'>): string {
+  return leg.meeting === undefined ? `ChimeVoiceConnector-${leg.voiceConnectorId}` : `CarillonMeeting-${leg.meeting.meetingPin.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }
 
 /** One fragment for a sink: its MKV bytes (Cluster + Tags) and the PCM inside them. */
@@ -132,6 +155,8 @@ export interface StreamingOptions {
 
 interface LegStream {
   readonly meta: StreamLegMeta;
+  /** Told when the leg's stream fails (the sink gave up or fell behind). */
+  readonly onFailed: ((reason: string) => void) | undefined;
   sink: SinkLeg;
   started: { streamArn: string; startFragmentNumber: string; startTimeMs: number } | undefined;
   failed: boolean;
@@ -141,6 +166,7 @@ interface LegStream {
 
 interface CallStream {
   readonly metaOf: (leg: string) => StreamLegMeta | undefined;
+  readonly onFailed: ((leg: string, reason: string) => void) | undefined;
   readonly legs: Map<string, LegStream>;
 }
 
@@ -168,10 +194,11 @@ export class StreamingService {
 
   /**
    * A streamed call (or recording session) began on media session `session`; `metaOf` describes a
-   * leg when its audio first comes. A leg is named `<media line>:<side>` (see legKey).
+   * leg when its audio first comes. A leg is named `<media line>:<side>` (see legKey). `onFailed`
+   * hears of a leg whose stream FAILED (after its event).
    */
-  begin(session: string, metaOf: (leg: string) => StreamLegMeta | undefined): void {
-    this.#calls.set(session, { metaOf, legs: new Map() });
+  begin(session: string, metaOf: (leg: string) => StreamLegMeta | undefined, onFailed?: (leg: string, reason: string) => void): void {
+    this.#calls.set(session, { metaOf, onFailed, legs: new Map() });
   }
 
   /** One leg's fragment of audio (from the media plane). */
@@ -182,20 +209,12 @@ export class StreamingService {
     if (leg === undefined) {
       const meta = call.metaOf(legName);
       if (meta === undefined) return;
-      leg = this.#open(meta, timecodeMs);
+      const onFailed = call.onFailed;
+      leg = this.#open(meta, timecodeMs, onFailed === undefined ? undefined : (reason) => onFailed(legName, reason));
       call.legs.set(legName, leg);
     }
     if (leg.failed) return;
-    const m = leg.meta;
-    const tags: [string, string][] = [
-      ['TransactionId', m.transactionId],
-      ['VoiceConnectorId', m.voiceConnectorId],
-      ['CallId', m.callId],
-      ['IsCaller', String(m.isCaller)],
-      ['Direction', m.direction],
-    ];
-    if (m.fromNumber !== undefined) tags.push(['FromNumber', m.fromNumber]);
-    if (m.toNumber !== undefined) tags.push(['ToNumber', m.toNumber]);
+    const tags = fragmentTags(leg.meta);
     if (leg.sink.write({ timecodeMs, mkv: mkvFragment(timecodeMs, pcm, tags), pcm })) {
       this.counters.fragments++;
       return;
@@ -241,9 +260,10 @@ export class StreamingService {
     return this.#calls.size;
   }
 
-  #open(meta: StreamLegMeta, firstTimecodeMs: number): LegStream {
-    const header = mkvHeader({ segmentUid: crypto.randomBytes(16), title: `${meta.transactionId} ${meta.isCaller ? 'caller' : 'callee'}`, trackName: 'AUDIO', app: 'Carillon' });
-    const leg: LegStream = { meta, sink: NOT_OPEN, started: undefined, failed: false, firstTimecodeMs };
+  #open(meta: StreamLegMeta, firstTimecodeMs: number, onFailed: ((reason: string) => void) | undefined): LegStream {
+    const which = meta.meeting !== undefined ? `meeting ${meta.meeting.meetingPin} mix` : meta.isCaller ? 'caller' : 'callee';
+    const header = mkvHeader({ segmentUid: crypto.randomBytes(16), title: `${meta.transactionId} ${which}`, trackName: 'AUDIO', app: 'Carillon' });
+    const leg: LegStream = { meta, onFailed, sink: NOT_OPEN, started: undefined, failed: false, firstTimecodeMs };
     leg.sink = this.#opts.sink.open(meta, header, {
       started: (info) => {
         if (leg.started !== undefined || leg.failed) return;
@@ -260,20 +280,24 @@ export class StreamingService {
     if (leg.failed) return;
     leg.failed = true;
     this.counters.legsFailed++;
-    this.#opts.logger.warn({ transactionId: leg.meta.transactionId, callId: leg.meta.callId, reason }, 'call audio stream failed');
+    const m = leg.meta;
+    if (m.meeting === undefined) this.#opts.logger.warn({ transactionId: m.transactionId, callId: m.callId, reason }, 'call audio stream failed');
+    else this.#opts.logger.warn({ transactionId: m.transactionId, meetingId: m.meeting.meetingId, reason }, 'meeting recording stream failed');
     this.#emit('FAILED', leg, { failTime: iso(this.#opts.nowMs()), failureReason: reason });
+    leg.onFailed?.(reason);
   }
 
   #emit(status: StreamingStatus, leg: LegStream, extra: Partial<StreamingDetail>): void {
     const m = leg.meta;
     const s = leg.started;
     const described = status === 'STARTED' || status === 'ENDED';
+    const mtg = m.meeting;
     const detail: StreamingDetail = {
       streamingStatus: status,
-      voiceConnectorId: m.voiceConnectorId,
       transactionId: m.transactionId,
-      callId: m.callId,
-      direction: status === 'UPDATED' ? undefined : m.direction,
+      ...(mtg === undefined
+        ? { voiceConnectorId: m.voiceConnectorId, callId: m.callId, direction: status === 'UPDATED' ? undefined : m.direction }
+        : { meetingId: mtg.meetingId, meetingPin: mtg.meetingPin, externalMeetingId: mtg.externalMeetingId, organizerUserId: mtg.organizerUserId, organizerEmail: mtg.organizerEmail }),
       ...(described
         ? {
             mediaType: 'audio/L16',
@@ -282,7 +306,7 @@ export class StreamingService {
             streamArn: s?.streamArn,
             fromNumber: m.fromNumber,
             toNumber: m.toNumber,
-            isCaller: m.isCaller,
+            isCaller: mtg === undefined ? m.isCaller : undefined,
             inviteHeaders: m.inviteHeaders,
             siprecMetadata: m.siprecMetadata,
             sdp: m.sdp,
@@ -292,4 +316,29 @@ export class StreamingService {
     };
     this.#opts.events.emit(streamingEnvelope(detail, this.#opts.accountId, m.region, this.#opts.nowMs()));
   }
+}
+
+/** The Tags a leg's every fragment carries (a call leg's as Chime's; a recorded meeting's name the meeting). */
+function fragmentTags(m: StreamLegMeta): [string, string][] {
+  const mtg = m.meeting;
+  if (mtg !== undefined) {
+    const tags: [string, string][] = [
+      ['TransactionId', m.transactionId],
+      ['MeetingId', mtg.meetingId],
+      ['MeetingPin', mtg.meetingPin],
+    ];
+    if (mtg.externalMeetingId !== undefined) tags.push(['ExternalMeetingId', mtg.externalMeetingId]);
+    if (mtg.organizerUserId !== undefined) tags.push(['OrganizerUserId', mtg.organizerUserId]);
+    return tags;
+  }
+  const tags: [string, string][] = [
+    ['TransactionId', m.transactionId],
+    ['VoiceConnectorId', m.voiceConnectorId],
+    ['CallId', m.callId],
+    ['IsCaller', String(m.isCaller)],
+    ['Direction', m.direction],
+  ];
+  if (m.fromNumber !== undefined) tags.push(['FromNumber', m.fromNumber]);
+  if (m.toNumber !== undefined) tags.push(['ToNumber', m.toNumber]);
+  return tags;
 }

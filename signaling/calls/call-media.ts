@@ -30,7 +30,8 @@ export interface MediaAnchoringOptions {
   readonly streamFragmentMs?: (ctx: QualityContext) => number | undefined;
   /**
    * An event of a media session no call here owns: a recording session's media timeout (the
-   * recorder ends it), a meeting's DTMF, speakers, finished prompts and timeouts (the meetings).
+   * recorder ends it), a meeting's DTMF, speakers, finished prompts and timeouts (the meetings),
+   * and `audio` of an endpoint that is no media line (a recorded meeting's mix).
    */
   readonly onOtherEvent?: (e: MediaEvent) => void;
   /** A streamed call's audio, one side's fragment at a time (epoch-ms timecode, 8 kHz PCM). */
@@ -146,10 +147,11 @@ export class MediaAnchoring {
   }
 
   #onEvent(e: MediaEvent): void {
-    // Streamed audio goes on even after the call let go of its media (the last fragments).
+    // Streamed audio goes on even after the call let go of its media (the last fragments); audio
+    // of no line is a recorded meeting's mix (MIX_ENDPOINT), the meetings' like their other events.
     if (e.ev === 'audio') {
       const line = lineOf(e.endpoint);
-      return line === undefined ? undefined : this.opts.onAudio?.(e.session, line.index, line.side, e.timecodeMs, e.pcm);
+      return line === undefined ? this.opts.onOtherEvent?.(e) : this.opts.onAudio?.(e.session, line.index, line.side, e.timecodeMs, e.pcm);
     }
     const m = this.#calls.get(e.session);
     if (m === undefined) return this.opts.onOtherEvent?.(e);

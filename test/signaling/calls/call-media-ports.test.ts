@@ -61,6 +61,9 @@ class FakeMedia implements MediaControl {
   async attach(session: string, endpoint: string, fn: MediaFunctionSpec): Promise<void> {
     this.log.push(`attach ${session} ${endpoint} ${fn.fn}`);
   }
+  async record(session: string, fragmentMs: number): Promise<void> {
+    this.log.push(`record ${session} ${fragmentMs}`);
+  }
   async closeEndpoint(session: string, endpoint: string): Promise<EndpointSnapshot | undefined> {
     this.log.push(`close ${session} ${endpoint}`);
     const port = this.#sessions.get(session)?.get(endpoint);
@@ -91,7 +94,10 @@ function sdp(port: number, payloads = '18 0'): Buffer {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-ports-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function anchoring(media: FakeMedia, over: { maxPortPairsPerSource?: number; streamFragmentMs?: number } = {}): MediaAnchoring {
+function anchoring(
+  media: FakeMedia,
+  over: { maxPortPairsPerSource?: number; streamFragmentMs?: number; onOtherEvent?: (e: MediaEvent) => void; onAudio?: (session: string, index: number, side: string) => void } = {},
+): MediaAnchoring {
   const clock = new ManualTimers();
   return new MediaAnchoring({
     control: media,
@@ -104,8 +110,24 @@ function anchoring(media: FakeMedia, over: { maxPortPairsPerSource?: number; str
     region: 'local',
     ...(over.maxPortPairsPerSource === undefined ? {} : { maxPortPairsPerSource: over.maxPortPairsPerSource }),
     ...(over.streamFragmentMs === undefined ? {} : { streamFragmentMs: () => over.streamFragmentMs }),
+    ...(over.onOtherEvent === undefined ? {} : { onOtherEvent: over.onOtherEvent }),
+    ...(over.onAudio === undefined ? {} : { onAudio: over.onAudio }),
   });
 }
+
+describe('media events', () => {
+  it("routes a line's audio to onAudio and audio of no line (a recorded meeting's mix) to onOtherEvent", () => {
+    const media = new FakeMedia(2);
+    const other: MediaEvent[] = [];
+    const lines: string[] = [];
+    anchoring(media, { onOtherEvent: (e) => other.push(e), onAudio: (session, index, side) => lines.push(`${session} ${index}${side}`) });
+    const pcm = new Int16Array(8);
+    media.onEvent?.({ ev: 'audio', session: 's1', endpoint: '0b', timecodeMs: 1, pcm });
+    media.onEvent?.({ ev: 'audio', session: 'mtg-1', endpoint: 'mix', timecodeMs: 2, pcm });
+    expect(lines).toEqual(['s1 0b']);
+    expect(other).toEqual([{ ev: 'audio', session: 'mtg-1', endpoint: 'mix', timecodeMs: 2, pcm }]);
+  });
+});
 
 describe('CallMedia over the endpoint API', () => {
   it('opens a line as two endpoints with its codec, connects caller side to callee side, and taps both when streamed', async () => {
