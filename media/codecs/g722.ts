@@ -91,6 +91,21 @@ class Band {
     this.det = det;
   }
 
+  copyFrom(o: Band): void {
+    this.s = o.s;
+    this.sz = o.sz;
+    this.nb = o.nb;
+    this.det = o.det;
+    this.a1 = o.a1;
+    this.a2 = o.a2;
+    this.r1 = o.r1;
+    this.r2 = o.r2;
+    this.p1 = o.p1;
+    this.p2 = o.p2;
+    this.b.set(o.b);
+    this.d.set(o.d);
+  }
+
   /**
    * Adapts the predictor to the quantised difference `dq` (DLT/DH) of this sample and computes
    * the estimate of the next: ADDA, ADDB, UPZERO, UPPOL2, UPPOL1, DELAYA, FILTEZ, FILTEP, ADDC.
@@ -175,6 +190,17 @@ export class G722Encoder {
   readonly #high = new Band(8);
   /** Transmit QMF delay line, newest sample first (24 taps). */
   readonly #x = new Int32Array(24);
+
+  /**
+   * Takes on `other`'s whole state. A decoder that has followed `other`'s octets then decodes
+   * this encoder's next octets as if they had come from `other`: the ADPCM has no mismatch to
+   * recover from (which takes some 150 ms otherwise) when a receiver's stream moves between encoders.
+   */
+  copyFrom(other: G722Encoder): void {
+    this.#low.copyFrom(other.#low);
+    this.#high.copyFrom(other.#high);
+    this.#x.set(other.#x);
+  }
 
   /**
    * Encodes `pcm[0, samples)` (16 kHz; `samples` even, default the whole array) into `out`;
