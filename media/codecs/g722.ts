@@ -188,8 +188,12 @@ function magnitude(e: number): number {
 export class G722Encoder {
   readonly #low = new Band(32);
   readonly #high = new Band(8);
-  /** Transmit QMF delay line, newest sample first (24 taps). */
-  readonly #x = new Int32Array(24);
+  /**
+   * Transmit QMF delay line, 24 taps, kept twice over (a ring of 24 mirrored at +24) so the
+   * window newest-first is always x[w .. w + 23] without shifting.
+   */
+  readonly #x = new Int32Array(48);
+  #w = 0;
 
   /**
    * Takes on `other`'s whole state. A decoder that has followed `other`'s octets then decodes
@@ -200,6 +204,7 @@ export class G722Encoder {
     this.#low.copyFrom(other.#low);
     this.#high.copyFrom(other.#high);
     this.#x.set(other.#x);
+    this.#w = other.#w;
   }
 
   /**
@@ -211,16 +216,21 @@ export class G722Encoder {
     const low = this.#low;
     const high = this.#high;
     const pairs = samples >> 1;
+    let w = this.#w;
     for (let n = 0; n < pairs; n++) {
       // Transmit QMF: xA on the even taps (newest sample at h0), xB on the odd taps.
-      for (let i = 23; i > 1; i--) x[i] = x[i - 2] ?? 0;
-      x[1] = pcm[2 * n] ?? 0;
-      x[0] = pcm[2 * n + 1] ?? 0;
+      w = w === 0 ? 22 : w - 2;
+      const older = pcm[2 * n] ?? 0;
+      const newer = pcm[2 * n + 1] ?? 0;
+      x[w] = newer;
+      x[w + 24] = newer;
+      x[w + 1] = older;
+      x[w + 25] = older;
       let xa = 0;
       let xb = 0;
       for (let i = 0; i < 24; i += 2) {
-        xa += (x[i] ?? 0) * (QMF[i] ?? 0);
-        xb += (x[i + 1] ?? 0) * (QMF[i + 1] ?? 0);
+        xa += (x[w + i] ?? 0) * (QMF[i] ?? 0);
+        xb += (x[w + i + 1] ?? 0) * (QMF[i + 1] ?? 0);
       }
       const xl = (xa + xb) >> 14;
       const xh = (xa - xb) >> 14;
@@ -247,6 +257,7 @@ export class G722Encoder {
 
       out[n] = (ih << 6) | il;
     }
+    this.#w = w;
     return pairs;
   }
 }
@@ -255,9 +266,10 @@ export class G722Encoder {
 export class G722Decoder {
   readonly #low = new Band(32);
   readonly #high = new Band(8);
-  /** Receive QMF delay lines of xd = rL − rH and xs = rL + rH, newest first (12 each). */
-  readonly #xd = new Int32Array(12);
-  readonly #xs = new Int32Array(12);
+  /** Receive QMF delay lines of xd = rL − rH and xs = rL + rH, 12 each, mirrored rings as the encoder's. */
+  readonly #xd = new Int32Array(24);
+  readonly #xs = new Int32Array(24);
+  #w = 0;
 
   /** Decodes `data[0, length)` into `out` (two samples per octet); answers the samples written. */
   decode(data: Uint8Array, length: number, out: Int16Array): number {
@@ -266,6 +278,7 @@ export class G722Decoder {
     const xd = this.#xd;
     const xs = this.#xs;
     const n = Math.min(length, data.length, out.length >> 1);
+    let w = this.#w;
     for (let k = 0; k < n; k++) {
       const octet = data[k] ?? 0;
       const il = octet & 0x3f;
@@ -285,21 +298,19 @@ export class G722Decoder {
       high.predict(dh);
 
       // Receive QMF.
-      for (let i = 11; i > 0; i--) {
-        xd[i] = xd[i - 1] ?? 0;
-        xs[i] = xs[i - 1] ?? 0;
-      }
-      xd[0] = rl - rh;
-      xs[0] = rl + rh;
+      w = w === 0 ? 11 : w - 1;
+      xd[w] = xd[w + 12] = rl - rh;
+      xs[w] = xs[w + 12] = rl + rh;
       let y1 = 0;
       let y2 = 0;
       for (let i = 0; i < 12; i++) {
-        y1 += (xd[i] ?? 0) * (QMF[2 * i] ?? 0);
-        y2 += (xs[i] ?? 0) * (QMF[2 * i + 1] ?? 0);
+        y1 += (xd[w + i] ?? 0) * (QMF[2 * i] ?? 0);
+        y2 += (xs[w + i] ?? 0) * (QMF[2 * i + 1] ?? 0);
       }
       out[2 * k] = sat16(y1 >> 11);
       out[2 * k + 1] = sat16(y2 >> 11);
     }
+    this.#w = w;
     return 2 * n;
   }
 }
