@@ -83,9 +83,19 @@ class Band {
   r2 = 0;
   p1 = 0;
   p2 = 0;
-  /** Zero coefficients B1…B6 and the delayed quantised differences D1…D6. */
-  readonly b = new Int32Array(6);
-  readonly d = new Int32Array(6);
+  /** Zero coefficients B1…B6 and the delayed quantised differences D1…D6 (scalars: this is the hot loop). */
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  b4 = 0;
+  b5 = 0;
+  b6 = 0;
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  d4 = 0;
+  d5 = 0;
+  d6 = 0;
 
   constructor(det: number) {
     this.det = det;
@@ -102,8 +112,18 @@ class Band {
     this.r2 = o.r2;
     this.p1 = o.p1;
     this.p2 = o.p2;
-    this.b.set(o.b);
-    this.d.set(o.d);
+    this.b1 = o.b1;
+    this.b2 = o.b2;
+    this.b3 = o.b3;
+    this.b4 = o.b4;
+    this.b5 = o.b5;
+    this.b6 = o.b6;
+    this.d1 = o.d1;
+    this.d2 = o.d2;
+    this.d3 = o.d3;
+    this.d4 = o.d4;
+    this.d5 = o.d5;
+    this.d6 = o.d6;
   }
 
   /**
@@ -113,16 +133,17 @@ class Band {
   predict(dq: number): void {
     const p = sat16(dq + this.sz);
     const r = sat16(this.s + dq);
-    const b = this.b;
-    const d = this.d;
 
     // UPZERO: B(i) ← B(i)·(1 − 2^-8) ± 2^-7 by whether sgn D(i) agrees with sgn DQ (nothing when DQ is 0).
-    const step = dq === 0 ? 0 : 128;
+    const up = dq === 0 ? 0 : 128;
+    const down = -up;
     const neg0 = dq < 0;
-    for (let i = 0; i < 6; i++) {
-      const w = (d[i] ?? 0) < 0 === neg0 ? step : -step;
-      b[i] = w + (((b[i] ?? 0) * 32640) >> 15);
-    }
+    const b1 = (this.d1 < 0 === neg0 ? up : down) + ((this.b1 * 32640) >> 15);
+    const b2 = (this.d2 < 0 === neg0 ? up : down) + ((this.b2 * 32640) >> 15);
+    const b3 = (this.d3 < 0 === neg0 ? up : down) + ((this.b3 * 32640) >> 15);
+    const b4 = (this.d4 < 0 === neg0 ? up : down) + ((this.b4 * 32640) >> 15);
+    const b5 = (this.d5 < 0 === neg0 ? up : down) + ((this.b5 * 32640) >> 15);
+    const b6 = (this.d6 < 0 === neg0 ? up : down) + ((this.b6 * 32640) >> 15);
 
     // UPPOL2 and UPPOL1 on the signs of the partial reconstructed signal P, P1, P2.
     const pn = p < 0;
@@ -138,21 +159,40 @@ class Band {
     a1 = a1 > lim ? lim : a1 < -lim ? -lim : a1;
 
     // DELAYA.
-    for (let i = 5; i > 0; i--) d[i] = d[i - 1] ?? 0;
-    d[0] = dq;
-    this.r2 = this.r1;
-    this.r1 = r;
+    const d1 = dq;
+    const d2 = this.d1;
+    const d3 = this.d2;
+    const d4 = this.d3;
+    const d5 = this.d4;
+    const d6 = this.d5;
+    this.d1 = d1;
+    this.d2 = d2;
+    this.d3 = d3;
+    this.d4 = d4;
+    this.d5 = d5;
+    this.d6 = d6;
+    this.b1 = b1;
+    this.b2 = b2;
+    this.b3 = b3;
+    this.b4 = b4;
+    this.b5 = b5;
+    this.b6 = b6;
+    const r1 = r;
+    const r2 = this.r1;
+    this.r2 = r2;
+    this.r1 = r1;
     this.p2 = this.p1;
     this.p1 = p;
     this.a1 = a1;
     this.a2 = a2;
 
     // FILTEZ and FILTEP, then ADDC.
-    let sz = 0;
-    for (let i = 0; i < 6; i++) sz += ((b[i] ?? 0) * sat16(2 * (d[i] ?? 0))) >> 15;
-    this.sz = sat16(sz);
-    const sp = sat16(((a1 * sat16(2 * this.r1)) >> 15) + ((a2 * sat16(2 * this.r2)) >> 15));
-    this.s = sat16(sp + this.sz);
+    const sz = sat16(
+      ((b1 * sat16(2 * d1)) >> 15) + ((b2 * sat16(2 * d2)) >> 15) + ((b3 * sat16(2 * d3)) >> 15) + ((b4 * sat16(2 * d4)) >> 15) + ((b5 * sat16(2 * d5)) >> 15) + ((b6 * sat16(2 * d6)) >> 15),
+    );
+    this.sz = sz;
+    const sp = sat16(((a1 * sat16(2 * r1)) >> 15) + ((a2 * sat16(2 * r2)) >> 15));
+    this.s = sat16(sp + sz);
   }
 
   /** LOGSCL then SCALEL (lower band). */

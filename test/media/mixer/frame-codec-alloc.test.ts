@@ -9,8 +9,10 @@ import { bridgeCodec } from '../../../media/mixer/frame-codec.ts';
 // nothing sees none, however long it runs. The control loop allocates and must see some, or the
 // check proves nothing.
 
-interface GcDetail {
-  readonly kind?: number;
+/** A 'gc' entry's kind (Node puts it in `detail`, which the PerformanceEntry type does not declare). */
+function isScavenge(e: PerformanceEntry): boolean {
+  const detail: unknown = Reflect.get(e, 'detail');
+  return typeof detail === 'object' && detail !== null && 'kind' in detail && detail.kind === constants.NODE_PERFORMANCE_GC_MINOR;
 }
 
 /** Scavenges that started while `work` ran (synchronously). */
@@ -24,7 +26,7 @@ async function scavengesDuring(work: () => void): Promise<number> {
   const t1 = performance.now();
   for (let i = 0; i < 5; i++) await turn();
   obs.disconnect();
-  return entries.filter((e) => (e.detail as GcDetail | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR && e.startTime >= t0 && e.startTime <= t1).length;
+  return entries.filter((e) => isScavenge(e) && e.startTime >= t0 && e.startTime <= t1).length;
 }
 
 function frameLoop(name: string, frames: number): () => void {
