@@ -5,7 +5,7 @@
  * payload. Instances hold their codec state (ADPCM predictors, resampler history, PLC history):
  * one decoder per participant, one encoder per output stream (a talker's mix-minus, or a codec's
  * shared mix). Every buffer is allocated at construction; decode, conceal and encode allocate
- * nothing.
+ * nothing (test/media/mixer/frame-codec-alloc.test.ts), except Opus's library (below).
  *
  * G.711 µ-law (PCMU) and A-law (PCMA): 8 kHz, decoded by table, concealed by G.711 Appendix I style
  * PLC at 8 kHz, resampled 8 ↔ 16 kHz by resample.ts's half-band FIR.
@@ -20,7 +20,8 @@
  *
  * Opus (codecs/opus.ts, libopus through @evan/opus): mono, decoded to and encoded from 16 kHz by
  * the library; RTP clock 48000, 960 units per 20 ms (RFC 7587 §4.1); payloads up to 400 bytes;
- * concealed by libopus's own PLC; a payload it rejects is concealed and counted (`malformed`).
+ * concealed by libopus's own PLC (faded to silence 40–80 ms into a loss); a payload it rejects is
+ * concealed and counted (`malformed`).
  * The library allocates its result per call (copied into our buffers at once): Opus frames are
  * the one place a tick allocates.
  */
