@@ -83,12 +83,47 @@ class Band {
   r2 = 0;
   p1 = 0;
   p2 = 0;
-  /** Zero coefficients B1…B6 and the delayed quantised differences D1…D6. */
-  readonly b = new Int32Array(6);
-  readonly d = new Int32Array(6);
+  /** Zero coefficients B1…B6 and the delayed quantised differences D1…D6 (scalars: this is the hot loop). */
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  b4 = 0;
+  b5 = 0;
+  b6 = 0;
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  d4 = 0;
+  d5 = 0;
+  d6 = 0;
 
   constructor(det: number) {
     this.det = det;
+  }
+
+  copyFrom(o: Band): void {
+    this.s = o.s;
+    this.sz = o.sz;
+    this.nb = o.nb;
+    this.det = o.det;
+    this.a1 = o.a1;
+    this.a2 = o.a2;
+    this.r1 = o.r1;
+    this.r2 = o.r2;
+    this.p1 = o.p1;
+    this.p2 = o.p2;
+    this.b1 = o.b1;
+    this.b2 = o.b2;
+    this.b3 = o.b3;
+    this.b4 = o.b4;
+    this.b5 = o.b5;
+    this.b6 = o.b6;
+    this.d1 = o.d1;
+    this.d2 = o.d2;
+    this.d3 = o.d3;
+    this.d4 = o.d4;
+    this.d5 = o.d5;
+    this.d6 = o.d6;
   }
 
   /**
@@ -98,16 +133,17 @@ class Band {
   predict(dq: number): void {
     const p = sat16(dq + this.sz);
     const r = sat16(this.s + dq);
-    const b = this.b;
-    const d = this.d;
 
     // UPZERO: B(i) ← B(i)·(1 − 2^-8) ± 2^-7 by whether sgn D(i) agrees with sgn DQ (nothing when DQ is 0).
-    const step = dq === 0 ? 0 : 128;
+    const up = dq === 0 ? 0 : 128;
+    const down = -up;
     const neg0 = dq < 0;
-    for (let i = 0; i < 6; i++) {
-      const w = (d[i] ?? 0) < 0 === neg0 ? step : -step;
-      b[i] = w + (((b[i] ?? 0) * 32640) >> 15);
-    }
+    const b1 = (this.d1 < 0 === neg0 ? up : down) + ((this.b1 * 32640) >> 15);
+    const b2 = (this.d2 < 0 === neg0 ? up : down) + ((this.b2 * 32640) >> 15);
+    const b3 = (this.d3 < 0 === neg0 ? up : down) + ((this.b3 * 32640) >> 15);
+    const b4 = (this.d4 < 0 === neg0 ? up : down) + ((this.b4 * 32640) >> 15);
+    const b5 = (this.d5 < 0 === neg0 ? up : down) + ((this.b5 * 32640) >> 15);
+    const b6 = (this.d6 < 0 === neg0 ? up : down) + ((this.b6 * 32640) >> 15);
 
     // UPPOL2 and UPPOL1 on the signs of the partial reconstructed signal P, P1, P2.
     const pn = p < 0;
@@ -123,21 +159,40 @@ class Band {
     a1 = a1 > lim ? lim : a1 < -lim ? -lim : a1;
 
     // DELAYA.
-    for (let i = 5; i > 0; i--) d[i] = d[i - 1] ?? 0;
-    d[0] = dq;
-    this.r2 = this.r1;
-    this.r1 = r;
+    const d1 = dq;
+    const d2 = this.d1;
+    const d3 = this.d2;
+    const d4 = this.d3;
+    const d5 = this.d4;
+    const d6 = this.d5;
+    this.d1 = d1;
+    this.d2 = d2;
+    this.d3 = d3;
+    this.d4 = d4;
+    this.d5 = d5;
+    this.d6 = d6;
+    this.b1 = b1;
+    this.b2 = b2;
+    this.b3 = b3;
+    this.b4 = b4;
+    this.b5 = b5;
+    this.b6 = b6;
+    const r1 = r;
+    const r2 = this.r1;
+    this.r2 = r2;
+    this.r1 = r1;
     this.p2 = this.p1;
     this.p1 = p;
     this.a1 = a1;
     this.a2 = a2;
 
     // FILTEZ and FILTEP, then ADDC.
-    let sz = 0;
-    for (let i = 0; i < 6; i++) sz += ((b[i] ?? 0) * sat16(2 * (d[i] ?? 0))) >> 15;
-    this.sz = sat16(sz);
-    const sp = sat16(((a1 * sat16(2 * this.r1)) >> 15) + ((a2 * sat16(2 * this.r2)) >> 15));
-    this.s = sat16(sp + this.sz);
+    const sz = sat16(
+      ((b1 * sat16(2 * d1)) >> 15) + ((b2 * sat16(2 * d2)) >> 15) + ((b3 * sat16(2 * d3)) >> 15) + ((b4 * sat16(2 * d4)) >> 15) + ((b5 * sat16(2 * d5)) >> 15) + ((b6 * sat16(2 * d6)) >> 15),
+    );
+    this.sz = sz;
+    const sp = sat16(((a1 * sat16(2 * r1)) >> 15) + ((a2 * sat16(2 * r2)) >> 15));
+    this.s = sat16(sp + sz);
   }
 
   /** LOGSCL then SCALEL (lower band). */
@@ -173,8 +228,24 @@ function magnitude(e: number): number {
 export class G722Encoder {
   readonly #low = new Band(32);
   readonly #high = new Band(8);
-  /** Transmit QMF delay line, newest sample first (24 taps). */
-  readonly #x = new Int32Array(24);
+  /**
+   * Transmit QMF delay line, 24 taps, kept twice over (a ring of 24 mirrored at +24) so the
+   * window newest-first is always x[w .. w + 23] without shifting.
+   */
+  readonly #x = new Int32Array(48);
+  #w = 0;
+
+  /**
+   * Takes on `other`'s whole state. A decoder that has followed `other`'s octets then decodes
+   * this encoder's next octets as if they had come from `other`: the ADPCM has no mismatch to
+   * recover from (which takes some 150 ms otherwise) when a receiver's stream moves between encoders.
+   */
+  copyFrom(other: G722Encoder): void {
+    this.#low.copyFrom(other.#low);
+    this.#high.copyFrom(other.#high);
+    this.#x.set(other.#x);
+    this.#w = other.#w;
+  }
 
   /**
    * Encodes `pcm[0, samples)` (16 kHz; `samples` even, default the whole array) into `out`;
@@ -185,16 +256,21 @@ export class G722Encoder {
     const low = this.#low;
     const high = this.#high;
     const pairs = samples >> 1;
+    let w = this.#w;
     for (let n = 0; n < pairs; n++) {
       // Transmit QMF: xA on the even taps (newest sample at h0), xB on the odd taps.
-      for (let i = 23; i > 1; i--) x[i] = x[i - 2] ?? 0;
-      x[1] = pcm[2 * n] ?? 0;
-      x[0] = pcm[2 * n + 1] ?? 0;
+      w = w === 0 ? 22 : w - 2;
+      const older = pcm[2 * n] ?? 0;
+      const newer = pcm[2 * n + 1] ?? 0;
+      x[w] = newer;
+      x[w + 24] = newer;
+      x[w + 1] = older;
+      x[w + 25] = older;
       let xa = 0;
       let xb = 0;
       for (let i = 0; i < 24; i += 2) {
-        xa += (x[i] ?? 0) * (QMF[i] ?? 0);
-        xb += (x[i + 1] ?? 0) * (QMF[i + 1] ?? 0);
+        xa += (x[w + i] ?? 0) * (QMF[i] ?? 0);
+        xb += (x[w + i + 1] ?? 0) * (QMF[i + 1] ?? 0);
       }
       const xl = (xa + xb) >> 14;
       const xh = (xa - xb) >> 14;
@@ -221,6 +297,7 @@ export class G722Encoder {
 
       out[n] = (ih << 6) | il;
     }
+    this.#w = w;
     return pairs;
   }
 }
@@ -229,9 +306,10 @@ export class G722Encoder {
 export class G722Decoder {
   readonly #low = new Band(32);
   readonly #high = new Band(8);
-  /** Receive QMF delay lines of xd = rL − rH and xs = rL + rH, newest first (12 each). */
-  readonly #xd = new Int32Array(12);
-  readonly #xs = new Int32Array(12);
+  /** Receive QMF delay lines of xd = rL − rH and xs = rL + rH, 12 each, mirrored rings as the encoder's. */
+  readonly #xd = new Int32Array(24);
+  readonly #xs = new Int32Array(24);
+  #w = 0;
 
   /** Decodes `data[0, length)` into `out` (two samples per octet); answers the samples written. */
   decode(data: Uint8Array, length: number, out: Int16Array): number {
@@ -240,6 +318,7 @@ export class G722Decoder {
     const xd = this.#xd;
     const xs = this.#xs;
     const n = Math.min(length, data.length, out.length >> 1);
+    let w = this.#w;
     for (let k = 0; k < n; k++) {
       const octet = data[k] ?? 0;
       const il = octet & 0x3f;
@@ -259,21 +338,19 @@ export class G722Decoder {
       high.predict(dh);
 
       // Receive QMF.
-      for (let i = 11; i > 0; i--) {
-        xd[i] = xd[i - 1] ?? 0;
-        xs[i] = xs[i - 1] ?? 0;
-      }
-      xd[0] = rl - rh;
-      xs[0] = rl + rh;
+      w = w === 0 ? 11 : w - 1;
+      xd[w] = xd[w + 12] = rl - rh;
+      xs[w] = xs[w + 12] = rl + rh;
       let y1 = 0;
       let y2 = 0;
       for (let i = 0; i < 12; i++) {
-        y1 += (xd[i] ?? 0) * (QMF[2 * i] ?? 0);
-        y2 += (xs[i] ?? 0) * (QMF[2 * i + 1] ?? 0);
+        y1 += (xd[w + i] ?? 0) * (QMF[2 * i] ?? 0);
+        y2 += (xs[w + i] ?? 0) * (QMF[2 * i + 1] ?? 0);
       }
       out[2 * k] = sat16(y1 >> 11);
       out[2 * k + 1] = sat16(y2 >> 11);
     }
+    this.#w = w;
     return 2 * n;
   }
 }

@@ -5,7 +5,7 @@
  * payload. Instances hold their codec state (ADPCM predictors, resampler history, PLC history):
  * one decoder per participant, one encoder per output stream (a talker's mix-minus, or a codec's
  * shared mix). Every buffer is allocated at construction; decode, conceal and encode allocate
- * nothing.
+ * nothing (test/media/mixer/frame-codec-alloc.test.ts), except Opus's library (below).
  *
  * G.711 µ-law (PCMU) and A-law (PCMA): 8 kHz, decoded by table, concealed by G.711 Appendix I style
  * PLC at 8 kHz, resampled 8 ↔ 16 kHz by resample.ts's half-band FIR.
@@ -13,11 +13,15 @@
  * G.722 (64 kbit/s, codecs/g722.ts): 16 kHz natively, no resampling; RTP clock 8000 and 160
  * timestamp units per 20 ms though it samples at 16 kHz (RFC 3551 §4.5.2); 160-byte payloads (up
  * to 320 taken, the first 20 ms played, as G.711); concealed by the same Appendix I style PLC
- * run at 16 kHz on the decoded output (the ADPCM state resumes from the last good frame).
+ * run at 16 kHz on the decoded output (the ADPCM state resumes from the last good frame). Its
+ * encoders offer continueFrom (see FrameEncoder): a receiver's decoder follows the ADPCM state of
+ * the encoder it hears, and a move to another encoder's stream costs some 150 ms of mismatch
+ * (about 10 dB SNR, recovering) unless the new encoder continues from the old one's state.
  *
  * Opus (codecs/opus.ts, libopus through @evan/opus): mono, decoded to and encoded from 16 kHz by
  * the library; RTP clock 48000, 960 units per 20 ms (RFC 7587 §4.1); payloads up to 400 bytes;
- * concealed by libopus's own PLC; a payload it rejects is concealed and counted (`malformed`).
+ * concealed by libopus's own PLC (faded to silence 40–80 ms into a loss); a payload it rejects is
+ * concealed and counted (`malformed`).
  * The library allocates its result per call (copied into our buffers at once): Opus frames are
  * the one place a tick allocates.
  */
@@ -46,6 +50,15 @@ export interface FrameDecoder {
 export interface FrameEncoder {
   /** Encodes `pcm` (BRIDGE_FRAME_SAMPLES at 16 kHz) into `out`; answers the payload's length in bytes. */
   encode(pcm: Int16Array, out: Uint8Array): number;
+  /**
+   * Present where the codec's decoder tracks its encoder's state (G.722's ADPCM): takes on
+   * `other`'s state (an encoder of the same codec), so a receiver whose stream moves from
+   * `other`'s payloads to this encoder's decodes on without a mismatch. Call it just before the
+   * first encode whose payload goes to a receiver that was hearing `other` (a participant who
+   * starts talking: its mix-minus encoder continues from its codec's shared-mix encoder).
+   * G.711 is stateless; Opus resynchronises within a frame by itself.
+   */
+  continueFrom?(other: FrameEncoder): void;
 }
 
 export interface BridgeCodec {
@@ -145,6 +158,10 @@ class G722FrameEncoder implements FrameEncoder {
 
   encode(pcm: Int16Array, out: Uint8Array): number {
     return this.#codec.encode(pcm, out, BRIDGE_FRAME_SAMPLES);
+  }
+
+  continueFrom(other: FrameEncoder): void {
+    if (other instanceof G722FrameEncoder) this.#codec.copyFrom(other.#codec);
   }
 }
 

@@ -226,3 +226,27 @@ describe('G.722 codec properties', () => {
     );
   });
 });
+
+describe('G.722 encoder state hand-over', () => {
+  it('an encoder that takes on another one\'s state writes what the other would have written', () => {
+    const speech = speechLike();
+    const tones = tonesAndChirp();
+    const frame = (src: Int16Array, k: number): Int16Array => src.subarray(320 * k, 320 * (k + 1));
+    const shared = new G722Encoder();
+    const own = new G722Encoder();
+    const reference = new G722Encoder();
+    const a = new Uint8Array(160);
+    for (let k = 0; k < 40; k++) {
+      shared.encode(frame(speech, k), a);
+      reference.encode(frame(speech, k), a);
+      own.encode(frame(tones, k), a); // a different history
+    }
+    own.copyFrom(shared);
+    const b = new Uint8Array(160);
+    for (let k = 40; k < 60; k++) {
+      own.encode(frame(tones, k), a);
+      reference.encode(frame(tones, k), b);
+      expect(firstDifference(a, b)).toBe(-1);
+    }
+  });
+});

@@ -130,6 +130,29 @@ describe('Opus frame codec (libopus, 16 kHz mono, 20 ms)', () => {
     expect(enc.stats.oversize).toBe(1);
   });
 
+  it('reads payloads and PCM through views at an offset (a payload inside a larger datagram buffer)', () => {
+    const pcm = new Int16Array(3 * N);
+    for (let k = 0; k < 3; k++) pcm.set(voiced(k), k * N);
+    const a = new OpusFrameEncoder();
+    const b = new OpusFrameEncoder();
+    const pa = new Uint8Array(OPUS_MAX_PAYLOAD_BYTES);
+    const pb = new Uint8Array(OPUS_MAX_PAYLOAD_BYTES);
+    const da = new OpusFrameDecoder();
+    const db = new OpusFrameDecoder();
+    const host = new Uint8Array(OPUS_MAX_PAYLOAD_BYTES + 12);
+    const oa = new Int16Array(N);
+    const ob = new Int16Array(N);
+    for (let k = 0; k < 3; k++) {
+      const la = a.encode(pcm.subarray(k * N, (k + 1) * N), pa);
+      const lb = b.encode(pcm.slice(k * N, (k + 1) * N), pb);
+      expect(Array.from(pa.subarray(0, la))).toEqual(Array.from(pb.subarray(0, lb)));
+      host.set(pa.subarray(0, la), 12);
+      da.decode(host.subarray(12), la, oa);
+      db.decode(pb.slice(0, lb), lb, ob);
+      expect(Array.from(oa)).toEqual(Array.from(ob));
+    }
+  });
+
   it('refuses a bitrate or complexity libopus does not take', () => {
     expect(() => new OpusFrameEncoder({ bitrateBps: 100 })).toThrow(RangeError);
     expect(() => new OpusFrameEncoder({ bitrateBps: 1e6 })).toThrow(RangeError);
