@@ -275,6 +275,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       qualityLog = new QualityLog(cfg.data, (vcId) => loggingOf(current(), vcId).EnableMediaMetricLogs === true);
       // Meetings' recordings: their mixes on the streaming sink (files under <data>/streams/meetings by default).
       const meetingRecorder = streaming.meetingRecorder(engine, cfg.media.region);
+      meetingRecorder.onEnded = (meetingId) => meetings?.recordingEnded(meetingId);
       const media = new MediaAnchoring({
         onOtherEvent: (e) => {
           if (meetings?.onMediaEvent(e) === true || meetingRecorder.onMediaEvent(e)) return;

@@ -53,6 +53,8 @@ interface Participant {
   readonly pcm: Int16Array;
   readonly out: Uint8Array;
   muted: boolean;
+  /** It was sent its own mix-minus last tick (it talks), not the shared mix. */
+  ownStream: boolean;
 }
 
 /** A codec's shared mix: one encoder and one payload for every receiver of that codec who is not talking. */
@@ -137,6 +139,7 @@ export class Bridge {
       pcm: new Int16Array(N16),
       out: new Uint8Array(codec.maxPayloadBytes),
       muted: false,
+      ownStream: false,
     };
     if (this.#in.length < codec.maxPayloadBytes) this.#in = new Uint8Array(codec.maxPayloadBytes);
     let shared = this.#shared.get(codec.name);
@@ -230,19 +233,29 @@ export class Bridge {
       for (let i = 0; i < N16; i++) mix[i] = (mix[i] ?? 0) + (a[i] ?? 0);
     }
     this.mixTap?.(mix);
-    let sharedPcmDone = false;
     const w = this.#work;
+    // Talkers first: one starting to talk continues from its codec's shared coder state before
+    // this tick's shared frame moves it on.
     for (let s = 0; s < n; s++) {
       const p = this.#slots[s];
-      if (p === undefined) continue;
-      if (selected[s] === 1 && !p.muted) {
-        // Mix minus itself, encoded for this talker alone.
-        const pcm = p.pcm;
-        for (let i = 0; i < N16; i++) w[i] = sat((mix[i] ?? 0) - (pcm[i] ?? 0));
-        const len = p.encoder.encode(w, p.out);
-        this.#onFrame(p.id, p.out, len, false);
-        continue;
+      if (p === undefined || selected[s] !== 1 || p.muted) continue;
+      // Mix minus itself, encoded for this talker alone — from the shared stream's coder state
+      // when it just started talking (its decoder follows that stream: no ADPCM glitch).
+      if (!p.ownStream) {
+        p.ownStream = true;
+        const from = this.#shared.get(p.codec.name);
+        if (from !== undefined) p.encoder.continueFrom?.(from.encoder);
       }
+      const pcm = p.pcm;
+      for (let i = 0; i < N16; i++) w[i] = sat((mix[i] ?? 0) - (pcm[i] ?? 0));
+      const len = p.encoder.encode(w, p.out);
+      this.#onFrame(p.id, p.out, len, false);
+    }
+    let sharedPcmDone = false;
+    for (let s = 0; s < n; s++) {
+      const p = this.#slots[s];
+      if (p === undefined || (selected[s] === 1 && !p.muted)) continue;
+      p.ownStream = false;
       const shared = this.#shared.get(p.codec.name) as SharedMix;
       if (shared.tick !== tick) {
         const sp = this.#sharedPcm;

@@ -1067,6 +1067,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     const room = this.#rooms.get(meetingId) ?? (info === undefined ? undefined : this.#room(info));
     if (room === undefined) return 'no-such-meeting';
     this.#lock(room, locked, { kind: 'api' });
+    // Unlocked before anyone joined: nothing is left to remember.
+    if (!locked) this.#dropIdleRoom(room);
     return 'ok';
   }
 
@@ -1178,6 +1180,13 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     this.#ensureSweep();
     room.participants.delete(p.id);
     this.#join(p, room);
+  }
+
+  /** The meeting's recording ended by itself (its sink failed): recording is off, `*9` starts a new one. */
+  recordingEnded(meetingId: string): void {
+    const room = this.#rooms.get(meetingId);
+    if (room === undefined || !room.recording) return;
+    room.recording = false;
   }
 
   /** Stops taking calls and ends every participant's call (shutdown). */
