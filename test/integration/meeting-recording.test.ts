@@ -83,8 +83,9 @@ describe('meeting recording over SIP', () => {
     const status = readFileSync(path.join(t.dataDir, 'streams', 'events.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { detail: { streamingStatus: string; meetingId?: string } })
-      .filter((e) => e.detail.meetingId === m.meetingId)
+      .map((l) => JSON.parse(l) as { detail: { streamingStatus?: string; meetingId?: string } })
+      // The recording's stream events (the meeting's own state changes share the file).
+      .filter((e) => e.detail.meetingId === m.meetingId && e.detail.streamingStatus !== undefined)
       .map((e) => e.detail.streamingStatus);
     expect(status).toEqual(['STARTED', 'ENDED']);
 
