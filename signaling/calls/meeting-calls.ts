@@ -613,6 +613,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     const next: LocalAudio = { ...local, port, version: local.version + 1 };
     const offer: SessionBody = { contentType: SDP, bytes: Buffer.from(reofferSdp(next, a), 'utf8') };
     const outcome = await new Promise<OfferOutcome>((resolve) => p.leg.reoffer('INVITE', offer, [], 70, resolve));
+    // A 2xx to Carillon's own re-INVITE is Carillon's to acknowledge.
+    if (outcome.status >= 200 && outcome.status < 300) p.leg.confirm(undefined);
     if (p.state !== 'ivr' || outcome.status < 200 || outcome.status >= 300) return fail();
     const desc = readSdp(sdpOf(outcome.body) ?? '');
     const chosen = desc === undefined ? undefined : audioOfAnswer(desc, (c) => c === a.codec, a.srtp === undefined ? undefined : { suite: a.srtp.suite, key: a.srtp.ourKey });

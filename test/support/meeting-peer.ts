@@ -71,6 +71,10 @@ export class MeetingPeer {
   }
 
   #tick(): void {
+    // Symmetric RTP: media goes where Carillon's latest packets come from (a re-INVITE moves them).
+    const latest = this.rtp.received.at(-1);
+    const cur = this.rtp.target;
+    if (latest !== undefined && cur !== undefined && (latest.from.port !== cur.port || latest.from.address !== cur.address)) this.rtp.sendTo(latest.from.address, latest.from.port);
     const t = this.rtp.target;
     if (t === undefined) return;
     const d = this.#digitQueue[0];

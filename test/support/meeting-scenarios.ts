@@ -21,6 +21,8 @@ export interface MeetingUacOptions {
   readonly holdMs?: number;
   /** Offer SDES-SRTP (RTP/SAVP with a key). */
   readonly srtp?: boolean;
+  /** Expect one re-INVITE from Carillon (its media moved to another endpoint) and answer it with the same media. */
+  readonly answerReinvite?: boolean;
 }
 
 const FROM = 'From: "Room [call_number]" <sip:room[call_number]@[local_ip]:[local_port]>;tag=[pid]MtgTag[call_number]';
@@ -84,6 +86,21 @@ Content-Length: 0
       steps.push('  <recv response="200"/>');
       steps.push(`  <pause milliseconds="${o.infoGapMs ?? 200}"/>`);
     }
+  }
+  if (o.answerReinvite === true) {
+    steps.push('  <recv request="INVITE" timeout="80000"/>');
+    steps.push(`  <send>${cdata(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:room@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${sdp}`)}</send>`);
+    steps.push('  <recv request="ACK"/>');
   }
   if (o.holdMs !== undefined) {
     steps.push(`  <pause milliseconds="${o.holdMs}"/>`);
