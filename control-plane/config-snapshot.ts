@@ -5,6 +5,7 @@ import { isDocumentKind, readDocument } from '../common/config-documents.ts';
 import type { DocumentKind, DocumentTypes, VoiceConnectorDocuments } from '../common/config-documents.ts';
 import { EMPTY_SNAPSHOT } from '../common/config-snapshot.ts';
 import type { CarrierConfig, CarrierProtocol, ConfigSnapshot, GroupMember, NumberConfig, VoiceConnectorConfig } from '../common/config-snapshot.ts';
+import { CoalescedRebuild } from './coalesced-rebuild.ts';
 import type { Store } from './store/store.ts';
 
 /**
@@ -18,8 +19,11 @@ export class ConfigSnapshots {
   readonly #store: Store;
   readonly #listeners = new Set<SnapshotListener>();
   #current: ConfigSnapshot = EMPTY_SNAPSHOT;
-  #rebuilding: Promise<void> | undefined;
-  #again = false;
+  readonly #rebuild = new CoalescedRebuild(async () => {
+    const next = await this.#build(this.#current.generation + 1);
+    this.#current = next;
+    for (const l of this.#listeners) l(next);
+  });
 
   constructor(store: Store) {
     this.#store = store;
@@ -36,21 +40,7 @@ export class ConfigSnapshots {
 
   /** Rebuilds after a change; changes arriving during a rebuild coalesce into one more. */
   refresh(): Promise<void> {
-    if (this.#rebuilding !== undefined) {
-      this.#again = true;
-      return this.#rebuilding;
-    }
-    this.#rebuilding = (async () => {
-      do {
-        this.#again = false;
-        const next = await this.#build(this.#current.generation + 1);
-        this.#current = next;
-        for (const l of this.#listeners) l(next);
-      } while (this.#again);
-    })().finally(() => {
-      this.#rebuilding = undefined;
-    });
-    return this.#rebuilding;
+    return this.#rebuild.refresh();
   }
 
   async #build(generation: number): Promise<ConfigSnapshot> {

@@ -1,6 +1,7 @@
 import type { MeetingDirectory, MeetingInfo } from '../signaling/routing/meeting-dial-in.ts';
 import { DEFAULT_MAX_PARTICIPANTS, DEFAULT_PROMPT_LANGUAGE, PERSONAL_PREFIX, PROMPT_LANGUAGES } from './api/meetings/schema.ts';
 import type { PromptLanguage } from './api/meetings/schema.ts';
+import { CoalescedRebuild } from './coalesced-rebuild.ts';
 import type { Store } from './store/store.ts';
 
 /**
@@ -45,8 +46,17 @@ export class StoreMeetingDirectory implements MeetingDirectory {
   readonly #defaultLanguage: PromptLanguage;
   readonly #listeners = new Set<() => void>();
   #index: Index = EMPTY_INDEX;
-  #rebuilding: Promise<void> | undefined;
-  #again = false;
+  readonly #rebuild = new CoalescedRebuild(async () => {
+    this.#index = await this.#build();
+    this.#generation++;
+    for (const l of this.#listeners) {
+      try {
+        l();
+      } catch {
+        // a listener's fault is its own; the index is already current
+      }
+    }
+  });
   #generation = 0;
 
   constructor(store: Store, opts: MeetingDirectoryOptions = {}) {
@@ -91,27 +101,7 @@ export class StoreMeetingDirectory implements MeetingDirectory {
 
   /** Rebuilds from the store; changes arriving during a rebuild coalesce into one more. */
   refresh(): Promise<void> {
-    if (this.#rebuilding !== undefined) {
-      this.#again = true;
-      return this.#rebuilding;
-    }
-    this.#rebuilding = (async () => {
-      do {
-        this.#again = false;
-        this.#index = await this.#build();
-        this.#generation++;
-        for (const l of this.#listeners) {
-          try {
-            l();
-          } catch {
-            // a listener's fault is its own; the index is already current
-          }
-        }
-      } while (this.#again);
-    })().finally(() => {
-      this.#rebuilding = undefined;
-    });
-    return this.#rebuilding;
+    return this.#rebuild.refresh();
   }
 
   async #build(): Promise<Index> {

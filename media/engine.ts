@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { BRIDGE_TICK_LAG_BUCKETS_MS } from './protocol.ts';
+import { zeroMediaStatus } from './protocol.ts';
 import type {
   EndpointId,
   EndpointOptions,
@@ -371,32 +371,14 @@ export class MediaEngine implements MediaControl {
   /** Every worker's counters, summed (scrape time). */
   async status(): Promise<MediaStatus> {
     const all = await Promise.all(this.#slots.map((s) => this.#send(s, { op: 'status' })));
-    const sum: Record<Exclude<keyof MediaStatus, 'bridgeTickLag'>, number> = {
-      sessions: 0,
-      streams: 0,
-      portPairsInUse: 0,
-      portPairsCapacity: 0,
-      portsSkipped: 0,
-      packetsRelayed: 0,
-      bytesRelayed: 0,
-      packetsDropped: 0,
-      packetsUnobserved: 0,
-      latchEvents: 0,
-      mediaTimeouts: 0,
-      dtmfEvents: 0,
-      rtcpSent: 0,
-      nativeWorkers: 0,
-      bridges: 0,
-      bridgeParticipants: 0,
-      bridgeTickLagSumMs: 0,
-      bridgeTickUs: 0,
-    };
-    const lag = new Array<number>(BRIDGE_TICK_LAG_BUCKETS_MS.length + 1).fill(0);
+    const { bridgeTickLag: lag, ...sum } = zeroMediaStatus();
+    const counts = sum as Record<keyof typeof sum, number>;
     for (const r of all) {
       if (!r.ok || r.status === undefined) continue;
       const st = r.status;
-      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += st[k];
-      for (let i = 0; i < lag.length; i++) lag[i] = (lag[i] ?? 0) + (st.bridgeTickLag[i] ?? 0);
+      for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += st[k];
+      const into = lag as number[];
+      for (let i = 0; i < into.length; i++) into[i] = (into[i] ?? 0) + (st.bridgeTickLag[i] ?? 0);
     }
     return { ...sum, bridgeTickLag: lag };
   }

@@ -333,6 +333,31 @@ export interface MediaStatus {
 /** Upper bounds (ms) of the bridge tick lag histogram's buckets. */
 export const BRIDGE_TICK_LAG_BUCKETS_MS: readonly number[] = [0.5, 1, 2, 5, 10, 20, 50, 100];
 
+/** A worker's counters before anything happened (every count 0; the lag histogram's buckets and overflow at 0). */
+export function zeroMediaStatus(): MediaStatus {
+  return {
+    sessions: 0,
+    streams: 0,
+    portPairsInUse: 0,
+    portPairsCapacity: 0,
+    portsSkipped: 0,
+    packetsRelayed: 0,
+    bytesRelayed: 0,
+    packetsDropped: 0,
+    packetsUnobserved: 0,
+    latchEvents: 0,
+    mediaTimeouts: 0,
+    dtmfEvents: 0,
+    rtcpSent: 0,
+    nativeWorkers: 0,
+    bridges: 0,
+    bridgeParticipants: 0,
+    bridgeTickLag: new Array<number>(BRIDGE_TICK_LAG_BUCKETS_MS.length + 1).fill(0),
+    bridgeTickLagSumMs: 0,
+    bridgeTickUs: 0,
+  };
+}
+
 export type MediaReply =
   | { readonly ok: true; readonly port?: number; readonly snapshot?: SessionSnapshot; readonly endpoint?: EndpointSnapshot; readonly status?: MediaStatus }
   | {

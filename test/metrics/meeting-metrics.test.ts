@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { addMeetingMetrics } from '../../metrics/meeting-metrics.ts';
 import { createMetricsRegistry } from '../../metrics/registry.ts';
 import type { SignalingMetricsSource } from '../../metrics/registry.ts';
-import { BRIDGE_TICK_LAG_BUCKETS_MS } from '../../media/protocol.ts';
+import { zeroMediaStatus } from '../../media/protocol.ts';
 import type { MediaStatus } from '../../media/protocol.ts';
 import { MeetingEvents } from '../../signaling/calls/meeting-events.ts';
 import { meetingSummary, participantSummary } from '../support/meetings.ts';
@@ -83,25 +83,7 @@ describe('meeting metrics from the meeting events', () => {
 
 describe('bridge metrics read from the media workers at scrape time', () => {
   const status = (o: Partial<MediaStatus>): MediaStatus => ({
-    sessions: 0,
-    streams: 0,
-    portPairsInUse: 0,
-    portPairsCapacity: 0,
-    portsSkipped: 0,
-    packetsRelayed: 0,
-    bytesRelayed: 0,
-    packetsDropped: 0,
-    packetsUnobserved: 0,
-    latchEvents: 0,
-    mediaTimeouts: 0,
-    dtmfEvents: 0,
-    rtcpSent: 0,
-    nativeWorkers: 0,
-    bridges: 0,
-    bridgeParticipants: 0,
-    bridgeTickLag: BRIDGE_TICK_LAG_BUCKETS_MS.map(() => 0).concat([0]),
-    bridgeTickLagSumMs: 0,
-    bridgeTickUs: 0,
+    ...zeroMediaStatus(),
     ...o,
   });
   const sourceWith = (media: () => Promise<MediaStatus>): SignalingMetricsSource => ({
