@@ -5,7 +5,11 @@
  * mix minus itself. Summation is in 32-bit integers, saturated to 16 bits (never wraps). The
  * shared mix is encoded once per codec in use and the same payload buffer is handed to every
  * non-talking receiver of that codec; each talker gets its own mix-minus payload. Receivers add
- * their own RTP header later. After join, a tick allocates nothing.
+ * their own RTP header later. After join, a tick allocates nothing of its own (the Opus library
+ * hands back a fresh buffer per encode and decode, copied at once: codecs/opus.ts). A listener that
+ * starts talking continues its codec's shared coder state (FrameEncoder.continueFrom), so its
+ * decoder sees no jump; one that stops talking goes back to the shared stream, whose state its own
+ * stream never matched (G.722: a short glitch there; Opus recovers within a frame).
  *
  * Codecs: frame-codec.ts (each decodes to and encodes from 16 kHz; each participant has its own
  * decoder and mix-minus encoder, each codec in use one shared-mix encoder). Join and leave tones
