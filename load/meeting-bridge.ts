@@ -104,7 +104,7 @@ interface Row {
   gapP99Ms?: number;
   gapMaxMs?: number;
   inLate?: number;
-  inConcealed?: number;
+  inLost?: number;
   inDropped?: number;
   talking?: number;
   ratio?: string;
@@ -242,20 +242,23 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
   });
   try {
     await waitLine(host, 'READY', 60_000);
+    const ask = async (cmd: string, answer: string): Promise<string> => {
+      const reply = waitLine(host, answer, 10_000);
+      host.stdin?.write(`${cmd}\n`);
+      return reply;
+    };
+    const p0 = JSON.parse(await ask('participants', 'PARTICIPANTS ')) as ParticipantTotals;
     rmSync(out, { force: true });
     const g = spawn('taskset', ['-c', '0', gen, mode === 'bridge' ? '-B' : '-S', '-c', cfg, '-d', String(seconds), '-w', String(WARM_S), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let genErr = '';
     g.stderr?.on('data', (b: Buffer) => (genErr += b.toString()));
     const done = new Promise<void>((r) => g.once('exit', () => r()));
     await sleep((WARM_S + 0.15) * 1000);
-    const measuring = waitLine(host, 'MEASURING', 10_000);
-    host.stdin?.write('measure\n');
-    await measuring;
+    await ask('measure', 'MEASURING');
     await sleep((seconds - 0.3) * 1000);
-    const statusLine = waitLine(host, 'STATUS ', 10_000);
-    host.stdin?.write('status\n');
-    const st = JSON.parse(await statusLine) as HostStatus;
+    const st = JSON.parse(await ask('status', 'STATUS ')) as HostStatus;
     await done;
+    const p1 = JSON.parse(await ask('participants', 'PARTICIPANTS ')) as ParticipantTotals;
     if (!existsSync(out)) throw new Error(`generator wrote no result: ${genErr.trim()}`);
     const text = readFileSync(out, 'utf8');
     const cpuPct = Math.round(st.cpuPct * 10) / 10;
@@ -285,10 +288,10 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
       bridgeTickUsPerTick: ticks > 0 ? Math.round((s1.bridgeTickUs - s0.bridgeTickUs) / ticks) : 0,
       gapP99Ms: r.gap_ms.p99,
       gapMaxMs: r.gap_ms.max,
-      inLate: delta(st.participantsStart, st.participantsEnd, 'framesLate') + delta(st.participantsStart, st.participantsEnd, 'framesDiscarded'),
-      inConcealed: delta(st.participantsStart, st.participantsEnd, 'framesConcealed'),
-      inDropped: delta(st.participantsStart, st.participantsEnd, 'dropped') + delta(st.participantsStart, st.participantsEnd, 'lostIn'),
-      talking: st.participantsEnd.talking,
+      inLate: delta(p0, p1, 'framesLate') + delta(p0, p1, 'framesDiscarded'),
+      inLost: delta(p0, p1, 'lostIn'),
+      inDropped: delta(p0, p1, 'dropped'),
+      talking: p1.talking,
     };
   } finally {
     await stop(host);
@@ -330,11 +333,11 @@ for (let rep = 0; rep < repeat; rep++) {
   }
 }
 writeFileSync(path.join(OUT, `meeting-bridge-${Date.now()}.json`), JSON.stringify(rows, null, 1));
-console.log('\n| run | N | media CPU % of 1 core | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | loss % | pkt/s received / expected | gap p99 / max ms | late+discarded in / concealed / dropped | bridge ÷ relay CPU (native / sockets) |');
+console.log('\n| run | N | media CPU % of 1 core | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | loss % | pkt/s received / expected | gap p99 / max ms | in, whole run: late+discarded / lost / dropped | bridge ÷ relay CPU (native / sockets) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const b = r.ticks !== undefined;
   console.log(
-    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLate} / ${r.inConcealed} / ${r.inDropped}` : '–'} | ${r.ratio ?? '–'} |`,
+    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLate} / ${r.inLost} / ${r.inDropped}` : '–'} | ${r.ratio ?? '–'} |`,
   );
 }

@@ -3,10 +3,12 @@
  * a core): reads a spec file, sets up one of three things through the same command API signaling
  * uses, writes the C generator's config, prints READY, then answers two commands on stdin:
  *  - `measure`: starts the measured window (CPU of the whole process, all threads; the engine's
- *    status; the meeting's participants), answers `MEASURING`;
- *  - `status`: ends it, answers `STATUS {json}` with the window's CPU % of one core and the deltas
- *    of the status fields (bridge tick lag histogram, tick time, packets) and of the participants'
- *    jitter-buffer and endpoint figures.
+ *    status), answers `MEASURING`;
+ *  - `status`: ends it, answers `STATUS {json}` with the window's CPU % of one core and the status
+ *    at both ends (bridge tick lag histogram, tick time, packets): the driver takes the deltas;
+ *  - `participants`: answers `PARTICIPANTS {json}`, the meeting's participants' jitter-buffer and
+ *    endpoint figures summed. Asked before and after the generator runs, not inside the window: a
+ *    query of every endpoint runs on the worker's thread, where the bridge ticks.
  * On SIGTERM it closes the engine and exits.
  *
  * Modes:
@@ -70,8 +72,6 @@ export interface HostStatus {
   readonly cpuPct: number;
   readonly start: MediaStatus;
   readonly end: MediaStatus;
-  readonly participantsStart: ParticipantTotals;
-  readonly participantsEnd: ParticipantTotals;
 }
 
 const SESSION = 'meeting';
@@ -165,35 +165,25 @@ const cpuUs = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
-const query = async (): Promise<SessionSnapshot | undefined> => (spec.mode === 'bridge' ? engine.query(SESSION) : undefined);
-let window: { c0: number; t0: number; start: MediaStatus; participants: ParticipantTotals } | undefined;
+let window: { c0: number; t0: number; start: MediaStatus } | undefined;
 createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = line.trim();
   if (cmd === 'measure') {
-    void (async () => {
-      const [start, snap] = await Promise.all([engine.status(), query()]);
-      window = { c0: cpuUs(), t0: performance.now(), start, participants: participantTotals(snap) };
+    void engine.status().then((start) => {
+      window = { c0: cpuUs(), t0: performance.now(), start };
       console.log('MEASURING');
-    })();
+    });
   } else if (cmd === 'status') {
-    void (async () => {
-      const c1 = cpuUs();
-      const t1 = performance.now();
-      const [end, snap] = await Promise.all([engine.status(), query()]);
-      const w = window ?? { c0: 0, t0: 0, start: end, participants: participantTotals(undefined) };
+    const c1 = cpuUs();
+    const t1 = performance.now();
+    void engine.status().then((end) => {
+      const w = window ?? { c0: c1, t0: t1, start: end };
       const wallS = (t1 - w.t0) / 1000;
-      const out: HostStatus = {
-        mode: spec.mode,
-        n,
-        wallS,
-        cpuPct: wallS > 0 ? ((c1 - w.c0) / 1e6 / wallS) * 100 : 0,
-        start: w.start,
-        end,
-        participantsStart: w.participants,
-        participantsEnd: participantTotals(snap),
-      };
+      const out: HostStatus = { mode: spec.mode, n, wallS, cpuPct: wallS > 0 ? ((c1 - w.c0) / 1e6 / wallS) * 100 : 0, start: w.start, end };
       console.log(`STATUS ${JSON.stringify(out)}`);
-    })();
+    });
+  } else if (cmd === 'participants') {
+    void (spec.mode === 'bridge' ? engine.query(SESSION) : Promise.resolve(undefined)).then((snap) => console.log(`PARTICIPANTS ${JSON.stringify(participantTotals(snap))}`));
   } else if (cmd !== '') {
     console.log(`ERROR unknown command ${JSON.stringify(cmd.slice(0, 40))}`);
   }
