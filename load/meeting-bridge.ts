@@ -17,7 +17,7 @@
  * relay CPU.
  *
  *   npx tsx load/meeting-bridge.ts [--participants 50,100,250] [--variants g711,mixed] [--refs relay,relay-sockets]
- *                                  [--seconds 10] [--repeat 1]
+ *                                  [--seconds 10] [--repeat 1] [--node-flags="--cpu-prof --cpu-prof-dir=load/out/prof"]
  *
  * Loopback only; every generator run ends by itself; the host is stopped by PID.
  */
@@ -46,8 +46,11 @@ const { values } = parseArgs({
     refs: { type: 'string', default: 'relay,relay-sockets' },
     seconds: { type: 'string', default: '10' },
     repeat: { type: 'string', default: '1' },
+    /** Extra Node flags for the media process, e.g. "--cpu-prof --cpu-prof-dir=load/out/prof". */
+    'node-flags': { type: 'string', default: '' },
   },
 });
+const nodeFlags = values['node-flags'].split(' ').filter((f) => f !== '');
 const counts = values.participants.split(',').map(Number);
 const seconds = Number(values.seconds);
 const repeat = Number(values.repeat);
@@ -104,6 +107,7 @@ interface Row {
   gapP99Ms?: number;
   gapMaxMs?: number;
   inLate?: number;
+  inDiscarded?: number;
   inLost?: number;
   inDropped?: number;
   talking?: number;
@@ -236,7 +240,7 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
   const out = path.join(OUT, `gen_bridge_${label}_${n}.json`);
   const spec: HostSpec = { mode, genPort: GEN_PORT, cfg, participants };
   writeFileSync(specFile, JSON.stringify(spec));
-  const host = spawn('taskset', ['-c', '1', process.execPath, '--import', 'tsx', path.join(ROOT, 'load', 'media', 'bridge-host.ts'), specFile], {
+  const host = spawn('taskset', ['-c', '1', process.execPath, ...nodeFlags, '--import', 'tsx', path.join(ROOT, 'load', 'media', 'bridge-host.ts'), specFile], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -288,7 +292,8 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
       bridgeTickUsPerTick: ticks > 0 ? Math.round((s1.bridgeTickUs - s0.bridgeTickUs) / ticks) : 0,
       gapP99Ms: r.gap_ms.p99,
       gapMaxMs: r.gap_ms.max,
-      inLate: delta(p0, p1, 'framesLate') + delta(p0, p1, 'framesDiscarded'),
+      inLate: delta(p0, p1, 'framesLate'),
+      inDiscarded: delta(p0, p1, 'framesDiscarded'),
       inLost: delta(p0, p1, 'lostIn'),
       inDropped: delta(p0, p1, 'dropped'),
       talking: p1.talking,
@@ -333,11 +338,11 @@ for (let rep = 0; rep < repeat; rep++) {
   }
 }
 writeFileSync(path.join(OUT, `meeting-bridge-${Date.now()}.json`), JSON.stringify(rows, null, 1));
-console.log('\n| run | N | media CPU % of 1 core | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | loss % | pkt/s received / expected | gap p99 / max ms | in, whole run: late+discarded / lost / dropped | bridge ÷ relay CPU (native / sockets) |');
+console.log('\n| run | N | media CPU % of 1 core | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | loss % | pkt/s received / expected | gap p99 / max ms | in, whole run: lost / dropped / late / discarded | bridge ÷ relay CPU (native / sockets) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const b = r.ticks !== undefined;
   console.log(
-    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLate} / ${r.inLost} / ${r.inDropped}` : '–'} | ${r.ratio ?? '–'} |`,
+    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLost} / ${r.inDropped} / ${r.inLate} / ${r.inDiscarded}` : '–'} | ${r.ratio ?? '–'} |`,
   );
 }
