@@ -69,6 +69,7 @@ const VARIANT_CODECS: Record<Variant, readonly string[]> = { g711: ['PCMU'], mix
 
 interface RelayGen {
   streams: number;
+  gen_cpu_pct: number;
   loss_pct: number;
   relayed_pps: number;
   send_err: number;
@@ -76,6 +77,7 @@ interface RelayGen {
 
 interface BridgeGen {
   streams: number;
+  gen_cpu_pct: number;
   sent: number;
   send_err: number;
   recv: number;
@@ -94,6 +96,8 @@ interface Row {
   run: string;
   n: number;
   cpuPct: number;
+  /** The generator's own CPU (CPU 0), % of one core. */
+  genCpuPct: number;
   lossPct: number;
   pps: number;
   expectedPps: number;
@@ -268,7 +272,7 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
     const cpuPct = Math.round(st.cpuPct * 10) / 10;
     if (mode !== 'bridge') {
       const r = JSON.parse(text) as RelayGen;
-      return { run: label, n, cpuPct, lossPct: r.loss_pct, pps: Math.round(r.relayed_pps), expectedPps: 50 * 2 * Math.ceil(n / 2) };
+      return { run: label, n, cpuPct, genCpuPct: r.gen_cpu_pct, lossPct: r.loss_pct, pps: Math.round(r.relayed_pps), expectedPps: 50 * 2 * Math.ceil(n / 2) };
     }
     const r = JSON.parse(text) as BridgeGen;
     const s0: MediaStatus = st.start;
@@ -280,6 +284,7 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
       run: label,
       n,
       cpuPct,
+      genCpuPct: r.gen_cpu_pct,
       lossPct: r.loss_pct,
       pps: Math.round(r.recv_pps),
       expectedPps: r.expected_pps,
@@ -338,11 +343,11 @@ for (let rep = 0; rep < repeat; rep++) {
   }
 }
 writeFileSync(path.join(OUT, `meeting-bridge-${Date.now()}.json`), JSON.stringify(rows, null, 1));
-console.log('\n| run | N | media CPU % of 1 core | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | loss % | pkt/s received / expected | gap p99 / max ms | in, whole run: lost / dropped / late / discarded | bridge ÷ relay CPU (native / sockets) |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| run | N | media CPU % of 1 core (CPU 1) | generator CPU % (CPU 0) | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | seq loss % | pkt/s received / expected | gap p99 / max ms | in, whole run: lost / dropped / late / discarded | bridge ÷ relay CPU (native / sockets) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const b = r.ticks !== undefined;
   console.log(
-    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLost} / ${r.inDropped} / ${r.inLate} / ${r.inDiscarded}` : '–'} | ${r.ratio ?? '–'} |`,
+    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.genCpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLost} / ${r.inDropped} / ${r.inLate} / ${r.inDiscarded}` : '–'} | ${r.ratio ?? '–'} |`,
   );
 }
