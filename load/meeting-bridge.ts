@@ -13,8 +13,9 @@
  * (the same pairs on the Node sockets the participants' endpoints use).
  * Reports per run: media process CPU % of one core (all threads), bridge tick lag p50/p99/max from
  * the status histogram (its bucket bounds are the resolution), mean lag, ticks run against the
- * window's 50/s, loss, packets/s received, inter-arrival gaps at the generator, and bridge CPU ÷
- * relay CPU.
+ * window's 50/s, loss by RTP sequence gaps (the network path) and frames missing by RTP timestamp
+ * span (skipped ticks too), packets/s received, inter-arrival gaps at the generator, the input
+ * frames the jitter buffers took late or discarded, and bridge CPU ÷ relay CPU.
  *
  *   npx tsx load/meeting-bridge.ts [--participants 50,100,250] [--variants g711,mixed] [--refs relay,relay-sockets]
  *                                  [--seconds 10] [--repeat 1] [--node-flags="--cpu-prof --cpu-prof-dir=load/out/prof"]
@@ -85,6 +86,7 @@ interface BridgeGen {
   expected_pps: number;
   seq_lost: number;
   loss_pct: number;
+  frames_missing_pct: number;
   min_stream_recv: number;
   silent_streams: number;
   stray: number;
@@ -99,6 +101,8 @@ interface Row {
   /** The generator's own CPU (CPU 0), % of one core. */
   genCpuPct: number;
   lossPct: number;
+  /** Bridge runs: frames missing at the generator by RTP timestamp span (skipped ticks as well as network loss), %. */
+  framesMissingPct?: number;
   pps: number;
   expectedPps: number;
   ticks?: number;
@@ -286,6 +290,7 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
       cpuPct,
       genCpuPct: r.gen_cpu_pct,
       lossPct: r.loss_pct,
+      framesMissingPct: r.frames_missing_pct,
       pps: Math.round(r.recv_pps),
       expectedPps: r.expected_pps,
       ticks,
@@ -343,11 +348,11 @@ for (let rep = 0; rep < repeat; rep++) {
   }
 }
 writeFileSync(path.join(OUT, `meeting-bridge-${Date.now()}.json`), JSON.stringify(rows, null, 1));
-console.log('\n| run | N | media CPU % of 1 core (CPU 1) | generator CPU % (CPU 0) | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | seq loss % | pkt/s received / expected | gap p99 / max ms | in, whole run: lost / dropped / late / discarded | bridge ÷ relay CPU (native / sockets) |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| run | N | media CPU % of 1 core (CPU 1) | generator CPU % (CPU 0) | tick lag p50 ms | p99 ms | max ms | mean ms | ticks / expected | seq loss % | frames missing % | pkt/s received / expected | gap p99 / max ms | in, whole run: lost / dropped / late / discarded | bridge ÷ relay CPU (native / sockets) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const b = r.ticks !== undefined;
   console.log(
-    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.genCpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLost} / ${r.inDropped} / ${r.inLate} / ${r.inDiscarded}` : '–'} | ${r.ratio ?? '–'} |`,
+    `| ${r.run} | ${r.n} | ${r.cpuPct} | ${r.genCpuPct} | ${r.lagP50 ?? '–'} | ${r.lagP99 ?? '–'} | ${r.lagMax ?? '–'} | ${r.lagMeanMs ?? '–'} | ${b ? `${r.ticks} / ${r.expectedTicks}` : '–'} | ${r.lossPct.toFixed(3)} | ${r.framesMissingPct?.toFixed(3) ?? '–'} | ${r.pps} / ${r.expectedPps} | ${b ? `${r.gapP99Ms} / ${r.gapMaxMs}` : '–'} | ${b ? `${r.inLost} / ${r.inDropped} / ${r.inLate} / ${r.inDiscarded}` : '–'} | ${r.ratio ?? '–'} |`,
   );
 }
