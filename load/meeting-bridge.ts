@@ -14,7 +14,7 @@
  * Reports per run: media process CPU % of one core (all threads), bridge tick lag p50/p99/max from
  * the status histogram (its bucket bounds are the resolution), mean lag, ticks run against the
  * window's 50/s, loss by RTP sequence gaps (the network path) and frames missing by RTP timestamp
- * span (skipped ticks too), packets/s received, inter-arrival gaps at the generator, the input
+ * span (frames a sender skipped, if its timestamp follows the time), packets/s received, inter-arrival gaps at the generator, the input
  * frames the jitter buffers took late or discarded, and bridge CPU ÷ relay CPU.
  *
  *   npx tsx load/meeting-bridge.ts [--participants 50,100,250] [--variants g711,mixed] [--refs relay,relay-sockets]
@@ -101,7 +101,7 @@ interface Row {
   /** The generator's own CPU (CPU 0), % of one core. */
   genCpuPct: number;
   lossPct: number;
-  /** Bridge runs: frames missing at the generator by RTP timestamp span (skipped ticks as well as network loss), %. */
+  /** Bridge runs: frames missing at the generator by RTP timestamp span (network loss, and frames skipped if the timestamp follows the time), %. */
   framesMissingPct?: number;
   pps: number;
   expectedPps: number;
