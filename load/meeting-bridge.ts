@@ -313,6 +313,15 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
   }
 }
 
+/** One retry when a run could not start (a port of its own taken for a moment by another process on the box). */
+async function runRetry(gen: string, mode: HostMode, n: number, participants: readonly HostParticipant[], label: string): Promise<Row> {
+  return runOne(gen, mode, n, participants, label).catch(async (err: unknown) => {
+    console.error(`${label} ${n}: ${String(err)}; once more`);
+    await sleep(2000);
+    return runOne(gen, mode, n, participants, label);
+  });
+}
+
 const gen = buildGenerator();
 const rows: Row[] = [];
 for (let rep = 0; rep < repeat; rep++) {
@@ -325,7 +334,7 @@ for (let rep = 0; rep < repeat; rep++) {
         console.error(`${v} ${n}: skipped, ${ps}`);
         continue;
       }
-      perN.push(await runOne(gen, 'bridge', n, ps, `bridge-${v}`));
+      perN.push(await runRetry(gen, 'bridge', n, ps, `bridge-${v}`));
       console.log(JSON.stringify(perN.at(-1)));
       await sleep(1000);
     }
@@ -333,7 +342,7 @@ for (let rep = 0; rep < repeat; rep++) {
     const pcmu = participantsOf('g711', n);
     for (const ref of refs) {
       if (!isRef(ref) || typeof pcmu === 'string') continue;
-      perN.push(await runOne(gen, ref, n, pcmu, ref));
+      perN.push(await runRetry(gen, ref, n, pcmu, ref));
       console.log(JSON.stringify(perN.at(-1)));
       await sleep(1000);
     }
