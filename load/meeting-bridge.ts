@@ -88,6 +88,7 @@ interface BridgeGen {
   loss_pct: number;
   frames_missing_pct: number;
   min_stream_recv: number;
+  max_stream_recv: number;
   silent_streams: number;
   stray: number;
   wrong_pt: number;
@@ -119,6 +120,9 @@ interface Row {
   inLost?: number;
   inDropped?: number;
   talking?: number;
+  /** Fewest and most packets one participant received in the window (JSON only). */
+  minStreamRecv?: number;
+  maxStreamRecv?: number;
   ratio?: string;
 }
 
@@ -307,6 +311,8 @@ async function runOne(gen: string, mode: HostMode, n: number, participants: read
       inLost: delta(p0, p1, 'lostIn'),
       inDropped: delta(p0, p1, 'dropped'),
       talking: p1.talking,
+      minStreamRecv: r.min_stream_recv,
+      maxStreamRecv: r.max_stream_recv,
     };
   } finally {
     await stop(host);
