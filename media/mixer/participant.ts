@@ -118,7 +118,8 @@ export class ParticipantFunction implements MediaFunction {
    * marker bit is set.
    */
   send(payload: Uint8Array, length: number, tick: number, idealMs: number): void {
-    const gap = this.#forceGap || this.#lastTick < 0 || tick !== this.#lastTick + 1;
+    // A gap: nothing sent last tick, or the room's tick skipped deadlines (a stall: its ideal time jumped).
+    const gap = this.#forceGap || this.#lastTick < 0 || tick !== this.#lastTick + 1 || idealMs - this.#lastIdealMs > 1.5 * FRAME_MS;
     this.#forceGap = false;
     if (this.#lastTick >= 0) {
       const frames = gap ? Math.max(1, Math.round((idealMs - this.#lastIdealMs) / FRAME_MS)) : 1;

@@ -52,6 +52,11 @@ export class ManualTimers implements Timers, Clock {
     return new ManualTimerScope(this);
   }
 
+  /** Time passes with the event loop blocked (a stall): nothing fires until the next advance, and then everything overdue does. */
+  jump(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Moves time forward by ms, firing every timer that comes due, in order. */
   advance(ms: number): void {
     const target = this.#now + ms;
@@ -62,7 +67,8 @@ export class ManualTimers implements Timers, Clock {
       }
       if (next === undefined) break;
       this.#pending.delete(next.id);
-      this.#now = next.at;
+      // Overdue after a jump: it fires late, at the time it is now.
+      this.#now = Math.max(this.#now, next.at);
       next.fn();
     }
     this.#now = target;

@@ -437,6 +437,27 @@ describe('meetings in the worker', () => {
     check(after);
   });
 
+  it('after a stall whose ticks were skipped, the timestamps follow the time again (marker bit on the first packet after it)', async () => {
+    const { add, inMeeting, talk, heard, clock } = setup();
+    await add('a');
+    await add('b');
+    await inMeeting('a');
+    await inMeeting('b');
+    talk(10, { b: 600 });
+    const before = heard('a');
+    const lastBefore = before[before.length - 1] as Rtp;
+    // The worker's loop is blocked for 400 ms: the tick catches up a few deadlines and skips the rest.
+    clock.jump(400);
+    talk(1, { b: 600 });
+    talk(5, { b: 600 });
+    const after = heard('a').slice(before.length);
+    const lastAfter = after[after.length - 1] as Rtp;
+    // 400 + 6·20 ms went by: that many frames of timestamp, whatever was skipped.
+    expect(((lastAfter.ts - lastBefore.ts) >>> 0) / 160).toBe((400 + 6 * 20) / 20);
+    expect(after.some((p) => p.marker)).toBe(true);
+    for (let i = 1; i < after.length; i++) expect(((after[i] as Rtp).seq - (after[i - 1] as Rtp).seq) & 0xffff).toBe(1);
+  });
+
   it("sends a participant Carillon's own SR about the stream it hears: its SSRC, counts and timestamp", async () => {
     const { add, inMeeting, talk, heard, net, member, clock, snapshotOf } = setup({ rtcpIntervalMs: 1000 });
     await add('a');
