@@ -92,8 +92,9 @@ export class BitWriter {
   /** Writes `nOctets` octets holding `value` big-endian. */
   writeUnsignedOctets(value: number, nOctets: number): void {
     if (nOctets > 6) {
-      this.writeBits(0, (nOctets - 6) * 8);
-      this.writeBits(value, 48);
+      const high = Math.floor(value / 2 ** 48);
+      this.writeBits(high, (nOctets - 6) * 8);
+      this.writeBits(value - high * 2 ** 48, 48);
       return;
     }
     this.writeBits(value, nOctets * 8);
