@@ -245,3 +245,47 @@ describe('bit reader bounds', () => {
     if (!r.ok) expect(r.error.perCode).toBe('PER_LIMIT');
   });
 });
+
+describe('fragmentation boundaries for strings and SEQUENCE OF', () => {
+  const ia5 = charString('IA5String');
+  const bools = seqOf(bool);
+  for (const n of [16383, 16384, 16385, 32768, 65535, 65536, 65537]) {
+    it(`${n} characters and ${n} items round-trip`, () => {
+      const s = 'a'.repeat(n);
+      const enc = encode(ia5, s);
+      expect(enc[0]).toBe(n < 16384 ? 0x80 | (n >> 8) : 0xc0 | Math.min(4, Math.floor(n / 16384)));
+      expect(decode(ia5, enc)).toEqual({ ok: true, value: s });
+      const items = Array.from({ length: n }, (_, i) => i % 3 === 0);
+      const wire = encode(bools, items);
+      expect(decode(bools, wire)).toEqual({ ok: true, value: items });
+    });
+  }
+  it('a fragment count with a reserved multiplier (c5) is refused', () => {
+    expect(decode(octets(), Buffer.from('c5', 'hex'))).toMatchObject({ ok: false });
+  });
+  it('BIT STRING of 65536 bits uses a 64K fragment and an empty final length', () => {
+    const v = { length: 65536, bits: Buffer.alloc(8192, 0x81) };
+    const enc = encode(bitString(), v);
+    expect(enc[0]).toBe(0xc4);
+    expect(enc[enc.length - 1]).toBe(0x00);
+    expect(decode(bitString(), enc)).toEqual({ ok: true, value: v });
+  });
+});
+
+describe('nesting limit', () => {
+  it('nested open types and sequences deeper than maxDepth are refused, not recursed into without end', () => {
+    type Nest = { readonly choice: 'leaf'; readonly value: null } | { readonly choice: 'more'; readonly value: Nest };
+    const nest: Codec<Nest> = {
+      write: (w, v) => inner.write(w, v),
+      read: (r) => inner.read(r) as Nest,
+    };
+    const inner = choice({ leaf: nul, more: nest });
+    let deep: Nest = { choice: 'leaf', value: null };
+    for (let i = 0; i < 100; i++) deep = { choice: 'more', value: deep };
+    const limits = { maxBytes: 1 << 16, maxDepth: 32, maxElements: 1 << 16 };
+    expect(() => encode(nest, deep, limits)).toThrow(PerError);
+    const wire = encode(nest, deep, { ...limits, maxDepth: 200 });
+    expect(decode(nest, wire, limits)).toMatchObject({ ok: false });
+    expect(decode(nest, wire, { ...limits, maxDepth: 200 })).toEqual({ ok: true, value: deep });
+  });
+});
