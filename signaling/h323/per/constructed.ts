@@ -77,7 +77,8 @@ export function seq<R extends Record<string, AnySpec>, A extends Record<string, 
   const addEntries = Object.entries(opts.additions ?? {});
   const extensible = opts.extensible === true || addEntries.length > 0;
   const optionalCount = rootEntries.filter(([, s]) => s.optional).length;
-  if (optionalCount > 64) throw new PerError('PER_INVALID', 'more than 64 OPTIONAL components is not supported');
+  // §19.3 puts a length before a preamble of 64K bits or more; no H.225/H.245 type comes near that.
+  if (optionalCount >= 65536) throw new PerError('PER_INVALID', 'a preamble of 64K bits is not supported');
   return {
     write: (w, v) => {
       w.enter();
