@@ -7,7 +7,7 @@
  * remembered from the standard (80 04 4A6F686E 01 50 05 536D697468 01 33 08 4469726563746F72 …).
  */
 import { describe, expect, it } from 'vitest';
-import { charString, decode, dflt, encode, integer, req, seq, seqOf } from '../../../../signaling/h323/per/index.ts';
+import { PerError, alphabetPlan, charString, decode, dflt, encode, int, integer, req, seq, seqOf } from '../../../../signaling/h323/per/index.ts';
 
 const vis = charString('VisibleString');
 const name = seq({ givenName: req(vis), initial: req(vis), familyName: req(vis) });
@@ -58,5 +58,52 @@ describe('X.691 Annex A.1 PersonnelRecord, ALIGNED', () => {
     const enc = encode(record, rest);
     expect(enc[0]).toBe(0x00);
     expect(decode(record, enc)).toEqual({ ok: true, value: { ...rest, children: [] } });
+  });
+});
+
+/**
+ * Annex A.2, the same record with constraints: NameString ::= VisibleString (FROM ("a".."z" | "A".."Z" |
+ * "-.") ^ SIZE (1..64)) (54 characters: 8 bits aligned, raw codes), initial NameString (SIZE(1)) (no length,
+ * no alignment), EmployeeNumber INTEGER (0..9999) (two aligned octets), Date VisibleString (FROM ("0".."9")
+ * ^ SIZE(8)) (4-bit indexes, fixed size, aligned). Expected octets computed by hand from those rules.
+ */
+describe('X.691 Annex A.2 PersonnelRecord with constraints, ALIGNED', () => {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.';
+  const nameString = charString('VisibleString', { from: letters, size: { lb: 1, ub: 64 } });
+  const initial = charString('VisibleString', { from: letters, size: { lb: 1, ub: 1 } });
+  const date = charString('VisibleString', { from: '0123456789', size: { lb: 8, ub: 8 } });
+  const name2 = seq({ givenName: req(nameString), initial: req(initial), familyName: req(nameString) });
+  const child2 = seq({ name: req(name2), dateOfBirth: req(date) });
+  const record2 = seq({
+    name: req(name2),
+    number: req(int(0, 9999)),
+    title: req(vis),
+    dateOfHire: req(date),
+    nameOfSpouse: req(name2),
+    children: dflt(seqOf(child2), []),
+  });
+  // a 6-bit length (n-1) then padding to the octet: 4 → 0c, 5 → 10
+  const ns = (s: string): string => ((s.length - 1) << 2).toString(16).padStart(2, '0') + ascii(s);
+  const expected2 =
+    '86' + ascii('John') + ascii('P') + ns('Smith') +
+    '0033' +
+    str('Director') + '19710917' +
+    ns('Mary') + ascii('T') + ns('Smith') +
+    '02' +
+    ns('Ralph') + ascii('T') + ns('Smith') + '19571111' +
+    ns('Susan') + ascii('B') + ns('Jones') + '19590717';
+
+  it('uses the plans the constraints call for', () => {
+    expect(alphabetPlan('VisibleString', letters)).toMatchObject({ bitsPerChar: 8, indexed: false });
+    expect(alphabetPlan('VisibleString', '0123456789')).toMatchObject({ bitsPerChar: 4, indexed: true });
+  });
+  it('encodes to the expected octets and decodes back', () => {
+    const enc = encode(record2, value);
+    expect(enc.toString('hex')).toBe(expected2);
+    expect(decode(record2, enc)).toEqual({ ok: true, value });
+  });
+  it('refuses a name with a digit and a date with a letter', () => {
+    expect(() => encode(record2, { ...value, name: { ...value.name, givenName: 'J0hn' } })).toThrow(PerError);
+    expect(() => encode(record2, { ...value, dateOfHire: '1971O917' })).toThrow(PerError);
   });
 });
