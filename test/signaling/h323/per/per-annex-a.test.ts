@@ -7,7 +7,7 @@
  * remembered from the standard (80 04 4A6F686E 01 50 05 536D697468 01 33 08 4469726563746F72 …).
  */
 import { describe, expect, it } from 'vitest';
-import { PerError, alphabetPlan, charString, decode, dflt, encode, int, integer, req, seq, seqOf } from '../../../../signaling/h323/per/index.ts';
+import { PerError, alphabetPlan, charString, decode, dflt, encode, enumerated, int, integer, opt, req, seq, seqOf } from '../../../../signaling/h323/per/index.ts';
 
 const vis = charString('VisibleString');
 const name = seq({ givenName: req(vis), initial: req(vis), familyName: req(vis) });
@@ -105,5 +105,75 @@ describe('X.691 Annex A.2 PersonnelRecord with constraints, ALIGNED', () => {
   it('refuses a name with a digit and a date with a letter', () => {
     expect(() => encode(record2, { ...value, name: { ...value.name, givenName: 'J0hn' } })).toThrow(PerError);
     expect(() => encode(record2, { ...value, dateOfHire: '1971O917' })).toThrow(PerError);
+  });
+});
+
+/**
+ * Annex A.3, the record with extension markers: the SETs and Name are extensible, EmployeeNumber is
+ * INTEGER (0..9999, ...), NameString SIZE (1..64, ...), Date SIZE (8, ..., 9..20), children
+ * SEQUENCE (SIZE(2, ...)) OF ChildInformation OPTIONAL, and ChildInformation has the extension addition
+ * sex ENUMERATED {male(1), female(2), unknown(3)} OPTIONAL (the second child: female). Expected octets
+ * computed by hand bit by bit; each extension bit below is 0 except the second child's.
+ */
+describe('X.691 Annex A.3 PersonnelRecord with extensions, ALIGNED', () => {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.';
+  const nameString = charString('VisibleString', { from: letters, size: { lb: 1, ub: 64, extensible: true } });
+  const initial = charString('VisibleString', { from: letters, size: { lb: 1, ub: 1 } });
+  const date = charString('VisibleString', { from: '0123456789', size: { lb: 8, ub: 8, extensible: true } });
+  const name3 = seq({ givenName: req(nameString), initial: req(initial), familyName: req(nameString) }, { extensible: true });
+  const child3 = seq(
+    { name: req(name3), dateOfBirth: req(date) },
+    { additions: { sex: opt(enumerated(['male', 'female', 'unknown'])) } },
+  );
+  const record3 = seq(
+    {
+      name: req(name3),
+      number: req(int(0, 9999, { extensible: true })),
+      title: req(vis),
+      dateOfHire: req(date),
+      nameOfSpouse: req(name3),
+      children: opt(seqOf(child3, { lb: 2, ub: 2, extensible: true })),
+    },
+    { extensible: true },
+  );
+  const value3 = {
+    ...value,
+    children: [
+      { name: { givenName: 'Ralph', initial: 'T', familyName: 'Smith' }, dateOfBirth: '19571111' },
+      { name: { givenName: 'Susan', initial: 'B', familyName: 'Jones' }, dateOfBirth: '19590717', sex: 'female' as const },
+    ],
+  };
+  const expected3 =
+    '40c0' + ascii('John') + ascii('P') + '08' + ascii('Smith') +
+    '000033' +
+    str('Director') + '0019710917' +
+    '03' + ascii('Mary') + ascii('T') + '08' + ascii('Smith') +
+    '0100' + ascii('Ralph') + ascii('T') + '08' + ascii('Smith') + '0019571111' +
+    '8200' + ascii('Susan') + ascii('B') + '08' + ascii('Jones') + '0019590717' +
+    '01' + '0140';
+
+  it('encodes to the expected octets and decodes back', () => {
+    const enc = encode(record3, value3);
+    expect(enc.toString('hex')).toBe(expected3);
+    expect(decode(record3, enc)).toEqual({ ok: true, value: value3 });
+  });
+  it('a decoder without the sex addition skips it and keeps its bytes', () => {
+    const older = seq({ name: req(name3), dateOfBirth: req(date) }, { extensible: true });
+    const oldRecord = seq(
+      {
+        name: req(name3),
+        number: req(int(0, 9999, { extensible: true })),
+        title: req(vis),
+        dateOfHire: req(date),
+        nameOfSpouse: req(name3),
+        children: opt(seqOf(older, { lb: 2, ub: 2, extensible: true })),
+      },
+      { extensible: true },
+    );
+    const dec = decode(oldRecord, Buffer.from(expected3, 'hex'));
+    expect(dec.ok).toBe(true);
+    if (!dec.ok) return;
+    expect(dec.value.children?.[1]?.['$unknown']).toEqual([{ index: 0, bytes: Buffer.from([0x40]) }]);
+    expect(encode(oldRecord, dec.value).toString('hex')).toBe(expected3);
   });
 });
