@@ -12,17 +12,29 @@ export interface PerLimits {
 
 export const DEFAULT_PER_LIMITS: PerLimits = { maxBytes: 1 << 20, maxDepth: 64, maxElements: 1 << 20 };
 
+/** Nesting depth and element count shared by a reader/writer and the ones it opens for open types. */
+interface Budget {
+  depth: number;
+  elements: number;
+}
+
 
 /** Accumulates an ALIGNED-PER bit stream; grows its buffer up to limits.maxBytes. */
 export class BitWriter {
   private buf: Buffer;
   private pos = 0; // in bits
-  private depth = 0;
+  private readonly budget: Budget;
   readonly limits: PerLimits;
 
-  constructor(limits: PerLimits = DEFAULT_PER_LIMITS) {
+  constructor(limits: PerLimits = DEFAULT_PER_LIMITS, budget: Budget = { depth: 0, elements: 0 }) {
     this.limits = limits;
+    this.budget = budget;
     this.buf = Buffer.alloc(Math.min(64, limits.maxBytes));
+  }
+
+  /** A writer for an open type's contents that shares this writer's nesting depth. */
+  child(): BitWriter {
+    return new BitWriter(this.limits, this.budget);
   }
 
   get bitLength(): number {
@@ -101,12 +113,12 @@ export class BitWriter {
   }
 
   enter(): void {
-    this.depth += 1;
-    if (this.depth > this.limits.maxDepth) throw new PerError('PER_LIMIT', `nesting deeper than ${this.limits.maxDepth}`);
+    this.budget.depth += 1;
+    if (this.budget.depth > this.limits.maxDepth) throw new PerError('PER_LIMIT', `nesting deeper than ${this.limits.maxDepth}`);
   }
 
   leave(): void {
-    this.depth -= 1;
+    this.budget.depth -= 1;
   }
 
   /** The encoding, padded with zero bits to a whole octet (a copy). */
@@ -120,15 +132,20 @@ export class BitReader {
   private readonly buf: Buffer;
   private pos = 0; // in bits
   private readonly endBits: number;
-  private depth = 0;
-  private elements = 0;
+  private readonly budget: Budget;
   readonly limits: PerLimits;
 
-  constructor(buf: Buffer, limits: PerLimits = DEFAULT_PER_LIMITS) {
+  constructor(buf: Buffer, limits: PerLimits = DEFAULT_PER_LIMITS, budget: Budget = { depth: 0, elements: 0 }) {
     if (buf.length > limits.maxBytes) throw new PerError('PER_LIMIT', `input exceeds ${limits.maxBytes} octets`);
     this.buf = buf;
     this.endBits = buf.length * 8;
     this.limits = limits;
+    this.budget = budget;
+  }
+
+  /** A reader over an open type's octets that shares this reader's depth and element budget. */
+  child(bytes: Buffer): BitReader {
+    return new BitReader(bytes, this.limits, this.budget);
   }
 
   get bitPosition(): number {
@@ -203,19 +220,19 @@ export class BitReader {
 
   /** Counts produced elements against limits.maxElements. */
   count(n: number): void {
-    this.elements += n;
-    if (this.elements > this.limits.maxElements) {
+    this.budget.elements += n;
+    if (this.budget.elements > this.limits.maxElements) {
       throw new PerError('PER_LIMIT', `more than ${this.limits.maxElements} elements`);
     }
   }
 
   enter(): void {
-    this.depth += 1;
-    if (this.depth > this.limits.maxDepth) throw new PerError('PER_LIMIT', `nesting deeper than ${this.limits.maxDepth}`);
+    this.budget.depth += 1;
+    if (this.budget.depth > this.limits.maxDepth) throw new PerError('PER_LIMIT', `nesting deeper than ${this.limits.maxDepth}`);
   }
 
   leave(): void {
-    this.depth -= 1;
+    this.budget.depth -= 1;
   }
 }
 

@@ -421,7 +421,7 @@ function readUnconstrainedOctets(r: BitReader): Buffer {
 
 /** §11.2: writes a complete encoding of `value` as an open type (aligned, length-prefixed octets). */
 export function writeOpen<T>(w: BitWriter, codec: Codec<T>, value: T): void {
-  const inner = new BitWriter(w.limits);
+  const inner = w.child();
   w.enter();
   codec.write(inner, value);
   w.leave();
@@ -436,7 +436,7 @@ export function readOpenBytes(r: BitReader): Buffer {
 /** Decodes `bytes` of an open type with `codec` (padding is allowed, the rest is not checked). */
 export function readOpenWith<T>(r: BitReader, codec: Codec<T>): T {
   const bytes = readOpenBytes(r);
-  const inner = new BitReader(bytes, r.limits);
+  const inner = r.child(bytes);
   r.enter();
   const v = codec.read(inner);
   r.leave();

@@ -289,3 +289,22 @@ describe('nesting limit', () => {
     expect(decode(nest, wire, { ...limits, maxDepth: 200 })).toEqual({ ok: true, value: deep });
   });
 });
+
+describe('nesting through open types', () => {
+  it('extension alternatives nested inside each other count against one depth limit', () => {
+    type Ext = { readonly choice: 'leaf'; readonly value: null } | { readonly choice: 'more'; readonly value: Ext };
+    const ext: Codec<Ext> = {
+      write: (w, v) => inner.write(w, v),
+      read: (r) => inner.read(r) as Ext,
+    };
+    const inner = choice({ leaf: nul }, { additions: { more: ext } });
+    let deep: Ext = { choice: 'leaf', value: null };
+    for (let i = 0; i < 300; i++) deep = { choice: 'more', value: deep };
+    const roomy = { maxBytes: 1 << 20, maxDepth: 1000, maxElements: 1 << 20 };
+    const wire = encode(ext, deep, roomy);
+    expect(() => encode(ext, deep)).toThrow(PerError);
+    const r = decode(ext, wire);
+    expect(r).toMatchObject({ ok: false });
+    if (!r.ok) expect(r.error.perCode).toBe('PER_LIMIT');
+  });
+});
