@@ -477,3 +477,39 @@ export function seqOf<T>(item: Codec<T>, size: SizeConstraint = { lb: 0 }): Code
     },
   };
 }
+
+// ---------------------------------------------------------------- other string types
+
+/** A codec of B carried as A (e.g. a string type whose contents are octets). */
+export function mapped<A, B>(codec: Codec<A>, decodeAs: (a: A) => B, encodeAs: (b: B) => A): Codec<B> {
+  return {
+    write: (w, v) => codec.write(w, encodeAs(v)),
+    read: (r) => decodeAs(codec.read(r)),
+  };
+}
+
+/**
+ * GeneralString / GraphicString (§30.6, not known-multiplier): an unconstrained length in octets and the
+ * octets; here each character is one octet (ISO 8859-1), as H.245 UserInputIndication.alphanumeric uses it.
+ */
+export const generalString: Codec<string> = mapped(
+  octets(),
+  (b) => b.toString('latin1'),
+  (s) => {
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) > 255) throw new PerError('PER_CONSTRAINT', 'GeneralString character above U+00FF');
+    }
+    return Buffer.from(s, 'latin1');
+  },
+);
+
+/** UTF8String (§30.6): an unconstrained length in octets and the UTF-8 octets (invalid UTF-8 is refused). */
+export const utf8String: Codec<string> = mapped(
+  octets(),
+  (b) => {
+    const s = b.toString('utf8');
+    if (!Buffer.from(s, 'utf8').equals(b)) throw new PerError('PER_INVALID', 'UTF8String is not valid UTF-8');
+    return s;
+  },
+  (s) => Buffer.from(s, 'utf8'),
+);

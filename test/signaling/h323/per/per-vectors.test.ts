@@ -17,6 +17,8 @@ import {
   decode,
   encode,
   enumerated,
+  generalString,
+  utf8String,
   int,
   intMin,
   integer,
@@ -306,5 +308,16 @@ describe('nesting through open types', () => {
     const r = decode(ext, wire);
     expect(r).toMatchObject({ ok: false });
     if (!r.ok) expect(r.error.perCode).toBe('PER_LIMIT');
+  });
+});
+
+describe('GeneralString and UTF8String', () => {
+  it('GeneralString (UserInputIndication.alphanumeric) is a length and latin-1 octets', () => {
+    roundTrip(generalString, '5#', '023523');
+    expect(() => encode(generalString, '\u4e2d')).toThrow(PerError);
+  });
+  it('UTF8String is a length and UTF-8 octets; invalid UTF-8 is refused', () => {
+    roundTrip(utf8String, 'é', '02c3a9');
+    expect(decode(utf8String, Buffer.from('01ff', 'hex'))).toMatchObject({ ok: false });
   });
 });
