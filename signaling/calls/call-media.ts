@@ -67,9 +67,9 @@ interface LinePorts {
 }
 
 /** The SDES suites Carillon terminates, in preference order. */
-const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
+export const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
 
-type SdesSuite = (typeof SDES_SUITES)[number];
+export type SdesSuite = (typeof SDES_SUITES)[number];
 
 /** A secure side of one media line: the key it sends with (its a=crypto) and the one Carillon sends it with. */
 interface SecureLeg {
@@ -164,7 +164,7 @@ export class MediaAnchoring {
 }
 
 /** A fresh SDES master key and salt (30 bytes), base64 as a=crypto inline carries it. */
-function newSdesKey(): string {
+export function newSdesKey(): string {
   return randomBytes(30).toString('base64');
 }
 

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { RemoteMedia } from '../../media/protocol.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
+import { newSdesKey, SDES_SUITES } from './call-media.ts';
+import type { SdesSuite } from './call-media.ts';
 
 /**
  * A meeting participant's session description: Carillon is the far end of the call (not a B2BUA),
@@ -10,9 +11,6 @@ import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
  * offer itself when the participant's INVITE had none.
  */
 
-/** The SDES suites Carillon terminates, in preference order. */
-const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
-type SdesSuite = (typeof SDES_SUITES)[number];
 
 /** The audio Carillon and a participant agreed on. */
 export interface ParticipantAudio {
@@ -64,10 +62,6 @@ function remoteOf(m: MediaDescription, dtmfPayloadType: number | undefined, srtp
   };
 }
 
-/** A fresh SDES master key and salt (30 bytes), base64 as a=crypto inline carries it. */
-function newSdesKey(): string {
-  return randomBytes(30).toString('base64');
-}
 
 function channelsOf(desc: SessionDescription, m: MediaDescription, pt: number): number | undefined {
   const line = desc.parsed.media[m.index] as { rtp?: { payload: number; encoding?: number | string }[] } | undefined;
