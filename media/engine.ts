@@ -96,9 +96,11 @@ export interface MediaControl {
   onEvent: ((e: MediaEvent) => void) | undefined;
 }
 
-export interface MediaEngineOptions extends Omit<MediaWorkerOptions, 'low' | 'high'> {
+export interface MediaEngineOptions extends Omit<MediaWorkerOptions, 'low' | 'high' | 'h323'> {
   readonly low: number;
   readonly high: number;
+  /** H.323's own media range (inclusive), sliced across workers like the main one. */
+  readonly h323Range?: { readonly low: number; readonly high: number } | undefined;
   /** Worker threads; 0 = cores − 1, at least 1. */
   readonly workers: number;
 }
@@ -165,12 +167,14 @@ export class MediaEngine implements MediaControl {
     const engine = new MediaEngine(logger);
     const n = opts.workers > 0 ? opts.workers : Math.max(1, availableParallelism() - 1);
     const slices = sliceRange(opts.low, opts.high, n);
+    const h323Slices = opts.h323Range === undefined ? undefined : sliceRange(opts.h323Range.low, opts.h323Range.high, n);
     await Promise.all(
       slices.map(async (slice, index) => {
         const options: MediaWorkerOptions = {
           bindAddress: opts.bindAddress,
           low: slice.low,
           high: slice.high,
+          h323: h323Slices?.[index],
           strict: opts.strict,
           mediaTimeoutMs: opts.mediaTimeoutMs,
           rtcpIntervalMs: opts.rtcpIntervalMs,

@@ -181,7 +181,7 @@ export class MediaCore {
     if (this.#closed) return { ok: false, error: 'internal' };
     // Carillon's own sockets for an endpoint whose packets it must read: SRTP, or a media function.
     const onSockets = cmd.secure === true || cmd.remote?.srtp !== undefined || cmd.functions === true;
-    const ports = await this.#backend.allocate(onSockets);
+    const ports = await this.#backend.allocate(onSockets, cmd.portRange);
     if (ports === undefined) return { ok: false, error: 'ports-exhausted' };
     if (this.#closed) {
       this.#backend.release(ports);

@@ -54,7 +54,12 @@ export interface EndpointOptions {
   readonly functions?: boolean;
   /** Where the far end receives, set in the same step (saves a round trip per call). */
   readonly remote?: RemoteMedia;
+  /** The port range the pair comes from: SIP's (absent) or H.323's own (Chime: 5100–6200). */
+  readonly portRange?: PortRangeName;
 }
+
+/** The RTP port ranges a worker draws on: 'main' (SIP's `--rtp-range`) and 'h323' (`--h323-rtp-range`). */
+export type PortRangeName = 'main' | 'h323';
 
 /** Opens (or finds) an endpoint: one RTP/RTCP port pair from the worker's range. */
 export interface OpenCommand extends EndpointOptions {
@@ -408,6 +413,8 @@ export interface MediaWorkerOptions {
   readonly bindAddress: string;
   readonly low: number;
   readonly high: number;
+  /** This worker's slice of the H.323 media range (inclusive), when there is one. */
+  readonly h323?: { readonly low: number; readonly high: number } | undefined;
   /** Accept media only from the SDP address (no latching). */
   readonly strict: boolean;
   /** No RTP in either direction for this long ends the call (0 = never). */

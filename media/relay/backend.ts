@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import type { SocketFactory } from '../../common/sockets.ts';
 import { isIpv6 } from '../../common/sockets.ts';
-import type { MediaWorkerOptions } from '../protocol.ts';
+import type { MediaWorkerOptions, PortRangeName } from '../protocol.ts';
 import type { Endpoint, EndpointInit, MediaPorts } from './endpoint.ts';
 import { loadNativeAddon, NativeEndpoint, NativeMover } from './native-relay.ts';
 import type { NativePorts } from './native-relay.ts';
@@ -24,8 +24,11 @@ export interface RelayBackend {
   readonly capacity: number;
   readonly inUse: number;
   readonly skipped: number;
-  /** A port pair; `onSockets`: for an endpoint Carillon must read (on sockets, whatever the backend). */
-  allocate(onSockets: boolean): Promise<MediaPorts | undefined>;
+  /**
+   * A port pair from `range` ('main' unless the worker has an H.323 slice and it is asked for);
+   * `onSockets`: for an endpoint Carillon must read (on sockets, whatever the backend).
+   */
+  allocate(onSockets: boolean, range?: PortRangeName): Promise<MediaPorts | undefined>;
   release(p: MediaPorts): void;
   /** The endpoint on ports from `allocate`. */
   open(ports: MediaPorts, spec: EndpointSpec): Endpoint;
@@ -40,56 +43,88 @@ export interface BackendDeps {
 
 export function createRelayBackend(opts: MediaWorkerOptions, deps: BackendDeps): RelayBackend {
   const addon = opts.nativeRelay && !isIpv6(opts.bindAddress) ? loadNativeAddon() : undefined;
-  return addon === undefined ? new SocketBackend(opts, deps) : new NativeBackend(opts, deps, new NativeMover(addon, pairsIn(opts) * 2 + 2));
+  return addon === undefined ? new SocketBackend(opts, deps) : new NativeBackend(opts, deps, new NativeMover(addon, [...rangesOf(opts).values()].reduce((n, r) => n + pairsIn(r), 0) * 2 + 2));
 }
 
-function pairsIn(opts: MediaWorkerOptions): number {
-  const first = opts.low % 2 === 0 ? opts.low : opts.low + 1;
-  return Math.max(0, Math.floor((opts.high - first + 1) / 2));
+function pairsIn(range: { readonly low: number; readonly high: number }): number {
+  const first = range.low % 2 === 0 ? range.low : range.low + 1;
+  return Math.max(0, Math.floor((range.high - first + 1) / 2));
+}
+
+/** The worker's slices, by name: the main range always, H.323's when configured. */
+function rangesOf(opts: MediaWorkerOptions): Map<PortRangeName, { readonly low: number; readonly high: number }> {
+  const m = new Map<PortRangeName, { readonly low: number; readonly high: number }>([['main', { low: opts.low, high: opts.high }]]);
+  if (opts.h323 !== undefined) m.set('h323', opts.h323);
+  return m;
+}
+
+/** Round robin over one range's pairs, so a just-released port is not reused at once. */
+class RangeCursor {
+  readonly capacity: number;
+  readonly #first: number;
+  #next = 0;
+
+  constructor(range: { readonly low: number; readonly high: number }) {
+    this.#first = range.low % 2 === 0 ? range.low : range.low + 1;
+    this.capacity = pairsIn(range);
+  }
+
+  /** The next RTP port to try. */
+  take(): number {
+    const port = this.#first + 2 * this.#next;
+    this.#next = (this.#next + 1) % this.capacity;
+    return port;
+  }
 }
 
 class SocketBackend implements RelayBackend {
   readonly kind = 'sockets';
-  readonly #pool: PortPool;
-  readonly #pairs = new Map<number, PortPair>();
+  readonly #pools = new Map<PortRangeName, PortPool>();
+  readonly #pairs = new Map<number, { pair: PortPair; pool: PortPool }>();
   readonly #clock: Clock;
 
   constructor(opts: MediaWorkerOptions, deps: BackendDeps) {
-    this.#pool = new PortPool({ sockets: deps.sockets, bindAddress: opts.bindAddress, low: opts.low, high: opts.high });
+    for (const [name, r] of rangesOf(opts)) this.#pools.set(name, new PortPool({ sockets: deps.sockets, bindAddress: opts.bindAddress, low: r.low, high: r.high }));
     this.#clock = deps.clock;
   }
 
+  #sum(f: (p: PortPool) => number): number {
+    let n = 0;
+    for (const p of this.#pools.values()) n += f(p);
+    return n;
+  }
   get capacity(): number {
-    return this.#pool.capacity;
+    return this.#sum((p) => p.capacity);
   }
   get inUse(): number {
-    return this.#pool.inUse;
+    return this.#sum((p) => p.inUse);
   }
   get skipped(): number {
-    return this.#pool.skipped;
+    return this.#sum((p) => p.skipped);
   }
 
-  async allocate(_onSockets: boolean): Promise<MediaPorts | undefined> {
-    const p = await this.#pool.allocate();
-    if (p !== undefined) this.#pairs.set(p.rtpPort, p);
+  async allocate(_onSockets: boolean, range: PortRangeName = 'main'): Promise<MediaPorts | undefined> {
+    const pool = this.#pools.get(range) ?? this.#pools.get('main');
+    const p = await pool?.allocate();
+    if (p !== undefined && pool !== undefined) this.#pairs.set(p.rtpPort, { pair: p, pool });
     return p;
   }
 
   release(p: MediaPorts): void {
-    const pair = this.#pairs.get(p.rtpPort);
-    if (pair === undefined) return;
+    const held = this.#pairs.get(p.rtpPort);
+    if (held === undefined) return;
     this.#pairs.delete(p.rtpPort);
-    this.#pool.release(pair);
+    held.pool.release(held.pair);
   }
 
   open(ports: MediaPorts, spec: EndpointSpec): Endpoint {
-    const pair = this.#pairs.get(ports.rtpPort);
-    if (pair === undefined) throw new Error('ports not from this pool');
-    return socketEndpoint(pair, spec, this.#clock);
+    const held = this.#pairs.get(ports.rtpPort);
+    if (held === undefined) throw new Error('ports not from this pool');
+    return socketEndpoint(held.pair, spec, this.#clock);
   }
 
   close(): void {
-    this.#pool.releaseAll();
+    for (const pool of this.#pools.values()) pool.releaseAll();
     this.#pairs.clear();
   }
 }
@@ -106,8 +141,7 @@ class NativeBackend implements RelayBackend {
   readonly #mover: NativeMover;
   /** Ports handed out: the mover's, or a socket pair for a secure stream. */
   readonly #inUse = new Map<number, NativePorts | PortPair | undefined>();
-  readonly #first: number;
-  #next = 0;
+  readonly #cursors = new Map<PortRangeName, RangeCursor>();
   #timer: TimerHandle | undefined;
   #closed = false;
 
@@ -115,8 +149,13 @@ class NativeBackend implements RelayBackend {
     this.#opts = opts;
     this.#deps = deps;
     this.#mover = mover;
-    this.#first = opts.low % 2 === 0 ? opts.low : opts.low + 1;
-    this.capacity = pairsIn(opts);
+    let capacity = 0;
+    for (const [name, r] of rangesOf(opts)) {
+      const c = new RangeCursor(r);
+      this.#cursors.set(name, c);
+      capacity += c.capacity;
+    }
+    this.capacity = capacity;
     this.#drainLoop();
   }
 
@@ -132,10 +171,11 @@ class NativeBackend implements RelayBackend {
     }, DRAIN_MS);
   }
 
-  async allocate(onSockets: boolean): Promise<MediaPorts | undefined> {
-    for (let tried = 0; tried < this.capacity; tried++) {
-      const port = this.#first + 2 * this.#next;
-      this.#next = (this.#next + 1) % this.capacity;
+  async allocate(onSockets: boolean, range: PortRangeName = 'main'): Promise<MediaPorts | undefined> {
+    const cursor = this.#cursors.get(range) ?? this.#cursors.get('main');
+    if (cursor === undefined) return undefined;
+    for (let tried = 0; tried < cursor.capacity; tried++) {
+      const port = cursor.take();
       if (this.#inUse.has(port)) continue;
       if (!onSockets) {
         const p = this.#mover.bind(this.#opts.bindAddress, port);
