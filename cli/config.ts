@@ -16,6 +16,8 @@ export const DEFAULT_SIP_TLS_PORT = 5061;
 export const DEFAULT_H323_PORT = 1720;
 export const DEFAULT_API_PORT = 8080;
 export const DEFAULT_RTP_RANGE = '10000-60000';
+/** H.323 media's own range, as Chime published it for room systems (SPEC §2). */
+export const DEFAULT_H323_RTP_RANGE = '5100-6200';
 
 const Port = Type.Integer({ minimum: -1, maximum: 65535, description: 'port; 0 = pick a free one, -1 = off' });
 
@@ -148,6 +150,7 @@ export const ConfigSchema = Type.Object(
     h323: Type.Integer({ ...Port, default: DEFAULT_H323_PORT }),
     api: Type.Integer({ ...Port, default: DEFAULT_API_PORT }),
     rtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_RTP_RANGE, description: 'RTP/RTCP port range LOW-HIGH' }),
+    h323RtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_H323_RTP_RANGE, description: "H.323 calls' own RTP/RTCP port range LOW-HIGH (apart from --rtp-range)" }),
     domain: Type.String({ default: 'carillon.local', description: 'meeting and voice connector domain' }),
     meetingDomain: Type.Optional(
       Type.String({ pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$', description: 'a separate domain meetings are dialed at (e.g. meet.example.com); the --domain name works too' }),
@@ -190,6 +193,8 @@ export interface ServerConfig extends Omit<FileConfig, 'sip' | 'media' | 'stream
   readonly streaming: StreamingConfig;
   readonly rtpLow: number;
   readonly rtpHigh: number;
+  readonly h323RtpLow: number;
+  readonly h323RtpHigh: number;
   readonly advertisedAddress: string;
   /** `routes` with each target read once into the next hop it names. */
   readonly staticRoutes: readonly StaticRoute[];
@@ -206,6 +211,7 @@ export const FLAG_KEYS: Readonly<Record<string, keyof FileConfig>> = {
   h323: 'h323',
   api: 'api',
   'rtp-range': 'rtpRange',
+  'h323-rtp-range': 'h323RtpRange',
   domain: 'domain',
   'meeting-domain': 'meetingDomain',
   'meeting-language': 'meetingLanguage',
@@ -331,9 +337,9 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
   const sip = Value.Default(SipSchema, cfg.sip ?? {}) as SipConfig;
   const media = Value.Default(MediaSchema, cfg.media ?? {}) as MediaConfig;
   const streaming = Value.Default(StreamingSchema, cfg.streaming ?? {}) as StreamingConfig;
-  const [low, high] = cfg.rtpRange.split('-').map(Number) as [number, number];
-  if (low < 1024 || high > 65535) faults.push(`/rtpRange (--rtp-range) ${cfg.rtpRange} must lie within 1024-65535`);
-  if (low >= high) faults.push(`/rtpRange (--rtp-range) ${cfg.rtpRange} is reversed or empty: LOW must be below HIGH (e.g. ${Math.min(low, high)}-${Math.max(low, high)})`);
+  const [low, high] = readRange(cfg.rtpRange, '/rtpRange (--rtp-range)', faults);
+  const [h323Low, h323High] = readRange(cfg.h323RtpRange, '/h323RtpRange (--h323-rtp-range)', faults);
+  if (h323Low <= high && low <= h323High) faults.push(`/h323RtpRange (--h323-rtp-range) ${cfg.h323RtpRange} overlaps /rtpRange (--rtp-range) ${cfg.rtpRange}: the two ranges must be apart`);
   if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) faults.push('/tlsCert (--tls-cert) and /tlsKey (--tls-key) go together: give both or neither');
   if (sip.t2Ms < sip.t1Ms) faults.push(`/sip/t2Ms (${sip.t2Ms}) must be ≥ /sip/t1Ms (${sip.t1Ms})`);
   if (sip.sessionExpiresSec < sip.minSeSec) faults.push(`/sip/sessionExpiresSec (${sip.sessionExpiresSec}) must be ≥ /sip/minSeSec (${sip.minSeSec})`);
@@ -344,7 +350,15 @@ export function resolveConfig(...layers: Record<string, unknown>[]): ServerConfi
     else faults.push(`/routes/${i}/target ${JSON.stringify(r.target)} ${HOP_FAULTS[read.fault]}`);
   });
   if (faults.length > 0) throw new ConfigError(`invalid configuration: ${faults.join('; ')}`);
-  return { ...cfg, sip, media, streaming, rtpLow: low, rtpHigh: high, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind), staticRoutes };
+  return { ...cfg, sip, media, streaming, rtpLow: low, rtpHigh: high, h323RtpLow: h323Low, h323RtpHigh: h323High, advertisedAddress: cfg.advertise ?? advertisedFor(cfg.bind), staticRoutes };
+}
+
+/** LOW-HIGH of a port range, with what is wrong with it added to `faults`. */
+function readRange(text: string, name: string, faults: string[]): [number, number] {
+  const [low, high] = text.split('-').map(Number) as [number, number];
+  if (low < 1024 || high > 65535) faults.push(`${name} ${text} must lie within 1024-65535`);
+  if (low >= high) faults.push(`${name} ${text} is reversed or empty: LOW must be below HIGH (e.g. ${Math.min(low, high)}-${Math.max(low, high)})`);
+  return [low, high];
 }
 
 /** What is wrong with a static route's target, in an operator's words. */

@@ -263,6 +263,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
           bindAddress: cfg.bind,
           low: cfg.rtpLow,
           high: cfg.rtpHigh,
+          h323Range: cfg.h323 >= 0 ? { low: cfg.h323RtpLow, high: cfg.h323RtpHigh } : undefined,
           strict: cfg.media.strictSource,
           mediaTimeoutMs: cfg.mediaTimeout * 1000,
           rtcpIntervalMs: cfg.media.rtcpIntervalMs,

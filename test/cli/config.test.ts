@@ -24,6 +24,8 @@ describe('config', () => {
     expect(two.split('; ')).toHaveLength(3);
     expect(two).toContain('/media/relay must be one of: native, sockets');
     expect(message({ rtpRange: '5-3' })).toContain('/rtpRange (--rtp-range) 5-3 is reversed or empty: LOW must be below HIGH (e.g. 3-5)');
+    expect(message({ h323RtpRange: '7000-6000' })).toContain('/h323RtpRange (--h323-rtp-range) 7000-6000 is reversed or empty');
+    expect(message({ rtpRange: '5000-9000' })).toContain('/h323RtpRange (--h323-rtp-range) 5100-6200 overlaps /rtpRange (--rtp-range) 5000-9000');
   });
 
   it('reads each static route target into its next hop once; a target no hop can hold is a fault at start', () => {
@@ -44,6 +46,7 @@ describe('config', () => {
     expect(c.api).toBe(8080);
     expect(c.rtpLow).toBe(10000);
     expect(c.rtpHigh).toBe(60000);
+    expect([c.h323, c.h323RtpLow, c.h323RtpHigh]).toEqual([1720, 5100, 6200]);
     expect(c.sip.t1Ms).toBe(500);
     expect(c.sip.sessionExpiresSec).toBe(1800);
     expect(c.routes).toEqual([]);
