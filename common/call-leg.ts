@@ -128,12 +128,15 @@ export interface LegEvents {
   ended(reason: LegEndReason, status?: number): void;
 }
 
+/** The signaling protocols a leg can speak. */
+export type LegProtocol = 'sip' | 'h323';
+
 /** What a leg says of itself on its wire (call summaries name it so). */
 export interface LegWire {
-  readonly protocol: 'sip';
+  readonly protocol: LegProtocol;
   /** Transport its signaling runs on. */
   readonly transport: 'udp' | 'tcp' | 'tls';
-  /** The leg's own call identifier on the wire (a SIP Call-ID). */
+  /** The leg's own call identifier on the wire (a SIP Call-ID; an H.323 callIdentifier GUID in hex). */
   readonly wireCallId: string;
   /** Where the leg's peer takes requests (its Contact), once known. */
   readonly remoteTarget: string | undefined;
@@ -146,7 +149,7 @@ export type AnswerRole = 'call' | 'recording-server';
 
 /** What a call asks of a leg. Each leg implements it for its protocol. */
 export interface CallLegControl {
-  readonly protocol: 'sip';
+  readonly protocol: LegProtocol;
   /** Where the leg tells its call what happens (set by the call that owns the leg). */
   events: LegEvents;
   /** The leg as its wire knows it. */

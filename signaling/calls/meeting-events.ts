@@ -1,3 +1,4 @@
+import type { LegProtocol } from '../../common/call-leg.ts';
 import type { MediaQualityRecord } from '../../media/engine.ts';
 
 /**
@@ -40,7 +41,7 @@ export interface ParticipantSummary {
   readonly role: ParticipantRole;
   readonly joinPath: JoinPath;
   /** Signaling protocol and transport of its leg. */
-  readonly protocol: 'sip';
+  readonly protocol: LegProtocol;
   readonly transport: 'udp' | 'tcp' | 'tls';
   /** SRTP on its media. */
   readonly secureMedia: boolean;
@@ -118,7 +119,7 @@ export interface LiveParticipant {
   readonly participantId: string;
   readonly role: ParticipantRole;
   readonly joinPath: JoinPath;
-  readonly protocol: 'sip';
+  readonly protocol: LegProtocol;
   readonly transport: 'udp' | 'tcp' | 'tls';
   readonly callerNumber: string;
   readonly codec: string;
