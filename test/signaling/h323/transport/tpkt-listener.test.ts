@@ -1,35 +1,13 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeSockets } from '../../../../common/sockets.ts';
+import { encodeTpkt, TpktReader } from '../../../../signaling/h323/q931/tpkt.ts';
 import { DEFAULT_TPKT_LIMITS, TpktEndpoint } from '../../../../signaling/h323/transport/tpkt-listener.ts';
-import type { TpktCloseReason, TpktConnection, TpktFramer, TpktLimits } from '../../../../signaling/h323/transport/tpkt-listener.ts';
+import type { TpktCloseReason, TpktConnection, TpktLimits } from '../../../../signaling/h323/transport/tpkt-listener.ts';
 import { ManualTimers } from '../../../support/manual-timers.ts';
 
-/** A test framer: 03 00 LL LL frames, empty ones keep-alives, anything else an error. */
-function framer(): TpktFramer {
-  let buf = Buffer.alloc(0);
-  return {
-    get partial() {
-      return buf.length > 0;
-    },
-    push(chunk) {
-      buf = Buffer.concat([buf, chunk]);
-      const frames: Buffer[] = [];
-      let keepalives = 0;
-      while (buf.length >= 4) {
-        if (buf[0] !== 3) return { frames, keepalives, error: 'version' };
-        const len = buf.readUInt16BE(2);
-        if (len < 4) return { frames, keepalives, error: 'length' };
-        if (buf.length < len) break;
-        if (len === 4) keepalives++;
-        else frames.push(buf.subarray(4, len));
-        buf = buf.subarray(len);
-      }
-      return { frames, keepalives, error: undefined };
-    },
-  };
-}
-const frame = (p: Buffer): Buffer => Buffer.concat([Buffer.from([3, 0, (p.length + 4) >> 8, (p.length + 4) & 255]), p]);
+const framer = (): TpktReader => new TpktReader();
+const frame = encodeTpkt;
 
 const opened: TpktEndpoint[] = [];
 afterEach(async () => {
