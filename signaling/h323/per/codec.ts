@@ -513,3 +513,12 @@ export const utf8String: Codec<string> = mapped(
   },
   (s) => Buffer.from(s, 'utf8'),
 );
+
+/** A codec made when first used: lets generated types refer to each other in any order, recursively. */
+export function lazy<T>(make: () => Codec<T>): Codec<T> {
+  let made: Codec<T> | undefined;
+  return {
+    write: (w, v) => (made ??= make()).write(w, v),
+    read: (r) => (made ??= make()).read(r),
+  };
+}

@@ -15,6 +15,7 @@ export {
   mapped,
   utf8String,
   int,
+  lazy,
   intMin,
   integer,
   nul,
