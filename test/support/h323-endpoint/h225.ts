@@ -293,6 +293,29 @@ export const facilityUuie = seq(
   },
 );
 
+const tokens = seqOf(notModelled('ClearToken'));
+const cryptoTokens = seqOf(notModelled('CryptoH323Token'));
+
+/** Status-UUIE and StatusInquiry-UUIE have the same root. */
+export const statusUuie = seq(
+  { protocolIdentifier: req(objectIdentifier), callIdentifier: req(callIdentifier), tokens: opt(tokens), cryptoTokens: opt(cryptoTokens) },
+  { extensible: true },
+);
+
+const progressUuie = seq(
+  {
+    protocolIdentifier: req(objectIdentifier),
+    destinationInfo: req(endpointType),
+    h245Address: opt(transportAddress),
+    callIdentifier: req(callIdentifier),
+    h245SecurityMode: opt(notModelled('H245Security')),
+    tokens: opt(tokens),
+    cryptoTokens: opt(cryptoTokens),
+    fastStart: opt(fastStart),
+  },
+  { additions: { multipleCalls: opt(bool), maintainConnection: opt(bool), fastConnectRefused: opt(nul) } },
+);
+
 export const messageBody = choice(
   {
     setup: setupUuie,
@@ -304,8 +327,8 @@ export const messageBody = choice(
     facility: facilityUuie,
   },
   {
-    // Progress, Status, StatusInquiry, SetupAcknowledge and Notify bodies are kept as their bytes.
-    additions: { progress: rest, empty: nul, status: rest, statusInquiry: rest, setupAcknowledge: rest, notify: rest },
+    // SetupAcknowledge and Notify bodies are kept as their bytes.
+    additions: { progress: progressUuie, empty: nul, status: statusUuie, statusInquiry: statusUuie, setupAcknowledge: rest, notify: rest },
   },
 );
 export type MessageBody = ValueOf<typeof messageBody>;
