@@ -421,4 +421,21 @@ describe('the test endpoint against a scripted callee', () => {
     for (const f of facilities) expect(f.tunnelled).toHaveLength(1);
     expect(JSON.stringify((await r2.pdu('masterSlaveDeterminationAck'))[0])).toContain('"slave"');
   });
+
+  test('a callee that turns tunnelling down and gives an h245Address gets H.245 on its own connection', async () => {
+    const { ep, r } = await setUp();
+    await ep.call({ host: LOCAL, port: r.port, destination: [{ dialedDigits: '77' }], fastStart: false, audio: ['g711Ulaw64k'], h245: 'tunnel' });
+    await r.q('setup');
+    const h245Port = await r.listenH245();
+    const cp = callProceeding(r, false);
+    const body = cp['h323-uu-pdu']['h323-message-body'];
+    if (body.choice !== 'callProceeding') throw new Error('not a callProceeding');
+    const withAddress: H323UserInformation = {
+      'h323-uu-pdu': { ...cp['h323-uu-pdu'], 'h323-message-body': { choice: 'callProceeding', value: { ...body.value, h245Address: { choice: 'ipAddress', value: { ip: b.ipv4Bytes(LOCAL), port: h245Port } } } } },
+    };
+    r.send(Q931_MESSAGE.callProceeding, [], withAddress);
+    await r.pdu('terminalCapabilitySet', 2); // once tunnelled in Setup, once on the new connection
+    await until(() => r.h245Sock !== undefined);
+    expect(ep.tunnelingAccepted).toBe(false);
+  });
 });

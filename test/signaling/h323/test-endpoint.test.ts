@@ -75,6 +75,7 @@ const H245_PDUS: readonly (readonly [H245Message, RegExp])[] = [
   [b.terminalCapabilitySetAck(9), /terminalCapabilitySetAck\s+sequenceNumber: 9/],
   [b.openLogicalChannel(b.forwardOlc(1, 'g711Ulaw64k', RTCP)), /forwardLogicalChannelNumber: 1[\s\S]*g711Ulaw64k: 20[\s\S]*tsapIdentifier: 5005/],
   [b.openLogicalChannelAck(33, RTP, RTCP), /forwardLogicalChannelNumber: 33[\s\S]*mediaChannel[\s\S]*tsapIdentifier: 5004[\s\S]*tsapIdentifier: 5005/],
+  [b.openLogicalChannelReject(34), /openLogicalChannelReject\s+forwardLogicalChannelNumber: 34\s+cause: dataTypeNotSupported/],
   [b.closeLogicalChannelAck(33), /closeLogicalChannelAck\s+forwardLogicalChannelNumber: 33/],
   [b.roundTripDelayResponse(7), /roundTripDelayResponse\s+sequenceNumber: 7/],
   [b.userInputSignal('#'), /signalType: #\s+duration: 100/],

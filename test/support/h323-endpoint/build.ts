@@ -252,3 +252,11 @@ export function userInputAlphanumeric(text: string): H245Message {
 export function statusUuie(kind: 'status' | 'statusInquiry', callId: Buffer, tunneling: boolean): H323UserInformation {
   return uu({ choice: kind, value: { protocolIdentifier: [...H225_PROTOCOL_V4], callIdentifier: { guid: callId } } }, tunneling, []);
 }
+
+/** The endpoint is audio-only: a channel of any other data type is refused. */
+export function openLogicalChannelReject(lcn: number): H245Message {
+  return {
+    choice: 'response',
+    value: { choice: 'openLogicalChannelReject', value: { forwardLogicalChannelNumber: lcn, cause: { choice: 'dataTypeNotSupported', value: null } } },
+  };
+}

@@ -9,7 +9,9 @@ import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import { decode, encode, UNKNOWN } from '../../../signaling/h323/per/index.ts';
 import * as b from './build.ts';
-import type { AudioCodecName, Destination, Endpoint } from './build.ts';
+import type { AudioCodecName, Endpoint } from './build.ts';
+import type { CallOptions, CallState, EndpointOptions, Received, SentUnit } from './types.ts';
+import { kindOf } from './types.ts';
 import type { H323UserInformation } from './h225.ts';
 import { audioName, bodyFields, endpointOf, h245EndpointOf } from './fields.ts';
 import { openLogicalChannel as olcCodec } from './h245.ts';
@@ -19,55 +21,6 @@ import { calledPartyIe, causeIe, causeValue, findIe, IE, Q931_MESSAGE } from './
 import type { InformationElement } from './q931.ts';
 import { RtpPair } from './rtp.ts';
 import { tpkt, TpktReader } from './tpkt.ts';
-
-export type CallState = 'idle' | 'calling' | 'proceeding' | 'alerting' | 'connected' | 'released';
-export type H245Mode = 'tunnel' | 'separate-we-listen' | 'separate-they-listen';
-
-export interface EndpointOptions {
-  /** Our h323-ID (sourceAddress) and Display. */
-  readonly name: string;
-  readonly localAddress: string;
-}
-
-export interface CallOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly destination: readonly Destination[];
-  readonly calledNumber?: string;
-  readonly fastStart: boolean;
-  /** Audio proposals in preference order. */
-  readonly audio: readonly AudioCodecName[];
-  readonly h245: H245Mode;
-  readonly mediaWaitForConnect?: boolean;
-  /** Send an empty TPKT right after Setup and then every second (a keep-alive some endpoints use). */
-  readonly keepAliveEmptyTpkt?: boolean;
-  /** Tunnel one H.245 PDU per Facility (as towards Cisco IOS) instead of grouping them. */
-  readonly onePduPerFacility?: boolean;
-}
-
-export interface ReceivedQ931 {
-  readonly q931: string;
-  readonly flag: boolean;
-  readonly crv: number;
-  readonly ies: readonly InformationElement[];
-  /** The UUIE body's alternative ('connect', 'empty', …). */
-  readonly body?: string;
-  readonly uuie?: H323UserInformation;
-  readonly error?: string;
-}
-export interface ReceivedH245 {
-  readonly h245: string;
-  readonly value?: H245Message;
-  readonly error?: string;
-  readonly via: 'tunnel' | 'tcp';
-}
-export type Received = ReceivedQ931 | ReceivedH245 | { readonly tpkt: 'empty' } | { readonly closed: 'q931' | 'h245' };
-
-export interface SentUnit {
-  readonly channel: 'q931' | 'h245';
-  /** One whole TPKT as written. */
-  readonly bytes: Buffer;
-}
 
 interface Waiter {
   readonly pred: (m: Received) => boolean;
@@ -116,6 +69,7 @@ export class H323TestEndpoint {
   #ourTcsAcked = false;
   #h245Started = false;
   #endSessionSent = false;
+  #h245OverTcp = false;
   #closed = false;
 
   constructor(opts: EndpointOptions) {
@@ -238,7 +192,7 @@ export class H323TestEndpoint {
     const opts = this.#opts;
     if (opts === undefined || msgs.length === 0) return;
     const pdus = msgs.map(encodeH245);
-    if (opts.h245 === 'tunnel') {
+    if (opts.h245 === 'tunnel' && !this.#h245OverTcp) {
       const groups = opts.onePduPerFacility === true ? pdus.map((p) => [p]) : [pdus];
       for (const g of groups) this.#sendQ931(Q931_MESSAGE.facility, [{ id: IE.facility, data: Buffer.alloc(0) }], b.facilityEmpty(true, g));
       return;
@@ -318,7 +272,15 @@ export class H323TestEndpoint {
       if (f.fastStart !== undefined && this.fastStartState === 'pending') this.#onFastStartAnswer(f.fastStart);
       else if (f.fastConnectRefused && this.fastStartState === 'pending') this.fastStartState = 'refused';
       const h245 = endpointOf(f.h245Address);
-      if (h245 !== undefined && this.#opts?.h245 === 'separate-they-listen' && this.#h245Sock === undefined) this.#connectH245(h245);
+      // A callee that turns tunnelling down and gives an h245Address gets H.245 on its own connection.
+      const refusedTunnel = this.#opts?.h245 === 'tunnel' && this.tunnelingAccepted === false;
+      if (h245 !== undefined && (this.#opts?.h245 === 'separate-they-listen' || refusedTunnel) && this.#h245Sock === undefined) {
+        if (refusedTunnel) {
+          this.#h245OverTcp = true;
+          this.#h245Started = false;
+        }
+        this.#connectH245(h245);
+      }
     }
     switch (d.q931) {
       case 'callProceeding':
@@ -410,10 +372,15 @@ export class H323TestEndpoint {
         break;
       case 'openLogicalChannel': {
         const dt = v.value.forwardLogicalChannelParameters.dataType;
-        const codec = dt.choice === 'audioData' ? audioName(dt.value) : undefined;
-        this.remoteChannels.set(v.value.forwardLogicalChannelNumber, codec);
+        const lcn = v.value.forwardLogicalChannelNumber;
+        if (dt.choice !== 'audioData') {
+          this.#sendH245([b.openLogicalChannelReject(lcn)]);
+          break;
+        }
+        const codec = audioName(dt.value);
+        this.remoteChannels.set(lcn, codec);
         this.codec ??= codec;
-        this.#sendH245([b.openLogicalChannelAck(v.value.forwardLogicalChannelNumber, rtp, rtcp)]);
+        this.#sendH245([b.openLogicalChannelAck(lcn, rtp, rtcp)]);
         break;
       }
       case 'openLogicalChannelAck': {
@@ -577,11 +544,4 @@ export class H323TestEndpoint {
     this.#sock?.destroy();
     this.#h245Sock?.destroy();
   }
-}
-
-export function kindOf(m: Received): string {
-  if ('q931' in m) return m.body !== undefined && m.body !== m.q931 ? `${m.q931}(${m.body})` : m.q931;
-  if ('h245' in m) return m.h245;
-  if ('tpkt' in m) return 'tpkt-empty';
-  return `closed-${m.closed}`;
 }
