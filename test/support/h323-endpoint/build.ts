@@ -1,0 +1,262 @@
+/**
+ * Builders of the messages the test endpoint sends: H.225.0 UUIEs (Setup, Facility, ReleaseComplete)
+ * and H.245 PDUs (TCS, MSD and its answer, OLC/OLCAck, CLCAck, RTD response, UII, EndSession), with the
+ * field values of H.225.0/H.245 §1.3–1.6 of the reference notes.
+ */
+import type { AliasAddress, EndpointType, H323UserInformation, SetupUuie } from './h225.ts';
+import { H225_PROTOCOL_V4 } from './h225.ts';
+import type { AudioCapability, H245Message, H245TransportAddress, OpenLogicalChannel, TerminalCapabilitySet } from './h245.ts';
+import { H245_PROTOCOL_V13 } from './h245.ts';
+
+export type AudioCodecName = 'g711Ulaw64k' | 'g711Alaw64k' | 'g722-64k';
+
+/** Static RTP payload types (RFC 3551) of the audio the endpoint offers. */
+export const PAYLOAD_TYPE: Readonly<Record<AudioCodecName, number>> = { g711Ulaw64k: 0, g711Alaw64k: 8, 'g722-64k': 9 };
+
+export type Destination = { readonly dialedDigits: string } | { readonly h323Id: string } | { readonly url: string } | { readonly email: string };
+
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export function ipv4Bytes(ip: string): Buffer {
+  const parts = ip.split('.').map((p) => Number(p));
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new RangeError(`not an IPv4 address: ${ip}`);
+  return Buffer.from(parts);
+}
+
+export function aliasOf(d: Destination): AliasAddress {
+  if ('dialedDigits' in d) return { choice: 'dialedDigits', value: d.dialedDigits };
+  if ('h323Id' in d) return { choice: 'h323-ID', value: d.h323Id };
+  if ('url' in d) return { choice: 'url-ID', value: d.url };
+  return { choice: 'email-ID', value: d.email };
+}
+
+export const VENDOR: EndpointType = {
+  vendor: {
+    vendor: { t35CountryCode: 181, t35Extension: 0, manufacturerCode: 0x4354 },
+    productId: Buffer.from('Carillon test room', 'latin1'),
+    versionId: Buffer.from('1.0', 'latin1'),
+  },
+  terminal: {},
+  mc: false,
+  undefinedNode: false,
+};
+
+function uu(body: H323UserInformation['h323-uu-pdu']['h323-message-body'], tunneling: boolean, control: readonly Buffer[]): H323UserInformation {
+  return {
+    'h323-uu-pdu': {
+      'h323-message-body': body,
+      h245Tunneling: tunneling,
+      ...(control.length > 0 ? { h245Control: [...control] } : {}),
+    },
+  };
+}
+
+export interface SetupFields {
+  readonly name: string;
+  readonly destination: readonly Destination[];
+  readonly conferenceId: Buffer;
+  readonly callId: Buffer;
+  readonly fastStart: readonly Buffer[];
+  readonly mediaWaitForConnect: boolean;
+  readonly tunneling: boolean;
+  readonly h245Address?: Endpoint | undefined;
+  readonly h245Control: readonly Buffer[];
+}
+
+export function setupUuie(f: SetupFields): H323UserInformation {
+  const setup: SetupUuie = {
+    protocolIdentifier: [...H225_PROTOCOL_V4],
+    ...(f.h245Address !== undefined ? { h245Address: { choice: 'ipAddress', value: { ip: ipv4Bytes(f.h245Address.ip), port: f.h245Address.port } } } : {}),
+    sourceAddress: [{ choice: 'h323-ID', value: f.name }],
+    sourceInfo: VENDOR,
+    ...(f.destination.length > 0 ? { destinationAddress: f.destination.map(aliasOf) } : {}),
+    activeMC: false,
+    conferenceID: f.conferenceId,
+    conferenceGoal: { choice: 'create', value: null },
+    callType: { choice: 'pointToPoint', value: null },
+    callIdentifier: { guid: f.callId },
+    ...(f.fastStart.length > 0 ? { fastStart: [...f.fastStart] } : {}),
+    mediaWaitForConnect: f.mediaWaitForConnect,
+    canOverlapSend: false,
+    multipleCalls: false,
+    maintainConnection: false,
+  };
+  return uu({ choice: 'setup', value: setup }, f.tunneling, f.h245Control);
+}
+
+/** Facility with an empty body: the carrier of tunnelled H.245 (v4+). */
+export function facilityEmpty(tunneling: boolean, control: readonly Buffer[]): H323UserInformation {
+  return uu({ choice: 'empty', value: null }, tunneling, control);
+}
+
+export function releaseCompleteUuie(callId: Buffer, tunneling: boolean): H323UserInformation {
+  return uu(
+    {
+      choice: 'releaseComplete',
+      value: { protocolIdentifier: [...H225_PROTOCOL_V4], reason: { choice: 'undefinedReason', value: null }, callIdentifier: { guid: callId } },
+    },
+    tunneling,
+    [],
+  );
+}
+
+// ---------------------------------------------------------------- H.245
+
+export function unicast(e: Endpoint): H245TransportAddress {
+  return { choice: 'unicastAddress', value: { choice: 'iPAddress', value: { network: ipv4Bytes(e.ip), tsapIdentifier: e.port } } };
+}
+
+export function audioCapability(name: AudioCodecName, frames = 20): AudioCapability {
+  return { choice: name, value: frames };
+}
+
+/** Our TCS: receive audio in preference order, then UII basicString and dtmf; one descriptor. */
+export function terminalCapabilitySet(sequenceNumber: number, audio: readonly AudioCodecName[]): H245Message {
+  const mp = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
+  const audioEntries = audio.map((a, i) => ({
+    capabilityTableEntryNumber: i + 1,
+    capability: { choice: 'receiveAudioCapability' as const, value: audioCapability(a) },
+  }));
+  const uiiBase = audio.length + 1;
+  const tcs: TerminalCapabilitySet = {
+    sequenceNumber,
+    protocolIdentifier: [...H245_PROTOCOL_V13],
+    multiplexCapability: {
+      choice: 'h2250Capability',
+      value: {
+        maximumAudioDelayJitter: 60,
+        receiveMultipointCapability: mp,
+        transmitMultipointCapability: mp,
+        receiveAndTransmitMultipointCapability: mp,
+        mcCapability: { centralizedConferenceMC: false, decentralizedConferenceMC: false },
+        rtcpVideoControlCapability: false,
+        mediaPacketizationCapability: { h261aVideoPacketization: false },
+      },
+    },
+    capabilityTable: [
+      ...audioEntries,
+      { capabilityTableEntryNumber: uiiBase, capability: { choice: 'receiveUserInputCapability', value: { choice: 'basicString', value: null } } },
+      { capabilityTableEntryNumber: uiiBase + 1, capability: { choice: 'receiveUserInputCapability', value: { choice: 'dtmf', value: null } } },
+    ],
+    capabilityDescriptors: [
+      {
+        capabilityDescriptorNumber: 0,
+        simultaneousCapabilities: [audioEntries.map((e) => e.capabilityTableEntryNumber), [uiiBase, uiiBase + 1]].filter((s) => s.length > 0),
+      },
+    ],
+  };
+  return { choice: 'request', value: { choice: 'terminalCapabilitySet', value: tcs } };
+}
+
+export const TERMINAL_TYPE = 50;
+
+export function masterSlaveDetermination(statusDeterminationNumber: number): H245Message {
+  return { choice: 'request', value: { choice: 'masterSlaveDetermination', value: { terminalType: TERMINAL_TYPE, statusDeterminationNumber } } };
+}
+
+/**
+ * Our answer to the peer's MSD (§1.6, ooh323c's rule): the higher terminalType is master; on equal
+ * types the SDN difference decides, 0 or 2^23 is a Reject (identicalNumbers). The Ack's decision is
+ * what the *receiver* is.
+ */
+export function answerMasterSlave(remoteType: number, remoteSdn: number, localSdn: number): H245Message {
+  let weAreMaster: boolean;
+  if (remoteType !== TERMINAL_TYPE) weAreMaster = TERMINAL_TYPE > remoteType;
+  else {
+    const diff = (((remoteSdn - localSdn) % 0x1000000) + 0x1000000) % 0x1000000;
+    if (diff === 0 || diff === 0x800000) {
+      return { choice: 'response', value: { choice: 'masterSlaveDeterminationReject', value: { cause: { choice: 'identicalNumbers', value: null } } } };
+    }
+    weAreMaster = diff < 0x800000;
+  }
+  return {
+    choice: 'response',
+    value: { choice: 'masterSlaveDeterminationAck', value: { decision: weAreMaster ? { choice: 'slave', value: null } : { choice: 'master', value: null } } },
+  };
+}
+
+export function terminalCapabilitySetAck(sequenceNumber: number): H245Message {
+  return { choice: 'response', value: { choice: 'terminalCapabilitySetAck', value: { sequenceNumber } } };
+}
+
+/** A transmit channel of ours (caller→callee in Fast Connect, or slow start): our RTCP only. */
+export function forwardOlc(lcn: number, codec: AudioCodecName, rtcp: Endpoint): OpenLogicalChannel {
+  return {
+    forwardLogicalChannelNumber: lcn,
+    forwardLogicalChannelParameters: {
+      dataType: { choice: 'audioData', value: audioCapability(codec) },
+      multiplexParameters: { choice: 'h2250LogicalChannelParameters', value: { sessionID: 1, mediaControlChannel: unicast(rtcp) } },
+    },
+  };
+}
+
+/** A receive channel proposal (callee→caller, Fast Connect): nullData forward, our RTP in the reverse params. */
+export function reverseOlc(lcn: number, codec: AudioCodecName, rtp: Endpoint, rtcp: Endpoint): OpenLogicalChannel {
+  return {
+    forwardLogicalChannelNumber: lcn,
+    forwardLogicalChannelParameters: { dataType: { choice: 'nullData', value: null }, multiplexParameters: { choice: 'none', value: null } },
+    reverseLogicalChannelParameters: {
+      dataType: { choice: 'audioData', value: audioCapability(codec) },
+      multiplexParameters: {
+        choice: 'h2250LogicalChannelParameters',
+        value: { sessionID: 1, mediaChannel: unicast(rtp), mediaControlChannel: unicast(rtcp) },
+      },
+    },
+  };
+}
+
+export function openLogicalChannel(olc: OpenLogicalChannel): H245Message {
+  return { choice: 'request', value: { choice: 'openLogicalChannel', value: olc } };
+}
+
+export function openLogicalChannelAck(lcn: number, rtp: Endpoint, rtcp: Endpoint): H245Message {
+  return {
+    choice: 'response',
+    value: {
+      choice: 'openLogicalChannelAck',
+      value: {
+        forwardLogicalChannelNumber: lcn,
+        forwardMultiplexAckParameters: {
+          choice: 'h2250LogicalChannelAckParameters',
+          value: { sessionID: 1, mediaChannel: unicast(rtp), mediaControlChannel: unicast(rtcp) },
+        },
+      },
+    },
+  };
+}
+
+export function closeLogicalChannelAck(lcn: number): H245Message {
+  return { choice: 'response', value: { choice: 'closeLogicalChannelAck', value: { forwardLogicalChannelNumber: lcn } } };
+}
+
+export function roundTripDelayResponse(sequenceNumber: number): H245Message {
+  return { choice: 'response', value: { choice: 'roundTripDelayResponse', value: { sequenceNumber } } };
+}
+
+export function endSessionCommand(): H245Message {
+  return { choice: 'command', value: { choice: 'endSessionCommand', value: { choice: 'disconnect', value: null } } };
+}
+
+export function userInputSignal(digit: string, duration = 100): H245Message {
+  return { choice: 'indication', value: { choice: 'userInput', value: { choice: 'signal', value: { signalType: digit, duration } } } };
+}
+
+export function userInputAlphanumeric(text: string): H245Message {
+  return { choice: 'indication', value: { choice: 'userInput', value: { choice: 'alphanumeric', value: text } } };
+}
+
+/** Status Enquiry / Status contents (same root). */
+export function statusUuie(kind: 'status' | 'statusInquiry', callId: Buffer, tunneling: boolean): H323UserInformation {
+  return uu({ choice: kind, value: { protocolIdentifier: [...H225_PROTOCOL_V4], callIdentifier: { guid: callId } } }, tunneling, []);
+}
+
+/** The endpoint is audio-only: a channel of any other data type is refused. */
+export function openLogicalChannelReject(lcn: number): H245Message {
+  return {
+    choice: 'response',
+    value: { choice: 'openLogicalChannelReject', value: { forwardLogicalChannelNumber: lcn, cause: { choice: 'dataTypeNotSupported', value: null } } },
+  };
+}
