@@ -64,6 +64,13 @@ export interface SeqOptions<A extends Record<string, AnySpec>> {
   readonly additions?: A;
 }
 
+/**
+ * How many additions a decoded SEQUENCE's bitmap said, when more than its last present one: some
+ * stacks send bitmaps as long as the additions they know. Re-encoding the same value writes the
+ * same length, so a peer's message re-encodes to its own bytes; a value built anew is canonical.
+ */
+const bitmapLength = new WeakMap<object, number>();
+
 function getField(v: object, k: string): unknown {
   return (v as Record<string, unknown>)[k];
 }
@@ -87,6 +94,7 @@ export function seq<R extends Record<string, AnySpec>, A extends Record<string, 
       addEntries.forEach(([k], i) => {
         if (getField(v, k) !== undefined) nAdd = i + 1;
       });
+      nAdd = Math.max(nAdd, bitmapLength.get(v) ?? 0);
       for (const u of unknown ?? []) {
         if (!Number.isSafeInteger(u.index) || u.index < addEntries.length) {
           throw new PerError('PER_CONSTRAINT', `unknown addition index ${u.index} collides with a known one`);
@@ -152,6 +160,7 @@ export function seq<R extends Record<string, AnySpec>, A extends Record<string, 
           else unknown.push({ index: i, bytes: Buffer.from(readOpenBytes(r)) });
         }
         if (unknown.length > 0) out[UNKNOWN] = unknown;
+        if (bitmap.lastIndexOf(true) + 1 < n) bitmapLength.set(out, n);
       }
       r.leave();
       return out as SeqValue<R, A>;

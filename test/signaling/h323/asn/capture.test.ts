@@ -26,7 +26,7 @@ function payloads(f: Frame): Buffer[] {
 function roundTrip<T>(codec: Codec<T>, p: Buffer): void {
   const r = decode(codec, p);
   expect(r.ok).toBe(true);
-  if (r.ok) expect(decode(codec, encode(codec, r.value))).toEqual(r);
+  if (r.ok) expect(encode(codec, r.value).toString('hex')).toBe(p.toString('hex'));
 }
 
 describe('the generated codecs on a real H.323 call', () => {
@@ -66,7 +66,7 @@ describe('the generated codecs on a real H.323 call', () => {
     expect(kinds).toEqual(expect.arrayContaining(['setup', 'callProceeding', 'alerting', 'connect', 'request.terminalCapabilitySet', 'request.masterSlaveDetermination', 'response.terminalCapabilitySetAck', 'response.masterSlaveDeterminationAck', 'request.openLogicalChannel', 'response.openLogicalChannelAck']));
   });
 
-  it('re-encode each decoded message so that it decodes to the same value again', () => {
+  it('re-encode each decoded message to the bytes it came as', () => {
     for (const f of fixture.frames) {
       for (const p of payloads(f)) {
         if (f.channel === 'q931') roundTrip(H323_UserInformation, p);
