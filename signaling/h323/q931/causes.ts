@@ -79,3 +79,10 @@ export function causeOfSipStatus(status: number): number {
   if (status >= 500) return CAUSE.temporaryFailure;
   return CAUSE.interworking;
 }
+
+const NAME_OF_CAUSE: ReadonlyMap<number, keyof typeof CAUSE> = new Map(Object.entries(CAUSE).map(([k, v]) => [v, k as keyof typeof CAUSE]));
+
+/** The name of a cause value in the table above (for logs and metrics labels); undefined for others. */
+export function causeName(cause: number): keyof typeof CAUSE | undefined {
+  return NAME_OF_CAUSE.get(cause);
+}
