@@ -139,3 +139,41 @@ describe('Q.931 in the H.225.0 profile', () => {
     );
   });
 });
+
+describe('Q.931 round trips', () => {
+  it('keeps unknown message types, single-octet IEs (shift, sending complete) and a User-user IE over 255 octets', () => {
+    const m = {
+      callReference: 0x7fff,
+      fromDestination: true,
+      type: 0x4f,
+      ies: [
+        { code: 0x96, data: Buffer.alloc(0) },
+        { code: IE.sendingComplete, data: Buffer.alloc(0) },
+        { code: IE.userUser, data: Buffer.alloc(300, 5) },
+        { code: 0x01, data: Buffer.from([1, 2]) },
+      ],
+    };
+    const bytes = encodeQ931(m);
+    expect(bytes.subarray(0, 5)).toEqual(hex('0802ffff4f'));
+    const back = decodeQ931(bytes);
+    expect(messageName(back.type)).toBeUndefined();
+    expect(back.ies.map((ie) => ie.code)).toEqual([0x01, 0x7e, 0x96, 0xa1]);
+    expect(bytes.subarray(9, 12)).toEqual(hex('7e012c'));
+    expect(decodeQ931(encodeQ931(back))).toEqual(back);
+  });
+
+  it('decodes what it encodes for any call reference, type and IEs', () => {
+    const ie = fc.oneof(
+      fc.integer({ min: 0x80, max: 0xff }).map((code) => ({ code, data: Buffer.alloc(0) })),
+      fc.tuple(fc.integer({ min: 0, max: 0x7d }), fc.uint8Array({ maxLength: 255 })).map(([code, d]) => ({ code, data: Buffer.from(d) })),
+      fc.uint8Array({ maxLength: 1000 }).map((d) => ({ code: IE.userUser, data: Buffer.from(d) })),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0x7fff }), fc.boolean(), fc.integer({ min: 0, max: 0x7f }), fc.array(ie, { maxLength: 64 }), (callReference, fromDestination, type, ies) => {
+        const back = decodeQ931(encodeQ931({ callReference, fromDestination, type, ies }));
+        expect(back).toEqual({ callReference, fromDestination, type, ies: [...ies].sort((a, b) => a.code - b.code) });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -66,3 +66,27 @@ describe('TPKT', () => {
     );
   });
 });
+
+describe('TPKT cut into three', () => {
+  it('reads the same frames for every pair of cut points and octet by octet', () => {
+    const stream = Buffer.concat([Buffer.from([3, 0, 0, 4]), encodeTpkt(Buffer.from('ab')), Buffer.from([3, 0, 0, 4]), encodeTpkt(Buffer.from('cdefg'))]);
+    for (let i = 0; i <= stream.length; i++) {
+      for (let j = i; j <= stream.length; j++) {
+        const r = readAll(new TpktReader(), [stream.subarray(0, i), stream.subarray(i, j), stream.subarray(j)]);
+        expect(r).toEqual({ frames: [Buffer.from('ab'), Buffer.from('cdefg')], keepalives: 2, error: undefined });
+      }
+    }
+    const bytes = [...stream].map((b) => Buffer.from([b]));
+    expect(readAll(new TpktReader(), bytes).frames).toEqual([Buffer.from('ab'), Buffer.from('cdefg')]);
+  });
+
+  it('takes a full-size H.245 frame when the bound allows it, and refuses it under the Q.931 default', () => {
+    const big = encodeTpkt(Buffer.alloc(65_531, 1));
+    const h245 = readAll(new TpktReader(65_531), [big.subarray(0, 1000), big.subarray(1000)]);
+    expect(h245.frames.map((f) => f.length)).toEqual([65_531]);
+    const q931 = new TpktReader();
+    const r = q931.push(big.subarray(0, 4));
+    expect(r.error).toMatch(/exceeds/);
+    expect(q931.partial).toBe(false);
+  });
+});
