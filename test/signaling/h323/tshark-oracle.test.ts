@@ -8,7 +8,7 @@ import { encodeTpkt } from '../../../signaling/h323/q931/tpkt.ts';
 import { decodeWithTshark, fieldValue, fieldValues, hasLayer, tcpPcap } from '../../support/tshark-oracle.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-// h323-vtc.md §1.7, checked by hand with tshark (GUID zeroed).
+// The two hand-encoded PDUs checked with tshark for the H.323 edge (GUID of the first zeroed).
 const RELEASE = hex('080280015a 08028090 7e0023 05 25c0 06 0008914a0004 588800 11 00 00000000000000000000000000000000 1080 0100');
 const FACILITY = hex('08020001 62 1c00 7e0013 05 2810 0100 10c0 0180 09 01 07 6d81 04 46a00063');
 // The H.245 PDU tunnelled in FACILITY: indication userInput signal '5', 100 ms.

@@ -36,7 +36,7 @@ import { encodeTpkt } from '../../../../signaling/h323/q931/tpkt.ts';
 import { decodeWithTshark, fieldValue, fieldValues } from '../../../support/tshark-oracle.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-// h323-vtc.md §1.7: Facility (empty body, h245Tunnelling TRUE, a tunnelled user-input signal).
+// The hand-encoded Facility checked with tshark for the H.323 edge (empty body, h245Tunnelling TRUE, a tunnelled user-input signal).
 const FACILITY = hex('08020001 62 1c00 7e0013 05 2810 0100 10c0 0180 09 01 07 6d81 04 46a00063');
 
 /** The octets of one IE as a message carries it. */
