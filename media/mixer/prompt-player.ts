@@ -28,7 +28,7 @@ const SILENT_PCM = new Int16Array(FRAME_SAMPLES);
 const SILENT_PCMU = new Uint8Array(FRAME_SAMPLES).fill(LINEAR_TO_ULAW[32768] ?? 0xff);
 const SILENT_PCMA = new Uint8Array(FRAME_SAMPLES).fill(LINEAR_TO_ALAW[32768] ?? 0xd5);
 
-/** Array.isArray without its narrowing (to any[]). */
+/** Array.isArray as a plain boolean test (its own narrowing would widen the value to an untyped array). */
 const isList = (v: unknown): boolean => Array.isArray(v);
 const isSpeech = (name: string): name is SpeechPromptName => SPEECH_PROMPTS.some((n) => n === name);
 const isTone = (name: string): name is TonePromptName => TONE_PROMPTS.some((n) => n === name);

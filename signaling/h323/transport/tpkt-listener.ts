@@ -175,7 +175,7 @@ export class TpktEndpoint {
     return this.#live.size;
   }
 
-  /** Listens on `port` (0: any); each accepted connection goes to `accept`, which sets its handler. */
+  /** Listens on `port` (0 picks a free one); each accepted connection goes to `accept`, which sets its handler. */
   listen(bindAddress: string, port: number, accept: (c: TpktConnection) => void): Promise<number> {
     const server = this.#deps.sockets.tcpServer((socket) => {
       const source = socket.remoteAddress ?? '';

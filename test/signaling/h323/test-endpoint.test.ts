@@ -16,8 +16,8 @@ import { multimediaSystemControlMessage, openLogicalChannel } from '../../suppor
 import type { H245Message } from '../../support/h323-endpoint/h245.ts';
 import { decodeH245, decodeSignalling, encodeH245, encodeSignalling } from '../../support/h323-endpoint/messages.ts';
 import type { DecodedQ931 } from '../../support/h323-endpoint/messages.ts';
-import { writePcap } from '../../support/h323-endpoint/pcap.ts';
-import type { PcapSegment } from '../../support/h323-endpoint/pcap.ts';
+import { tcpPcap } from '../../support/tshark-oracle.ts';
+import type { TsharkFrame as PcapSegment } from '../../support/tshark-oracle.ts';
 import { calledPartyIe, causeIe, IE, Q931_MESSAGE } from '../../support/h323-endpoint/q931.ts';
 import { tpkt, TpktReader } from '../../support/h323-endpoint/tpkt.ts';
 
@@ -29,7 +29,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** tshark -V of the segments; H.245 on its own connection is on H245_PORT. */
 function tsharkText(segments: readonly PcapSegment[], name: string): string {
   const file = path.join(tmp, `${name}.pcap`);
-  writeFileSync(file, writePcap(segments));
+  writeFileSync(file, tcpPcap(segments));
   return execFileSync(TSHARK, ['-r', file, '-d', `tcp.port==${H245_PORT},h245`, '-V', '-O', 'q931,h225,h245'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],

@@ -7,7 +7,5 @@ export { kindOf } from './types.ts';
 export type { CallOptions, CallState, EndpointOptions, H245Mode, Received, ReceivedH245, ReceivedQ931, SentUnit } from './types.ts';
 export type { AudioCodecName, Destination } from './build.ts';
 export { PAYLOAD_TYPE } from './build.ts';
-export { writePcap } from './pcap.ts';
-export type { PcapSegment } from './pcap.ts';
 export { decodeH245, decodeSignalling } from './messages.ts';
 export type { DecodedH245, DecodedQ931 } from './messages.ts';
