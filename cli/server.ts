@@ -36,6 +36,7 @@ import { MeetingCalls } from '../signaling/calls/meeting-calls.ts';
 import { MeetingEvents } from '../signaling/calls/meeting-events.ts';
 import { CarrierDialOut } from '../signaling/calls/dial-out.ts';
 import { MeetingDialInRouter } from '../signaling/routing/meeting-dial-in.ts';
+import { H323Edge } from '../signaling/h323/h323-edge.ts';
 import type { MeetingDirectory } from '../signaling/routing/meeting-dial-in.ts';
 import type { CallRouter } from '../signaling/routing/route.ts';
 import { voiceConnectorIdOfHost } from '../signaling/routing/voice-connector-host.ts';
@@ -98,6 +99,8 @@ export interface CarillonServer {
   stats(): SignalingGauges;
   /** The signaling edge (for tests and metrics). */
   readonly edge: SipEdge;
+  /** The H.323 edge, when --h323 is on (for tests and metrics). */
+  readonly h323: H323Edge | undefined;
   /** The call layer: trunk calls in progress and their counters (for tests and metrics). */
   readonly calls: TrunkCalls;
   /** Meeting participants and meetings in progress (for tests, metrics and the API's live view). */
@@ -149,6 +152,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let meetings: MeetingCalls | undefined;
   let meetingQualityLog: QualityLog | undefined;
   let app: FastifyInstance | undefined;
+  let h323: H323Edge | undefined;
   let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
   let ready = false;
   let closing: Promise<void> | undefined;
@@ -237,6 +241,9 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
     meetingEvents,
     get ports() {
       return ports;
+    },
+    get h323() {
+      return h323;
     },
     get edge() {
       if (edge === undefined) throw new Error('server not started');
@@ -359,6 +366,16 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       edge.onCall = (incoming) => trunkCalls.take(incoming);
       calls = trunkCalls;
       const sipPorts = await edge.start();
+      // Room systems and gateways over H.323 (TCP 1720): the same call layer as SIP.
+      let h323Port: number | null = null;
+      if (cfg.h323 >= 0) {
+        h323 = new H323Edge(
+          { bindAddress: cfg.bind, advertisedAddress: cfg.advertisedAddress, port: cfg.h323, domain: cfg.domain },
+          { sockets, timers, logger: logger.child({ edge: 'h323' }), draw: () => random.float() },
+        );
+        h323.onCall = (incoming) => trunkCalls.take(incoming);
+        h323Port = await h323.start();
+      }
       const e = edge;
       const eng = engine;
       const registry = createMetricsRegistry(() => ({
@@ -415,7 +432,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         const addr = app.server.address();
         apiPort = typeof addr === 'object' && addr !== null ? addr.port : null;
       }
-      ports = { sipUdp: sipPorts.udp, sipTcp: sipPorts.tcp, sipTls: sipPorts.tls, h323: null, api: apiPort };
+      ports = { sipUdp: sipPorts.udp, sipTcp: sipPorts.tcp, sipTls: sipPorts.tls, h323: h323Port, api: apiPort };
       const tmp = path.join(cfg.data, 'ports.json.tmp');
       writeFileSync(tmp, `${JSON.stringify(ports)}\n`);
       renameSync(tmp, path.join(cfg.data, 'ports.json'));
@@ -436,6 +453,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         recorder?.closeAll();
         meetings?.drain();
         calls?.drain();
+        await h323?.close();
         await edge?.close();
         cdrWriter.close();
         // Before the store (a report under way reads it) and the event targets close.

@@ -349,6 +349,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     const secure = a?.srtp !== undefined || (a === undefined && p.leg.secureSignaling);
     const port = await control.openEndpoint(p.session, p.id, {
       kind: 'audio',
+      // H.323 legs take media from their own range (Chime's 5100–6200).
+      ...(p.leg.protocol === 'h323' ? { portRange: 'h323' as const } : {}),
       clockRateHz: a?.clockRateHz ?? 8000,
       ...(a === undefined ? {} : { codec: a.codec }),
       functions: true,

@@ -237,6 +237,13 @@ export class TpktEndpoint {
     return c;
   }
 
+  /** Stops taking connections; those accepted stay open. */
+  stopListening(): void {
+    const server = this.#server;
+    this.#server = undefined;
+    server?.close();
+  }
+
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
     for (const c of [...this.#live]) c.close();
