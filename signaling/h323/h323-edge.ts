@@ -120,7 +120,7 @@ export class H323Edge {
   }
 
   start(): Promise<number> {
-    return this.#listener.listen(this.#o.bindAddress, this.#o.port, (c) => this.#accept(c));
+    return this.#listener.listen(this.#o.bindAddress, this.#o.port, (c) => this.accept(c));
   }
 
   /** Ends every call (ReleaseComplete, cause 16) and stops listening. */
@@ -132,7 +132,8 @@ export class H323Edge {
     await this.#listener.close();
   }
 
-  #accept(c: TpktConnection): void {
+  /** Takes a call signalling connection (the listener's; tests hand in-process ones to fuzz the same path). */
+  accept(c: TpktConnection): void {
     let leg: H323CallerLeg | undefined;
     let deadline: TimerHandle | undefined = this.#deps.timers.setTimeout(() => c.close(), this.#o.setupDeadlineMs ?? 10_000);
     const clearDeadline = (): void => {
