@@ -37,6 +37,7 @@ import { MeetingEvents } from '../signaling/calls/meeting-events.ts';
 import { CarrierDialOut } from '../signaling/calls/dial-out.ts';
 import { MeetingDialInRouter } from '../signaling/routing/meeting-dial-in.ts';
 import { H323Edge } from '../signaling/h323/h323-edge.ts';
+import { addH323Metrics } from '../metrics/h323-metrics.ts';
 import type { MeetingDirectory } from '../signaling/routing/meeting-dial-in.ts';
 import type { CallRouter } from '../signaling/routing/route.ts';
 import { voiceConnectorIdOfHost } from '../signaling/routing/voice-connector-host.ts';
@@ -409,6 +410,11 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       addSipAuthMetrics(registry, { digest, guard: authGuard });
       addStreamingMetrics(registry, streaming);
       meetingRecords.addMetrics(registry);
+      addH323Metrics(registry, () => {
+        const e = h323;
+        if (e === undefined) return undefined;
+        return { active: e.callsActive, setups: e.counters.setups, answered: e.counters.answered, failures: e.counters.failures, malformed: e.counters.malformed, connections: e.connections, closed: e.tpktCounters.closed, refusedConnections: e.tpktCounters.refused };
+      });
 
       const ql = qualityLog;
       addVoiceConnectorMediaMetrics(registry, (listener) => ql.listeners.add(listener), vcSeries);

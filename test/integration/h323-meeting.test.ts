@@ -187,4 +187,16 @@ describe('H.323 callers in meetings', () => {
     await ep.hangup();
     await until(() => (t.server.h323?.callsActive ?? 1) === 0, 10_000);
   });
+
+  it('an unknown destination at another domain is refused with ReleaseComplete; the metrics count attempts, answers and failures by cause', async () => {
+    const ep = await h323Call({ destination: [{ email: '5551234@nowhere.example' }] }, 'Room 8');
+    await ep.waitFor(released, 10_000);
+    expect(ep.releaseCause, 'a refusal maps to a Q.931 cause (RFC 3398)').toBeDefined();
+    const text = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('carillon_h323_call_attempts_total')).toBeGreaterThanOrEqual(8);
+    expect(value('carillon_h323_calls_answered_total')).toBeGreaterThanOrEqual(7);
+    expect(value('carillon_h323_calls_active')).toBe(0);
+    expect(text).toMatch(/^carillon_h323_call_failures_total\{cause="[a-zA-Z]+"\} [1-9]/m);
+  });
 });
