@@ -163,6 +163,24 @@ describe('H.323 callers in meetings', () => {
     await endByHangup(ep, m.meetingId, sip);
   });
 
+  it('vendor quirks: empty TPKT keep-alives, one tunnelled H.245 PDU per Facility (Cisco IOS style), a Notify mid-call; slow start through the IVR by UII digits', async () => {
+    const m = await h.create();
+    const sip = await h.dial(m.pin, { payloadType: 0 });
+    await until(() => joined(m.meetingId) === 1, 10_000);
+    const ep = await h323Call({ destination: [{ h323Id: 'meet' }], fastStart: false, keepAliveEmptyTpkt: true, onePduPerFacility: true }, 'Room 9');
+    await ep.waitFor(connected, 10_000);
+    await until(() => ep.remoteRtp !== undefined, 10_000);
+    await sleep(1500);
+    ep.sendDtmf(`${m.pin}#`, 'signal');
+    await until(() => joined(m.meetingId) === 2, 15_000);
+    // Polycom-style Notify (notification indicator: user resumed); Carillon takes it without a Status.
+    ep.sendTpkt(Buffer.from([0x08, 0x02, (ep.crv >> 8) & 0x7f, ep.crv & 0xff, 0x6e, 0x27, 0x01, 0x81]));
+    await sleep(2000);
+    await tonesBothWays(ep, sip);
+    expect(ep.received.filter((r) => 'q931' in r && r.q931 === 'status')).toHaveLength(0);
+    await endByHangup(ep, m.meetingId, sip);
+  });
+
   it('Carillon ends the call when the meeting ends: EndSessionCommand and ReleaseComplete (cause 16)', async () => {
     const m = await h.create();
     const ep = await h323Call({ destination: [{ url: `h323:${m.pin}@carillon.local` }] }, 'Room 6');
