@@ -9,7 +9,7 @@ import { socketsWithLookup } from '../../../common/sockets.ts';
 import { H323Edge } from '../../../signaling/h323/h323-edge.ts';
 import { decodeQ931 } from '../../../signaling/h323/q931/q931.ts';
 import { TpktReader } from '../../../signaling/h323/q931/tpkt.ts';
-import type { TpktConnection, TpktHandler } from '../../../signaling/h323/transport/tpkt-listener.ts';
+import { MemoryConnection } from '../../support/memory-tpkt.ts';
 
 /**
  * Bad input at the H.323 edge: ≥ 100,000 random and mutated Q.931/H.225.0 frames (a mutation
@@ -26,25 +26,6 @@ interface Frame {
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/h323-endpoint/h323-capture.json', import.meta.url), 'utf8')) as { frames: Frame[] };
 const seeds = fixture.frames.filter((f) => f.channel === 'q931').flatMap((f) => [...new TpktReader(65_531).push(Buffer.from(f.tcpPayloadHex, 'hex')).frames]);
 const setup = seeds.find((s) => decodeQ931(s).type === 0x05) as Buffer;
-
-/** An in-process connection: what the edge sends, and whether it closed. */
-class MemoryConnection implements TpktConnection {
-  readonly remote = { address: '192.0.2.50', port: 40_000 };
-  readonly local = { address: '127.0.0.1', port: 1720 };
-  handler: TpktHandler = { frame: () => undefined, closed: () => undefined };
-  readonly sent: Buffer[] = [];
-  closed = false;
-  send(payload: Buffer): boolean {
-    if (this.closed) return false;
-    this.sent.push(payload);
-    return true;
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.handler.closed('local');
-  }
-}
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(seed);
