@@ -1,5 +1,6 @@
 import path from 'node:path';
 import client from 'prom-client';
+import { scrapedCounter } from '../metrics/registry.ts';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.ts';
 import { AppendFiles } from '../common/append-files.ts';
@@ -234,17 +235,7 @@ export function createCallStreaming(d: CallStreamingDeps): CallStreaming {
 /** Streaming figures on /metrics. */
 export function addStreamingMetrics(registry: client.Registry, s: CallStreaming): void {
   const c = s.service.counters;
-  const counter = (name: string, help: string, value: () => number): void => {
-    new client.Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(value());
-      },
-    });
-  };
+  const counter = (name: string, help: string, value: () => number): void => scrapedCounter(registry, name, help, value);
   counter('carillon_streaming_legs_started_total', 'call legs whose audio stream STARTED', () => c.legsStarted);
   counter('carillon_streaming_legs_failed_total', 'call legs whose audio stream FAILED (sink error or back-pressure)', () => c.legsFailed);
   counter('carillon_streaming_fragments_total', 'audio fragments handed to the streaming sink', () => c.fragments);

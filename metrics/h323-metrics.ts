@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { scrapedCounter } from './registry.ts';
 
 /**
  * The H.323 edge's series: calls in progress, Setups taken and answered, calls that ended before
@@ -19,19 +20,6 @@ export interface H323MetricSource {
   readonly refusedConnections: number;
 }
 
-/** A counter whose value is read at scrape time. */
-function readCounter(registry: client.Registry, name: string, help: string, read: () => number): void {
-  new client.Counter({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(read());
-    },
-  });
-}
-
 export function addH323Metrics(registry: client.Registry, source: () => H323MetricSource | undefined): void {
   new client.Gauge({
     name: 'carillon_h323_calls_active',
@@ -49,10 +37,10 @@ export function addH323Metrics(registry: client.Registry, source: () => H323Metr
       this.set(source()?.connections ?? 0);
     },
   });
-  readCounter(registry, 'carillon_h323_call_attempts_total', 'H.323 Setups taken', () => source()?.setups ?? 0);
-  readCounter(registry, 'carillon_h323_calls_answered_total', 'H.323 calls Carillon answered (Connect)', () => source()?.answered ?? 0);
-  readCounter(registry, 'carillon_h323_malformed_total', 'H.225.0/H.245 messages Carillon could not read (ignored, or the call released)', () => source()?.malformed ?? 0);
-  readCounter(registry, 'carillon_h323_connections_refused_total', 'H.323 connections refused at accept (over the per-source or total limit)', () => source()?.refusedConnections ?? 0);
+  scrapedCounter(registry, 'carillon_h323_call_attempts_total', 'H.323 Setups taken', () => source()?.setups ?? 0);
+  scrapedCounter(registry, 'carillon_h323_calls_answered_total', 'H.323 calls Carillon answered (Connect)', () => source()?.answered ?? 0);
+  scrapedCounter(registry, 'carillon_h323_malformed_total', 'H.225.0/H.245 messages Carillon could not read (ignored, or the call released)', () => source()?.malformed ?? 0);
+  scrapedCounter(registry, 'carillon_h323_connections_refused_total', 'H.323 connections refused at accept (over the per-source or total limit)', () => source()?.refusedConnections ?? 0);
   new client.Counter({
     name: 'carillon_h323_call_failures_total',
     help: 'H.323 calls that ended before an answer, by Q.931 cause name (refusals, timeouts, callers that gave up)',

@@ -52,6 +52,19 @@ export interface SignalingMetricsSource {
  * A registry with process/event-loop metrics and Carillon's signaling metrics. One per server, so
  * several servers in one test process don't collide.
  */
+/** A counter whose value is read from a source's own count at each scrape. */
+export function scrapedCounter(registry: client.Registry, name: string, help: string, read: () => number): void {
+  new client.Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 export function createMetricsRegistry(source: () => SignalingMetricsSource | undefined): client.Registry {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'carillon_' });

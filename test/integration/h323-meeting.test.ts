@@ -53,6 +53,23 @@ describe('H.323 callers in meetings', () => {
   const connected = (m: Received): boolean => 'q931' in m && m.q931 === 'connect';
   const released = (m: Received): boolean => 'q931' in m && m.q931 === 'releaseComplete';
 
+  /** A new meeting with one SIP participant (SIPp, PCMU) in it. */
+  async function meetingWithSip(): Promise<{ m: Awaited<ReturnType<MeetingHarness['create']>>; sip: TestParticipant }> {
+    const m = await h.create();
+    const sip = await h.dial(m.pin, { payloadType: 0 });
+    await until(() => joined(m.meetingId) === 1, 10_000);
+    return { m, sip };
+  }
+
+  /** A slow-start call by the meeting ID: connected, H.245 gave both directions, in the meeting. */
+  async function slowStartJoin(m: { readonly pin: string; readonly meetingId: string }, o: Partial<CallOptions>, name: string): Promise<H323TestEndpoint> {
+    const ep = await h323Call({ destination: [{ dialedDigits: m.pin }], fastStart: false, ...o }, name);
+    await ep.waitFor(connected, 10_000);
+    await until(() => ep.remoteRtp !== undefined, 10_000);
+    await until(() => joined(m.meetingId) === 2, 10_000);
+    return ep;
+  }
+
   /** Tones both ways between an H.323 endpoint and a SIP participant. */
   async function tonesBothWays(ep: H323TestEndpoint, sip: TestParticipant): Promise<void> {
     ep.startTone(1000);
@@ -86,9 +103,7 @@ describe('H.323 callers in meetings', () => {
   }
 
   it('Fast Connect by the meeting ID: Connect answers one proposal per direction, tones both ways, ReleaseComplete ends it', async () => {
-    const m = await h.create();
-    const sip = await h.dial(m.pin, { payloadType: 0 });
-    await until(() => joined(m.meetingId) === 1, 10_000);
+    const { m, sip } = await meetingWithSip();
     const ep = await h323Call({ destination: [{ dialedDigits: m.pin }], calledNumber: m.pin });
     await ep.waitFor(connected, 10_000);
     expect(ep.fastStartState).toBe('accepted');
@@ -107,9 +122,7 @@ describe('H.323 callers in meetings', () => {
   });
 
   it('DTMF by UserInputIndication reaches the IVR: the meeting ID + # joins the meeting', async () => {
-    const m = await h.create();
-    const sip = await h.dial(m.pin, { payloadType: 0 });
-    await until(() => joined(m.meetingId) === 1, 10_000);
+    const { m, sip } = await meetingWithSip();
     const ep = await h323Call({ destination: [{ h323Id: 'meet' }] }, 'Room 2');
     await ep.waitFor(connected, 10_000);
     await sleep(1500);
@@ -121,9 +134,7 @@ describe('H.323 callers in meetings', () => {
   });
 
   it('slow start through tunnelled H.245: TCS, MSD and one logical channel each way, then tones both ways; alphanumeric UII taken', async () => {
-    const m = await h.create();
-    const sip = await h.dial(m.pin, { payloadType: 0 });
-    await until(() => joined(m.meetingId) === 1, 10_000);
+    const { m, sip } = await meetingWithSip();
     const ep = await h323Call({ destination: [{ dialedDigits: m.pin }], fastStart: false, audio: ['g711Alaw64k', 'g711Ulaw64k'] }, 'Room 3');
     await ep.waitFor(connected, 10_000);
     await until(() => ep.remoteRtp !== undefined && ep.remoteChannels.size > 0, 10_000);
@@ -137,26 +148,17 @@ describe('H.323 callers in meetings', () => {
   });
 
   it('slow start on a separate H.245 connection Carillon opens to the caller', async () => {
-    const m = await h.create();
-    const sip = await h.dial(m.pin, { payloadType: 0 });
-    await until(() => joined(m.meetingId) === 1, 10_000);
-    const ep = await h323Call({ destination: [{ dialedDigits: m.pin }], fastStart: false, h245: 'separate-we-listen' }, 'Room 4');
-    await ep.waitFor(connected, 10_000);
-    await until(() => ep.remoteRtp !== undefined, 10_000);
+    const { m, sip } = await meetingWithSip();
+    const ep = await slowStartJoin(m, { h245: 'separate-we-listen' }, 'Room 4');
     expect(ep.received.some((r) => 'h245' in r && r.via === 'tcp')).toBe(true);
-    await until(() => joined(m.meetingId) === 2, 10_000);
     await tonesBothWays(ep, sip);
     await endByHangup(ep, m.meetingId, sip);
   });
 
   it('slow start on a separate H.245 connection the caller opens to Carillon (h245Address in Connect)', async () => {
-    const m = await h.create();
-    const sip = await h.dial(m.pin, { payloadType: 0 });
-    await until(() => joined(m.meetingId) === 1, 10_000);
-    const ep = await h323Call({ destination: [{ dialedDigits: m.pin }], fastStart: false, h245: 'separate-they-listen' }, 'Room 5');
-    await ep.waitFor(connected, 10_000);
-    await until(() => ep.remoteRtp !== undefined, 10_000);
-    await until(() => joined(m.meetingId) === 2, 10_000);
+    const { m, sip } = await meetingWithSip();
+    const ep = await slowStartJoin(m, { h245: 'separate-they-listen' }, 'Room 5');
+    expect(ep.received.some((r) => 'h245' in r && r.via === 'tcp')).toBe(true);
     await tonesBothWays(ep, sip);
     // DTMF over the separate channel is taken too (the digits land in the meeting's collector).
     ep.sendDtmf('5', 'alphanumeric');
@@ -164,9 +166,7 @@ describe('H.323 callers in meetings', () => {
   });
 
   it('vendor quirks: empty TPKT keep-alives, one tunnelled H.245 PDU per Facility (Cisco IOS style), a Notify mid-call; slow start through the IVR by UII digits', async () => {
-    const m = await h.create();
-    const sip = await h.dial(m.pin, { payloadType: 0 });
-    await until(() => joined(m.meetingId) === 1, 10_000);
+    const { m, sip } = await meetingWithSip();
     const ep = await h323Call({ destination: [{ h323Id: 'meet' }], fastStart: false, keepAliveEmptyTpkt: true, onePduPerFacility: true }, 'Room 9');
     await ep.waitFor(connected, 10_000);
     await until(() => ep.remoteRtp !== undefined, 10_000);
