@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import { audioStream, legFigures, qualityRecord, SrtpUnavailableError } from '../../media/engine.ts';
 import type { MediaControl, MediaQualityRecord, QualityContext, QualityLog } from '../../media/engine.ts';
-import type { EndpointId, EndpointOptions, MediaEvent, MediaSideName, RemoteMedia, SessionSnapshot } from '../../media/protocol.ts';
+import type { EndpointId, EndpointOptions, MediaEvent, MediaSideName, PortRangeName, RemoteMedia, SessionSnapshot } from '../../media/protocol.ts';
 import { anchorDescription, commonCodecs, readSdp } from '../sdp/anchor.ts';
 import type { SdesKey, SdesRewrite } from '../sdp/anchor.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
@@ -107,9 +107,12 @@ export class MediaAnchoring {
     opts.control.onEvent = (e) => this.#onEvent(e);
   }
 
-  /** `source`: the address the call came from, whose share of the port range it draws on. */
-  open(session: string, ctx: QualityContext, handlers: CallMediaHandlers, source = ''): CallMedia {
-    const m = new CallMedia(this, session, ctx, handlers, source);
+  /**
+   * `source`: the address the call came from, whose share of the port range it draws on;
+   * `ranges`: the port range each side's peer sends to (an H.323 side: 'h323'; default 'main').
+   */
+  open(session: string, ctx: QualityContext, handlers: CallMediaHandlers, source = '', ranges: Partial<Record<MediaSideName, PortRangeName>> = {}): CallMedia {
+    const m = new CallMedia(this, session, ctx, handlers, source, ranges);
     this.#calls.set(session, m);
     return m;
   }
@@ -198,9 +201,11 @@ export class CallMedia {
 
   /** The source address whose port share this call draws on, and how many pairs it took. */
   readonly #source: string;
+  readonly #ranges: Partial<Record<MediaSideName, PortRangeName>>;
   #pairsTaken = 0;
 
-  constructor(anchoring: MediaAnchoring, session: string, ctx: QualityContext, handlers: CallMediaHandlers, source: string) {
+  constructor(anchoring: MediaAnchoring, session: string, ctx: QualityContext, handlers: CallMediaHandlers, source: string, ranges: Partial<Record<MediaSideName, PortRangeName>>) {
+    this.#ranges = ranges;
     this.#anchoring = anchoring;
     this.session = session;
     this.#source = source;
@@ -328,7 +333,11 @@ export class CallMedia {
     const opts: EndpointOptions = { kind: m.type, clockRateHz: clockRateOf(m), ...codecOf(m), ...(secure ? { secure } : {}), ...(tapMs === undefined ? {} : { functions: true }) };
     const to: MediaSideName = from === 'a' ? 'b' : 'a';
     const [ea, eb] = [lineEndpoint(m.index, 'a'), lineEndpoint(m.index, 'b')];
-    const opened = Promise.all([control.openEndpoint(this.session, lineEndpoint(m.index, from), { ...opts, remote }), control.openEndpoint(this.session, lineEndpoint(m.index, to), opts)]);
+    const rangeOf = (side: MediaSideName): { portRange?: PortRangeName } => {
+      const r = this.#ranges[side];
+      return r === undefined ? {} : { portRange: r };
+    };
+    const opened = Promise.all([control.openEndpoint(this.session, lineEndpoint(m.index, from), { ...opts, ...rangeOf(from), remote }), control.openEndpoint(this.session, lineEndpoint(m.index, to), { ...opts, ...rangeOf(to) })]);
     const tap = { fn: 'tap', fragmentMs: tapMs ?? 0 } as const;
     const linked = Promise.all([control.connect(this.session, ea, eb), ...(tapMs === undefined ? [] : [control.attach(this.session, ea, tap), control.attach(this.session, eb, tap)])]).then(
       () => true,

@@ -140,7 +140,7 @@ export class TrunkCalls implements BridgeHost {
         onDtmf: (side, digit, durationMs) => {
           for (const l of this.dtmfListeners) l(call, side === 'a' ? 'caller' : 'callee', digit, durationMs);
         },
-      }, incoming.route.source.address);
+      }, incoming.route.source.address, incoming.leg.protocol === 'h323' ? { a: 'h323' } : {});
     }
     call.media?.secureTrunk(decision.trunk);
     this.#place(call, hop, true);
