@@ -270,6 +270,7 @@ export class MediaEngine implements MediaControl {
       ...(opts.secure === true ? { secure: true } : {}),
       ...(opts.functions === true ? { functions: true } : {}),
       ...(opts.remote === undefined ? {} : { remote: opts.remote }),
+      ...(opts.portRange === undefined ? {} : { portRange: opts.portRange }),
     });
     return r.ok && r.port !== undefined ? r.port : 'ports-exhausted';
   }

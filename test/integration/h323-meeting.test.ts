@@ -108,6 +108,9 @@ describe('H.323 callers in meetings', () => {
     await ep.waitFor(connected, 10_000);
     expect(ep.fastStartState).toBe('accepted');
     expect(ep.codec).toBe('g711Ulaw64k');
+    // Its media port comes from the H.323 range (this file's 5100–5299), not SIP's.
+    expect(ep.remoteRtp?.port).toBeGreaterThanOrEqual(5100);
+    expect(ep.remoteRtp?.port).toBeLessThanOrEqual(5299);
     const connect = ep.received.find(connected);
     expect(connect !== undefined && 'q931' in connect ? connect.flag : false).toBe(true);
     // No Bearer capability in Connect (Codian-style peers refuse one).
