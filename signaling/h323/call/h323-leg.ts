@@ -156,8 +156,6 @@ export class H323CallerLeg implements CallLegControl {
   releaseCause: number | undefined;
   /** Called once when Carillon answers (the edge counts it). */
   onAnswered: (() => void) | undefined;
-  /** UII digits as requests to the call; the last signal's press, to drop its signalUpdate refreshes. */
-  readonly dtmfSeen: DtmfDigit[] = [];
 
   constructor(conn: TpktConnection, setup: H323Setup, events: LegEvents, deps: H323LegDeps, setupFields: readonly HeaderField[]) {
     this.#conn = conn;
@@ -531,7 +529,6 @@ export class H323CallerLeg implements CallLegControl {
 
   #dtmf(digit: DtmfDigit, durationMs: number): void {
     if (this.#over) return;
-    this.dtmfSeen.push(digit);
     const body = Buffer.from(`Signal=${digit}\r\nDuration=${durationMs}\r\n`, 'utf8');
     const req: PeerRequest = {
       method: 'INFO',
