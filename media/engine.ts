@@ -72,6 +72,8 @@ export interface MediaControl {
   play(session: string, endpoint: EndpointId | undefined, items: readonly PromptItem[], token: number, loop?: boolean): Promise<void>;
   /** Stops what plays to a participant. */
   stopPlay(session: string, endpoint: EndpointId): Promise<void>;
+  /** A meeting's video receiver asked for a key frame through signaling (KeyFrameCommand). */
+  keyFrame(session: string, endpoint: EndpointId): Promise<void>;
   /**
    * Moves an endpoint, sockets and functions and all, into another session (an IVR caller into
    * the meeting it asked for). 'other-worker': the target session lives on another media worker,
@@ -320,6 +322,13 @@ export class MediaEngine implements MediaControl {
     const slot = this.#sessionSlot.get(session);
     if (slot === undefined) throw new MediaCommandError('no-such-session');
     const r = await this.#send(slot, { op: 'stop-play', session, endpoint });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async keyFrame(session: string, endpoint: EndpointId): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'key-frame', session, endpoint });
     if (!r.ok) throw new MediaCommandError(r.error);
   }
 

@@ -33,6 +33,10 @@ import type { RelayBackend } from './relay/backend.ts';
 import { connect, disconnect } from './relay/endpoint.ts';
 import type { Endpoint, MediaPorts } from './relay/endpoint.ts';
 import { TapFunction } from './stream/audio-tap.ts';
+import { attachVideo, keyFrameCommand, moveVideo, videoOn } from './video/video-commands.ts';
+import type { VideoCommandDeps } from './video/video-commands.ts';
+import { createVideoTotals } from './video/video-room.ts';
+import type { VideoRoom } from './video/video-room.ts';
 
 export interface MediaCoreDeps {
   readonly sockets: SocketFactory;
@@ -56,6 +60,8 @@ interface Session {
   timedOut: boolean;
   /** Its meeting's media, made with its first participant. */
   room: MeetingRoom | undefined;
+  /** Its meeting's video, made with its first video participant. */
+  video: VideoRoom | undefined;
 }
 
 /** How often the housekeeping tick runs (RTCP due times, media timeout). */
@@ -91,6 +97,9 @@ export class MediaCore {
   #rtcpSent = 0;
   /** Every meeting room's tick figures. */
   readonly #bridgeTotals = createBridgeTotals();
+  /** Every video room's figures, and what the video commands need. */
+  readonly #videoTotals = createVideoTotals();
+  readonly #video: VideoCommandDeps;
   /** The prompts, loaded on the first play ('failed': a file was missing or malformed). */
   #prompts: ReadonlyMap<PromptLanguage, PromptSet> | 'failed' | undefined;
 
@@ -100,6 +109,7 @@ export class MediaCore {
     this.#emit = emit;
     this.#backend = createRelayBackend(opts, deps);
     this.#wallBaseMs = deps.clock.nowMs() - deps.clock.monoMs();
+    this.#video = { clock: deps.clock, cname: opts.cname, random: () => deps.random.float(), emit, totals: this.#videoTotals };
     this.#schedule();
   }
 
@@ -145,6 +155,10 @@ export class MediaCore {
         if (typeof found === 'string') return { ok: false, error: found };
         s?.room?.stopPlay(found);
         return { ok: true };
+      }
+      case 'key-frame': {
+        const s = this.#sessions.get(cmd.session);
+        return keyFrameCommand(s, s?.endpoints.get(cmd.endpoint), this.#deps.clock.monoMs());
       }
       case 'close-endpoint':
         return this.#closeEndpoint(cmd.session, cmd.endpoint);
@@ -218,7 +232,7 @@ export class MediaCore {
   }
 
   #newSession(id: string): Session {
-    const session: Session = { id, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined };
+    const session: Session = { id, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined, video: undefined };
     this.#sessions.set(id, session);
     return session;
   }
@@ -247,6 +261,7 @@ export class MediaCore {
       from.room?.removed(participant);
       room.adopt(participant);
     }
+    moveVideo(from, to, ep, this.#video);
     this.#unlink(from, ep);
     from.endpoints.delete(cmd.endpoint);
     to.endpoints.set(cmd.endpoint, ep);
@@ -304,6 +319,8 @@ export class MediaCore {
         ep.functions.push(p);
         return { ok: true };
       }
+      case 'video':
+        return attachVideo(session, ep, f, this.#video);
       default: {
         const never: never = f;
         return never;
@@ -465,7 +482,10 @@ export class MediaCore {
     let streams = 0;
     let bridges = 0;
     let bridgeParticipants = 0;
+    let videoParticipants = 0;
+    const v = this.#videoTotals;
     for (const s of this.#sessions.values()) {
+      videoParticipants += s.video?.size ?? 0;
       const mixing = s.room?.mixing ?? 0;
       if (mixing > 0) bridges++;
       bridgeParticipants += mixing;
@@ -503,6 +523,12 @@ export class MediaCore {
       bridgeTickLag: Array.from(this.#bridgeTotals.tickLag),
       bridgeTickLagSumMs: this.#bridgeTotals.tickLagSumMs,
       bridgeTickUs: Math.round(this.#bridgeTotals.tickUs),
+      videoParticipants,
+      videoPacketsForwarded: v.packetsForwarded,
+      videoSwitches: v.switches,
+      videoKeyFrameRequests: v.keyFrameRequests,
+      videoKeyFrameRequestsSuppressed: v.keyFrameRequestsSuppressed,
+      videoInvalidPackets: v.invalidPackets,
     };
   }
 
@@ -529,6 +555,7 @@ export class MediaCore {
     for (const session of this.#sessions.values()) {
       let last = session.activityFloorMs;
       for (const ep of session.endpoints.values()) ep.sync();
+      session.video?.tick(now);
       for (const ep of session.endpoints.values()) {
         for (const f of ep.functions) f.tick(wallMs);
         if (ep.stats.lastRtpMs > last) last = ep.stats.lastRtpMs;
@@ -566,7 +593,7 @@ export class MediaCore {
     if (rtcp.lastRelayedSrMs >= 0 && now - rtcp.lastRelayedSrMs < 2 * interval) return;
     const other = ep.peer;
     const st = ep.stats;
-    const part = other === undefined ? participantOn(ep) : undefined;
+    const part = other === undefined ? (participantOn(ep) ?? videoOn(ep)) : undefined;
     let r: OwnReport;
     const ntp = ntpFromUnixMs(this.#wallBaseMs + now);
     if (part !== undefined) {
@@ -631,8 +658,10 @@ function endpointSnapshot(ep: Endpoint): EndpointSnapshot {
   const r = ep.rtcp;
   const rate = ep.clockRateHz;
   const participant = participantOn(ep);
+  const video = videoOn(ep);
   return {
     ...(participant === undefined ? {} : { participant: participant.snapshot() }),
+    ...(video === undefined ? {} : { video: video.snapshot() }),
     id: ep.id,
     kind: ep.kind,
     clockRateHz: ep.clockRateHz,

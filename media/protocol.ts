@@ -111,6 +111,22 @@ export type MediaFunctionSpec =
       readonly payloadType: number;
       /** Most participants the session's bridge mixes (the meeting's maximum; default 250), set by its first participant. */
       readonly capacity?: number;
+    }
+  /**
+   * `video`: the endpoint is the video of the meeting participant on `audioEndpoint` (attached
+   * first): what it sends is switched to the others (media/video), and it is sent the picture of
+   * the current speaker. `codec` H264, H263, H263-1998 or H263-2000, sent and received with
+   * `payloadType`; `packetizationMode` 0 refuses aggregates and fragments; `keyFrame` how the
+   * endpoint is asked for a key frame; `maxBitrateBps` what its SDP allows it to be sent (0: no limit).
+   */
+  | {
+      readonly fn: 'video';
+      readonly audioEndpoint: EndpointId;
+      readonly codec: string;
+      readonly payloadType: number;
+      readonly packetizationMode?: number;
+      readonly keyFrame: { readonly pli: boolean; readonly fir: boolean; readonly signaling: boolean };
+      readonly maxBitrateBps?: number;
     };
 
 export interface AttachCommand {
@@ -173,6 +189,13 @@ export interface MoveCommand {
   readonly capacity?: number;
 }
 
+/** A receiver of a meeting's video asked for a key frame through signaling (SIP INFO picture_fast_update, H.245 videoFastUpdatePicture). */
+export interface KeyFrameCommand {
+  readonly op: 'key-frame';
+  readonly session: string;
+  /** Its video endpoint. */
+  readonly endpoint: EndpointId;
+}
 /** Stops what is playing to a participant (a digit barged in); it hears the meeting again, if it is in it. */
 export interface StopPlayCommand {
   readonly op: 'stop-play';
@@ -232,6 +255,7 @@ export type MediaCommand =
   | ParticipantCommand
   | PlayCommand
   | StopPlayCommand
+  | KeyFrameCommand
   | MoveCommand
   | RecordCommand
   | CloseEndpointCommand
@@ -279,6 +303,29 @@ export interface EndpointSnapshot extends SideSnapshot {
   readonly connectedTo: EndpointId | null;
   /** A meeting participant's place in the bridge (absent: not a participant). */
   readonly participant?: ParticipantSnapshot;
+  /** A meeting participant's video (absent: not a video endpoint of a meeting). */
+  readonly video?: VideoSnapshot;
+}
+/** A meeting participant's video as the switch sees it, cumulative. */
+export interface VideoSnapshot {
+  readonly codec: string;
+  /** It has sent video. */
+  readonly sending: boolean;
+  /** The video endpoint whose picture it is sent now (null: none yet). */
+  readonly showing: EndpointId | null;
+  /** As a sender: packets taken, malformed ones not forwarded, key frames, key-frame requests Carillon sent it and held back. */
+  readonly packetsIn: number;
+  readonly invalidPackets: number;
+  readonly keyFrames: number;
+  readonly keyFrameRequestsSent: number;
+  readonly keyFrameRequestsSuppressed: number;
+  /** As a receiver: its key-frame requests (PLI, FIR, INFO), packets sent it, pictures switched. */
+  readonly keyFrameRequestsReceived: number;
+  readonly packetsSent: number;
+  readonly switches: number;
+  /** What it sends, bit/s (smoothed), and the most it takes (null: no limit known). */
+  readonly bitrateBps: number;
+  readonly limitBps: number | null;
 }
 
 /** A meeting participant as the bridge sees it. */
@@ -333,6 +380,13 @@ export interface MediaStatus {
   readonly bridgeTickLagSumMs: number;
   /** CPU time the bridges' ticks took (mixing, coding, sending), µs. */
   readonly bridgeTickUs: number;
+  /** Meeting video: senders shown, packets forwarded, pictures switched, key-frame requests sent and held back, malformed packets not forwarded. */
+  readonly videoParticipants: number;
+  readonly videoPacketsForwarded: number;
+  readonly videoSwitches: number;
+  readonly videoKeyFrameRequests: number;
+  readonly videoKeyFrameRequestsSuppressed: number;
+  readonly videoInvalidPackets: number;
 }
 
 /** Upper bounds (ms) of the bridge tick lag histogram's buckets. */
@@ -360,6 +414,12 @@ export function zeroMediaStatus(): MediaStatus {
     bridgeTickLag: new Array<number>(BRIDGE_TICK_LAG_BUCKETS_MS.length + 1).fill(0),
     bridgeTickLagSumMs: 0,
     bridgeTickUs: 0,
+    videoParticipants: 0,
+    videoPacketsForwarded: 0,
+    videoSwitches: 0,
+    videoKeyFrameRequests: 0,
+    videoKeyFrameRequestsSuppressed: 0,
+    videoInvalidPackets: 0,
   };
 }
 
@@ -405,6 +465,8 @@ export type MediaEvent =
   | { readonly ev: 'audio'; readonly session: string; readonly endpoint: EndpointId; readonly timecodeMs: number; readonly pcm: Int16Array }
   /** A meeting participant became one of the mixed talkers, or stopped being one. */
   | { readonly ev: 'speaker'; readonly session: string; readonly endpoint: EndpointId; readonly talking: boolean }
+  /** A meeting's video sender must be asked for a key frame through signaling (it takes no RTCP feedback, or asked for both). */
+  | { readonly ev: 'key-frame'; readonly session: string; readonly endpoint: EndpointId }
   /** A play ran to its end (`endpoint` undefined: an announcement to everyone). */
   | { readonly ev: 'played'; readonly session: string; readonly endpoint: EndpointId | undefined; readonly token: number };
 

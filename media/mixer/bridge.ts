@@ -182,6 +182,15 @@ export class Bridge {
     return this.#byId.get(id)?.muted;
   }
 
+  /** The loudest of the mixed talkers now (smoothed energy), if anyone talks: the meeting's video follows it. */
+  dominant(): string | undefined {
+    const selected = this.#talkers.selected;
+    const energy = this.#talkers.smoothed;
+    let best = -1;
+    for (let i = 0; i < this.#used; i++) if (selected[i] === 1 && (best < 0 || (energy[i] ?? 0) > (energy[best] ?? 0))) best = i;
+    return best < 0 ? undefined : this.#slots[best]?.id;
+  }
+
   /** Whether the participant is currently one of the mixed talkers. */
   isTalking(id: string): boolean {
     const p = this.#byId.get(id);

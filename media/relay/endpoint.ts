@@ -1,6 +1,7 @@
 import type { Clock } from '../../common/clock.ts';
 import type { RemoteMedia, SrtpLeg } from '../protocol.ts';
 import { createRtcpSummary, readRtcpCompound } from '../rtcp/compound.ts';
+import type { FeedbackSummary } from '../rtcp/feedback.ts';
 import type { RtpHeader } from '../rtp/rtp-header.ts';
 import { SrtpContext } from '../srtp/srtp.ts';
 import type { SrtpMasterKey } from '../srtp/srtp.ts';
@@ -27,6 +28,8 @@ export interface MediaFunction {
    * on an endpoint connected to nothing.
    */
   onRtp(buf: Buffer, h: RtpHeader, ts: number, wallMs: number): boolean;
+  /** RTCP feedback (RFC 4585) the far end sent: key-frame requests, bandwidth limits. Rare; optional. */
+  onFeedback?(fb: FeedbackSummary): void;
   /** Housekeeping at wall time `wallMs` (the worker's tick). */
   tick(wallMs: number): void;
   /** The endpoint closes (idempotent): what is left goes out. */
@@ -183,6 +186,10 @@ export abstract class Endpoint<P extends MediaPorts = MediaPorts> {
     // What Carillon sends this endpoint: the peer's stream as forwarded, or (connected to none) its own, as a meeting participant hears.
     const forwarded = to === undefined ? this.rtcp.ownSsrc : to.continuity.forwardedSsrc;
     this.rtcp.learn(s, forwarded, onward?.rtcp, atMs);
+    if (s.hasFeedback) {
+      const fns = this.functions;
+      for (let i = 0; i < fns.length; i++) (fns[i] as MediaFunction).onFeedback?.(s.feedback);
+    }
     if (onward === undefined) return;
     if (s.hasSr) onward.rtcp.lastRelayedSrMs = atMs;
     if (relayed) return;

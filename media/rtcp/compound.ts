@@ -1,3 +1,5 @@
+import { createFeedbackSummary, readFeedbackInto, resetFeedback, RTCP_PSFB, RTCP_RTPFB } from './feedback.ts';
+import type { FeedbackSummary } from './feedback.ts';
 import { copyReportBlock, createReportBlock } from './report-block.ts';
 import type { ReportBlock } from './report-block.ts';
 import { createSenderReceiverReport, ntpMiddle32, parseSenderReceiverReportInto, RTCP_RR, RTCP_SR, writeSenderReceiverReport } from './sender-receiver-report.ts';
@@ -37,6 +39,10 @@ export interface RtcpSummary {
   bye: boolean;
   /** Packets of the compound that were not well formed (the walk stopped there). */
   malformed: boolean;
+  /** Feedback messages in it (RFC 4585: key-frame requests, bandwidth limits). */
+  readonly feedback: FeedbackSummary;
+  /** Any feedback packet was present (RTPFB or PSFB). */
+  hasFeedback: boolean;
 }
 
 export function createRtcpSummary(): RtcpSummary {
@@ -46,7 +52,7 @@ export function createRtcpSummary(): RtcpSummary {
     blocks.push(createReportBlock());
     dlrr.push({ ssrc: 0, lrr: 0, dlrr: 0 });
   }
-  return { hasSr: false, srSsrc: 0, srMiddle32: 0, reporterSsrc: 0, blockCount: 0, blocks, dlrrCount: 0, dlrr, bye: false, malformed: false };
+  return { hasSr: false, srSsrc: 0, srMiddle32: 0, reporterSsrc: 0, blockCount: 0, blocks, dlrrCount: 0, dlrr, bye: false, malformed: false, feedback: createFeedbackSummary(), hasFeedback: false };
 }
 
 const scratchReport = createSenderReceiverReport();
@@ -60,6 +66,8 @@ export function readRtcpCompound(buf: Buffer, len: number, out: RtcpSummary): bo
   out.bye = false;
   out.malformed = false;
   out.reporterSsrc = 0;
+  out.hasFeedback = false;
+  resetFeedback(out.feedback);
   let offset = 0;
   let packets = 0;
   while (offset + 4 <= len) {
@@ -84,6 +92,9 @@ export function readRtcpCompound(buf: Buffer, len: number, out: RtcpSummary): bo
       out.bye = true;
     } else if (pt === RTCP_XR && total >= 8) {
       readXr(buf, offset + 8, offset + total, out);
+    } else if (pt === RTCP_RTPFB || pt === RTCP_PSFB) {
+      if (!readFeedbackInto(buf, offset, total, out.feedback)) break;
+      out.hasFeedback = true;
     }
     packets++;
     offset += total;
@@ -144,20 +155,7 @@ export function writeOwnReport(r: OwnReport, buf: Buffer): number {
   sr.blockCount = r.hasBlock ? 1 : 0;
   copyReportBlock(sr.blocks[0] as ReportBlock, r.block);
   let p = writeSenderReceiverReport(sr, buf, 0);
-  // SDES: one chunk, CNAME item, END, padded to 32 bits.
-  const sdesStart = p;
-  const nameLen = Math.min(255, r.cname.length);
-  buf[p] = 0x81;
-  buf[p + 1] = RTCP_SDES;
-  buf.writeUInt32BE(r.ssrc >>> 0, p + 4);
-  buf[p + 8] = 1;
-  buf[p + 9] = nameLen;
-  buf.write(r.cname.slice(0, nameLen), p + 10, 'latin1');
-  let q = p + 10 + nameLen;
-  buf[q++] = 0;
-  while ((q - sdesStart) % 4 !== 0) buf[q++] = 0;
-  buf.writeUInt16BE((q - sdesStart) / 4 - 1, sdesStart + 2);
-  p = q;
+  p = writeSdesCname(r.ssrc, r.cname, buf, p);
   // XR with a receiver reference time block (RFC 3611 §4.4): peers answer with DLRR.
   buf[p] = 0x80;
   buf[p + 1] = RTCP_XR;
@@ -169,6 +167,31 @@ export function writeOwnReport(r: OwnReport, buf: Buffer): number {
   buf.writeUInt32BE(r.ntpHigh >>> 0, p + 12);
   buf.writeUInt32BE(r.ntpLow >>> 0, p + 16);
   return p + 20;
+}
+
+/** SDES (RFC 3550 §6.5): one chunk for `ssrc` with its CNAME item (at most 255 bytes), END, padded to 32 bits; returns the offset after it. */
+export function writeSdesCname(ssrc: number, cname: string, buf: Buffer, offset: number): number {
+  const nameLen = Math.min(255, cname.length);
+  buf[offset] = 0x81;
+  buf[offset + 1] = RTCP_SDES;
+  buf.writeUInt32BE(ssrc >>> 0, offset + 4);
+  buf[offset + 8] = 1;
+  buf[offset + 9] = nameLen;
+  buf.write(cname.slice(0, nameLen), offset + 10, 'latin1');
+  let q = offset + 10 + nameLen;
+  buf[q++] = 0;
+  while ((q - offset) % 4 !== 0) buf[q++] = 0;
+  buf.writeUInt16BE((q - offset) / 4 - 1, offset + 2);
+  return q;
+}
+
+/** An empty receiver report from `ssrc` (RFC 3550 §6.4.2, no blocks): the first packet of a compound that carries only feedback; returns 8. */
+export function writeEmptyRr(ssrc: number, buf: Buffer, offset: number): number {
+  buf[offset] = 0x80;
+  buf[offset + 1] = RTCP_RR;
+  buf.writeUInt16BE(1, offset + 2);
+  buf.writeUInt32BE(ssrc >>> 0, offset + 4);
+  return 8;
 }
 
 /** NTP time (seconds since 1900, 32.32 fixed point) for milliseconds since 1970. */

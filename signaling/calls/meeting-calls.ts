@@ -9,7 +9,7 @@ import type { MediaControl, MediaQualityRecord, QualityLog } from '../../media/e
 import type { EndpointSnapshot, MediaEvent, PromptItem } from '../../media/protocol.ts';
 import type { MeetingDirectory, MeetingInfo } from '../routing/meeting-dial-in.ts';
 import { readSdp } from '../sdp/anchor.ts';
-import type { SessionDescription } from '../sdp/anchor.ts';
+import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
 import { parseMultipart } from '../sdp/multipart.ts';
 import { countryOf } from './call-media.ts';
 import { DtmfCollector } from './dtmf-collector.ts';
@@ -17,6 +17,8 @@ import type { DtmfControl, DtmfEntry } from './dtmf-collector.ts';
 import { CARRIER_ORDER, answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp, reofferSdp } from './meeting-sdp.ts';
 import type { CarrierDialOut } from './dial-out.ts';
 import type { LocalAudio, ParticipantAudio } from './meeting-sdp.ts';
+import { chooseVideo, isPictureFastUpdate, MEDIA_CONTROL_TYPE, participantOfVideoEndpoint, PICTURE_FAST_UPDATE_XML, videoAnswerLines, videoEndpointOf } from './meeting-video.ts';
+import type { ParticipantVideo } from './meeting-video.ts';
 import type {
   ActionSource,
   DialOutResult,
@@ -114,6 +116,9 @@ interface Participant {
   /** Its media session: its own while in the IVR, the meeting's once it picked one. */
   session: string;
   audio: ParticipantAudio | undefined;
+  /** Its camera video, once Carillon's port for it is open (undefined: none, or its line was rejected). */
+  video: ParticipantVideo | undefined;
+  videoPort: number | undefined;
   local: LocalAudio | undefined;
   /** The description Carillon answered (or offered) with. */
   answer: SessionBody | undefined;
@@ -192,7 +197,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
   #playTokens = 1;
   #sweepTimer: TimerHandle | undefined;
   #draining = false;
-  readonly counters = { answered: 0, refused: 0, ivrFailures: 0, lockedRefusals: 0, fullRefusals: 0, dtmfDigits: 0, dialOuts: 0, dialOutFailures: 0 };
+  readonly counters = { answered: 0, refused: 0, ivrFailures: 0, lockedRefusals: 0, fullRefusals: 0, dtmfDigits: 0, dialOuts: 0, dialOutFailures: 0, keyFrameRequests: 0 };
 
   constructor(o: MeetingCallsOptions) {
     this.#o = o;
@@ -249,7 +254,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     });
     const failed = (): void => {
       this.#forget(p);
-      void o.control.closeEndpoint(p.session, p.id).catch(() => undefined);
+      this.#closeMedia(p);
       if (room !== undefined) this.#dropIdleRoom(room);
     };
     void this.#openMedia(p, desc, room?.info.maxParticipants).then(
@@ -289,6 +294,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       transport: wire.transport,
       wireCallId: wire.wireCallId,
       audio: undefined,
+      video: undefined,
+      videoPort: undefined,
       local: undefined,
       answer: undefined,
       answeredLeg: false,
@@ -370,8 +377,55 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     } catch {
       return { status: 488, reason: 'Codec Not Mixable' };
     }
-    p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, a, p.local), 'utf8') };
+    const video = await this.#openVideo(p, desc);
+    p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, a, p.local, video), 'utf8') };
     return true;
+  }
+
+  /**
+   * The participant's camera video, when its offer has one Carillon switches: an endpoint in its
+   * session beside its audio, the video function tied to its audio participant. Answers the video
+   * line's answer (by index), or undefined (the line is rejected, the call goes on with audio).
+   */
+  async #openVideo(p: Participant, desc: SessionDescription): Promise<ReadonlyMap<number, readonly string[]> | undefined> {
+    const v = chooseVideo(desc, p.video);
+    if (v === undefined) return undefined;
+    const { control } = this.#o;
+    const id = videoEndpointOf(p.id);
+    try {
+      const port = await control.openEndpoint(p.session, id, {
+        kind: 'video',
+        ...(p.leg.protocol === 'h323' ? { portRange: 'h323' as const } : {}),
+        clockRateHz: 90_000,
+        codec: v.codec,
+        functions: true,
+        ...(v.srtp === undefined ? {} : { secure: true }),
+        remote: v.remote,
+      });
+      if (port === 'ports-exhausted') return undefined;
+      await control.attach(p.session, id, {
+        fn: 'video',
+        audioEndpoint: p.id,
+        codec: v.codec,
+        payloadType: v.payloadType,
+        packetizationMode: v.packetizationMode,
+        keyFrame: { pli: v.feedback.pli, fir: v.feedback.fir, signaling: !v.feedback.pli && !v.feedback.fir },
+        maxBitrateBps: v.maxBitrateBps,
+      });
+      p.video = v;
+      p.videoPort = port;
+      return new Map([[v.index, videoAnswerLines(v, desc.media[v.index] as MediaDescription, port)]]);
+    } catch {
+      p.video = undefined;
+      void control.closeEndpoint(p.session, id).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /** Closes the participant's endpoints (audio, and video when it has one). */
+  #closeMedia(p: Participant): void {
+    void this.#o.control.closeEndpoint(p.session, p.id).catch(() => undefined);
+    if (p.video !== undefined) void this.#o.control.closeEndpoint(p.session, videoEndpointOf(p.id)).catch(() => undefined);
   }
 
   // ---- Leg events ----
@@ -392,7 +446,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
           p.leg.answer(reason === 'peer-cancel' ? 487 : 500, undefined, undefined, []);
           this.#forget(p);
           p.leg.close();
-          void this.#o.control.closeEndpoint(p.session, p.id);
+          this.#closeMedia(p);
           return;
         }
         this.#leave(p, reason === 'timeout' || reason === 'ack-timeout' ? 'media-timeout' : 'hangup', false);
@@ -439,9 +493,25 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     }
     p.audio = chosen;
     p.local = { ...p.local, version: p.local.version + 1 };
-    p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, chosen, p.local), 'utf8') };
+    const video = await this.#reofferVideo(p, desc);
+    p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, chosen, p.local, video), 'utf8') };
     offer.answer(200, undefined, p.answer, []);
     p.leg.sessionUpdated();
+  }
+
+  /** A re-offer's video line: the agreed video on the same port, updated (its hold, its address); otherwise rejected. */
+  async #reofferVideo(p: Participant, desc: SessionDescription): Promise<ReadonlyMap<number, readonly string[]> | undefined> {
+    const prev = p.video;
+    const port = p.videoPort;
+    const v = prev === undefined ? undefined : chooseVideo(desc, prev);
+    if (v === undefined || port === undefined) return undefined;
+    try {
+      await this.#o.control.updateEndpoint(p.session, videoEndpointOf(p.id), v.remote);
+    } catch {
+      return undefined;
+    }
+    p.video = v;
+    return new Map([[v.index, videoAnswerLines(v, desc.media[v.index] as MediaDescription, port)]]);
   }
 
   #request(p: Participant, req: PeerRequest): void {
@@ -449,8 +519,14 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       req.respond(200, undefined, undefined, []);
       return this.#digit(p, req.dtmf.digit);
     }
-    // INFO (a picture_fast_update from a video phone, …) is taken; anything else Carillon does not do here.
-    if (req.method === 'INFO') return req.respond(200, undefined, undefined, []);
+    // INFO: a picture_fast_update (RFC 5168) asks for a key frame of what the participant is shown; other INFO is taken.
+    if (req.method === 'INFO') {
+      if (p.video !== undefined && isPictureFastUpdate(req.body?.contentType, req.body?.bytes)) {
+        this.counters.keyFrameRequests++;
+        void this.#o.control.keyFrame(p.session, videoEndpointOf(p.id)).catch(() => undefined);
+      }
+      return req.respond(200, undefined, undefined, []);
+    }
     req.respond(req.method === 'REFER' ? 603 : 405, undefined, undefined, []);
   }
 
@@ -465,6 +541,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
   /** Takes a media event; false when it is not a meeting's. */
   onMediaEvent(e: MediaEvent): boolean {
     if (e.ev === 'audio' || e.ev === 'timeout') return false;
+    if (e.ev === 'key-frame') return this.#askKeyFrame(e.session, e.endpoint);
     const p = e.endpoint === undefined ? undefined : this.#participants.get(e.endpoint);
     if (e.ev === 'played' && e.endpoint === undefined) return this.#rooms.has(e.session.slice(4));
     if (p === undefined || p.session !== e.session) return false;
@@ -488,6 +565,16 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         return never;
       }
     }
+  }
+
+  /** The video switch wants a key frame from a participant that takes no RTCP feedback: SIP INFO picture_fast_update (RFC 5168). */
+  #askKeyFrame(session: string, endpoint: string): boolean {
+    const id = participantOfVideoEndpoint(endpoint);
+    const p = id === undefined ? undefined : this.#participants.get(id);
+    if (p === undefined || p.session !== session) return false;
+    if (p.state === 'gone' || p.state === 'leaving' || !p.leg.confirmed) return true;
+    p.leg.relay('INFO', { contentType: MEDIA_CONTROL_TYPE, bytes: Buffer.from(PICTURE_FAST_UPDATE_XML, 'utf8') }, [], 70, () => undefined);
+    return true;
   }
 
   // ---- Prompts ----
@@ -586,6 +673,11 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       this.#o.logger.warn({ participant: p.id, meeting: room.meetingId, moved }, 'participant could not be moved into its meeting');
       return this.#goodbye(p, 'goodbye', 'meeting-ended');
     }
+    if (p.video !== undefined) {
+      // The camera follows the audio into the meeting's session (same worker: the audio just moved there).
+      const v = await this.#o.control.moveEndpoint(ivrSession, videoEndpointOf(p.id), room.session).catch(() => 'failed' as const);
+      if (v !== 'moved') p.video = undefined;
+    }
     p.session = room.session;
     void this.#o.control.delete(ivrSession).catch(() => undefined);
     this.#join(p, room);
@@ -629,6 +721,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     const ivrSession = p.session;
     p.session = room.session;
     p.audio = chosen;
+    // The re-offer moved the audio only: the camera's endpoint goes with the IVR session.
+    p.video = undefined;
     p.local = next;
     p.answer = offer;
     p.leg.sessionUpdated();
@@ -901,6 +995,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     if (room !== undefined && room.left.length < MAX_REMEMBERED) room.left.push(summary);
     const events = this.#o.events;
     events?.emit({ type: 'participant-left', meeting, participant: summary, reason });
+    if (p.video !== undefined) void this.#o.control.closeEndpoint(p.session, videoEndpointOf(p.id)).catch(() => undefined);
     void this.#o.control
       .closeEndpoint(p.session, p.id)
       .then((snap) => {

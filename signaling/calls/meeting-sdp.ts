@@ -50,7 +50,7 @@ function holdAddress(a: string | undefined): boolean {
   return a === undefined || a === '0.0.0.0' || a === '::';
 }
 
-function remoteOf(m: MediaDescription, dtmfPayloadType: number | undefined, srtp: ParticipantAudio['srtp']): RemoteMedia {
+export function remoteOf(m: MediaDescription, dtmfPayloadType: number | undefined, srtp: ParticipantAudio['srtp']): RemoteMedia {
   return {
     address: holdAddress(m.address) ? undefined : m.address,
     port: m.port,
@@ -68,6 +68,16 @@ function channelsOf(desc: SessionDescription, m: MediaDescription, pt: number): 
   const r = line?.rtp?.find((x) => x.payload === pt);
   const n = Number(r?.encoding);
   return Number.isInteger(n) && n > 1 ? n : undefined;
+}
+
+/** SDES-SRTP of a line Carillon answers: undefined for plain RTP, 'none' when no offered suite is one Carillon terminates; `previous` keeps Carillon's key. */
+export function sdesOf(m: MediaDescription, previous: ParticipantAudio['srtp']): ParticipantAudio['srtp'] | 'none' {
+  if (!m.protocol.includes('SAVP')) return undefined;
+  const offered = SDES_SUITES.map((suite) => m.crypto.find((c) => c.suite === suite)).find((c) => c !== undefined);
+  if (offered === undefined) return 'none';
+  const suite = offered.suite as SdesSuite;
+  const ourKey = previous !== undefined && previous.suite === suite ? previous.ourKey : newSdesKey();
+  return { suite, tag: offered.tag, theirKey: offered.key, ourKey };
 }
 
 /**
@@ -90,14 +100,8 @@ export function chooseAudio(desc: SessionDescription, mixable: (codec: string) =
       const c = m.codecs.get(p);
       return c?.name === 'TELEPHONE-EVENT' && c.clockRateHz === codec.clockRateHz;
     });
-    let srtp: ParticipantAudio['srtp'];
-    if (m.protocol.includes('SAVP')) {
-      const offered = SDES_SUITES.map((suite) => m.crypto.find((c) => c.suite === suite)).find((c) => c !== undefined);
-      if (offered === undefined) return { status: 488, reason: 'No Supported SRTP Suite' };
-      const suite = offered.suite as SdesSuite;
-      const ourKey = previous?.srtp !== undefined && previous.srtp.suite === suite ? previous.srtp.ourKey : newSdesKey();
-      srtp = { suite, tag: offered.tag, theirKey: offered.key, ourKey };
-    }
+    const srtp = sdesOf(m, previous?.srtp);
+    if (srtp === 'none') return { status: 488, reason: 'No Supported SRTP Suite' };
     return {
       index: m.index,
       codec: codec.name,
@@ -131,10 +135,18 @@ function rtpmapOf(audio: ParticipantAudio): string {
   return `${name}/${audio.clockRateHz}${audio.channels === undefined ? '' : `/${audio.channels}`}`;
 }
 
-/** The answer to `desc`: the chosen audio on Carillon's port, every other line rejected. */
-export function answerSdp(desc: SessionDescription, audio: ParticipantAudio, local: LocalAudio): string {
+/**
+ * The answer to `desc`: the chosen audio on Carillon's port, the lines `others` answers (by index:
+ * the participant's video) as written there, every other line rejected.
+ */
+export function answerSdp(desc: SessionDescription, audio: ParticipantAudio, local: LocalAudio, others?: ReadonlyMap<number, readonly string[]>): string {
   const out = header(local);
   for (const m of desc.media) {
+    const other = others?.get(m.index);
+    if (other !== undefined) {
+      out.push(...other);
+      continue;
+    }
     if (m.index !== audio.index) {
       // RFC 3264 §6: a rejected line keeps its type and protocol, port 0, one of its formats.
       out.push(`m=${m.type} 0 ${m.protocol || 'RTP/AVP'} ${m.payloads[0] ?? 0}`);

@@ -46,6 +46,9 @@ class FakeMedia implements MediaControl {
   async stopPlay(session: string, endpoint: string): Promise<void> {
     this.log.push(`stop-play ${session} ${endpoint}`);
   }
+  async keyFrame(session: string, endpoint: string): Promise<void> {
+    this.log.push(`key-frame ${session} ${endpoint}`);
+  }
   async moveEndpoint(session: string, endpoint: string, to: string): Promise<'moved'> {
     this.log.push(`move ${session} ${endpoint} ${to}`);
     return 'moved';

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { Random } from '../../../common/random.ts';
+import { LINEAR_TO_ULAW } from '../../../media/codecs/g711.ts';
+import { MediaCore } from '../../../media/media-core.ts';
+import type { MediaEvent, MediaReply, MediaWorkerOptions, RemoteMedia, VideoSnapshot } from '../../../media/protocol.ts';
+import { writeRtpHeader } from '../../../media/rtp/rtp-header.ts';
+import { FakeUdpNetwork } from '../../support/fake-udp.ts';
+import { ManualTimers } from '../../support/manual-timers.ts';
+
+/**
+ * The meeting's video switch in the worker (media/video), on an in-memory network with a manual
+ * clock: three participants with audio and H.264 video; the picture follows the loudest talker
+ * after the hold time, switches only at a key frame it asked for (RTCP PLI), on one SSRC per
+ * receiver with the sequence running on; a PLI storm costs the sender one key frame per interval;
+ * malformed NAL units are not forwarded; TMMBR is answered with TMMBN.
+ */
+const LOW = 30000;
+const FAR = '192.0.2.9';
+
+interface Member {
+  readonly id: string;
+  audioPort: number;
+  videoPort: number;
+  readonly farAudio: number;
+  readonly farVideo: number;
+  readonly ssrc: number;
+  aSeq: number;
+  vSeq: number;
+  vTs: number;
+  /** The far end's encoder owes a key frame (it was sent a PLI). */
+  keyOwed: boolean;
+}
+
+function setup() {
+  const net = new FakeUdpNetwork();
+  const clock = new ManualTimers();
+  const random: Random = { token: (n) => 'x'.repeat(n), float: () => 0.25 };
+  const events: MediaEvent[] = [];
+  const opts: MediaWorkerOptions = { bindAddress: '127.0.0.1', low: LOW, high: LOW + 99, strict: false, mediaTimeoutMs: 0, rtcpIntervalMs: 600_000, cname: 'carillon@test', releaseDelayMs: 0, nativeRelay: false };
+  const core = new MediaCore(opts, { sockets: net.sockets, clock, timers: clock, random }, (e) => events.push(e));
+  const run = async (cmd: Parameters<MediaCore['handle']>[0]): Promise<MediaReply> => core.handle(cmd);
+  const members = new Map<string, Member>();
+  const far = (port: number): RemoteMedia => ({ address: FAR, port, rtcpPort: port + 1, rtcpMux: false, direction: 'sendrecv', dtmfPayloadTypes: [] });
+  const join = async (id: string, keyFrame = { pli: true, fir: false, signaling: false }): Promise<Member> => {
+    const n = members.size;
+    const m: Member = { id, audioPort: 0, videoPort: 0, farAudio: 40000 + 10 * n, farVideo: 40002 + 10 * n, ssrc: 0x100 * (n + 1), aSeq: 0, vSeq: 1000 * (n + 1), vTs: 0, keyOwed: false };
+    const a = await run({ op: 'open', session: 'm', endpoint: id, kind: 'audio', clockRateHz: 8000, codec: 'PCMU', functions: true, remote: far(m.farAudio) });
+    const v = await run({ op: 'open', session: 'm', endpoint: `${id}.v`, kind: 'video', clockRateHz: 90000, codec: 'H264', functions: true, remote: far(m.farVideo) });
+    if (!a.ok || !v.ok || a.port === undefined || v.port === undefined) throw new Error('not opened');
+    m.audioPort = a.port;
+    m.videoPort = v.port;
+    expect(await run({ op: 'attach', session: 'm', endpoint: id, function: { fn: 'participant', codec: 'PCMU', payloadType: 0 } })).toEqual({ ok: true });
+    expect(await run({ op: 'attach', session: 'm', endpoint: `${id}.v`, function: { fn: 'video', audioEndpoint: id, codec: 'H264', payloadType: 96, packetizationMode: 1, keyFrame } })).toEqual({ ok: true });
+    expect(await run({ op: 'participant', session: 'm', endpoint: id, inMeeting: true })).toEqual({ ok: true });
+    members.set(id, m);
+    return m;
+  };
+  const audioFrame = (m: Member, loud: boolean, k: number): void => {
+    const b = Buffer.alloc(172);
+    writeRtpHeader({ marker: false, payloadType: 0, sequence: m.aSeq++, timestamp: m.aSeq * 160, ssrc: m.ssrc }, b);
+    for (let i = 0; i < 160; i++) b[12 + i] = LINEAR_TO_ULAW[Math.round((loud ? 8000 : 0) * Math.sin((2 * Math.PI * 500 * (k * 160 + i)) / 8000)) + 32768] ?? 0;
+    net.deliver(m.audioPort, b, FAR, m.farAudio);
+  };
+  /** One video frame from a member's camera: SPS, PPS, IDR when a key frame is owed, else one P slice. */
+  const videoFrame = (m: Member, nals?: Buffer[]): void => {
+    const key = m.keyOwed;
+    m.keyOwed = false;
+    const units = nals ?? (key ? [Buffer.from([0x67, 0x42, 0xe0, 0x1f]), Buffer.from([0x68, 0xce]), Buffer.from([0x65, 0x88, 0x84])] : [Buffer.from([0x41, 0x9a, 0x02])]);
+    units.forEach((nal, i) => {
+      const b = Buffer.alloc(12 + nal.length);
+      writeRtpHeader({ marker: i === units.length - 1, payloadType: 96, sequence: m.vSeq++ & 0xffff, timestamp: m.vTs >>> 0, ssrc: m.ssrc + 1 }, b);
+      nal.copy(b, 12);
+      net.deliver(m.videoPort, b, FAR, m.farVideo);
+    });
+    m.vTs += 3000;
+  };
+  /** PLIs Carillon sent to a member's camera (RTCP port) since `from` in net.sent. */
+  const plisTo = (m: Member, from = 0): number =>
+    net.sent.slice(from).filter((d) => d.toPort === m.farVideo + 1 && d.bytes.includes(Buffer.from([0x81, 206, 0, 2]))).length;
+  /** Video packets Carillon sent a member: [ssrc, seq, first payload octet]. */
+  const videoTo = (m: Member, from = 0): { ssrc: number; seq: number; nal: number; pt: number }[] =>
+    net.sent
+      .slice(from)
+      .filter((d) => d.toPort === m.farVideo && d.fromPort === m.videoPort)
+      .map((d) => ({ ssrc: d.bytes.readUInt32BE(8), seq: d.bytes.readUInt16BE(2), nal: d.bytes[12] ?? 0, pt: (d.bytes[1] ?? 0) & 0x7f }));
+  /** Runs `ms` of meeting: 20 ms audio ticks (`loud` talks), a video frame from everyone every 100 ms; PLIs make the camera send a key frame next. */
+  const live = (ms: number, loud: string | undefined): void => {
+    for (let t = 0; t < ms; t += 20) {
+      const sentBefore = net.sent.length;
+      for (const m of members.values()) audioFrame(m, m.id === loud, t / 20);
+      if (t % 100 === 0) for (const m of members.values()) videoFrame(m);
+      clock.advance(20);
+      for (const m of members.values()) if (plisTo(m, sentBefore) > 0) m.keyOwed = true;
+    }
+  };
+  const video = async (id: string): Promise<VideoSnapshot | undefined> => {
+    const q = await run({ op: 'query', session: 'm' });
+    return q.ok ? q.snapshot?.endpoints.find((e) => e.id === `${id}.v`)?.video : undefined;
+  };
+  return { net, clock, core, events, run, join, live, plisTo, videoTo, videoFrame, video, members };
+}
+
+describe('meeting video switch', () => {
+  it('shows the loudest talker, switching at a key frame it asked for, on one continuous stream per receiver', async () => {
+    const t = setup();
+    const a = await t.join('a');
+    const b = await t.join('b');
+    const c = await t.join('c');
+    // Nobody talks yet: everyone is shown someone (the first sender), at its first key frame.
+    t.live(1000, undefined);
+    for (const m of [a, b, c]) expect(t.videoTo(m).length, m.id).toBeGreaterThan(0);
+    // a talks: after the hold, b and c are shown a from a key frame on (SPS first).
+    t.live(2000, 'a');
+    expect((await t.video('b'))?.showing).toBe('a.v');
+    expect((await t.video('c'))?.showing).toBe('a.v');
+    // c talks: b moves to c; c is shown the previous speaker (a); a is shown c.
+    const mark = t.net.sent.length;
+    const bBefore = t.videoTo(b);
+    t.live(2500, 'c');
+    expect((await t.video('b'))?.showing).toBe('c.v');
+    expect((await t.video('a'))?.showing).toBe('c.v');
+    expect((await t.video('c'))?.showing).toBe('a.v');
+    const bAfter = t.videoTo(b, mark);
+    const all = [...bBefore, ...bAfter];
+    // One SSRC toward b whoever it shows, sequence numbers one up each packet across the switches.
+    expect(new Set(all.map((p) => p.ssrc)).size).toBe(1);
+    for (let i = 1; i < all.length; i++) expect((all[i] as { seq: number }).seq, `packet ${i}`).toBe(((all[i - 1] as { seq: number }).seq + 1) & 0xffff);
+    expect(all.every((p) => p.pt === 96)).toBe(true);
+    // b's first packet after the switch to c was c's SPS (a key frame first).
+    const firstOfC = t.net.sent.slice(mark).find((d) => d.toPort === b.farVideo && d.bytes[12] === 0x67);
+    expect(firstOfC).toBeDefined();
+    expect(t.plisTo(c, mark)).toBeGreaterThan(0);
+    const vb = await t.video('b');
+    expect(vb?.switches).toBeGreaterThanOrEqual(1);
+    expect(t.core.status()).toMatchObject({ videoParticipants: 3 });
+    expect(t.core.status().videoSwitches).toBeGreaterThanOrEqual(2);
+  });
+
+  it('holds a PLI storm to one key-frame request per interval, drops malformed NAL units, answers TMMBR', async () => {
+    const t = setup();
+    const a = await t.join('a');
+    const b = await t.join('b');
+    t.live(1500, 'a');
+    expect((await t.video('b'))?.showing).toBe('a.v');
+    // b sends 200 PLIs in one second.
+    const mark = t.net.sent.length;
+    const pli = Buffer.alloc(20);
+    pli.writeUInt32BE(0x80c90001, 0); // empty RR
+    pli.writeUInt32BE(0xbbbb, 4);
+    pli.writeUInt32BE(0x81ce0002, 8);
+    pli.writeUInt32BE(0xbbbb, 12);
+    pli.writeUInt32BE(0, 16);
+    for (let i = 0; i < 200; i++) {
+      t.net.deliver(b.videoPort + 1, pli, FAR, b.farVideo + 1);
+      if (i % 20 === 19) t.clock.advance(100);
+    }
+    expect(t.plisTo(a, mark)).toBeLessThanOrEqual(3);
+    const va = await t.video('a');
+    expect(va?.keyFrameRequestsSuppressed).toBeGreaterThan(190);
+    expect((await t.video('b'))?.keyFrameRequestsReceived).toBe(200);
+    // Broken NAL units from a: F bit set, a STAP-A whose sizes overrun, an FU-A with S and E: none reach b.
+    const before = t.videoTo(b).length;
+    t.videoFrame(a, [Buffer.from([0xc1, 0x00]), Buffer.from([0x78, 0x00, 0x09, 0x65]), Buffer.from([0x7c, 0xc5, 0x00])]);
+    expect(t.videoTo(b).length).toBe(before);
+    expect((await t.video('a'))?.invalidPackets).toBe(3);
+    t.videoFrame(a);
+    expect(t.videoTo(b).length).toBe(before + 1);
+    // TMMBR from b (300 kbit/s): answered with a TMMBN, and kept as b's limit.
+    const tmmbr = Buffer.alloc(28);
+    tmmbr.writeUInt32BE(0x80c90001, 0);
+    tmmbr.writeUInt32BE(0xbbbb, 4);
+    tmmbr.writeUInt32BE(0x83cd0004, 8);
+    tmmbr.writeUInt32BE(0xbbbb, 12);
+    tmmbr.writeUInt32BE(0, 16);
+    tmmbr.writeUInt32BE(0xbbbb, 20);
+    tmmbr.writeUInt32BE(((2 << 26) | (75000 << 9) | 40) >>> 0, 24);
+    const m2 = t.net.sent.length;
+    t.net.deliver(b.videoPort + 1, tmmbr, FAR, b.farVideo + 1);
+    const tmmbn = t.net.sent.slice(m2).find((d) => d.toPort === b.farVideo + 1 && d.bytes.includes(Buffer.from([0x84, 205, 0, 4])));
+    expect(tmmbn).toBeDefined();
+    expect((await t.video('b'))?.limitBps).toBe(300_000);
+  });
+
+  it('asks a sender without RTCP feedback through signaling, and takes a key-frame request from signaling', async () => {
+    const t = setup();
+    await t.join('a', { pli: false, fir: false, signaling: true });
+    await t.join('b');
+    t.live(1000, 'a');
+    expect(t.events.some((e) => e.ev === 'key-frame' && e.endpoint === 'a.v')).toBe(true);
+    expect(await t.run({ op: 'key-frame', session: 'm', endpoint: 'b.v' })).toEqual({ ok: true });
+    expect(await t.run({ op: 'key-frame', session: 'm', endpoint: 'b' })).toEqual({ ok: false, error: 'not-a-participant' });
+    expect(await t.run({ op: 'key-frame', session: 'nope', endpoint: 'b.v' })).toEqual({ ok: false, error: 'no-such-session' });
+    // Bad attach specs are refused.
+    const v = await t.run({ op: 'open', session: 'm', endpoint: 'x.v', kind: 'video', clockRateHz: 90000, functions: true });
+    expect(v.ok).toBe(true);
+    const spec = { fn: 'video' as const, audioEndpoint: 'a', codec: 'H264', payloadType: 96, keyFrame: { pli: true, fir: false, signaling: false } };
+    expect(await t.run({ op: 'attach', session: 'm', endpoint: 'x.v', function: { ...spec, codec: 'VP8' } })).toEqual({ ok: false, error: 'unsupported-codec' });
+    expect(await t.run({ op: 'attach', session: 'm', endpoint: 'x.v', function: { ...spec, payloadType: 200 } })).toEqual({ ok: false, error: 'unsupported-codec' });
+    expect(await t.run({ op: 'attach', session: 'm', endpoint: 'x.v', function: { ...spec, audioEndpoint: 'nobody' } })).toEqual({ ok: false, error: 'not-a-participant' });
+    expect(await t.run({ op: 'attach', session: 'm', endpoint: 'x.v', function: { ...spec, packetizationMode: 2 } })).toEqual({ ok: false, error: 'unsupported-codec' });
+    const del = await t.run({ op: 'delete', session: 'm' });
+    expect(del.ok).toBe(true);
+    expect(t.core.status()).toMatchObject({ videoParticipants: 0, sessions: 0 });
+  });
+});
