@@ -18,7 +18,7 @@ import type {
 } from './protocol.ts';
 
 // Call quality is part of the engine's public face: signaling reads records through here only.
-export { audioStream, legFigures, participantQualityRecord, qualityRecord } from './quality/record.ts';
+export { audioStream, legFigures, participantQualityRecord, qualityRecord, videoQualityRecord } from './quality/record.ts';
 export { bridgeCodec } from './mixer/frame-codec.ts';
 export type { MediaQualityRecord, QualityContext } from './quality/record.ts';
 export type { QualityLog } from './quality/quality-log.ts';

@@ -177,6 +177,12 @@ function addMediaMetrics(registry: client.Registry, ask: () => Promise<MediaStat
   def('gauge', 'carillon_media_bridges_active', 'Audio bridges (meetings) with participants, on every media worker', (m) => finite(m.bridges));
   def('gauge', 'carillon_media_bridge_participants', "Participants in the audio bridges' mixes", (m) => finite(m.bridgeParticipants));
   def('counter', 'carillon_media_bridge_tick_cpu_seconds_total', "CPU time the bridges' 20 ms ticks took (decode, mix, encode, send): the mixer's CPU", (m) => finite(m.bridgeTickUs) / 1e6);
+  def('gauge', 'carillon_media_video_participants', "Meeting participants with video in the switch, on every media worker", (m) => finite(m.videoParticipants));
+  def('counter', 'carillon_media_video_packets_forwarded_total', 'Video packets the meeting switch forwarded to receivers', (m) => finite(m.videoPacketsForwarded));
+  def('counter', 'carillon_media_video_switches_total', "Times a receiver's picture moved to another sender (at a key frame)", (m) => finite(m.videoSwitches));
+  def('counter', 'carillon_media_video_key_frame_requests_total', 'Key-frame requests Carillon sent video senders (RTCP PLI/FIR or SIP INFO)', (m) => finite(m.videoKeyFrameRequests));
+  def('counter', 'carillon_media_video_key_frame_requests_suppressed_total', 'Key-frame requests held back by the per-sender rate limit (PLI storms)', (m) => finite(m.videoKeyFrameRequestsSuppressed));
+  def('counter', 'carillon_media_video_invalid_packets_total', 'Video packets not forwarded because their payload was malformed (broken NAL units)', (m) => finite(m.videoInvalidPackets));
   registry.registerMetric(
     new CountsHistogram({
       name: 'carillon_media_bridge_tick_lag_seconds',

@@ -49,6 +49,13 @@ export interface MediaQualityRecord {
   mos_btwn_vc_and_rem: number | null;
   /** Carillon's addition: true on the record written when the call ended. */
   call_ended: boolean;
+  /** Carillon's additions on a meeting participant's video record (absent on audio records): the stream is video, and over the interval its key frames, key-frame requests it made and Carillon made of it, picture switches. */
+  media_type?: 'video';
+  video_key_frames?: number;
+  video_key_frame_requests_received?: number;
+  video_key_frame_requests_sent?: number;
+  video_switches?: number;
+  video_invalid_packets?: number;
 }
 
 export interface QualityContext {
@@ -170,6 +177,26 @@ export function qualityRecord(ctx: QualityContext, nowMs: number, cur: SessionSn
  */
 export function participantQualityRecord(ctx: QualityContext, nowMs: number, cur: EndpointSnapshot, prev: EndpointSnapshot | undefined, ended: boolean): MediaQualityRecord {
   return recordOf(ctx, nowMs, legFigures(cur, prev), legFigures(ZERO), ended);
+}
+
+/**
+ * A meeting participant's video record: the same fields as its audio record for its video
+ * endpoint (no MOS: the E-model scores speech), with the video figures over the interval.
+ */
+export function videoQualityRecord(ctx: QualityContext, nowMs: number, cur: EndpointSnapshot, prev: EndpointSnapshot | undefined, ended: boolean): MediaQualityRecord {
+  const base = recordOf(ctx, nowMs, { ...legFigures(cur, prev), mos: null }, legFigures(ZERO), ended);
+  const v = cur.video;
+  const w = prev?.video;
+  const d = (k: 'keyFrames' | 'keyFrameRequestsReceived' | 'keyFrameRequestsSent' | 'switches' | 'invalidPackets'): number => Math.max(0, (v?.[k] ?? 0) - (w?.[k] ?? 0));
+  return {
+    ...base,
+    media_type: 'video',
+    video_key_frames: d('keyFrames'),
+    video_key_frame_requests_received: d('keyFrameRequestsReceived'),
+    video_key_frame_requests_sent: d('keyFrameRequestsSent'),
+    video_switches: d('switches'),
+    video_invalid_packets: d('invalidPackets'),
+  };
 }
 
 function recordOf(ctx: QualityContext, nowMs: number, cust: LegFigures, rem: LegFigures, ended: boolean): MediaQualityRecord {

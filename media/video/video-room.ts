@@ -214,12 +214,13 @@ export class VideoRoom implements VideoHost {
     }
   }
 
-  /** The sender `r` should see: the most recent speaker (not itself) that sends and fits its limit, else the most recent that sends. */
+  /** The sender `r` should see: the most recent speaker (not itself, in its codec) that sends and fits its limit, else the most recent that sends. */
   #wantedFor(r: VideoParticipant, nowMs: number): VideoParticipant | undefined {
     const limit = r.limitBps;
     let first: VideoParticipant | undefined;
     for (const s of this.#recent) {
-      if (s === r || !s.inMeeting || s.lastPacketMs < 0 || nowMs - s.lastPacketMs > 5_000) continue;
+      // Forwarded as it came: only a sender in the receiver's own codec (and payload format) is one it can decode.
+      if (s === r || s.codec !== r.codec || !s.inMeeting || s.lastPacketMs < 0 || nowMs - s.lastPacketMs > 5_000) continue;
       if (limit <= 0 || s.bitrateBps <= limit) return s;
       first ??= s;
     }

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import type { IncomingCall } from '../../common/incoming-call.ts';
 import type { Random } from '../../common/random.ts';
 import type { MeetingTarget } from '../../common/route.ts';
-import { participantQualityRecord } from '../../media/engine.ts';
+import { participantQualityRecord, videoQualityRecord } from '../../media/engine.ts';
 import type { MediaControl, MediaQualityRecord, QualityLog } from '../../media/engine.ts';
 import type { EndpointSnapshot, MediaEvent, PromptItem } from '../../media/protocol.ts';
 import type { MeetingDirectory, MeetingInfo } from '../routing/meeting-dial-in.ts';
@@ -119,6 +119,9 @@ interface Participant {
   /** Its camera video, once Carillon's port for it is open (undefined: none, or its line was rejected). */
   video: ParticipantVideo | undefined;
   videoPort: number | undefined;
+  /** Its video endpoint's figures at the last record, and whether it sent video in the last interval. */
+  prevVideo: EndpointSnapshot | undefined;
+  sendingVideo: boolean;
   local: LocalAudio | undefined;
   /** The description Carillon answered (or offered) with. */
   answer: SessionBody | undefined;
@@ -296,6 +299,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       audio: undefined,
       video: undefined,
       videoPort: undefined,
+      prevVideo: undefined,
+      sendingVideo: false,
       local: undefined,
       answer: undefined,
       answeredLeg: false,
@@ -995,7 +1000,16 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     if (room !== undefined && room.left.length < MAX_REMEMBERED) room.left.push(summary);
     const events = this.#o.events;
     events?.emit({ type: 'participant-left', meeting, participant: summary, reason });
-    if (p.video !== undefined) void this.#o.control.closeEndpoint(p.session, videoEndpointOf(p.id)).catch(() => undefined);
+    if (p.video !== undefined) {
+      void this.#o.control
+        .closeEndpoint(p.session, videoEndpointOf(p.id))
+        .then((snap) => {
+          if (snap === undefined) return;
+          const record = this.#videoRecord(p, snap, true);
+          events?.emit({ type: 'participant-quality', meeting, participant: summary, record });
+        })
+        .catch(() => undefined);
+    }
     void this.#o.control
       .closeEndpoint(p.session, p.id)
       .then((snap) => {
@@ -1063,6 +1077,21 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     return record;
   }
 
+  /** The participant's video record (its video endpoint's figures since the last one). */
+  #videoRecord(p: Participant, cur: EndpointSnapshot, ended: boolean): MediaQualityRecord {
+    const o = this.#o;
+    const record = videoQualityRecord(
+      { voiceConnectorId: 'meetings', callId: p.wireCallId, fromUser: p.callerNumber, fromCountry: countryOf(p.callerNumber), toUser: p.destinationNumber, toCountry: countryOf(p.destinationNumber), endpointId: cur.id, region: o.region, custSide: 'a' },
+      o.clock.nowMs(),
+      cur,
+      p.prevVideo,
+      ended,
+    );
+    p.prevVideo = cur;
+    o.qualityLog?.write(record);
+    return record;
+  }
+
   /** One timer for every participant: quality records on their interval, and the media timeout. */
   #ensureSweep(): void {
     if (this.#sweepTimer !== undefined) return;
@@ -1102,7 +1131,12 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
           this.#leave(p, 'media-timeout', true, { status: 408, text: 'Media Timeout' });
           continue;
         }
-        if (now - p.lastRecordMs >= o.qualityIntervalMs) this.#record(p, ep, false);
+        const vep = p.video === undefined ? undefined : snap.endpoints.find((e) => e.id === videoEndpointOf(p.id));
+        if (vep !== undefined) p.sendingVideo = vep.rtpPackets > (p.prevVideo?.rtpPackets ?? 0) || (p.prevVideo === undefined && vep.rtpPackets > 0);
+        if (now - p.lastRecordMs >= o.qualityIntervalMs) {
+          if (vep !== undefined) this.#videoRecord(p, vep, false);
+          this.#record(p, ep, false);
+        }
       }
     }
   }
@@ -1126,6 +1160,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         muted: p.muted,
         talking: p.talking,
         mos: p.mos,
+        video: p.video === undefined ? null : { codec: p.video.codec, sending: p.sendingVideo },
+        presenting: false,
         joinedAtMs: p.joinedAtMs ?? p.startedAtMs,
       }));
     return { meetingId, started: room.started, locked: room.locked, recording: room.recording, participants };

@@ -129,6 +129,10 @@ export interface LiveParticipant {
   readonly talking: boolean;
   /** The latest MOS of its audio toward Carillon (1.0–4.4), null before the first measurement. */
   readonly mos: number | null;
+  /** Its camera video (null: none agreed): the codec, and whether it sent video over the last sweep. */
+  readonly video: { readonly codec: string; readonly sending: boolean } | null;
+  /** It holds the content floor (BFCP or H.239): its content stream is what everyone sees as content. */
+  readonly presenting: boolean;
   readonly joinedAtMs: number;
 }
 

@@ -324,8 +324,8 @@ describe.each(['sqlite', 'postgres'] as const)('Carillon meeting routes (%s stor
       Locked: false,
       Recording: false,
       Participants: [
-        { ParticipantId: 'p-1', Role: 'host', JoinPath: 'dial-in', Protocol: 'sip', Transport: 'udp', CallerNumber: '+14155550100', Codec: 'PCMU', State: 'in-meeting', Muted: false, Talking: true, Mos: 4.3, JoinedTimestamp: '2026-01-01T00:00:00.000Z' },
-        { ParticipantId: 'p-2', Role: 'attendee', JoinPath: 'dial-out', Protocol: 'sip', Transport: 'tls', CallerNumber: '+14155550101', Codec: 'OPUS', State: 'in-meeting', Muted: false, Talking: false, Mos: null, JoinedTimestamp: '2026-01-01T00:00:00.000Z' },
+        { ParticipantId: 'p-1', Role: 'host', JoinPath: 'dial-in', Protocol: 'sip', Transport: 'udp', CallerNumber: '+14155550100', Codec: 'PCMU', State: 'in-meeting', Muted: false, Talking: true, Mos: 4.3, Video: null, Presenting: false, JoinedTimestamp: '2026-01-01T00:00:00.000Z' },
+        { ParticipantId: 'p-2', Role: 'attendee', JoinPath: 'dial-out', Protocol: 'sip', Transport: 'tls', CallerNumber: '+14155550101', Codec: 'OPUS', State: 'in-meeting', Muted: false, Talking: false, Mos: null, Video: null, Presenting: false, JoinedTimestamp: '2026-01-01T00:00:00.000Z' },
       ],
     });
   });

@@ -43,6 +43,8 @@ export class InMemoryLiveMeetings implements LiveMeetings {
         muted: false,
         talking: false,
         mos: 4.3,
+        video: null,
+        presenting: false,
         joinedAtMs: Date.UTC(2026, 0, 1),
         ...p,
       })),

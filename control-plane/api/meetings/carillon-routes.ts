@@ -60,6 +60,8 @@ function liveWire(l: LiveMeeting): Record<string, unknown> {
       Muted: p.muted,
       Talking: p.talking,
       Mos: p.mos,
+      Video: p.video === null ? null : { Codec: p.video.codec, Sending: p.video.sending },
+      Presenting: p.presenting,
       JoinedTimestamp: new Date(p.joinedAtMs).toISOString(),
     })),
   };
