@@ -74,6 +74,8 @@ export interface MediaControl {
   stopPlay(session: string, endpoint: EndpointId): Promise<void>;
   /** A meeting's video receiver asked for a key frame through signaling (KeyFrameCommand). */
   keyFrame(session: string, endpoint: EndpointId): Promise<void>;
+  /** The meeting's presenter: its content endpoint (null: nobody presents) (PresenterCommand). */
+  presenter(session: string, endpoint: EndpointId | null): Promise<void>;
   /**
    * Moves an endpoint, sockets and functions and all, into another session (an IVR caller into
    * the meeting it asked for). 'other-worker': the target session lives on another media worker,
@@ -329,6 +331,13 @@ export class MediaEngine implements MediaControl {
     const slot = this.#sessionSlot.get(session);
     if (slot === undefined) throw new MediaCommandError('no-such-session');
     const r = await this.#send(slot, { op: 'key-frame', session, endpoint });
+    if (!r.ok) throw new MediaCommandError(r.error);
+  }
+
+  async presenter(session: string, endpoint: EndpointId | null): Promise<void> {
+    const slot = this.#sessionSlot.get(session);
+    if (slot === undefined) throw new MediaCommandError('no-such-session');
+    const r = await this.#send(slot, { op: 'presenter', session, endpoint });
     if (!r.ok) throw new MediaCommandError(r.error);
   }
 

@@ -33,7 +33,7 @@ import type { RelayBackend } from './relay/backend.ts';
 import { connect, disconnect } from './relay/endpoint.ts';
 import type { Endpoint, MediaPorts } from './relay/endpoint.ts';
 import { TapFunction } from './stream/audio-tap.ts';
-import { attachVideo, keyFrameCommand, moveVideo, videoOn } from './video/video-commands.ts';
+import { attachVideo, keyFrameCommand, moveVideo, presenterCommand, videoOn } from './video/video-commands.ts';
 import type { VideoCommandDeps } from './video/video-commands.ts';
 import { createVideoTotals } from './video/video-room.ts';
 import type { VideoRoom } from './video/video-room.ts';
@@ -60,8 +60,9 @@ interface Session {
   timedOut: boolean;
   /** Its meeting's media, made with its first participant. */
   room: MeetingRoom | undefined;
-  /** Its meeting's video, made with its first video participant. */
+  /** Its meeting's video (cameras) and presentation content, made with their first participants. */
   video: VideoRoom | undefined;
+  content: VideoRoom | undefined;
 }
 
 /** How often the housekeeping tick runs (RTCP due times, media timeout). */
@@ -160,6 +161,10 @@ export class MediaCore {
         const s = this.#sessions.get(cmd.session);
         return keyFrameCommand(s, s?.endpoints.get(cmd.endpoint), this.#deps.clock.monoMs());
       }
+      case 'presenter': {
+        const s = this.#sessions.get(cmd.session);
+        return presenterCommand(s, cmd.endpoint === null ? undefined : s?.endpoints.get(cmd.endpoint), cmd.endpoint === null);
+      }
       case 'close-endpoint':
         return this.#closeEndpoint(cmd.session, cmd.endpoint);
       case 'arm':
@@ -232,7 +237,7 @@ export class MediaCore {
   }
 
   #newSession(id: string): Session {
-    const session: Session = { id, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined, video: undefined };
+    const session: Session = { id, endpoints: new Map(), connections: [], activityFloorMs: this.#deps.clock.monoMs(), armed: false, timedOut: false, room: undefined, video: undefined, content: undefined };
     this.#sessions.set(id, session);
     return session;
   }
@@ -485,7 +490,7 @@ export class MediaCore {
     let videoParticipants = 0;
     const v = this.#videoTotals;
     for (const s of this.#sessions.values()) {
-      videoParticipants += s.video?.size ?? 0;
+      videoParticipants += (s.video?.size ?? 0) + (s.content?.size ?? 0);
       const mixing = s.room?.mixing ?? 0;
       if (mixing > 0) bridges++;
       bridgeParticipants += mixing;
@@ -556,6 +561,7 @@ export class MediaCore {
       let last = session.activityFloorMs;
       for (const ep of session.endpoints.values()) ep.sync();
       session.video?.tick(now);
+      session.content?.tick(now);
       for (const ep of session.endpoints.values()) {
         for (const f of ep.functions) f.tick(wallMs);
         if (ep.stats.lastRtpMs > last) last = ep.stats.lastRtpMs;

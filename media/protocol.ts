@@ -127,6 +127,8 @@ export type MediaFunctionSpec =
       readonly packetizationMode?: number;
       readonly keyFrame: { readonly pli: boolean; readonly fir: boolean; readonly signaling: boolean };
       readonly maxBitrateBps?: number;
+      /** 'content': the participant's presentation stream (RFC 4796 slides, H.239): switched to whoever presents (PresenterCommand), not to the talker. Default 'camera'. */
+      readonly role?: 'camera' | 'content';
     };
 
 export interface AttachCommand {
@@ -196,6 +198,12 @@ export interface KeyFrameCommand {
   /** Its video endpoint. */
   readonly endpoint: EndpointId;
 }
+/** The meeting's presenter (the content floor's holder): its content endpoint's stream goes to every other content endpoint; null: nobody presents. */
+export interface PresenterCommand {
+  readonly op: 'presenter';
+  readonly session: string;
+  readonly endpoint: EndpointId | null;
+}
 /** Stops what is playing to a participant (a digit barged in); it hears the meeting again, if it is in it. */
 export interface StopPlayCommand {
   readonly op: 'stop-play';
@@ -256,6 +264,7 @@ export type MediaCommand =
   | PlayCommand
   | StopPlayCommand
   | KeyFrameCommand
+  | PresenterCommand
   | MoveCommand
   | RecordCommand
   | CloseEndpointCommand
@@ -309,6 +318,7 @@ export interface EndpointSnapshot extends SideSnapshot {
 /** A meeting participant's video as the switch sees it, cumulative. */
 export interface VideoSnapshot {
   readonly codec: string;
+  readonly role: 'camera' | 'content';
   /** It has sent video. */
   readonly sending: boolean;
   /** The video endpoint whose picture it is sent now (null: none yet). */

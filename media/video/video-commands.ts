@@ -9,13 +9,14 @@ import type { MediaEvent, MediaFunctionSpec, MediaReply } from '../protocol.ts';
 import type { Endpoint } from '../relay/endpoint.ts';
 import { isVideoCodec, VideoParticipant } from './video-participant.ts';
 import { VideoRoom } from './video-room.ts';
-import type { VideoTotals } from './video-room.ts';
+import type { VideoRoomKind, VideoTotals } from './video-room.ts';
 
 /** What of a media-core session the video commands use. */
 export interface VideoSessionView {
   readonly id: string;
   room: MeetingRoom | undefined;
   video: VideoRoom | undefined;
+  content: VideoRoom | undefined;
 }
 
 export interface VideoCommandDeps {
@@ -26,12 +27,19 @@ export interface VideoCommandDeps {
   readonly totals: VideoTotals;
 }
 
-/** The session's video room, made with its first video participant. */
-export function videoRoomOf(session: VideoSessionView, deps: VideoCommandDeps): VideoRoom {
-  if (session.video === undefined) {
-    session.video = new VideoRoom(session.id, { clock: deps.clock, cname: deps.cname, emit: deps.emit, dominant: () => session.room?.bridge.dominant() }, deps.totals);
-  }
-  return session.video;
+/** The session's camera (or content) room, made with its first video (or content) participant. */
+export function videoRoomOf(session: VideoSessionView, deps: VideoCommandDeps, kind: VideoRoomKind = 'camera'): VideoRoom {
+  const existing = kind === 'camera' ? session.video : session.content;
+  if (existing !== undefined) return existing;
+  const room = new VideoRoom(session.id, { clock: deps.clock, cname: deps.cname, emit: deps.emit, dominant: () => session.room?.bridge.dominant() }, deps.totals, kind);
+  if (kind === 'camera') session.video = room;
+  else session.content = room;
+  return room;
+}
+
+/** The room a video participant belongs to in a session (camera or content). */
+function roomOf(session: VideoSessionView, v: VideoParticipant): VideoRoom | undefined {
+  return v.role === 'content' ? session.content : session.video;
 }
 
 /** The video function on an endpoint, if it has one. */
@@ -61,8 +69,10 @@ export function attachVideo(session: VideoSessionView, ep: Endpoint, f: Extract<
   if (existing !== undefined) return existing.codec === codec && existing.payloadType === pt ? { ok: true } : { ok: false, error: 'unsupported-codec' };
   const audio = typeof f.audioEndpoint === 'string' ? session.room?.participant(f.audioEndpoint) : undefined;
   if (audio === undefined) return { ok: false, error: 'not-a-participant' };
-  const room = videoRoomOf(session, deps);
-  const p = new VideoParticipant(room, ep, { codec, payloadType: pt, mode0: mode === 0, keyFrame: { pli: f.keyFrame.pli, fir: f.keyFrame.fir, signaling: f.keyFrame.signaling }, maxBitrateBps: Math.floor(maxBps) }, audio, deps.random);
+  const role = f.role ?? 'camera';
+  if (role !== 'camera' && role !== 'content') return { ok: false, error: 'unsupported-codec' };
+  const room = videoRoomOf(session, deps, role);
+  const p = new VideoParticipant(room, ep, { codec, payloadType: pt, mode0: mode === 0, keyFrame: { pli: f.keyFrame.pli, fir: f.keyFrame.fir, signaling: f.keyFrame.signaling }, maxBitrateBps: Math.floor(maxBps), role }, audio, deps.random);
   ep.functions.push(p);
   room.add(p);
   return { ok: true };
@@ -73,8 +83,23 @@ export function keyFrameCommand(session: VideoSessionView | undefined, ep: Endpo
   if (session === undefined) return { ok: false, error: 'no-such-session' };
   if (ep === undefined) return { ok: false, error: 'no-such-endpoint' };
   const v = videoOn(ep);
-  if (v === undefined || session.video === undefined) return { ok: false, error: 'not-a-participant' };
-  session.video.keyFrameWanted(v, nowMs);
+  const room = v === undefined ? undefined : roomOf(session, v);
+  if (v === undefined || room === undefined) return { ok: false, error: 'not-a-participant' };
+  room.keyFrameWanted(v, nowMs);
+  return { ok: true };
+}
+
+/** `presenter`: the content stream on `endpoint` is what everyone sees as content (undefined: nobody presents). */
+export function presenterCommand(session: VideoSessionView | undefined, ep: Endpoint | undefined, clearing: boolean): MediaReply {
+  if (session === undefined) return { ok: false, error: 'no-such-session' };
+  if (clearing) {
+    session.content?.setPresenter(undefined);
+    return { ok: true };
+  }
+  if (ep === undefined) return { ok: false, error: 'no-such-endpoint' };
+  const v = videoOn(ep);
+  if (v === undefined || v.role !== 'content' || session.content === undefined) return { ok: false, error: 'not-a-participant' };
+  session.content.setPresenter(v);
   return { ok: true };
 }
 
@@ -82,6 +107,6 @@ export function keyFrameCommand(session: VideoSessionView | undefined, ep: Endpo
 export function moveVideo(from: VideoSessionView, to: VideoSessionView, ep: Endpoint, deps: VideoCommandDeps): void {
   const v = videoOn(ep);
   if (v === undefined) return;
-  from.video?.removed(v);
-  videoRoomOf(to, deps).adopt(v);
+  roomOf(from, v)?.removed(v);
+  videoRoomOf(to, deps, v.role).adopt(v);
 }

@@ -55,6 +55,8 @@ export class VideoParticipant implements MediaFunction {
   readonly audio: ParticipantFunction;
   /** What its SDP allows it to be sent (b=TIAS or b=AS), bit/s; 0: no limit said. */
   readonly sdpLimitBps: number;
+  /** Its camera, or its presentation content stream. */
+  readonly role: 'camera' | 'content';
   #host: VideoHost;
   #closed = false;
 
@@ -102,7 +104,7 @@ export class VideoParticipant implements MediaFunction {
   constructor(
     host: VideoHost,
     endpoint: Endpoint,
-    spec: { readonly codec: VideoCodecName; readonly payloadType: number; readonly mode0: boolean; readonly keyFrame: KeyFrameMethods; readonly maxBitrateBps: number },
+    spec: { readonly codec: VideoCodecName; readonly payloadType: number; readonly mode0: boolean; readonly keyFrame: KeyFrameMethods; readonly maxBitrateBps: number; readonly role?: 'camera' | 'content' },
     audio: ParticipantFunction,
     random: () => number,
   ) {
@@ -114,6 +116,7 @@ export class VideoParticipant implements MediaFunction {
     this.mode0 = spec.mode0;
     this.keyFrame = spec.keyFrame;
     this.sdpLimitBps = spec.maxBitrateBps;
+    this.role = spec.role ?? 'camera';
     this.audio = audio;
     this.outSeq = Math.floor(random() * 0x1_0000) & 0xffff;
     this.outTs = Math.floor(random() * 0x1_0000_0000) >>> 0;
@@ -231,6 +234,7 @@ export class VideoParticipant implements MediaFunction {
   snapshot(): VideoSnapshot {
     return {
       codec: this.codec,
+      role: this.role,
       sending: this.packetsIn > 0,
       showing: this.showing?.id ?? null,
       packetsIn: this.packetsIn,

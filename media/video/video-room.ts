@@ -9,6 +9,11 @@
  * signaling — SIP INFO picture_fast_update, H.245 videoFastUpdatePicture — as the sender speaks),
  * and never more often than once per KEY_REQUEST_INTERVAL_MS per sender whoever asks: a PLI storm
  * from one receiver costs the sender one key frame per interval.
+ *
+ * A `content` room is the same switch for the meeting's presentation streams (RFC 4796
+ * `a=content:slides`, H.239's presentation role): everyone but the presenter — the holder of the
+ * content floor (BFCP, H.239), set by `setPresenter` — is sent the presenter's stream; nobody
+ * while no one presents.
  */
 import type { Clock } from '../../common/clock.ts';
 import type { EndpointId, MediaEvent } from '../protocol.ts';
@@ -50,8 +55,14 @@ export function createVideoTotals(): VideoTotals {
   return { packetsForwarded: 0, switches: 0, keyFrameRequests: 0, keyFrameRequestsSuppressed: 0, invalidPackets: 0 };
 }
 
+/** What a room switches: the cameras (following the talker) or the presentation content (following the floor). */
+export type VideoRoomKind = 'camera' | 'content';
+
 export class VideoRoom implements VideoHost {
   readonly session: string;
+  readonly kind: VideoRoomKind;
+  /** The content room's presenter (the floor holder), if any. */
+  #presenter: VideoParticipant | undefined;
   readonly #deps: VideoRoomDeps;
   readonly #totals: VideoTotals;
   /** Participants, most recent speaker first (a newcomer goes last). */
@@ -63,8 +74,9 @@ export class VideoRoom implements VideoHost {
   readonly #rtcp: Buffer[] = Array.from({ length: 8 }, () => Buffer.alloc(128));
   #rtcpAt = 0;
 
-  constructor(session: string, deps: VideoRoomDeps, totals: VideoTotals) {
+  constructor(session: string, deps: VideoRoomDeps, totals: VideoTotals, kind: VideoRoomKind = 'camera') {
     this.session = session;
+    this.kind = kind;
     this.#deps = deps;
     this.#totals = totals;
   }
@@ -73,9 +85,16 @@ export class VideoRoom implements VideoHost {
     return this.#recent.length;
   }
 
-  /** The sender shown to most (the speaker), if any. */
+  /** The sender shown to most (the speaker; in a content room the presenter), if any. */
   get speaker(): VideoParticipant | undefined {
-    return this.#recent[0];
+    return this.kind === 'content' ? this.#presenter : this.#recent[0];
+  }
+
+  /** A content room's presenter from now on (undefined: nobody presents; everyone's content stream pauses). */
+  setPresenter(p: VideoParticipant | undefined): void {
+    this.#presenter = p;
+    if (p === undefined) for (const r of this.#recent) r.showing = undefined;
+    this.evaluate(this.#deps.clock.monoMs());
   }
 
   participant(id: EndpointId): VideoParticipant | undefined {
@@ -100,6 +119,7 @@ export class VideoRoom implements VideoHost {
     if (i < 0) return;
     this.#recent.splice(i, 1);
     if (this.#candidate === p) this.#candidate = undefined;
+    if (this.#presenter === p) this.#presenter = undefined;
     for (const r of this.#recent) {
       if (r.showing === p) r.showing = undefined;
       if (r.pending === p) r.pending = undefined;
@@ -179,7 +199,7 @@ export class VideoRoom implements VideoHost {
   /** Follows the loudest talker (after the hold time) and moves each receiver toward the sender it should see. */
   evaluate(nowMs: number): void {
     const list = this.#recent;
-    const loudId = this.#deps.dominant();
+    const loudId = this.kind === 'camera' ? this.#deps.dominant() : undefined;
     let loud: VideoParticipant | undefined;
     if (loudId !== undefined) for (const p of list) if (p.audio.id === loudId && p.inMeeting) loud = p;
     if (loud !== undefined && loud !== list[0]) {
@@ -216,6 +236,10 @@ export class VideoRoom implements VideoHost {
 
   /** The sender `r` should see: the most recent speaker (not itself, in its codec) that sends and fits its limit, else the most recent that sends. */
   #wantedFor(r: VideoParticipant, nowMs: number): VideoParticipant | undefined {
+    if (this.kind === 'content') {
+      const s = this.#presenter;
+      return s !== undefined && s !== r && s.codec === r.codec && s.inMeeting ? s : undefined;
+    }
     const limit = r.limitBps;
     let first: VideoParticipant | undefined;
     for (const s of this.#recent) {

@@ -97,7 +97,30 @@ function setup() {
     const q = await run({ op: 'query', session: 'm' });
     return q.ok ? q.snapshot?.endpoints.find((e) => e.id === `${id}.v`)?.video : undefined;
   };
-  return { net, clock, core, events, run, join, live, plisTo, videoTo, videoFrame, video, members };
+  /** A member's presentation stream: endpoint `<id>.c`, the content role; its far end at farVideo + 4. */
+  const content = new Map<string, Member>();
+  const joinContent = async (id: string): Promise<Member> => {
+    const base = members.get(id);
+    if (base === undefined) throw new Error('join first');
+    const m: Member = { ...base, videoPort: 0, farVideo: base.farVideo + 4, ssrc: base.ssrc + 0x10, vSeq: 5000, vTs: 0, keyOwed: false };
+    const o = await run({ op: 'open', session: 'm', endpoint: `${id}.c`, kind: 'video', clockRateHz: 90000, codec: 'H264', functions: true, remote: far(m.farVideo) });
+    if (!o.ok || o.port === undefined) throw new Error('not opened');
+    m.videoPort = o.port;
+    expect(await run({ op: 'attach', session: 'm', endpoint: `${id}.c`, function: { fn: 'video', role: 'content', audioEndpoint: id, codec: 'H264', payloadType: 96, packetizationMode: 1, keyFrame: { pli: true, fir: false, signaling: false } } })).toEqual({ ok: true });
+    content.set(id, m);
+    return m;
+  };
+  /** `ms` of content: a frame from every content stream every 100 ms, PLIs answered with a key frame. */
+  let seen = 0;
+  const present = (ms: number): void => {
+    for (let t = 0; t < ms; t += 100) {
+      for (const m of content.values()) if (plisTo(m, seen) > 0) m.keyOwed = true;
+      seen = net.sent.length;
+      for (const m of content.values()) videoFrame(m);
+      clock.advance(100);
+    }
+  };
+  return { net, clock, core, events, run, join, live, plisTo, videoTo, videoFrame, video, members, joinContent, present };
 }
 
 describe('meeting video switch', () => {
@@ -201,5 +224,37 @@ describe('meeting video switch', () => {
     const del = await t.run({ op: 'delete', session: 'm' });
     expect(del.ok).toBe(true);
     expect(t.core.status()).toMatchObject({ videoParticipants: 0, sessions: 0 });
+  });
+
+  it('sends the presenter\'s content stream to everyone else, from a key frame, and nothing while nobody presents', async () => {
+    const t = setup();
+    for (const id of ['a', 'b', 'c']) await t.join(id);
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => t.joinContent(id)));
+    if (a === undefined || b === undefined || c === undefined) throw new Error('no content');
+    t.present(500);
+    expect(t.videoTo(b).length + t.videoTo(c).length).toBe(0);
+    expect(await t.run({ op: 'presenter', session: 'm', endpoint: 'a.c' })).toEqual({ ok: true });
+    t.present(1000);
+    expect(t.videoTo(b).length).toBeGreaterThan(0);
+    expect(t.videoTo(b)[0]?.nal).toBe(0x67);
+    expect(t.videoTo(c)[0]?.nal).toBe(0x67);
+    expect(t.videoTo(a).length).toBe(0);
+    // The floor moves to b: a and c see b's content, from b's key frame on.
+    const mark = t.net.sent.length;
+    expect(await t.run({ op: 'presenter', session: 'm', endpoint: 'b.c' })).toEqual({ ok: true });
+    t.present(1000);
+    expect(t.videoTo(a, mark)[0]?.nal).toBe(0x67);
+    const q = await t.run({ op: 'query', session: 'm' });
+    const cSnap = q.ok ? q.snapshot?.endpoints.find((e) => e.id === 'c.c')?.video : undefined;
+    expect(cSnap).toMatchObject({ role: 'content', showing: 'b.c' });
+    // Nobody presents: the content streams stop.
+    expect(await t.run({ op: 'presenter', session: 'm', endpoint: null })).toEqual({ ok: true });
+    const stop = t.net.sent.length;
+    t.present(500);
+    expect(t.videoTo(a, stop).length + t.videoTo(c, stop).length).toBe(0);
+    expect(await t.run({ op: 'presenter', session: 'm', endpoint: 'a.v' })).toEqual({ ok: false, error: 'not-a-participant' });
+    expect(await t.run({ op: 'presenter', session: 'm', endpoint: 'zz' })).toEqual({ ok: false, error: 'no-such-endpoint' });
+    // The cameras were never shown as content.
+    expect(t.videoTo(t.members.get('b') as Member).length).toBe(0);
   });
 });

@@ -49,6 +49,9 @@ class FakeMedia implements MediaControl {
   async keyFrame(session: string, endpoint: string): Promise<void> {
     this.log.push(`key-frame ${session} ${endpoint}`);
   }
+  async presenter(session: string, endpoint: string | null): Promise<void> {
+    this.log.push(`presenter ${session} ${endpoint ?? '-'}`);
+  }
   async moveEndpoint(session: string, endpoint: string, to: string): Promise<'moved'> {
     this.log.push(`move ${session} ${endpoint} ${to}`);
     return 'moved';
