@@ -9,7 +9,7 @@ import type { MediaControl, MediaQualityRecord, QualityLog } from '../../media/e
 import type { EndpointSnapshot, MediaEvent, PromptItem } from '../../media/protocol.ts';
 import type { MeetingDirectory, MeetingInfo } from '../routing/meeting-dial-in.ts';
 import { readSdp } from '../sdp/anchor.ts';
-import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
+import type { SessionDescription } from '../sdp/anchor.ts';
 import { parseMultipart } from '../sdp/multipart.ts';
 import { countryOf } from './call-media.ts';
 import { DtmfCollector } from './dtmf-collector.ts';
@@ -17,8 +17,9 @@ import type { DtmfControl, DtmfEntry } from './dtmf-collector.ts';
 import { CARRIER_ORDER, answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSdp, reofferSdp } from './meeting-sdp.ts';
 import type { CarrierDialOut } from './dial-out.ts';
 import type { LocalAudio, ParticipantAudio } from './meeting-sdp.ts';
-import { chooseVideo, isPictureFastUpdate, MEDIA_CONTROL_TYPE, participantOfVideoEndpoint, PICTURE_FAST_UPDATE_XML, videoAnswerLines, videoEndpointOf } from './meeting-video.ts';
-import type { ParticipantVideo } from './meeting-video.ts';
+import { isPictureFastUpdate, MEDIA_CONTROL_TYPE, participantOfVideoEndpoint, PICTURE_FAST_UPDATE_XML } from './meeting-video.ts';
+import { ParticipantVideoMedia } from './participant-video.ts';
+import type { VideoLine } from './participant-video.ts';
 import type {
   ActionSource,
   DialOutResult,
@@ -116,12 +117,8 @@ interface Participant {
   /** Its media session: its own while in the IVR, the meeting's once it picked one. */
   session: string;
   audio: ParticipantAudio | undefined;
-  /** Its camera video, once Carillon's port for it is open (undefined: none, or its line was rejected). */
-  video: ParticipantVideo | undefined;
-  videoPort: number | undefined;
-  /** Its video endpoint's figures at the last record, and whether it sent video in the last interval. */
-  prevVideo: EndpointSnapshot | undefined;
-  sendingVideo: boolean;
+  /** Its camera and presentation content lines (open once Carillon answered them). */
+  readonly video: ParticipantVideoMedia;
   local: LocalAudio | undefined;
   /** The description Carillon answered (or offered) with. */
   answer: SessionBody | undefined;
@@ -297,10 +294,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       transport: wire.transport,
       wireCallId: wire.wireCallId,
       audio: undefined,
-      video: undefined,
-      videoPort: undefined,
-      prevVideo: undefined,
-      sendingVideo: false,
+      video: new ParticipantVideoMedia(o.control, id, leg.protocol === 'h323'),
       local: undefined,
       answer: undefined,
       answeredLeg: false,
@@ -382,55 +376,15 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     } catch {
       return { status: 488, reason: 'Codec Not Mixable' };
     }
-    const video = await this.#openVideo(p, desc);
+    const video = await p.video.open(p.session, desc);
     p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, a, p.local, video), 'utf8') };
     return true;
-  }
-
-  /**
-   * The participant's camera video, when its offer has one Carillon switches: an endpoint in its
-   * session beside its audio, the video function tied to its audio participant. Answers the video
-   * line's answer (by index), or undefined (the line is rejected, the call goes on with audio).
-   */
-  async #openVideo(p: Participant, desc: SessionDescription): Promise<ReadonlyMap<number, readonly string[]> | undefined> {
-    const v = chooseVideo(desc, p.video);
-    if (v === undefined) return undefined;
-    const { control } = this.#o;
-    const id = videoEndpointOf(p.id);
-    try {
-      const port = await control.openEndpoint(p.session, id, {
-        kind: 'video',
-        ...(p.leg.protocol === 'h323' ? { portRange: 'h323' as const } : {}),
-        clockRateHz: 90_000,
-        codec: v.codec,
-        functions: true,
-        ...(v.srtp === undefined ? {} : { secure: true }),
-        remote: v.remote,
-      });
-      if (port === 'ports-exhausted') return undefined;
-      await control.attach(p.session, id, {
-        fn: 'video',
-        audioEndpoint: p.id,
-        codec: v.codec,
-        payloadType: v.payloadType,
-        packetizationMode: v.packetizationMode,
-        keyFrame: { pli: v.feedback.pli, fir: v.feedback.fir, signaling: !v.feedback.pli && !v.feedback.fir },
-        maxBitrateBps: v.maxBitrateBps,
-      });
-      p.video = v;
-      p.videoPort = port;
-      return new Map([[v.index, videoAnswerLines(v, desc.media[v.index] as MediaDescription, port)]]);
-    } catch {
-      p.video = undefined;
-      void control.closeEndpoint(p.session, id).catch(() => undefined);
-      return undefined;
-    }
   }
 
   /** Closes the participant's endpoints (audio, and video when it has one). */
   #closeMedia(p: Participant): void {
     void this.#o.control.closeEndpoint(p.session, p.id).catch(() => undefined);
-    if (p.video !== undefined) void this.#o.control.closeEndpoint(p.session, videoEndpointOf(p.id)).catch(() => undefined);
+    p.video.close(p.session, () => undefined);
   }
 
   // ---- Leg events ----
@@ -498,25 +452,10 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     }
     p.audio = chosen;
     p.local = { ...p.local, version: p.local.version + 1 };
-    const video = await this.#reofferVideo(p, desc);
+    const video = await p.video.reoffer(p.session, desc);
     p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, chosen, p.local, video), 'utf8') };
     offer.answer(200, undefined, p.answer, []);
     p.leg.sessionUpdated();
-  }
-
-  /** A re-offer's video line: the agreed video on the same port, updated (its hold, its address); otherwise rejected. */
-  async #reofferVideo(p: Participant, desc: SessionDescription): Promise<ReadonlyMap<number, readonly string[]> | undefined> {
-    const prev = p.video;
-    const port = p.videoPort;
-    const v = prev === undefined ? undefined : chooseVideo(desc, prev);
-    if (v === undefined || port === undefined) return undefined;
-    try {
-      await this.#o.control.updateEndpoint(p.session, videoEndpointOf(p.id), v.remote);
-    } catch {
-      return undefined;
-    }
-    p.video = v;
-    return new Map([[v.index, videoAnswerLines(v, desc.media[v.index] as MediaDescription, port)]]);
   }
 
   #request(p: Participant, req: PeerRequest): void {
@@ -526,9 +465,9 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     }
     // INFO: a picture_fast_update (RFC 5168) asks for a key frame of what the participant is shown; other INFO is taken.
     if (req.method === 'INFO') {
-      if (p.video !== undefined && isPictureFastUpdate(req.body?.contentType, req.body?.bytes)) {
+      if (p.video.camera !== undefined && isPictureFastUpdate(req.body?.contentType, req.body?.bytes)) {
         this.counters.keyFrameRequests++;
-        void this.#o.control.keyFrame(p.session, videoEndpointOf(p.id)).catch(() => undefined);
+        void this.#o.control.keyFrame(p.session, p.video.endpointOf('camera')).catch(() => undefined);
       }
       return req.respond(200, undefined, undefined, []);
     }
@@ -678,11 +617,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       this.#o.logger.warn({ participant: p.id, meeting: room.meetingId, moved }, 'participant could not be moved into its meeting');
       return this.#goodbye(p, 'goodbye', 'meeting-ended');
     }
-    if (p.video !== undefined) {
-      // The camera follows the audio into the meeting's session (same worker: the audio just moved there).
-      const v = await this.#o.control.moveEndpoint(ivrSession, videoEndpointOf(p.id), room.session).catch(() => 'failed' as const);
-      if (v !== 'moved') p.video = undefined;
-    }
+    // The video follows the audio into the meeting's session (same worker: the audio just moved there).
+    await p.video.move(ivrSession, room.session);
     p.session = room.session;
     void this.#o.control.delete(ivrSession).catch(() => undefined);
     this.#join(p, room);
@@ -726,8 +662,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     const ivrSession = p.session;
     p.session = room.session;
     p.audio = chosen;
-    // The re-offer moved the audio only: the camera's endpoint goes with the IVR session.
-    p.video = undefined;
+    // The re-offer moved the audio only: the video endpoints go with the IVR session.
+    p.video.drop();
     p.local = next;
     p.answer = offer;
     p.leg.sessionUpdated();
@@ -1000,16 +936,10 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     if (room !== undefined && room.left.length < MAX_REMEMBERED) room.left.push(summary);
     const events = this.#o.events;
     events?.emit({ type: 'participant-left', meeting, participant: summary, reason });
-    if (p.video !== undefined) {
-      void this.#o.control
-        .closeEndpoint(p.session, videoEndpointOf(p.id))
-        .then((snap) => {
-          if (snap === undefined) return;
-          const record = this.#videoRecord(p, snap, true);
-          events?.emit({ type: 'participant-quality', meeting, participant: summary, record });
-        })
-        .catch(() => undefined);
-    }
+    p.video.close(p.session, (_role, snap, line) => {
+      const record = this.#videoRecord(p, snap, line, true);
+      events?.emit({ type: 'participant-quality', meeting, participant: summary, record });
+    });
     void this.#o.control
       .closeEndpoint(p.session, p.id)
       .then((snap) => {
@@ -1078,16 +1008,16 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
   }
 
   /** The participant's video record (its video endpoint's figures since the last one). */
-  #videoRecord(p: Participant, cur: EndpointSnapshot, ended: boolean): MediaQualityRecord {
+  #videoRecord(p: Participant, cur: EndpointSnapshot, line: VideoLine, ended: boolean): MediaQualityRecord {
     const o = this.#o;
     const record = videoQualityRecord(
       { voiceConnectorId: 'meetings', callId: p.wireCallId, fromUser: p.callerNumber, fromCountry: countryOf(p.callerNumber), toUser: p.destinationNumber, toCountry: countryOf(p.destinationNumber), endpointId: cur.id, region: o.region, custSide: 'a' },
       o.clock.nowMs(),
       cur,
-      p.prevVideo,
+      line.prev,
       ended,
     );
-    p.prevVideo = cur;
+    line.prev = cur;
     o.qualityLog?.write(record);
     return record;
   }
@@ -1131,12 +1061,9 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
           this.#leave(p, 'media-timeout', true, { status: 408, text: 'Media Timeout' });
           continue;
         }
-        const vep = p.video === undefined ? undefined : snap.endpoints.find((e) => e.id === videoEndpointOf(p.id));
-        if (vep !== undefined) p.sendingVideo = vep.rtpPackets > (p.prevVideo?.rtpPackets ?? 0) || (p.prevVideo === undefined && vep.rtpPackets > 0);
-        if (now - p.lastRecordMs >= o.qualityIntervalMs) {
-          if (vep !== undefined) this.#videoRecord(p, vep, false);
-          this.#record(p, ep, false);
-        }
+        const due = now - p.lastRecordMs >= o.qualityIntervalMs;
+        p.video.observe(snap, due ? (_role, cur, line) => this.#videoRecord(p, cur, line, false) : undefined);
+        if (due) this.#record(p, ep, false);
       }
     }
   }
@@ -1160,7 +1087,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         muted: p.muted,
         talking: p.talking,
         mos: p.mos,
-        video: p.video === undefined ? null : { codec: p.video.codec, sending: p.sendingVideo },
+        video: p.video.lines.camera === undefined ? null : { codec: p.video.lines.camera.video.codec, sending: p.video.lines.camera.sending },
         presenting: false,
         joinedAtMs: p.joinedAtMs ?? p.startedAtMs,
       }));

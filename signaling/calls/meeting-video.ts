@@ -52,6 +52,10 @@ const VIDEO_CODECS = ['H264', 'H263-2000', 'H263-1998', 'H263'] as const;
 
 export interface ParticipantVideo {
   readonly index: number;
+  /** The camera, or the presentation content line (RFC 4796 `a=content:slides`). */
+  readonly role: 'camera' | 'content';
+  /** The content line's `a=label` (RFC 4574), which BFCP's floorid names (RFC 8856 §5); undefined on the camera. */
+  readonly label: string | undefined;
   readonly codec: (typeof VIDEO_CODECS)[number];
   readonly payloadType: number;
   /** H.264: the mode answered (0 or 1); 0 for H.263. */
@@ -71,6 +75,7 @@ interface ParsedMedia {
   readonly rtcpFb?: readonly { readonly payload: number | string; readonly type: string; readonly subtype?: string }[];
   readonly bandwidth?: readonly { readonly type: string; readonly limit: number | string }[];
   readonly content?: string;
+  readonly label?: string | number;
 }
 
 function parsedOf(desc: SessionDescription, m: MediaDescription): ParsedMedia {
@@ -115,9 +120,9 @@ function feedbackOf(p: ParsedMedia, pt: number): ParticipantVideo['feedback'] {
  * switches (the line is then rejected; audio goes on). `previous`: the video agreed before (a
  * re-offer keeps the codec and payload type, and Carillon's key).
  */
-export function chooseVideo(desc: SessionDescription, previous?: ParticipantVideo): ParticipantVideo | undefined {
+export function chooseVideo(desc: SessionDescription, previous?: ParticipantVideo, role: 'camera' | 'content' = 'camera'): ParticipantVideo | undefined {
   for (const m of desc.media) {
-    if (m.type !== 'video' || m.port === 0 || isContentLine(desc, m)) continue;
+    if (m.type !== 'video' || m.port === 0 || isContentLine(desc, m) !== (role === 'content')) continue;
     const p = parsedOf(desc, m);
     const fmtpOf = (pt: number): string | undefined => p.fmtp?.find((f) => f.payload === pt)?.config;
     for (const codec of VIDEO_CODECS) {
@@ -144,8 +149,11 @@ export function chooseVideo(desc: SessionDescription, previous?: ParticipantVide
       }
       const srtp = sdesOf(m, previous?.srtp);
       if (srtp === 'none') return undefined;
+      const label = p.label === undefined ? undefined : String(p.label);
       return {
         index: m.index,
+        role,
+        label: role === 'content' ? (label ?? String(m.index + 1)) : undefined,
         codec,
         payloadType: pt,
         packetizationMode: mode,
@@ -169,20 +177,21 @@ export function videoAnswerLines(v: ParticipantVideo, m: MediaDescription, port:
   if (v.feedback.fir) out.push(`a=rtcp-fb:${pt} ccm fir`);
   if (v.feedback.tmmbr) out.push(`a=rtcp-fb:${pt} ccm tmmbr`);
   if (v.feedback.remb) out.push(`a=rtcp-fb:${pt} goog-remb`);
+  if (v.role === 'content') out.push('a=content:slides', `a=label:${v.label ?? ''}`);
   out.push(`a=${m.direction === 'sendonly' ? 'recvonly' : m.direction === 'recvonly' ? 'sendonly' : m.direction === 'inactive' ? 'inactive' : 'sendrecv'}`);
   out.push(m.rtcpMux ? 'a=rtcp-mux' : `a=rtcp:${port + 1}`);
   if (v.srtp !== undefined) out.push(`a=crypto:${v.srtp.tag} ${v.srtp.suite} inline:${v.srtp.ourKey}`);
   return out;
 }
 
-/** The video endpoint id of participant `id` (its audio endpoint's id is `id`). */
-export function videoEndpointOf(id: string): string {
-  return `${id}.v`;
+/** The video endpoint id of participant `id` (its audio endpoint's id is `id`): `.v` its camera, `.c` its content. */
+export function videoEndpointOf(id: string, role: 'camera' | 'content' = 'camera'): string {
+  return `${id}${role === 'camera' ? '.v' : '.c'}`;
 }
 
 /** The participant id of a video endpoint id, or undefined when it is not one. */
 export function participantOfVideoEndpoint(endpoint: string): string | undefined {
-  return endpoint.endsWith('.v') ? endpoint.slice(0, -2) : undefined;
+  return endpoint.endsWith('.v') || endpoint.endsWith('.c') ? endpoint.slice(0, -2) : undefined;
 }
 
 /** RFC 5168 §3: Carillon's request to a sender for a full picture. */

@@ -1,0 +1,159 @@
+import type { MediaControl } from '../../media/engine.ts';
+import type { EndpointSnapshot, SessionSnapshot } from '../../media/protocol.ts';
+import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
+import { chooseVideo, videoAnswerLines, videoEndpointOf } from './meeting-video.ts';
+import type { ParticipantVideo } from './meeting-video.ts';
+
+/** One of a participant's video lines Carillon answered, on its port. */
+export interface VideoLine {
+  video: ParticipantVideo;
+  readonly port: number;
+  /** Its endpoint's figures at the last quality record. */
+  prev: EndpointSnapshot | undefined;
+  /** It sent video between the last two looks. */
+  sending: boolean;
+  lastPackets: number;
+}
+
+export type VideoRole = 'camera' | 'content';
+const ROLES: readonly VideoRole[] = ['camera', 'content'];
+
+/**
+ * A meeting participant's video media: its camera line and its presentation content line, each
+ * an endpoint in the participant's media session (`<id>.v`, `<id>.c`) with the worker's video
+ * function tied to its audio participant. It opens them from the participant's offer, answers
+ * re-offers on the same ports, follows the audio into the meeting's session, and closes them.
+ * A line Carillon cannot take is rejected in the answer; the call goes on without it.
+ */
+export class ParticipantVideoMedia {
+  readonly #control: MediaControl;
+  readonly #id: string;
+  readonly #h323: boolean;
+  readonly lines: { camera: VideoLine | undefined; content: VideoLine | undefined } = { camera: undefined, content: undefined };
+
+  constructor(control: MediaControl, participantId: string, h323: boolean) {
+    this.#control = control;
+    this.#id = participantId;
+    this.#h323 = h323;
+  }
+
+  get camera(): ParticipantVideo | undefined {
+    return this.lines.camera?.video;
+  }
+
+  get content(): ParticipantVideo | undefined {
+    return this.lines.content?.video;
+  }
+
+  endpointOf(role: VideoRole): string {
+    return videoEndpointOf(this.#id, role);
+  }
+
+  /** Opens the lines `desc` offers (in `session`); answers their answer lines by index. */
+  async open(session: string, desc: SessionDescription): Promise<Map<number, readonly string[]>> {
+    const out = new Map<number, readonly string[]>();
+    for (const role of ROLES) {
+      const v = chooseVideo(desc, undefined, role);
+      if (v === undefined) continue;
+      const line = await this.#openLine(session, v, role);
+      if (line === undefined) continue;
+      this.lines[role] = line;
+      out.set(v.index, videoAnswerLines(v, desc.media[v.index] as MediaDescription, line.port));
+    }
+    return out;
+  }
+
+  async #openLine(session: string, v: ParticipantVideo, role: VideoRole): Promise<VideoLine | undefined> {
+    const id = this.endpointOf(role);
+    const control = this.#control;
+    try {
+      const port = await control.openEndpoint(session, id, {
+        kind: 'video',
+        // H.323 legs take media from their own range (Chime's 5100–6200).
+        ...(this.#h323 ? { portRange: 'h323' as const } : {}),
+        clockRateHz: 90_000,
+        codec: v.codec,
+        functions: true,
+        ...(v.srtp === undefined ? {} : { secure: true }),
+        remote: v.remote,
+      });
+      if (port === 'ports-exhausted') return undefined;
+      await control.attach(session, id, {
+        fn: 'video',
+        role,
+        audioEndpoint: this.#id,
+        codec: v.codec,
+        payloadType: v.payloadType,
+        packetizationMode: v.packetizationMode,
+        keyFrame: { pli: v.feedback.pli, fir: v.feedback.fir, signaling: !v.feedback.pli && !v.feedback.fir },
+        maxBitrateBps: v.maxBitrateBps,
+      });
+      return { video: v, port, prev: undefined, sending: false, lastPackets: 0 };
+    } catch {
+      void control.closeEndpoint(session, id).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /** A re-offer: each agreed line on its port, updated (hold, address); lines it no longer offers are rejected. */
+  async reoffer(session: string, desc: SessionDescription): Promise<Map<number, readonly string[]>> {
+    const out = new Map<number, readonly string[]>();
+    for (const role of ROLES) {
+      const line = this.lines[role];
+      if (line === undefined) continue;
+      const v = chooseVideo(desc, line.video, role);
+      if (v === undefined) continue;
+      try {
+        await this.#control.updateEndpoint(session, this.endpointOf(role), v.remote);
+      } catch {
+        continue;
+      }
+      line.video = v;
+      out.set(v.index, videoAnswerLines(v, desc.media[v.index] as MediaDescription, line.port));
+    }
+    return out;
+  }
+
+  /** The lines follow the audio into another session of the same worker (false for a line that could not). */
+  async move(from: string, to: string): Promise<void> {
+    for (const role of ROLES) {
+      if (this.lines[role] === undefined) continue;
+      const r = await this.#control.moveEndpoint(from, this.endpointOf(role), to).catch(() => 'failed' as const);
+      if (r !== 'moved') this.lines[role] = undefined;
+    }
+  }
+
+  /** The lines are gone with a session Carillon gave up (a re-offer moved the audio to another worker). */
+  drop(): void {
+    this.lines.camera = undefined;
+    this.lines.content = undefined;
+  }
+
+  /** Closes the lines; `final` gets each one's last figures. */
+  close(session: string, final: (role: VideoRole, snap: EndpointSnapshot, line: VideoLine) => void): void {
+    for (const role of ROLES) {
+      const line = this.lines[role];
+      if (line === undefined) continue;
+      this.lines[role] = undefined;
+      void this.#control
+        .closeEndpoint(session, this.endpointOf(role))
+        .then((snap) => {
+          if (snap !== undefined) final(role, snap, line);
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  /** A session snapshot came (the sweep): whether each line sends, and its figures for a record when `record`. */
+  observe(snap: SessionSnapshot, record: ((role: VideoRole, cur: EndpointSnapshot, line: VideoLine) => void) | undefined): void {
+    for (const role of ROLES) {
+      const line = this.lines[role];
+      if (line === undefined) continue;
+      const cur = snap.endpoints.find((e) => e.id === this.endpointOf(role));
+      if (cur === undefined) continue;
+      line.sending = cur.rtpPackets > line.lastPackets;
+      line.lastPackets = cur.rtpPackets;
+      if (record !== undefined) record(role, cur, line);
+    }
+  }
+}
