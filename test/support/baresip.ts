@@ -81,6 +81,12 @@ export interface BaresipVideoStats {
   readonly lost: number;
   /** Addresses video RTP came from. */
   readonly rtpFrom: string[];
+  /**
+   * Times the video SSRC it receives changed ("stream: video: SSRC changed 0x… -> 0x… (N bytes
+   * from addr)"): a forwarder that passes each speaker's SSRC through shows here; baresip's jitter
+   * buffer restarts on each change and sends no picture update for it.
+   */
+  readonly ssrcChanges: number;
 }
 
 /** baresip's `/video_debug` during a call. */
@@ -287,6 +293,7 @@ export function videoStats(h: BaresipHandle): BaresipVideoStats {
     txPackets: Number(ex?.[2] ?? 0),
     lost: Number(ex?.[3] ?? 0),
     rtpFrom: [...out.matchAll(/incoming rtp for 'video' established, receiving from ([\d.]+):\d+/g)].map((m) => m[1] as string),
+    ssrcChanges: [...out.matchAll(/stream: video: SSRC changed/g)].length,
   };
 }
 
