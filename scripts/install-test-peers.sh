@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests drive as real peers, only those missing.
-# Peers: SIPp (sip-tester), baresip, Kamailio, stunnel (TLS client in front of SIPp, whose Debian
-# build has no TLS), sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip), ffmpeg
-# (an independent SRTP implementation, and media files for streaming), mkvtoolnix (mkvinfo checks
-# the streamed MKV), awscli, python3-botocore and curl (independent SigV4 signers for the API).
+# Peers: SIPp (sip-tester), baresip and baresip-ffmpeg (its avcodec/avformat modules: H.264
+# video peers), Kamailio, stunnel (TLS client in front of SIPp, whose Debian build has no TLS),
+# sipsak, sipvicious, tshark, iproute2 (network namespaces for baresip), ffmpeg (an independent
+# SRTP implementation, media files for streaming, H.264 RTP video peers), mkvtoolnix (mkvinfo
+# checks the streamed MKV), awscli, python3-botocore and curl (independent SigV4 signers for the API).
 # --bench adds rtpengine and gcc; --prompts adds espeak-ng and sox (scripts/make-prompts.sh).
 # A package is present when its binary is on PATH, or, where the check is a path (awscli: Debian's
 # /usr/bin/aws, not a pip or pyenv `aws` earlier on PATH), when that file is executable; a Python
-# library is present when Debian's /usr/bin/python3 imports its module.
+# library is present when Debian's /usr/bin/python3 imports its module; a baresip module package
+# when its module file is there.
 set -euo pipefail
 declare -A bin_of=(
   [sip-tester]=sipp
@@ -26,6 +28,9 @@ declare -A bin_of=(
 declare -A module_of=(
   [python3-botocore]=botocore
 )
+declare -A file_of=(
+  [baresip-ffmpeg]=/usr/lib/baresip/modules/avcodec.so
+)
 if [ "${1:-}" = "--bench" ]; then
   bin_of[rtpengine-daemon]=rtpengine
   bin_of[gcc]=gcc
@@ -37,7 +42,9 @@ if [ "${1:-}" = "--prompts" ]; then
 fi
 present() {
   local pkg=$1
-  if [ -n "${module_of[$pkg]:-}" ]; then
+  if [ -n "${file_of[$pkg]:-}" ]; then
+    [ -f "${file_of[$pkg]}" ]
+  elif [ -n "${module_of[$pkg]:-}" ]; then
     /usr/bin/python3 -c "import ${module_of[$pkg]}" >/dev/null 2>&1
   elif [ "${bin_of[$pkg]#/}" != "${bin_of[$pkg]}" ]; then
     [ -x "${bin_of[$pkg]}" ]
@@ -46,7 +53,7 @@ present() {
   fi
 }
 missing=()
-for pkg in "${!bin_of[@]}" "${!module_of[@]}"; do
+for pkg in "${!bin_of[@]}" "${!module_of[@]}" "${!file_of[@]}"; do
   present "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
@@ -67,6 +74,6 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 for pkg in "${missing[@]}"; do
-  present "$pkg" || { echo "test peers: $pkg did not install ${bin_of[$pkg]:-python3 module ${module_of[$pkg]:-}}" >&2; exit 1; }
+  present "$pkg" || { echo "test peers: $pkg did not install ${bin_of[$pkg]:-${file_of[$pkg]:-python3 module ${module_of[$pkg]:-}}}" >&2; exit 1; }
 done
 echo "test peers: ready"
