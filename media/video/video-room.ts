@@ -238,13 +238,14 @@ export class VideoRoom implements VideoHost {
   #wantedFor(r: VideoParticipant, nowMs: number): VideoParticipant | undefined {
     if (this.kind === 'content') {
       const s = this.#presenter;
-      return s !== undefined && s !== r && s.codec === r.codec && s.inMeeting ? s : undefined;
+      return s !== undefined && s !== r && s.codec === r.codec && !(r.mode0 && !s.mode0 && s.codec === 'H264') && s.inMeeting ? s : undefined;
     }
     const limit = r.limitBps;
     let first: VideoParticipant | undefined;
     for (const s of this.#recent) {
       // Forwarded as it came: only a sender in the receiver's own codec (and payload format) is one it can decode.
-      if (s === r || s.codec !== r.codec || !s.inMeeting || s.lastPacketMs < 0 || nowMs - s.lastPacketMs > 5_000) continue;
+      // A packetization-mode 0 receiver takes single NAL units only: not a mode 1 sender's fragments (RFC 6184 §6.2).
+      if (s === r || s.codec !== r.codec || (r.mode0 && !s.mode0 && s.codec === 'H264') || !s.inMeeting || s.lastPacketMs < 0 || nowMs - s.lastPacketMs > 5_000) continue;
       if (limit <= 0 || s.bitrateBps <= limit) return s;
       first ??= s;
     }

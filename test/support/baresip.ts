@@ -26,6 +26,8 @@ export interface BaresipOptions {
   readonly certificate?: string;
   /** The sine tone it sends, Hz (default 440). */
   readonly toneHz?: number;
+  /** A WAV file it sends instead of the tone (aufile; 48 kHz stereo 16-bit, as the audio path runs). */
+  readonly audioFile?: string;
   /** The one audio codec it offers (baresip's names: PCMU, PCMA, G722, opus; default PCMU). */
   readonly codec?: string;
   /** Writes what it hears (and what it sends) as WAV files into this directory (sndfile: `*-dec.wav` is what it heard). */
@@ -134,7 +136,7 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
     path.join(dir, 'config'),
     [
       `sip_listen ${o.ns.address}:${o.port}`,
-      `audio_source ausine,${o.toneHz ?? 440}`,
+      o.audioFile === undefined ? `audio_source ausine,${o.toneHz ?? 440}` : `audio_source aufile,${o.audioFile}`,
       'audio_player aubridge,sink',
       ...(o.recordTo === undefined ? [] : [`snd_path ${o.recordTo}`]),
       'ausrc_srate 48000',
@@ -148,6 +150,7 @@ export function startBaresip(o: BaresipOptions): BaresipHandle {
       ...(o.recordTo === undefined ? [] : ['module sndfile.so']),
       ...(o.secure === true ? ['module srtp.so'] : []),
       'module ausine.so',
+      ...(o.audioFile === undefined ? [] : ['module aufile.so']),
       'module aubridge.so',
       ...(v === undefined ? [] : videoConfig(v)),
       'module_app account.so',
