@@ -21,6 +21,11 @@ export interface MeetingUacOptions {
   readonly holdMs?: number;
   /** Offer SDES-SRTP (RTP/SAVP with a key). */
   readonly srtp?: boolean;
+  /**
+   * Offer H.264 video too (packetization mode 1, PLI feedback) at the injection file's [field1]
+   * port; the answer's video port is logged as `carillon-video-port <n>` (SIPp's -trace_logs).
+   */
+  readonly video?: boolean;
   /** Expect one re-INVITE from Carillon (its media moved to another endpoint) and answer it with the same media. */
   readonly answerReinvite?: boolean;
 }
@@ -43,6 +48,7 @@ export function meetingUac(o: MeetingUacOptions): string {
     ...(o.srtp === true ? ['a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVzcyAo'] : []),
     'a=ptime:20',
     'a=sendrecv',
+    ...(o.video === true ? ['m=video [field1] RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 profile-level-id=42e01f;packetization-mode=1', 'a=rtcp-fb:96 nack pli', 'a=sendrecv'] : []),
   ].join('\n');
   const inDialog = (method: string, cseq: number, tail: string): string => `  <send retrans="500">${cdata(`${method} [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -67,7 +73,9 @@ Content-Type: application/sdp
 Content-Length: [len]
 
 ${sdp}`)}</send>`);
-  steps.push('  <recv response="100" optional="true"/>', '  <recv response="180" optional="true"/>', '  <recv response="200" rtd="true" rrs="true"/>');
+  steps.push('  <recv response="100" optional="true"/>', '  <recv response="180" optional="true"/>', o.video === true
+      ? '  <recv response="200" rtd="true" rrs="true"><action><ereg regexp="m=video ([0-9]+)" search_in="body" check_it="true" assign_to="vline,vport"/><log message="carillon-video-port [$vport] ([$vline])"/></action></recv>'
+      : '  <recv response="200" rtd="true" rrs="true"/>');
   steps.push(`  <send>${cdata(`ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 [routes]

@@ -52,6 +52,8 @@ export interface SippResult {
 
 export interface SippHandle {
   readonly done: Promise<SippResult>;
+  /** Its working directory (its trace files). */
+  readonly dir: string;
   readonly child: ChildProcess;
   kill(): void;
   /** SIGUSR1: SIPp takes no new calls and exits once its calls are over, printing its final counts. */
@@ -112,6 +114,7 @@ export function startSipp(opts: SippOptions): SippHandle {
   });
   return {
     done,
+    dir,
     child,
     kill: () => child.kill('SIGKILL'),
     stop: () => {
