@@ -102,4 +102,41 @@ describe('video in a meeting (baresip with H.264 in a namespace of the test)', (
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('a room system on TLS with SRTP keeps its video encrypted and sees, and is seen by, a plain one', async () => {
+    const ns = createNetns();
+    const [sipPort, sipTls, apiPort] = [25160, 25161, 28180];
+    const carillon = await startCarillonInNetns(ns, {
+      yaml: `logLevel: warn\ndomain: ${ns.address}\nsip: { t1Ms: 100, t2Ms: 800, t4Ms: 1000, timerDMs: 1000 }\n`,
+      sipUdp: sipPort,
+      sipTls,
+      api: apiPort,
+    });
+    const phones: BaresipHandle[] = [];
+    try {
+      const m = await runScriptInNetns<{ meetingId: string; pin: string }>(ns, path.join(import.meta.dirname, '../support/meeting-setup.ts'), {
+        endpoint: `http://${ns.address}:${apiPort}`,
+        dataDir: path.join(carillon.dir, 'data'),
+        settings: { JoinTones: false },
+      });
+      phones.push(
+        startBaresip({ ns, user: 'plain', port: 25110, seconds: 10, video: { colour: 'yellow', packetizationMode: 1 }, dial: `sip:${m.pin}@${ns.address}:${sipPort}` }),
+        startBaresip({ ns, user: 'secure', port: 25120, seconds: 10, secure: true, video: { colour: 'cyan', packetizationMode: 1 }, dial: `sip:${m.pin}@${ns.address}:${sipTls};transport=tls` }),
+      );
+      const [plain, secure] = phones as [BaresipHandle, BaresipHandle];
+      await sleep(6000);
+      const seen = await Promise.all([takeSnapshot(plain), takeSnapshot(secure)]);
+      await Promise.all(phones.map((p) => p.done));
+      const outputs = phones.map((p) => p.output().slice(-2500)).join('\n----\n');
+      expect(seen.map((p) => p?.colour), outputs).toEqual(['cyan', 'yellow']);
+      // srtp-mand: baresip keys the video from Carillon's answer (RTP/SAVP with a=crypto) and takes no plain packet.
+      expect(secure.output(), outputs).toMatch(/srtp: video: SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_80\)/);
+      expect(decoderErrors(secure), outputs).toBe(0);
+      expect(decoderErrors(plain), outputs).toBe(0);
+    } finally {
+      for (const p of phones) p.kill();
+      await carillon.stop();
+      ns.destroy();
+    }
+  }, 60_000);
 });
