@@ -420,6 +420,7 @@ export class FloorServer {
     if (to === 'Granted') this.counters.granted++;
     for (const f of req.floorIds) this.#touchedFloors.add(f);
     if (!ACTIVE.has(to)) {
+      req.queuePosition = 0;
       this.#requests.delete(req.id);
       this.#ended.push(req);
     }
@@ -553,6 +554,11 @@ export class FloorServer {
   }
 
   #error(peer: BfcpPeer, h: CommonHeader, code: ErrorCodeValue, unknownTypes: readonly number[] = [], info?: string): void {
+    // A message with R set is a response (§5.1): an Error to it could start a loop; it is dropped.
+    if (h.responder) {
+      this.counters.unparsable++;
+      return;
+    }
     this.counters.errorsSent[code]++;
     const attrs: BfcpAttribute[] = [errorCodeAttr(code, unknownTypes)];
     if (info !== undefined) attrs.push(textAttr(ATTR.ErrorInfo, info));
