@@ -10,7 +10,7 @@
  * Bounded: users per conference, ongoing requests per user and floor, messages per peer.
  */
 import type { Clock } from '../../common/clock.ts';
-import { ATTR, type BfcpAttribute, REQUEST_STATUS } from './attributes.ts';
+import { ATTR, attributeLength, BFCP_MAX_ATTRIBUTE_BYTES, type BfcpAttribute, REQUEST_STATUS } from './attributes.ts';
 import { type BfcpResult, type CommonHeader, ERROR_CODE, type ErrorCodeValue, PRIMITIVE, type Primitive } from './common-header.ts';
 import {
   type BfcpMessage,
@@ -136,7 +136,8 @@ interface Bucket {
 }
 
 const STATUS_VALUE: Readonly<Record<RequestState, number>> = REQUEST_STATUS;
-const MAX_TEXT = 64;
+/** Octets of a display name, URI or participant text Carillon repeats (a FLOOR-REQUEST-INFORMATION holds at most 255). */
+const MAX_TEXT_BYTES = 60;
 
 export class FloorServer {
   readonly conferenceId: number;
@@ -359,7 +360,7 @@ export class FloorServer {
       userId: user.id,
       floorIds,
       priority: prio?.kind === 'priority' ? prio.priority : undefined,
-      participantInfo: ppi?.kind === 'text' ? ppi.text.slice(0, MAX_TEXT) : undefined,
+      participantInfo: ppi?.kind === 'text' ? ppi.text : undefined,
       state: 'Pending',
       queuePosition: 0,
       reportedState: undefined,
@@ -528,20 +529,32 @@ export class FloorServer {
    */
   #requestInfo(req: FloorRequest): BfcpAttribute {
     const status = requestStatusAttr(STATUS_VALUE[req.state], req.queuePosition);
-    const children: BfcpAttribute[] = [groupAttr(ATTR.OverallRequestStatus, req.id, [status])];
-    for (const f of req.floorIds) children.push(groupAttr(ATTR.FloorRequestStatus, f, [status]));
-    children.push(this.#beneficiaryInfo(req.userId));
-    if (req.priority !== undefined) children.push(priorityAttr(req.priority));
-    if (req.participantInfo !== undefined) children.push(textAttr(ATTR.ParticipantProvidedInfo, req.participantInfo));
-    return groupAttr(ATTR.FloorRequestInformation, req.id, children);
+    const required: BfcpAttribute[] = [groupAttr(ATTR.OverallRequestStatus, req.id, [status])];
+    for (const f of req.floorIds) required.push(groupAttr(ATTR.FloorRequestStatus, f, [status]));
+    // The 8-bit Length bounds the whole group: optional parts are left out, last first, until it fits.
+    const optional: BfcpAttribute[] = [this.#beneficiaryInfo(req.userId)];
+    if (req.priority !== undefined) optional.push(priorityAttr(req.priority));
+    if (req.participantInfo !== undefined) optional.push(textAttr(ATTR.ParticipantProvidedInfo, req.participantInfo, MAX_TEXT_BYTES));
+    for (;;) {
+      const candidate: BfcpAttribute = { kind: 'group', type: ATTR.FloorRequestInformation, mandatory: true, id: req.id, children: [...required, ...optional] };
+      if (attributeLength(candidate) <= BFCP_MAX_ATTRIBUTE_BYTES) return candidate;
+      if (optional.length === 0) return this.#bareInfo(req, required);
+      optional.pop();
+    }
+  }
+
+  /** Too many floors for one group: the overall status and as many floors as fit. */
+  #bareInfo(req: FloorRequest, required: BfcpAttribute[]): BfcpAttribute {
+    const maxFloors = Math.floor((BFCP_MAX_ATTRIBUTE_BYTES - 4 - 8) / 8);
+    return { kind: 'group', type: ATTR.FloorRequestInformation, mandatory: true, id: req.id, children: required.slice(0, 1 + maxFloors) };
   }
 
   /** BENEFICIARY-INFORMATION (§5.2.14): the id, with display name and URI when the meeting gave them (cut to fit). */
   #beneficiaryInfo(userId: number): BfcpAttribute {
     const info = this.#users.get(userId)?.info ?? {};
     const children: BfcpAttribute[] = [];
-    if (info.displayName !== undefined) children.push(textAttr(ATTR.UserDisplayName, info.displayName.slice(0, MAX_TEXT)));
-    if (info.uri !== undefined) children.push(textAttr(ATTR.UserUri, info.uri.slice(0, MAX_TEXT)));
+    if (info.displayName !== undefined) children.push(textAttr(ATTR.UserDisplayName, info.displayName, MAX_TEXT_BYTES));
+    if (info.uri !== undefined) children.push(textAttr(ATTR.UserUri, info.uri, MAX_TEXT_BYTES));
     return groupAttr(ATTR.BeneficiaryInformation, userId, children);
   }
 

@@ -201,10 +201,11 @@ export function errorCodeAttr(code: number, unknownTypes: readonly number[] = []
   return { kind: 'error-code', type: ATTR.ErrorCode, mandatory: true, code, details: unknownTypesDetails(unknownTypes.slice(0, BFCP_MAX_ATTRIBUTE_BYTES - 3)) };
 }
 
-/** A text attribute, cut (at a character boundary) to what the 8-bit Length allows. */
-export function textAttr(type: TextAttrType, text: string): BfcpAttribute {
-  let t = text;
-  while (Buffer.byteLength(t, 'utf8') > BFCP_MAX_ATTRIBUTE_BYTES - 2) t = t.slice(0, -1);
+/** A text attribute, cut (at a character boundary) to `maxBytes` octets of UTF-8, at most what the 8-bit Length allows. */
+export function textAttr(type: TextAttrType, text: string, maxBytes = BFCP_MAX_ATTRIBUTE_BYTES - 2): BfcpAttribute {
+  const limit = Math.min(maxBytes, BFCP_MAX_ATTRIBUTE_BYTES - 2);
+  let t = text.length > limit ? text.slice(0, limit) : text;
+  while (Buffer.byteLength(t, 'utf8') > limit) t = t.slice(0, -1);
   return { kind: 'text', type, mandatory: true, text: t };
 }
 

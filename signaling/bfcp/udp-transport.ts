@@ -18,6 +18,7 @@ import type dgram from 'node:dgram';
 import type { Clock, TimerHandle, Timers } from '../../common/clock.ts';
 import { isIpLiteral, isUsablePort } from '../../common/net-values.ts';
 import { isIpv6, type SocketFactory } from '../../common/sockets.ts';
+import { TokenBuckets } from '../../common/token-bucket.ts';
 import type { BfcpAttribute } from './attributes.ts';
 import { type CommonHeader, parseCommonHeader, parseError, PRIMITIVE, type Primitive } from './common-header.ts';
 import type { BfcpPeer } from './floor-server.ts';
@@ -125,6 +126,8 @@ export class BfcpUdpTransport {
   readonly #deps: BfcpUdpDeps;
   readonly #opts: Required<BfcpUdpOptions>;
   readonly #remotes = new Map<string, UdpRemote>();
+  /** Error 1 answers per source address: 5 a second, bursts of 10. */
+  readonly #unroutableAnswers = new TokenBuckets(5, 10);
   #socket: dgram.Socket | undefined;
   #sweep: TimerHandle | undefined;
   #closed = false;
@@ -209,7 +212,11 @@ export class BfcpUdpTransport {
 
   #deliver(remote: UdpRemote, result: Parameters<BfcpReceiver['receive']>[0], header: CommonHeader): void {
     if (!result.ok && (header.responder || header.primitive === PRIMITIVE.Error)) return;
-    const outcome = routeMessage(result, remote, this.#deps.router, remote.seen, (m) => this.answer(remote, m), true);
+    // Error 1 goes to any source address (it may be spoofed): paced per address, the rest dropped.
+    const answerUnroutable = (m: OutgoingMessage): void => {
+      if (this.#unroutableAnswers.take(remote.address, this.#deps.clock.monoMs())) this.answer(remote, m);
+    };
+    const outcome = routeMessage(result, remote, this.#deps.router, remote.seen, answerUnroutable, true);
     if (outcome === 'unroutable') this.counters.unroutable++;
     if (outcome === 'unanswerable') this.counters.unparsable++;
   }
@@ -287,6 +294,7 @@ export class BfcpUdpTransport {
           for (const rec of r.seen) rec.peerClosed(r);
         }
       }
+      this.#unroutableAnswers.sweep(now);
       if (this.#remotes.size > 0) this.#armSweep();
     }, Math.min(this.#opts.remoteIdleMs, 60_000));
   }

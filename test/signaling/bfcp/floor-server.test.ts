@@ -311,6 +311,22 @@ describe('FloorServer (RFC 8855 §13)', () => {
     expect(server.userCount).toBe(2);
   });
 
+  it('long names, texts and many floors still fit the 255-octet FLOOR-REQUEST-INFORMATION', () => {
+    const floorIds = Array.from({ length: 40 }, (_, i) => i + 1);
+    const timers = new ManualTimers();
+    const server = new FloorServer({ conferenceId: CONF, floorIds }, { clock: timers });
+    server.addUser(A, { displayName: '会議室'.repeat(60), uri: `sip:${'r'.repeat(300)}@192.0.2.1` });
+    const peer = new FakePeer();
+    send(server, peer, A, PRIMITIVE.FloorRequest, [u16Attr(ATTR.FloorId, 1), { kind: 'text', type: ATTR.ParticipantProvidedInfo, mandatory: true, text: 'é'.repeat(120) }]);
+    send(server, peer, A, PRIMITIVE.FloorRequest, floorIds.map((f) => u16Attr(ATTR.FloorId, f)));
+    const sent = peer.take();
+    expect(sent.map((x) => statusOf(x.attributes)?.status)).toEqual(['Pending', 'Granted', 'Pending', 'Accepted']);
+    for (const x of sent) {
+      const bytes = encodeMessage({ version: 2, responder: false, primitive: x.primitive, conferenceId: CONF, transactionId: 1, userId: A, attributes: x.attributes });
+      expect(parseMessage(bytes).ok).toBe(true);
+    }
+  });
+
   it('close() ends everything once and says nobody presents', () => {
     const { server, peers, presenters, request } = setup();
     request(peers.a, A);

@@ -250,6 +250,10 @@ describe('BfcpUdpTransport (RFC 8855 §6.2)', () => {
     deliver(msg(PRIMITIVE.Hello, 9, [], { conferenceId: 1234 }));
     const e = parseMessage(sent()[0] as Buffer);
     expect(e.ok && [e.value.primitive, e.value.header.responder, e.value.header.transactionId]).toEqual([PRIMITIVE.Error, true, 9]);
+    // A flood naming no conference here is answered only at a pace (the source may be spoofed).
+    for (let i = 0; i < 100; i++) deliver(msg(PRIMITIVE.Hello, 100 + i, [], { conferenceId: 1234 }));
+    expect(sent().length).toBe(9);
+    expect(t.counters.unroutable).toBe(101);
     deliver(msg(PRIMITIVE.Hello, 1));
     rec.got[0]?.peer.notify(2, CONF, 1, PRIMITIVE.FloorStatus, []);
     t.close();
