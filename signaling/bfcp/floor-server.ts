@@ -207,6 +207,12 @@ export class FloorServer {
     return true;
   }
 
+  /** The moderator takes the floor from whoever holds it (the granted request is Revoked); false when nobody does. */
+  revokeFloor(floorId: number = this.floorIds[0] ?? DEFAULT_FLOOR_ID): boolean {
+    const held = this.#holder(floorId);
+    return held === undefined ? false : this.revoke(held.id);
+  }
+
   /** Who holds the floor (undefined: nobody). */
   presenter(floorId: number = this.floorIds[0] ?? DEFAULT_FLOOR_ID): number | undefined {
     for (const r of this.#requests.values()) if (r.state === 'Granted' && r.floorIds.includes(floorId)) return r.userId;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ATTR, type BfcpAttribute, REQUEST_STATUS } from '../../../signaling/bfcp/attributes.ts';
 import { type CommonHeader, ERROR_CODE, PRIMITIVE, type Primitive } from '../../../signaling/bfcp/common-header.ts';
@@ -58,14 +59,26 @@ function send(server: FloorServer, peer: BfcpPeer, userId: number, primitive: Pr
 function setup(opts: Partial<FloorServerOptions> = {}) {
   const timers = new ManualTimers();
   const presenters: (number | undefined)[] = [];
-  const server = new FloorServer({ conferenceId: CONF, ...opts }, { clock: timers, events: { presenterChanged: (_f, u) => presenters.push(u) } });
+  const changes: [number, number | undefined][] = [];
+  const server = new FloorServer(
+    { conferenceId: CONF, ...opts },
+    {
+      clock: timers,
+      events: {
+        presenterChanged: (f, u) => {
+          presenters.push(u);
+          changes.push([f, u]);
+        },
+      },
+    },
+  );
   const peers = { a: new FakePeer(), b: new FakePeer(), c: new FakePeer() };
   expect(server.addUser(A, { displayName: 'Room A', uri: 'sip:a@192.0.2.1' })).toBe('added');
   expect(server.addUser(B)).toBe('added');
   expect(server.addUser(C)).toBe('added');
   const request = (peer: FakePeer, user: number, floor = 1): void => send(server, peer, user, PRIMITIVE.FloorRequest, [u16Attr(ATTR.FloorId, floor)]);
   const release = (peer: FakePeer, user: number, id: number): void => send(server, peer, user, PRIMITIVE.FloorRelease, [u16Attr(ATTR.FloorRequestId, id)]);
-  return { server, timers, presenters, peers, request, release };
+  return { server, timers, presenters, changes, peers, request, release };
 }
 
 const summary = (sent: readonly Sent[]): string[] => sent.map((s) => `${s.kind} ${s.primitive} ${JSON.stringify(statusOf(s.attributes) ?? errorOf(s) ?? null)}`);
@@ -325,6 +338,51 @@ describe('FloorServer (RFC 8855 §13)', () => {
       const bytes = encodeMessage({ version: 2, responder: false, primitive: x.primitive, conferenceId: CONF, transactionId: 1, userId: A, attributes: x.attributes });
       expect(parseMessage(bytes).ok).toBe(true);
     }
+  });
+
+  it('revokeFloor takes the floor from its holder and hands it on', () => {
+    const { server, peers, request } = setup();
+    expect(server.revokeFloor()).toBe(false);
+    request(peers.a, A);
+    request(peers.b, B);
+    expect(server.revokeFloor(1)).toBe(true);
+    expect(server.presenter()).toBe(B);
+  });
+
+  it('random operations keep one holder per floor, presenter events in step, and state bounded', () => {
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('request' as const), u: fc.constantFrom(A, B, C), f: fc.constantFrom(1, 2, 3) }),
+      fc.record({ k: fc.constant('release' as const), u: fc.constantFrom(A, B, C), id: fc.integer({ min: 0, max: 12 }) }),
+      fc.record({ k: fc.constant('query' as const), u: fc.constantFrom(A, B, C), f: fc.constantFrom(1, 2) }),
+      fc.record({ k: fc.constant('goodbye' as const), u: fc.constantFrom(A, B, C) }),
+      fc.record({ k: fc.constant('remove' as const), u: fc.constantFrom(A, B, C) }),
+      fc.record({ k: fc.constant('add' as const), u: fc.constantFrom(A, B, C) }),
+      fc.record({ k: fc.constant('revoke' as const), id: fc.integer({ min: 0, max: 12 }) }),
+      fc.record({ k: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 5000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('queue' as const, 'deny' as const), fc.array(op, { maxLength: 60 }), (policy, ops) => {
+        const { server, peers, changes, timers, request, release } = setup({ policy, floorIds: [1, 2], maxRequestsPerUser: 2 });
+        const peerOf = { [A]: peers.a, [B]: peers.b, [C]: peers.c } as Record<number, FakePeer>;
+        for (const o of ops) {
+          if (o.k === 'request') request(peerOf[o.u] as FakePeer, o.u, o.f);
+          else if (o.k === 'release') release(peerOf[o.u] as FakePeer, o.u, o.id);
+          else if (o.k === 'query') send(server, peerOf[o.u] as FakePeer, o.u, PRIMITIVE.FloorQuery, [u16Attr(ATTR.FloorId, o.f)]);
+          else if (o.k === 'goodbye') send(server, peerOf[o.u] as FakePeer, o.u, PRIMITIVE.Goodbye);
+          else if (o.k === 'remove') server.removeUser(o.u);
+          else if (o.k === 'add') server.addUser(o.u);
+          else if (o.k === 'revoke') server.revoke(o.id);
+          else timers.advance(o.ms);
+          const granted = [A, B, C].flatMap((u) => server.requestsOf(u).filter((r) => r.state === 'Granted'));
+          expect(granted.length).toBeLessThanOrEqual(2);
+          expect(server.requestCount).toBeLessThanOrEqual(3 * 2 * 2);
+          expect(server.counters.illegalTransitions).toBe(0);
+          // The events told the meeting exactly who presents on each floor now.
+          for (const f of [1, 2]) expect(changes.filter(([cf]) => cf === f).at(-1)?.[1]).toBe(server.presenter(f));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('close() ends everything once and says nobody presents', () => {

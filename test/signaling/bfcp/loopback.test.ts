@@ -129,7 +129,19 @@ describe.each(['tcp', 'udp'] as const)('BFCP over %s on loopback', (kind) => {
   });
 });
 
-describe('BFCP over TCP: a stream that cannot be framed is closed', () => {
+describe('BFCP over TCP: version 1 and framing', () => {
+  it('a version 1 (RFC 4582) participant is answered in version 1', async () => {
+    const { client } = await start('tcp');
+    const a = await client(CONF, A);
+    a.sendRaw(message({ version: 1, primitive: P.Hello, conferenceId: CONF, transactionId: 77, userId: A }));
+    const ack = await a.waitFor((m) => m.transactionId === 77, 'HelloAck');
+    expect([ack.primitive, ack.version, ack.r]).toEqual([P.HelloAck, 1, false]);
+    a.sendRaw(message({ version: 1, primitive: P.FloorRequest, conferenceId: CONF, transactionId: 78, userId: A, attrs: [u16Tlv(2, 1)] }));
+    const granted = await a.waitForStatus('Granted');
+    // RFC 8855 §8: over TCP the server's notifications carry Transaction ID 0.
+    expect([granted.version, granted.transactionId]).toEqual([1, 0]);
+  });
+
   it('a version-7 header closes that connection only', async () => {
     const { port, client } = await start('tcp');
     const a = await client(CONF, A);
