@@ -15,8 +15,9 @@ import { encodeMessage, parseMessage } from '../../../signaling/bfcp/messages.ts
 import { decodeWithTshark, fieldValues, type TsharkPacket } from '../../support/tshark-oracle.ts';
 import { CORPUS } from './corpus.ts';
 
-const CAPTURE = '/work/shared/fixtures/captures/bfcp.pcapng';
 const FIXTURES = path.join(import.meta.dirname, '../../fixtures/bfcp');
+/** A copy of the shared capture (ntop/nDPI tests/cfgs/default/pcap/bfcp.pcapng), 1 KiB. */
+const CAPTURE = path.join(FIXTURES, 'bfcp.pcapng');
 const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES, name));
 
 interface CapturedFrame {
