@@ -159,7 +159,10 @@ export interface PresentationPort {
    * Undefined: every request is refused.
    */
   onRequest: ((grant: (granted: boolean) => void) => void) | undefined;
-  /** The peer released the token (presentationTokenRelease) or its call ended while it held it. */
+  /**
+   * The peer released the token (presentationTokenRelease) or its call ended, while it held the token
+   * or waited for the meeting's answer (the pending grant then does nothing).
+   */
   onRelease: (() => void) | undefined;
   /**
    * Carillon takes the token back (another participant now presents): H.239's token-manager
