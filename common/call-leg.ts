@@ -147,6 +147,33 @@ export interface LegWire {
 /** How Carillon presents itself when it answers a call (SIP: a Contact feature tag). */
 export type AnswerRole = 'call' | 'recording-server';
 
+/**
+ * The content floor of a leg whose protocol has one of its own (H.323: the H.239 presentation
+ * token): the meeting decides who presents, the leg speaks its protocol. Carillon is the token
+ * manager; one request is pending at a time (another while one waits is refused at once).
+ */
+export interface PresentationPort {
+  /**
+   * The peer asks to present (H.239 presentationTokenRequest): the meeting answers through `grant`,
+   * once (later calls, and calls after the request was overtaken or the call ended, do nothing).
+   * Undefined: every request is refused.
+   */
+  onRequest: ((grant: (granted: boolean) => void) => void) | undefined;
+  /**
+   * The peer released the token (presentationTokenRelease) or its call ended, while it held the token
+   * or waited for the meeting's answer (the pending grant then does nothing).
+   */
+  onRelease: (() => void) | undefined;
+  /**
+   * Carillon takes the token back (another participant now presents): H.239's token-manager
+   * withdrawal, a presentationTokenRequest to the holder (which answers it and stops presenting).
+   * `holding` is false at once; onRelease does not fire for it. Nothing when the peer holds nothing.
+   */
+  revoke(): void;
+  /** Whether the peer holds the token now. */
+  readonly holding: boolean;
+}
+
 /** What a call asks of a leg. Each leg implements it for its protocol. */
 export interface CallLegControl {
   readonly protocol: LegProtocol;
@@ -181,6 +208,8 @@ export interface CallLegControl {
   sessionUpdated(): void;
   /** Releases every timer and table entry. Idempotent. */
   close(): void;
+  /** The leg's content floor, when its protocol has one (H.323 H.239); SIP legs leave it undefined (BFCP is the meeting's). */
+  readonly presentation?: PresentationPort;
 }
 
 /** What a leg Carillon places is asked to set up (the other side's request, as far as it crosses). */

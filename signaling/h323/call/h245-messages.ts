@@ -16,6 +16,7 @@ import type {
 import { UNKNOWN } from '../per/index.ts';
 import type { FastStartProposal, H323AudioCapability, TransportAddr } from './fast-connect.ts';
 import { isAudioCapability } from './fast-connect.ts';
+import { h239ControlCapability } from './h239.ts';
 import { CARILLON_TERMINAL_TYPE } from './master-slave.ts';
 
 /** H.245 v13 (`{itu-t(0) recommendation(0) h(8) 245 version(0) 13}`). */
@@ -56,12 +57,18 @@ export function readAudioCapability(a: AudioCapability): { readonly capability: 
 
 // ---- messages ----
 
-/** Carillon's TerminalCapabilitySet: receive audio in `audio`'s order, user input as digits and strings. */
+/**
+ * Carillon's TerminalCapabilitySet: receive audio in `audio`'s order, user input as digits and
+ * strings, and the H.239 control capability (H.239 §7.1), without which room systems offer no
+ * presentation token exchange (Tandberg errors when the H.239 fields are missing from the TCS).
+ */
 export function terminalCapabilitySet(sequenceNumber: number, audio: readonly H323AudioCapability[]): MultimediaSystemControlMessage {
   const table: CapabilityTableEntry[] = audio.map((c, i) => ({ capabilityTableEntryNumber: i + 1, capability: { choice: 'receiveAudioCapability', value: audioCapability(c) } }));
   const uii = audio.length + 1;
   table.push({ capabilityTableEntryNumber: uii, capability: { choice: 'receiveUserInputCapability', value: { choice: 'basicString', value: null } } });
   table.push({ capabilityTableEntryNumber: uii + 1, capability: { choice: 'receiveUserInputCapability', value: { choice: 'dtmf', value: null } } });
+  const h239 = uii + 2;
+  table.push({ capabilityTableEntryNumber: h239, capability: h239ControlCapability() });
   const none = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
   const tcs: TerminalCapabilitySet = {
     sequenceNumber,
@@ -79,7 +86,7 @@ export function terminalCapabilitySet(sequenceNumber: number, audio: readonly H3
       },
     },
     capabilityTable: table,
-    capabilityDescriptors: [{ capabilityDescriptorNumber: 0, simultaneousCapabilities: [audio.map((_, i) => i + 1), [uii, uii + 1]] }],
+    capabilityDescriptors: [{ capabilityDescriptorNumber: 0, simultaneousCapabilities: [audio.map((_, i) => i + 1), [uii, uii + 1], [h239]] }],
   };
   return { choice: 'request', value: { choice: 'terminalCapabilitySet', value: tcs } };
 }

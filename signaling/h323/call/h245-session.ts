@@ -3,8 +3,9 @@
  * whatever carries it (tunnelled in H.225.0 or on its own TCP connection): capability exchange
  * both ways, master/slave determination, logical channels (the peer's accepted or refused, one
  * of Carillon's own), user input (DTMF), key frame requests, round trip delay and the end of the
- * session. It decides and says what to send; its owner (the H.323 leg) carries the PDUs and
- * decides about media.
+ * session, and the H.239 presentation token (presentation-token.ts: H.239 generic messages go to
+ * it; other generic messages are treated as any message Carillon does not do). It decides and says
+ * what to send; its owner (the H.323 leg) carries the PDUs and decides about media.
  */
 import type { DtmfDigit } from '../../../common/dtmf-digit.ts';
 import { isDtmfDigit } from '../../../common/dtmf-digit.ts';
@@ -33,7 +34,9 @@ import {
   userInputSignal,
   videoFastUpdatePicture,
 } from './h245-messages.ts';
+import { genericOf, readH239Generic } from './h239.ts';
 import { CARILLON_TERMINAL_TYPE, determineMasterSlave, MSD_RETRIES } from './master-slave.ts';
+import { H239TokenManager } from './presentation-token.ts';
 
 /** What the session tells its owner. */
 export interface H245SessionEvents {
@@ -77,6 +80,10 @@ export class H245Session {
   failure: H245Failure | undefined;
   /** How many PDUs the peer sent that Carillon does not do (answered FunctionNotUnderstood or ignored). */
   notUnderstood = 0;
+  /** The call's H.239 presentation token (Carillon the token manager); quiet once the session ended. */
+  readonly presentation = new H239TokenManager((msgs) => {
+    if (!this.#ended) this.#ev.send(msgs);
+  });
 
   /** `audio`: what Carillon receives, in preference order; `draw`: random in [0, 1) for status determination numbers. */
   constructor(ev: H245SessionEvents, audio: readonly H323AudioCapability[], draw: () => number) {
@@ -152,6 +159,7 @@ export class H245Session {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.presentation.end();
     if (!this.#started) return;
     const out: MultimediaSystemControlMessage[] = [];
     if (this.#ownLcn !== undefined) out.push(closeLogicalChannel(this.#ownLcn));
@@ -168,6 +176,13 @@ export class H245Session {
     if (m.choice === UNKNOWN || this.#ended) {
       this.notUnderstood++;
       return;
+    }
+    // H.239 travels as generic messages (request, response, command or indication) with its OID;
+    // an H.239 message Carillon cannot read, and any other generic message, go on as unknowns.
+    const generic = genericOf(m);
+    if (generic !== undefined) {
+      const h239 = readH239Generic(generic.envelope, generic.generic);
+      if (h239.ok) return this.presentation.handle(h239.message);
     }
     switch (m.choice) {
       case 'request':
@@ -293,6 +308,7 @@ export class H245Session {
     switch (c.choice) {
       case 'endSessionCommand':
         this.#ended = true;
+        this.presentation.end();
         return this.#ev.endSession();
       case 'miscellaneousCommand':
         if (c.value.type.choice === 'videoFastUpdatePicture') this.#ev.fastUpdate(c.value.logicalChannelNumber);

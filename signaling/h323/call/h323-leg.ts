@@ -20,6 +20,7 @@ import type {
   LegWire,
   OfferOutcome,
   PeerRequest,
+  PresentationPort,
   SessionBody,
 } from '../../../common/call-leg.ts';
 import type { TimerHandle, Timers } from '../../../common/clock.ts';
@@ -284,9 +285,15 @@ export class H323CallerLeg implements CallLegControl {
     // No session timers on H.323 (TCP and H.245 keep the call alive).
   }
 
+  /** The H.239 presentation token of the call (Carillon the token manager; h245-session.ts). */
+  get presentation(): PresentationPort {
+    return this.#session.presentation;
+  }
+
   close(): void {
     if (this.#over) return;
     this.#over = true;
+    this.#session.presentation.end();
     this.#clearTimers();
     this.#h245Listen?.close();
     this.#h245?.close();

@@ -5,8 +5,8 @@
  */
 import type { AliasAddress, EndpointType, H323UserInformation, SetupUuie } from './h225.ts';
 import { H225_PROTOCOL_V4 } from './h225.ts';
-import type { AudioCapability, H245Message, H245TransportAddress, OpenLogicalChannel, TerminalCapabilitySet } from './h245.ts';
-import { H245_PROTOCOL_V13 } from './h245.ts';
+import type { AudioCapability, GenericMessage, GenericParameter, H245Message, H245TransportAddress, OpenLogicalChannel, TerminalCapabilitySet } from './h245.ts';
+import { H239_CONTROL, H239_MESSAGE, H245_PROTOCOL_V13 } from './h245.ts';
 
 export type AudioCodecName = 'g711Ulaw64k' | 'g711Alaw64k' | 'g722-64k';
 
@@ -113,8 +113,8 @@ export function audioCapability(name: AudioCodecName, frames = 20): AudioCapabil
   return { choice: name, value: frames };
 }
 
-/** Our TCS: receive audio in preference order, then UII basicString and dtmf; one descriptor. */
-export function terminalCapabilitySet(sequenceNumber: number, audio: readonly AudioCodecName[]): H245Message {
+/** Our TCS: receive audio in preference order, then UII basicString and dtmf (and, with `h239`, the H.239 control capability); one descriptor. */
+export function terminalCapabilitySet(sequenceNumber: number, audio: readonly AudioCodecName[], h239 = false): H245Message {
   const mp = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
   const audioEntries = audio.map((a, i) => ({
     capabilityTableEntryNumber: i + 1,
@@ -140,11 +140,12 @@ export function terminalCapabilitySet(sequenceNumber: number, audio: readonly Au
       ...audioEntries,
       { capabilityTableEntryNumber: uiiBase, capability: { choice: 'receiveUserInputCapability', value: { choice: 'basicString', value: null } } },
       { capabilityTableEntryNumber: uiiBase + 1, capability: { choice: 'receiveUserInputCapability', value: { choice: 'dtmf', value: null } } },
+      ...(h239 ? [{ capabilityTableEntryNumber: uiiBase + 2, capability: { choice: 'genericControlCapability' as const, value: { capabilityIdentifier: { choice: 'standard' as const, value: [...H239_CONTROL] } } } }] : []),
     ],
     capabilityDescriptors: [
       {
         capabilityDescriptorNumber: 0,
-        simultaneousCapabilities: [audioEntries.map((e) => e.capabilityTableEntryNumber), [uiiBase, uiiBase + 1]].filter((s) => s.length > 0),
+        simultaneousCapabilities: [audioEntries.map((e) => e.capabilityTableEntryNumber), [uiiBase, uiiBase + 1], h239 ? [uiiBase + 2] : []].filter((s) => s.length > 0),
       },
     ],
   };
@@ -259,4 +260,42 @@ export function openLogicalChannelReject(lcn: number): H245Message {
     choice: 'response',
     value: { choice: 'openLogicalChannelReject', value: { forwardLogicalChannelNumber: lcn, cause: { choice: 'dataTypeNotSupported', value: null } } },
   };
+}
+
+// ---------------------------------------------------------------- H.239 (role management)
+
+/** H.239 Table 7 subMessageIdentifiers and §8.3 parameter identifiers, as the endpoint writes them. */
+export const H239_SUB = { flowControlReleaseRequest: 1, flowControlReleaseResponse: 2, presentationTokenRequest: 3, presentationTokenResponse: 4, presentationTokenRelease: 5, presentationTokenIndicateOwner: 6 } as const;
+export const H239_PARAM = { bitRate: 41, channelId: 42, symmetryBreaking: 43, terminalLabel: 44, acknowledge: 126, reject: 127 } as const;
+
+function h239Generic(sub: number, params: readonly (readonly [number, number | true])[]): GenericMessage {
+  const content: GenericParameter[] = params.map(([id, v]) => ({
+    parameterIdentifier: { choice: 'standard', value: id },
+    parameterValue: v === true ? { choice: 'logical', value: null } : { choice: 'unsignedMin', value: v },
+  }));
+  return { messageIdentifier: { choice: 'standard', value: [...H239_MESSAGE] }, subMessageIdentifier: sub, messageContent: content };
+}
+
+/** presentationTokenRequest (genericRequest): terminalLabel, channelId, symmetryBreaking (H.239 §8.5). */
+export function presentationTokenRequest(terminalLabel: number, channelId: number, symmetryBreaking: number): H245Message {
+  const g = h239Generic(H239_SUB.presentationTokenRequest, [[H239_PARAM.terminalLabel, terminalLabel], [H239_PARAM.channelId, channelId], [H239_PARAM.symmetryBreaking, symmetryBreaking]]);
+  return { choice: 'request', value: { choice: 'genericRequest', value: g } };
+}
+
+/** presentationTokenResponse (genericResponse): acknowledge or reject, terminalLabel, channelId. */
+export function presentationTokenResponse(acknowledge: boolean, terminalLabel: number, channelId: number): H245Message {
+  const g = h239Generic(H239_SUB.presentationTokenResponse, [[acknowledge ? H239_PARAM.acknowledge : H239_PARAM.reject, true], [H239_PARAM.terminalLabel, terminalLabel], [H239_PARAM.channelId, channelId]]);
+  return { choice: 'response', value: { choice: 'genericResponse', value: g } };
+}
+
+/** presentationTokenRelease (genericCommand): terminalLabel, channelId. */
+export function presentationTokenRelease(terminalLabel: number, channelId: number): H245Message {
+  const g = h239Generic(H239_SUB.presentationTokenRelease, [[H239_PARAM.terminalLabel, terminalLabel], [H239_PARAM.channelId, channelId]]);
+  return { choice: 'command', value: { choice: 'genericCommand', value: g } };
+}
+
+/** flowControlReleaseRequest (genericRequest): channelId, bitRate (units of 100 bit/s). */
+export function flowControlReleaseRequest(channelId: number, bitRate: number): H245Message {
+  const g = h239Generic(H239_SUB.flowControlReleaseRequest, [[H239_PARAM.channelId, channelId], [H239_PARAM.bitRate, bitRate]]);
+  return { choice: 'request', value: { choice: 'genericRequest', value: g } };
 }

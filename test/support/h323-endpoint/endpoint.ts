@@ -13,7 +13,8 @@ import type { AudioCodecName, Endpoint } from './build.ts';
 import type { CallOptions, CallState, EndpointOptions, Received, SentUnit } from './types.ts';
 import { kindOf } from './types.ts';
 import type { H323UserInformation } from './h225.ts';
-import { audioName, bodyFields, endpointOf, h245EndpointOf } from './fields.ts';
+import { audioName, bodyFields, endpointOf, h239Of, h245EndpointOf } from './fields.ts';
+import type { H239Seen } from './fields.ts';
 import { openLogicalChannel as olcCodec } from './h245.ts';
 import type { H245Message, OpenLogicalChannel } from './h245.ts';
 import { decodeH245, decodeSignalling, encodeH245, encodeSignalling } from './messages.ts';
@@ -57,6 +58,12 @@ export class H323TestEndpoint {
   /** Logical channels Carillon opened towards us, and ours to Carillon. */
   readonly remoteChannels = new Map<number, AudioCodecName | undefined>();
   ownChannel: number | undefined;
+  /** H.239 messages Carillon sent us, in order. */
+  readonly h239: H239Seen[] = [];
+  /** Our view of the H.239 presentation token: asked for, held, or not ours. */
+  presentationToken: 'none' | 'requested' | 'held' = 'none';
+  /** The terminalLabel and channelId our token requests quote (Carillon must echo them). */
+  h239Labels = { terminalLabel: 0x0101, channelId: 3 };
   #rtp: RtpPair | undefined;
   #opts: CallOptions | undefined;
   #sock: net.Socket | undefined;
@@ -125,7 +132,7 @@ export class H323TestEndpoint {
       this.state = 'released';
     });
 
-    const control = opts.h245 === 'tunnel' ? [b.terminalCapabilitySet(1, opts.audio), b.masterSlaveDetermination(this.statusDeterminationNumber)] : [];
+    const control = opts.h245 === 'tunnel' ? [b.terminalCapabilitySet(1, opts.audio, opts.h239 === true), b.masterSlaveDetermination(this.statusDeterminationNumber)] : [];
     if (control.length > 0) this.#h245Started = true;
     this.fastStartState = opts.fastStart ? 'pending' : 'unused';
     const ies: InformationElement[] = [
@@ -208,6 +215,43 @@ export class H323TestEndpoint {
   /** DTMF as UserInputIndication, one per digit: `signal` (signalType + duration 100) or `alphanumeric`. */
   sendDtmf(digits: string, how: 'signal' | 'alphanumeric'): void {
     this.#sendH245([...digits].map((d) => (how === 'signal' ? b.userInputSignal(d) : b.userInputAlphanumeric(d))));
+  }
+
+  /** H.239 presentationTokenRequest (genericRequest) with our labels; `symmetryBreaking` 1..127. */
+  requestPresentationToken(symmetryBreaking = 64): void {
+    if (this.presentationToken === 'none') this.presentationToken = 'requested';
+    this.#sendH245([b.presentationTokenRequest(this.h239Labels.terminalLabel, this.h239Labels.channelId, symmetryBreaking)]);
+  }
+
+  /** H.239 presentationTokenRelease (genericCommand): we stop presenting. */
+  releasePresentationToken(): void {
+    this.presentationToken = 'none';
+    this.#sendH245([b.presentationTokenRelease(this.h239Labels.terminalLabel, this.h239Labels.channelId)]);
+  }
+
+  /** Sends any H.245 PDU built with the endpoint's own schema (tests of odd or flooding peers). */
+  sendH245(msgs: readonly H245Message[]): void {
+    this.#sendH245(msgs);
+  }
+
+  /** Resolves with the `nth` (1-based) H.239 message of subMessageIdentifier `sub` Carillon sent. */
+  async waitForH239(sub: number, nth = 1, ms = 5000): Promise<H239Seen> {
+    const seen = (): H239Seen[] => this.received.flatMap((m) => ('h245' in m && m.value !== undefined ? [h239Of(m.value)] : [])).filter((h): h is H239Seen => h?.sub === sub);
+    await this.waitFor(() => seen().length >= nth, ms);
+    const h = seen()[nth - 1];
+    if (h === undefined) throw new Error('H.239 message vanished');
+    return h;
+  }
+
+  /** Carillon's H.239: answers to our requests move our token; a request from the token manager takes it back (we acknowledge). */
+  #onH239(h: H239Seen): void {
+    this.h239.push(h);
+    if (h.sub === b.H239_SUB.presentationTokenResponse && this.presentationToken === 'requested') {
+      this.presentationToken = h.params.get(b.H239_PARAM.acknowledge) === true ? 'held' : 'none';
+    } else if (h.sub === b.H239_SUB.presentationTokenRequest) {
+      this.presentationToken = 'none';
+      this.#sendH245([b.presentationTokenResponse(true, this.h239Labels.terminalLabel, this.h239Labels.channelId)]);
+    }
   }
 
   /** Q.931 Status Enquiry (with a StatusInquiry UUIE). */
@@ -350,6 +394,8 @@ export class H323TestEndpoint {
 
   #onH245(m: H245Message): void {
     if (m.choice === UNKNOWN) return;
+    const h239 = h239Of(m);
+    if (h239 !== undefined) return this.#onH239(h239);
     const v = m.value;
     if (v.choice === UNKNOWN) return;
     const rtp = this.#rtpEndpoint();
@@ -413,7 +459,7 @@ export class H323TestEndpoint {
   #startH245(): void {
     if (this.#h245Started || this.#opts === undefined) return;
     this.#h245Started = true;
-    this.#sendH245([b.terminalCapabilitySet(1, this.#opts.audio), b.masterSlaveDetermination(this.statusDeterminationNumber)]);
+    this.#sendH245([b.terminalCapabilitySet(1, this.#opts.audio, this.#opts.h239 === true), b.masterSlaveDetermination(this.statusDeterminationNumber)]);
   }
 
   /** Slow start (or a refused Fast Connect): open our transmit channel once TCS and MSD are done. */

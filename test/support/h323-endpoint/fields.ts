@@ -6,7 +6,8 @@ import { UNKNOWN } from '../../../signaling/h323/per/index.ts';
 import { PAYLOAD_TYPE } from './build.ts';
 import type { AudioCodecName, Endpoint } from './build.ts';
 import type { MessageBody, TransportAddress } from './h225.ts';
-import type { H245TransportAddress } from './h245.ts';
+import type { H245Message, H245TransportAddress } from './h245.ts';
+import { H239_MESSAGE } from './h245.ts';
 
 export function endpointOf(ta: TransportAddress | undefined): Endpoint | undefined {
   if (ta?.choice !== 'ipAddress') return undefined;
@@ -68,3 +69,27 @@ export function bodyFields(body: MessageBody): {
   }
 }
 
+
+/** An H.239 message as the endpoint saw it: its envelope, subMessageIdentifier and standard parameters (logical ones as true). */
+export interface H239Seen {
+  readonly envelope: 'genericRequest' | 'genericResponse' | 'genericCommand' | 'genericIndication';
+  readonly sub: number | undefined;
+  readonly params: ReadonlyMap<number, number | true>;
+}
+
+/** The H.239 message an H.245 PDU carries (messageIdentifier {0 0 8 239 2}), if any. */
+export function h239Of(m: H245Message): H239Seen | undefined {
+  if (m.choice === UNKNOWN || m.value.choice === UNKNOWN) return undefined;
+  const v = m.value;
+  if (v.choice !== 'genericRequest' && v.choice !== 'genericResponse' && v.choice !== 'genericCommand' && v.choice !== 'genericIndication') return undefined;
+  const id = v.value.messageIdentifier;
+  if (id.choice !== 'standard' || id.value.join('.') !== H239_MESSAGE.join('.')) return undefined;
+  const params = new Map<number, number | true>();
+  for (const p of v.value.messageContent ?? []) {
+    if (p.parameterIdentifier.choice !== 'standard') continue;
+    const pv = p.parameterValue;
+    if (pv.choice === 'logical') params.set(p.parameterIdentifier.value, true);
+    else if (pv.choice === 'unsignedMin' || pv.choice === 'unsignedMax' || pv.choice === 'unsigned32Min' || pv.choice === 'unsigned32Max' || pv.choice === 'booleanArray') params.set(p.parameterIdentifier.value, pv.value);
+  }
+  return { envelope: v.choice, sub: v.value.subMessageIdentifier, params };
+}

@@ -36,6 +36,60 @@ export const nonStandardParameter = seq({
 });
 const nonStandardMessage = seq({ nonStandardData: req(nonStandardParameter) }, ext);
 
+/** CapabilityIdentifier ::= CHOICE { standard OBJECT IDENTIFIER, h221NonStandard, uuid, domainBased, ... } */
+export const capabilityIdentifier = choice(
+  {
+    standard: objectIdentifier,
+    h221NonStandard: nonStandardParameter,
+    uuid: octets({ lb: 16, ub: 16 }),
+    domainBased: charString('IA5String', { size: { lb: 1, ub: 64 } }),
+  },
+  ext,
+);
+const parameterIdentifier = choice(
+  {
+    standard: int(0, 127),
+    h221NonStandard: nonStandardParameter,
+    uuid: octets({ lb: 16, ub: 16 }),
+    domainBased: charString('IA5String', { size: { lb: 1, ub: 64 } }),
+  },
+  ext,
+);
+/** ParameterValue: nested parameters (genericParameter) are not modelled (H.239 messages have none). */
+const parameterValue = choice(
+  {
+    logical: nul,
+    booleanArray: int(0, 255),
+    unsignedMin: int(0, 65535),
+    unsignedMax: int(0, 65535),
+    unsigned32Min: int(0, 4294967295),
+    unsigned32Max: int(0, 4294967295),
+    octetString: octets(),
+    genericParameter: notModelled('GenericParameter (nested)'),
+  },
+  ext,
+);
+export const genericParameter = seq({ parameterIdentifier: req(parameterIdentifier), parameterValue: req(parameterValue), supersedes: opt(seqOf(parameterIdentifier)) }, ext);
+export type GenericParameter = ValueOf<typeof genericParameter>;
+/** GenericCapability (genericControlCapability): the transport alternative is not modelled. */
+const genericCapability = seq(
+  {
+    capabilityIdentifier: req(capabilityIdentifier),
+    maxBitRate: opt(int(0, 4294967295)),
+    collapsing: opt(seqOf(genericParameter)),
+    nonCollapsing: opt(seqOf(genericParameter)),
+    nonCollapsingRaw: opt(octets()),
+    transport: opt(notModelled('DataProtocolCapability')),
+  },
+  ext,
+);
+/** GenericMessage ::= SEQUENCE { messageIdentifier, subMessageIdentifier INTEGER (0..127) OPTIONAL, messageContent OPTIONAL, ... } */
+export const genericMessage = seq(
+  { messageIdentifier: req(capabilityIdentifier), subMessageIdentifier: opt(int(0, 127)), messageContent: opt(seqOf(genericParameter)) },
+  ext,
+);
+export type GenericMessage = ValueOf<typeof genericMessage>;
+
 const ipv4 = octets({ lb: 4, ub: 4 });
 const tsap = int(0, 65535);
 export const unicastAddress = choice(
@@ -143,6 +197,7 @@ export const capability = choice(
       receiveUserInputCapability: userInputCapability,
       transmitUserInputCapability: userInputCapability,
       receiveAndTransmitUserInputCapability: userInputCapability,
+      genericControlCapability: genericCapability,
     },
   },
 );
@@ -389,7 +444,7 @@ export const requestMessage = choice(
     roundTripDelayRequest: sequenceOnly,
     maintenanceLoopRequest: notModelled('MaintenanceLoopRequest'),
   },
-  ext,
+  { additions: { communicationModeRequest: rest, conferenceRequest: rest, multilinkRequest: rest, logicalChannelRateRequest: rest, genericRequest: genericMessage } },
 );
 
 export const responseMessage = choice(
@@ -430,7 +485,16 @@ export const responseMessage = choice(
     maintenanceLoopAck: notModelled('MaintenanceLoopAck'),
     maintenanceLoopReject: notModelled('MaintenanceLoopReject'),
   },
-  ext,
+  {
+    additions: {
+      communicationModeResponse: rest,
+      conferenceResponse: rest,
+      multilinkResponse: rest,
+      logicalChannelRateAcknowledge: rest,
+      logicalChannelRateReject: rest,
+      genericResponse: genericMessage,
+    },
+  },
 );
 
 const miscellaneousCommand = seq(
@@ -476,7 +540,16 @@ export const commandMessage = choice(
     endSessionCommand,
     miscellaneousCommand,
   },
-  ext,
+  {
+    additions: {
+      communicationModeCommand: rest,
+      conferenceCommand: rest,
+      h223MultiplexReconfiguration: rest,
+      newATMVCCommand: rest,
+      mobileMultilinkReconfigurationCommand: rest,
+      genericCommand: genericMessage,
+    },
+  },
 );
 
 export const userInputIndication = choice(
@@ -520,7 +593,20 @@ export const indicationMessage = choice(
     newATMVCIndication: notModelled('NewATMVCIndication'),
     userInput: userInputIndication,
   },
-  ext,
+  {
+    additions: {
+      h2250MaximumSkewIndication: rest,
+      mcLocationIndication: rest,
+      conferenceIndication: rest,
+      vendorIdentification: rest,
+      functionNotSupported: rest,
+      multilinkIndication: rest,
+      logicalChannelRateRelease: rest,
+      flowControlIndication: rest,
+      mobileMultilinkReconfigurationIndication: rest,
+      genericIndication: genericMessage,
+    },
+  },
 );
 
 export const multimediaSystemControlMessage = choice(
@@ -528,6 +614,10 @@ export const multimediaSystemControlMessage = choice(
   ext,
 );
 export type H245Message = ValueOf<typeof multimediaSystemControlMessage>;
+
+/** H.239 Appendix I: the generic message identifier {0 0 8 239 2} and the control capability {0 0 8 239 1 1}. */
+export const H239_MESSAGE: readonly number[] = [0, 0, 8, 239, 2];
+export const H239_CONTROL: readonly number[] = [0, 0, 8, 239, 1, 1];
 
 /** H.245 protocolIdentifier {itu-t(0) recommendation(0) h(8) 245 version(0) 13}. */
 export const H245_PROTOCOL_V13: readonly number[] = [0, 0, 8, 245, 0, 13];

@@ -29,6 +29,8 @@ export interface CallOptions {
   readonly keepAliveEmptyTpkt?: boolean;
   /** Tunnel one H.245 PDU per Facility (as towards Cisco IOS) instead of grouping them. */
   readonly onePduPerFacility?: boolean;
+  /** Advertise the H.239 control capability in our TCS (a room system that presents). */
+  readonly h239?: boolean;
 }
 
 export interface ReceivedQ931 {
