@@ -14,6 +14,8 @@ import { DEFAULT_AUTH_BAN_SEC, DEFAULT_AUTH_FAILURE_WINDOW_SEC, DEFAULT_AUTH_FAI
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_SIP_TLS_PORT = 5061;
 export const DEFAULT_H323_PORT = 1720;
+/** BFCP (content floor control, RFC 8855) on TCP and UDP: the port room systems were seen using. */
+export const DEFAULT_BFCP_PORT = 5070;
 export const DEFAULT_API_PORT = 8080;
 export const DEFAULT_RTP_RANGE = '10000-60000';
 /** H.323 media's own range, as Chime published it for room systems (SPEC §2). */
@@ -148,6 +150,7 @@ export const ConfigSchema = Type.Object(
     sipTcp: Type.Integer({ ...Port, default: DEFAULT_SIP_PORT }),
     sipTls: Type.Integer({ ...Port, default: DEFAULT_SIP_TLS_PORT }),
     h323: Type.Integer({ ...Port, default: DEFAULT_H323_PORT }),
+    bfcp: Type.Integer({ ...Port, default: DEFAULT_BFCP_PORT, description: "BFCP floor control for meetings' presentation content (TCP and UDP); -1 turns it off" }),
     api: Type.Integer({ ...Port, default: DEFAULT_API_PORT }),
     rtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_RTP_RANGE, description: 'RTP/RTCP port range LOW-HIGH' }),
     h323RtpRange: Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', default: DEFAULT_H323_RTP_RANGE, description: "H.323 calls' own RTP/RTCP port range LOW-HIGH (apart from --rtp-range)" }),
@@ -209,6 +212,7 @@ export const FLAG_KEYS: Readonly<Record<string, keyof FileConfig>> = {
   'sip-tcp': 'sipTcp',
   'sip-tls': 'sipTls',
   h323: 'h323',
+  bfcp: 'bfcp',
   api: 'api',
   'rtp-range': 'rtpRange',
   'h323-rtp-range': 'h323RtpRange',
@@ -225,7 +229,7 @@ export const FLAG_KEYS: Readonly<Record<string, keyof FileConfig>> = {
   's3-endpoint': 's3Endpoint',
 };
 
-const NUMERIC = new Set<keyof FileConfig>(['sipUdp', 'sipTcp', 'sipTls', 'h323', 'api', 'mediaWorkers', 'mediaTimeout']);
+const NUMERIC = new Set<keyof FileConfig>(['sipUdp', 'sipTcp', 'sipTls', 'h323', 'bfcp', 'api', 'mediaWorkers', 'mediaTimeout']);
 
 /** Reads a YAML or JSON config file into an untrusted object. */
 export function readConfigFile(path: string): Record<string, unknown> {

@@ -37,6 +37,7 @@ import { MeetingEvents } from '../signaling/calls/meeting-events.ts';
 import { CarrierDialOut } from '../signaling/calls/dial-out.ts';
 import { MeetingDialInRouter } from '../signaling/routing/meeting-dial-in.ts';
 import { H323Edge } from '../signaling/h323/h323-edge.ts';
+import { MeetingContent } from '../signaling/calls/meeting-content.ts';
 import { addH323Metrics } from '../metrics/h323-metrics.ts';
 import type { MeetingDirectory } from '../signaling/routing/meeting-dial-in.ts';
 import type { CallRouter } from '../signaling/routing/route.ts';
@@ -73,6 +74,8 @@ export interface Ports {
   readonly sipTls: number | null;
   /** H.323 signaling is not served yet; always null until the H.323 edge lands. */
   readonly h323: number | null;
+  /** BFCP (TCP and UDP), null when --bfcp is off. */
+  readonly bfcp: number | null;
   readonly api: number | null;
 }
 
@@ -154,7 +157,8 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
   let meetingQualityLog: QualityLog | undefined;
   let app: FastifyInstance | undefined;
   let h323: H323Edge | undefined;
-  let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, api: null };
+  let ports: Ports = { sipUdp: null, sipTcp: null, sipTls: null, h323: null, bfcp: null, api: null };
+  let content: MeetingContent | undefined;
   let ready = false;
   let closing: Promise<void> | undefined;
 
@@ -344,7 +348,14 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
       );
       // Meeting participants' records: <data>/logs/voice-connector/meetings/media-quality.jsonl, always on.
       meetingQualityLog = new QualityLog(cfg.data);
+      // Meetings' presentation content: one floor per meeting, over BFCP (and H.239 on H.323 legs).
+      let bfcpPort: number | null = null;
+      if (cfg.bfcp >= 0) {
+        content = new MeetingContent({ control: engine, clock, timers, sockets, random, logger: logger.child({ part: 'bfcp' }) });
+        bfcpPort = await content.start(cfg.bind, cfg.bfcp);
+      }
       meetings = new MeetingCalls({
+        content,
         clock,
         timers,
         random,
@@ -438,7 +449,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         const addr = app.server.address();
         apiPort = typeof addr === 'object' && addr !== null ? addr.port : null;
       }
-      ports = { sipUdp: sipPorts.udp, sipTcp: sipPorts.tcp, sipTls: sipPorts.tls, h323: h323Port, api: apiPort };
+      ports = { sipUdp: sipPorts.udp, sipTcp: sipPorts.tcp, sipTls: sipPorts.tls, h323: h323Port, bfcp: bfcpPort, api: apiPort };
       const tmp = path.join(cfg.data, 'ports.json.tmp');
       writeFileSync(tmp, `${JSON.stringify(ports)}\n`);
       renameSync(tmp, path.join(cfg.data, 'ports.json'));
@@ -460,6 +471,7 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         meetings?.drain();
         calls?.drain();
         await h323?.close();
+        await content?.close();
         await edge?.close();
         cdrWriter.close();
         // Before the store (a report under way reads it) and the event targets close.

@@ -198,6 +198,29 @@ export class FloorServer {
     return true;
   }
 
+  /**
+   * A floor request made for a user outside BFCP (an H.323 room system's H.239 presentation-token
+   * request): granted at once when the floor is free, else denied — a token request is answered
+   * now, it does not wait in the queue.
+   */
+  requestFor(userId: number, floorId: number = this.floorIds[0] ?? DEFAULT_FLOOR_ID): 'granted' | 'denied' {
+    if (this.#closed || !this.#users.has(userId) || !this.floorIds.includes(floorId)) return 'denied';
+    const holder = this.#holder(floorId);
+    if (holder !== undefined) return holder.userId === userId ? 'granted' : 'denied';
+    const id = this.#allocateRequestId();
+    if (id === undefined) return 'denied';
+    this.#requests.set(id, { id, userId, floorIds: [floorId], priority: undefined, participantInfo: undefined, state: 'Pending', queuePosition: 0, reportedState: undefined, reportedQueue: 0 });
+    this.#settle();
+    return this.#holder(floorId)?.userId === userId ? 'granted' : 'denied';
+  }
+
+  /** Ends a user's requests made outside BFCP (an H.239 token release); a held floor is handed on. */
+  releaseFor(userId: number): void {
+    if (!this.#users.has(userId)) return;
+    this.#endRequestsOf(userId);
+    this.#settle();
+  }
+
   /** The moderator takes the floor from a request (Revoked if granted, Denied if waiting). */
   revoke(floorRequestId: number): boolean {
     const req = this.#requests.get(floorRequestId);

@@ -18,6 +18,7 @@ import { CARRIER_ORDER, answerSdp, audioOfAnswer, chooseAudio, offerKey, offerSd
 import type { CarrierDialOut } from './dial-out.ts';
 import type { LocalAudio, ParticipantAudio } from './meeting-sdp.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_TYPE, participantOfVideoEndpoint, PICTURE_FAST_UPDATE_XML } from './meeting-video.ts';
+import type { MeetingContent } from './meeting-content.ts';
 import { ParticipantVideoMedia } from './participant-video.ts';
 import type { VideoLine } from './participant-video.ts';
 import type {
@@ -76,6 +77,8 @@ export interface MeetingCallsOptions {
   readonly directory: MeetingDirectory;
   /** Whether the bridge mixes a codec (an SDP rtpmap name). */
   readonly mixable: (codec: string) => boolean;
+  /** Presentation content: the meetings' floors over BFCP and H.239 (absent: content lines are refused). */
+  readonly content?: MeetingContent | undefined;
   readonly events?: MeetingEvents | undefined;
   readonly qualityLog?: QualityLog | undefined;
   /** Per-participant quality records, every this often (Chime: 60 s). */
@@ -257,7 +260,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       this.#closeMedia(p);
       if (room !== undefined) this.#dropIdleRoom(room);
     };
-    void this.#openMedia(p, desc, room?.info.maxParticipants).then(
+    void this.#openMedia(p, desc, room, sdpOf(incoming.offer)).then(
       (ok) => {
         if (cancelled || p.state === 'gone') return;
         if (ok !== true) {
@@ -349,7 +352,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
   }
 
   /** Opens the participant's endpoint (and its bridge function) and writes Carillon's description. */
-  async #openMedia(p: Participant, desc: SessionDescription | undefined, capacity: number | undefined): Promise<true | { status: number; reason: string }> {
+  async #openMedia(p: Participant, desc: SessionDescription | undefined, room: Room | undefined, offerText: string | undefined): Promise<true | { status: number; reason: string }> {
+    const capacity = room?.info.maxParticipants;
     const { control, address, random } = this.#o;
     const a = p.audio;
     const secure = a?.srtp !== undefined || (a === undefined && p.leg.secureSignaling);
@@ -377,8 +381,21 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       return { status: 488, reason: 'Codec Not Mixable' };
     }
     const video = await p.video.open(p.session, desc);
+    this.#answerBfcp(p, room, offerText, video);
     p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, a, p.local, video), 'utf8') };
     return true;
+  }
+
+  /**
+   * The offer's BFCP line (RFC 8856), when the participant dialed its meeting directly: Carillon
+   * its floor control server, the floor naming the content line it answered. (Through the IVR the
+   * meeting is not known when Carillon answers: the line is refused, port 0.)
+   */
+  #answerBfcp(p: Participant, room: Room | undefined, offerText: string | undefined, answers: Map<number, readonly string[]>): void {
+    const content = this.#o.content;
+    if (content === undefined || room === undefined || offerText === undefined) return;
+    const b = content.answer(room.meetingId, room.session, p.id, offerText, p.video.content?.label);
+    if (b !== undefined) answers.set(b.index, b.lines);
   }
 
   /** Closes the participant's endpoints (audio, and video when it has one). */
@@ -453,6 +470,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     p.audio = chosen;
     p.local = { ...p.local, version: p.local.version + 1 };
     const video = await p.video.reoffer(p.session, desc);
+    this.#answerBfcp(p, p.room, sdpOf(offer.body), video);
     p.answer = { contentType: SDP, bytes: Buffer.from(answerSdp(desc, chosen, p.local, video), 'utf8') };
     offer.answer(200, undefined, p.answer, []);
     p.leg.sessionUpdated();
@@ -733,6 +751,8 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       this.#o.events?.emit({ type: 'meeting-started', meeting: this.#meetingSummary(room) });
     }
     if (p.role === 'host' && !room.started) this.#start(room, { kind: 'participant', participantId: p.id });
+    // An H.323 room system presents through the H.239 token: the meeting's same content floor.
+    if (p.leg.presentation !== undefined) this.#o.content?.joinH323(room.meetingId, room.session, p.id, p.leg.presentation);
     if (!room.started) return this.#wait(p);
     this.#mix(p);
   }
@@ -928,6 +948,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     this.#forget(p);
     const room = p.room;
     if (room !== undefined) {
+      this.#o.content?.leave(room.meetingId, p.id);
       room.participants.delete(p.id);
       if (wasIn && room.info.joinTones && !room.ending) this.#announce(room, { kind: 'tone', name: 'leave' });
     }
@@ -967,6 +988,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       room.recording = false;
       void this.#o.recording?.stop(room.meetingId).catch(() => undefined);
     }
+    this.#o.content?.end(room.meetingId);
     if (room.startedAtMs !== undefined) this.#o.events?.emit({ type: 'meeting-ended', meeting: this.#meetingSummary(room), reason, participants: room.left });
     void this.#o.control.delete(room.session).catch(() => undefined);
   }
@@ -1088,7 +1110,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
         talking: p.talking,
         mos: p.mos,
         video: p.video.lines.camera === undefined ? null : { codec: p.video.lines.camera.video.codec, sending: p.video.lines.camera.sending },
-        presenting: false,
+        presenting: this.#o.content?.presenterOf(meetingId) === p.id,
         joinedAtMs: p.joinedAtMs ?? p.startedAtMs,
       }));
     return { meetingId, started: room.started, locked: room.locked, recording: room.recording, participants };

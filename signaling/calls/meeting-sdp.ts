@@ -149,7 +149,7 @@ export function answerSdp(desc: SessionDescription, audio: ParticipantAudio, loc
     }
     if (m.index !== audio.index) {
       // RFC 3264 §6: a rejected line keeps its type and protocol, port 0, one of its formats.
-      out.push(`m=${m.type} 0 ${m.protocol || 'RTP/AVP'} ${m.payloads[0] ?? 0}`);
+      out.push(`m=${m.type} 0 ${m.protocol || 'RTP/AVP'} ${m.protocol.includes('RTP') || m.protocol === '' ? (m.payloads[0] ?? 0) : '*'}`);
       continue;
     }
     const pts = [audio.payloadType, ...(audio.dtmfPayloadType === undefined ? [] : [audio.dtmfPayloadType])];

@@ -34,7 +34,7 @@ interface Served {
 /** `carillon serve` as a child process on loopback, resolved once it prints its ports. */
 async function serve(dir: string): Promise<Served> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', path.join(dir, 'data'), '--bind', '127.0.0.1',
-    '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '0', '--h323=-1', '--api', '0', '--config', path.join(dir, 'c.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '0', '--h323=-1', '--bfcp=-1', '--api', '0', '--config', path.join(dir, 'c.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));

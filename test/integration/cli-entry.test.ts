@@ -49,16 +49,18 @@ async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
 describe('the carillon command', () => {
   it('`npm start` is one server process: SIGTERM to npm stops it and leaves nothing running; `--sip-tls -1` turns TLS off', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'carillon-npm-start-'));
-    const child = spawn('npm', ['start', '--', '--data', dir, '--bind', '127.0.0.1', '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '-1', '--h323', '0', '--api', '0', '--log-level', 'info'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: NPM_ENV });
+    const child = spawn('npm', ['start', '--', '--data', dir, '--bind', '127.0.0.1', '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '-1', '--h323', '0', '--bfcp', '0', '--api', '0', '--log-level', 'info'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: NPM_ENV });
     let out = '';
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
     try {
       expect(await waitFor(() => existsSync(path.join(dir, 'ports.json')), 30_000), out).toBe(true);
-      const ports = JSON.parse(readFileSync(path.join(dir, 'ports.json'), 'utf8')) as { api: number; sipTls: number | null; h323: number | null };
+      const ports = JSON.parse(readFileSync(path.join(dir, 'ports.json'), 'utf8')) as { api: number; sipTls: number | null; h323: number | null; bfcp: number | null };
       expect(ports.sipTls).toBeNull();
       // The H.323 listener is on (port 0: a free one) and named in ports.json.
       expect(ports.h323).toBeGreaterThan(0);
+      // BFCP for meetings' presentation content likewise.
+      expect(ports.bfcp).toBeGreaterThan(0);
       expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
       // The log says where the generated admin key went.
       expect(out).toContain(`admin access key generated: its secret is in ${path.join(dir, 'admin-credentials.json')} (mode 0600)`);

@@ -16,7 +16,7 @@ describe('carillon serve (the CLI)', () => {
     const [uasPort, uacPort] = [await freePort(), await freePort()];
     writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ logLevel: 'warn', routes: [{ match: { userPrefix: '+1' }, target: `sip:127.0.0.1:${uasPort};transport=udp` }] }));
     const child = spawn(process.execPath, ['--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', path.join(dir, 'data'), '--bind', '127.0.0.1',
-      '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '0', '--h323=-1', '--api', '0', '--config', path.join(dir, 'c.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '0', '--h323=-1', '--bfcp=-1', '--api', '0', '--config', path.join(dir, 'c.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (out += b.toString()));

@@ -36,7 +36,7 @@ describe('the Docker image, step by step', () => {
       expect(build.status, build.stderr + build.stdout).toBe(0);
       expect(existsSync(path.join(out, 'dist/cli/carillon.js'))).toBe(true);
       expect(existsSync(path.join(out, 'dist/media/native/build/Release/carillon_relay.node'))).toBe(true);
-      const child = spawn(process.execPath, [path.join(out, 'dist/cli/carillon.js'), 'serve', '--data', data, '--bind', '127.0.0.1', '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '0', '--h323=-1', '--api', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+      const child = spawn(process.execPath, [path.join(out, 'dist/cli/carillon.js'), 'serve', '--data', data, '--bind', '127.0.0.1', '--sip-udp', '0', '--sip-tcp', '0', '--sip-tls', '0', '--h323=-1', '--bfcp=-1', '--api', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
       let log = '';
       child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
       child.stderr?.on('data', (b: Buffer) => (log += b.toString()));

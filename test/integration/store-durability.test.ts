@@ -14,7 +14,7 @@ const KEY = { accessKeyId: 'AKIADURABILITYTEST01', secretAccessKey: 'durability-
 async function serve(dataDir: string): Promise<{ child: ChildProcess; api: string; exited: Promise<number | null> }> {
   const portsFile = path.join(dataDir, 'ports.json');
   rmSync(portsFile, { force: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', dataDir, '--bind', '127.0.0.1', '--sip-udp=-1', '--sip-tcp=-1', '--sip-tls=-1', '--h323=-1', '--api', '0', '--log-level', 'warn'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/carillon.ts', 'serve', '--data', dataDir, '--bind', '127.0.0.1', '--sip-udp=-1', '--sip-tcp=-1', '--sip-tls=-1', '--h323=-1', '--bfcp=-1', '--api', '0', '--log-level', 'warn'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, CARILLON_ACCESS_KEY_ID: KEY.accessKeyId, CARILLON_SECRET_ACCESS_KEY: KEY.secretAccessKey },

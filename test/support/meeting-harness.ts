@@ -30,7 +30,7 @@ export interface MeetingHarness {
   /** Creates a meeting (SDK) and applies Carillon's settings when given. */
   create(settings?: Record<string, unknown>): Promise<TestMeeting>;
   /** Dials `user@<domain>` with SIPp, its media on a fresh MeetingPeer (started: Carillon's first packet names where to send). */
-  dial(user: string, o?: Partial<MeetingUacOptions> & { readonly start?: boolean; readonly transport?: 'udp' | 'tcp'; readonly videoPort?: number }): Promise<TestParticipant>;
+  dial(user: string, o?: Partial<MeetingUacOptions> & { readonly start?: boolean; readonly transport?: 'udp' | 'tcp'; readonly videoPort?: number; readonly contentPort?: number }): Promise<TestParticipant>;
   /** The live view of a meeting (GET /carillon/v1/meetings/{id}). */
   live(meetingId: string): Promise<{ Participants?: { ParticipantId: string; State: string; Muted: boolean }[]; Locked?: boolean; Started?: boolean } | undefined>;
   closeAll(): void;
@@ -62,14 +62,14 @@ export function meetingHarness(t: TestServer, domain = 'carillon.local'): Meetin
       const media = await MeetingPeer.open(o.payloadType ?? 0);
       peers.push(media);
       const sipp = startSipp({
-        scenario: { name: 'meeting-uac', xml: meetingUac({ domain, ...o, ...(o.videoPort === undefined ? {} : { video: true }) }) },
+        scenario: { name: 'meeting-uac', xml: meetingUac({ domain, ...o, ...(o.videoPort === undefined ? {} : { video: true }), ...(o.contentPort === undefined ? {} : { content: true }) }) },
         remote: `127.0.0.1:${o.transport === 'tcp' ? t.ports.sipTcp : t.ports.sipUdp}`,
         port: await freePort(),
         transport: o.transport ?? 'udp',
         calls: 1,
         service: user,
-        injection: [o.videoPort === undefined ? String(media.port) : `${media.port};${o.videoPort}`],
-        ...(o.videoPort === undefined ? {} : { extraArgs: ['-trace_logs'] }),
+        injection: [o.videoPort === undefined && o.contentPort === undefined ? String(media.port) : `${media.port};${o.videoPort ?? 0};${o.contentPort ?? 0}`],
+        ...(o.videoPort === undefined && o.contentPort === undefined ? {} : { extraArgs: ['-trace_logs', '-trace_msg'] }),
         timeoutSec: 90,
       });
       calls.push(sipp);

@@ -26,6 +26,11 @@ export interface MeetingUacOptions {
    * port; the answer's video port is logged as `carillon-video-port <n>` (SIPp's -trace_logs).
    */
   readonly video?: boolean;
+  /**
+   * Offer presentation content too: an H.264 `a=content:slides` line (label 3) at the injection
+   * file's [field2] port and a BFCP line (TCP, active, a floor naming label 3).
+   */
+  readonly content?: boolean;
   /** Expect one re-INVITE from Carillon (its media moved to another endpoint) and answer it with the same media. */
   readonly answerReinvite?: boolean;
 }
@@ -49,6 +54,9 @@ export function meetingUac(o: MeetingUacOptions): string {
     'a=ptime:20',
     'a=sendrecv',
     ...(o.video === true ? ['m=video [field1] RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 profile-level-id=42e01f;packetization-mode=1', 'a=rtcp-fb:96 nack pli', 'a=sendrecv'] : []),
+    ...(o.content === true
+      ? ['m=video [field2] RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 profile-level-id=42e01f;packetization-mode=1', 'a=rtcp-fb:96 nack pli', 'a=content:slides', 'a=label:3', 'a=sendrecv', 'm=application 9 TCP/BFCP *', 'a=floorctrl:c-only', 'a=setup:active', 'a=connection:new', 'a=floorid:1 mstrm:3']
+      : []),
   ].join('\n');
   const inDialog = (method: string, cseq: number, tail: string): string => `  <send retrans="500">${cdata(`${method} [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]

@@ -59,6 +59,8 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, d
     sipTls: 0,
     // H.323 is off unless a test turns it on (a fixed 1720 and 5100–6200 would collide across test files).
     h323: -1,
+    // BFCP on a port of the system's choosing (ports.bfcp).
+    bfcp: 0,
     api: 0,
     logLevel: process.env.CARILLON_TEST_LOG ?? 'silent',
     ...overrides,
