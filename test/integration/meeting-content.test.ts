@@ -1,10 +1,8 @@
 import dgram from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSdp } from '../../signaling/sdp/anchor.ts';
 import { BfcpTestClient, P, requestStatus, STATUS } from '../support/bfcp-client.ts';
-import { meetingHarness, sleep } from '../support/meeting-harness.ts';
+import { answeredSdp, meetingHarness, sleep } from '../support/meeting-harness.ts';
 import type { MeetingHarness, TestParticipant } from '../support/meeting-harness.ts';
 import { freePort } from '../support/ports.ts';
 import { until } from '../support/rtp-peer.ts';
@@ -29,19 +27,6 @@ interface Room {
   /** Content packets received from Carillon: their first payload octet (NAL header). */
   readonly got: number[];
   bfcp: BfcpTestClient | undefined;
-}
-
-/** Carillon's 200 OK SDP, from SIPp's message trace. */
-async function answerOf(p: TestParticipant): Promise<string> {
-  let sdp = '';
-  await until(() => {
-    const f = readdirSync(p.sipp.dir).find((x) => x.endsWith('_messages.log'));
-    const text = f === undefined ? '' : readFileSync(path.join(p.sipp.dir, f), 'latin1');
-    const m = /SIP\/2\.0 200 OK[\s\S]*?\r?\n\r?\n(v=0[\s\S]*?)(?:\r?\n\r?\n|-{10})/.exec(text);
-    sdp = m?.[1] ?? '';
-    return sdp.includes('m=application');
-  }, 10_000);
-  return sdp;
 }
 
 /** A key frame then P slices of a content stream, from the room's content port to Carillon's. */
@@ -83,7 +68,7 @@ describe('presentation content in a meeting (BFCP floor control)', () => {
         const content = dgram.createSocket('udp4');
         await new Promise<void>((r) => content.bind(contentPort, '127.0.0.1', r));
         const part = await h.dial(m.pin, { payloadType: 0, holdMs: 14_000, contentPort });
-        const sdp = await answerOf(part);
+        const sdp = await answeredSdp(part, 'm=application');
         const desc = readSdp(sdp);
         const contentLine = desc?.media.find((x) => x.type === 'video');
         const confId = Number(/a=confid:(\d+)/.exec(sdp)?.[1] ?? 0);

@@ -1,11 +1,12 @@
 import { ChimeSDKMeetingsClient, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { signedFetch } from './chime-api.ts';
 import { MeetingPeer } from './meeting-peer.ts';
 import { meetingUac } from './meeting-scenarios.ts';
 import type { MeetingUacOptions } from './meeting-scenarios.ts';
 import { freePort } from './ports.ts';
+import { until } from './rtp-peer.ts';
 import { startSipp } from './sipp.ts';
 import type { SippHandle } from './sipp.ts';
 import type { TestServer } from './server.ts';
@@ -86,6 +87,19 @@ export function meetingHarness(t: TestServer, domain = 'carillon.local'): Meetin
       for (const c of calls) c.kill();
     },
   };
+}
+
+/** Carillon's 200 OK SDP to a participant that offered video or content (SIPp's message trace, -trace_msg). */
+export async function answeredSdp(p: TestParticipant, must = 'm='): Promise<string> {
+  let sdp = '';
+  await until(() => {
+    const f = readdirSync(p.sipp.dir).find((x) => x.endsWith('_messages.log'));
+    const text = f === undefined ? '' : readFileSync(path.join(p.sipp.dir, f), 'latin1');
+    const m = /SIP\/2\.0 200 OK[\s\S]*?\r?\n\r?\n(v=0[\s\S]*?)(?:\r?\n\r?\n|-{10})/.exec(text);
+    sdp = m?.[1] ?? '';
+    return sdp.includes(must);
+  }, 10_000);
+  return sdp;
 }
 
 /** Waits `ms`. */
