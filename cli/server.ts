@@ -39,6 +39,7 @@ import { MeetingDialInRouter } from '../signaling/routing/meeting-dial-in.ts';
 import { H323Edge } from '../signaling/h323/h323-edge.ts';
 import { MeetingContent } from '../signaling/calls/meeting-content.ts';
 import { addH323Metrics } from '../metrics/h323-metrics.ts';
+import { addContentMetrics } from '../metrics/content-metrics.ts';
 import type { MeetingDirectory } from '../signaling/routing/meeting-dial-in.ts';
 import type { CallRouter } from '../signaling/routing/route.ts';
 import { voiceConnectorIdOfHost } from '../signaling/routing/voice-connector-host.ts';
@@ -425,6 +426,11 @@ export function createServer(config: Partial<Record<string, unknown>> | ServerCo
         const e = h323;
         if (e === undefined) return undefined;
         return { active: e.callsActive, setups: e.counters.setups, answered: e.counters.answered, failures: e.counters.failures, malformed: e.counters.malformed, connections: e.connections, closed: e.tpktCounters.closed, refusedConnections: e.tpktCounters.refused };
+      });
+
+      addContentMetrics(registry, () => {
+        const c = content;
+        return c === undefined ? undefined : { conferences: c.conferences, counters: c.counters, bfcpConnections: c.bfcpConnections };
       });
 
       const ql = qualityLog;

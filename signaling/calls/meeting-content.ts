@@ -81,6 +81,11 @@ export class MeetingContent {
     return this.#port;
   }
 
+  /** BFCP connections open (TCP). */
+  get bfcpConnections(): number {
+    return this.#tcp?.connections ?? 0;
+  }
+
   get conferences(): number {
     return this.#byMeeting.size;
   }

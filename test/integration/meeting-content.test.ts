@@ -128,6 +128,10 @@ describe('presentation content in a meeting (BFCP floor control)', () => {
       await sleep(300);
       live = (await (await h.api('GET', `/carillon/v1/meetings/${m.meetingId}`)).json()) as typeof live;
       expect(live.Meeting.Live.Participants.map((p) => p.Presenting)).toEqual([false, true, false]);
+      const metrics = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
+      expect(metrics).toMatch(/^carillon_meeting_content_grants_total 2$/m);
+      expect(metrics).toMatch(/^carillon_bfcp_lines_answered_total 3$/m);
+      expect(metrics).toMatch(/^carillon_bfcp_connections [23]$/m);
       await Promise.all(rooms.map((r) => r.part.sipp.done));
     } finally {
       for (const r of rooms) {
