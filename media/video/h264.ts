@@ -54,7 +54,7 @@ export function classifyH264(buf: Buffer, off: number, len: number, mode0: boole
       return aggregate(buf, off + (type === STAP_B ? 3 : 1), off + len);
     case MTAP16:
     case MTAP24:
-      return multiTime(buf, off + 3, off + len, type === MTAP16 ? 3 : 4);
+      return aggregate(buf, off + 3, off + len, type === MTAP16 ? 3 : 4);
     case FU_A:
     case FU_B: {
       // §5.8: FU indicator, FU header |S|E|R|Type|; FU-B adds a 16-bit DON after the header.
@@ -73,28 +73,12 @@ export function classifyH264(buf: Buffer, off: number, len: number, mode0: boole
   }
 }
 
-/** STAP units (§5.7.1): 16-bit size, NAL unit; sizes must fill the payload exactly. */
-function aggregate(buf: Buffer, start: number, end: number): VideoPacketClass {
-  let p = start;
-  let key = false;
-  let units = 0;
-  while (p < end) {
-    if (p + 2 > end) return 'invalid';
-    const size = buf.readUInt16BE(p);
-    p += 2;
-    if (size === 0 || p + size > end) return 'invalid';
-    const n = buf[p] as number;
-    const t = n & 0x1f;
-    if ((n & 0x80) !== 0 || t === 0 || t >= STAP_A) return 'invalid';
-    if (startsPicture(t)) key = true;
-    p += size;
-    units++;
-  }
-  return units === 0 ? 'invalid' : key ? 'key' : 'delta';
-}
-
-/** MTAP units (§5.7.2): 16-bit DONB, then per unit 16-bit size, DOND (1), TS offset (2 or 3), NAL unit. */
-function multiTime(buf: Buffer, start: number, end: number, unitHeader: number): VideoPacketClass {
+/**
+ * Aggregation units: STAP (§5.7.1: 16-bit size, NAL unit) and MTAP (§5.7.2: after a 16-bit DONB,
+ * 16-bit size, DOND (1), TS offset (2 or 3), NAL unit) — `unitHeader` octets between each size and
+ * its NAL unit. Sizes must fill the payload exactly.
+ */
+function aggregate(buf: Buffer, start: number, end: number, unitHeader = 0): VideoPacketClass {
   let p = start;
   let key = false;
   let units = 0;

@@ -20,6 +20,9 @@ describe('H.264 packet classes (RFC 6184)', () => {
     expect(h264([0x78, 0x00, 0x09, 0x65])).toBe('invalid');
     expect(h264([0x78])).toBe('invalid');
     expect(h264([0x78, 0x00, 0x00])).toBe('invalid');
+    // MTAP16 (§5.7.2): DONB, then size, DOND, 16-bit TS offset, NAL unit; a size that leaves no NAL unit.
+    expect(h264([0x7a, 0x00, 0x01, 0x00, 0x05, 0x00, 0x00, 0x00, 0x65, 0x88])).toBe('key');
+    expect(h264([0x7a, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00])).toBe('invalid');
     // FU-A (§5.8): start of an IDR; its continuation; S and E both set; a fragment of an aggregate.
     expect(h264([0x7c, 0x85, 0x88])).toBe('key');
     expect(h264([0x7c, 0x05, 0x88])).toBe('delta');
