@@ -2,12 +2,9 @@ import type { Clock, TimerHandle, Timers } from '../common/clock.ts';
 import type { Random } from '../common/random.ts';
 import type { SocketFactory } from '../common/sockets.ts';
 import { dtmfDigit } from './dtmf/telephone-event.ts';
-import { bridgeCodec } from './mixer/frame-codec.ts';
-import { createBridgeTotals, MeetingRoom } from './mixer/meeting-room.ts';
-import { validMixFragmentMs } from './mixer/mix-recorder.ts';
+import { MeetingCommands } from './mixer/meeting-commands.ts';
+import type { MeetingRoom } from './mixer/meeting-room.ts';
 import { ParticipantFunction } from './mixer/participant.ts';
-import { resolvePromptItems } from './mixer/prompt-player.ts';
-import { loadAllPromptSets } from './prompts/prompts.ts';
 import type { PromptLanguage, PromptSet } from './prompts/prompts.ts';
 import type {
   AttachCommand,
@@ -20,8 +17,6 @@ import type {
   MediaWorkerOptions,
   OpenCommand,
   MoveCommand,
-  ParticipantCommand,
-  PlayCommand,
   SessionSnapshot,
   UpdateCommand,
 } from './protocol.ts';
@@ -96,13 +91,11 @@ export class MediaCore {
   #mediaTimeouts = 0;
   #dtmfEvents = 0;
   #rtcpSent = 0;
-  /** Every meeting room's tick figures. */
-  readonly #bridgeTotals = createBridgeTotals();
+  /** The meetings' audio commands (rooms, prompts, recording). */
+  readonly #meetings: MeetingCommands;
   /** Every video room's figures, and what the video commands need. */
   readonly #videoTotals = createVideoTotals();
   readonly #video: VideoCommandDeps;
-  /** The prompts, loaded on the first play ('failed': a file was missing or malformed). */
-  #prompts: ReadonlyMap<PromptLanguage, PromptSet> | 'failed' | undefined;
 
   constructor(opts: MediaWorkerOptions, deps: MediaCoreDeps, emit: (e: MediaEvent) => void) {
     this.#opts = opts;
@@ -110,6 +103,7 @@ export class MediaCore {
     this.#emit = emit;
     this.#backend = createRelayBackend(opts, deps);
     this.#wallBaseMs = deps.clock.nowMs() - deps.clock.monoMs();
+    this.#meetings = new MeetingCommands({ clock: deps.clock, timers: deps.timers, random: () => deps.random.float(), emit, loadPrompts: deps.loadPrompts });
     this.#video = { clock: deps.clock, cname: opts.cname, random: () => deps.random.float(), emit, totals: this.#videoTotals };
     this.#schedule();
   }
@@ -147,16 +141,11 @@ export class MediaCore {
       case 'attach':
         return this.#attach(cmd);
       case 'participant':
-        return this.#participant(cmd);
+        return this.#meetings.participant(this.#sessions.get(cmd.session), cmd);
       case 'play':
-        return this.#play(cmd);
-      case 'stop-play': {
-        const s = this.#sessions.get(cmd.session);
-        const found = this.#participantOf(s, cmd.endpoint);
-        if (typeof found === 'string') return { ok: false, error: found };
-        s?.room?.stopPlay(found);
-        return { ok: true };
-      }
+        return this.#meetings.play(this.#sessions.get(cmd.session), cmd);
+      case 'stop-play':
+        return this.#meetings.stopPlay(this.#sessions.get(cmd.session), cmd.endpoint);
       case 'key-frame': {
         const s = this.#sessions.get(cmd.session);
         return keyFrameCommand(s, s?.endpoints.get(cmd.endpoint), this.#deps.clock.monoMs());
@@ -173,15 +162,8 @@ export class MediaCore {
         return this.delete(cmd.session);
       case 'move':
         return this.#move(cmd);
-      case 'record': {
-        const s = this.#sessions.get(cmd.session);
-        if (s === undefined) return { ok: false, error: 'no-such-session' };
-        const ms = cmd.fragmentMs;
-        if (typeof ms !== 'number' || (ms !== 0 && !validMixFragmentMs(ms))) return { ok: false, error: 'bad-fragment' };
-        if (s.room === undefined) return ms === 0 ? { ok: true } : { ok: false, error: 'not-a-participant' };
-        s.room.record(ms);
-        return { ok: true };
-      }
+      case 'record':
+        return this.#meetings.record(this.#sessions.get(cmd.session), cmd.fragmentMs);
       case 'query': {
         const s = this.#sessions.get(cmd.session);
         return s === undefined ? { ok: false, error: 'no-such-session' } : { ok: true, snapshot: this.#snapshot(s) };
@@ -258,7 +240,7 @@ export class MediaCore {
     const participant = participantOn(ep);
     const to = existing ?? this.#newSession(cmd.to);
     if (participant !== undefined) {
-      const room = (to.room ??= new MeetingRoom(to.id, cmd.capacity, { clock: this.#deps.clock, timers: this.#deps.timers, random: () => this.#deps.random.float() }, this.#bridgeTotals, this.#emit));
+      const room = this.#meetings.roomOf(to, cmd.capacity);
       if (room.size >= room.capacity) {
         if (existing === undefined) this.#sessions.delete(to.id);
         return { ok: false, error: 'meeting-full' };
@@ -311,19 +293,8 @@ export class MediaCore {
         ep.functions.push(new TapFunction(f.fragmentMs, (timecodeMs, pcm) => this.#emit({ ev: 'audio', session, endpoint, timecodeMs, pcm })));
         return { ok: true };
       }
-      case 'participant': {
-        const codec = typeof f.codec === 'string' ? bridgeCodec(f.codec) : undefined;
-        const pt = f.payloadType;
-        // The payload type goes into every packet's header: a 7-bit RTP one, not an RTCP-looking one (RFC 5761 §4).
-        if (codec === undefined || ep.kind !== 'audio' || !Number.isInteger(pt) || pt < 0 || pt > 127 || (pt >= 64 && pt <= 95)) return { ok: false, error: 'unsupported-codec' };
-        const existing = ep.functions.find((fn): fn is ParticipantFunction => fn instanceof ParticipantFunction);
-        if (existing !== undefined) return existing.codec === codec && existing.payloadType === pt ? { ok: true } : { ok: false, error: 'unsupported-codec' };
-        const room = (session.room ??= new MeetingRoom(session.id, f.capacity, { clock: this.#deps.clock, timers: this.#deps.timers, random: () => this.#deps.random.float() }, this.#bridgeTotals, this.#emit));
-        const p = room.add(ep, codec, pt);
-        if (p === 'meeting-full') return { ok: false, error: 'meeting-full' };
-        ep.functions.push(p);
-        return { ok: true };
-      }
+      case 'participant':
+        return this.#meetings.attach(session, ep, f);
       case 'video':
         return attachVideo(session, ep, f, this.#video);
       default: {
@@ -333,58 +304,12 @@ export class MediaCore {
     }
   }
 
-  /** The participant on an endpoint of a session, or why there is none. */
-  #participantOf(session: Session | undefined, endpoint: EndpointId): ParticipantFunction | 'no-such-session' | 'no-such-endpoint' | 'not-a-participant' {
-    if (session === undefined) return 'no-such-session';
-    if (!session.endpoints.has(endpoint)) return 'no-such-endpoint';
-    return session.room?.participant(endpoint) ?? 'not-a-participant';
-  }
-
-  #participant(cmd: ParticipantCommand): MediaReply {
-    const s = this.#sessions.get(cmd.session);
-    const p = this.#participantOf(s, cmd.endpoint);
-    if (typeof p === 'string') return { ok: false, error: p };
-    const inMeeting = typeof cmd.inMeeting === 'boolean' ? cmd.inMeeting : undefined;
-    const muted = typeof cmd.muted === 'boolean' ? cmd.muted : undefined;
-    const r = s?.room?.set(p, inMeeting, muted) ?? 'ok';
-    return r === 'ok' ? { ok: true } : { ok: false, error: r };
-  }
-
-  #play(cmd: PlayCommand): MediaReply {
-    const s = this.#sessions.get(cmd.session);
-    let target: ParticipantFunction | undefined;
-    if (cmd.endpoint !== undefined) {
-      const p = this.#participantOf(s, cmd.endpoint);
-      if (typeof p === 'string') return { ok: false, error: p };
-      target = p;
-    } else if (s === undefined) return { ok: false, error: 'no-such-session' };
-    const room = s?.room;
-    if (room === undefined) return { ok: false, error: 'not-a-participant' };
-    const sets = this.#promptSets();
-    const segments = sets === undefined ? undefined : resolvePromptItems(sets, cmd.items);
-    if (segments === undefined || !Number.isFinite(cmd.token)) return { ok: false, error: 'bad-prompt' };
-    room.play(target, segments, cmd.loop === true, cmd.token);
-    return { ok: true };
-  }
-
   /**
    * Loads the prompts now (the worker does at start, before it takes commands): the first play
    * of a meeting must not stall every call on the worker while ~3 MB of prompts are read.
    */
   warmPrompts(): boolean {
-    return this.#promptSets() !== undefined;
-  }
-
-  /** The prompts, loaded once per worker on first use. */
-  #promptSets(): ReadonlyMap<PromptLanguage, PromptSet> | undefined {
-    if (this.#prompts === undefined) {
-      try {
-        this.#prompts = (this.#deps.loadPrompts ?? loadAllPromptSets)();
-      } catch {
-        this.#prompts = 'failed';
-      }
-    }
-    return this.#prompts === 'failed' ? undefined : this.#prompts;
+    return this.#meetings.warmPrompts();
   }
 
   /** The call was answered: the media timeout counts from now. */
@@ -525,9 +450,9 @@ export class MediaCore {
       nativeWorkers: this.#backend.kind === 'native' ? 1 : 0,
       bridges,
       bridgeParticipants,
-      bridgeTickLag: Array.from(this.#bridgeTotals.tickLag),
-      bridgeTickLagSumMs: this.#bridgeTotals.tickLagSumMs,
-      bridgeTickUs: Math.round(this.#bridgeTotals.tickUs),
+      bridgeTickLag: Array.from(this.#meetings.totals.tickLag),
+      bridgeTickLagSumMs: this.#meetings.totals.tickLagSumMs,
+      bridgeTickUs: Math.round(this.#meetings.totals.tickUs),
       videoParticipants,
       videoPacketsForwarded: v.packetsForwarded,
       videoSwitches: v.switches,
