@@ -127,6 +127,8 @@ export type MediaFunctionSpec =
       readonly packetizationMode?: number;
       readonly keyFrame: { readonly pli: boolean; readonly fir: boolean; readonly signaling: boolean };
       readonly maxBitrateBps?: number;
+      /** H.264: the level_idc Carillon answered (what the endpoint sends at most and decodes at least); a receiver is shown only senders at or below its own. */
+      readonly h264Level?: number;
       /** 'content': the participant's presentation stream (RFC 4796 slides, H.239): switched to whoever presents (PresenterCommand), not to the talker. Default 'camera'. */
       readonly role?: 'camera' | 'content';
     };

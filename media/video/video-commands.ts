@@ -63,6 +63,8 @@ export function attachVideo(session: VideoSessionView, ep: Endpoint, f: Extract<
   if (!isVideoCodec(codec) || ep.kind !== 'video' || !Number.isInteger(pt) || pt < 0 || pt > 127 || (pt >= 64 && pt <= 95) || !keyOk || (mode !== 0 && mode !== 1)) {
     return { ok: false, error: 'unsupported-codec' };
   }
+  const level = f.h264Level ?? 0;
+  if (!Number.isInteger(level) || level < 0 || level > 255) return { ok: false, error: 'unsupported-codec' };
   const maxBps = f.maxBitrateBps ?? 0;
   if (typeof maxBps !== 'number' || !Number.isFinite(maxBps) || maxBps < 0) return { ok: false, error: 'unsupported-codec' };
   const existing = videoOn(ep);
@@ -72,7 +74,7 @@ export function attachVideo(session: VideoSessionView, ep: Endpoint, f: Extract<
   const role = f.role ?? 'camera';
   if (role !== 'camera' && role !== 'content') return { ok: false, error: 'unsupported-codec' };
   const room = videoRoomOf(session, deps, role);
-  const p = new VideoParticipant(room, ep, { codec, payloadType: pt, mode0: mode === 0, keyFrame: { pli: f.keyFrame.pli, fir: f.keyFrame.fir, signaling: f.keyFrame.signaling }, maxBitrateBps: Math.floor(maxBps), role }, audio, deps.random);
+  const p = new VideoParticipant(room, ep, { codec, payloadType: pt, mode0: mode === 0, keyFrame: { pli: f.keyFrame.pli, fir: f.keyFrame.fir, signaling: f.keyFrame.signaling }, maxBitrateBps: Math.floor(maxBps), role, h264Level: level }, audio, deps.random);
   ep.functions.push(p);
   room.add(p);
   return { ok: true };

@@ -55,6 +55,8 @@ export class VideoParticipant implements MediaFunction {
   readonly audio: ParticipantFunction;
   /** What its SDP allows it to be sent (b=TIAS or b=AS), bit/s; 0: no limit said. */
   readonly sdpLimitBps: number;
+  /** H.264 level_idc answered (0: not H.264 or not said): it sends at most, and decodes at least, this level. */
+  readonly h264Level: number;
   /** Its camera, or its presentation content stream. */
   readonly role: 'camera' | 'content';
   #host: VideoHost;
@@ -104,7 +106,7 @@ export class VideoParticipant implements MediaFunction {
   constructor(
     host: VideoHost,
     endpoint: Endpoint,
-    spec: { readonly codec: VideoCodecName; readonly payloadType: number; readonly mode0: boolean; readonly keyFrame: KeyFrameMethods; readonly maxBitrateBps: number; readonly role?: 'camera' | 'content' },
+    spec: { readonly codec: VideoCodecName; readonly payloadType: number; readonly mode0: boolean; readonly keyFrame: KeyFrameMethods; readonly maxBitrateBps: number; readonly role?: 'camera' | 'content'; readonly h264Level?: number },
     audio: ParticipantFunction,
     random: () => number,
   ) {
@@ -117,6 +119,7 @@ export class VideoParticipant implements MediaFunction {
     this.keyFrame = spec.keyFrame;
     this.sdpLimitBps = spec.maxBitrateBps;
     this.role = spec.role ?? 'camera';
+    this.h264Level = spec.h264Level ?? 0;
     this.audio = audio;
     this.outSeq = Math.floor(random() * 0x1_0000) & 0xffff;
     this.outTs = Math.floor(random() * 0x1_0000_0000) >>> 0;

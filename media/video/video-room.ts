@@ -58,6 +58,18 @@ export function createVideoTotals(): VideoTotals {
 /** What a room switches: the cameras (following the talker) or the presentation content (following the floor). */
 export type VideoRoomKind = 'camera' | 'content';
 
+/**
+ * Whether `r` can decode what `s` sends as it comes: the same codec (and payload format); for
+ * H.264 a mode 0 receiver takes single NAL units only (RFC 6184 §6.2), and a receiver answered
+ * at a lower level than the sender cannot be sure to decode its pictures.
+ */
+export function decodable(s: VideoParticipant, r: VideoParticipant): boolean {
+  if (s.codec !== r.codec) return false;
+  if (s.codec !== 'H264') return true;
+  if (r.mode0 && !s.mode0) return false;
+  return s.h264Level === 0 || r.h264Level === 0 || s.h264Level <= r.h264Level;
+}
+
 export class VideoRoom implements VideoHost {
   readonly session: string;
   readonly kind: VideoRoomKind;
@@ -238,14 +250,14 @@ export class VideoRoom implements VideoHost {
   #wantedFor(r: VideoParticipant, nowMs: number): VideoParticipant | undefined {
     if (this.kind === 'content') {
       const s = this.#presenter;
-      return s !== undefined && s !== r && s.codec === r.codec && !(r.mode0 && !s.mode0 && s.codec === 'H264') && s.inMeeting ? s : undefined;
+      return s !== undefined && s !== r && decodable(s, r) && s.inMeeting ? s : undefined;
     }
     const limit = r.limitBps;
     let first: VideoParticipant | undefined;
     for (const s of this.#recent) {
       // Forwarded as it came: only a sender in the receiver's own codec (and payload format) is one it can decode.
       // A packetization-mode 0 receiver takes single NAL units only: not a mode 1 sender's fragments (RFC 6184 §6.2).
-      if (s === r || s.codec !== r.codec || (r.mode0 && !s.mode0 && s.codec === 'H264') || !s.inMeeting || s.lastPacketMs < 0 || nowMs - s.lastPacketMs > 5_000) continue;
+      if (s === r || !decodable(s, r) || !s.inMeeting || s.lastPacketMs < 0 || nowMs - s.lastPacketMs > 5_000) continue;
       if (limit <= 0 || s.bitrateBps <= limit) return s;
       first ??= s;
     }

@@ -60,6 +60,8 @@ export interface ParticipantVideo {
   readonly payloadType: number;
   /** H.264: the mode answered (0 or 1); 0 for H.263. */
   readonly packetizationMode: 0 | 1;
+  /** H.264: the level_idc Carillon answered. */
+  readonly h264Level: number | undefined;
   /** The fmtp Carillon answers (undefined: none). */
   readonly fmtp: string | undefined;
   /** RTCP feedback the offer listed for the payload type (and Carillon answers). */
@@ -132,6 +134,7 @@ export function chooseVideo(desc: SessionDescription, previous?: ParticipantVide
       let pt = pts[0] as number;
       let mode: 0 | 1 = 0;
       let fmtp: string | undefined;
+      let h264Level: number | undefined;
       if (codec === 'H264') {
         // Mode 1 where offered (large pictures need fragments); mode 2 (interleaved) Carillon does not forward.
         const modes = pts.map((x) => packetizationModeOf(fmtpOf(x)));
@@ -144,6 +147,7 @@ export function chooseVideo(desc: SessionDescription, previous?: ParticipantVide
         // RFC 6184 §8.1: no profile-level-id means Baseline level 1.0 (0x0a).
         const level = Math.min(offered === undefined ? 0x0a : levelOf(offered) === 9 ? 0x0a : levelOf(offered), MEETING_H264_LEVEL);
         fmtp = `profile-level-id=42e0${level.toString(16).padStart(2, '0')};packetization-mode=${mode}`;
+        h264Level = level;
       } else {
         fmtp = fmtpOf(pt);
       }
@@ -157,6 +161,7 @@ export function chooseVideo(desc: SessionDescription, previous?: ParticipantVide
         codec,
         payloadType: pt,
         packetizationMode: mode,
+        h264Level,
         fmtp,
         feedback: feedbackOf(p, pt),
         maxBitrateBps: bandwidthOf(p),

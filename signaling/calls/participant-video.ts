@@ -87,6 +87,7 @@ export class ParticipantVideoMedia {
         packetizationMode: v.packetizationMode,
         keyFrame: { pli: v.feedback.pli, fir: v.feedback.fir, signaling: !v.feedback.pli && !v.feedback.fir },
         maxBitrateBps: v.maxBitrateBps,
+        ...(v.h264Level === undefined ? {} : { h264Level: v.h264Level }),
       });
       return { video: v, port, prev: undefined, sending: false, lastPackets: 0 };
     } catch {

@@ -41,7 +41,7 @@ function setup() {
   const run = async (cmd: Parameters<MediaCore['handle']>[0]): Promise<MediaReply> => core.handle(cmd);
   const members = new Map<string, Member>();
   const far = (port: number): RemoteMedia => ({ address: FAR, port, rtcpPort: port + 1, rtcpMux: false, direction: 'sendrecv', dtmfPayloadTypes: [] });
-  const join = async (id: string, keyFrame = { pli: true, fir: false, signaling: false }): Promise<Member> => {
+  const join = async (id: string, keyFrame = { pli: true, fir: false, signaling: false }, h264Level?: number): Promise<Member> => {
     const n = members.size;
     const m: Member = { id, audioPort: 0, videoPort: 0, farAudio: 40000 + 10 * n, farVideo: 40002 + 10 * n, ssrc: 0x100 * (n + 1), aSeq: 0, vSeq: 1000 * (n + 1), vTs: 0, keyOwed: false };
     const a = await run({ op: 'open', session: 'm', endpoint: id, kind: 'audio', clockRateHz: 8000, codec: 'PCMU', functions: true, remote: far(m.farAudio) });
@@ -50,7 +50,7 @@ function setup() {
     m.audioPort = a.port;
     m.videoPort = v.port;
     expect(await run({ op: 'attach', session: 'm', endpoint: id, function: { fn: 'participant', codec: 'PCMU', payloadType: 0 } })).toEqual({ ok: true });
-    expect(await run({ op: 'attach', session: 'm', endpoint: `${id}.v`, function: { fn: 'video', audioEndpoint: id, codec: 'H264', payloadType: 96, packetizationMode: 1, keyFrame } })).toEqual({ ok: true });
+    expect(await run({ op: 'attach', session: 'm', endpoint: `${id}.v`, function: { fn: 'video', audioEndpoint: id, codec: 'H264', payloadType: 96, packetizationMode: 1, keyFrame, ...(h264Level === undefined ? {} : { h264Level }) } })).toEqual({ ok: true });
     expect(await run({ op: 'participant', session: 'm', endpoint: id, inMeeting: true })).toEqual({ ok: true });
     members.set(id, m);
     return m;
@@ -256,5 +256,18 @@ describe('meeting video switch', () => {
     expect(await t.run({ op: 'presenter', session: 'm', endpoint: 'zz' })).toEqual({ ok: false, error: 'no-such-endpoint' });
     // The cameras were never shown as content.
     expect(t.videoTo(t.members.get('b') as Member).length).toBe(0);
+  });
+
+  it('shows a receiver only senders at or below the H.264 level it was answered', async () => {
+    const t = setup();
+    const pli = { pli: true, fir: false, signaling: false };
+    await t.join('a', pli, 0x1f);
+    await t.join('b', pli, 0x0d);
+    await t.join('c', pli, 0x0d);
+    t.live(2500, 'a');
+    // a (level 3.1) talks: b and c (level 1.3) cannot take its pictures; they see each other; a sees one of them.
+    expect((await t.video('b'))?.showing).toBe('c.v');
+    expect((await t.video('c'))?.showing).toBe('b.v');
+    expect(['b.v', 'c.v']).toContain((await t.video('a'))?.showing);
   });
 });

@@ -40,7 +40,7 @@ describe('meeting video SDP', () => {
     const desc = readSdp(ROOM_OFFER);
     if (desc === undefined) throw new Error('unreadable');
     const v = chooseVideo(desc);
-    expect(v).toMatchObject({ index: 1, codec: 'H264', payloadType: 109, packetizationMode: 1, fmtp: 'profile-level-id=42e01f;packetization-mode=1', maxBitrateBps: 1_536_000 });
+    expect(v).toMatchObject({ index: 1, codec: "H264", payloadType: 109, packetizationMode: 1, h264Level: 0x1f, fmtp: 'profile-level-id=42e01f;packetization-mode=1', maxBitrateBps: 1_536_000 });
     expect(v?.feedback).toEqual({ pli: true, fir: true, tmmbr: true, remb: false });
     if (v === undefined) throw new Error('no video');
     const lines = videoAnswerLines(v, desc.media[1] as MediaDescription, 20002);
