@@ -37,7 +37,10 @@ import type { MediaStatus } from '../media/protocol.ts';
 import type { VideoHostMode, VideoHostSpec, VideoHostStatus, VideoTotals } from './media/video-host.ts';
 
 /** (Not imported from video-host.ts: importing it would start a host in this process.) */
-const isVideoHostMode = (v: string): v is VideoHostMode => v === 'switch' || v === 'audio' || v === 'relay' || v === 'relay-sockets';
+const isVideoHostMode = (v: string): v is VideoHostMode =>
+  v === 'switch' || v === 'audio' || v === 'relay' || v === 'relay-sockets' || v === 'relay+audio' || v === 'relay-sockets+audio';
+/** The references a switch row is compared with, in the table's order. */
+const REFS = ['relay-sockets+audio', 'relay+audio', 'relay-sockets', 'relay'] as const;
 
 const ROOT = path.join(import.meta.dirname, '..');
 const OUT = path.join(ROOT, 'load', 'out');
@@ -47,8 +50,8 @@ const AUDIO_FRAMES = 50; // one second of 20 ms frames per payload file, cycled
 
 const { values } = parseArgs({
   options: {
-    participants: { type: 'string', default: '10,25,50' },
-    runs: { type: 'string', default: 'switch,audio,relay-sockets,relay' },
+    participants: { type: 'string', default: '10,24,50' },
+    runs: { type: 'string', default: 'switch,relay-sockets+audio,relay+audio,audio,relay-sockets,relay' },
     seconds: { type: 'string', default: '8' },
     repeat: { type: 'string', default: '1' },
     'rotate-ms': { type: 'string', default: '0' },
@@ -68,8 +71,9 @@ const repeat = Number(values.repeat);
 const rotateMs = Number(values['rotate-ms']);
 const gen = { rateKbps: Number(values['rate-kbps']), fps: Number(values.fps), gop: Number(values.gop), keyMult: Number(values['key-mult']), maxPayload: Number(values['max-payload']) };
 const nodeFlags = values['node-flags'].split(' ').filter((f) => f !== '');
-if (counts.some((n) => !(Number.isInteger(n) && n >= 2 && n <= 250))) throw new Error('--participants: integers 2..250');
-if (!runs.every(isVideoHostMode)) throw new Error('--runs: switch, audio, relay, relay-sockets');
+// Even: the relay references are N/2 pairs, the same N streams in and out as the switch.
+if (counts.some((n) => !(Number.isInteger(n) && n >= 2 && n <= 250 && n % 2 === 0))) throw new Error('--participants: even integers 2..250');
+if (!runs.every(isVideoHostMode)) throw new Error('--runs: switch, audio, relay, relay-sockets, relay+audio, relay-sockets+audio');
 if (!(seconds >= 1 && seconds <= 30) || !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 3)) throw new Error('bounds: --seconds 1..30, --repeat 1..3');
 if (!(Number.isInteger(rotateMs) && rotateMs >= 0 && rotateMs <= 60_000)) throw new Error('--rotate-ms: 0..60000');
 if (!(gen.rateKbps >= 10 && gen.rateKbps <= 20_000 && gen.fps >= 1 && gen.fps <= 60 && gen.gop >= 1 && gen.keyMult >= 1 && gen.keyMult <= 20 && gen.maxPayload >= 64 && gen.maxPayload <= 1400)) {
@@ -138,9 +142,10 @@ interface Row {
   sendErr: number;
   /** Host side, whole run: key frames seen, PLIs sent / held back, switches, malformed, receivers showing someone, talking. */
   host?: { keyFrames: number; keyRequestsSent: number; keyRequestsSuppressed: number; switches: number; invalid: number; showing: number; talking: number; dropped: number };
-  /** Switch rows: µs per packet with the audio run's CPU taken off, and the ratios to the references. */
+  /** Switch rows: µs per packet with the same-N audio run's CPU taken off (JSON only: costs are not additive, wake-ups are shared). */
   videoUsPerPacket?: number;
-  ratio?: { sockets?: number; native?: number; videoSockets?: number; videoNative?: number; p99DiffSocketsUs?: number; p99DiffNativeUs?: number };
+  /** Switch rows, per reference run: CPU per video packet ÷ the reference's, latency p50 and p99 differences (µs). */
+  vs?: Partial<Record<(typeof REFS)[number], { cpu: number; p50DiffUs: number; p99DiffUs: number }>>;
 }
 
 function buildGenerator(): string {
@@ -243,7 +248,7 @@ async function runOne(bin: string, mode: VideoHostMode, n: number, loud: string,
     if (!existsSync(out)) throw new Error(`generator wrote no result: ${genErr.trim()}`);
     const r = JSON.parse(readFileSync(out, 'utf8')) as VideoGen;
     const cpuPct = Math.round(st.cpuPct * 10) / 10;
-    const meeting = mode === 'switch' || mode === 'audio';
+    const meeting = mode === 'switch' || mode === 'audio' || mode.endsWith('+audio');
     const row: Row = {
       run: mode,
       n,
@@ -317,23 +322,16 @@ for (let rep = 0; rep < repeat; rep++) {
       await sleep(1000);
     }
     const audio = perN.find((r) => r.run === 'audio');
-    const sockets = perN.find((r) => r.run === 'relay-sockets');
-    const native = perN.find((r) => r.run === 'relay');
     const sw = perN.find((r) => r.run === 'switch');
     if (sw !== undefined) {
-      const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
       if (audio !== undefined && sw.vOutPps > 0) sw.videoUsPerPacket = Math.round((((sw.cpuPct - audio.cpuPct) / 100) * 1e6 * 100) / sw.vOutPps) / 100;
-      const x: NonNullable<Row['ratio']> = {};
-      const put = (k: keyof NonNullable<Row['ratio']>, v: number | undefined): void => {
-        if (v !== undefined) x[k] = v;
-      };
-      put('sockets', ratio(sw.usPerPacket, sockets?.usPerPacket));
-      put('native', ratio(sw.usPerPacket, native?.usPerPacket));
-      put('videoSockets', ratio(sw.videoUsPerPacket, sockets?.usPerPacket));
-      put('videoNative', ratio(sw.videoUsPerPacket, native?.usPerPacket));
-      if (sockets !== undefined) x.p99DiffSocketsUs = sw.latP99Us - sockets.latP99Us;
-      if (native !== undefined) x.p99DiffNativeUs = sw.latP99Us - native.latP99Us;
-      sw.ratio = x;
+      const vs: NonNullable<Row['vs']> = {};
+      for (const ref of REFS) {
+        const r = perN.find((x) => x.run === ref);
+        if (r === undefined || r.usPerPacket <= 0) continue;
+        vs[ref] = { cpu: Math.round((sw.usPerPacket / r.usPerPacket) * 100) / 100, p50DiffUs: sw.latP50Us - r.latP50Us, p99DiffUs: sw.latP99Us - r.latP99Us };
+      }
+      sw.vs = vs;
     }
     rows.push(...perN);
   }
@@ -341,14 +339,24 @@ for (let rep = 0; rep < repeat; rep++) {
 writeFileSync(path.join(OUT, `video-forwarding-${Date.now()}.json`), JSON.stringify({ started, node: process.version, gen, rotateMs, seconds, rows }, null, 1));
 const f = (v: number | undefined, digits = 0): string => (v === undefined ? '–' : v.toFixed(digits));
 console.log(`\nstarted ${started}, node ${process.version}, ${seconds} s measured, video ${gen.rateKbps} kbit/s ${gen.fps} fps, FU-A ≤ ${gen.maxPayload} B, key every ${gen.gop} frames (×${gen.keyMult}) + on PLI, talker ${rotateMs > 0 ? `moves every ${rotateMs} ms` : 'participant 0'}`);
-console.log('| run | N | load 1 min | media CPU % (CPU 1) | gen CPU % (CPU 0) | video pkt/s in / out | kbit/s per stream | video pkt/s per core | CPU µs per video pkt (video share) | loss % | latency p50 / p99 / p99.9 µs | key frames periodic / on PLI | switches seen / not at key | audio pkt/s out | ÷ relay-sockets / ÷ relay (µs per pkt) | p99 − relay-sockets / − relay µs |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| run | N | load 1 min | media CPU % (CPU 1) | gen CPU % (CPU 0) | video pkt/s in / out | kbit/s per stream | video pkt/s per core | CPU µs per video pkt | loss % | latency p50 / p99 / p99.9 µs | key frames periodic / on PLI | switches seen / not at key | audio pkt/s out |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  const share = r.videoUsPerPacket === undefined ? '' : ` (${f(r.videoUsPerPacket, 2)})`;
   const vid = r.run === 'audio';
-  const rat = r.ratio === undefined ? '–' : `${f(r.ratio.sockets, 2)}× / ${f(r.ratio.native, 2)}×${r.ratio.videoSockets === undefined ? '' : ` (video share ${f(r.ratio.videoSockets, 2)}× / ${f(r.ratio.videoNative, 2)}×)`}`;
-  const lat = r.ratio === undefined ? '–' : `${f(r.ratio.p99DiffSocketsUs)} / ${f(r.ratio.p99DiffNativeUs)}`;
   console.log(
-    `| ${r.run} | ${r.n} | ${r.load1} | ${r.cpuPct} | ${r.genCpuPct} | ${vid ? '–' : `${r.vInPps} / ${r.vOutPps}`} | ${vid ? '–' : r.kbpsPerStream} | ${vid ? '–' : r.ppsPerCore} | ${vid ? '–' : `${f(r.usPerPacket, 2)}${share}`} | ${vid ? '–' : r.lossPct.toFixed(3)} | ${vid ? '–' : `${r.latP50Us} / ${r.latP99Us} / ${r.latP999Us}`} | ${vid ? '–' : `${r.keysPeriodic} / ${r.keysOnRequest}`} | ${r.run === 'switch' ? `${r.originChanges} / ${r.switchNotAtKey}` : '–'} | ${r.aOutPps} | ${rat} | ${lat} |`,
+    `| ${r.run} | ${r.n} | ${r.load1} | ${r.cpuPct} | ${r.genCpuPct} | ${vid ? '–' : `${r.vInPps} / ${r.vOutPps}`} | ${vid ? '–' : r.kbpsPerStream} | ${vid ? '–' : r.ppsPerCore} | ${vid ? '–' : f(r.usPerPacket, 2)} | ${vid ? '–' : r.lossPct.toFixed(3)} | ${vid ? '–' : `${r.latP50Us} / ${r.latP99Us} / ${r.latP999Us}`} | ${vid ? '–' : `${r.keysPeriodic} / ${r.keysOnRequest}`} | ${r.run === 'switch' ? `${r.originChanges} / ${r.switchNotAtKey}` : '–'} | ${r.aOutPps} |`,
   );
+}
+console.log('');
+console.log(`| N | switch CPU per video pkt ÷ reference's (${REFS.join(' / ')}) | latency p50 switch − reference µs | p99 switch − reference µs |`);
+console.log('|---|---|---|---|');
+for (const r of rows) {
+  if (r.vs === undefined) continue;
+  const v = r.vs;
+  const col = (k: 'cpu' | 'p50DiffUs' | 'p99DiffUs', digits: number, unit: string): string =>
+    REFS.map((ref) => {
+      const x = v[ref];
+      return x === undefined ? '–' : `${x[k].toFixed(digits)}${unit}`;
+    }).join(' / ');
+  console.log(`| ${r.n} | ${col('cpu', 2, '×')} | ${col('p50DiffUs', 0, '')} | ${col('p99DiffUs', 0, '')} |`);
 }

@@ -20,6 +20,8 @@
  *    the same N video streams in and N out as the switch. Generator lines: `v` per endpoint.
  *  - `relay-sockets`: the same pairs opened with `functions: true`, i.e. on the Node sockets the
  *    switch's video endpoints use: the relay on the switch's own packet path.
+ *  - `relay+audio`, `relay-sockets+audio`: the `audio` meeting and those pairs in one process, the
+ *    same packets in and out as `switch`, relayed instead of switched.
  * Every endpoint's far end is the generator's one RTP socket (genPort; its RTCP socket genPort + 1,
  * where the switch's PLIs go). Carillon's own RTCP reports are pushed past the run.
  *
@@ -31,7 +33,7 @@ import pino from 'pino';
 import { MediaEngine } from '../../media/engine.ts';
 import type { MediaStatus, RemoteMedia, SessionSnapshot } from '../../media/protocol.ts';
 
-export type VideoHostMode = 'switch' | 'audio' | 'relay' | 'relay-sockets';
+export type VideoHostMode = 'switch' | 'audio' | 'relay' | 'relay-sockets' | 'relay+audio' | 'relay-sockets+audio';
 
 export interface VideoHostSpec {
   readonly mode: VideoHostMode;
@@ -76,7 +78,7 @@ const VIDEO_PT = 96;
 const AUDIO_PT = 0;
 
 function isVideoHostMode(v: string): v is VideoHostMode {
-  return v === 'switch' || v === 'audio' || v === 'relay' || v === 'relay-sockets';
+  return v === 'switch' || v === 'audio' || v === 'relay' || v === 'relay-sockets' || v === 'relay+audio' || v === 'relay-sockets+audio';
 }
 
 function parseSpec(text: string): VideoHostSpec {
@@ -84,7 +86,7 @@ function parseSpec(text: string): VideoHostSpec {
   if (typeof raw !== 'object' || raw === null) throw new Error('spec: not an object');
   const o = raw as Record<string, unknown>;
   const { mode, genPort, cfg, n, loudPayload, quietPayload } = o;
-  if (typeof mode !== 'string' || !isVideoHostMode(mode)) throw new Error('spec.mode: switch, audio, relay or relay-sockets');
+  if (typeof mode !== 'string' || !isVideoHostMode(mode)) throw new Error('spec.mode: switch, audio, relay, relay-sockets, relay+audio, relay-sockets+audio');
   if (typeof genPort !== 'number' || !Number.isInteger(genPort) || genPort < 1024 || genPort > 65000) throw new Error('spec.genPort: 1024..65000');
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 250) throw new Error('spec.n: 1..250');
   if (typeof cfg !== 'string' || typeof loudPayload !== 'string' || typeof quietPayload !== 'string') throw new Error('spec.cfg, loudPayload, quietPayload: file names');
@@ -121,7 +123,8 @@ const lines: string[] = [`g ${spec.genPort} 127.0.0.1`];
 const exhausted = async (at: string): Promise<never> => {
   throw new Error(`port range exhausted at ${at} (${JSON.stringify(await engine.status())})`);
 };
-if (spec.mode === 'switch' || spec.mode === 'audio') {
+const withAudio = spec.mode === 'switch' || spec.mode === 'audio' || spec.mode.endsWith('+audio');
+if (withAudio) {
   const withVideo = spec.mode === 'switch';
   // One at a time: the video room lists its participants in the order they joined (the first is shown before anyone talks).
   for (let i = 0; i < n; i++) {
@@ -139,8 +142,9 @@ if (spec.mode === 'switch' || spec.mode === 'audio') {
     lines.push(`a ${String(aPort)} ${AUDIO_PT} 160 ${spec.loudPayload} ${spec.quietPayload}`);
     if (withVideo) lines.push(`v ${String(vPort)} ${VIDEO_PT}`);
   }
-} else {
-  const functions = spec.mode === 'relay-sockets';
+}
+if (spec.mode !== 'switch' && spec.mode !== 'audio') {
+  const functions = spec.mode.startsWith('relay-sockets');
   for (let i = 0; i < Math.ceil(n / 2); i++) {
     const session = `pair-${i}`;
     const [aPort, bPort] = await Promise.all([
@@ -177,8 +181,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       console.log(`STATUS ${JSON.stringify(out)}`);
     });
   } else if (cmd === 'totals') {
-    const meeting = spec.mode === 'switch' || spec.mode === 'audio';
-    void (meeting ? engine.query(SESSION) : Promise.resolve(undefined)).then((snap) => console.log(`TOTALS ${JSON.stringify(totalsOf(snap))}`));
+    void (withAudio ? engine.query(SESSION) : Promise.resolve(undefined)).then((snap) => console.log(`TOTALS ${JSON.stringify(totalsOf(snap))}`));
   } else if (cmd !== '') {
     console.log(`ERROR unknown command ${JSON.stringify(cmd.slice(0, 40))}`);
   }
