@@ -10,7 +10,9 @@
  * Same-run references, same generator and pinning, the same video packets (sizes, rates, bursts):
  * `relay` (N/2 connected pairs of video endpoints on the native mover, a two-party video call) and
  * `relay-sockets` (the same pairs on the Node sockets the switch's video endpoints use), N in and N
- * out; `audio` (the same meeting without video: the audio bridge's share of a switch run's CPU).
+ * out; `relay+audio` and `relay-sockets+audio` (those pairs beside the same meeting's audio in one
+ * process: every packet of a switch run, relayed instead of switched — the like-for-like
+ * reference); `audio` (the meeting's audio alone).
  * Reports per run: media process CPU % of one core (all threads), video packets/s sent and
  * received at the generator, packets/s per core, CPU µs per forwarded video packet (for the switch
  * also with the audio run's CPU taken off), loss by RTP sequence gaps per receiving stream,
@@ -19,7 +21,7 @@
  * saw and whether each began at a key frame, the load average before the run, and the ratios
  * switch ÷ relay (CPU per packet; latency p99 difference).
  *
- *   npx tsx load/video-forwarding.ts [--participants 10,25,50] [--runs switch,audio,relay-sockets,relay]
+ *   npx tsx load/video-forwarding.ts [--participants 10,24,50] [--runs switch,relay-sockets+audio,relay+audio,audio,relay-sockets,relay]
  *                                    [--seconds 8] [--repeat 1] [--rotate-ms 0] [--rate-kbps 1000] [--fps 30]
  *                                    [--gop 60] [--key-mult 4] [--max-payload 1200] [--node-flags="--cpu-prof …"]
  *
@@ -359,4 +361,42 @@ for (const r of rows) {
       return x === undefined ? '–' : `${x[k].toFixed(digits)}${unit}`;
     }).join(' / ');
   console.log(`| ${r.n} | ${col('cpu', 2, '×')} | ${col('p50DiffUs', 0, '')} | ${col('p99DiffUs', 0, '')} |`);
+}
+if (repeat > 1) {
+  // Medians over the repeats (the range after them): on a shared machine one run's CPU figure moves with its neighbours.
+  const med = (xs: readonly number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  };
+  const span = (xs: readonly number[], digits: number): string => `${med(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+  console.log(`\nmedians (min–max) of ${repeat} repeats`);
+  console.log('| run | N | media CPU % | CPU µs per video pkt | video pkt/s per core | latency p50 µs | p99 µs | loss % (max) |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const n of counts) {
+    for (const mode of runs) {
+      const g = rows.filter((r) => r.n === n && r.run === mode);
+      if (g.length === 0) continue;
+      const vid = mode !== 'audio';
+      const pick = (k: 'cpuPct' | 'usPerPacket' | 'ppsPerCore' | 'latP50Us' | 'latP99Us'): number[] => g.map((r) => r[k]);
+      console.log(
+        `| ${mode} | ${n} | ${span(pick('cpuPct'), 1)} | ${vid ? span(pick('usPerPacket'), 1) : '–'} | ${vid ? span(pick('ppsPerCore'), 0) : '–'} | ${vid ? span(pick('latP50Us'), 0) : '–'} | ${vid ? span(pick('latP99Us'), 0) : '–'} | ${vid ? Math.max(...g.map((r) => r.lossPct)).toFixed(3) : '–'} |`,
+      );
+    }
+  }
+  console.log(`\n| N | switch ÷ reference, CPU per video pkt, median of the repeats' ratios (${REFS.join(' / ')}) | latency p50 switch − reference µs, median | p99, median |`);
+  console.log('|---|---|---|---|');
+  for (const n of counts) {
+    const sws = rows.filter((r) => r.n === n && r.vs !== undefined);
+    if (sws.length === 0) continue;
+    const col = (k: 'cpu' | 'p50DiffUs' | 'p99DiffUs', digits: number, unit: string): string =>
+      REFS.map((ref) => {
+        const xs = sws.flatMap((r) => {
+          const x = r.vs?.[ref];
+          return x === undefined ? [] : [x[k]];
+        });
+        return xs.length === 0 ? '–' : `${med(xs).toFixed(digits)}${unit}`;
+      }).join(' / ');
+    console.log(`| ${n} | ${col('cpu', 2, '×')} | ${col('p50DiffUs', 0, '')} | ${col('p99DiffUs', 0, '')} |`);
+  }
 }
