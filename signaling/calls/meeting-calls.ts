@@ -977,7 +977,10 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
 
   /** A meeting nobody is in and nothing was set on (a lock): forgotten. */
   #dropIdleRoom(room: Room): void {
-    if (room.participants.size === 0 && room.startedAtMs === undefined && !room.locked && this.#rooms.get(room.meetingId) === room) this.#rooms.delete(room.meetingId);
+    if (room.participants.size === 0 && room.startedAtMs === undefined && !room.locked && this.#rooms.get(room.meetingId) === room) {
+      this.#rooms.delete(room.meetingId);
+      this.#o.content?.end(room.meetingId);
+    }
   }
 
   #closeRoom(room: Room, reason: MeetingEndReason): void {
