@@ -10,7 +10,6 @@ import type { EndpointSnapshot, MediaEvent, PromptItem } from '../../media/proto
 import type { MeetingDirectory, MeetingInfo } from '../routing/meeting-dial-in.ts';
 import { readSdp } from '../sdp/anchor.ts';
 import type { SessionDescription } from '../sdp/anchor.ts';
-import { parseMultipart } from '../sdp/multipart.ts';
 import { countryOf } from './call-media.ts';
 import { DtmfCollector } from './dtmf-collector.ts';
 import type { DtmfControl, DtmfEntry } from './dtmf-collector.ts';
@@ -36,7 +35,11 @@ import type {
   ParticipantRole,
   ParticipantSummary,
 } from './meeting-events.ts';
+import { MAX_REMEMBERED, meetingSession, meetingSummaryOf, participantSummaryOf, SDP, sdpOf } from './meeting-model.ts';
+import type { Participant, ParticipantState, Room } from './meeting-model.ts';
 import type { MeetingCalls as MeetingCallsPort } from './trunk-calls.ts';
+
+export { meetingSession } from './meeting-model.ts';
 
 /**
  * Meeting calls: every call routing sent to a meeting (SPEC §2: `<10-digit ID>@<meeting domain>`,
@@ -104,90 +107,6 @@ export interface MeetingCallsOptions {
 export interface MeetingRecording {
   start(meeting: MeetingSummary, session: string): Promise<boolean>;
   stop(meetingId: string): Promise<void>;
-}
-
-type ParticipantState = 'answering' | 'ivr' | 'waiting' | 'in-meeting' | 'leaving' | 'gone';
-
-interface Participant {
-  readonly id: string;
-  /** Its call's leg (a dial-out's changes while it fails over to another carrier). */
-  leg: CallLegControl;
-  readonly joinPath: JoinPath;
-  transport: 'udp' | 'tcp' | 'tls';
-  wireCallId: string;
-  readonly callerNumber: string;
-  readonly destinationNumber: string;
-  /** Its media session: its own while in the IVR, the meeting's once it picked one. */
-  session: string;
-  audio: ParticipantAudio | undefined;
-  /** Its camera and presentation content lines (open once Carillon answered them). */
-  readonly video: ParticipantVideoMedia;
-  local: LocalAudio | undefined;
-  /** The description Carillon answered (or offered) with. */
-  answer: SessionBody | undefined;
-  /** Carillon's 2xx went out. */
-  answeredLeg: boolean;
-  /** The key Carillon offered in its own offer (late offer on a secure line). */
-  offeredKey: ReturnType<typeof offerKey> | undefined;
-  state: ParticipantState;
-  room: Room | undefined;
-  role: ParticipantRole;
-  muted: boolean;
-  talking: boolean;
-  readonly collector: DtmfCollector;
-  tries: number;
-  language: string;
-  /** The play whose end moves it on, and what then. */
-  playToken: number;
-  afterPlay: (() => void) | undefined;
-  /** Waiting room: the cue and give-up timers; the guard of a last prompt. */
-  cueTimer: TimerHandle | undefined;
-  waitTimer: TimerHandle | undefined;
-  lastTimer: TimerHandle | undefined;
-  readonly startedAtMs: number;
-  joinedAtMs: number | undefined;
-  endedAtMs: number | undefined;
-  /** Quality: the figures of the last record and when it was written; the latest MOS. */
-  prev: EndpointSnapshot | undefined;
-  lastRecordMs: number;
-  mos: number | null;
-  /** Media timeout: received packets at the last sweep and when they last changed. */
-  seenPackets: number;
-  seenAtMs: number;
-}
-
-interface Room {
-  readonly meetingId: string;
-  info: MeetingInfo;
-  readonly session: string;
-  readonly participants: Map<string, Participant>;
-  /** A moderated meeting a host or moderator started (an unmoderated one is started from its first join). */
-  started: boolean;
-  locked: boolean;
-  recording: boolean;
-  startedAtMs: number | undefined;
-  ending: boolean;
-  endReason: MeetingEndReason | undefined;
-  /** Everyone who was in it (for meeting-ended), at most MAX_REMEMBERED. */
-  readonly left: ParticipantSummary[];
-}
-
-/** Participants a meeting remembers for its meeting-ended event. */
-const MAX_REMEMBERED = 5_000;
-
-const SDP = 'application/sdp';
-
-function sdpOf(body: SessionBody | undefined): string | undefined {
-  if (body === undefined) return undefined;
-  if (body.contentType.toLowerCase().startsWith(SDP)) return body.bytes.toString('utf8');
-  return parseMultipart(body.bytes, body.contentType)
-    ?.find((p) => p.contentType.toLowerCase().startsWith(SDP))
-    ?.body.toString('utf8');
-}
-
-/** The media session of a meeting: its participants and its bridge, on one media worker. */
-export function meetingSession(meetingId: string): string {
-  return `mtg-${meetingId}`;
 }
 
 const speech = (language: string, name: string): PromptItem => ({ kind: 'speech', language, name });
@@ -703,38 +622,11 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
   }
 
   #meetingSummary(room: Room): MeetingSummary {
-    return {
-      meetingId: room.meetingId,
-      externalMeetingId: room.info.externalMeetingId,
-      meetingPin: room.info.meetingPin,
-      organizerUserId: room.info.organizerUserId,
-      organizerEmail: room.info.organizerEmail,
-      accountId: room.info.accountId,
-      startedAtMs: room.startedAtMs ?? this.#o.clock.nowMs(),
-      endedAtMs: room.ending ? this.#o.clock.nowMs() : undefined,
-    };
+    return meetingSummaryOf(room, this.#o.clock.nowMs());
   }
 
   #summary(p: Participant): ParticipantSummary {
-    return {
-      participantId: p.id,
-      meetingId: p.room?.meetingId ?? '',
-      role: p.role,
-      joinPath: p.joinPath,
-      protocol: p.leg.protocol,
-      transport: p.transport,
-      secureMedia: p.audio?.srtp !== undefined,
-      wireCallId: p.wireCallId,
-      callerNumber: p.callerNumber,
-      callerCountry: countryOf(p.callerNumber),
-      destinationNumber: p.destinationNumber,
-      destinationCountry: countryOf(p.destinationNumber),
-      codec: p.audio?.codec ?? '',
-      startedAtMs: p.startedAtMs,
-      joinedAtMs: p.joinedAtMs,
-      endedAtMs: p.endedAtMs,
-      muted: p.muted,
-    };
+    return participantSummaryOf(p);
   }
 
   /** A participant reaches its meeting: refused when locked, waits when moderated and not started, else mixed. */
