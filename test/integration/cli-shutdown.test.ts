@@ -25,7 +25,7 @@ describe('carillon serve (the CLI)', () => {
       const portsFile = path.join(dir, 'data', 'ports.json');
       for (let i = 0; i < 300 && !existsSync(portsFile); i++) await new Promise((r) => setTimeout(r, 100));
       const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as Record<string, number | null>;
-      expect(Object.keys(ports).sort()).toEqual(['api', 'h323', 'sipTcp', 'sipTls', 'sipUdp']);
+      expect(Object.keys(ports).sort()).toEqual(['api', 'bfcp', 'h323', 'sipTcp', 'sipTls', 'sipUdp']);
       expect(out).toContain('carillon ports');
       const health = await fetch(`http://127.0.0.1:${ports.api}/healthz`);
       expect(health.status).toBe(200);
