@@ -19,7 +19,7 @@ import type { JoinPath, MeetingEndReason, ModeratorAction, ParticipantLeaveReaso
  */
 const JOIN_PATHS: readonly JoinPath[] = ['dial-in', 'dial-in-number', 'dial-out'];
 const LEAVE_REASONS: readonly ParticipantLeaveReason[] = ['hangup', 'removed', 'meeting-ended', 'locked', 'invalid-id', 'media-timeout', 'moderator-timeout', 'shutdown'];
-const ACTIONS: readonly ModeratorAction[] = ['start', 'mute-all-others', 'lock', 'unlock', 'end', 'remove', 'mute', 'unmute', 'recording-start', 'recording-stop'];
+const ACTIONS: readonly ModeratorAction[] = ['start', 'mute-all-others', 'lock', 'unlock', 'end', 'remove', 'mute', 'unmute', 'recording-start', 'recording-stop', 'stop-presenting'];
 const END_REASONS: readonly MeetingEndReason[] = ['last-left', 'ended-by-moderator', 'ended-by-api', 'deleted', 'no-moderator', 'shutdown'];
 
 /** What the meeting counters hold (also for tests and a status page). */

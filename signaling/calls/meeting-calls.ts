@@ -1051,6 +1051,13 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     return 'ok';
   }
 
+  stopPresenting(meetingId: string): LiveActionResult {
+    const room = this.#rooms.get(meetingId);
+    if (room === undefined) return 'no-such-meeting';
+    if (this.#o.content?.stopPresenting(meetingId) === true) this.#moderatorEvent(room, 'stop-presenting', { kind: 'api' }, undefined);
+    return 'ok';
+  }
+
   end(meetingId: string, reason: 'ended-by-api' | 'deleted'): LiveActionResult {
     const room = this.#rooms.get(meetingId);
     if (room === undefined) return 'no-such-meeting';

@@ -65,7 +65,7 @@ export interface ParticipantSummary {
 }
 
 /** Moderator controls (DTMF or API) the records name. */
-export type ModeratorAction = 'start' | 'mute-all-others' | 'lock' | 'unlock' | 'end' | 'remove' | 'mute' | 'unmute' | 'recording-start' | 'recording-stop';
+export type ModeratorAction = 'start' | 'mute-all-others' | 'lock' | 'unlock' | 'end' | 'remove' | 'mute' | 'unmute' | 'recording-start' | 'recording-stop' | 'stop-presenting';
 
 /** Who did something in a meeting: a participant by DTMF, or the API. */
 export type ActionSource = { readonly kind: 'participant'; readonly participantId: string } | { readonly kind: 'api' };
@@ -165,6 +165,8 @@ export interface LiveMeetings {
   remove(meetingId: string, participantId: string): LiveActionResult;
   /** Locks or unlocks (a locked meeting refuses new joins); works before anyone joined too. */
   lock(meetingId: string, locked: boolean): LiveActionResult;
+  /** Takes the content floor from whoever presents (BFCP: Revoked; H.239: the token taken back); 'ok' when nobody did. */
+  stopPresenting(meetingId: string): LiveActionResult;
   /** Ends the meeting for everyone (BYE to every leg). */
   end(meetingId: string, reason: 'ended-by-api' | 'deleted'): LiveActionResult;
   /** Calls `toNumber` (E.164) through the carriers, from `fromNumber` (E.164) if given, and joins the answered leg. */

@@ -128,7 +128,14 @@ describe('presentation content in a meeting (BFCP floor control)', () => {
       await sleep(300);
       live = (await (await h.api('GET', `/carillon/v1/meetings/${m.meetingId}`)).json()) as typeof live;
       expect(live.Meeting.Live.Participants.map((p) => p.Presenting)).toEqual([false, true, false]);
+      // The moderator stops the presentation through the API: b's request is Revoked, nobody presents.
+      const stop = await h.api('POST', `/carillon/v1/meetings/${m.meetingId}/stop-presenting`, {});
+      expect(stop.status).toBe(204);
+      await cb.waitForStatus('Revoked', rb.requestId);
+      live = (await (await h.api('GET', `/carillon/v1/meetings/${m.meetingId}`)).json()) as typeof live;
+      expect(live.Meeting.Live.Participants.map((p) => p.Presenting)).toEqual([false, false, false]);
       const metrics = await (await fetch(`http://127.0.0.1:${t.ports.api}/metrics`)).text();
+      expect(metrics).toMatch(/^carillon_meeting_moderator_actions_total\{action="stop-presenting",source="api"\} 1$/m);
       expect(metrics).toMatch(/^carillon_meeting_content_grants_total 2$/m);
       expect(metrics).toMatch(/^carillon_bfcp_lines_answered_total 3$/m);
       expect(metrics).toMatch(/^carillon_bfcp_connections [23]$/m);

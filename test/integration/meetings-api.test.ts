@@ -359,6 +359,9 @@ describe.each(['sqlite', 'postgres'] as const)('Carillon meeting routes (%s stor
     expect(live.live(id)?.locked).toBe(false);
     expect((await call('PUT', `${base}/lock`, {})).type).toBe('BadRequestException');
 
+    expect((await call('POST', `${base}/stop-presenting`)).status).toBe(204);
+    expect(live.calls.at(-1)).toEqual({ op: 'stop-presenting', meetingId: id, args: [] });
+
     expect((await call('POST', `${base}/end`)).status).toBe(204);
     expect(live.calls.at(-1)).toEqual({ op: 'end', meetingId: id, args: ['ended-by-api'] });
     expect(live.live(id)).toBeUndefined();
@@ -401,6 +404,7 @@ describe.each(['sqlite', 'postgres'] as const)('Carillon meeting routes (%s stor
       ['POST', '/mute-all-others', {}],
       ['DELETE', '/participants/p-1', undefined],
       ['PUT', '/lock', { Locked: true }],
+      ['POST', '/stop-presenting', undefined],
       ['POST', '/end', undefined],
       ['POST', '/dial-outs', { ToPhoneNumber: '+14155550123' }],
     ];

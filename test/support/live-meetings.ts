@@ -6,7 +6,7 @@ import type { DialOutResult, LiveActionResult, LiveMeeting, LiveMeetings, LivePa
  * every call is recorded. (The real one, the meeting call layer, is tested end to end with SIP peers.)
  */
 export interface LiveCall {
-  readonly op: 'mute' | 'muteAllOthers' | 'remove' | 'lock' | 'end' | 'dialOut';
+  readonly op: 'mute' | 'muteAllOthers' | 'remove' | 'lock' | 'end' | 'dialOut' | 'stop-presenting';
   readonly meetingId: string;
   readonly args: readonly unknown[];
 }
@@ -84,6 +84,11 @@ export class InMemoryLiveMeetings implements LiveMeetings {
     if (m === undefined) return 'no-such-meeting';
     m.locked = locked;
     return 'ok';
+  }
+
+  stopPresenting(meetingId: string): LiveActionResult {
+    this.calls.push({ op: 'stop-presenting', meetingId, args: [] });
+    return this.#meetings.has(meetingId) ? 'ok' : 'no-such-meeting';
   }
 
   end(meetingId: string, reason: 'ended-by-api' | 'deleted'): LiveActionResult {

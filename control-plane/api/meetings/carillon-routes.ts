@@ -155,6 +155,12 @@ export function registerCarillonMeetingRoutes(app: ChimeScope, deps: ChimeApiDep
     return reply.code(204).send();
   });
 
+  app.post(`${meetingUrl}/stop-presenting`, { config: { action: 'carillon:StopMeetingPresentation' }, schema: { params: CarillonMeetingLabel } }, async (req, reply) => {
+    const id = idOf(await resolve(req.params.meetingId));
+    acted(liveMeetingsOf(deps).stopPresenting(id), id);
+    return reply.code(204).send();
+  });
+
   app.post(`${meetingUrl}/end`, { config: { action: 'carillon:EndMeeting' }, schema: { params: CarillonMeetingLabel } }, async (req, reply) => {
     const id = idOf(await resolve(req.params.meetingId));
     acted(liveMeetingsOf(deps).end(id, 'ended-by-api'), id);
