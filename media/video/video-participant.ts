@@ -94,6 +94,8 @@ export class VideoParticipant implements MediaFunction {
   outSeq: number;
   outTs: number;
   lastOutMs = -1;
+  /** The last packet sent ended no picture (no marker bit): the shown sender is in the middle of a frame. */
+  midFrame = false;
   packetsSent = 0;
   octetsSent = 0;
   switches = 0;
@@ -201,6 +203,7 @@ export class VideoParticipant implements MediaFunction {
     this.outSeq = seq;
     this.outTs = ts;
     this.lastOutMs = nowMs;
+    this.midFrame = !h.marker;
     this.packetsSent++;
     this.octetsSent += n;
     const sent = ep.stats.sent;

@@ -31,6 +31,8 @@ export const SPEAKER_HOLD_MS = 600;
 export const KEY_REQUEST_INTERVAL_MS = 500;
 /** A receiver still waiting for a key frame asks again after this long. */
 export const KEY_REREQUEST_MS = 1000;
+/** A shown sender silent this long has no picture left to finish: a switch need not wait for its marker bit. */
+const MID_FRAME_MS = 200;
 /** Smoothing of a sender's measured rate per worker tick. */
 const RATE_SMOOTHING = 0.3;
 
@@ -165,8 +167,16 @@ export class VideoRoom implements VideoHost {
       const r = list[i] as VideoParticipant;
       if (r === s || !r.inMeeting) continue;
       if (r.pending === s && cls === 'key') {
-        r.startRun(s, h, now);
-        totals.switches++;
+        // A switch in the middle of the shown sender's picture would hand the decoder half a frame
+        // (a broken slice): it waits for that picture's end; this key frame is missed and the
+        // next one asked for at once (within the per-sender limit). A shown sender gone quiet has no picture to finish.
+        const old = r.showing;
+        if (old === undefined || !r.midFrame || now - old.lastPacketMs > MID_FRAME_MS) {
+          r.startRun(s, h, now);
+          totals.switches++;
+        } else {
+          r.lastAskMs = Number.NEGATIVE_INFINITY;
+        }
       }
       if (r.showing === s) {
         r.forward(buf, h, now);

@@ -62,13 +62,13 @@ function setup() {
     net.deliver(m.audioPort, b, FAR, m.farAudio);
   };
   /** One video frame from a member's camera: SPS, PPS, IDR when a key frame is owed, else one P slice. */
-  const videoFrame = (m: Member, nals?: Buffer[]): void => {
+  const videoFrame = (m: Member, nals?: Buffer[], lastMarker = true): void => {
     const key = m.keyOwed;
     m.keyOwed = false;
     const units = nals ?? (key ? [Buffer.from([0x67, 0x42, 0xe0, 0x1f]), Buffer.from([0x68, 0xce]), Buffer.from([0x65, 0x88, 0x84])] : [Buffer.from([0x41, 0x9a, 0x02])]);
     units.forEach((nal, i) => {
       const b = Buffer.alloc(12 + nal.length);
-      writeRtpHeader({ marker: i === units.length - 1, payloadType: 96, sequence: m.vSeq++ & 0xffff, timestamp: m.vTs >>> 0, ssrc: m.ssrc + 1 }, b);
+      writeRtpHeader({ marker: lastMarker && i === units.length - 1, payloadType: 96, sequence: m.vSeq++ & 0xffff, timestamp: m.vTs >>> 0, ssrc: m.ssrc + 1 }, b);
       nal.copy(b, 12);
       net.deliver(m.videoPort, b, FAR, m.farVideo);
     });
@@ -84,11 +84,11 @@ function setup() {
       .filter((d) => d.toPort === m.farVideo && d.fromPort === m.videoPort)
       .map((d) => ({ ssrc: d.bytes.readUInt32BE(8), seq: d.bytes.readUInt16BE(2), nal: d.bytes[12] ?? 0, pt: (d.bytes[1] ?? 0) & 0x7f }));
   /** Runs `ms` of meeting: 20 ms audio ticks (`loud` talks), a video frame from everyone every 100 ms; PLIs make the camera send a key frame next. */
-  const live = (ms: number, loud: string | undefined): void => {
+  const live = (ms: number, loud: string | undefined, video = true): void => {
     for (let t = 0; t < ms; t += 20) {
       const sentBefore = net.sent.length;
       for (const m of members.values()) audioFrame(m, m.id === loud, t / 20);
-      if (t % 100 === 0) for (const m of members.values()) videoFrame(m);
+      if (video && t % 100 === 0) for (const m of members.values()) videoFrame(m);
       clock.advance(20);
       for (const m of members.values()) if (plisTo(m, sentBefore) > 0) m.keyOwed = true;
     }
@@ -269,5 +269,29 @@ describe('meeting video switch', () => {
     expect((await t.video('b'))?.showing).toBe('c.v');
     expect((await t.video('c'))?.showing).toBe('b.v');
     expect(['b.v', 'c.v']).toContain((await t.video('a'))?.showing);
+  });
+
+  it("does not cut the shown sender's picture in half: a switch waits for its marker bit", async () => {
+    const t = setup();
+    const a = await t.join('a');
+    const b = await t.join('b');
+    const c = await t.join('c');
+    t.live(1500, 'a');
+    expect((await t.video('b'))?.showing).toBe('a.v');
+    // c talks (audio only): after the hold b waits for c's key frame.
+    t.live(1000, 'c', false);
+    // a is half-way through a picture (an FU-A start, no marker) when c's key frame comes: b stays on a.
+    const mark = t.net.sent.length;
+    t.videoFrame(a, [Buffer.from([0x7c, 0x81, 0x9a, 0x01])], false);
+    c.keyOwed = true;
+    t.videoFrame(c);
+    expect((await t.video('b'))?.showing).toBe('a.v');
+    // a's picture ends (FU-A end with the marker bit); c is asked again and its next key frame switches b.
+    t.videoFrame(a, [Buffer.from([0x7c, 0x41, 0x9a, 0x02])]);
+    t.clock.advance(600);
+    c.keyOwed = true;
+    t.videoFrame(c);
+    expect((await t.video('b'))?.showing).toBe('c.v');
+    expect(t.videoTo(b, mark).map((p) => p.nal)).toEqual([0x7c, 0x7c, 0x67, 0x68, 0x65]);
   });
 });
