@@ -53,6 +53,11 @@ export interface H245SessionEvents {
    */
   peerChannel(lcn: number, capability: H323AudioCapability, framesPerPacket: number): { readonly rtp: TransportAddr; readonly rtcp: TransportAddr } | undefined;
   peerChannelClosed(lcn: number): void;
+  /**
+   * The peer opens a video channel: where Carillon receives it (and the session ID it is in), or
+   * the OpenLogicalChannelReject cause (video-channels.ts decides).
+   */
+  peerVideoChannel(olc: OpenLogicalChannel): { readonly rtp: TransportAddr; readonly rtcp: TransportAddr; readonly sessionId: number } | 'dataTypeNotSupported' | 'unsuitableReverseParameters' | 'invalidSessionID';
   /** The peer accepted Carillon's channel: where it receives RTP. */
   ownChannelAccepted(lcn: number, media: TransportAddr | undefined, rtcp: TransportAddr | undefined): void;
   ownChannelRefused(lcn: number): void;
@@ -253,6 +258,11 @@ export class H245Session {
     const fwd = olc.forwardLogicalChannelParameters;
     const mp = fwd.multiplexParameters;
     const session = mp.choice === 'h2250LogicalChannelParameters' ? mp.value.sessionID : undefined;
+    if (fwd.dataType.choice === 'videoData') {
+      const v = this.#ev.peerVideoChannel(olc);
+      this.#ev.send([typeof v === 'string' ? openLogicalChannelReject(lcn, v) : openLogicalChannelAck(lcn, v.rtp, v.rtcp, v.sessionId)]);
+      return;
+    }
     const audio = fwd.dataType.choice === 'audioData' ? readAudioCapability(fwd.dataType.value) : undefined;
     if (audio === undefined || olc.reverseLogicalChannelParameters !== undefined) {
       this.#ev.send([openLogicalChannelReject(lcn, 'dataTypeNotSupported')]);
