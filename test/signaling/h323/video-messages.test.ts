@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MultimediaSystemControlMessage, OpenLogicalChannel } from '../../../signaling/h323/asn/h245.ts';
 import * as h225 from '../../../signaling/h323/call/h225-messages.ts';
 import * as h245 from '../../../signaling/h323/call/h245-messages.ts';
-import { h264Capability, H264_NON_INTERLEAVED_OID, H264_SINGLE_NAL_OID, h241LevelOf, levelIdcOf, readH264 } from '../../../signaling/h323/call/h264-capability.ts';
+import { h264Capability, h241LevelOf, levelIdcOf, readH264 } from '../../../signaling/h323/call/h264-capability.ts';
 import { localVideoOf, VideoChannels, videoOfferLines } from '../../../signaling/h323/call/video-channels.ts';
 import type { Proposal } from '../../../signaling/h323/call/video-channels.ts';
+import { videoProposals } from './video-proposals.ts';
 import { decode, encode } from '../../../signaling/h323/per/index.ts';
 import { encodeTpkt } from '../../../signaling/h323/q931/tpkt.ts';
 import { ManualTimers } from '../../support/manual-timers.ts';
@@ -20,32 +21,12 @@ import type { TsharkPacket } from '../../support/tshark-oracle.ts';
 
 const ids = { callReference: 0x1234, callIdentifier: Buffer.from('c0fef93ecd9ed6119ab2000476222017', 'hex'), conferenceId: Buffer.from('f8fdf93ecd9ed6119ab2000476222017', 'hex') };
 const enc = (m: MultimediaSystemControlMessage): Buffer => encode(MultimediaSystemControlMessage, m);
-const addr = (address: string, port: number) => h245.h245Address({ address, port }) as NonNullable<ReturnType<typeof h245.h245Address>>;
 
 async function tshark(q931: readonly Buffer[]): Promise<TsharkPacket[]> {
   const pkts = await decodeWithTshark(q931.map((p) => ({ payload: encodeTpkt(p), srcPort: 1720, dstPort: 40000 })));
   expect(pkts).toHaveLength(q931.length);
   for (const p of pkts) expect(p.malformed, p.errors.join('; ')).toBe(false);
   return pkts;
-}
-
-/** A caller's H.264 proposals (session 2): its transmit channel 2 and its receive channel 102 on 192.0.2.20:7002. */
-function videoProposals(level = 71, singleNal = false): Proposal[] {
-  const video = { choice: 'videoData' as const, value: { choice: 'genericVideoCapability' as const, value: { ...h264Capability(), collapsing: [
-    { parameterIdentifier: { choice: 'standard' as const, value: 41 }, parameterValue: { choice: 'booleanArray' as const, value: 64 } },
-    { parameterIdentifier: { choice: 'standard' as const, value: 42 }, parameterValue: { choice: 'unsignedMin' as const, value: level } },
-  ], maxBitRate: 7680 } } };
-  const packetization = { choice: 'rtpPayloadType' as const, value: { payloadDescriptor: { choice: 'oid' as const, value: singleNal ? H264_SINGLE_NAL_OID : H264_NON_INTERLEAVED_OID }, payloadType: 109 } };
-  const toUs: OpenLogicalChannel = {
-    forwardLogicalChannelNumber: 2,
-    forwardLogicalChannelParameters: { dataType: video, multiplexParameters: { choice: 'h2250LogicalChannelParameters', value: { sessionID: 2, mediaControlChannel: addr('192.0.2.20', 7003), dynamicRTPPayloadType: 109, mediaPacketization: packetization } } },
-  };
-  const toPeer: OpenLogicalChannel = {
-    forwardLogicalChannelNumber: 102,
-    forwardLogicalChannelParameters: { dataType: { choice: 'nullData', value: null }, multiplexParameters: { choice: 'none', value: null } },
-    reverseLogicalChannelParameters: { dataType: video, multiplexParameters: { choice: 'h2250LogicalChannelParameters', value: { sessionID: 2, mediaChannel: addr('192.0.2.20', 7002), mediaControlChannel: addr('192.0.2.20', 7003), dynamicRTPPayloadType: 109, mediaPacketization: packetization } } },
-  };
-  return [toUs, toPeer].map((olc, i) => ({ olc, p: h245.proposalOf(olc, i) }));
 }
 
 const ANSWER = 'v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 5100 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\nm=video 5102 RTP/AVP 109\r\na=rtpmap:109 H264/90000\r\na=fmtp:109 profile-level-id=42e01f;packetization-mode=1\r\na=rtcp:5103\r\n';
