@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRtpHeader } from '../../media/rtp/rtp-header.ts';
 import type { MeetingEvent } from '../../signaling/calls/meeting-events.ts';
-import { H323TestEndpoint } from '../support/h323-endpoint/index.ts';
+import { H323TestEndpoint, kindOf } from '../support/h323-endpoint/index.ts';
 import { nalTypeOf, VIDEO_TX_LCN } from '../support/h323-endpoint/video.ts';
 import { meetingHarness, sleep } from '../support/meeting-harness.ts';
 import type { MeetingHarness, TestParticipant } from '../support/meeting-harness.ts';
@@ -194,6 +194,22 @@ describe('H.323 room systems with video in meetings', () => {
     expect(video.fastUpdates.length, 'Carillon sent the room system videoFastUpdatePicture').toBeGreaterThan(vfuBefore);
     expect(video.fastUpdates.every((lcn) => lcn === VIDEO_TX_LCN)).toBe(true);
     await until(() => video.keyFramesSent > keysBefore && sv.received.filter((n) => n === NAL_SPS).length > sipKeysBefore, 5000);
+
+    // The room system reopens its video channel over H.245 (CLC, then an OLC of its own, 12): Carillon
+    // acks it onto the same port and asks that channel for key frames from then on.
+    const targetPort = (): number | undefined => video.target?.port;
+    const portBefore = targetPort();
+    video.target = undefined;
+    ep.sendH245([{ choice: 'request', value: { choice: 'closeLogicalChannel', value: { forwardLogicalChannelNumber: VIDEO_TX_LCN, source: { choice: 'user', value: null } } } }]);
+    ep.openVideoChannel(12);
+    await until(() => targetPort() !== undefined, 5000);
+    expect(targetPort()).toBe(portBefore);
+    expect(ep.received.map(kindOf)).toEqual(expect.arrayContaining(['closeLogicalChannelAck', 'openLogicalChannelAck']));
+    for (let i = 0; i < 25 && !video.fastUpdates.includes(12); i++) {
+      sv.sendRtcp(pli(0x51510001, 0));
+      await sleep(300);
+    }
+    expect(video.fastUpdates, 'videoFastUpdatePicture on the reopened channel').toContain(12);
 
     // The room system floods VFUs: the SIP participant is asked for a key frame (PLI), a bounded number of times.
     await sleep(1200);
