@@ -9,7 +9,7 @@
  * 5.1), then optional CustomMaxMBPS (3), CustomMaxFS (4), … Peers (h323plus `capabilityReorder`)
  * expect 41 and 42 first, in that order. maxBitRate is in units of 100 bit/s.
  */
-import type { GenericCapability, GenericParameter, H2250LogicalChannelParameters, VideoCapability } from '../asn/h245.ts';
+import type { GenericCapability, GenericParameter, H2250LogicalChannelParameters, TerminalCapabilitySet, VideoCapability } from '../asn/h245.ts';
 import { UNKNOWN } from '../per/index.ts';
 
 /** {0 0 8 241 0 0 1}: H.264 generic capabilities (H.241 §8.3.1). */
@@ -117,6 +117,17 @@ export function readH264(v: VideoCapability): H264Params | undefined {
   const levelIdc = levelIdcOf(level);
   if (levelIdc === undefined) return undefined;
   return { profiles, levelIdc, maxBitRateBps: g.maxBitRate === undefined ? undefined : g.maxBitRate * 100 };
+}
+
+/** The H.264 a TerminalCapabilitySet says the peer receives (its first readable entry), or undefined. */
+export function receiveH264Of(tcs: TerminalCapabilitySet): H264Params | undefined {
+  for (const e of (tcs.capabilityTable ?? []).slice(0, 256)) {
+    const c = e.capability;
+    if (c === undefined || (c.choice !== 'receiveVideoCapability' && c.choice !== 'receiveAndTransmitVideoCapability')) continue;
+    const h = readH264(c.value);
+    if (h !== undefined) return h;
+  }
+  return undefined;
 }
 
 /** The H.264 packetization mode an OLC's H.2250 parameters name: 0 for single NAL unit mode, else 1 (H.241 §8.1). */

@@ -42,7 +42,7 @@ import type { CallState } from './call-state.ts';
 import { dispositionOf, statusIes } from './call-state.ts';
 import { AUDIO_CODECS, chooseFastStart, localMediaOf, offerOfFastStart } from './fast-connect.ts';
 import type { FastStartProposal, H323AudioCapability, TransportAddr } from './fast-connect.ts';
-import { alerting, callProceeding, connect, facilityStartH245, facilityTunnel, progress, readH225Address, releaseComplete, status } from './h225-messages.ts';
+import { alerting, bodyFields, callProceeding, connect, facilityStartH245, facilityTunnel, progress, releaseComplete, status } from './h225-messages.ts';
 import type { CallIds } from './h225-messages.ts';
 import { fastStartAnswer, h245Name, proposalOf } from './h245-messages.ts';
 import { H245Session } from './h245-session.ts';
@@ -75,22 +75,6 @@ export interface H323LegDeps {
 export interface H323Setup {
   readonly q931: Q931Message;
   readonly uu: H323_UserInformation;
-}
-
-/** The H.225.0 fields of a message the leg reads (fastStart, h245Address, the tunnelled PDUs). */
-function bodyFields(p: H323_UU_PDU): { readonly fastStart?: readonly Buffer[]; readonly h245Address?: TransportAddr | undefined } {
-  const b = p['h323-message-body'];
-  switch (b.choice) {
-    case 'setup':
-    case 'facility':
-    case 'callProceeding':
-    case 'alerting':
-    case 'connect':
-    case 'progress':
-      return { ...(b.value.fastStart === undefined ? {} : { fastStart: b.value.fastStart }), h245Address: readH225Address(b.value.h245Address) };
-    default:
-      return {};
-  }
 }
 
 /** Vendors that take one tunnelled H.245 PDU per Facility (Cisco IOS gateways). */
@@ -231,6 +215,7 @@ export class H323CallerLeg implements CallLegControl {
     } else if (this.offer === undefined) {
       // Carillon's offer: realised over H.245.
       this.#local = localMediaOf(body);
+      this.#video.offered(body?.bytes.toString('utf8') ?? '');
       if (this.#local === undefined || this.#local.codecs.length === 0) return this.#release(CAUSE.incompatibleDestination, 'no audio Carillon can offer over H.245');
       refused = this.#proposals.length > 0;
       this.#setupTimer = this.#deps.timers.setTimeout(() => this.#h245Timeout(), this.#deps.h245SetupMs);
@@ -372,6 +357,14 @@ export class H323CallerLeg implements CallLegControl {
         this.#maybeConfirm();
       },
       ownChannelRefused: () => this.#release(CAUSE.incompatibleDestination, 'the peer refused Carillon’s audio channel'),
+      ownVideoAccepted: (_lcn: number, media: TransportAddr | undefined, rtcp: TransportAddr | undefined) => {
+        this.#video.ownAccepted(media, rtcp);
+        this.#maybeConfirm();
+      },
+      ownVideoRefused: () => {
+        this.#video.ownRefused();
+        this.#maybeConfirm();
+      },
       changed: () => {
         if (this.#session.failure !== undefined) return this.#release(CAUSE.protocolError, `H.245 ${this.#session.failure}`);
         this.#maybeOpen();
@@ -382,7 +375,10 @@ export class H323CallerLeg implements CallLegControl {
   /** Slow start: once H.245 is ready, Carillon opens its channel (the codec the peer sends, if it opened first). */
   #maybeOpen(): void {
     const local = this.#local;
-    if (this.#over || local === undefined || !this.#session.ready || this.#session.ownChannel !== undefined) return;
+    if (this.#over || local === undefined || !this.#session.ready) return;
+    const video = this.#video.channelToOpen(this.#session.peerReceivesH264);
+    if (video !== undefined) this.#session.openVideoChannel(video);
+    if (this.#session.ownChannel !== undefined) return this.#maybeConfirm();
     const peer = this.#session.peerReceives ?? [];
     const open = (c: H323AudioCapability): void => {
       this.#deps.timers.clearTimeout(this.#openTimer);
@@ -404,7 +400,8 @@ export class H323CallerLeg implements CallLegControl {
   #maybeConfirm(): void {
     if (this.#over || this.#confirmed || this.#peerRtp === undefined) return;
     const codec = this.#peerCodec;
-    if (codec === undefined) return;
+    const video = this.#video.answerLines();
+    if (codec === undefined || video === undefined) return;
     this.#confirmed = true;
     this.#deps.timers.clearTimeout(this.#setupTimer);
     const c = AUDIO_CODECS[codec];
@@ -419,6 +416,7 @@ export class H323CallerLeg implements CallLegControl {
       `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRateHz}`,
       ...(this.#peerRtcp === undefined ? [] : [`a=rtcp:${this.#peerRtcp.port} IN IP4 ${this.#peerRtcp.address}`]),
       'a=sendrecv',
+      ...video,
     ];
     this.events.confirmed({ contentType: SDP, bytes: Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8') });
   }

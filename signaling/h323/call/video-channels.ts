@@ -7,6 +7,11 @@
  * without video (no line, or port 0) leaves the video proposals unanswered: by Fast Connect's rules
  * a proposal not returned is refused.
  *
+ * Slow start: when Carillon's offer (the call layer's answer to a call without fastStart) has an
+ * H.264 line, H.245 realises it beside audio: Carillon opens its video channel once the peer's TCS
+ * says it receives H.264 (none: the SDP answer's video line is port 0), the peer's video OLC is
+ * acked with Carillon's video RTP and RTCP, and the peer's OLCAck address is the answer's video line.
+ *
  * H.245: a video OLC of the peer's is taken onto the video the call agreed (it reopens its channel,
  * e.g. after a change of picture size) and refused otherwise (OpenLogicalChannelReject), never
  * thrown on. Key frames: the call layer's RFC 5168 picture_fast_update INFO becomes
@@ -22,8 +27,8 @@ import { isIpLiteral, isUsablePort } from '../../../common/net-values.ts';
 import { readSdp } from '../../sdp/anchor.ts';
 import type { OpenLogicalChannel } from '../asn/h245.ts';
 import type { FastStartProposal, TransportAddr } from './fast-connect.ts';
-import { fastStartAnswer } from './h245-messages.ts';
-import { h264Fmtp, H264_DEFAULT_PAYLOAD_TYPE, mediaPacketizationOf, packetizationModeOf, readH264 } from './h264-capability.ts';
+import { fastStartAnswer, h245Address } from './h245-messages.ts';
+import { h264Capability, h264Fmtp, H264_DEFAULT_PAYLOAD_TYPE, mediaPacketizationOf, packetizationModeOf, readH264 } from './h264-capability.ts';
 import type { H264Params } from './h264-capability.ts';
 
 /** The video session of H.245 (H.245 §7.4.5: 1 audio, 2 video, 3 data). */
@@ -139,6 +144,10 @@ export class VideoChannels {
   ownLcn: number | undefined;
   #hold: TimerHandle | undefined;
   #over = false;
+  /** Slow start: where Carillon's own video channel stands, and where the peer receives it. */
+  #slow: 'none' | 'offered' | 'opening' | 'open' | 'refused' = 'none';
+  #peerRx: { readonly rtp: TransportAddr; readonly rtcp: TransportAddr | undefined; readonly levelIdc: number } | undefined;
+  #peerLevel = 0;
   /** Counters: key frame requests asked of the peer, taken from it, and dropped by the bound. */
   keyFramesAsked = 0;
   keyFramesTaken = 0;
@@ -176,6 +185,87 @@ export class VideoChannels {
       return [toUs, { ...toPeer, reverseLogicalChannelParameters: { ...rev, multiplexParameters: { choice: 'h2250LogicalChannelParameters', value: withPt } } }];
     }
     return [toUs, toPeer];
+  }
+
+  /** Slow start: Carillon's offer, as the call layer gave it; its H.264 line (if any) is to be realised over H.245. */
+  offered(sdp: string): void {
+    const local = localVideoOf(sdp);
+    if (local === undefined) return;
+    this.#local = local;
+    this.#slow = 'offered';
+  }
+
+  /**
+   * Slow start, H.245 ready: Carillon's video OLC (H.264 at the lower of the two levels, its RTCP)
+   * when the peer receives H.264; undefined when there is nothing to open (the answer's video is
+   * then refused).
+   */
+  channelToOpen(peer: H264Params | undefined): OpenLogicalChannel | undefined {
+    const local = this.#local;
+    if (this.#slow !== 'offered' || local === undefined) return undefined;
+    if (peer === undefined) {
+      this.#slow = 'refused';
+      return undefined;
+    }
+    this.#slow = 'opening';
+    this.#peerLevel = Math.min(peer.levelIdc, 31);
+    this.ownLcn = OWN_VIDEO_LCN;
+    const pt = local.payloadType;
+    const rtcp = h245Address(local.rtcp);
+    return {
+      forwardLogicalChannelNumber: OWN_VIDEO_LCN,
+      forwardLogicalChannelParameters: {
+        dataType: { choice: 'videoData', value: { choice: 'genericVideoCapability', value: h264Capability(this.#peerLevel) } },
+        multiplexParameters: { choice: 'h2250LogicalChannelParameters', value: { sessionID: VIDEO_SESSION_ID, ...(rtcp === undefined ? {} : { mediaControlChannel: rtcp }), dynamicRTPPayloadType: pt, mediaPacketization: mediaPacketizationOf(1, pt) } },
+      },
+    };
+  }
+
+  /** The peer took Carillon's video channel (where it receives), or refused it. */
+  ownAccepted(media: TransportAddr | undefined, rtcp: TransportAddr | undefined): void {
+    if (this.#slow !== 'opening') return;
+    if (media === undefined) return this.ownRefused();
+    this.#slow = 'open';
+    this.#peerRx = { rtp: media, rtcp, levelIdc: this.#peerLevel };
+  }
+
+  ownRefused(): void {
+    this.#slow = 'refused';
+    this.ownLcn = undefined;
+  }
+
+  /**
+   * Slow start: the SDP answer's video lines once the video is settled (undefined while Carillon's
+   * channel waits for the peer; none when Carillon offered no video; port 0 when the peer refused it).
+   */
+  answerLines(): string[] | undefined {
+    const local = this.#local;
+    switch (this.#slow) {
+      case 'none':
+        return [];
+      case 'offered':
+      case 'opening':
+        return undefined;
+      case 'refused':
+        return local === undefined ? [] : [`m=video 0 RTP/AVP ${local.payloadType}`];
+      case 'open': {
+        const rx = this.#peerRx;
+        if (rx === undefined || local === undefined) return [];
+        const pt = local.payloadType;
+        return [
+          `m=video ${rx.rtp.port} RTP/AVP ${pt}`,
+          `c=IN IP4 ${rx.rtp.address}`,
+          `a=rtpmap:${pt} H264/90000`,
+          `a=fmtp:${pt} ${h264Fmtp(rx.levelIdc, 1)}`,
+          ...(rx.rtcp === undefined ? [] : [`a=rtcp:${rx.rtcp.port} IN IP4 ${rx.rtcp.address}`]),
+          'a=sendrecv',
+        ];
+      }
+      default: {
+        const never: never = this.#slow;
+        return never;
+      }
+    }
   }
 
   /** A video OLC of the peer's (H.245): where Carillon receives it, or why it is refused. */

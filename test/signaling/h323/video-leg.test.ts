@@ -31,16 +31,17 @@ const setupFrame = fixture.frames.find((f) => f.kind === 'setup');
 const setupQ931 = decodeQ931(new TpktReader(65_531).push(Buffer.from(setupFrame?.tcpPayloadHex ?? '', 'hex')).frames[0] as Buffer);
 const setupUu = decode(H323_UserInformation, readUserUser(ieOf(setupQ931, IE.userUser)) as Buffer);
 
-function setupWithVideo(): Buffer {
+function setupWithVideo(fastStart = true, peerVideo = true): Buffer {
   if (!setupUu.ok) throw new Error('capture Setup undecodable');
   const uu: UserInformation = structuredClone(setupUu.value);
   const pdu = uu['h323-uu-pdu'];
   const body = pdu['h323-message-body'];
   if (body.choice !== 'setup') throw new Error('not a Setup');
-  body.value.fastStart = [...audioProposals(), ...videoProposals().map((x) => x.olc)].map((o) => encode(OpenLogicalChannel, o));
+  if (fastStart) body.value.fastStart = [...audioProposals(), ...videoProposals().map((x) => x.olc)].map((o) => encode(OpenLogicalChannel, o));
+  else delete body.value.fastStart;
   body.value.mediaWaitForConnect = false;
   pdu.h245Tunneling = true;
-  pdu.h245Control = [h245.terminalCapabilitySet(1, ['g711Ulaw64k']), h245.masterSlaveDetermination(0x10)].map((m) => encode(MultimediaSystemControlMessage, m));
+  pdu.h245Control = [h245.terminalCapabilitySet(1, ['g711Ulaw64k'], peerVideo), h245.masterSlaveDetermination(0x10)].map((m) => encode(MultimediaSystemControlMessage, m));
   return encodeQ931({ ...setupQ931, ies: [...setupQ931.ies.filter((ie) => ie.code !== IE.userUser), userUserIe(encode(H323_UserInformation, uu))] });
 }
 
@@ -68,22 +69,23 @@ function sentOf(c: MemoryConnection): { fastStart: OpenLogicalChannel[]; h245: M
 const answerSdp = (videoPort: number): string =>
   `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5100 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:5101\r\nm=video ${videoPort} RTP/AVP 109\r\nb=AS:2048\r\na=rtpmap:109 H264/90000\r\na=fmtp:109 profile-level-id=42e01f;packetization-mode=1\r\na=sendrecv\r\na=rtcp:${videoPort + 1}\r\n`;
 
-async function videoCall(videoPort: number): Promise<{ c: MemoryConnection; incoming: IncomingCall; requests: PeerRequest[]; timers: ManualTimers; offer: string }> {
+async function videoCall(videoPort: number, setup = setupWithVideo()): Promise<{ c: MemoryConnection; incoming: IncomingCall; requests: PeerRequest[]; timers: ManualTimers; offer: string; confirmed: (SessionBody | undefined)[] }> {
   const timers = new ManualTimers();
   const edge = new H323Edge({ bindAddress: '127.0.0.1', advertisedAddress: '127.0.0.1', port: 0, domain: 'carillon.local' }, { sockets: socketsWithLookup(() => undefined as never), timers, logger: pino({ level: 'silent' }), draw: () => 0.5 });
   const requests: PeerRequest[] = [];
+  const confirmed: (SessionBody | undefined)[] = [];
   let incoming: IncomingCall | undefined;
   edge.onCall = (i: IncomingCall) => {
     incoming = i;
-    i.leg.events = { ...i.leg.events, confirmed: () => undefined, ended: () => undefined, request: (r) => requests.push(r) };
+    i.leg.events = { ...i.leg.events, confirmed: (b) => confirmed.push(b), ended: () => undefined, request: (r) => requests.push(r) };
     queueMicrotask(() => i.leg.answer(200, undefined, { contentType: 'application/sdp', bytes: Buffer.from(answerSdp(videoPort)) }, []));
   };
   const c = new MemoryConnection();
   edge.accept(c);
-  c.handler.frame(setupWithVideo());
+  c.handler.frame(setup);
   await new Promise((r) => setTimeout(r, 20));
   if (incoming === undefined) throw new Error('no call');
-  return { c, incoming, requests, timers, offer: incoming.offer?.bytes.toString('utf8') ?? '' };
+  return { c, incoming, requests, timers, offer: incoming.offer?.bytes.toString('utf8') ?? '', confirmed };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
@@ -176,6 +178,48 @@ describe('the H.323 leg’s video', () => {
     const responses = sentOf(c).h245.flatMap((m) => (m.choice === 'response' && m.value.choice === 'openLogicalChannelReject' ? [m.value.value.cause.choice] : []));
     expect(responses).toEqual(['dataTypeNotSupported']);
     expect(sentOf(c).h245.map(vfuOf).filter((x) => x !== undefined)).toEqual([]);
+    c.close();
+  });
+
+  it('slow start: Carillon’s offer with H.264 is realised over H.245 — its video OLC, the caller’s acked on Carillon’s video port — and the caller’s OLCAck is the answer’s video line', async () => {
+    const { c, timers, confirmed } = await videoCall(5102, setupWithVideo(false));
+    const rtp = (port: number) => ({ address: '192.0.2.20', port });
+    c.handler.frame(callerFacility([h245.terminalCapabilitySetAck(1)]));
+    await settle();
+    // Carillon's video channel goes at once (the peer receives H.264); its audio after the 300 ms wait for the caller's.
+    const olcs = (): OpenLogicalChannel[] => sentOf(c).h245.flatMap((m) => (m.choice === 'request' && m.value.choice === 'openLogicalChannel' ? [m.value.value] : []));
+    expect(olcs().map((o) => [o.forwardLogicalChannelNumber, o.forwardLogicalChannelParameters.dataType.choice])).toEqual([[2, 'videoData']]);
+    const [toUs] = videoProposals();
+    c.handler.frame(callerFacility([{ choice: 'request', value: { choice: 'openLogicalChannel', value: { ...(toUs?.olc as OpenLogicalChannel), forwardLogicalChannelNumber: 12 } } }]));
+    timers.advance(300);
+    await settle();
+    expect(olcs().map((o) => o.forwardLogicalChannelNumber)).toEqual([2, 1]);
+    const ack = sentOf(c).h245.flatMap((m) => (m.choice === 'response' && m.value.choice === 'openLogicalChannelAck' ? [m.value.value] : [])).find((a) => a.forwardLogicalChannelNumber === 12);
+    const p = ack?.forwardMultiplexAckParameters;
+    expect(p?.choice === 'h2250LogicalChannelAckParameters' ? [p.value.sessionID, h245.readH245Address(p.value.mediaChannel)?.port] : []).toEqual([2, 5102]);
+    // The audio ack alone does not confirm: the video is not settled yet.
+    c.handler.frame(callerFacility([h245.openLogicalChannelAck(1, rtp(7000), rtp(7001))]));
+    await settle();
+    expect(confirmed).toHaveLength(0);
+    c.handler.frame(callerFacility([h245.openLogicalChannelAck(2, rtp(7002), rtp(7003), 2)]));
+    await settle();
+    expect(confirmed).toHaveLength(1);
+    const answer = confirmed[0]?.bytes.toString('utf8') ?? '';
+    expect(answer).toContain('m=audio 7000 RTP/AVP 0');
+    expect(answer).toMatch(/m=video 7002 RTP\/AVP 109\r\nc=IN IP4 192\.0\.2\.20\r\na=rtpmap:109 H264\/90000\r\na=fmtp:109 profile-level-id=42e01f;packetization-mode=1\r\na=rtcp:7003 IN IP4 192\.0\.2\.20\r\n/);
+    c.close();
+  });
+
+  it('slow start toward a peer without H.264 in its TCS: no video channel, the answer’s video line is port 0', async () => {
+    const { c, timers, confirmed } = await videoCall(5102, setupWithVideo(false, false));
+    c.handler.frame(callerFacility([h245.terminalCapabilitySetAck(1)]));
+    timers.advance(300);
+    await settle();
+    const olcs = sentOf(c).h245.flatMap((m) => (m.choice === 'request' && m.value.choice === 'openLogicalChannel' ? [m.value.value.forwardLogicalChannelNumber] : []));
+    expect(olcs).toEqual([1]);
+    c.handler.frame(callerFacility([h245.openLogicalChannelAck(1, { address: '192.0.2.20', port: 7000 }, { address: '192.0.2.20', port: 7001 })]));
+    await settle();
+    expect(confirmed[0]?.bytes.toString('utf8')).toContain('m=video 0 RTP/AVP 109');
     c.close();
   });
 });

@@ -111,7 +111,7 @@ describe('video channels', () => {
 });
 
 describe('every video PDU Carillon sends, through tshark', () => {
-  it('TCS with H.264 receive and transmit (41 Baseline, 42 level 3.1), Connect with the video fastStart answers, OLCAck (session 2), OLCReject, videoFastUpdatePicture', async () => {
+  it('TCS with H.264 receive and transmit (41 Baseline, 42 level 3.1), Connect with the video fastStart answers, Carillon’s video OLC, OLCAck (session 2), OLCReject, videoFastUpdatePicture', async () => {
     const { v } = channels();
     const fs = v.fastStartAnswers(videoProposals(), ANSWER).map((o) => encode(OpenLogicalChannel, o));
     for (const b of fs) expect(decode(OpenLogicalChannel, b).ok).toBe(true);
@@ -122,8 +122,14 @@ describe('every video PDU Carillon sends, through tshark', () => {
       h245.openLogicalChannelReject(9, 'invalidSessionID'),
       h245.videoFastUpdatePicture(2),
     ];
+    // Slow start: Carillon's own video OLC toward a peer receiving H.264 at level 2.1 (50).
+    const slow = channels().v;
+    slow.offered(ANSWER);
+    const own = slow.channelToOpen({ profiles: 64, levelIdc: 21, maxBitRateBps: undefined });
+    if (own === undefined) throw new Error('no video OLC');
+    pdus.push({ choice: 'request', value: { choice: 'openLogicalChannel', value: own } });
     const p = await tshark([...pdus.map((m) => h225.facilityTunnel(ids, [enc(m)])), h225.connect(ids, { tunnelling: true }, { fastStart: fs })]);
-    const [tcs, ack, rej1, rej2, vfu, connect] = p;
+    const [tcs, ack, rej1, rej2, vfu, olc, connect] = p;
     expect(fieldValues(tcs, 'h245.standardOid')).toEqual(['0.0.8.239.1.1', '0.0.8.241.0.0.1', '0.0.8.241.0.0.1']);
     expect(fieldValues(tcs, 'h245.standard'), 'profile (41) before level (42)').toEqual(['41', '42', '41', '42']);
     expect(fieldValues(tcs, 'h245.booleanArray')).toEqual(['64', '64']);
@@ -140,6 +146,13 @@ describe('every video PDU Carillon sends, through tshark', () => {
     expect(fieldValues(rej2, 'h245.invalidSessionID_element')).toHaveLength(1);
     expect(fieldValue(vfu, 'h245.logicalChannelNumber')).toBe('2');
     expect(fieldValues(vfu, 'h245.videoFastUpdatePicture_element')).toHaveLength(1);
+    expect(fieldValues(olc, 'h245.forwardLogicalChannelNumber')).toEqual(['2']);
+    expect(fieldValues(olc, 'h245.standardOid')).toEqual(['0.0.8.241.0.0.1']);
+    expect(fieldValues(olc, 'h245.dynamicRTPPayloadType')).toEqual(['109']);
+    expect(fieldValues(olc, 'h245.standard')).toEqual(['41', '42']);
+    expect(fieldValues(olc, 'h245.unsignedMin')).toEqual(['50']);
+    expect(fieldValues(olc, 'h245.sessionID')).toEqual(['2']);
+    expect(fieldValues(olc, 'h245.tsapIdentifier')).toEqual(['5103']);
     expect(fieldValues(connect, 'h225.FastStart_item')).toHaveLength(2);
     expect(fieldValues(connect, 'h245.standardOid')).toEqual(['0.0.8.241.0.0.1', '0.0.8.241.0.0.1']);
     expect(fieldValues(connect, 'h245.sessionID')).toEqual(['2', '2']);
