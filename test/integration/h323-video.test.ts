@@ -233,4 +233,21 @@ describe('H.323 room systems with video in meetings', () => {
     expect(done.successful, done.output.slice(-1500)).toBe(1);
     await until(() => (t.server.h323?.callsActive ?? 1) === 0, 10_000);
   }, 25_000);
+
+  it('slow start: the meeting offers no video to a late-offer leg, so the room system’s H.264 OLC is refused (dataTypeNotSupported) and the audio call goes on', async () => {
+    const m = await h.create({ JoinTones: false });
+    const ep = new H323TestEndpoint({ name: 'Room S', localAddress: '127.0.0.1' });
+    closers.push(() => ep.close());
+    await ep.call({ host: '127.0.0.1', port: t.ports.h323 ?? 0, destination: [{ dialedDigits: m.pin }], fastStart: false, audio: ['g711Ulaw64k'], h245: 'tunnel', video: true });
+    await ep.waitFor((x) => 'q931' in x && x.q931 === 'connect', 10_000);
+    await until(() => ep.remoteRtp !== undefined && ep.video?.refused !== undefined, 10_000);
+    expect(ep.video?.refused).toBe('dataTypeNotSupported');
+    expect(ep.video?.remoteLcn, 'Carillon opened no video channel').toBeUndefined();
+    await until(() => joined(m.meetingId) === 1, 10_000);
+    await until(() => (ep.rtp?.received.length ?? 0) > 10, 5000);
+    const left = events.filter((e) => e.type === 'participant-left').length;
+    await ep.hangup();
+    await until(() => events.filter((e) => e.type === 'participant-left').length > left, 10_000);
+    await until(() => (t.server.h323?.callsActive ?? 1) === 0, 10_000);
+  }, 20_000);
 });

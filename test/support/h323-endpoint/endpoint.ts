@@ -22,7 +22,7 @@ import { calledPartyIe, causeIe, causeValue, findIe, IE, Q931_MESSAGE } from './
 import type { InformationElement } from './q931.ts';
 import { RtpPair } from './rtp.ts';
 import { tpkt, TpktReader } from './tpkt.ts';
-import { EndpointVideo, videoFastUpdatePicture } from './video.ts';
+import { EndpointVideo, VIDEO_TX_LCN, videoFastUpdatePicture } from './video.ts';
 
 interface Waiter {
   readonly pred: (m: Received) => boolean;
@@ -495,6 +495,8 @@ export class H323TestEndpoint {
     this.codec ??= codec;
     this.ownChannel = 1;
     this.#sendH245([b.openLogicalChannel(b.forwardOlc(this.ownChannel, this.codec, { ip: this.localAddress, port: this.#rtpEndpoint().port + 1 }))]);
+    // With video, our H.264 channel too (slow start).
+    if (this.#video !== undefined && this.#video.ownLcn === undefined && this.#video.refused === undefined) this.#sendH245([this.#video.openChannel(VIDEO_TX_LCN)]);
   }
 
   /** Our first proposal Carillon can receive (its TCS), else our first. */

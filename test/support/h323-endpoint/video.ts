@@ -69,6 +69,8 @@ export class EndpointVideo {
   ownLcn: number | undefined;
   /** The logical channel numbers of every videoFastUpdatePicture Carillon sent us. */
   readonly fastUpdates: number[] = [];
+  /** Why Carillon refused our video channel (OpenLogicalChannelReject cause), if it did. */
+  refused: string | undefined;
   /** Key frames we sent (the first, and one per VFU). */
   keyFramesSent = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -137,6 +139,11 @@ export class EndpointVideo {
       const p = m.value.value.forwardMultiplexAckParameters;
       const media = p?.choice === 'h2250LogicalChannelAckParameters' ? h245EndpointOf(p.value.mediaChannel) : undefined;
       if (media !== undefined) this.target = { address: media.ip, port: media.port };
+      return [];
+    }
+    if (m.choice === 'response' && m.value.choice === 'openLogicalChannelReject' && m.value.value.forwardLogicalChannelNumber === this.ownLcn) {
+      this.refused = m.value.value.cause.choice;
+      this.ownLcn = undefined;
       return [];
     }
     if (m.choice === 'command' && m.value.choice === 'miscellaneousCommand' && m.value.value.type.choice === 'videoFastUpdatePicture') {
