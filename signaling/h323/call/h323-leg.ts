@@ -150,9 +150,13 @@ export class H323CallerLeg implements CallLegControl {
       if (r.ok) this.#proposals.push({ olc: r.value, p: proposalOf(r.value, index) });
       else deps.count('h245-malformed');
     });
-    this.#video = new VideoChannels({ timers: deps.timers, requestKeyFrame: (lcn) => this.#session.requestKeyFrame(lcn), request: (r) => {
+    this.#video = new VideoChannels({
+      timers: deps.timers,
+      requestKeyFrame: (lcn) => this.#session.requestKeyFrame(lcn),
+      request: (r) => {
         if (!this.#over) this.events.request(r);
       },
+      settled: () => this.#maybeConfirm(),
     });
     const sdp = offerOfFastStart(
       this.#proposals.map((x) => x.p),

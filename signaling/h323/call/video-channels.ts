@@ -35,6 +35,8 @@ import type { H264Params } from './h264-capability.ts';
 export const VIDEO_SESSION_ID = 2;
 /** The logical channel number Carillon gives its own fast-started video channel (audio is 1). */
 export const OWN_VIDEO_LCN = 2;
+/** Slow start: how long Carillon's video OLC may wait for the peer's answer before the call goes on without video. */
+export const VIDEO_OPEN_WAIT_MS = 5000;
 /** The least time between two key frame requests of the peer passed to the call. */
 export const KEY_FRAME_REQUEST_GAP_MS = 500;
 
@@ -133,6 +135,8 @@ export interface VideoChannelsDeps {
   requestKeyFrame(lcn: number): void;
   /** A request toward the call layer (the peer's key frame request as INFO). */
   request(req: PeerRequest): void;
+  /** Slow start: Carillon's video channel was settled by the wait running out (the answer may go). */
+  settled(): void;
 }
 
 export class VideoChannels {
@@ -143,6 +147,7 @@ export class VideoChannels {
   peerLcn: number | undefined;
   ownLcn: number | undefined;
   #hold: TimerHandle | undefined;
+  #openWait: TimerHandle | undefined;
   #over = false;
   /** Slow start: where Carillon's own video channel stands, and where the peer receives it. */
   #slow: 'none' | 'offered' | 'opening' | 'open' | 'refused' = 'none';
@@ -208,6 +213,13 @@ export class VideoChannels {
       return undefined;
     }
     this.#slow = 'opening';
+    // A peer that never answers the OLC must not hold the call's media: without video after the wait.
+    this.#openWait = this.#deps.timers.setTimeout(() => {
+      this.#openWait = undefined;
+      if (this.#slow !== 'opening' || this.#over) return;
+      this.ownRefused();
+      this.#deps.settled();
+    }, VIDEO_OPEN_WAIT_MS);
     this.#peerLevel = Math.min(peer.levelIdc, 31);
     this.ownLcn = OWN_VIDEO_LCN;
     const pt = local.payloadType;
@@ -224,12 +236,14 @@ export class VideoChannels {
   /** The peer took Carillon's video channel (where it receives), or refused it. */
   ownAccepted(media: TransportAddr | undefined, rtcp: TransportAddr | undefined): void {
     if (this.#slow !== 'opening') return;
+    this.#deps.timers.clearTimeout(this.#openWait);
     if (media === undefined) return this.ownRefused();
     this.#slow = 'open';
     this.#peerRx = { rtp: media, rtcp, levelIdc: this.#peerLevel };
   }
 
   ownRefused(): void {
+    this.#deps.timers.clearTimeout(this.#openWait);
     this.#slow = 'refused';
     this.ownLcn = undefined;
   }
@@ -321,6 +335,7 @@ export class VideoChannels {
   close(): void {
     this.#over = true;
     this.#deps.timers.clearTimeout(this.#hold);
+    this.#deps.timers.clearTimeout(this.#openWait);
     this.#hold = undefined;
   }
 }

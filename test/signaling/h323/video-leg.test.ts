@@ -210,6 +210,21 @@ describe('the H.323 leg’s video', () => {
     c.close();
   });
 
+  it('slow start: a peer that never answers Carillon’s video OLC gets the call without video after 5 s (port 0), not a release', async () => {
+    const { c, timers, confirmed } = await videoCall(5102, setupWithVideo(false));
+    c.handler.frame(callerFacility([h245.terminalCapabilitySetAck(1)]));
+    timers.advance(300);
+    await settle();
+    c.handler.frame(callerFacility([h245.openLogicalChannelAck(1, { address: '192.0.2.20', port: 7000 }, { address: '192.0.2.20', port: 7001 })]));
+    await settle();
+    expect(confirmed).toHaveLength(0);
+    timers.advance(5000);
+    await settle();
+    expect(confirmed[0]?.bytes.toString('utf8')).toContain('m=video 0 RTP/AVP 109');
+    expect(c.closed).toBe(false);
+    c.close();
+  });
+
   it('slow start toward a peer without H.264 in its TCS: no video channel, the answer’s video line is port 0', async () => {
     const { c, timers, confirmed } = await videoCall(5102, setupWithVideo(false, false));
     c.handler.frame(callerFacility([h245.terminalCapabilitySetAck(1)]));

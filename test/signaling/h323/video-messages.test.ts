@@ -35,7 +35,7 @@ function channels(): { v: VideoChannels; asked: number[]; infos: string[]; timer
   const asked: number[] = [];
   const infos: string[] = [];
   const timers = new ManualTimers();
-  const v = new VideoChannels({ timers, requestKeyFrame: (lcn) => asked.push(lcn), request: (r) => infos.push(`${r.method} ${r.body?.contentType ?? ''} ${r.body?.bytes.toString('utf8').includes('picture_fast_update') === true}`) });
+  const v = new VideoChannels({ timers, requestKeyFrame: (lcn) => asked.push(lcn), request: (r) => infos.push(`${r.method} ${r.body?.contentType ?? ''} ${r.body?.bytes.toString('utf8').includes('picture_fast_update') === true}`), settled: () => undefined });
   return { v, asked, infos, timers };
 }
 
