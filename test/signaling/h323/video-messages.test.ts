@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MultimediaSystemControlMessage, OpenLogicalChannel } from '../../../signaling/h323/asn/h245.ts';
 import * as h225 from '../../../signaling/h323/call/h225-messages.ts';
@@ -107,6 +108,29 @@ describe('video channels', () => {
     timers.advance(500);
     v.peerAsksKeyFrame(2);
     expect(infos).toHaveLength(2);
+  });
+});
+
+describe('mutated video proposals and OLCs', () => {
+  it('whatever decodes is read, offered, answered or refused without an exception', () => {
+    const valid = videoProposals().map((x) => encode(OpenLogicalChannel, x.olc));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (which, flips) => {
+        const b = Buffer.from(valid[which] as Buffer);
+        for (const [at, v] of flips) b[at % b.length] = v;
+        const r = decode(OpenLogicalChannel, b);
+        if (!r.ok) return;
+        const mutated: Proposal = { olc: r.value, p: h245.proposalOf(r.value, which) };
+        const others = videoProposals().filter((_, i) => i !== which);
+        const { v } = channels();
+        videoOfferLines([mutated, ...others]);
+        const answers = v.fastStartAnswers([mutated, ...others], ANSWER);
+        for (const a of answers) encode(OpenLogicalChannel, a);
+        const out = v.peerOpens(r.value);
+        expect(typeof out === 'string' || out.sessionId === 2).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
