@@ -7,8 +7,8 @@
  * answer. H.245 runs tunnelled in H.225.0 when the caller tunnels, else on its own TCP connection
  * (to the caller's h245Address, or the caller connects to Carillon's). Key presses
  * (UserInputIndication, Q.931 keypad) reach the call as DTMF requests; statuses go out as Q.931
- * causes (RFC 3398). H.264 video (Fast Connect proposals, the peer's video OLCs, key frame requests
- * both ways) is video-channels.ts's.
+ * causes (RFC 3398). H.264 video (Fast Connect proposals, slow-start video channels, the peer's video
+ * OLCs, key frame requests both ways) is video-channels.ts's.
  */
 import type { Logger } from 'pino';
 import type {
@@ -102,7 +102,7 @@ export class H323CallerLeg implements CallLegControl {
   readonly #mediaWaitForConnect: boolean;
   readonly #onePerFacility: boolean;
   readonly #session: H245Session;
-  /** The call's H.264 video (Fast Connect proposals, the peer's video OLCs, key frame requests both ways). */
+  /** The call's H.264 video (Fast Connect proposals, slow-start channels, key frame requests both ways). */
   readonly #video: VideoChannels;
   #state: CallState = 'incoming-proceeding';
   #tunnelling: boolean;
