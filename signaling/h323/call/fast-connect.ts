@@ -4,6 +4,7 @@
  * layer's SDP answer picks at most one proposal per direction of the audio session (the rules of
  * the H.323 edge's reference, §1.5). Pure functions: no PER, no sockets.
  */
+import type { SessionBody } from '../../../common/call-leg.ts';
 import { isIpLiteral, isUsablePort } from '../../../common/net-values.ts';
 import { readSdp } from '../../sdp/anchor.ts';
 
@@ -118,4 +119,18 @@ export function chooseFastStart(proposals: readonly FastStartProposal[], answerS
   const toPeer = audioProposals(proposals, 'to-peer').find((p) => p.capability === capability);
   if (toUs === undefined || toPeer === undefined) return undefined;
   return { capability, toUs, toPeer, local: { address: line.address, port: line.port }, localRtcp: { address: line.address, port: line.rtcpPort } };
+}
+
+/** Local RTP and RTCP of an SDP body (Carillon's offer or answer). */
+export function localMediaOf(body: SessionBody | undefined): { readonly rtp: TransportAddr; readonly rtcp: TransportAddr; readonly codecs: H323AudioCapability[] } | undefined {
+  const desc = readSdp(body?.bytes.toString('utf8') ?? '');
+  const line = desc?.media.find((m) => m.type === 'audio' && m.port > 0);
+  if (line === undefined || line.address === undefined) return undefined;
+  const codecs: H323AudioCapability[] = [];
+  for (const pt of line.payloads) {
+    const name = line.codecs.get(pt)?.name.toUpperCase();
+    const cap = (Object.keys(AUDIO_CODECS) as H323AudioCapability[]).find((c) => AUDIO_CODECS[c].name === name);
+    if (cap !== undefined && !codecs.includes(cap)) codecs.push(cap);
+  }
+  return { rtp: { address: line.address, port: line.port }, rtcp: { address: line.address, port: line.rtcpPort }, codecs };
 }

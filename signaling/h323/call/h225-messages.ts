@@ -154,3 +154,19 @@ export function releaseComplete(ids: CallIds, cause: number, tunnelling: boolean
 
 /** The cause Carillon gives when a connection's bytes cannot be a call (Q.931 §5.8: invalid message). */
 export const MALFORMED_CAUSE = CAUSE.invalidMessage;
+
+/** The H.225.0 fields of a message the leg reads (fastStart, h245Address, the tunnelled PDUs). */
+export function bodyFields(p: H323_UU_PDU): { readonly fastStart?: readonly Buffer[]; readonly h245Address?: TransportAddr | undefined } {
+  const b = p['h323-message-body'];
+  switch (b.choice) {
+    case 'setup':
+    case 'facility':
+    case 'callProceeding':
+    case 'alerting':
+    case 'connect':
+    case 'progress':
+      return { ...(b.value.fastStart === undefined ? {} : { fastStart: b.value.fastStart }), h245Address: readH225Address(b.value.h245Address) };
+    default:
+      return {};
+  }
+}

@@ -17,6 +17,7 @@ import { UNKNOWN } from '../per/index.ts';
 import type { FastStartProposal, H323AudioCapability, TransportAddr } from './fast-connect.ts';
 import { isAudioCapability } from './fast-connect.ts';
 import { h239ControlCapability } from './h239.ts';
+import { h264Capability } from './h264-capability.ts';
 import { CARILLON_TERMINAL_TYPE } from './master-slave.ts';
 
 /** H.245 v13 (`{itu-t(0) recommendation(0) h(8) 245 version(0) 13}`). */
@@ -59,16 +60,23 @@ export function readAudioCapability(a: AudioCapability): { readonly capability: 
 
 /**
  * Carillon's TerminalCapabilitySet: receive audio in `audio`'s order, user input as digits and
- * strings, and the H.239 control capability (H.239 §7.1), without which room systems offer no
- * presentation token exchange (Tandberg errors when the H.239 fields are missing from the TCS).
+ * strings, the H.239 control capability (H.239 §7.1), without which room systems offer no
+ * presentation token exchange (Tandberg errors when the H.239 fields are missing from the TCS), and
+ * (with `video`) H.264 receive and transmit (H.241: Baseline, level 3.1), each its own alternative
+ * set of the descriptor beside audio, so a peer may send and receive video while it talks.
  */
-export function terminalCapabilitySet(sequenceNumber: number, audio: readonly H323AudioCapability[]): MultimediaSystemControlMessage {
+export function terminalCapabilitySet(sequenceNumber: number, audio: readonly H323AudioCapability[], video = true): MultimediaSystemControlMessage {
   const table: CapabilityTableEntry[] = audio.map((c, i) => ({ capabilityTableEntryNumber: i + 1, capability: { choice: 'receiveAudioCapability', value: audioCapability(c) } }));
   const uii = audio.length + 1;
   table.push({ capabilityTableEntryNumber: uii, capability: { choice: 'receiveUserInputCapability', value: { choice: 'basicString', value: null } } });
   table.push({ capabilityTableEntryNumber: uii + 1, capability: { choice: 'receiveUserInputCapability', value: { choice: 'dtmf', value: null } } });
   const h239 = uii + 2;
   table.push({ capabilityTableEntryNumber: h239, capability: h239ControlCapability() });
+  const videoRx = h239 + 1;
+  if (video) {
+    table.push({ capabilityTableEntryNumber: videoRx, capability: { choice: 'receiveVideoCapability', value: { choice: 'genericVideoCapability', value: h264Capability() } } });
+    table.push({ capabilityTableEntryNumber: videoRx + 1, capability: { choice: 'transmitVideoCapability', value: { choice: 'genericVideoCapability', value: h264Capability() } } });
+  }
   const none = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
   const tcs: TerminalCapabilitySet = {
     sequenceNumber,
@@ -86,7 +94,7 @@ export function terminalCapabilitySet(sequenceNumber: number, audio: readonly H3
       },
     },
     capabilityTable: table,
-    capabilityDescriptors: [{ capabilityDescriptorNumber: 0, simultaneousCapabilities: [audio.map((_, i) => i + 1), [uii, uii + 1], [h239]] }],
+    capabilityDescriptors: [{ capabilityDescriptorNumber: 0, simultaneousCapabilities: [audio.map((_, i) => i + 1), ...(video ? [[videoRx], [videoRx + 1]] : []), [uii, uii + 1], [h239]] }],
   };
   return { choice: 'request', value: { choice: 'terminalCapabilitySet', value: tcs } };
 }
@@ -135,6 +143,7 @@ export function transmitChannel(lcn: number, c: H323AudioCapability, rtcp: Trans
 
 /** The answer to the peer's transmit channel: where Carillon receives its RTP and RTCP. */
 export function openLogicalChannelAck(lcn: number, rtp: TransportAddr, rtcp: TransportAddr, sessionId = 1): MultimediaSystemControlMessage {
+  // H.245 §7.4.5: a session ID the master assigned (the slave's OLC said 0) goes in the ack.
   const media = h245Address(rtp);
   const control = h245Address(rtcp);
   return {
@@ -152,7 +161,7 @@ export function openLogicalChannelAck(lcn: number, rtp: TransportAddr, rtcp: Tra
   };
 }
 
-export function openLogicalChannelReject(lcn: number, cause: 'dataTypeNotSupported' | 'unspecified' | 'invalidSessionID' = 'dataTypeNotSupported'): MultimediaSystemControlMessage {
+export function openLogicalChannelReject(lcn: number, cause: 'dataTypeNotSupported' | 'unspecified' | 'invalidSessionID' | 'unsuitableReverseParameters' = 'dataTypeNotSupported'): MultimediaSystemControlMessage {
   return { choice: 'response', value: { choice: 'openLogicalChannelReject', value: { forwardLogicalChannelNumber: lcn, cause: { choice: cause, value: null } } } };
 }
 

@@ -35,6 +35,8 @@ import {
   videoFastUpdatePicture,
 } from './h245-messages.ts';
 import { genericOf, readH239Generic } from './h239.ts';
+import { receiveH264Of } from './h264-capability.ts';
+import type { H264Params } from './h264-capability.ts';
 import { CARILLON_TERMINAL_TYPE, determineMasterSlave, MSD_RETRIES } from './master-slave.ts';
 import { H239TokenManager } from './presentation-token.ts';
 
@@ -53,9 +55,17 @@ export interface H245SessionEvents {
    */
   peerChannel(lcn: number, capability: H323AudioCapability, framesPerPacket: number): { readonly rtp: TransportAddr; readonly rtcp: TransportAddr } | undefined;
   peerChannelClosed(lcn: number): void;
+  /**
+   * The peer opens a video channel: where Carillon receives it (and the session ID it is in), or
+   * the OpenLogicalChannelReject cause (video-channels.ts decides).
+   */
+  peerVideoChannel(olc: OpenLogicalChannel): { readonly rtp: TransportAddr; readonly rtcp: TransportAddr; readonly sessionId: number } | 'dataTypeNotSupported' | 'unsuitableReverseParameters' | 'invalidSessionID';
   /** The peer accepted Carillon's channel: where it receives RTP. */
   ownChannelAccepted(lcn: number, media: TransportAddr | undefined, rtcp: TransportAddr | undefined): void;
   ownChannelRefused(lcn: number): void;
+  /** The peer accepted (or refused) Carillon's video channel (slow start, openVideoChannel). */
+  ownVideoAccepted(lcn: number, media: TransportAddr | undefined, rtcp: TransportAddr | undefined): void;
+  ownVideoRefused(lcn: number): void;
   /** Capability exchange or master/slave determination moved on (see `ready`). */
   changed(): void;
 }
@@ -76,6 +86,7 @@ export class H245Session {
   #role: 'master' | 'slave' | undefined;
   #ended = false;
   #ownLcn: number | undefined;
+  #ownVideoLcn: number | undefined;
   readonly #peerChannels = new Map<number, H323AudioCapability>();
   failure: H245Failure | undefined;
   /** How many PDUs the peer sent that Carillon does not do (answered FunctionNotUnderstood or ignored). */
@@ -137,6 +148,18 @@ export class H245Session {
     this.#ev.send([openLogicalChannel(lcn, capability, rtcp)]);
   }
 
+  /** Opens Carillon's video channel (slow start; video-channels.ts writes the OLC). */
+  openVideoChannel(olc: OpenLogicalChannel): void {
+    if (this.#ownVideoLcn !== undefined || this.#ended) return;
+    this.#ownVideoLcn = olc.forwardLogicalChannelNumber;
+    this.#ev.send([{ choice: 'request', value: { choice: 'openLogicalChannel', value: olc } }]);
+  }
+
+  /** The H.264 the peer receives (its TCS), if any. */
+  get peerReceivesH264(): H264Params | undefined {
+    return this.#peerTcs === undefined ? undefined : receiveH264Of(this.#peerTcs);
+  }
+
   /** A channel Carillon opened by Fast Connect: it exists without an OLC exchange. */
   adoptOwnChannel(lcn: number): void {
     this.#ownLcn ??= lcn;
@@ -163,6 +186,7 @@ export class H245Session {
     if (!this.#started) return;
     const out: MultimediaSystemControlMessage[] = [];
     if (this.#ownLcn !== undefined) out.push(closeLogicalChannel(this.#ownLcn));
+    if (this.#ownVideoLcn !== undefined) out.push(closeLogicalChannel(this.#ownVideoLcn));
     out.push(endSessionCommand());
     this.#ev.send(out);
   }
@@ -253,6 +277,11 @@ export class H245Session {
     const fwd = olc.forwardLogicalChannelParameters;
     const mp = fwd.multiplexParameters;
     const session = mp.choice === 'h2250LogicalChannelParameters' ? mp.value.sessionID : undefined;
+    if (fwd.dataType.choice === 'videoData') {
+      const v = this.#ev.peerVideoChannel(olc);
+      this.#ev.send([typeof v === 'string' ? openLogicalChannelReject(lcn, v) : openLogicalChannelAck(lcn, v.rtp, v.rtcp, v.sessionId)]);
+      return;
+    }
     const audio = fwd.dataType.choice === 'audioData' ? readAudioCapability(fwd.dataType.value) : undefined;
     if (audio === undefined || olc.reverseLogicalChannelParameters !== undefined) {
       this.#ev.send([openLogicalChannelReject(lcn, 'dataTypeNotSupported')]);
@@ -287,13 +316,18 @@ export class H245Session {
         return this.#retryMsd();
       case 'openLogicalChannelAck': {
         const lcn = r.value.forwardLogicalChannelNumber;
-        if (lcn !== this.#ownLcn) return;
         const p = r.value.forwardMultiplexAckParameters;
         const ack = p?.choice === 'h2250LogicalChannelAckParameters' ? p.value : undefined;
+        if (lcn === this.#ownVideoLcn) return this.#ev.ownVideoAccepted(lcn, readH245Address(ack?.mediaChannel), readH245Address(ack?.mediaControlChannel));
+        if (lcn !== this.#ownLcn) return;
         return this.#ev.ownChannelAccepted(lcn, readH245Address(ack?.mediaChannel), readH245Address(ack?.mediaControlChannel));
       }
       case 'openLogicalChannelReject': {
         const lcn = r.value.forwardLogicalChannelNumber;
+        if (lcn === this.#ownVideoLcn) {
+          this.#ownVideoLcn = undefined;
+          return this.#ev.ownVideoRefused(lcn);
+        }
         if (lcn !== this.#ownLcn) return;
         this.#ownLcn = undefined;
         return this.#ev.ownChannelRefused(lcn);

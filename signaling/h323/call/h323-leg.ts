@@ -7,7 +7,8 @@
  * answer. H.245 runs tunnelled in H.225.0 when the caller tunnels, else on its own TCP connection
  * (to the caller's h245Address, or the caller connects to Carillon's). Key presses
  * (UserInputIndication, Q.931 keypad) reach the call as DTMF requests; statuses go out as Q.931
- * causes (RFC 3398).
+ * causes (RFC 3398). H.264 video (Fast Connect proposals, slow-start video channels, the peer's video
+ * OLCs, key frame requests both ways) is video-channels.ts's.
  */
 import type { Logger } from 'pino';
 import type {
@@ -26,7 +27,6 @@ import type {
 import type { TimerHandle, Timers } from '../../../common/clock.ts';
 import type { DtmfDigit } from '../../../common/dtmf-digit.ts';
 import { isDtmfDigit } from '../../../common/dtmf-digit.ts';
-import { readSdp } from '../../sdp/anchor.ts';
 import { parseSipInfoDtmf } from '../../sip/ua/sip-info-dtmf.ts';
 import type { H323_UserInformation, H323_UU_PDU } from '../asn/h225.ts';
 import type { MultimediaSystemControlMessage, OpenLogicalChannel } from '../asn/h245.ts';
@@ -40,12 +40,13 @@ import type { Q931Message } from '../q931/q931.ts';
 import type { TpktConnection } from '../transport/tpkt-listener.ts';
 import type { CallState } from './call-state.ts';
 import { dispositionOf, statusIes } from './call-state.ts';
-import { AUDIO_CODECS, chooseFastStart, offerOfFastStart } from './fast-connect.ts';
+import { AUDIO_CODECS, chooseFastStart, localMediaOf, offerOfFastStart } from './fast-connect.ts';
 import type { FastStartProposal, H323AudioCapability, TransportAddr } from './fast-connect.ts';
-import { alerting, callProceeding, connect, facilityStartH245, facilityTunnel, progress, readH225Address, releaseComplete, status } from './h225-messages.ts';
+import { alerting, bodyFields, callProceeding, connect, facilityStartH245, facilityTunnel, progress, releaseComplete, status } from './h225-messages.ts';
 import type { CallIds } from './h225-messages.ts';
 import { fastStartAnswer, h245Name, proposalOf } from './h245-messages.ts';
 import { H245Session } from './h245-session.ts';
+import { isPictureFastUpdate, VideoChannels, videoOfferLines } from './video-channels.ts';
 
 const SDP = 'application/sdp';
 
@@ -76,36 +77,6 @@ export interface H323Setup {
   readonly uu: H323_UserInformation;
 }
 
-/** The H.225.0 fields of a message the leg reads (fastStart, h245Address, the tunnelled PDUs). */
-function bodyFields(p: H323_UU_PDU): { readonly fastStart?: readonly Buffer[]; readonly h245Address?: TransportAddr | undefined } {
-  const b = p['h323-message-body'];
-  switch (b.choice) {
-    case 'setup':
-    case 'facility':
-    case 'callProceeding':
-    case 'alerting':
-    case 'connect':
-    case 'progress':
-      return { ...(b.value.fastStart === undefined ? {} : { fastStart: b.value.fastStart }), h245Address: readH225Address(b.value.h245Address) };
-    default:
-      return {};
-  }
-}
-
-/** Local RTP and RTCP of an SDP body (Carillon's offer or answer). */
-function localMediaOf(body: SessionBody | undefined): { readonly rtp: TransportAddr; readonly rtcp: TransportAddr; readonly codecs: H323AudioCapability[] } | undefined {
-  const desc = readSdp(body?.bytes.toString('utf8') ?? '');
-  const line = desc?.media.find((m) => m.type === 'audio' && m.port > 0);
-  if (line === undefined || line.address === undefined) return undefined;
-  const codecs: H323AudioCapability[] = [];
-  for (const pt of line.payloads) {
-    const name = line.codecs.get(pt)?.name.toUpperCase();
-    const cap = (Object.keys(AUDIO_CODECS) as H323AudioCapability[]).find((c) => AUDIO_CODECS[c].name === name);
-    if (cap !== undefined && !codecs.includes(cap)) codecs.push(cap);
-  }
-  return { rtp: { address: line.address, port: line.port }, rtcp: { address: line.address, port: line.rtcpPort }, codecs };
-}
-
 /** Vendors that take one tunnelled H.245 PDU per Facility (Cisco IOS gateways). */
 function onePduPerFacility(setup: H323Setup): boolean {
   const s = setup.uu['h323-uu-pdu']['h323-message-body'];
@@ -131,6 +102,8 @@ export class H323CallerLeg implements CallLegControl {
   readonly #mediaWaitForConnect: boolean;
   readonly #onePerFacility: boolean;
   readonly #session: H245Session;
+  /** The call's H.264 video (Fast Connect proposals, slow-start channels, key frame requests both ways). */
+  readonly #video: VideoChannels;
   #state: CallState = 'incoming-proceeding';
   #tunnelling: boolean;
   #h245: TpktConnection | undefined;
@@ -177,11 +150,20 @@ export class H323CallerLeg implements CallLegControl {
       if (r.ok) this.#proposals.push({ olc: r.value, p: proposalOf(r.value, index) });
       else deps.count('h245-malformed');
     });
+    this.#video = new VideoChannels({
+      timers: deps.timers,
+      requestKeyFrame: (lcn) => this.#session.requestKeyFrame(lcn),
+      request: (r) => {
+        if (!this.#over) this.events.request(r);
+      },
+      settled: () => this.#maybeConfirm(),
+    });
     const sdp = offerOfFastStart(
       this.#proposals.map((x) => x.p),
       Math.floor(deps.draw() * 1e9),
     );
-    this.offer = sdp === undefined ? undefined : { contentType: SDP, bytes: Buffer.from(sdp, 'utf8') };
+    const video = videoOfferLines(this.#proposals).map((l) => `${l}\r\n`);
+    this.offer = sdp === undefined ? undefined : { contentType: SDP, bytes: Buffer.from(sdp + video.join(''), 'utf8') };
     this.#h245Address = bodyFields(pdu).h245Address;
   }
 
@@ -237,6 +219,7 @@ export class H323CallerLeg implements CallLegControl {
     } else if (this.offer === undefined) {
       // Carillon's offer: realised over H.245.
       this.#local = localMediaOf(body);
+      this.#video.offered(body?.bytes.toString('utf8') ?? '');
       if (this.#local === undefined || this.#local.codecs.length === 0) return this.#release(CAUSE.incompatibleDestination, 'no audio Carillon can offer over H.245');
       refused = this.#proposals.length > 0;
       this.#setupTimer = this.#deps.timers.setTimeout(() => this.#h245Timeout(), this.#deps.h245SetupMs);
@@ -271,6 +254,8 @@ export class H323CallerLeg implements CallLegControl {
   }
 
   relay(method: string, body: SessionBody | undefined, _crossing: readonly HeaderField[], _hopsLeft: number, done: (o: OfferOutcome) => void): void {
+    // RFC 5168 picture_fast_update: H.245 videoFastUpdatePicture on the peer's video channel.
+    if (method === 'INFO' && isPictureFastUpdate(body)) return done({ status: this.#video.askKeyFrame() ? 200 : 488, reason: undefined, body: undefined, crossing: [] });
     if (method === 'INFO' && body !== undefined) {
       const d = parseSipInfoDtmf(body.contentType, body.bytes);
       if (d.ok) {
@@ -294,6 +279,7 @@ export class H323CallerLeg implements CallLegControl {
     if (this.#over) return;
     this.#over = true;
     this.#session.presentation.end();
+    this.#video.close();
     this.#clearTimers();
     this.#h245Listen?.close();
     this.#h245?.close();
@@ -355,9 +341,7 @@ export class H323CallerLeg implements CallLegControl {
         this.#flushSoon();
       },
       dtmf: (digit: DtmfDigit, durationMs: number) => this.#dtmf(digit, durationMs),
-      fastUpdate: () => {
-        // Carillon sends no video on H.323 legs yet: nothing to refresh.
-      },
+      fastUpdate: (lcn: number) => this.#video.peerAsksKeyFrame(lcn),
       endSession: () => {
         // The peer ends the session: answer in kind, then release the call.
         if (!this.#over) this.#peerGone(this.#answered ? 'peer-hangup' : 'peer-cancel');
@@ -369,13 +353,22 @@ export class H323CallerLeg implements CallLegControl {
         queueMicrotask(() => this.#maybeOpen());
         return { rtp: local.rtp, rtcp: local.rtcp };
       },
-      peerChannelClosed: () => undefined,
+      peerChannelClosed: (lcn: number) => this.#video.peerClosed(lcn),
+      peerVideoChannel: (olc: OpenLogicalChannel) => this.#video.peerOpens(olc),
       ownChannelAccepted: (_lcn: number, media: TransportAddr | undefined, rtcp: TransportAddr | undefined) => {
         this.#peerRtp = media;
         this.#peerRtcp = rtcp;
         this.#maybeConfirm();
       },
       ownChannelRefused: () => this.#release(CAUSE.incompatibleDestination, 'the peer refused Carillon’s audio channel'),
+      ownVideoAccepted: (_lcn: number, media: TransportAddr | undefined, rtcp: TransportAddr | undefined) => {
+        this.#video.ownAccepted(media, rtcp);
+        this.#maybeConfirm();
+      },
+      ownVideoRefused: () => {
+        this.#video.ownRefused();
+        this.#maybeConfirm();
+      },
       changed: () => {
         if (this.#session.failure !== undefined) return this.#release(CAUSE.protocolError, `H.245 ${this.#session.failure}`);
         this.#maybeOpen();
@@ -386,7 +379,10 @@ export class H323CallerLeg implements CallLegControl {
   /** Slow start: once H.245 is ready, Carillon opens its channel (the codec the peer sends, if it opened first). */
   #maybeOpen(): void {
     const local = this.#local;
-    if (this.#over || local === undefined || !this.#session.ready || this.#session.ownChannel !== undefined) return;
+    if (this.#over || local === undefined || !this.#session.ready) return;
+    const video = this.#video.channelToOpen(this.#session.peerReceivesH264);
+    if (video !== undefined) this.#session.openVideoChannel(video);
+    if (this.#session.ownChannel !== undefined) return this.#maybeConfirm();
     const peer = this.#session.peerReceives ?? [];
     const open = (c: H323AudioCapability): void => {
       this.#deps.timers.clearTimeout(this.#openTimer);
@@ -408,7 +404,8 @@ export class H323CallerLeg implements CallLegControl {
   #maybeConfirm(): void {
     if (this.#over || this.#confirmed || this.#peerRtp === undefined) return;
     const codec = this.#peerCodec;
-    if (codec === undefined) return;
+    const video = this.#video.answerLines();
+    if (codec === undefined || video === undefined) return;
     this.#confirmed = true;
     this.#deps.timers.clearTimeout(this.#setupTimer);
     const c = AUDIO_CODECS[codec];
@@ -423,6 +420,7 @@ export class H323CallerLeg implements CallLegControl {
       `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRateHz}`,
       ...(this.#peerRtcp === undefined ? [] : [`a=rtcp:${this.#peerRtcp.port} IN IP4 ${this.#peerRtcp.address}`]),
       'a=sendrecv',
+      ...video,
     ];
     this.events.confirmed({ contentType: SDP, bytes: Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8') });
   }
@@ -443,7 +441,8 @@ export class H323CallerLeg implements CallLegControl {
     this.#fastStartSent = true;
     this.#session.adoptOwnChannel(ownLcn);
     this.#session.adoptPeerChannel(toUs.olc.forwardLogicalChannelNumber, choice.capability);
-    return [encode(OlcCodec, fastStartAnswer(toUs.olc, toUs.p, local, ownLcn)), encode(OlcCodec, fastStartAnswer(toPeer.olc, toPeer.p, local, ownLcn))];
+    const video = this.#video.fastStartAnswers(this.#proposals, body.bytes.toString('utf8'));
+    return [fastStartAnswer(toUs.olc, toUs.p, local, ownLcn), fastStartAnswer(toPeer.olc, toPeer.p, local, ownLcn), ...video].map((o) => encode(OlcCodec, o));
   }
 
   /** Tunnelled H.245 PDUs of a message the peer sent. */

@@ -119,7 +119,7 @@ describe('every H.225.0 message the edge sends, through tshark', () => {
       expect(fieldValues(pkt, field).length, `${kind}: ${field}`).toBeGreaterThan(0);
     });
     // The TCS advertises H.239 control (genericControlCapability {0 0 8 239 1 1}) after the audio and user input.
-    expect(fieldValues(p[0], 'h245.standardOid')).toEqual(['0.0.8.239.1.1']);
+    expect(fieldValues(p[0], 'h245.standardOid')).toEqual(['0.0.8.239.1.1', '0.0.8.241.0.0.1', '0.0.8.241.0.0.1']);
     expect(fieldValue(p[3], 'h245.statusDeterminationNumber')).toBe(String(0x123456));
     expect(fieldValue(p[3], 'h245.terminalType')).toBe('190');
     expect(fieldValue(p[15], 'h245.signalType')).toBe('#');

@@ -168,7 +168,7 @@ describe('every H.239 PDU Carillon sends, through tshark', () => {
   });
 
   it('Carillon’s TCS with genericControlCapability 0.0.8.239.1.1 in a descriptor of its own', async () => {
-    const [pkt] = await decodeWithTshark([{ payload: encodeTpkt(h225.facilityTunnel(ids, [enc(h245.terminalCapabilitySet(1, ['g722-64k', 'g711Ulaw64k', 'g711Alaw64k']))])), srcPort: 1720, dstPort: 40000 }]);
+    const [pkt] = await decodeWithTshark([{ payload: encodeTpkt(h225.facilityTunnel(ids, [enc(h245.terminalCapabilitySet(1, ['g722-64k', 'g711Ulaw64k', 'g711Alaw64k'], false))])), srcPort: 1720, dstPort: 40000 }]);
     expect(pkt?.malformed, pkt?.errors.join('; ')).toBe(false);
     expect(fieldValues(pkt, 'h245.standardOid')).toEqual(['0.0.8.239.1.1']);
     expect(fieldValues(pkt, 'h245.capabilityTableEntryNumber')).toEqual(['1', '2', '3', '4', '5', '6']);
@@ -274,6 +274,9 @@ describe('the H.245 session dispatches generic messages', () => {
       endSession: () => undefined,
       peerChannel: () => undefined,
       peerChannelClosed: () => undefined,
+      peerVideoChannel: () => 'dataTypeNotSupported' as const,
+      ownVideoAccepted: () => undefined,
+      ownVideoRefused: () => undefined,
       ownChannelAccepted: () => undefined,
       ownChannelRefused: () => undefined,
       changed: () => undefined,

@@ -5,7 +5,7 @@
  */
 import type { AliasAddress, EndpointType, H323UserInformation, SetupUuie } from './h225.ts';
 import { H225_PROTOCOL_V4 } from './h225.ts';
-import type { AudioCapability, GenericMessage, GenericParameter, H245Message, H245TransportAddress, OpenLogicalChannel, TerminalCapabilitySet } from './h245.ts';
+import type { AudioCapability, GenericMessage, GenericParameter, H245Message, H245TransportAddress, OpenLogicalChannel, TerminalCapabilitySet, VideoCapability } from './h245.ts';
 import { H239_CONTROL, H239_MESSAGE, H245_PROTOCOL_V13 } from './h245.ts';
 
 export type AudioCodecName = 'g711Ulaw64k' | 'g711Alaw64k' | 'g722-64k';
@@ -113,14 +113,30 @@ export function audioCapability(name: AudioCodecName, frames = 20): AudioCapabil
   return { choice: name, value: frames };
 }
 
-/** Our TCS: receive audio in preference order, then UII basicString and dtmf (and, with `h239`, the H.239 control capability); one descriptor. */
-export function terminalCapabilitySet(sequenceNumber: number, audio: readonly AudioCodecName[], h239 = false): H245Message {
+/** H.264 generic capabilities (H.241 §8.3.1). */
+export const H264_OID: readonly number[] = [0, 0, 8, 241, 0, 0, 1];
+
+/** H.264 Baseline at level 3.1 (H.241 Level 71), 2 Mbit/s (units of 100 bit/s); parameters 41 then 42. */
+export function h264VideoCapability(): VideoCapability {
+  const collapsing: GenericParameter[] = [
+    { parameterIdentifier: { choice: 'standard', value: 41 }, parameterValue: { choice: 'booleanArray', value: 64 } },
+    { parameterIdentifier: { choice: 'standard', value: 42 }, parameterValue: { choice: 'unsignedMin', value: 71 } },
+  ];
+  return { choice: 'genericVideoCapability', value: { capabilityIdentifier: { choice: 'standard', value: [...H264_OID] }, maxBitRate: 20_000, collapsing } };
+}
+
+/**
+ * Our TCS: receive audio in preference order, then UII basicString and dtmf (and, with `h239`, the
+ * H.239 control capability; with `video`, H.264 receive and transmit, each its own alternative set); one descriptor.
+ */
+export function terminalCapabilitySet(sequenceNumber: number, audio: readonly AudioCodecName[], h239 = false, video = false): H245Message {
   const mp = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
   const audioEntries = audio.map((a, i) => ({
     capabilityTableEntryNumber: i + 1,
     capability: { choice: 'receiveAudioCapability' as const, value: audioCapability(a) },
   }));
   const uiiBase = audio.length + 1;
+  const videoBase = uiiBase + 3;
   const tcs: TerminalCapabilitySet = {
     sequenceNumber,
     protocolIdentifier: [...H245_PROTOCOL_V13],
@@ -141,11 +157,17 @@ export function terminalCapabilitySet(sequenceNumber: number, audio: readonly Au
       { capabilityTableEntryNumber: uiiBase, capability: { choice: 'receiveUserInputCapability', value: { choice: 'basicString', value: null } } },
       { capabilityTableEntryNumber: uiiBase + 1, capability: { choice: 'receiveUserInputCapability', value: { choice: 'dtmf', value: null } } },
       ...(h239 ? [{ capabilityTableEntryNumber: uiiBase + 2, capability: { choice: 'genericControlCapability' as const, value: { capabilityIdentifier: { choice: 'standard' as const, value: [...H239_CONTROL] } } } }] : []),
+      ...(video
+        ? [
+            { capabilityTableEntryNumber: videoBase, capability: { choice: 'receiveVideoCapability' as const, value: h264VideoCapability() } },
+            { capabilityTableEntryNumber: videoBase + 1, capability: { choice: 'transmitVideoCapability' as const, value: h264VideoCapability() } },
+          ]
+        : []),
     ],
     capabilityDescriptors: [
       {
         capabilityDescriptorNumber: 0,
-        simultaneousCapabilities: [audioEntries.map((e) => e.capabilityTableEntryNumber), [uiiBase, uiiBase + 1], h239 ? [uiiBase + 2] : []].filter((s) => s.length > 0),
+        simultaneousCapabilities: [audioEntries.map((e) => e.capabilityTableEntryNumber), [uiiBase, uiiBase + 1], h239 ? [uiiBase + 2] : [], video ? [videoBase] : [], video ? [videoBase + 1] : []].filter((s) => s.length > 0),
       },
     ],
   };

@@ -22,6 +22,7 @@ import { calledPartyIe, causeIe, causeValue, findIe, IE, Q931_MESSAGE } from './
 import type { InformationElement } from './q931.ts';
 import { RtpPair } from './rtp.ts';
 import { tpkt, TpktReader } from './tpkt.ts';
+import { EndpointVideo, VIDEO_TX_LCN, videoFastUpdatePicture } from './video.ts';
 
 interface Waiter {
   readonly pred: (m: Received) => boolean;
@@ -65,6 +66,7 @@ export class H323TestEndpoint {
   /** The terminalLabel and channelId our token requests quote (Carillon must echo them). */
   h239Labels = { terminalLabel: 0x0101, channelId: 3 };
   #rtp: RtpPair | undefined;
+  #video: EndpointVideo | undefined;
   #opts: CallOptions | undefined;
   #sock: net.Socket | undefined;
   #h245Sock: net.Socket | undefined;
@@ -92,11 +94,17 @@ export class H323TestEndpoint {
     return this.#rtp;
   }
 
+  /** Our H.264 video (with `video` in the call options). */
+  get video(): EndpointVideo | undefined {
+    return this.#video;
+  }
+
   /** Opens media and signalling and sends Setup; resolves once it is written (follow the call with waitFor). */
   async call(opts: CallOptions): Promise<void> {
     if (this.state !== 'idle') throw new Error('one call per endpoint');
     this.#opts = opts;
     this.#rtp = await RtpPair.open(this.localAddress);
+    if (opts.video === true) this.#video = await EndpointVideo.open(this.localAddress, randomInt(1, 0x7fff_ffff));
     let h245Address: Endpoint | undefined;
     if (opts.h245 === 'separate-we-listen') {
       const server = net.createServer((s) => this.#attachH245(s));
@@ -132,7 +140,7 @@ export class H323TestEndpoint {
       this.state = 'released';
     });
 
-    const control = opts.h245 === 'tunnel' ? [b.terminalCapabilitySet(1, opts.audio, opts.h239 === true), b.masterSlaveDetermination(this.statusDeterminationNumber)] : [];
+    const control = opts.h245 === 'tunnel' ? [b.terminalCapabilitySet(1, opts.audio, opts.h239 === true, opts.video === true), b.masterSlaveDetermination(this.statusDeterminationNumber)] : [];
     if (control.length > 0) this.#h245Started = true;
     this.fastStartState = opts.fastStart ? 'pending' : 'unused';
     const ies: InformationElement[] = [
@@ -167,6 +175,7 @@ export class H323TestEndpoint {
       out.push(encode(olcCodec, b.forwardOlc(1 + i, codec, rtcp)));
       out.push(encode(olcCodec, b.reverseOlc(101 + i, codec, rtp, rtcp)));
     });
+    for (const o of this.#video?.proposals() ?? []) out.push(encode(olcCodec, o));
     return out;
   }
 
@@ -227,6 +236,17 @@ export class H323TestEndpoint {
   releasePresentationToken(): void {
     this.presentationToken = 'none';
     this.#sendH245([b.presentationTokenRelease(this.h239Labels.terminalLabel, this.h239Labels.channelId)]);
+  }
+
+  /** videoFastUpdatePicture on Carillon's video channel to us (`times` at once: a flooding peer). */
+  sendVideoFastUpdate(times = 1): void {
+    const lcn = this.#video?.remoteLcn;
+    if (lcn !== undefined) this.#sendH245(Array.from({ length: times }, () => videoFastUpdatePicture(lcn)));
+  }
+
+  /** Opens our video channel over H.245 (`lcn`), e.g. reopening after Fast Connect. */
+  openVideoChannel(lcn: number): void {
+    if (this.#video !== undefined) this.#sendH245([this.#video.openChannel(lcn)]);
   }
 
   /** Sends any H.245 PDU built with the endpoint's own schema (tests of odd or flooding peers). */
@@ -369,6 +389,7 @@ export class H323TestEndpoint {
       const r = decode(olcCodec, e);
       if (!r.ok) continue;
       const olc: OpenLogicalChannel = r.value;
+      if (this.#video?.onFastStartAnswer(olc) === true) continue;
       const fwd = olc.forwardLogicalChannelParameters;
       if (fwd.dataType.choice === 'audioData') {
         // Our transmit proposal, returned with Carillon's RTP receive address.
@@ -396,6 +417,8 @@ export class H323TestEndpoint {
     if (m.choice === UNKNOWN) return;
     const h239 = h239Of(m);
     if (h239 !== undefined) return this.#onH239(h239);
+    const video = this.#video?.onH245(m);
+    if (video !== undefined) return this.#sendH245(video);
     const v = m.value;
     if (v.choice === UNKNOWN) return;
     const rtp = this.#rtpEndpoint();
@@ -459,7 +482,7 @@ export class H323TestEndpoint {
   #startH245(): void {
     if (this.#h245Started || this.#opts === undefined) return;
     this.#h245Started = true;
-    this.#sendH245([b.terminalCapabilitySet(1, this.#opts.audio, this.#opts.h239 === true), b.masterSlaveDetermination(this.statusDeterminationNumber)]);
+    this.#sendH245([b.terminalCapabilitySet(1, this.#opts.audio, this.#opts.h239 === true, this.#opts.video === true), b.masterSlaveDetermination(this.statusDeterminationNumber)]);
   }
 
   /** Slow start (or a refused Fast Connect): open our transmit channel once TCS and MSD are done. */
@@ -472,6 +495,8 @@ export class H323TestEndpoint {
     this.codec ??= codec;
     this.ownChannel = 1;
     this.#sendH245([b.openLogicalChannel(b.forwardOlc(this.ownChannel, this.codec, { ip: this.localAddress, port: this.#rtpEndpoint().port + 1 }))]);
+    // With video, our H.264 channel too (slow start).
+    if (this.#video !== undefined && this.#video.ownLcn === undefined && this.#video.refused === undefined) this.#sendH245([this.#video.openChannel(VIDEO_TX_LCN)]);
   }
 
   /** Our first proposal Carillon can receive (its TCS), else our first. */
@@ -571,6 +596,7 @@ export class H323TestEndpoint {
     }
     this.#waiters = [];
     this.#rtp?.close();
+    this.#video?.close();
     const ends: Promise<void>[] = [];
     for (const s of [this.#sock, this.#h245Sock]) {
       if (s === undefined || s.destroyed) continue;

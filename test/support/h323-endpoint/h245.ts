@@ -71,7 +71,7 @@ const parameterValue = choice(
 );
 export const genericParameter = seq({ parameterIdentifier: req(parameterIdentifier), parameterValue: req(parameterValue), supersedes: opt(seqOf(parameterIdentifier)) }, ext);
 export type GenericParameter = ValueOf<typeof genericParameter>;
-/** GenericCapability (genericControlCapability): the transport alternative is not modelled. */
+/** GenericCapability (genericControlCapability, genericVideoCapability): the transport alternative is not modelled. */
 const genericCapability = seq(
   {
     capabilityIdentifier: req(capabilityIdentifier),
@@ -158,8 +158,9 @@ const videoCapability = choice(
     h263VideoCapability: notModelled('H263VideoCapability'),
     is11172VideoCapability: notModelled('IS11172VideoCapability'),
   },
-  ext,
+  { additions: { genericVideoCapability: genericCapability, extendedVideoCapability: rest } },
 );
+export type VideoCapability = ValueOf<typeof videoCapability>;
 const dataApplicationCapability = notModelled('DataApplicationCapability');
 
 export const userInputCapability = choice(

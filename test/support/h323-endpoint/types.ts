@@ -31,6 +31,8 @@ export interface CallOptions {
   readonly onePduPerFacility?: boolean;
   /** Advertise the H.239 control capability in our TCS (a room system that presents). */
   readonly h239?: boolean;
+  /** H.264 video (session 2, video.ts): Fast Connect proposals both ways (with `fastStart`), H.264 in our TCS, Carillon's video OLC taken. */
+  readonly video?: boolean;
 }
 
 export interface ReceivedQ931 {
