@@ -291,7 +291,10 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
     if (a === undefined || desc === undefined) {
       // Late offer: Carillon offers; the participant's answer comes with its ACK.
       p.offeredKey = secure ? offerKey() : undefined;
-      p.answer = { contentType: SDP, bytes: Buffer.from(offerSdp(p.local, this.#o.mixable, p.offeredKey), 'utf8') };
+      // A camera line too (plain RTP: a secure late offer stays audio only): an H.323 slow start's room system opens it over H.245.
+      const camera = secure ? undefined : await p.video.offerCamera(p.session);
+      const text = offerSdp(p.local, this.#o.mixable, p.offeredKey) + (camera === undefined ? '' : `${camera.join('\r\n')}\r\n`);
+      p.answer = { contentType: SDP, bytes: Buffer.from(text, 'utf8') };
       return true;
     }
     try {
@@ -363,6 +366,7 @@ export class MeetingCalls implements MeetingCallsPort, LiveMeetings {
       } catch {
         return this.#leave(p, 'hangup', true, { status: 488, text: 'Codec Not Mixable' });
       }
+      if (desc !== undefined) await p.video.answered(p.session, desc);
     }
     if ((p.state as ParticipantState) !== 'answering') return;
     const next = p.afterPlay;

@@ -1,7 +1,7 @@
 import type { MediaControl } from '../../media/engine.ts';
 import type { EndpointSnapshot, SessionSnapshot } from '../../media/protocol.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/anchor.ts';
-import { chooseVideo, videoAnswerLines, videoEndpointOf } from './meeting-video.ts';
+import { chooseVideo, MEETING_H264_LEVEL, MEETING_VIDEO_KBPS, videoAnswerLines, videoEndpointOf } from './meeting-video.ts';
 import type { ParticipantVideo } from './meeting-video.ts';
 
 /** One of a participant's video lines Carillon answered, on its port. */
@@ -16,6 +16,8 @@ export interface VideoLine {
 }
 
 export type VideoRole = 'camera' | 'content';
+/** The payload type of the H.264 camera line Carillon offers. */
+const OFFERED_VIDEO_PT = 109;
 const ROLES: readonly VideoRole[] = ['camera', 'content'];
 
 /**
@@ -30,6 +32,8 @@ export class ParticipantVideoMedia {
   readonly #id: string;
   readonly #h323: boolean;
   readonly lines: { camera: VideoLine | undefined; content: VideoLine | undefined } = { camera: undefined, content: undefined };
+  /** The camera port of Carillon's own offer (a late offer), until its answer comes. */
+  #offeredPort: number | undefined;
 
   constructor(control: MediaControl, participantId: string, h323: boolean) {
     this.#control = control;
@@ -63,6 +67,55 @@ export class ParticipantVideoMedia {
     return out;
   }
 
+  /**
+   * Carillon's offer of a camera line, for a participant whose call came without an offer (an
+   * H.323 slow start, a SIP late offer): H.264 Constrained Baseline 3.1, mode 1, PLI and FIR; its
+   * endpoint opens now, its far end and function come with the answer (`answered`).
+   */
+  async offerCamera(session: string): Promise<readonly string[] | undefined> {
+    const port = await this.#control
+      .openEndpoint(session, this.endpointOf('camera'), { kind: 'video', ...(this.#h323 ? { portRange: 'h323' as const } : {}), clockRateHz: 90_000, codec: 'H264', functions: true })
+      .catch(() => 'ports-exhausted' as const);
+    if (port === 'ports-exhausted') return undefined;
+    this.#offeredPort = port;
+    const pt = OFFERED_VIDEO_PT;
+    return [`m=video ${port} RTP/AVP ${pt}`, `b=AS:${MEETING_VIDEO_KBPS}`, `a=rtpmap:${pt} H264/90000`, `a=fmtp:${pt} profile-level-id=42e0${MEETING_H264_LEVEL.toString(16)};packetization-mode=1`, `a=rtcp-fb:${pt} nack pli`, `a=rtcp-fb:${pt} ccm fir`, 'a=sendrecv', `a=rtcp:${port + 1}`];
+  }
+
+  /** The answer to Carillon's offer: the camera it agreed is switched from now on; a refused one closes. */
+  async answered(session: string, desc: SessionDescription): Promise<void> {
+    const port = this.#offeredPort;
+    this.#offeredPort = undefined;
+    if (port === undefined) return;
+    const v = chooseVideo(desc);
+    const id = this.endpointOf('camera');
+    if (v === undefined || v.srtp !== undefined) {
+      void this.#control.closeEndpoint(session, id).catch(() => undefined);
+      return;
+    }
+    try {
+      await this.#control.updateEndpoint(session, id, v.remote);
+      await this.#attach(session, v, 'camera');
+      this.lines.camera = { video: v, port, prev: undefined, sending: false, lastPackets: 0 };
+    } catch {
+      void this.#control.closeEndpoint(session, id).catch(() => undefined);
+    }
+  }
+
+  async #attach(session: string, v: ParticipantVideo, role: VideoRole): Promise<void> {
+    await this.#control.attach(session, this.endpointOf(role), {
+      fn: 'video',
+      role,
+      audioEndpoint: this.#id,
+      codec: v.codec,
+      payloadType: v.payloadType,
+      packetizationMode: v.packetizationMode,
+      keyFrame: { pli: v.feedback.pli, fir: v.feedback.fir, signaling: !v.feedback.pli && !v.feedback.fir },
+      maxBitrateBps: v.maxBitrateBps,
+      ...(v.h264Level === undefined ? {} : { h264Level: v.h264Level }),
+    });
+  }
+
   async #openLine(session: string, v: ParticipantVideo, role: VideoRole): Promise<VideoLine | undefined> {
     const id = this.endpointOf(role);
     const control = this.#control;
@@ -78,17 +131,7 @@ export class ParticipantVideoMedia {
         remote: v.remote,
       });
       if (port === 'ports-exhausted') return undefined;
-      await control.attach(session, id, {
-        fn: 'video',
-        role,
-        audioEndpoint: this.#id,
-        codec: v.codec,
-        payloadType: v.payloadType,
-        packetizationMode: v.packetizationMode,
-        keyFrame: { pli: v.feedback.pli, fir: v.feedback.fir, signaling: !v.feedback.pli && !v.feedback.fir },
-        maxBitrateBps: v.maxBitrateBps,
-        ...(v.h264Level === undefined ? {} : { h264Level: v.h264Level }),
-      });
+      await this.#attach(session, v, role);
       return { video: v, port, prev: undefined, sending: false, lastPackets: 0 };
     } catch {
       void control.closeEndpoint(session, id).catch(() => undefined);
@@ -132,6 +175,10 @@ export class ParticipantVideoMedia {
 
   /** Closes the lines; `final` gets each one's last figures. */
   close(session: string, final: (role: VideoRole, snap: EndpointSnapshot, line: VideoLine) => void): void {
+    if (this.#offeredPort !== undefined) {
+      this.#offeredPort = undefined;
+      void this.#control.closeEndpoint(session, this.endpointOf('camera')).catch(() => undefined);
+    }
     for (const role of ROLES) {
       const line = this.lines[role];
       if (line === undefined) continue;

@@ -19,7 +19,8 @@ import { killAllSipp } from '../support/sipp.ts';
  * UDP socket for its H.264) is in the same meeting. Each receives the other's video, starting at a
  * key frame; a PLI from the SIP side becomes Carillon's videoFastUpdatePicture to the room system,
  * the room system's VFU flood becomes (bounded) key frame requests to the SIP side (PLI), and the
- * call ends with no port left (the test server's close checks the pools).
+ * call ends with no port left (the test server's close checks the pools). In slow start (no Fast
+ * Connect) Carillon's own offer carries an H.264 line, which the leg realises over H.245.
  */
 
 const NAL_SPS = 7;
@@ -234,20 +235,36 @@ describe('H.323 room systems with video in meetings', () => {
     await until(() => (t.server.h323?.callsActive ?? 1) === 0, 10_000);
   }, 25_000);
 
-  it('slow start: the meeting offers no video to a late-offer leg, so the room system’s H.264 OLC is refused (dataTypeNotSupported) and the audio call goes on', async () => {
+  it('slow start: Carillon offers H.264 to a late-offer leg; the room system’s video channels open over H.245 and its video reaches the SIP participant from a key frame', async () => {
     const m = await h.create({ JoinTones: false });
+    const sv = await sipVideo();
+    closers.push(() => sv.close());
+    const sip = await h.dial(m.pin, { payloadType: 0, videoPort: sv.port });
+    sv.carillonPort = await answeredVideoPort(sip);
+    await until(() => joined(m.meetingId) === 1, 10_000);
     const ep = new H323TestEndpoint({ name: 'Room S', localAddress: '127.0.0.1' });
     closers.push(() => ep.close());
     await ep.call({ host: '127.0.0.1', port: t.ports.h323 ?? 0, destination: [{ dialedDigits: m.pin }], fastStart: false, audio: ['g711Ulaw64k'], h245: 'tunnel', video: true });
     await ep.waitFor((x) => 'q931' in x && x.q931 === 'connect', 10_000);
-    await until(() => ep.remoteRtp !== undefined && ep.video?.refused !== undefined, 10_000);
-    expect(ep.video?.refused).toBe('dataTypeNotSupported');
-    expect(ep.video?.remoteLcn, 'Carillon opened no video channel').toBeUndefined();
-    await until(() => joined(m.meetingId) === 1, 10_000);
-    await until(() => (ep.rtp?.received.length ?? 0) > 10, 5000);
+    const video = ep.video;
+    if (video === undefined) throw new Error('no video');
+    await until(() => ep.remoteRtp !== undefined && video.target !== undefined, 10_000);
+    expect(video.refused, 'the room system’s video channel is acked').toBeUndefined();
+    expect(video.remoteLcn, 'Carillon opened its own video channel').toBeDefined();
+    await until(() => joined(m.meetingId) === 2, 10_000);
+    ep.startTone(1000);
+    video.start();
+    sv.start();
+    await until(() => sv.received.length > 5 && video.rtp.received.length > 5, 10_000);
+    expect([NAL_SPS, NAL_IDR], 'the SIP participant sees a key frame first').toContain(sv.received[0]);
+    expect([NAL_SPS, NAL_IDR], 'the room system sees a key frame first').toContain(nalTypeOf(video.rtp.received[0]?.payload ?? Buffer.alloc(0)));
     const left = events.filter((e) => e.type === 'participant-left').length;
+    video.stop();
     await ep.hangup();
     await until(() => events.filter((e) => e.type === 'participant-left').length > left, 10_000);
+    const r = await h.api('POST', `/carillon/v1/meetings/${m.meetingId}/end`, {});
+    expect(r.status).toBeLessThan(300);
+    expect((await sip.sipp.done).successful).toBe(1);
     await until(() => (t.server.h323?.callsActive ?? 1) === 0, 10_000);
-  }, 20_000);
+  }, 25_000);
 });
