@@ -34,6 +34,8 @@ export interface KeyFrameMethods {
 export const VIDEO_PACKET_RING = 32;
 /** The largest video packet forwarded (bytes, header included); larger ones are not taken. */
 export const MAX_VIDEO_PACKET = 1500;
+/** Largest H.264 parameter set (SPS, PPS) kept per sender, bytes. */
+const MAX_PARAMETER_SET = 256;
 /** RTP clock of every video codec here (RFC 6184 §8.2.1, RFC 4629 §8.1.1, RFC 2190). */
 export const VIDEO_CLOCK_HZ = 90_000;
 
@@ -77,6 +79,11 @@ export class VideoParticipant implements MediaFunction {
   keyRequestsSuppressed = 0;
   lastKeyRequestMs = Number.NEGATIVE_INFINITY;
   firSeq = 0;
+  /** Its latest H.264 SPS and PPS (single NAL unit packets), to start a receiver's run with when its key frame carries none. */
+  readonly sps = Buffer.alloc(MAX_PARAMETER_SET);
+  spsLength = 0;
+  readonly pps = Buffer.alloc(MAX_PARAMETER_SET);
+  ppsLength = 0;
   /** Measured send rate, bit/s (smoothed over the worker's ticks), and the bytes since the last. */
   bitrateBps = 0;
   bytesSinceTick = 0;
@@ -217,9 +224,9 @@ export class VideoParticipant implements MediaFunction {
    * last one sent, the timestamp from the last one plus the time since (at least one tick of the
    * clock), so the receiver sees one stream whoever it shows.
    */
-  startRun(from: VideoParticipant, h: RtpHeader, nowMs: number): void {
+  startRun(from: VideoParticipant, h: RtpHeader, nowMs: number, before = 0): void {
     const fresh = this.lastOutMs < 0;
-    const nextSeq = fresh ? this.outSeq : (this.outSeq + 1) & 0xffff;
+    const nextSeq = ((fresh ? this.outSeq : this.outSeq + 1) + before) & 0xffff;
     const ts = fresh ? this.outTs : (this.outTs + Math.max(1, Math.round((nowMs - this.lastOutMs) * (VIDEO_CLOCK_HZ / 1000)))) >>> 0;
     this.seqDelta = (nextSeq - h.sequence) & 0xffff;
     this.tsDelta = (ts - h.timestamp) >>> 0;
@@ -228,6 +235,37 @@ export class VideoParticipant implements MediaFunction {
     else if (this.showing === undefined && !fresh) this.switches++;
     this.showing = from;
     this.pending = undefined;
+  }
+
+  /**
+   * Sends the sender's SPS and PPS ahead of the key frame a run begins with (RFC 6184 §8.4: a
+   * decoder needs the parameter sets before an IDR; a sender that sends them once, at the start of
+   * its stream, would leave a receiver switched to it later decoding with another sender's). Uses
+   * the two sequence numbers `startRun(…, 2)` left free before `h`.
+   */
+  sendParameterSets(from: VideoParticipant, h: RtpHeader, nowMs: number): void {
+    const ep = this.endpoint;
+    if (ep.hold || ep.latch.peerAddress === undefined) return;
+    const ts = (h.timestamp + this.tsDelta) >>> 0;
+    const first = (h.sequence + this.seqDelta - 2) & 0xffff;
+    for (let k = 0; k < 2; k++) {
+      const src = k === 0 ? from.sps : from.pps;
+      const n = k === 0 ? from.spsLength : from.ppsLength;
+      const b = this.#ring[this.#ringAt] as Buffer;
+      this.#ringAt = (this.#ringAt + 1) % VIDEO_PACKET_RING;
+      b[0] = 0x80;
+      b[1] = this.payloadType;
+      b.writeUInt16BE((first + k) & 0xffff, 2);
+      b.writeUInt32BE(ts, 4);
+      b.writeUInt32BE(ep.rtcp.ownSsrc >>> 0, 8);
+      src.copy(b, 12, 0, n);
+      this.packetsSent++;
+      this.octetsSent += n;
+      ep.stats.sent.rtpPackets++;
+      ep.stats.sent.rtpBytes += 12 + n;
+      ep.sendRtp(b, 12 + n);
+    }
+    this.lastOutMs = nowMs;
   }
 
   /** The room it belongs to from now on (its endpoint moved into another session). */

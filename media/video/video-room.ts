@@ -72,6 +72,24 @@ export function decodable(s: VideoParticipant, r: VideoParticipant): boolean {
   return s.h264Level === 0 || r.h264Level === 0 || s.h264Level <= r.h264Level;
 }
 
+const NAL_SPS = 7;
+const NAL_PPS = 8;
+
+/** A sender's SPS or PPS sent as a single NAL unit packet: kept (copied) for runs that start without one. */
+function keepParameterSet(s: VideoParticipant, buf: Buffer, h: RtpHeader): void {
+  const off = h.payloadOffset;
+  const n = h.payloadLength;
+  const type = (buf[off] as number) & 0x1f;
+  if ((type !== NAL_SPS && type !== NAL_PPS) || n > s.sps.length) return;
+  if (type === NAL_SPS) {
+    buf.copy(s.sps, 0, off, off + n);
+    s.spsLength = n;
+  } else {
+    buf.copy(s.pps, 0, off, off + n);
+    s.ppsLength = n;
+  }
+}
+
 export class VideoRoom implements VideoHost {
   readonly session: string;
   readonly kind: VideoRoomKind;
@@ -157,6 +175,7 @@ export class VideoRoom implements VideoHost {
     if (cls === 'key') {
       if (!s.inKey) s.keyFrames++;
       s.inKey = true;
+      if (s.codec === 'H264') keepParameterSet(s, buf, h);
     } else {
       s.inKey = false;
     }
@@ -172,7 +191,10 @@ export class VideoRoom implements VideoHost {
         // next one asked for at once (within the per-sender limit). A shown sender gone quiet has no picture to finish.
         const old = r.showing;
         if (old === undefined || !r.midFrame || now - old.lastPacketMs > MID_FRAME_MS) {
-          r.startRun(s, h, now);
+          // A key frame that does not begin with the sender's SPS gets its latest SPS and PPS first.
+          const sets = s.codec === 'H264' && s.spsLength > 0 && s.ppsLength > 0 && ((buf[h.payloadOffset] as number) & 0x1f) !== NAL_SPS;
+          r.startRun(s, h, now, sets ? 2 : 0);
+          if (sets) r.sendParameterSets(s, h, now);
           totals.switches++;
         } else {
           r.lastAskMs = Number.NEGATIVE_INFINITY;

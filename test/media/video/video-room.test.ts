@@ -294,4 +294,27 @@ describe('meeting video switch', () => {
     expect((await t.video('b'))?.showing).toBe('c.v');
     expect(t.videoTo(b, mark).map((p) => p.nal)).toEqual([0x7c, 0x7c, 0x67, 0x68, 0x65]);
   });
+
+  it('starts a receiver at a key frame without parameter sets with the sender\'s latest SPS and PPS, sequence numbers unbroken', async () => {
+    const t = setup();
+    const a = await t.join('a');
+    const b = await t.join('b');
+    const c = await t.join('c');
+    t.live(1500, 'a');
+    expect((await t.video('b'))?.showing).toBe('a.v');
+    // c's stream began with its SPS and PPS (a key frame of three NAL units).
+    c.keyOwed = true;
+    t.videoFrame(c);
+    t.live(1000, 'c', false);
+    const mark = t.net.sent.length;
+    // c's encoder sends its parameter sets only once (they were in its first key frame); now a bare IDR.
+    t.videoFrame(c, [Buffer.from([0x65, 0x88, 0x80, 0x10])]);
+    expect((await t.video('b'))?.showing).toBe('c.v');
+    const got = t.videoTo(b, mark);
+    expect(got.map((p) => p.nal)).toEqual([0x67, 0x68, 0x65]);
+    for (let i = 1; i < got.length; i++) expect((got[i] as { seq: number }).seq).toBe(((got[i - 1] as { seq: number }).seq + 1) & 0xffff);
+    const before = t.videoTo(b).slice(0, t.videoTo(b).length - 3).at(-1);
+    expect(((before?.seq ?? 0) + 1) & 0xffff).toBe(got[0]?.seq);
+    expect(a.id).toBe('a');
+  });
 });
