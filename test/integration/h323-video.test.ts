@@ -1,13 +1,11 @@
 import dgram from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRtpHeader } from '../../media/rtp/rtp-header.ts';
 import type { MeetingEvent } from '../../signaling/calls/meeting-events.ts';
 import { H323TestEndpoint, kindOf } from '../support/h323-endpoint/index.ts';
 import { nalTypeOf, VIDEO_TX_LCN } from '../support/h323-endpoint/video.ts';
-import { meetingHarness, sleep } from '../support/meeting-harness.ts';
-import type { MeetingHarness, TestParticipant } from '../support/meeting-harness.ts';
+import { answeredVideoPort, meetingHarness, sleep } from '../support/meeting-harness.ts';
+import type { MeetingHarness } from '../support/meeting-harness.ts';
 import { until } from '../support/rtp-peer.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
@@ -108,18 +106,6 @@ async function sipVideo(): Promise<SipVideo> {
     }
   });
   return v;
-}
-
-/** The video port Carillon answered, as the SIPp scenario logged it. */
-async function answeredVideoPort(p: TestParticipant): Promise<number> {
-  let port = 0;
-  await until(() => {
-    const log = readdirSync(p.sipp.dir).find((f) => f.endsWith('_logs.log'));
-    const m = log === undefined ? null : /carillon-video-port (\d+)/.exec(readFileSync(path.join(p.sipp.dir, log), 'utf8'));
-    port = m === null ? 0 : Number(m[1]);
-    return port > 0;
-  }, 10_000);
-  return port;
 }
 
 /** An RTCP PLI (RFC 4585 §6.3.1) from `sender` about `media`. */

@@ -1,12 +1,9 @@
 import dgram from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFfmpegH264Receiver, startFfmpegH264Sender, h264RtpSdp } from '../support/ffmpeg-video.ts';
-import { meetingHarness, sleep } from '../support/meeting-harness.ts';
-import type { MeetingHarness, TestParticipant } from '../support/meeting-harness.ts';
+import { answeredVideoPort, meetingHarness, sleep } from '../support/meeting-harness.ts';
+import type { MeetingHarness } from '../support/meeting-harness.ts';
 import { freePort } from '../support/ports.ts';
-import { until } from '../support/rtp-peer.ts';
 import { startTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { killAllSipp } from '../support/sipp.ts';
@@ -56,18 +53,6 @@ async function videoPeer(receiverPort: number): Promise<VideoPeer> {
     if (peer.carillonPort > 0) main.send(b, peer.carillonPort, '127.0.0.1');
   });
   return peer;
-}
-
-/** The video port Carillon answered, as the SIPp scenario logged it. */
-async function answeredVideoPort(p: TestParticipant): Promise<number> {
-  let port = 0;
-  await until(() => {
-    const log = readdirSync(p.sipp.dir).find((f) => f.endsWith('_logs.log'));
-    const m = log === undefined ? null : /carillon-video-port (\d+)/.exec(readFileSync(path.join(p.sipp.dir, log), 'utf8'));
-    port = m === null ? 0 : Number(m[1]);
-    return port > 0;
-  }, 10_000);
-  return port;
 }
 
 describe('video in a meeting (SIPp signaling, ffmpeg H.264)', () => {

@@ -102,5 +102,17 @@ export async function answeredSdp(p: TestParticipant, must = 'm='): Promise<stri
   return sdp;
 }
 
+/** The video port Carillon answered, as the SIPp scenario logged it. */
+export async function answeredVideoPort(p: TestParticipant): Promise<number> {
+  let port = 0;
+  await until(() => {
+    const log = readdirSync(p.sipp.dir).find((f) => f.endsWith('_logs.log'));
+    const m = log === undefined ? null : /carillon-video-port (\d+)/.exec(readFileSync(path.join(p.sipp.dir, log), 'utf8'));
+    port = m === null ? 0 : Number(m[1]);
+    return port > 0;
+  }, 10_000);
+  return port;
+}
+
 /** Waits `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
